@@ -1,0 +1,1 @@
+"""Campaigns, journeys, offers and attribution: arrive with the campaigns issues."""

@@ -1,0 +1,2 @@
+class CustomerError(Exception):
+    pass

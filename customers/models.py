@@ -1,0 +1,151 @@
+"""The single customer view: one customer across channels, consent as a ledger, and the
+append-only event stream of every touchpoint."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from omnishop.japan import Prefecture, normalize_phone, search_key
+
+
+class CustomerQuerySet(models.QuerySet):
+    def search(self, query: str):
+        key = search_key(query)
+        if not key:
+            return self.none()
+        phone = normalize_phone(query)
+        condition = Q(search_text__contains=key) | Q(email__iexact=query.strip())
+        if len(phone) >= 4:
+            condition |= Q(phone_digits__contains=phone)
+        return self.filter(condition)
+
+
+class Customer(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
+    family_name = models.CharField(_("family name"), max_length=60)
+    given_name = models.CharField(_("given name"), max_length=60, blank=True)
+    family_name_kana = models.CharField(_("family name (furigana)"), max_length=60, blank=True)
+    given_name_kana = models.CharField(_("given name (furigana)"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone_digits = models.CharField(max_length=15, blank=True, editable=False, db_index=True)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    favourite_location = models.ForeignKey(
+        "inventory.Location", verbose_name=_("favourite store"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    preferred_size = models.CharField(_("preferred size"), max_length=20, blank=True)
+    search_text = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(_("customer since"), auto_now_add=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["family_name_kana", "given_name_kana", "id"]
+
+    def __str__(self) -> str:
+        return self.full_name or (self.email or "")
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = normalize_phone(self.phone)
+        self.search_text = search_key(" ".join([
+            self.family_name, self.given_name, self.family_name_kana, self.given_name_kana,
+            self.family_name + self.given_name, self.family_name_kana + self.given_name_kana, self.email or "",
+        ]))
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name} {self.given_name}".strip()
+
+    @property
+    def full_name_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+
+class ConsentChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    LINE = "line", _("LINE")
+    POSTAL = "postal", _("Direct mail")
+
+
+class ConsentRecord(models.Model):
+    """Append-only ledger of marketing opt-ins and opt-outs: the latest row per channel wins."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_records")
+    channel = models.CharField(_("channel"), max_length=20, choices=ConsentChannel.choices)
+    granted = models.BooleanField(_("opted in"))
+    source = models.CharField(_("source"), max_length=60, help_text=_("Where the choice was made."))
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent ledger")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {'in' if self.granted else 'out'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Consent records are append-only.")
+        super().save(*args, **kwargs)
+
+
+class EventKind(models.TextChoices):
+    SIGNED_UP = "signed_up", _("Signed up")
+    CONSENT_CHANGED = "consent_changed", _("Consent changed")
+    PRODUCT_VIEWED = "product_viewed", _("Viewed a product")
+    CART_ADDED = "cart_added", _("Added to cart")
+    ORDER_PLACED = "order_placed", _("Placed an order")
+    ORDER_READY = "order_ready", _("Order ready for pickup")
+    PICKUP_COMPLETED = "pickup_completed", _("Collected an order")
+    ORDER_SHIPPED = "order_shipped", _("Order shipped")
+    ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+    STORE_VISIT = "store_visit", _("Visited a store")
+    EMAIL_SENT = "email_sent", _("Email sent")
+    EMAIL_OPENED = "email_opened", _("Email opened")
+    EMAIL_CLICKED = "email_clicked", _("Email clicked")
+    SMS_SENT = "sms_sent", _("SMS sent")
+    COUPON_REDEEMED = "coupon_redeemed", _("Coupon redeemed")
+    RETURN = "return", _("Returned items")
+    STAFF_NOTE = "staff_note", _("Staff interaction")
+
+
+class CustomerEvent(models.Model):
+    """One touchpoint, online or offline. Append-only: the timeline, segments, journeys
+    and attribution all read this stream."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    channel = models.ForeignKey("omnishop.Channel", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    location = models.ForeignKey("inventory.Location", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    subject = models.CharField(_("subject"), max_length=100, blank=True, help_text=_("e.g. order:W-000123"))
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer event")
+        verbose_name_plural = _("customer events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-occurred_at"]), models.Index(fields=["kind", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Customer events are append-only.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,115 @@
+"""Every write of the customers domain."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omnishop.japan import normalize_postal_code
+
+from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
+
+
+def event_record(
+    *, customer: Customer, kind: str, channel=None, location=None, subject: str = "", data: dict | None = None,
+    occurred_at=None,
+) -> CustomerEvent:
+    """Append one touchpoint to the customer's event stream."""
+    return CustomerEvent.objects.create(
+        customer=customer, kind=kind, channel=channel, location=location, subject=subject, data=data or {},
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+@transaction.atomic
+def consent_set(
+    *, customer: Customer, channel: str, granted: bool, source: str, acting_user=None, event_channel=None
+) -> ConsentRecord | None:
+    """Record an opt-in or opt-out with its source and time; no row when nothing changes."""
+    if channel not in ConsentChannel.values:
+        raise ValidationError({"channel": [_("Unknown consent channel.")]})
+    from .selectors import consent_state
+
+    if consent_state(customer=customer).get(channel, False) == granted and customer.consent_records.filter(
+        channel=channel
+    ).exists():
+        return None
+    record = ConsentRecord.objects.create(customer=customer, channel=channel, granted=granted, source=source,
+                                          acting_user=acting_user)
+    event_record(customer=customer, kind=EventKind.CONSENT_CHANGED, channel=event_channel,
+                 data={"channel": channel, "granted": granted, "source": source})
+    return record
+
+
+@transaction.atomic
+def customer_sign_up(
+    *,
+    email: str,
+    password: str,
+    family_name: str,
+    given_name: str = "",
+    family_name_kana: str = "",
+    given_name_kana: str = "",
+    phone: str = "",
+    email_marketing: bool = False,
+    channel=None,
+    source: str = "storefront-signup",
+):
+    """Create a storefront account; attach it to an existing customer record with the same
+    email (a shopper known from the POS) instead of creating a duplicate."""
+    User = get_user_model()
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": [_("An account with this email address already exists.")]})
+    user = User(email=email, display_name=f"{family_name} {given_name}".strip())
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    customer = Customer.objects.filter(email__iexact=email, user__isnull=True).first() or Customer(email=email)
+    customer.user = user
+    customer.family_name = family_name
+    customer.given_name = given_name
+    customer.family_name_kana = family_name_kana
+    customer.given_name_kana = given_name_kana
+    if phone:
+        customer.phone = phone
+    customer.full_clean(exclude=["user"])
+    customer.save()
+    event_record(customer=customer, kind=EventKind.SIGNED_UP, channel=channel, data={"source": source})
+    consent_set(customer=customer, channel=ConsentChannel.EMAIL, granted=email_marketing, source=source,
+                event_channel=channel)
+    return user, customer
+
+
+@transaction.atomic
+def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -> Customer:
+    allowed = {"family_name", "given_name", "family_name_kana", "given_name_kana", "phone", "postal_code",
+               "prefecture", "address", "favourite_location", "preferred_size"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValueError(name)
+        setattr(customer, name, value)
+    if customer.postal_code:
+        customer.postal_code = normalize_postal_code(customer.postal_code)
+    customer.full_clean(exclude=["user"])
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_get_or_create_for_order(
+    *, email: str = "", family_name: str = "", given_name: str = "", phone: str = ""
+) -> Customer | None:
+    """Find the customer an order belongs to by email (identity merge on email), or create one."""
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    customer = Customer.objects.filter(email__iexact=email).first()
+    if customer:
+        return customer
+    customer = Customer(email=email, family_name=family_name or email.split("@")[0], given_name=given_name,
+                        phone=phone)
+    customer.full_clean(exclude=["user"])
+    customer.save()
+    return customer

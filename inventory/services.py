@@ -1,0 +1,264 @@
+"""Every write of the inventory domain. Stock changes use conditional UPDATEs on
+StockLevel so that concurrent requests can never oversell, and every change of on_hand
+writes exactly one immutable StockMovement in the same transaction."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InvalidStockOperation, OutOfStock, ShortLine
+from .models import (
+    Location,
+    MovementReason,
+    Product,
+    ProductImage,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    StockPolicy,
+    Variant,
+)
+from .validators import normalize_barcode
+
+
+@dataclass(frozen=True)
+class VariantIn:
+    sku: str
+    barcode: str
+    price: int
+    size: str = ""
+    color: str = ""
+
+
+@transaction.atomic
+def product_create(
+    *,
+    code: str,
+    name: str,
+    variants: list[VariantIn],
+    description: str = "",
+    category: str = "",
+    tax_class: str = "standard",
+    stock_policy: str = StockPolicy.NORMAL,
+    is_active: bool = True,
+    acting_user=None,
+) -> Product:
+    """Create a product with its variants; raise ValidationError naming every bad field."""
+    if not variants:
+        raise ValidationError({"variants": [_("A product needs at least one variant.")]})
+    product = Product(
+        code=code.strip(),
+        name=name.strip(),
+        description=description,
+        category=category,
+        tax_class=tax_class,
+        stock_policy=stock_policy,
+        is_active=is_active,
+    )
+    product.full_clean()
+    product.save()
+    errors: dict[str, list[str]] = {}
+    seen_skus: set[str] = set()
+    seen_barcodes: set[str] = set()
+    rows = []
+    for index, item in enumerate(variants):
+        variant = Variant(
+            product=product,
+            sku=item.sku.strip(),
+            barcode=normalize_barcode(item.barcode),
+            price=item.price,
+            size=item.size.strip(),
+            color=item.color.strip(),
+            position=index,
+        )
+        try:
+            variant.full_clean(exclude=["product"])
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(f"variants.{index}.{field}", []).extend(messages)
+        if variant.sku in seen_skus:
+            errors.setdefault(f"variants.{index}.sku", []).append(_("This SKU is used twice."))
+        if variant.barcode in seen_barcodes:
+            errors.setdefault(f"variants.{index}.barcode", []).append(_("This barcode is used twice."))
+        seen_skus.add(variant.sku)
+        seen_barcodes.add(variant.barcode)
+        rows.append(variant)
+    if errors:
+        raise ValidationError(errors)
+    Variant.objects.bulk_create(rows)
+    return product
+
+
+RENDITION_WIDTHS = {"thumbnail": 480, "large": 1200}
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+def _open_image(upload: UploadedFile | BytesIO) -> Image.Image:
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_IMAGE_BYTES:
+        raise ValidationError({"image": [_("The photo is larger than 10 MB.")]})
+    try:
+        with Image.open(upload) as probe:
+            if probe.width * probe.height > MAX_IMAGE_PIXELS:
+                raise ValidationError({"image": [_("The photo has too many pixels.")]})
+            probe.verify()
+        upload.seek(0)
+        image = Image.open(upload)
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ValidationError({"image": [_("The file is not an image Omnishop can read.")]}) from exc
+    return ImageOps.exif_transpose(image)
+
+
+def _rendition(image: Image.Image, width: int) -> bytes:
+    copy = image.convert("RGB")
+    if copy.width > width:
+        copy.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
+    buffer = BytesIO()
+    copy.save(buffer, format="WEBP", quality=82, method=4)
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, upload: UploadedFile, alt: str = "", acting_user=None) -> ProductImage:
+    """Store an uploaded photo and make WebP renditions with Pillow."""
+    image = _open_image(upload)
+    upload.seek(0)
+    position = product.images.count()
+    record = ProductImage(product=product, alt=alt or product.name, width=image.width, height=image.height,
+                          position=position)
+    stem = f"{product.code}-{position}"
+    original_name = getattr(upload, "name", "") or f"{stem}.jpg"
+    record.original.save(f"{stem}-original.{original_name.rsplit('.', 1)[-1].lower()[:5]}", upload, save=False)
+    for field, width in RENDITION_WIDTHS.items():
+        getattr(record, field).save(f"{stem}-{width}.webp", ContentFile(_rendition(image, width)), save=False)
+    record.save()
+    return record
+
+
+def _stock_row(variant: Variant, location: Location) -> None:
+    """Make sure the StockLevel row exists (race-safe)."""
+    if not StockLevel.objects.filter(variant=variant, location=location).exists():
+        try:
+            with transaction.atomic():
+                StockLevel.objects.create(variant=variant, location=location)
+        except IntegrityError:
+            pass
+
+
+@transaction.atomic
+def stock_receive(
+    *, variant: Variant, location: Location, quantity: int, reference: str = "", note: str = "", acting_user=None
+) -> StockMovement:
+    """Book received goods into on_hand, with their ledger row."""
+    if quantity <= 0:
+        raise InvalidStockOperation(_("Received quantity must be at least 1."))
+    return _move(variant=variant, location=location, quantity=quantity, reason=MovementReason.RECEIPT,
+                 reference=reference, note=note, acting_user=acting_user)
+
+
+@transaction.atomic
+def stock_adjust(
+    *, variant: Variant, location: Location, quantity: int, note: str, reference: str = "", acting_user=None
+) -> StockMovement:
+    """Correct on_hand by a signed quantity (damage, loss, found); never below reserved."""
+    if quantity == 0:
+        raise InvalidStockOperation(_("An adjustment must change the quantity."))
+    return _move(variant=variant, location=location, quantity=quantity, reason=MovementReason.ADJUSTMENT,
+                 reference=reference, note=note, acting_user=acting_user)
+
+
+def _move(*, variant, location, quantity, reason, reference, note, acting_user) -> StockMovement:
+    _stock_row(variant, location)
+    rows = StockLevel.objects.filter(variant=variant, location=location)
+    if quantity < 0:
+        rows = rows.filter(on_hand__gte=F("reserved") - quantity)
+    if rows.update(on_hand=F("on_hand") + quantity, updated_at=timezone.now()) != 1:
+        raise InvalidStockOperation(_("Not enough unreserved stock for this change."))
+    return StockMovement.objects.create(
+        variant=variant, location=location, quantity=quantity, reason=reason,
+        reference=reference, note=note, acting_user=acting_user,
+    )
+
+
+@transaction.atomic
+def stock_reserve(
+    *, location: Location, lines: Iterable[tuple[Variant, int]], reference: str, expires_at=None
+) -> list[Reservation]:
+    """Hold stock for ``reference``. All lines or none: raise OutOfStock naming every
+    short line, after rolling back whatever was already held in this call.
+
+    Each line is one conditional UPDATE (``on_hand - reserved - safety >= qty``), so of
+    two buyers racing for the last unit exactly one update matches a row.
+    """
+    lines = list(lines)
+    short: list[ShortLine] = []
+    reservations: list[Reservation] = []
+    for variant, quantity in lines:
+        if quantity <= 0:
+            raise InvalidStockOperation(_("Quantity must be at least 1."))
+        rows = StockLevel.objects.filter(variant=variant, location=location)
+        if variant.product.stock_policy == StockPolicy.NORMAL:
+            rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + quantity)
+        else:
+            _stock_row(variant, location)
+        updated = rows.update(reserved=F("reserved") + quantity, updated_at=timezone.now())
+        if updated != 1:
+            level = StockLevel.objects.filter(variant=variant, location=location).first()
+            short.append(ShortLine(sku=variant.sku, location=location.code, requested=quantity,
+                                   available=level.available if level else 0))
+            continue
+        reservations.append(Reservation(variant=variant, location=location, quantity=quantity,
+                                        reference=reference, expires_at=expires_at))
+    if short:
+        raise OutOfStock(short)  # leaving the atomic block undoes the lines already held
+    return Reservation.objects.bulk_create(reservations)
+
+
+@transaction.atomic
+def reservation_release(*, reference: str) -> int:
+    """Give back every active hold of ``reference``; returns the units released."""
+    released = 0
+    for reservation in Reservation.objects.select_for_update().active().filter(reference=reference):
+        StockLevel.objects.filter(variant_id=reservation.variant_id, location_id=reservation.location_id).update(
+            reserved=F("reserved") - reservation.quantity, updated_at=timezone.now()
+        )
+        released += reservation.quantity
+    Reservation.objects.active().filter(reference=reference).update(
+        status=ReservationStatus.RELEASED, closed_at=timezone.now()
+    )
+    return released
+
+
+@transaction.atomic
+def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, acting_user=None) -> list[StockMovement]:
+    """The held units leave the building: on_hand and reserved drop together, one ledger
+    row per line. Safe to call twice: a fulfilled reservation is not active any more."""
+    movements = []
+    now = timezone.now()
+    for reservation in Reservation.objects.select_for_update().active().filter(reference=reference):
+        updated = StockLevel.objects.filter(
+            variant_id=reservation.variant_id,
+            location_id=reservation.location_id,
+            on_hand__gte=reservation.quantity,
+            reserved__gte=reservation.quantity,
+        ).update(on_hand=F("on_hand") - reservation.quantity, reserved=F("reserved") - reservation.quantity,
+                 updated_at=now)
+        if updated != 1:
+            raise InvalidStockOperation(_("Stock for %(sku)s is inconsistent.") % {"sku": reservation.variant_id})
+        movements.append(StockMovement(variant_id=reservation.variant_id, location_id=reservation.location_id,
+                                       quantity=-reservation.quantity, reason=reason, reference=reference,
+                                       acting_user=acting_user))
+    Reservation.objects.active().filter(reference=reference).update(status=ReservationStatus.FULFILLED, closed_at=now)
+    return StockMovement.objects.bulk_create(movements)

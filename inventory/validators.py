@@ -1,0 +1,26 @@
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def normalize_barcode(value: str) -> str:
+    return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").replace("-", "")
+
+
+def ean13_check_digit(first12: str) -> int:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return (10 - total % 10) % 10
+
+
+def validate_ean13(value: str) -> None:
+    """JAN / EAN-13: thirteen digits whose last one is the GS1 check digit."""
+    code = normalize_barcode(value)
+    if len(code) != 13 or not code.isdigit():
+        raise ValidationError(_("A JAN/EAN-13 barcode has exactly 13 digits."), code="ean13_length")
+    if ean13_check_digit(code[:12]) != int(code[12]):
+        raise ValidationError(
+            _("The check digit of %(code)s is wrong (expected %(digit)s)."),
+            code="ean13_check_digit",
+            params={"code": code, "digit": ean13_check_digit(code[:12])},
+        )

@@ -1,0 +1,101 @@
+"""Rules of the Japanese market shared by every domain: prefectures, text normalisation
+(NFKC: full-width digits and letters, half-width katakana), phone numbers and postal codes."""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Prefecture(models.TextChoices):
+    HOKKAIDO = "01", "北海道"
+    AOMORI = "02", "青森県"
+    IWATE = "03", "岩手県"
+    MIYAGI = "04", "宮城県"
+    AKITA = "05", "秋田県"
+    YAMAGATA = "06", "山形県"
+    FUKUSHIMA = "07", "福島県"
+    IBARAKI = "08", "茨城県"
+    TOCHIGI = "09", "栃木県"
+    GUNMA = "10", "群馬県"
+    SAITAMA = "11", "埼玉県"
+    CHIBA = "12", "千葉県"
+    TOKYO = "13", "東京都"
+    KANAGAWA = "14", "神奈川県"
+    NIIGATA = "15", "新潟県"
+    TOYAMA = "16", "富山県"
+    ISHIKAWA = "17", "石川県"
+    FUKUI = "18", "福井県"
+    YAMANASHI = "19", "山梨県"
+    NAGANO = "20", "長野県"
+    GIFU = "21", "岐阜県"
+    SHIZUOKA = "22", "静岡県"
+    AICHI = "23", "愛知県"
+    MIE = "24", "三重県"
+    SHIGA = "25", "滋賀県"
+    KYOTO = "26", "京都府"
+    OSAKA = "27", "大阪府"
+    HYOGO = "28", "兵庫県"
+    NARA = "29", "奈良県"
+    WAKAYAMA = "30", "和歌山県"
+    TOTTORI = "31", "鳥取県"
+    SHIMANE = "32", "島根県"
+    OKAYAMA = "33", "岡山県"
+    HIROSHIMA = "34", "広島県"
+    YAMAGUCHI = "35", "山口県"
+    TOKUSHIMA = "36", "徳島県"
+    KAGAWA = "37", "香川県"
+    EHIME = "38", "愛媛県"
+    KOCHI = "39", "高知県"
+    FUKUOKA = "40", "福岡県"
+    SAGA = "41", "佐賀県"
+    NAGASAKI = "42", "長崎県"
+    KUMAMOTO = "43", "熊本県"
+    OITA = "44", "大分県"
+    MIYAZAKI = "45", "宮崎県"
+    KAGOSHIMA = "46", "鹿児島県"
+    OKINAWA = "47", "沖縄県"
+
+
+def normalize_text(value: str) -> str:
+    """NFKC-normalise, collapse white space and case-fold, for search keys and codes."""
+    value = unicodedata.normalize("NFKC", value or "")
+    return " ".join(value.split()).casefold()
+
+
+def hiragana_to_katakana(value: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in value)
+
+
+def search_key(value: str) -> str:
+    """The form a name or query is stored and searched in: NFKC, katakana, no spaces."""
+    return hiragana_to_katakana(normalize_text(value)).replace(" ", "")
+
+
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def normalize_phone(value: str) -> str:
+    """Digits only, from any width: '０９０-１２３４-５６７８' -> '09012345678'. +81 becomes 0."""
+    digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", value or ""))
+    if digits.startswith("81") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def validate_phone(value: str) -> None:
+    digits = normalize_phone(value)
+    if not (10 <= len(digits) <= 11 and digits.startswith("0")):
+        raise ValidationError(_("Enter a Japanese phone number, for example 03-1234-5678."), code="phone")
+
+
+def normalize_postal_code(value: str) -> str:
+    digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", value or ""))
+    return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 else (value or "").strip()
+
+
+def validate_postal_code(value: str) -> None:
+    if not re.fullmatch(r"\d{3}-\d{4}", normalize_postal_code(value)):
+        raise ValidationError(_("Enter a postal code as 123-4567."), code="postal_code")

@@ -1,0 +1,218 @@
+"""One order model for every channel. Each order has one or more fulfilments (pickup at a
+store, shipment); each fulfilment is a small state machine whose transitions are service
+calls that write an OrderEvent."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from omnishop.japan import normalize_phone, search_key
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    READY = "ready", _("Ready for pickup")
+    SHIPPED = "shipped", _("Shipped")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FulfillmentMethod(models.TextChoices):
+    PICKUP = "pickup", _("Pickup in store")
+    SHIP = "ship", _("Delivery")
+
+
+class FulfillmentStatus(models.TextChoices):
+    RESERVED = "reserved", _("Reserved")
+    READY = "ready", _("Ready for pickup")
+    COLLECTED = "collected", _("Collected")
+    SHIPPED = "shipped", _("Shipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Allowed transitions of a fulfilment: the single source of the state machine.
+FULFILLMENT_TRANSITIONS = {
+    FulfillmentMethod.PICKUP: {
+        FulfillmentStatus.RESERVED: {FulfillmentStatus.READY, FulfillmentStatus.CANCELLED},
+        FulfillmentStatus.READY: {FulfillmentStatus.COLLECTED, FulfillmentStatus.CANCELLED},
+    },
+    FulfillmentMethod.SHIP: {
+        FulfillmentStatus.RESERVED: {FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED},
+    },
+}
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", _("To be paid")
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentMethod(models.TextChoices):
+    PAY_IN_STORE = "pay_in_store", _("Pay at the store")
+    CASH_ON_DELIVERY = "cod", _("Cash on delivery")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    MARKETPLACE = "marketplace", _("Paid on the marketplace")
+
+
+class OrderQuerySet(models.QuerySet):
+    def search(self, query: str):
+        query = (query or "").strip()
+        if not query:
+            return self
+        key = search_key(query)
+        phone = normalize_phone(query)
+        condition = Q(number__iexact=query) | Q(fulfillments__pickup_code=query.upper()) | Q(
+            search_text__contains=key
+        )
+        if len(phone) >= 4:
+            condition |= Q(phone_digits__contains=phone)
+        return self.filter(condition).distinct()
+
+
+class Order(models.Model):
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    channel = models.ForeignKey("omnishop.Channel", verbose_name=_("channel"), on_delete=models.PROTECT,
+                                related_name="orders")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED,
+                              db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone_digits = models.CharField(max_length=15, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+    currency = models.CharField(max_length=3, default="JPY")
+    total = models.PositiveIntegerField(_("total (tax incl.)"), default=0)
+    payment_method = models.CharField(_("payment"), max_length=20, choices=PaymentMethod.choices,
+                                      default=PaymentMethod.PAY_IN_STORE)
+    payment_status = models.CharField(_("payment status"), max_length=20, choices=PaymentStatus.choices,
+                                      default=PaymentStatus.UNPAID)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    created_at = models.DateTimeField(_("ordered at"), auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("run_pickup_desk", _("Can prepare and hand over pickup orders")),
+            ("view_sales_dashboard", _("Can see the sales dashboard")),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = normalize_phone(self.phone)
+        self.search_text = search_key(f"{self.name} {self.email}")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("storefront:order", kwargs={"number": self.number})
+
+
+def new_pickup_code() -> str:
+    alphabet = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
+    return "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+class FulfillmentQuerySet(models.QuerySet):
+    def awaiting_pickup(self, locations=None):
+        qs = self.filter(method=FulfillmentMethod.PICKUP,
+                         status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY])
+        if locations is not None:
+            qs = qs.filter(location__in=locations)
+        return qs
+
+
+class Fulfillment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfillments")
+    method = models.CharField(_("fulfilment"), max_length=20, choices=FulfillmentMethod.choices)
+    location = models.ForeignKey("inventory.Location", verbose_name=_("location"), on_delete=models.PROTECT,
+                                 related_name="fulfillments")
+    status = models.CharField(_("status"), max_length=20, choices=FulfillmentStatus.choices,
+                              default=FulfillmentStatus.RESERVED, db_index=True)
+    pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, db_index=True)
+    address = models.JSONField(_("delivery address"), default=dict, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FulfillmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        ordering = ["order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}/{self.pk}"
+
+    @property
+    def reservation_reference(self) -> str:
+        return f"fulfillment:{self.pk}"
+
+    def can_become(self, status: str) -> bool:
+        return status in FULFILLMENT_TRANSITIONS.get(self.method, {}).get(self.status, set())
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("inventory.Variant", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(_("SKU"), max_length=60)
+    product_name = models.CharField(_("product"), max_length=200)
+    variant_label = models.CharField(_("variant"), max_length=80, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.PositiveIntegerField(_("unit price (tax incl.)"))
+    tax_rate = models.PositiveSmallIntegerField(_("tax rate %"))
+    line_total = models.PositiveIntegerField(_("amount (tax incl.)"))
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(tax_rate__in=[8, 10]), name="orderline_known_tax_rate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
+    @property
+    def is_reduced_rate(self) -> bool:
+        return self.tax_rate == 8
+
+
+class OrderEvent(models.Model):
+    """Audit row for every transition, written in the same transaction as the change."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    fulfillment = models.ForeignKey(Fulfillment, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="events")
+    kind = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"

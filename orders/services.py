@@ -1,0 +1,319 @@
+"""Order processing: every write of the orders domain, one function per business action.
+
+Sections: placing an order; the pickup flow (ready, handed over); delivery; cancelling.
+Each transition runs in one transaction, writes an OrderEvent and a customer event, and
+queues its side effects (emails) with ``transaction.on_commit``.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer, EventKind
+from customers.services import customer_get_or_create_for_order, event_record
+from inventory import services as inventory
+from inventory.errors import InvalidStockOperation, OutOfStock
+from inventory.models import Location, StockPolicy, Variant
+from omnishop.japan import normalize_postal_code, validate_phone, validate_postal_code
+from omnishop.models import Channel
+
+from .errors import InvalidOrder, InvalidTransition
+from .models import (
+    Fulfillment,
+    FulfillmentMethod,
+    FulfillmentStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    new_pickup_code,
+)
+
+MAX_LINE_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class LineIn:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class FulfillmentIn:
+    method: str
+    location: str = ""  # location code: the pickup store, or the shipping location
+    address: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactIn:
+    email: str = ""
+    name: str = ""
+    phone: str = ""
+
+
+# --- placing an order ------------------------------------------------------------------
+
+def _resolve_lines(lines: list[LineIn], errors: dict[str, list[str]]) -> list[tuple[Variant, int]]:
+    if not lines:
+        errors.setdefault("lines", []).append(_("An order needs at least one line."))
+        return []
+    skus = [str(line.sku).strip() for line in lines]
+    variants = {v.sku: v for v in Variant.objects.select_related("product").filter(sku__in=skus)}
+    merged: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        sku = skus[index]
+        variant = variants.get(sku)
+        if variant is None or not variant.product.is_active:
+            errors.setdefault(f"lines.{index}.sku", []).append(_("Unknown SKU: %(sku)s") % {"sku": sku})
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
+            errors.setdefault(f"lines.{index}.quantity", []).append(_("Quantity must be a whole number of at least 1."))
+        elif line.quantity > MAX_LINE_QUANTITY:
+            errors.setdefault(f"lines.{index}.quantity", []).append(
+                _("At most %(max)s per line.") % {"max": MAX_LINE_QUANTITY})
+        elif variant is not None:
+            merged[sku] = merged.get(sku, 0) + line.quantity
+    return [(variants[sku], quantity) for sku, quantity in merged.items()]
+
+
+def _validate_address(address: dict, errors: dict[str, list[str]]) -> dict:
+    clean = {key: str(address.get(key, "") or "").strip() for key in
+             ("name", "postal_code", "prefecture", "city", "line1", "line2", "phone")}
+    for key in ("name", "postal_code", "prefecture", "line1"):
+        if not clean[key]:
+            errors.setdefault(f"fulfillment.address.{key}", []).append(_("This field is required."))
+    if clean["postal_code"]:
+        try:
+            validate_postal_code(clean["postal_code"])
+            clean["postal_code"] = normalize_postal_code(clean["postal_code"])
+        except Exception as exc:  # ValidationError
+            errors.setdefault("fulfillment.address.postal_code", []).extend(getattr(exc, "messages", [str(exc)]))
+    if clean["phone"]:
+        try:
+            validate_phone(clean["phone"])
+        except Exception as exc:
+            errors.setdefault("fulfillment.address.phone", []).extend(getattr(exc, "messages", [str(exc)]))
+    return clean
+
+
+def _resolve_location(fulfillment: FulfillmentIn, errors: dict[str, list[str]]) -> Location | None:
+    if fulfillment.method not in FulfillmentMethod.values:
+        errors.setdefault("fulfillment.method", []).append(_("Choose pickup or delivery."))
+        return None
+    if not fulfillment.location:
+        if fulfillment.method == FulfillmentMethod.PICKUP:
+            errors.setdefault("fulfillment.location", []).append(_("Choose the store to pick up at."))
+        return None
+    location = Location.objects.active().filter(code=fulfillment.location).first()
+    if location is None:
+        errors.setdefault("fulfillment.location", []).append(_("Unknown location: %(code)s") % {"code": fulfillment.location})
+    elif fulfillment.method == FulfillmentMethod.PICKUP and not location.offers_pickup:
+        errors.setdefault("fulfillment.location", []).append(
+            _("%(name)s does not offer pickup.") % {"name": location.name})
+    elif fulfillment.method == FulfillmentMethod.SHIP and not location.ships_orders:
+        errors.setdefault("fulfillment.location", []).append(
+            _("%(name)s does not ship orders.") % {"name": location.name})
+    return location
+
+
+@transaction.atomic
+def order_place(
+    *,
+    channel: Channel,
+    lines: list[LineIn],
+    fulfillment: FulfillmentIn,
+    customer: Customer | None = None,
+    contact: ContactIn | None = None,
+    payment_method: str | None = None,
+    acting_user=None,
+) -> Order:
+    """Place an order and reserve its stock at the fulfilling location.
+
+    Raises InvalidOrder (field errors) or OutOfStock (per-line detail); in both cases
+    nothing is written and nothing stays reserved.
+    """
+    errors: dict[str, list[str]] = {}
+    if not channel.is_active:
+        errors.setdefault("channel", []).append(_("This channel is not active."))
+    resolved = _resolve_lines(lines, errors)
+    location = _resolve_location(fulfillment, errors)
+    address = {}
+    if fulfillment.method == FulfillmentMethod.SHIP:
+        address = _validate_address(fulfillment.address or {}, errors)
+    contact = contact or ContactIn()
+    if errors:
+        raise InvalidOrder(errors)
+
+    if customer is None and contact.email:
+        customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
+                                                    phone=contact.phone)
+    order = Order.objects.create(
+        number=f"tmp-{timezone.now().timestamp()}-{id(lines)}",
+        channel=channel,
+        customer=customer,
+        email=contact.email or (customer.email if customer else "") or "",
+        name=contact.name or (customer.full_name if customer else ""),
+        phone=contact.phone or (customer.phone if customer else ""),
+        payment_method=payment_method or (PaymentMethod.PAY_IN_STORE if fulfillment.method == FulfillmentMethod.PICKUP
+                                          else PaymentMethod.CASH_ON_DELIVERY),
+        placed_by=acting_user,
+    )
+    order.number = f"{channel.kind[:1].upper()}{order.pk:08d}"
+
+    candidates = [location] if location else list(Location.objects.active().filter(ships_orders=True))
+    group = None
+    last_error: OutOfStock | None = None
+    for candidate in candidates:
+        group = Fulfillment.objects.create(
+            order=order, method=fulfillment.method, location=candidate, address=address,
+            pickup_code=new_pickup_code() if fulfillment.method == FulfillmentMethod.PICKUP else "",
+        )
+        try:
+            inventory.stock_reserve(location=candidate, lines=resolved, reference=group.reservation_reference)
+            break
+        except OutOfStock as exc:
+            last_error = exc
+            group.delete()
+            group = None
+    if group is None:
+        raise last_error or OutOfStock([])
+
+    total = 0
+    order_lines = []
+    for variant, quantity in resolved:
+        line_total = variant.price * quantity
+        total += line_total
+        order_lines.append(OrderLine(
+            order=order, fulfillment=group, variant=variant, sku=variant.sku, product_name=variant.product.name,
+            variant_label=variant.label, quantity=quantity, unit_price=variant.price,
+            tax_rate=variant.product.tax_rate, line_total=line_total,
+        ))
+    OrderLine.objects.bulk_create(order_lines)
+    order.total = total
+    order.save()
+    OrderEvent.objects.create(order=order, fulfillment=group, kind="placed", to_status=group.status,
+                              acting_user=acting_user,
+                              data={"backorder": any(v.product.stock_policy != StockPolicy.NORMAL for v, _q in resolved)})
+    if customer is not None:
+        event_record(customer=customer, kind=EventKind.ORDER_PLACED, channel=channel, location=group.location,
+                     subject=f"order:{order.number}",
+                     data={"total": total, "method": group.method, "lines": len(order_lines)})
+    transaction.on_commit(lambda: _queue_email(order.pk, "confirmation"))
+    return order
+
+
+# --- transitions -----------------------------------------------------------------------
+
+def _transition(fulfillment: Fulfillment, to_status: str, *, acting_user, kind: str) -> Fulfillment:
+    locked = Fulfillment.objects.select_for_update().select_related("order").get(pk=fulfillment.pk)
+    if not locked.can_become(to_status):
+        raise InvalidTransition(
+            _("Order %(number)s cannot go from “%(from)s” to “%(to)s”.") % {
+                "number": locked.order.number, "from": locked.get_status_display(),
+                "to": FulfillmentStatus(to_status).label})
+    from_status = locked.status
+    locked.status = to_status
+    now = timezone.now()
+    if to_status == FulfillmentStatus.READY:
+        locked.ready_at = now
+    if to_status in (FulfillmentStatus.COLLECTED, FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED):
+        locked.closed_at = now
+    locked.save(update_fields=["status", "ready_at", "closed_at"])
+    OrderEvent.objects.create(order=locked.order, fulfillment=locked, kind=kind, from_status=from_status,
+                              to_status=to_status, acting_user=acting_user)
+    _sync_order_status(locked.order)
+    return locked
+
+
+def _sync_order_status(order: Order) -> None:
+    statuses = set(order.fulfillments.values_list("status", flat=True))
+    closed = {FulfillmentStatus.COLLECTED, FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED}
+    if statuses == {FulfillmentStatus.CANCELLED}:
+        status = OrderStatus.CANCELLED
+    elif statuses <= closed and FulfillmentStatus.COLLECTED in statuses:
+        status = OrderStatus.COMPLETED
+    elif statuses <= closed:
+        status = OrderStatus.SHIPPED
+    elif FulfillmentStatus.READY in statuses:
+        status = OrderStatus.READY
+    else:
+        status = OrderStatus.PLACED
+    if status != order.status:
+        order.status = status
+        if status in (OrderStatus.COMPLETED, OrderStatus.SHIPPED):
+            order.completed_at = timezone.now()
+        order.save(update_fields=["status", "completed_at"])
+
+
+@transaction.atomic
+def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Fulfillment:
+    """Staff have picked the items: the order waits at the pickup desk; the customer is told."""
+    fulfillment = _transition(fulfillment, FulfillmentStatus.READY, acting_user=acting_user, kind="ready")
+    order = fulfillment.order
+    if order.customer_id:
+        event_record(customer=order.customer, kind=EventKind.ORDER_READY, channel=order.channel,
+                     location=fulfillment.location, subject=f"order:{order.number}",
+                     data={"pickup_code": fulfillment.pickup_code})
+    transaction.on_commit(lambda: _queue_email(order.pk, "ready"))
+    return fulfillment
+
+
+@transaction.atomic
+def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: bool = True) -> Fulfillment:
+    """The customer collected the order: reserved stock leaves on_hand through the ledger."""
+    fulfillment = _transition(fulfillment, FulfillmentStatus.COLLECTED, acting_user=acting_user, kind="handed_over")
+    try:
+        inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
+    except InvalidStockOperation as exc:
+        raise InvalidTransition(str(exc)) from exc
+    order = fulfillment.order
+    if paid and order.payment_status == PaymentStatus.UNPAID:
+        order.payment_status = PaymentStatus.PAID
+        order.save(update_fields=["payment_status"])
+    if order.customer_id:
+        event_record(customer=order.customer, kind=EventKind.PICKUP_COMPLETED, channel=order.channel,
+                     location=fulfillment.location, subject=f"order:{order.number}", data={"total": order.total})
+    return fulfillment
+
+
+@transaction.atomic
+def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", acting_user=None) -> Fulfillment:
+    fulfillment = _transition(fulfillment, FulfillmentStatus.SHIPPED, acting_user=acting_user, kind="shipped")
+    inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
+    order = fulfillment.order
+    if tracking_number:
+        OrderEvent.objects.create(order=order, fulfillment=fulfillment, kind="tracking", acting_user=acting_user,
+                                  data={"tracking_number": tracking_number})
+    if order.customer_id:
+        event_record(customer=order.customer, kind=EventKind.ORDER_SHIPPED, channel=order.channel,
+                     location=fulfillment.location, subject=f"order:{order.number}",
+                     data={"tracking_number": tracking_number})
+    return fulfillment
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
+    """Cancel every open fulfilment of the order and release its reserved stock."""
+    open_groups = [g for g in order.fulfillments.all() if g.can_become(FulfillmentStatus.CANCELLED)]
+    if not open_groups:
+        raise InvalidTransition(_("Order %(number)s can no longer be cancelled.") % {"number": order.number})
+    for group in open_groups:
+        _transition(group, FulfillmentStatus.CANCELLED, acting_user=acting_user, kind="cancelled")
+        inventory.reservation_release(reference=group.reservation_reference)
+    order.refresh_from_db()
+    if order.customer_id:
+        event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
+                     subject=f"order:{order.number}", data={"reason": reason})
+    return order
+
+
+def _queue_email(order_id: int, kind: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task("orders.tasks.order_email_send", order_id, kind, task_name=f"order-email-{order_id}-{kind}",
+               sync=settings.Q_CLUSTER.get("sync", False))

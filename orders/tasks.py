@@ -1,0 +1,56 @@
+"""django-q2 jobs of the orders domain. Each takes ids and is safe to run twice."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from brandkit.selectors import theme
+from customers.models import CustomerEvent, EventKind
+from customers.services import event_record
+
+from .models import Order
+from .tax import summarise
+
+EMAIL_KINDS = {"confirmation", "ready"}
+
+
+def order_email_send(order_id: int, kind: str) -> bool:
+    """Send the order's ``kind`` email once; returns False when it was sent before."""
+    if kind not in EMAIL_KINDS:
+        raise ValueError(kind)
+    order = Order.objects.select_related("customer", "channel").prefetch_related(
+        "lines", "fulfillments__location").get(pk=order_id)
+    recipient = order.email or (order.customer.email if order.customer_id else "")
+    if not recipient:
+        return False
+    subject_ref = f"order:{order.number}:{kind}"
+    if order.customer_id and CustomerEvent.objects.filter(
+        customer_id=order.customer_id, kind=EventKind.EMAIL_SENT, subject=subject_ref
+    ).exists():
+        return False
+    language = (order.customer.user.language if order.customer_id and order.customer.user_id else "") or \
+        settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "order": order,
+            "fulfillment": order.fulfillments.all()[0],
+            "lines": order.lines.all(),
+            "tax": summarise((line.line_total, line.tax_rate) for line in order.lines.all()),
+            "brand": theme(),
+            "site_url": settings.SITE_URL,
+            "invoice_registration_number": settings.INVOICE_REGISTRATION_NUMBER,
+            "seller_name": settings.INVOICE_SELLER_NAME,
+        }
+        subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
+        text = render_to_string(f"orders/email/{kind}.txt", context)
+        html = render_to_string(f"orders/email/{kind}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.attach_alternative(html, "text/html")
+    with transaction.atomic():
+        message.send()
+        if order.customer_id:
+            event_record(customer=order.customer, kind=EventKind.EMAIL_SENT, channel=order.channel,
+                         subject=subject_ref, data={"template": f"order_{kind}"})
+    return True

@@ -1,0 +1,55 @@
+"""Japanese consumption tax on documents (適格簡易請求書).
+
+Prices are tax-inclusive (総額表示). The tax of a document is computed once per rate
+from the tax-inclusive total of that rate and rounded down, as the qualified invoice
+rules require (one rounding per rate per document, never per line).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+REDUCED_RATE = 8
+
+
+@dataclass(frozen=True)
+class RateTotal:
+    rate: int
+    total: int  # tax-inclusive
+    tax: int
+
+    @property
+    def net(self) -> int:
+        return self.total - self.tax
+
+    @property
+    def is_reduced(self) -> bool:
+        return self.rate == REDUCED_RATE
+
+
+@dataclass(frozen=True)
+class TaxSummary:
+    total: int
+    by_rate: list[RateTotal]
+
+    @property
+    def tax(self) -> int:
+        return sum(r.tax for r in self.by_rate)
+
+    @property
+    def has_reduced(self) -> bool:
+        return any(r.is_reduced for r in self.by_rate)
+
+
+def tax_included_in(total: int, rate: int) -> int:
+    """Tax contained in a tax-inclusive amount, rounded down: 1,100 at 10 % -> 100."""
+    return total * rate // (100 + rate)
+
+
+def summarise(lines: Iterable[tuple[int, int]]) -> TaxSummary:
+    """``lines`` are (tax-inclusive amount, rate) pairs."""
+    totals: dict[int, int] = {}
+    for amount, rate in lines:
+        totals[rate] = totals.get(rate, 0) + amount
+    by_rate = [RateTotal(rate=rate, total=total, tax=tax_included_in(total, rate))
+               for rate, total in sorted(totals.items(), reverse=True)]
+    return TaxSummary(total=sum(totals.values()), by_rate=by_rate)
