@@ -5,6 +5,7 @@ Each transition runs in one transaction, writes an OrderEvent and a customer eve
 queues its side effects (emails) with ``transaction.on_commit``.
 """
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -153,7 +154,7 @@ def order_place(
         customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
                                                     phone=contact.phone)
     order = Order.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}-{id(lines)}",
+        number=f"tmp-{uuid.uuid4().hex[:16]}",  # replaced by the pk-based number below
         channel=channel,
         customer=customer,
         email=contact.email or (customer.email if customer else "") or "",
