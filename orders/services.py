@@ -318,3 +318,25 @@ def _queue_email(order_id: int, kind: str) -> None:
 
     async_task("orders.tasks.order_email_send", order_id, kind, task_name=f"order-email-{order_id}-{kind}",
                sync=settings.Q_CLUSTER.get("sync", False))
+
+
+@transaction.atomic
+def pickups_expire_overdue(*, now=None, hold_days: int | None = None) -> list[str]:
+    """Cancel pickups that waited at the desk longer than the hold period and put their
+    stock back on the shelf. Returns the order numbers cancelled. Safe to run repeatedly."""
+    now = now or timezone.now()
+    hold_days = settings.PICKUP_HOLD_DAYS if hold_days is None else hold_days
+    cutoff = now - timezone.timedelta(days=hold_days)
+    overdue = (Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, status=FulfillmentStatus.READY,
+                                          ready_at__lt=cutoff)
+               .select_related("order"))
+    cancelled = []
+    for group in overdue:
+        _transition(group, FulfillmentStatus.CANCELLED, acting_user=None, kind="expired")
+        inventory.reservation_release(reference=group.reservation_reference)
+        order = group.order
+        if order.customer_id:
+            event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
+                         location=group.location, subject=f"order:{order.number}", data={"reason": "not collected"})
+        cancelled.append(order.number)
+    return cancelled

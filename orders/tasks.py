@@ -54,3 +54,10 @@ def order_email_send(order_id: int, kind: str) -> bool:
             event_record(customer=order.customer, kind=EventKind.EMAIL_SENT, channel=order.channel,
                          subject=subject_ref, data={"template": f"order_{kind}"})
     return True
+
+
+def pickups_expire() -> list[str]:
+    """Scheduled hourly (see orders.apps): cancel uncollected pickups past their hold period."""
+    from .services import pickups_expire_overdue
+
+    return pickups_expire_overdue()
