@@ -1,2 +1,16 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from .api import KitViewSet, LintView, VersionViewSet
+
 app_name = "brandkit"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("kits", KitViewSet, basename="brandkit-kit")
+router.register("versions", VersionViewSet, basename="brandkit-version")
+
+urlpatterns = [
+    path("lint/", LintView.as_view(), name="brandkit-lint"),
+    *router.urls,
+]

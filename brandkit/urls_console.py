@@ -1,2 +1,15 @@
+from django.urls import path
+
+from .views import console
+
 app_name = "brandkit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", console.index, name="index"),
+    path("draft/", console.draft_edit, name="draft"),
+    path("draft/logo/", console.draft_logo, name="draft_logo"),
+    path("draft/publish/", console.draft_publish, name="publish"),
+    path("history/", console.history, name="history"),
+    path("check/", console.check, name="check"),
+    path("assets/", console.card, name="assets"),
+    path("share/rotate/", console.share_rotate, name="share_rotate"),
+]

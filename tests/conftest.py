@@ -4,8 +4,14 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def _isolated(settings, tmp_path):
+    """Each test gets its own media folder and an empty cache (the theme is cached)."""
+    from django.core.cache import cache
+
     settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

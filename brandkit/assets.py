@@ -1,0 +1,168 @@
+"""Pillow work: checking logo uploads, logo variants, social cards and POP signs.
+
+Japanese text is set with the full Noto Sans JP Japanese WOFF2 that ``manage.py
+fonts_install`` copies to ``VAR_DIR/fonts/noto-sans-jp/`` (``fonts.pillow_font_path``);
+Pillow's FreeType (with Brotli) opens WOFF2 directly.
+"""
+
+import io
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from . import fonts
+from .colour import readable_on, rgb
+
+ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 25_000_000  # well below Pillow's own bomb limit, and enough for any logo or photo
+MIN_LOGO_SIDE = 64
+
+SIZES = {"square": (1080, 1080), "landscape": (1200, 630), "pop": (1240, 1754)}  # POP: A4 portrait at 150 dpi
+
+
+def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MIN_LOGO_SIDE) -> Image.Image:
+    """Open an uploaded raster image safely or raise ValidationError with a clear message.
+
+    Refuses non-images, formats other than PNG/JPEG/WebP, files over ``max_bytes``,
+    decompression bombs (more than ``MAX_PIXELS`` pixels, checked from the header before any
+    pixel is decoded) and images smaller than ``min_side``.
+    """
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise ValidationError(_("The file is too large (%(size)s MB); the limit is %(limit)s MB.") % {
+            "size": round(size / 1048576, 1), "limit": max_bytes // 1048576}, code="too_large")
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(_("The file is too large; the limit is %(limit)s MB.") % {
+            "limit": max_bytes // 1048576}, code="too_large")
+    try:
+        image = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS))
+    except Image.DecompressionBombError as error:
+        raise ValidationError(_("The image has too many pixels to process safely."), code="bomb") from error
+    except Exception as error:
+        raise ValidationError(_("Upload a PNG, JPEG or WebP image."), code="not_image") from error
+    if image.format not in ALLOWED_FORMATS:
+        raise ValidationError(_("Upload a PNG, JPEG or WebP image."), code="format")
+    if image.width * image.height > MAX_PIXELS:
+        raise ValidationError(_("The image has too many pixels to process safely (%(w)d×%(h)d).") % {
+            "w": image.width, "h": image.height}, code="bomb")
+    if min(image.width, image.height) < min_side:
+        raise ValidationError(_("The image is too small; it must be at least %(n)d pixels on each side.") % {
+            "n": min_side}, code="too_small")
+    try:
+        image.load()
+    except Exception as error:
+        raise ValidationError(_("The image file is damaged or truncated."), code="damaged") from error
+    image = ImageOps.exif_transpose(image)
+    return image.convert("RGBA")
+
+
+def logo_variants(image: Image.Image, favicon_sizes=(16, 32, 180, 512)) -> dict[str, Image.Image]:
+    """Full colour, mono (black), reversed (white) and square favicons from one RGBA logo."""
+    rgba = image.convert("RGBA")
+    alpha = rgba.getchannel("A")
+    if alpha.getextrema() == (255, 255):
+        # An opaque logo: treat near-white as background so mono/reversed have a shape to fill.
+        grey = rgba.convert("L")
+        alpha = grey.point(lambda v: 0 if v > 235 else 255)
+    mono = Image.new("RGBA", rgba.size, (0, 0, 0, 0))
+    mono.paste((29, 35, 42, 255), mask=alpha)
+    reversed_ = Image.new("RGBA", rgba.size, (0, 0, 0, 0))
+    reversed_.paste((255, 255, 255, 255), mask=alpha)
+    out = {"full": rgba, "mono": mono, "reversed": reversed_}
+    side = max(rgba.size)
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    square.paste(rgba, ((side - rgba.width) // 2, (side - rgba.height) // 2))
+    for n in favicon_sizes:
+        out[f"favicon-{n}"] = square.resize((n, n), Image.Resampling.LANCZOS)
+    return out
+
+
+@lru_cache(maxsize=16)
+def font(size: int, weight: int = 700) -> ImageFont.FreeTypeFont:
+    path = fonts.pillow_font_path(weight)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `manage.py fonts_install`")
+    return ImageFont.truetype(str(path), size)
+
+
+def wrap(draw: ImageDraw.ImageDraw, text: str, face, max_width: int, max_lines: int = 3) -> list[str]:
+    """Break Japanese (no spaces) or Latin text into lines that fit ``max_width``."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for ch in paragraph:
+            if draw.textlength(line + ch, font=face) <= max_width or not line:
+                line += ch
+            else:
+                lines.append(line)
+                line = ch
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:-1] + "…"
+    return lines
+
+
+def _cover(photo: Image.Image, size: tuple[int, int]) -> Image.Image:
+    return ImageOps.fit(photo.convert("RGB"), size, Image.Resampling.BILINEAR, centering=(0.5, 0.5))
+
+
+def compose_card(*, kind: str, headline: str, colours: dict[str, str], photo: Image.Image | None = None,
+                 logo: Image.Image | None = None, subline: str = "", brand_name: str = "") -> Image.Image:
+    """A social card ("square" 1080×1080, "landscape" 1200×630) or a POP sign ("pop", A4)."""
+    width, height = SIZES[kind]
+    background = colours.get("background", "#FAFAF7")
+    primary = colours.get("primary", "#1F4E79")
+    accent = colours.get("accent", "#C8553D")
+    canvas = Image.new("RGB", (width, height), rgb(background))
+    draw = ImageDraw.Draw(canvas)
+    if kind == "landscape":
+        photo_box = (0, 0, width // 2, height)
+        panel = (width // 2, 0, width, height)
+    elif kind == "square":
+        photo_box = (0, 0, width, int(height * 0.62))
+        panel = (0, int(height * 0.62), width, height)
+    else:
+        photo_box = (60, 200, width - 60, int(height * 0.62))
+        panel = (0, int(height * 0.62) + 40, width, height)
+    if photo is not None:
+        box_size = (photo_box[2] - photo_box[0], photo_box[3] - photo_box[1])
+        canvas.paste(_cover(photo, box_size), photo_box[:2])
+    else:
+        draw.rectangle(photo_box, fill=rgb(colours.get("surface", "#FFFFFF")))
+    draw.rectangle(panel, fill=rgb(primary))
+    ink = readable_on(primary)
+    pad = 56 if kind != "pop" else 80
+    text_width = panel[2] - panel[0] - 2 * pad
+    size = {"square": 64, "landscape": 56, "pop": 110}[kind]
+    face = font(size, 700)
+    lines = wrap(draw, headline, face, text_width, max_lines=3 if kind != "pop" else 2)
+    y = panel[1] + pad
+    for line in lines:
+        draw.text((panel[0] + pad, y), line, font=face, fill=ink)
+        y += int(size * 1.35)
+    if subline:
+        sub_face = font(int(size * 0.55), 400)
+        draw.text((panel[0] + pad, y + 8), subline, font=sub_face, fill=ink)
+    draw.rectangle((panel[0], panel[3] - 14, panel[2], panel[3]), fill=rgb(accent))
+    if kind == "pop":
+        top_face = font(72, 700)
+        draw.text((80, 70), brand_name or "", font=top_face, fill=rgb(primary))
+    if logo is not None:
+        limit = 120 if kind != "pop" else 160
+        mark = logo.copy()
+        mark.thumbnail((limit * 2, limit), Image.Resampling.BILINEAR)
+        x = width - mark.width - pad // 2
+        y_logo = pad // 2 if kind != "square" else int(height * 0.62) - mark.height - pad // 2
+        canvas.paste(mark, (x, y_logo), mark if mark.mode == "RGBA" else None)
+    return canvas
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()

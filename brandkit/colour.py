@@ -1,0 +1,100 @@
+"""Colour maths: hex validation and WCAG 2.2 contrast (relative luminance, ratio, levels)."""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+SHORT_HEX = re.compile(r"#[0-9A-Fa-f]{3}")
+
+# Roles that carry text, and roles text sits on (the matrix is every text x background pair).
+TEXT_ROLES = ("text", "primary", "secondary", "accent", "success", "warning", "danger")
+BACKGROUND_ROLES = ("background", "surface", "primary")
+
+
+def normalise_hex(value: str) -> str:
+    """'#abc' / 'abc' / ' #AaBbCc ' -> '#AABBCC'; raises ValidationError when it is not a colour."""
+    text = (value or "").strip()
+    if text and not text.startswith("#"):
+        text = "#" + text
+    if SHORT_HEX.fullmatch(text):
+        text = "#" + "".join(ch * 2 for ch in text[1:])
+    if not HEX.fullmatch(text):
+        raise ValidationError(
+            _("“%(value)s” is not a hex colour; use #RRGGBB, for example #1F4E79."),
+            code="invalid_hex", params={"value": value},
+        )
+    return text.upper()
+
+
+def validate_hex(value: str) -> None:
+    if not HEX.fullmatch(value or ""):
+        normalise_hex(value)  # raises with the message
+        raise ValidationError(_("Write the colour as #RRGGBB."), code="invalid_hex")
+
+
+def rgb(hex_value: str) -> tuple[int, int, int]:
+    h = normalise_hex(hex_value)
+    return int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)
+
+
+def _channel(c: int) -> float:
+    s = c / 255
+    return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(hex_value: str) -> float:
+    r, g, b = rgb(hex_value)
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    a, b = relative_luminance(foreground), relative_luminance(background)
+    lighter, darker = max(a, b), min(a, b)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def level(ratio: float) -> str:
+    """WCAG 2.2 level for normal-size text: AAA >= 7, AA >= 4.5, 'AA large' >= 3, else fail."""
+    if ratio >= 7:
+        return "AAA"
+    if ratio >= 4.5:
+        return "AA"
+    if ratio >= 3:
+        return "AA-large"
+    return "fail"
+
+
+@dataclass(frozen=True)
+class Pair:
+    text_role: str
+    background_role: str
+    text: str
+    background: str
+    ratio: float
+    level: str
+
+    @property
+    def passes_aa(self) -> bool:
+        return self.level in {"AA", "AAA"}
+
+
+def contrast_matrix(colours: dict[str, str]) -> list[Pair]:
+    """Every text-role / background-role pair of the palette (a colour on itself is skipped)."""
+    pairs = []
+    for bg_role in BACKGROUND_ROLES:
+        if bg_role not in colours:
+            continue
+        for text_role in TEXT_ROLES:
+            if text_role not in colours or text_role == bg_role:
+                continue
+            ratio = contrast_ratio(colours[text_role], colours[bg_role])
+            pairs.append(Pair(text_role, bg_role, colours[text_role], colours[bg_role], round(ratio, 2), level(ratio)))
+    return pairs
+
+
+def readable_on(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background``."""
+    return "#FFFFFF" if contrast_ratio("#FFFFFF", background) >= contrast_ratio("#000000", background) else "#000000"

@@ -1,0 +1,454 @@
+"""Every write to the brand kit, and the content linter entry point ``lint``.
+
+Drafts are edited, then published: ``version_publish`` makes a draft the kit's active
+version, keeps it in the history and invalidates the cached theme and compiled rules, so
+every page restyles without a deploy.
+"""
+
+import io
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from . import linting, selectors
+from .colour import normalise_hex
+from .models import (
+    Brand,
+    BrandKit,
+    BrandKitVersion,
+    Channel,
+    ColourRole,
+    EditorialRule,
+    LintCheck,
+    Logo,
+    PaletteColour,
+    RuleKind,
+    Severity,
+    VersionStatus,
+)
+
+JSON_SECTIONS = ("identity", "tone", "typography", "logo_rules", "channel_templates", "channel_rules", "notation")
+
+
+@dataclass(frozen=True)
+class RuleIn:
+    kind: str
+    pattern: str
+    replacement: str = ""
+    message: str = ""
+    severity: str = Severity.WARNING
+    channels: tuple[str, ...] = ()
+
+
+# --- brands and kits ------------------------------------------------------------------------
+
+@transaction.atomic
+def brand_create(*, name: str, slug: str = "", is_default: bool = False) -> Brand:
+    brand = Brand(name=name, slug=slug or slugify(name, allow_unicode=False) or "brand", is_default=is_default)
+    if is_default:
+        Brand.objects.filter(is_default=True).update(is_default=False)
+    brand.full_clean()
+    brand.save()
+    return brand
+
+
+@transaction.atomic
+def kit_create(*, brand: Brand, name: str, acting_user=None) -> BrandKit:
+    """A new active kit for ``brand`` (any previous active kit is retired) with an empty draft."""
+    BrandKit.objects.filter(brand=brand, is_active=True).update(is_active=False)
+    kit = BrandKit.objects.create(brand=brand, name=name, is_active=True)
+    BrandKitVersion.objects.create(kit=kit, number=1, created_by=acting_user)
+    selectors.invalidate()
+    return kit
+
+
+# --- drafts -------------------------------------------------------------------------------
+
+@transaction.atomic
+def draft_get_or_create(*, kit: BrandKit, acting_user=None) -> BrandKitVersion:
+    """The kit's draft; a new one copies the published version (content, palette, rules, logos)."""
+    kit = BrandKit.objects.select_for_update().get(pk=kit.pk)
+    draft = kit.versions.filter(status=VersionStatus.DRAFT).first()
+    if draft:
+        return draft
+    source = kit.published_version or kit.versions.order_by("-number").first()
+    number = (kit.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    draft = BrandKitVersion.objects.create(kit=kit, number=number, created_by=acting_user)
+    if source:
+        for section in JSON_SECTIONS:
+            setattr(draft, section, getattr(source, section))
+        draft.ugc_guidelines = source.ugc_guidelines
+        draft.save()
+        PaletteColour.objects.bulk_create(
+            PaletteColour(version=draft, role=c.role, name=c.name, hex=c.hex) for c in source.palette.all()
+        )
+        EditorialRule.objects.bulk_create(
+            EditorialRule(version=draft, kind=r.kind, pattern=r.pattern, replacement=r.replacement,
+                          message=r.message, severity=r.severity, channels=r.channels)
+            for r in source.rules.all()
+        )
+        Logo.objects.bulk_create(
+            Logo(version=draft, name=logo.name, original=logo.original.name, variants=logo.variants,
+                 width=logo.width, height=logo.height, is_primary=logo.is_primary)
+            for logo in source.logos.all()
+        )
+    return draft
+
+
+def _require_draft(version: BrandKitVersion) -> None:
+    if not version.is_draft:
+        raise ValidationError(_("Only a draft can be edited; published versions are kept as they are."),
+                              code="not_draft")
+
+
+def _validate_sections(values: dict) -> dict:
+    errors = {}
+    identity = values.get("identity")
+    if identity is not None:
+        if not isinstance(identity, dict):
+            errors["identity"] = _("Identity must be an object.")
+        elif not str(identity.get("brand_name", "")).strip():
+            errors["identity.brand_name"] = _("The brand name is required.")
+    channel_rules = values.get("channel_rules")
+    if channel_rules is not None:
+        if not isinstance(channel_rules, dict):
+            errors["channel_rules"] = _("Channel rules must be an object.")
+        else:
+            for channel, rules in channel_rules.items():
+                if channel != "*" and channel not in Channel.values:
+                    errors[f"channel_rules.{channel}"] = _("Unknown channel.")
+                    continue
+                for key in ("max_length", "exclamation_max"):
+                    value = (rules or {}).get(key)
+                    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                        errors[f"channel_rules.{channel}.{key}"] = _("Enter a whole number of 0 or more.")
+    for section in ("tone", "typography", "logo_rules", "channel_templates", "notation"):
+        if values.get(section) is not None and not isinstance(values[section], dict):
+            errors[section] = _("Must be an object.")
+    return errors
+
+
+@transaction.atomic
+def draft_update(*, version: BrandKitVersion, acting_user=None, **values) -> BrandKitVersion:
+    """Replace whole sections of a draft (identity, tone, ...); all validated before any write."""
+    _require_draft(version)
+    unknown = set(values) - set(JSON_SECTIONS) - {"ugc_guidelines", "note"}
+    if unknown:
+        raise ValidationError({key: _("Unknown section.") for key in sorted(unknown)})
+    errors = _validate_sections(values)
+    if errors:
+        raise ValidationError(errors)
+    for key, value in values.items():
+        if value is not None:
+            setattr(version, key, value)
+    version.save()
+    return version
+
+
+@transaction.atomic
+def palette_set(*, version: BrandKitVersion, colours: list[tuple[str, str]] | dict[str, str],
+                names: dict[str, str] | None = None) -> list[PaletteColour]:
+    """Replace the draft's palette. Hex values are normalised; bad hex or a repeated role -> errors."""
+    _require_draft(version)
+    items = list(colours.items()) if isinstance(colours, dict) else list(colours)
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    rows = []
+    for role, value in items:
+        if role not in ColourRole.values:
+            errors.setdefault(role, []).append(_("Unknown colour role."))
+            continue
+        if role in seen:
+            errors.setdefault(role, []).append(_("Each role may appear only once."))
+            continue
+        seen.add(role)
+        try:
+            rows.append(PaletteColour(version=version, role=role, hex=normalise_hex(value),
+                                      name=(names or {}).get(role, "")))
+        except ValidationError as error:
+            errors.setdefault(role, []).extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    version.palette.all().delete()
+    created = PaletteColour.objects.bulk_create(rows)
+    version.save(update_fields=["updated_at"])
+    return created
+
+
+def rule_validate(rule: RuleIn) -> dict[str, str]:
+    errors = {}
+    if rule.kind not in RuleKind.values:
+        errors["kind"] = _("Unknown rule kind.")
+    if rule.severity not in Severity.values:
+        errors["severity"] = _("Unknown severity.")
+    if not rule.pattern.strip():
+        errors["pattern"] = _("Enter a term or pattern.")
+    elif rule.kind == RuleKind.PATTERN:
+        try:
+            linting.check_user_pattern(rule.pattern)
+        except ValidationError as error:
+            errors["pattern"] = " ".join(error.messages)
+    elif len(rule.pattern) > 200:
+        errors["pattern"] = _("Terms are limited to 200 characters.")
+    if rule.kind in (RuleKind.PREFERRED, RuleKind.SPELLING) and not rule.replacement.strip():
+        errors["replacement"] = _("Say what to write instead.")
+    bad = [c for c in rule.channels if c not in Channel.values]
+    if bad:
+        errors["channels"] = _("Unknown channel: %(names)s") % {"names": ", ".join(bad)}
+    return errors
+
+
+@transaction.atomic
+def rules_set(*, version: BrandKitVersion, rules: list[RuleIn]) -> list[EditorialRule]:
+    """Replace the draft's editorial rules; any bad rule -> errors keyed ``rules.<i>.<field>``."""
+    _require_draft(version)
+    errors = {}
+    for index, rule in enumerate(rules):
+        for key, message in rule_validate(rule).items():
+            errors[f"rules.{index}.{key}"] = message
+    if errors:
+        raise ValidationError(errors)
+    version.rules.all().delete()
+    created = EditorialRule.objects.bulk_create(
+        EditorialRule(version=version, kind=r.kind, pattern=r.pattern.strip(), replacement=r.replacement.strip(),
+                      message=r.message, severity=r.severity, channels=list(r.channels))
+        for r in rules
+    )
+    version.save(update_fields=["updated_at"])
+    return created
+
+
+@transaction.atomic
+def draft_save(*, version: BrandKitVersion, acting_user=None, palette: dict[str, str] | None = None,
+               rules: list[RuleIn] | None = None, **sections) -> BrandKitVersion:
+    """Sections, palette and rules of a draft in one transaction: all saved, or nothing."""
+    draft_update(version=version, acting_user=acting_user, **sections)
+    if palette is not None:
+        palette_set(version=version, colours=palette)
+    if rules is not None:
+        rules_set(version=version, rules=rules)
+    return version
+
+
+@transaction.atomic
+def rule_add(*, version: BrandKitVersion, rule: RuleIn) -> EditorialRule:
+    _require_draft(version)
+    errors = rule_validate(rule)
+    if errors:
+        raise ValidationError(errors)
+    created = EditorialRule.objects.create(
+        version=version, kind=rule.kind, pattern=rule.pattern.strip(), replacement=rule.replacement.strip(),
+        message=rule.message, severity=rule.severity, channels=list(rule.channels),
+    )
+    version.save(update_fields=["updated_at"])
+    return created
+
+
+@transaction.atomic
+def rule_delete(*, version: BrandKitVersion, rule_id: int) -> None:
+    _require_draft(version)
+    version.rules.filter(pk=rule_id).delete()
+    version.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def version_publish(*, version: BrandKitVersion, acting_user=None, note: str = "") -> BrandKitVersion:
+    """Publish a draft: it becomes the kit's active version; the previous one stays in the history."""
+    version = BrandKitVersion.objects.select_for_update().select_related("kit").get(pk=version.pk)
+    _require_draft(version)
+    missing = sorted(set(ColourRole.values) - set(version.palette.values_list("role", flat=True)))
+    errors = {}
+    if missing:
+        errors["palette"] = _("Every colour role needs a colour; missing: %(roles)s") % {"roles": ", ".join(missing)}
+    if not str((version.identity or {}).get("brand_name", "")).strip():
+        errors["identity.brand_name"] = _("The brand name is required.")
+    if errors:
+        raise ValidationError(errors)
+    version.status = VersionStatus.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = acting_user
+    if note:
+        version.note = note
+    version.save()
+    kit = version.kit
+    kit.published_version = version
+    kit.save(update_fields=["published_version"])
+    transaction.on_commit(selectors.invalidate)
+    selectors.invalidate()
+    return version
+
+
+@transaction.atomic
+def kit_share_token_rotate(*, kit: BrandKit) -> BrandKit:
+    from .models import new_share_token
+
+    kit.share_token = new_share_token()
+    kit.save(update_fields=["share_token"])
+    return kit
+
+
+# --- the linter ---------------------------------------------------------------------------
+
+def lint(text: str, channel: str, locale: str = "ja", *, version: BrandKitVersion | None = None,
+         record: str = "") -> list[linting.Violation]:
+    """Check copy against the active kit (or ``version``); ``record`` names the source to log
+    the result for the channel's consistency score (campaign send, product save, API)."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    compiled = selectors.compiled_kit(version)
+    violations = compiled.lint(text, channel, locale or "ja")
+    if record:
+        LintCheck.objects.create(
+            version_id=version.pk if version else selectors.active_version_id(), channel=channel, source=record[:40],
+            violations=len(violations), errors=sum(v.severity == "error" for v in violations),
+        )
+    return violations
+
+
+# --- logos --------------------------------------------------------------------------------
+
+FAVICON_SIZES = (16, 32, 180, 512)
+
+
+@transaction.atomic
+def logo_add(*, version: BrandKitVersion, upload, name: str = "") -> Logo:
+    """Validate an uploaded raster logo and store it with its variants (full, mono, reversed, favicons)."""
+    from . import assets
+
+    _require_draft(version)
+    image = assets.open_upload(upload)  # raises ValidationError with a clear message
+    logo = Logo(version=version, name=name or getattr(upload, "name", "logo"), width=image.width, height=image.height)
+    base = (getattr(upload, "name", "logo").rsplit(".", 1)[0] or "logo")[:40]
+    original = io.BytesIO()
+    image.save(original, format="PNG", optimize=True)
+    logo.original.save(f"{slugify(base) or 'logo'}.png", ContentFile(original.getvalue()), save=False)
+    variants = {}
+    folder = logo.original.name.rsplit("/", 1)[0]
+    from django.core.files.storage import default_storage
+
+    for key, variant in assets.logo_variants(image, FAVICON_SIZES).items():
+        buffer = io.BytesIO()
+        variant.save(buffer, format="PNG", optimize=True)
+        variants[key] = default_storage.save(f"{folder}/{key}.png", ContentFile(buffer.getvalue()))
+    logo.variants = variants
+    version.logos.filter(is_primary=True).update(is_primary=False)
+    logo.is_primary = True
+    logo.save()
+    version.save(update_fields=["updated_at"])
+    return logo
+
+
+# --- the demo kit ---------------------------------------------------------------------------
+
+DEFAULT_BRAND = {"name": "ミナト商店 / MINATO", "slug": "minato"}
+
+DEFAULT_IDENTITY = {
+    "brand_name": "ミナト商店",
+    "brand_name_en": "MINATO",
+    "tagline": "港町から、毎日の定番を。",
+    "mission": "長く使える日用品と衣料を、店でもオンラインでも同じ心地よさで届ける。",
+    "vision": "どの窓口でも「いつものミナト」に会える小売。",
+    "values": ["誠実", "長持ち", "地域とともに"],
+    "story": "横浜の港町で1987年に創業した小さな衣料店から始まり、今は全国の店舗とオンラインストアで"
+             "暮らしの定番をお届けしています。",
+    "legal_footer": "株式会社ミナト商店 〒231-0001 神奈川県横浜市中区新港1-1",
+}
+
+DEFAULT_TONE = {
+    "attributes": [
+        {"name": "親しみやすい（でも軽すぎない）", "description": "隣で話しかけるように、丁寧語で。",
+         "do": ["今週は麻のシャツが入荷しました。"], "dont": ["マジ神アイテム入荷ｷﾀ━！！"]},
+        {"name": "誠実", "description": "誇張せず、事実と根拠を書く。",
+         "do": ["洗濯機で洗えます（ネット使用）。"], "dont": ["絶対に縮まない最強素材！"]},
+        {"name": "簡潔", "description": "一文は短く、要点から。",
+         "do": ["本日20時まで送料無料。"], "dont": ["さて、皆さまに本日はとっておきのお知らせがございまして…"]},
+    ],
+    "channels": {
+        "sms": "さらに短く、絵文字なし。署名を必ず入れる。",
+        "social": "少しくだけた口調も可。絵文字は1つまで。",
+        "email": "件名は30字以内。配信停止リンクと会社情報を必ず入れる。",
+        "pop": "遠くから読める短い見出しと価格。",
+    },
+}
+
+DEFAULT_TYPOGRAPHY = {
+    "heading": {"family": "Noto Sans JP", "weight": 700,
+                "fallbacks": ["Hiragino Kaku Gothic ProN", "Yu Gothic", "system-ui", "sans-serif"]},
+    "body": {"family": "Noto Sans JP", "weight": 400,
+             "fallbacks": ["Hiragino Kaku Gothic ProN", "Yu Gothic", "system-ui", "sans-serif"]},
+    "scale": {"h1": "2.25rem", "h2": "1.75rem", "h3": "1.375rem", "body": "1rem", "small": "0.875rem"},
+}
+
+DEFAULT_PALETTE = {
+    "primary": "#1F4E79", "secondary": "#5B6B7A", "accent": "#C8553D", "background": "#FAFAF7",
+    "surface": "#FFFFFF", "text": "#1D232A", "success": "#2E7D32", "warning": "#8A5A00", "danger": "#B3261E",
+}
+PALETTE_NAMES = {"primary": "港の藍", "accent": "煉瓦", "background": "生成り", "text": "墨"}
+
+DEFAULT_CHANNEL_RULES = {
+    "*": {"exclamation_max": 1},
+    "web": {"max_length": 1000, "emoji": False},
+    "email": {"max_length": 5000, "required": ["unsubscribe", "legal_footer"], "exclamation_max": 1},
+    "sms": {"max_length": 70, "emoji": False, "exclamation_max": 0},
+    "social": {"max_length": 280, "exclamation_max": 2},
+    "pop": {"max_length": 40, "emoji": False, "exclamation_max": 0},
+    "postcard": {"max_length": 300, "required": ["legal_footer"]},
+}
+
+DEFAULT_TEMPLATES = {
+    "email": {"layout": "ロゴ → 見出し → 本文 → ボタン（プライマリ）→ 配信停止リンク → 会社情報"},
+    "sms": {"signature": "【ミナト商店】"},
+    "social": {"card": "商品写真を左、見出しと価格を右。ロゴは右下。"},
+    "pop": {"sign": "A4縦。見出し24字以内、税込価格を大きく。"},
+    "postcard": {"layout": "はがき横。表面に季節の写真、裏面に宛名と会社情報。"},
+}
+
+DEFAULT_RULES = [
+    RuleIn(RuleKind.BANNED, "激安", message="「激安」は使わない（価格訴求はお得・特価で）。", severity=Severity.ERROR),
+    RuleIn(RuleKind.BANNED, "最強", message="誇張表現は使わない。", severity=Severity.ERROR),
+    RuleIn(RuleKind.BANNED, "絶対", message="断定的な表現は避ける。", severity=Severity.WARNING),
+    RuleIn(RuleKind.BANNED, "日本一", message="根拠のない最上級表現は景品表示法のリスク。", severity=Severity.ERROR),
+    RuleIn(RuleKind.PREFERRED, "お客", "お客様"),
+    RuleIn(RuleKind.PREFERRED, "コンピュータ", "コンピューター"),
+    RuleIn(RuleKind.PREFERRED, "メイル", "メール"),
+    RuleIn(RuleKind.PREFERRED, "出来ます", "できます"),
+    RuleIn(RuleKind.PREFERRED, "下さい", "ください"),
+    RuleIn(RuleKind.PREFERRED, "様々", "さまざま", severity=Severity.INFO),
+    RuleIn(RuleKind.SPELLING, "ミナトショウテン", "ミナト商店"),
+    RuleIn(RuleKind.SPELLING, "Minato", "MINATO"),
+    RuleIn(RuleKind.PATTERN, r"送料\s*無料[!！]+", "送料無料", message="送料無料に感嘆符を付けない。"),
+    RuleIn(RuleKind.PATTERN, r"[0-9]+%\s*OFF", message="割引は「◯%オフ」と書く。"),
+]
+
+DEFAULT_UGC = ("インフルエンサー・UGC：PR表記（#PR #ミナト商店提供）を必ず入れる。効能・効果の断定は禁止。"
+               "写真の人物は本人の許可を得たものだけ。")
+
+
+@transaction.atomic
+def brandkit_seed_default(*, acting_user=None) -> BrandKit:
+    """Create (once) the demo brand ミナト商店 / MINATO with a complete, published kit. Idempotent."""
+    brand = Brand.objects.filter(slug=DEFAULT_BRAND["slug"]).first()
+    if brand is None:
+        brand = brand_create(name=DEFAULT_BRAND["name"], slug=DEFAULT_BRAND["slug"],
+                             is_default=not Brand.objects.filter(is_default=True).exists())
+    kit = brand.kits.filter(is_active=True).first()
+    if kit is not None and kit.published_version_id:
+        return kit
+    if kit is None:
+        kit = kit_create(brand=brand, name="ブランドガイドライン", acting_user=acting_user)
+    draft = draft_get_or_create(kit=kit, acting_user=acting_user)
+    draft_update(version=draft, identity=DEFAULT_IDENTITY, tone=DEFAULT_TONE, typography=DEFAULT_TYPOGRAPHY,
+                 logo_rules={"min_size_px": 64, "clear_space": "ロゴの高さの1/2以上の余白"},
+                 channel_templates=DEFAULT_TEMPLATES, channel_rules=DEFAULT_CHANNEL_RULES,
+                 notation={"fullwidth_alnum": True, "halfwidth_katakana": True, "long_vowel": True},
+                 ugc_guidelines=DEFAULT_UGC)
+    palette_set(version=draft, colours=DEFAULT_PALETTE, names=PALETTE_NAMES)
+    rules_set(version=draft, rules=DEFAULT_RULES)
+    version_publish(version=draft, acting_user=acting_user, note="初版")
+    kit.refresh_from_db()
+    return kit

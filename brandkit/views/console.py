@@ -1,0 +1,172 @@
+"""Brand kit console pages (HQ): overview, draft editing, publish, history, copy check, logos, assets."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from omnishop.console import console_view, htmx_template
+
+from .. import assets, colour, selectors, services
+from ..forms import CardForm, CheckForm, DraftForm, LogoForm
+from ..models import BrandKit, ColourRole
+
+VIEW = "brandkit.view_brandkit"
+CHANGE = "brandkit.change_brandkit"
+
+
+def _kit_or_404(kit_id: int | None = None) -> BrandKit:
+    if kit_id:
+        return get_object_or_404(selectors.kits(), pk=kit_id)
+    kit = selectors.kit_default()
+    if kit is None:
+        raise Http404(_("No brand kit yet. Run the seed command or create one."))
+    return kit
+
+
+@console_view(VIEW)
+def index(request):
+    kit = selectors.kit_default()
+    if kit is None:
+        return render(request, "brandkit/console/empty.html")
+    version = selectors.version_detail(kit.published_version_id) if kit.published_version_id else None
+    palette = {c.role: c.hex for c in version.palette.all()} if version else {}
+    draft = kit.versions.filter(status="draft").first()
+    return render(request, "brandkit/console/index.html", {
+        "kit": kit, "version": version, "draft": draft,
+        "palette": [(role, label, palette.get(role, "")) for role, label in ColourRole.choices],
+        "matrix": colour.contrast_matrix(palette),
+        "scores": selectors.consistency_scores(),
+        "brands": selectors.kits(),
+    })
+
+
+@console_view(CHANGE)
+def draft_edit(request):
+    kit = _kit_or_404()
+    version = services.draft_get_or_create(kit=kit, acting_user=request.user)
+    version = selectors.version_detail(version.pk)
+    if request.method == "POST":
+        form = DraftForm(request.POST, version=version)
+        if form.is_valid():
+            try:
+                form.save(version=version, acting_user=request.user)
+            except ValidationError as error:
+                for key, messages_ in error.message_dict.items():
+                    form.add_error(None, f"{key}: {' '.join(messages_)}")
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("console:brandkit:draft")
+    else:
+        form = DraftForm(version=version)
+    return render(request, "brandkit/console/draft.html", {
+        "kit": kit, "version": version, "form": form, "logo_form": LogoForm(),
+    })
+
+
+@require_POST
+@console_view(CHANGE)
+def draft_logo(request):
+    kit = _kit_or_404()
+    version = services.draft_get_or_create(kit=kit, acting_user=request.user)
+    form = LogoForm(request.POST, request.FILES)
+    if form.is_valid():
+        services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"])
+        messages.success(request, _("Logo uploaded with its variants."))
+        return redirect("console:brandkit:draft")
+    version = selectors.version_detail(version.pk)
+    return render(request, "brandkit/console/draft.html", {
+        "kit": kit, "version": version, "form": DraftForm(version=version), "logo_form": form,
+    }, status=400)
+
+
+@require_POST
+@console_view(CHANGE)
+def draft_publish(request):
+    kit = _kit_or_404()
+    draft = kit.versions.filter(status="draft").first()
+    if draft is None:
+        messages.error(request, _("There is no draft to publish."))
+        return redirect("console:brandkit:index")
+    try:
+        with transaction.atomic():
+            services.version_publish(version=draft, acting_user=request.user, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("console:brandkit:draft")
+    messages.success(request, _("Version %(n)d published; every channel now uses it.") % {"n": draft.number})
+    return redirect("console:brandkit:index")
+
+
+@console_view(VIEW)
+def history(request):
+    kit = _kit_or_404()
+    return render(request, "brandkit/console/history.html", {
+        "kit": kit, "history": selectors.history_with_diffs(kit),
+    })
+
+
+@console_view(VIEW)
+def check(request):
+    form = CheckForm(request.GET or None)
+    violations, segments, text = [], [], ""
+    if form.is_valid():
+        text = form.cleaned_data["text"]
+        violations = services.lint(text, form.cleaned_data["channel"], form.cleaned_data["locale"])
+        segments = highlight(text, violations)
+    context = {"form": form, "violations": violations, "segments": segments, "text": text,
+               "checked": form.is_bound and form.is_valid()}
+    return render(request, htmx_template(request, "brandkit/console/check.html", "results"), context)
+
+
+def highlight(text: str, violations) -> list[tuple[str, object]]:
+    """Split ``text`` into (chunk, violation-or-None) so each flagged span can be marked."""
+    spans = sorted((v for v in violations if v.end > v.start), key=lambda v: (v.start, -v.end))
+    out, cursor = [], 0
+    for v in spans:
+        if v.start < cursor:
+            continue
+        if v.start > cursor:
+            out.append((text[cursor:v.start], None))
+        out.append((text[v.start:v.end], v))
+        cursor = v.end
+    if cursor < len(text):
+        out.append((text[cursor:], None))
+    return out
+
+
+@console_view(VIEW)
+def card(request):
+    theme = selectors.theme()
+    form = CardForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        logo = None
+        version = selectors.active_version()
+        primary = next((lg for lg in version.logos.all() if lg.is_primary), None) if version else None
+        if primary is not None:
+            from PIL import Image
+
+            with primary.original.open("rb") as handle:
+                logo = Image.open(handle).convert("RGBA")
+        image = assets.compose_card(
+            kind=form.cleaned_data["kind"], headline=form.cleaned_data["headline"],
+            subline=form.cleaned_data["subline"], colours=theme.colours, photo=form.cleaned_data["photo"],
+            logo=logo, brand_name=theme.brand_name,
+        )
+        response = HttpResponse(assets.png_bytes(image), content_type="image/png")
+        response["Content-Disposition"] = f'attachment; filename="{form.cleaned_data["kind"]}-card.png"'
+        return response
+    return render(request, "brandkit/console/card.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@console_view(CHANGE)
+def share_rotate(request):
+    kit = _kit_or_404()
+    services.kit_share_token_rotate(kit=kit)
+    messages.success(request, _("A new share link was made; the old one no longer opens the guide."))
+    return redirect("console:brandkit:index")

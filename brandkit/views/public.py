@@ -1,0 +1,22 @@
+"""The read-only brand guide that staff and partners open with a share link."""
+
+from django.shortcuts import get_object_or_404, render
+
+from .. import colour, selectors
+from ..models import BrandKit, ColourRole
+
+
+def guide(request, token: str):
+    kit = get_object_or_404(BrandKit.objects.select_related("brand"), share_token=token, is_active=True,
+                            published_version__isnull=False)
+    version = selectors.version_detail(kit.published_version_id)
+    palette = {c.role: c.hex for c in version.palette.all()}
+    response = render(request, "brandkit/guide.html", {
+        "kit": kit, "version": version,
+        "palette": [(role, label, palette.get(role, "")) for role, label in ColourRole.choices],
+        "matrix": colour.contrast_matrix(palette),
+        "rules": version.rules.all(),
+    })
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

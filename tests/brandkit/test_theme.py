@@ -1,0 +1,45 @@
+from brandkit import selectors, services
+from brandkit.models import Brand, BrandKitVersion, VersionStatus
+
+
+def test_theme_falls_back_to_defaults_without_a_kit(db):
+    theme = selectors.theme()
+    assert theme.brand_name == "Omnishop"
+    assert theme.colours["primary"] == selectors.DEFAULT_COLOURS["primary"]
+    assert "--color-primary" in theme.css_variables
+
+
+def test_seed_default_publishes_a_complete_japanese_kit_once(db):
+    kit = services.brandkit_seed_default()
+    again = services.brandkit_seed_default()
+    assert kit.pk == again.pk
+    assert Brand.objects.count() == 1
+    assert BrandKitVersion.objects.filter(status=VersionStatus.PUBLISHED).count() == 1
+    version = kit.published_version
+    assert version.palette.count() == 9
+    assert version.rules.filter(kind="banned").exists()
+    assert version.rules.filter(kind="preferred").exists()
+    assert version.channel_rules["email"]["required"] == ["unsubscribe", "legal_footer"]
+    theme = selectors.theme()
+    assert theme.brand_name == "ミナト商店"
+    assert theme.tagline
+    assert theme.legal_footer.startswith("株式会社")
+    assert "'Noto Sans JP'" in theme.body_font
+
+
+def test_theme_is_cached_and_publishing_restyles(kit, django_assert_num_queries):
+    selectors.theme()
+    with django_assert_num_queries(0):
+        selectors.theme()
+    draft = services.draft_get_or_create(kit=kit)
+    services.palette_set(version=draft, colours={**services.DEFAULT_PALETTE, "primary": "#112233"})
+    assert selectors.theme().colours["primary"] == "#1F4E79"  # a draft changes nothing
+    services.version_publish(version=draft)
+    assert selectors.theme().colours["primary"] == "#112233"
+    assert "--color-primary: #112233;" in selectors.theme().css_variables
+
+
+def test_pages_render_with_the_published_brand(kit, client):
+    response = client.get("/brand-guide/" + kit.share_token + "/")
+    assert response.status_code == 200
+    assert "ミナト商店" in response.content.decode()
