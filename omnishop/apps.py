@@ -12,5 +12,7 @@ class OmnishopConfig(AppConfig):
         from . import roles
 
         # Roles are configuration, not business logic: keep the groups' permissions in step
-        # with the code after every migrate.
-        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
+        # with the code after every migrate. No sender filter: post_migrate runs app by app in
+        # INSTALLED_APPS order, and the permissions of apps after "omnishop" (inventory,
+        # orders, ...) only exist once their own post_migrate has run.
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="omnishop.sync_roles")

@@ -3,15 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("", include(("omnishop.urls_storefront", "storefront"))),
     path("console/", include(("omnishop.urls_console", "console"))),
     path("api/v1/", include(("omnishop.urls_api", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("brand-guide/", include(("brandkit.urls_public", "brandguide"))),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,208 @@
+"""REST endpoints of the inventory domain: catalogue, locations, stock levels, receipts."""
+
+import django_filters
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from omnishop import roles
+from omnishop.api import ERROR_400, ERROR_403, ERROR_404, ERROR_422, ActionPermission, Pagination, idempotent
+
+from . import selectors, services
+from .models import Location, LocationKind, Product, ProductImage, StockLevel, Variant
+from .serializers import (
+    LocationSerializer,
+    ProductCreateSerializer,
+    ProductSerializer,
+    StockLevelSerializer,
+    StockMovementSerializer,
+    StockReceiptSerializer,
+    VariantSerializer,
+)
+
+LOW_STOCK_THRESHOLD = 2
+
+
+def _sees_whole_catalogue(user) -> bool:
+    return user.has_perm("inventory.view_product")
+
+
+class ProductFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search name, code, category or exact SKU")
+    category = django_filters.CharFilter()
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Product
+        fields = ["q", "category", "is_active"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+
+@extend_schema(tags=["products"])
+@extend_schema_view(
+    list=extend_schema(summary="List products with their variants and images"),
+    retrieve=extend_schema(summary="One product by code", responses={200: ProductSerializer, 404: ERROR_404}),
+)
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Products. Catalogue staff see unpublished products too; everyone else sees the published ones."""
+
+    serializer_class = ProductSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    filterset_class = ProductFilter
+    ordering_fields = ["name", "code", "created_at"]
+    pagination_class = Pagination
+    permission_classes = [ActionPermission]
+    action_permissions = {"list": None, "retrieve": None, "create": "inventory.manage_catalogue"}
+
+    def get_queryset(self):
+        products = Product.objects.all()
+        if not _sees_whole_catalogue(self.request.user):
+            products = products.published()
+        return products.prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        ).order_by("name", "id")
+
+    @extend_schema(
+        summary="Create a product with its variants",
+        request=ProductCreateSerializer,
+        responses={201: ProductSerializer, 400: ERROR_400, 403: ERROR_403, 422: ERROR_422},
+    )
+    def create(self, request, *args, **kwargs):
+        def handler():
+            incoming = ProductCreateSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = dict(incoming.validated_data)
+            variants = [services.VariantIn(**item) for item in data.pop("variants")]
+            product = services.product_create(variants=variants, acting_user=request.user, **data)
+            product = self.get_queryset().get(pk=product.pk)
+            return Response(ProductSerializer(product, context=self.get_serializer_context()).data,
+                            status=status.HTTP_201_CREATED)
+
+        return idempotent(request, endpoint="products.create", handler=handler)
+
+
+class VariantFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter()
+    barcode = django_filters.CharFilter()
+    product = django_filters.CharFilter(field_name="product__code", label="Product code")
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "barcode", "product"]
+
+
+@extend_schema(tags=["products"])
+@extend_schema_view(
+    list=extend_schema(summary="List variants (filter by sku, barcode, product code)"),
+    retrieve=extend_schema(summary="One variant by SKU", responses={200: VariantSerializer, 404: ERROR_404}),
+)
+class VariantViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = VariantSerializer
+    lookup_field = "sku"
+    lookup_value_regex = "[^/]+"
+    filterset_class = VariantFilter
+    pagination_class = Pagination
+    permission_classes = [ActionPermission]
+    action_permissions = {"list": None, "retrieve": None}
+
+    def get_queryset(self):
+        variants = Variant.objects.select_related("product")
+        if not _sees_whole_catalogue(self.request.user):
+            variants = variants.filter(product__is_active=True)
+        return variants.order_by("product__name", "product_id", "position", "id")
+
+
+class LocationFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=LocationKind.choices)
+    offers_pickup = django_filters.BooleanFilter()
+    ships_orders = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Location
+        fields = ["kind", "offers_pickup", "ships_orders"]
+
+
+@extend_schema(tags=["locations"])
+@extend_schema_view(
+    list=extend_schema(summary="List active locations"),
+    retrieve=extend_schema(summary="One location by code", responses={200: LocationSerializer, 404: ERROR_404}),
+)
+class LocationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = LocationSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    filterset_class = LocationFilter
+    pagination_class = Pagination
+    permission_classes = [ActionPermission]
+    action_permissions = {"list": None, "retrieve": None}
+
+    def get_queryset(self):
+        return Location.objects.active().order_by("kind", "code")
+
+
+class StockLevelFilter(django_filters.FilterSet):
+    location = django_filters.CharFilter(field_name="location__code", label="Location code")
+    sku = django_filters.CharFilter(field_name="variant__sku")
+    product = django_filters.CharFilter(field_name="variant__product__code", label="Product code")
+    low = django_filters.BooleanFilter(method="filter_low",
+                                       label=f"Only rows with at most {LOW_STOCK_THRESHOLD} available")
+
+    class Meta:
+        model = StockLevel
+        fields = ["location", "sku", "product", "low"]
+
+    def filter_low(self, queryset, name, value):
+        if value:
+            return queryset.filter(available_qty__lte=LOW_STOCK_THRESHOLD)
+        return queryset.filter(available_qty__gt=LOW_STOCK_THRESHOLD)
+
+
+@extend_schema(tags=["stock"])
+@extend_schema_view(
+    list=extend_schema(summary="Stock per variant and location (scoped users: their location only)",
+                       responses={200: StockLevelSerializer(many=True), 403: ERROR_403}),
+    retrieve=extend_schema(summary="One stock level",
+                           responses={200: StockLevelSerializer, 403: ERROR_403, 404: ERROR_404}),
+)
+class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = StockLevelSerializer
+    filterset_class = StockLevelFilter
+    pagination_class = Pagination
+    permission_classes = [ActionPermission]
+    action_permissions = {"list": "inventory.view_stocklevel", "retrieve": "inventory.view_stocklevel"}
+
+    def get_queryset(self):
+        return selectors.stock_levels(locations=roles.scoped_locations(self.request.user))
+
+
+@extend_schema(tags=["stock"])
+class StockReceiptViewSet(viewsets.GenericViewSet):
+    """Goods received at a location: on_hand grows through one ledger row."""
+
+    serializer_class = StockReceiptSerializer
+    permission_classes = [ActionPermission]
+    action_permissions = {"create": "inventory.add_stockmovement"}
+
+    @extend_schema(
+        summary="Receive stock at a location",
+        request=StockReceiptSerializer,
+        responses={201: StockMovementSerializer, 400: ERROR_400, 403: ERROR_403, 422: ERROR_422},
+    )
+    def create(self, request, *args, **kwargs):
+        def handler():
+            incoming = StockReceiptSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            roles.require_location(request.user, data["location"])
+            movement = services.stock_receive(
+                variant=data["sku"], location=data["location"], quantity=data["quantity"],
+                reference=data["reference"], note=data["note"], acting_user=request.user,
+            )
+            return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, endpoint="stock-receipts.create", handler=handler)

@@ -1,0 +1,123 @@
+"""API shapes of the inventory domain. Writes go through inventory.services."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import Location, Product, ProductImage, StockLevel, StockMovement, StockPolicy, TaxClass, Variant
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = ["code", "name", "kind", "postal_code", "prefecture", "address", "phone", "opening_hours",
+                  "offers_pickup", "ships_orders"]
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "product", "size", "color", "barcode", "price", "currency"]
+
+
+class NestedVariantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Variant
+        fields = ["sku", "size", "color", "barcode", "price", "currency"]
+
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    original = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+    large = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["original", "thumbnail", "large", "alt", "width", "height"]
+
+    def _url(self, field) -> str | None:
+        if not field:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(field.url) if request else field.url
+
+    def get_original(self, image: ProductImage) -> str | None:
+        return self._url(image.original)
+
+    def get_thumbnail(self, image: ProductImage) -> str | None:
+        return self._url(image.thumbnail)
+
+    def get_large(self, image: ProductImage) -> str | None:
+        return self._url(image.large)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    variants = NestedVariantSerializer(many=True, read_only=True)
+    images = ProductImageSerializer(many=True, read_only=True)
+    tax_rate = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["code", "name", "description", "category", "tax_class", "tax_rate", "stock_policy", "is_active",
+                  "variants", "images", "created_at", "updated_at"]
+
+
+class VariantInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=60)
+    barcode = serializers.CharField(max_length=20)
+    price = serializers.IntegerField(min_value=0, help_text=_("Integer yen, tax included."))
+    size = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    color = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+
+
+class ProductCreateSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tax_class = serializers.ChoiceField(choices=TaxClass.choices, default=TaxClass.STANDARD)
+    stock_policy = serializers.ChoiceField(choices=StockPolicy.choices, default=StockPolicy.NORMAL)
+    is_active = serializers.BooleanField(default=True)
+    variants = VariantInSerializer(many=True, allow_empty=False)
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+    product = serializers.CharField(source="variant.product.code", read_only=True)
+    location = serializers.CharField(source="location.code", read_only=True)
+    available = serializers.IntegerField(read_only=True, help_text=_("on_hand - reserved - safety_stock, at least 0."))
+
+    class Meta:
+        model = StockLevel
+        fields = ["id", "sku", "product", "location", "on_hand", "reserved", "safety_stock", "available",
+                  "updated_at"]
+
+
+class StockReceiptSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=60)
+    location = serializers.CharField(max_length=40, help_text=_("Location code."))
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate_sku(self, value: str) -> Variant:
+        variant = Variant.objects.select_related("product").filter(sku=value.strip()).first()
+        if variant is None:
+            raise serializers.ValidationError(_("Unknown SKU: %(sku)s") % {"sku": value})
+        return variant
+
+    def validate_location(self, value: str) -> Location:
+        location = Location.objects.active().filter(code=value.strip()).first()
+        if location is None:
+            raise serializers.ValidationError(_("Unknown location: %(code)s") % {"code": value})
+        return location
+
+
+class StockMovementSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+    location = serializers.CharField(source="location.code", read_only=True)
+
+    class Meta:
+        model = StockMovement
+        fields = ["id", "sku", "location", "quantity", "reason", "reference", "note", "created_at"]

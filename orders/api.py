@@ -1,0 +1,239 @@
+"""REST endpoints of the orders domain: orders (list, place, pickup actions) and /me/."""
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.serializers import CustomerDetailSerializer
+from omnishop import roles
+from omnishop.api import (
+    ERROR_400,
+    ERROR_403,
+    ERROR_404,
+    ERROR_409,
+    ERROR_409_STOCK,
+    ERROR_422,
+    IDEMPOTENCY_HEADER,
+    ActionPermission,
+    Pagination,
+    idempotent,
+    is_customer_account,
+)
+from omnishop.models import ChannelKind
+
+from . import services
+from .errors import InvalidOrder
+from .models import Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderLine, OrderStatus
+from .serializers import CancelSerializer, OrderCreateSerializer, OrderSerializer
+
+# Channels a customer's own account may order through (not a store's POS, not a marketplace).
+CUSTOMER_CHANNEL_KINDS = {ChannelKind.WEB, ChannelKind.APP}
+
+
+def orders_with_details():
+    """Orders with everything OrderSerializer reads, in a constant number of queries."""
+    return Order.objects.select_related("channel", "customer").prefetch_related(
+        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+    )
+
+
+def visible_orders(user):
+    """HQ and administrators: every order; store staff and warehouse operators: orders with a
+    fulfilment at their location; a customer account: its own orders; anyone else: none."""
+    orders = orders_with_details()
+    if user.has_perm("orders.view_order"):
+        if roles.is_scoped(user):
+            at_my_location = Fulfillment.objects.filter(order=OuterRef("pk"),
+                                                        location__in=roles.scoped_locations(user))
+            orders = orders.filter(Exists(at_my_location))
+        return orders
+    if is_customer_account(user):
+        return orders.filter(customer=user.customer)
+    return orders.none()
+
+
+class OrderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Order number, pickup code, name, email or phone")
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    channel = django_filters.CharFilter(field_name="channel__code", label="Channel code")
+    location = django_filters.CharFilter(method="filter_location", label="Fulfilling location code")
+    fulfillment_status = django_filters.ChoiceFilter(choices=FulfillmentStatus.choices,
+                                                     method="filter_fulfillment_status")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Order
+        fields = ["q", "status", "channel", "location", "fulfillment_status", "created_after", "created_before"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_location(self, queryset, name, value):
+        return queryset.filter(Exists(Fulfillment.objects.filter(order=OuterRef("pk"), location__code=value)))
+
+    def filter_fulfillment_status(self, queryset, name, value):
+        return queryset.filter(Exists(Fulfillment.objects.filter(order=OuterRef("pk"), status=value)))
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Repeat a request safely: the same key and body give the stored answer again; "
+                "the same key with another body gives 422.",
+)
+
+
+@extend_schema(tags=["orders"])
+@extend_schema_view(
+    list=extend_schema(summary="List orders visible to the caller"),
+    retrieve=extend_schema(summary="One order by number", responses={200: OrderSerializer, 404: ERROR_404}),
+)
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = OrderSerializer
+    lookup_field = "number"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    filterset_class = OrderFilter
+    ordering_fields = ["created_at", "total", "number"]
+    pagination_class = Pagination
+    permission_classes = [ActionPermission]
+    action_permissions = {
+        "list": None,
+        "retrieve": None,
+        "create": None,  # orders.add_order, or a customer account for itself: checked in create()
+        "ready": "orders.run_pickup_desk",
+        "hand_over": "orders.run_pickup_desk",
+        "cancel": "orders.run_pickup_desk",
+    }
+
+    def get_queryset(self):
+        return visible_orders(self.request.user).order_by("-created_at", "-id")
+
+    def _detail(self, order: Order, status_code: int = status.HTTP_200_OK) -> Response:
+        order = orders_with_details().get(pk=order.pk)
+        return Response(OrderSerializer(order, context=self.get_serializer_context()).data, status=status_code)
+
+    # --- placing -------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Place an order (idempotent with Idempotency-Key)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 409: ERROR_409_STOCK, 422: ERROR_422},
+    )
+    def create(self, request, *args, **kwargs):
+        user = request.user
+        staff = user.has_perm("orders.add_order")
+        if not staff and not is_customer_account(user):
+            raise PermissionDenied(_("You cannot place orders."))
+
+        def handler():
+            incoming = OrderCreateSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            channel = data["channel"]
+            email = (data.get("customer") or "").strip().lower()
+            contact = data.get("contact") or {}
+            customer = None
+            if not staff:
+                customer = user.customer
+                if email and email != (customer.email or "").lower():
+                    raise PermissionDenied(_("A customer account can only order for itself."))
+                if channel.kind not in CUSTOMER_CHANNEL_KINDS:
+                    raise InvalidOrder({"channel": [_("This channel does not take orders from customer accounts.")]})
+                email = customer.email or ""
+            fulfillment = data["fulfillment"]
+            order = services.order_place(
+                channel=channel,
+                customer=customer,
+                lines=[services.LineIn(sku=line["sku"], quantity=line["quantity"]) for line in data["lines"]],
+                fulfillment=services.FulfillmentIn(method=fulfillment["method"], location=fulfillment["location"],
+                                                   address=dict(fulfillment.get("address") or {})),
+                contact=services.ContactIn(email=email, name=contact.get("name", ""), phone=contact.get("phone", "")),
+                payment_method=data.get("payment_method"),
+                acting_user=user,
+            )
+            return self._detail(order, status.HTTP_201_CREATED)
+
+        return idempotent(request, endpoint="orders.create", handler=handler)
+
+    # --- pickup desk ---------------------------------------------------------------------
+
+    def _group(self, order: Order, target: str) -> Fulfillment:
+        """The fulfilment the action applies to; the caller must be able to act at its location."""
+        groups = list(order.fulfillments.all())
+        pickups = [g for g in groups if g.method == FulfillmentMethod.PICKUP]
+        actionable = [g for g in pickups if g.can_become(target)]
+        group = (actionable or pickups or groups)[0]
+        roles.require_location(self.request.user, group.location)
+        return group
+
+    @extend_schema(summary="Mark a pickup order ready (the customer is emailed)", request=None,
+                   responses={200: OrderSerializer, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
+    @action(detail=True, methods=["post"])
+    def ready(self, request, number=None):
+        order = self.get_object()
+        services.fulfillment_mark_ready(fulfillment=self._group(order, FulfillmentStatus.READY),
+                                        acting_user=request.user)
+        return self._detail(order)
+
+    @extend_schema(summary="Hand a pickup order over to the customer", request=None,
+                   responses={200: OrderSerializer, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
+    @action(detail=True, methods=["post"], url_path="hand-over")
+    def hand_over(self, request, number=None):
+        order = self.get_object()
+        services.fulfillment_hand_over(fulfillment=self._group(order, FulfillmentStatus.COLLECTED),
+                                       acting_user=request.user)
+        return self._detail(order)
+
+    @extend_schema(summary="Cancel an order and release its stock", request=CancelSerializer,
+                   responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404,
+                              409: ERROR_409})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        order = self.get_object()
+        incoming = CancelSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        for group in order.fulfillments.all():
+            if group.can_become(FulfillmentStatus.CANCELLED):
+                roles.require_location(request.user, group.location)
+        services.order_cancel(order=order, reason=incoming.validated_data["reason"], acting_user=request.user)
+        return self._detail(order)
+
+
+# --- the caller's own account -------------------------------------------------------------
+
+MY_ORDERS_LIMIT = 50
+
+
+class MeSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    customer = CustomerDetailSerializer(allow_null=True)
+    orders = OrderSerializer(many=True, help_text=f"The latest {MY_ORDERS_LIMIT} orders of this customer.")
+
+
+class MeView(APIView):
+    """The signed-in account: its customer profile (with consent) and its own orders."""
+
+    @extend_schema(summary="My profile and orders", responses={200: MeSerializer}, tags=["me"])
+    def get(self, request):
+        user = request.user
+        customer = getattr(user, "customer", None)
+        orders = []
+        if customer is not None:
+            orders = list(orders_with_details().filter(customer=customer).order_by("-created_at", "-id")
+                          [:MY_ORDERS_LIMIT])
+        context = {"request": request}
+        return Response({
+            "email": user.email,
+            "display_name": user.display_name,
+            "customer": CustomerDetailSerializer(customer, context=context).data if customer else None,
+            "orders": OrderSerializer(orders, many=True, context=context).data,
+        })

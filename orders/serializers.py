@@ -1,0 +1,103 @@
+"""API shapes of the orders domain. Placing an order goes through orders.services.order_place."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from omnishop.models import Channel
+
+from .models import Fulfillment, FulfillmentMethod, Order, OrderLine, PaymentMethod
+from .tax import summarise
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "product_name", "variant_label", "quantity", "unit_price", "tax_rate", "line_total"]
+
+
+class FulfillmentSerializer(serializers.ModelSerializer):
+    location = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    location_name = serializers.CharField(source="location.name", read_only=True)
+
+    class Meta:
+        model = Fulfillment
+        fields = ["id", "method", "location", "location_name", "status", "pickup_code", "address", "ready_at",
+                  "closed_at"]
+
+
+class TaxRateSerializer(serializers.Serializer):
+    rate = serializers.IntegerField(help_text=_("Consumption tax rate in percent (8 reduced, 10 standard)."))
+    total = serializers.IntegerField(help_text=_("Tax-inclusive amount at this rate."))
+    tax = serializers.IntegerField(help_text=_("Tax contained, rounded down once per rate."))
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    customer = serializers.SerializerMethodField()
+    fulfillments = FulfillmentSerializer(many=True, read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    tax = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = ["number", "status", "channel", "customer", "email", "name", "phone", "currency", "total", "tax",
+                  "payment_method", "payment_status", "created_at", "completed_at", "fulfillments", "lines"]
+
+    def get_customer(self, order: Order) -> str | None:
+        """The customer's email (their identity across channels), if the order has a customer."""
+        return order.customer.email if order.customer_id and order.customer else None
+
+    @extend_schema_field(TaxRateSerializer(many=True))
+    def get_tax(self, order: Order) -> list[dict]:
+        summary = summarise((line.line_total, line.tax_rate) for line in order.lines.all())
+        return [{"rate": r.rate, "total": r.total, "tax": r.tax} for r in summary.by_rate]
+
+
+# --- placing an order --------------------------------------------------------------------
+
+class LineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=60)
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    prefecture = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+
+class FulfillmentInSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=FulfillmentMethod.choices)
+    location = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                     help_text=_("Location code: the pickup store or the shipping location."))
+    address = AddressSerializer(required=False, help_text=_("Required for delivery."))
+
+
+class ContactInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=40, help_text=_("Channel code, e.g. web."))
+    customer = serializers.EmailField(required=False, allow_blank=True,
+                                      help_text=_("Customer email; found or created. Customer accounts: omit."))
+    contact = ContactInSerializer(required=False)
+    lines = LineInSerializer(many=True, allow_empty=False)
+    fulfillment = FulfillmentInSerializer()
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+
+    def validate_channel(self, value: str) -> Channel:
+        channel = Channel.objects.filter(code=value.strip()).select_related("location").first()
+        if channel is None:
+            raise serializers.ValidationError(_("Unknown channel: %(code)s") % {"code": value})
+        return channel
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
