@@ -1,0 +1,309 @@
+"""Storefront pages of the orders domain: the product page (catalogue + cart + the
+customer's event stream), the session cart, checkout, and the customer's account with
+their orders and receipts. Thin: parse, call a service or selector, render."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from customers.models import ConsentChannel, EventKind
+from customers.selectors import consent_state
+from customers.services import event_record
+from customers.views.storefront import web_channel
+from inventory.models import Location, StockPolicy, Variant
+from inventory.selectors import catalogue, product_availability
+from omnishop.japan import Prefecture
+from orders import selectors
+from orders.cart import Cart, CartLine, cart_summary
+from orders.errors import InvalidOrder, OutOfStock
+from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
+from orders.models import FulfillmentMethod, Order
+from orders.services import ContactIn, FulfillmentIn, order_place
+
+LOW_STOCK = 2  # at most this many units left: "only a few left"
+
+
+def _customer(request: HttpRequest):
+    if not request.user.is_authenticated:
+        return None
+    return getattr(request.user, "customer", None)
+
+
+# --- product page ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoreStock:
+    location: Location
+    available: int
+    backorder: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.available > LOW_STOCK:
+            return "in"
+        if self.available > 0:
+            return "low"
+        return "order" if self.backorder else "out"
+
+    @property
+    def label(self) -> str:
+        return {
+            "in": gettext_lazy("In stock"),
+            "low": gettext_lazy("Only a few left"),
+            "out": gettext_lazy("Out of stock"),
+            "order": gettext_lazy("Available to order"),
+        }[self.status]
+
+
+def product_page(request: HttpRequest, code: str) -> HttpResponse:
+    product = get_object_or_404(catalogue(), code=code)
+    variants = list(product.variants.all())
+    if not variants:
+        raise Http404
+    chosen = next((v for v in variants if v.sku == request.GET.get("sku")), variants[0])
+    stores = list(Location.objects.pickup_points().order_by("prefecture", "code"))
+    by_sku = {row.variant.sku: row for row in product_availability(product=product, locations=stores)}
+    backorder = product.stock_policy != StockPolicy.NORMAL
+    store_stock = [StoreStock(location, by_sku[chosen.sku].by_location.get(location.id, 0), backorder)
+                   for location in stores]
+    prices = [v.price for v in variants]
+    context = {
+        "product": product, "variants": variants, "chosen": chosen, "store_stock": store_stock,
+        "images": list(product.images.all()), "min_price": min(prices), "max_price": max(prices),
+        "reduced_rate": product.tax_rate == 8,
+    }
+    template = "orders/storefront/product.html"
+    if request.htmx and request.htmx.target == "availability":
+        return render(request, template + "#availability", context)
+    form = AddToCartForm(variants=variants, initial={"sku": chosen.sku, "quantity": 1}, auto_id="cart_%s")
+    form.fields["sku"].widget.attrs.update({
+        "hx-get": product.get_absolute_url(), "hx-target": "#availability", "hx-swap": "outerHTML",
+        "hx-trigger": "change",
+    })
+    context["form"] = form
+    customer = _customer(request)
+    if customer is not None:
+        event_record(customer=customer, kind=EventKind.PRODUCT_VIEWED, channel=web_channel(),
+                     subject=f"product:{product.code}", data={"code": product.code, "name": product.name})
+    return render(request, template, context)
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    sku = request.POST.get("sku", "")[:60]
+    variants = list(Variant.objects.select_related("product").filter(sku=sku, product__is_active=True))
+    form = AddToCartForm(request.POST, variants=variants)
+    cart = Cart(request.session)
+    ok = form.is_valid()
+    if ok:
+        variant, quantity = variants[0], form.cleaned_data["quantity"]
+        cart.add(variant.sku, quantity)
+        message = _("Added to your cart: %(name)s %(label)s × %(quantity)s") % {
+            "name": variant.product.name, "label": variant.label, "quantity": quantity}
+        customer = _customer(request)
+        if customer is not None:
+            event_record(customer=customer, kind=EventKind.CART_ADDED, channel=web_channel(),
+                         subject=f"sku:{variant.sku}", data={"sku": variant.sku, "quantity": quantity,
+                                                             "price": variant.price})
+    else:
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+    if request.htmx:
+        return render(request, "orders/storefront/cart_added.html",
+                      {"ok": ok, "message": message, "cart_count": cart.count})
+    if ok:
+        messages.success(request, message)
+        return redirect("storefront:cart")
+    messages.error(request, message)
+    return redirect(variants[0].product.get_absolute_url() if variants else "storefront:catalogue")
+
+
+# --- cart ------------------------------------------------------------------------------------
+
+def cart_page(request: HttpRequest) -> HttpResponse:
+    cart = Cart(request.session)
+    line_errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        sku = request.POST.get("sku", "")
+        if request.POST.get("action") == "remove":
+            cart.remove(sku)
+        else:
+            form = CartLineForm(request.POST, cart_skus=cart.items)
+            if form.is_valid():
+                cart.set(form.cleaned_data["sku"], form.cleaned_data["quantity"])
+            else:
+                line_errors[sku] = [error for errors in form.errors.values() for error in errors]
+        if not request.htmx and not line_errors:
+            return redirect("storefront:cart")
+    lines = cart.lines()
+    context = {"lines": lines, "summary": cart_summary(lines), "line_errors": line_errors,
+               "has_unavailable": any(not line.available for line in lines), "cart_count": cart.count}
+    template = "orders/storefront/cart.html"
+    if request.htmx:
+        template += "#cart"
+    return render(request, template, context, status=422 if line_errors and not request.htmx else 200)
+
+
+# --- checkout --------------------------------------------------------------------------------
+
+def _line_name(line: CartLine) -> str:
+    if not line.available:
+        return line.sku
+    return f"{line.variant.product.name} {line.variant.label}".strip()
+
+
+def _map_order_errors(errors: dict[str, list[str]], form: CheckoutForm, address_form: AddressForm,
+                      lines: list[CartLine]) -> None:
+    """InvalidOrder paths -> form field errors; line errors name the item."""
+    for path, messages_ in errors.items():
+        parts = path.split(".")
+        if path in ("fulfillment.location", "fulfillment.method"):
+            form.add_error(parts[1], messages_)
+        elif parts[:2] == ["fulfillment", "address"] and len(parts) == 3 and parts[2] in address_form.fields:
+            address_form.add_error(parts[2], messages_)
+        elif parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(lines):
+            name = _line_name(lines[int(parts[1])])
+            form.add_error(None, [f"{name}: {message}" for message in messages_])
+        else:
+            form.add_error(None, messages_)
+
+
+def _out_of_stock_message(exc: OutOfStock, lines: list[CartLine]) -> str:
+    names = {line.sku: _line_name(line) for line in lines}
+    items = [
+        _("%(name)s (%(available)s left, you asked for %(requested)s)") % {
+            "name": names.get(short.sku, short.sku), "available": short.available, "requested": short.requested}
+        for short in exc.lines
+    ]
+    return _("Not enough stock: %(items)s") % {"items": ", ".join(items)}
+
+
+@login_required
+def checkout(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    cart = Cart(request.session)
+    if customer is None:
+        messages.error(request, _("This account has no customer profile. Sign up with another email to shop."))
+        return redirect("storefront:cart")
+    lines = cart.lines()
+    if not lines:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("storefront:cart")
+    options = selectors.pickup_options(lines=[(line.variant.id, line.quantity) for line in lines if line.available])
+    complete = [option.location.code for option in options if option.has_everything]
+    favourite = customer.favourite_location_id
+    initial_store = next((o.location.code for o in options if o.location.id == favourite and o.has_everything),
+                         complete[0] if complete else "")
+    form = CheckoutForm(request.POST or None, pickup_options=options,
+                        initial={"method": FulfillmentMethod.PICKUP.value, "location": initial_store})
+    address_initial = {"name": customer.full_name, "phone": customer.phone, "postal_code": customer.postal_code,
+                       "prefecture": customer.prefecture}
+    address_form = AddressForm(prefix="address", initial=address_initial)
+    stock_problem = ""
+    if request.method == "POST":
+        form_ok = form.is_valid()
+        ship = form_ok and form.cleaned_data["method"] == FulfillmentMethod.SHIP
+        if ship:
+            address_form = AddressForm(request.POST, prefix="address")
+        address_ok = address_form.is_valid() if ship else True
+        if form_ok and address_ok:
+            method = form.cleaned_data["method"]
+            fulfillment = FulfillmentIn(
+                method=method,
+                location=form.cleaned_data["location"] if method == FulfillmentMethod.PICKUP else "",
+                address=address_form.as_address() if ship else {},
+            )
+            try:
+                order = order_place(
+                    channel=web_channel(), customer=customer, lines=cart.order_lines(), fulfillment=fulfillment,
+                    contact=ContactIn(email=customer.email or request.user.email, name=customer.full_name,
+                                      phone=customer.phone),
+                    acting_user=request.user,
+                )
+            except InvalidOrder as exc:
+                _map_order_errors(exc.errors, form, address_form, lines)
+            except OutOfStock as exc:
+                stock_problem = _out_of_stock_message(exc, lines)
+            else:
+                cart.clear()
+                messages.success(request, _("Thank you! Your order %(number)s has been placed.") % {
+                    "number": order.number})
+                return redirect(order)
+    return render(request, "orders/storefront/checkout.html", {
+        "form": form, "address_form": address_form, "options": options, "lines": lines,
+        "summary": cart_summary(lines), "stock_problem": stock_problem,
+        "selected_location": form["location"].value() or "",
+        "has_unavailable": any(not line.available for line in lines),
+    }, status=200 if request.method == "GET" else 422)
+
+
+# --- account, orders, receipts ---------------------------------------------------------------
+
+CONSENT_CHANNELS = [ConsentChannel.EMAIL, ConsentChannel.SMS]
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    customer = _customer(request)
+    context = {"customer": customer}
+    if customer is not None:
+        state = consent_state(customer=customer)
+        context.update({
+            "orders": selectors.customer_orders(customer=customer, limit=50),
+            "consents": [{"channel": channel.value, "label": channel.label, "granted": state.get(channel.value, False)}
+                         for channel in CONSENT_CHANNELS],
+            "consent_history": customer.consent_records.order_by("-created_at", "-id")[:50],
+        })
+    return render(request, "orders/storefront/account.html", context)
+
+
+def _own_order(request: HttpRequest, number: str) -> Order:
+    customer = _customer(request)
+    if customer is None:
+        raise Http404
+    try:
+        return selectors.customer_order(customer=customer, number=number)
+    except Order.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _timeline(order: Order, method: str) -> list[dict]:
+    at = {}
+    for event in order.events.all():
+        at.setdefault(event.kind, event.created_at)
+    if method == FulfillmentMethod.PICKUP:
+        steps = [("placed", _("Order received")), ("ready", _("Ready for pickup")), ("handed_over", _("Collected"))]
+    else:
+        steps = [("placed", _("Order received")), ("shipped", _("Shipped"))]
+    if "cancelled" in at:
+        steps = [step for step in steps if step[0] in at] + [("cancelled", _("Cancelled"))]
+    done = [kind in at for kind, _label in steps]
+    current = max((index for index, is_done in enumerate(done) if is_done), default=0)
+    return [{"kind": kind, "label": label, "at": at.get(kind), "done": done[index], "current": index == current}
+            for index, (kind, label) in enumerate(steps)]
+
+
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _own_order(request, number)
+    fulfillment = order.fulfillments.all()[0]
+    lines = list(order.lines.all())
+    return render(request, "orders/storefront/order.html", {
+        "order": order, "fulfillment": fulfillment, "lines": lines,
+        "summary": selectors.order_invoice(order).tax, "timeline": _timeline(order, fulfillment.method),
+        "address_prefecture": Prefecture(fulfillment.address["prefecture"]).label
+        if fulfillment.address.get("prefecture") in Prefecture.values else "",
+    })
+
+
+@login_required
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    order = _own_order(request, number)
+    return render(request, "orders/storefront/receipt.html", {
+        "order": order, "invoice": selectors.order_invoice(order), "fulfillment": order.fulfillments.all()[0],
+    })
