@@ -1,0 +1,71 @@
+"""Validation of what staff type into the console's catalogue and stock pages."""
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Location, TaxClass, Variant
+from .validators import normalize_barcode, validate_ean13
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("Product name"), max_length=200)
+    code = forms.SlugField(label=_("Product code"), max_length=60,
+                           help_text=_("Letters, digits and hyphens; used in the product's web address."))
+    category = forms.CharField(label=_("Category"), max_length=100, required=False)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    tax_class = forms.ChoiceField(label=_("Tax class"), choices=TaxClass.choices, initial=TaxClass.STANDARD)
+    is_active = forms.BooleanField(label=_("Published on the storefront"), required=False, initial=True)
+    photo = forms.FileField(label=_("Photo"), required=False,
+                            help_text=_("JPEG, PNG or WebP, up to 10 MB. Renditions are made automatically."),
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+
+
+class VariantForm(forms.Form):
+    size = forms.CharField(label=_("Size"), max_length=30, required=False)
+    color = forms.CharField(label=_("Colour"), max_length=30, required=False)
+    sku = forms.CharField(label=_("SKU"), max_length=60)
+    barcode = forms.CharField(label=_("JAN/EAN-13"), max_length=20,
+                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    price = forms.IntegerField(label=_("Price (tax incl.)"), min_value=0,
+                               widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}))
+
+    def clean_barcode(self) -> str:
+        code = normalize_barcode(self.cleaned_data["barcode"])
+        validate_ean13(code)
+        return code
+
+
+class BaseVariantFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        filled = [form for form in self.forms if form.has_changed() and not self._should_delete_form(form)]
+        if not filled:
+            raise forms.ValidationError(_("A product needs at least one variant."))
+
+
+VariantFormSet = forms.formset_factory(VariantForm, formset=BaseVariantFormSet, extra=3, max_num=30,
+                                       validate_max=True)
+
+
+class StockReceiveForm(forms.Form):
+    location = forms.ModelChoiceField(label=_("Location"), queryset=Location.objects.none(), empty_label=None)
+    code = forms.CharField(label=_("SKU or barcode"), max_length=60,
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100_000,
+                                  widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    reference = forms.CharField(label=_("Reference (PO number)"), max_length=100, required=False)
+
+    def __init__(self, *args, locations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations if locations is not None else Location.objects.none()
+
+    def clean_code(self) -> Variant:
+        raw = self.cleaned_data["code"].strip()
+        barcode = normalize_barcode(raw)
+        variant = Variant.objects.select_related("product").filter(Q(sku__iexact=raw) | Q(barcode=barcode)).first()
+        if variant is None:
+            raise forms.ValidationError(_("No variant has the SKU or barcode “%(code)s”."), params={"code": raw},
+                                        code="unknown_variant")
+        return variant

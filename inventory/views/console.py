@@ -1,0 +1,201 @@
+"""Console pages of the catalogue and stock: products, receiving, stock levels, ledger."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Min, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from omnishop import roles
+from omnishop.console import console_view, htmx_template, location_choice, paginate
+from omnishop.japan import search_key
+
+from .. import selectors, services
+from ..errors import InventoryError
+from ..forms import ProductForm, StockReceiveForm, VariantFormSet
+from ..models import Product, ProductImage, StockMovement, TaxClass, Variant
+
+LOW_STOCK_THRESHOLD = 2
+
+
+@console_view("inventory.view_product")
+def products(request):
+    query = request.GET.get("q", "").strip()
+    category = request.GET.get("category", "").strip()
+    published = request.GET.get("published", "")
+    items = Product.objects.all()
+    if query:
+        items = items.search(query)
+    if category:
+        items = items.filter(category=category)
+    if published in ("1", "0"):
+        items = items.filter(is_active=published == "1")
+    items = items.annotate(variant_count=Count("variants", distinct=True), min_price=Min("variants__price")).prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    ).order_by("name", "id")
+    page = paginate(request, items, per_page=50)
+    context = {
+        "page": page,
+        "query": query,
+        "category": category,
+        "published": published,
+        "categories": Product.objects.exclude(category="").order_by("category").values_list("category", flat=True)
+        .distinct(),
+        "can_create": request.user.has_perm("inventory.manage_catalogue"),
+    }
+    return render(request, htmx_template(request, "inventory/console/products.html", "results"), context)
+
+
+def _map_service_errors(exc: ValidationError, form, formset) -> None:
+    """Put the service's field errors (``variants.0.sku``, ``code``, ``image``) on the form fields."""
+    for path, errors in exc.message_dict.items():
+        parts = path.split(".")
+        for message in errors:
+            if parts[0] == "variants" and len(parts) == 3:
+                index, field = int(parts[1]), parts[2]
+                rows = [f for f in formset.forms if f.has_changed()]
+                target = rows[index] if index < len(rows) else formset.forms[0]
+                target.add_error(field if field in target.fields else None, message)
+            elif parts[0] == "image":
+                form.add_error("photo", message)
+            elif parts[0] in form.fields:
+                form.add_error(parts[0], message)
+            else:
+                form.add_error(None, message)
+
+
+@console_view("inventory.manage_catalogue")
+def product_create(request):
+    if request.method == "POST":
+        form = ProductForm(request.POST, request.FILES)
+        formset = VariantFormSet(request.POST, prefix="variants")
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            variants = [
+                services.VariantIn(sku=row["sku"], barcode=row["barcode"], price=row["price"],
+                                   size=row.get("size", ""), color=row.get("color", ""))
+                for row in (f.cleaned_data for f in formset.forms if f.has_changed() and f.cleaned_data)
+            ]
+            try:
+                with transaction.atomic():
+                    product = services.product_create(
+                        code=data["code"], name=data["name"], category=data["category"],
+                        description=data["description"], tax_class=data["tax_class"],
+                        is_active=data["is_active"], variants=variants, acting_user=request.user,
+                    )
+                    if data.get("photo"):
+                        services.product_image_add(product=product, upload=data["photo"], acting_user=request.user)
+            except ValidationError as exc:
+                _map_service_errors(exc, form, formset)
+            else:
+                messages.success(request, _("Product “%(name)s” was created.") % {"name": product.name})
+                return redirect("console:product_detail", pk=product.pk)
+    else:
+        form = ProductForm()
+        formset = VariantFormSet(prefix="variants")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "inventory/console/product_form.html", {"form": form, "formset": formset}, status=status)
+
+
+@console_view("inventory.view_product")
+def product_detail(request, pk: int):
+    product = get_object_or_404(
+        Product.objects.prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        ),
+        pk=pk,
+    )
+    locations = list(roles.scoped_locations(request.user).order_by("kind", "code"))
+    availability = selectors.product_availability(product=product, locations=locations)
+    levels = {
+        (level.variant_id, level.location_id): level
+        for level in selectors.stock_levels(locations=roles.scoped_locations(request.user)).filter(
+            variant__product=product)
+    }
+    rows = [
+        {"variant": item.variant, "total": item.total,
+         "cells": [levels.get((item.variant.id, location.id)) for location in locations]}
+        for item in availability
+    ]
+    context = {
+        "product": product,
+        "locations": locations,
+        "rows": rows,
+        "tax_rate": TaxClass(product.tax_class).rate,
+    }
+    return render(request, "inventory/console/product_detail.html", context)
+
+
+@console_view("inventory.add_stockmovement")
+def stock_receive(request):
+    locations = roles.scoped_locations(request.user).order_by("kind", "code")
+    if request.method == "POST":
+        form = StockReceiveForm(request.POST, locations=locations)
+        if form.is_valid():
+            data = form.cleaned_data
+            roles.require_location(request.user, data["location"])
+            try:
+                movement = services.stock_receive(variant=data["code"], location=data["location"],
+                                                  quantity=data["quantity"], reference=data["reference"],
+                                                  acting_user=request.user)
+            except InventoryError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Received %(qty)s × %(sku)s at %(location)s.") % {
+                    "qty": movement.quantity, "sku": movement.variant.sku, "location": movement.location.name})
+                url = request.path
+                return redirect(f"{url}?location={movement.location_id}")
+    else:
+        initial = {}
+        chosen = request.GET.get("location")
+        if chosen:
+            initial["location"] = chosen
+        form = StockReceiveForm(locations=locations, initial=initial)
+    recent = StockMovement.objects.filter(location__in=locations).select_related(
+        "variant__product", "location", "acting_user").filter(reason="receipt")[:10]
+    return render(request, "inventory/console/stock_receive.html", {"form": form, "recent": recent},
+                  status=400 if request.method == "POST" else 200)
+
+
+@console_view("inventory.view_stocklevel")
+def stock(request):
+    location, locations = location_choice(request)
+    query = request.GET.get("q", "").strip()
+    low_only = request.GET.get("low") == "1"
+    levels = selectors.stock_levels(locations=roles.scoped_locations(request.user))
+    if location is not None:
+        levels = levels.filter(location=location)
+    if query:
+        key = search_key(query)
+        levels = levels.filter(Q(variant__sku__icontains=query) | Q(variant__barcode=query)
+                               | Q(variant__product__search_text__contains=key))
+    if low_only:
+        levels = levels.filter(available_qty__lte=LOW_STOCK_THRESHOLD)
+    page = paginate(request, levels, per_page=50)
+    context = {
+        "page": page,
+        "location": location,
+        "locations": locations,
+        "query": query,
+        "low_only": low_only,
+        "threshold": LOW_STOCK_THRESHOLD,
+        "can_receive": request.user.has_perm("inventory.add_stockmovement"),
+    }
+    return render(request, htmx_template(request, "inventory/console/stock.html", "results"), context)
+
+
+@console_view("inventory.view_stockmovement")
+def ledger(request):
+    location, locations = location_choice(request)
+    movements = StockMovement.objects.filter(location__in=roles.scoped_locations(request.user))
+    if location is not None:
+        movements = movements.filter(location=location)
+    query = request.GET.get("q", "").strip()
+    if query:
+        movements = movements.filter(Q(variant__sku__icontains=query) | Q(reference__icontains=query))
+    movements = movements.select_related("variant__product", "location", "acting_user").order_by("-created_at", "-id")
+    page = paginate(request, movements, per_page=100)
+    context = {"page": page, "location": location, "locations": locations, "query": query}
+    return render(request, htmx_template(request, "inventory/console/ledger.html", "results"), context)

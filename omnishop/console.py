@@ -1,0 +1,171 @@
+"""The staff console shell: the ``console_view`` guard every console page sits behind, the
+navigation built from the user's permissions, and small helpers shared by console views."""
+
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import roles
+
+FORBIDDEN_TEMPLATE = "console/403.html"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str
+    icon: str
+    permission: str | None = None
+    section: str = ""
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("console:dashboard", _("Dashboard"), "dashboard"),
+    NavItem("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store"),
+    NavItem("console:orders", _("Orders"), "orders", "orders.view_order", "store"),
+    NavItem("console:customers", _("Customers"), "customers", "customers.view_customer", "store"),
+    NavItem("console:products", _("Products"), "products", "inventory.view_product", "catalogue"),
+    NavItem("console:stock", _("Stock levels"), "stock", "inventory.view_stocklevel", "catalogue"),
+    NavItem("console:stock_receive", _("Receive stock"), "receive", "inventory.add_stockmovement", "catalogue"),
+    NavItem("console:ledger", _("Stock ledger"), "ledger", "inventory.view_stockmovement", "catalogue"),
+    NavItem("console:brandkit:index", _("Brand kit"), "brand", "brandkit.view_brandkit", "brand"),
+]
+
+# Pages that light up a nav entry other than their own.
+ACTIVE_ALSO = {
+    "console:products": ("console:product_create", "console:product_detail"),
+    "console:orders": ("console:order_detail",),
+    "console:customers": ("console:customer_detail",),
+    "console:pickup_desk": ("console:pickup_ready", "console:pickup_hand_over"),
+}
+
+SECTION_LABELS = {
+    "": "",
+    "store": _("Store"),
+    "catalogue": _("Catalogue & stock"),
+    "brand": _("Brand"),
+}
+
+
+def navigation(user, current_url_name: str = "") -> list[dict]:
+    """Sections of nav links the user may open. A link whose URL does not resolve yet
+    (an app still being built) is left out rather than breaking every page."""
+    sections: dict[str, dict] = {}
+    for item in NAVIGATION:
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        section = sections.setdefault(item.section, {"label": SECTION_LABELS.get(item.section, ""), "items": []})
+        active = current_url_name == item.url_name or current_url_name in ACTIVE_ALSO.get(item.url_name, ()) or (
+            item.url_name.count(":") > 1 and current_url_name.startswith(item.url_name.rsplit(":", 1)[0] + ":")
+        )
+        section["items"].append({"url": url, "label": item.label, "icon": item.icon, "active": active})
+    return list(sections.values())
+
+
+def role_label(user) -> str:
+    if user.is_superuser and not roles.roles_of(user):
+        return str(_("Superuser"))
+    return " / ".join(str(roles.ROLE_LABELS[r]) for r in sorted(roles.roles_of(user)))
+
+
+def forbidden(request, message: str = ""):
+    request.console_nav = _nav_for(request)
+    request.console_role = role_label(request.user) if request.user.is_authenticated else ""
+    return render(request, FORBIDDEN_TEMPLATE, {"message": message}, status=403)
+
+
+def _nav_for(request) -> list[dict]:
+    user = request.user
+    if not roles.is_console_user(user):
+        return []
+    match = getattr(request, "resolver_match", None)
+    return navigation(user, match.view_name if match else "")
+
+
+def console_view(permission: str | None = None):
+    """Guard a console view: login (else the console login page), a console role (else
+    403), and ``permission`` when given (else 403). A PermissionDenied raised inside the
+    view (e.g. by ``roles.require_location``) renders the console's 403 page too."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                login_url = reverse("console:login")
+                return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+            if not roles.is_console_user(user):
+                return forbidden(request, _("This page is for shop staff."))
+            if permission and not user.has_perm(permission):
+                return forbidden(request)
+            request.console_nav = _nav_for(request)
+            request.console_role = role_label(user)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:
+                return forbidden(request, str(exc) if exc.args else "")
+
+        wrapper.console_permission = permission
+        return wrapper
+
+    return decorator
+
+
+def location_choice(request, *, param: str = "location", queryset=None, default_first: bool = False):
+    """The location a console page is filtered to, from ``?location=<id>``.
+
+    Returns (location or None, locations the user may pick). Asking for a location
+    outside the user's scope raises PermissionDenied; scoped users always get their own.
+    """
+    allowed = list(queryset if queryset is not None else roles.scoped_locations(request.user))
+    raw = (request.GET.get(param) or request.POST.get(param) or "").strip()
+    chosen = None
+    if raw:
+        chosen = next((loc for loc in allowed if str(loc.pk) == raw or loc.code == raw), None)
+        if chosen is None:
+            raise PermissionDenied(_("You cannot act for this location."))
+    elif roles.is_scoped(request.user) or default_first:
+        chosen = allowed[0] if allowed else None
+    return chosen, allowed
+
+
+def paginate(request, queryset, per_page: int = 50):
+    paginator = Paginator(queryset, per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    page.querystring = query.urlencode()
+    return page
+
+
+def htmx_template(request, template: str, partial: str) -> str:
+    """The full page, or only the named partial when htmx asks for that region (the
+    region's element id is the partial's name)."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == partial:
+        return f"{template}#{partial}"
+    return template
+
+
+def today_bounds():
+    """Start and end of today in the shop's time zone (settings.TIME_ZONE)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = timezone.now().astimezone(zone).date()
+    start = datetime.combine(today, time.min, tzinfo=zone)
+    return start, start + timedelta(days=1)

@@ -1,0 +1,47 @@
+"""Console shell pages: login, logout and the dashboard."""
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from inventory import selectors as inventory_selectors
+from orders import selectors as order_selectors
+
+from . import roles
+from .console import console_view
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    template_name = "console/login.html"
+    redirect_authenticated_user = False
+    extra_context = {"title": _("Sign in to the console")}
+
+    def get_default_redirect_url(self):
+        return str(reverse_lazy("console:dashboard"))
+
+
+class ConsoleLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("console:login")
+
+
+@console_view()
+def dashboard(request):
+    """Today's sales by channel, pickups waiting per store and low stock, for the
+    locations the user may see."""
+    locations = roles.scoped_locations(request.user)
+    scoped = roles.is_scoped(request.user)
+    sales = order_selectors.sales_today_by_channel(locations=locations if scoped else None)
+    pickups = order_selectors.pickups_waiting_by_location(locations=locations if scoped else None)
+    low = list(inventory_selectors.low_stock(locations=locations if scoped else None, limit=15))
+    context = {
+        "sales": sales,
+        "sales_total": sum(row["amount"] for row in sales),
+        "sales_count": sum(row["orders"] for row in sales),
+        "pickups": pickups,
+        "pickups_reserved": sum(row["reserved"] for row in pickups),
+        "pickups_ready": sum(row["ready"] for row in pickups),
+        "low_stock": low,
+        "scope_location": request.user.location if scoped else None,
+    }
+    return render(request, "console/dashboard.html", context)

@@ -1,0 +1,159 @@
+"""Console pages of the orders domain: the pickup desk and order lookup."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from inventory.models import Location
+from omnishop import roles
+from omnishop.console import console_view, htmx_template, location_choice, paginate
+from omnishop.models import Channel
+
+from .. import selectors, services
+from ..errors import InvalidTransition
+from ..models import Fulfillment, FulfillmentStatus, Order, OrderStatus
+from ..tax import summarise
+
+EVENT_ICONS = {"placed": "bag", "ready": "bell", "handed_over": "store", "shipped": "truck", "cancelled": "x",
+               "tracking": "truck"}
+
+EVENT_LABELS = {
+    "placed": _lazy("Order placed"),
+    "ready": _lazy("Marked ready for pickup"),
+    "handed_over": _lazy("Handed over"),
+    "shipped": _lazy("Shipped"),
+    "cancelled": _lazy("Cancelled"),
+    "tracking": _lazy("Tracking number added"),
+}
+
+
+def _pickup_locations(user):
+    return roles.scoped_locations(user).filter(offers_pickup=True).order_by("code")
+
+
+@console_view("orders.run_pickup_desk")
+def pickup_desk(request):
+    location, locations = location_choice(request, queryset=_pickup_locations(request.user), default_first=True)
+    if roles.is_scoped(request.user) and request.user.location_id and location is None:
+        # a store without pickup still has a desk page, just an empty one
+        location = Location.objects.get(pk=request.user.location_id)
+    status = request.GET.get("status", "reserved")
+    if status not in ("reserved", "ready", "all"):
+        status = "reserved"
+    query = request.GET.get("q", "").strip()
+    rows = []
+    counts = {"reserved": 0, "ready": 0}
+    if location is not None:
+        rows = list(selectors.pickup_desk(location=location, status="" if status == "all" else status, query=query))
+        counts = selectors.pickup_counts(location=location)
+    context = {
+        "location": location,
+        "locations": locations,
+        "status": status,
+        "query": query,
+        "fulfillments": rows,
+        "counts": counts,
+        "choose_location": not roles.is_scoped(request.user),
+    }
+    return render(request, htmx_template(request, "orders/console/pickup_desk.html", "results"), context)
+
+
+def _pickup_action(request, pk: int, service, done_message: str):
+    try:
+        fulfillment = selectors.pickup_get(pk=pk)
+    except Fulfillment.DoesNotExist as exc:
+        raise Http404 from exc
+    roles.require_location(request.user, fulfillment.location)
+    error = ""
+    try:
+        fulfillment = service(fulfillment=fulfillment, acting_user=request.user)
+    except InvalidTransition as exc:
+        error = str(exc)
+    fulfillment = selectors.pickup_get(pk=pk)
+    if request.htmx:
+        context = {"fulfillment": fulfillment, "row_error": error,
+                   "row_message": "" if error else done_message % {"number": fulfillment.order.number}}
+        row = render_to_string("orders/console/pickup_desk.html#row", context, request=request)
+        # the tab counters follow along out of band
+        counts = render_to_string("orders/console/pickup_desk.html#counts",
+                                  {"counts": selectors.pickup_counts(location=fulfillment.location), "oob": True},
+                                  request=request)
+        return HttpResponse(row + counts)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done_message % {"number": fulfillment.order.number})
+    back = request.POST.get("next", "")
+    if not back.startswith("/console/"):
+        back = f"{reverse('console:pickup_desk')}?location={fulfillment.location_id}"
+    return redirect(back)
+
+
+@require_POST
+@console_view("orders.run_pickup_desk")
+def pickup_ready(request, pk: int):
+    return _pickup_action(request, pk, services.fulfillment_mark_ready, _("Order %(number)s is ready for pickup."))
+
+
+@require_POST
+@console_view("orders.run_pickup_desk")
+def pickup_hand_over(request, pk: int):
+    return _pickup_action(request, pk, services.fulfillment_hand_over, _("Order %(number)s was handed over."))
+
+
+@console_view("orders.view_order")
+def orders(request):
+    scoped = roles.is_scoped(request.user)
+    location, locations = location_choice(request)
+    status = request.GET.get("status", "")
+    if status not in OrderStatus.values:
+        status = ""
+    channel = request.GET.get("channel", "")
+    query = request.GET.get("q", "").strip()
+    items = selectors.order_list(
+        locations=roles.scoped_locations(request.user) if scoped else None,
+        status=status, channel=channel, location=location if not scoped else None, query=query,
+    )
+    page = paginate(request, items, per_page=50)
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": OrderStatus.choices,
+        "channel": channel,
+        "channels": Channel.objects.order_by("kind", "code"),
+        "location": location,
+        "locations": locations,
+        "query": query,
+        "choose_location": not scoped,
+    }
+    return render(request, htmx_template(request, "orders/console/orders.html", "results"), context)
+
+
+@console_view("orders.view_order")
+def order_detail(request, number: str):
+    scoped = roles.is_scoped(request.user)
+    try:
+        order = selectors.order_detail(number=number,
+                                       locations=roles.scoped_locations(request.user) if scoped else None)
+    except Order.DoesNotExist as exc:
+        raise Http404 from exc
+    lines = list(order.lines.all())
+    context = {
+        "order": order,
+        "lines": lines,
+        "tax": summarise((line.line_total, line.tax_rate) for line in lines),
+        "fulfillments": list(order.fulfillments.all()),
+        "events": [
+            {"event": event, "label": EVENT_LABELS.get(event.kind, event.kind), "icon": EVENT_ICONS.get(event.kind, "note"),
+             "to": FulfillmentStatus(event.to_status).label if event.to_status in FulfillmentStatus.values else ""}
+            for event in order.events.all()
+        ],
+        "can_run_desk": request.user.has_perm("orders.run_pickup_desk"),
+        "can_view_customer": request.user.has_perm("customers.view_customer"),
+    }
+    return render(request, "orders/console/order_detail.html", context)

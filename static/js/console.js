@@ -1,0 +1,22 @@
+// The console's only script: the phone navigation drawer. Everything else is htmx.
+(function () {
+  "use strict";
+  document.documentElement.classList.remove("no-js");
+  document.body && document.body.classList.remove("no-js");
+  function setOpen(open) {
+    document.body.classList.toggle("nav-open", open);
+    var toggle = document.querySelector(".nav-toggle");
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.closest(".nav-toggle")) {
+      setOpen(!document.body.classList.contains("nav-open"));
+    } else if (target.closest(".nav-backdrop")) {
+      setOpen(false);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") setOpen(false);
+  });
+})();

@@ -1,0 +1,111 @@
+"""Every console page × every role: who may open what, and scope between stores."""
+
+import pytest
+from django.urls import reverse
+
+ROLES = ["anonymous", "customer", "store_staff", "warehouse_operator", "hq_marketer", "administrator"]
+
+# page -> expected status for each role in ROLES order
+MATRIX = {
+    "dashboard": [302, 403, 200, 200, 200, 200],
+    "products": [302, 403, 200, 200, 200, 200],
+    "product_create": [302, 403, 403, 403, 200, 200],
+    "product_detail": [302, 403, 200, 200, 200, 200],
+    "stock": [302, 403, 200, 200, 200, 200],
+    "stock_receive": [302, 403, 403, 200, 403, 200],
+    "ledger": [302, 403, 403, 200, 200, 200],
+    "pickup_desk": [302, 403, 200, 403, 403, 200],
+    "orders": [302, 403, 200, 200, 200, 200],
+    # the order is picked up at store A: warehouse operators do not see it
+    "order_detail": [302, 403, 200, 404, 200, 200],
+    "customers": [302, 403, 200, 403, 200, 200],
+    "customer_detail": [302, 403, 200, 403, 200, 200],
+}
+
+
+def _url(name, shop, pickups, customer):
+    kwargs = {
+        "product_detail": {"pk": shop.product.pk},
+        "order_detail": {"number": pickups["a"].number},
+        "customer_detail": {"pk": customer.pk},
+    }.get(name, {})
+    return reverse(f"console:{name}", kwargs=kwargs)
+
+
+def test_matrix_covers_every_console_page():
+    from omnishop.urls_console import urlpatterns
+
+    names = {p.name for p in urlpatterns if getattr(p, "name", None)}
+    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} == set(MATRIX)
+
+
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+def test_every_console_page_answers_the_role_as_the_matrix_says(client, shop, staff, pickups, customer, role_index):
+    role = ROLES[role_index]
+    if role != "anonymous":
+        client.force_login(staff[role])
+    wrong = {}
+    for page, expected in MATRIX.items():
+        response = client.get(_url(page, shop, pickups, customer))
+        if response.status_code != expected[role_index]:
+            wrong[page] = (response.status_code, expected[role_index])
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("console:login"))
+    assert wrong == {}, f"{role}: page -> (got, expected)"
+
+
+def test_superuser_without_role_opens_every_page(client, django_user_model, shop, staff, pickups, customer):
+    root = django_user_model.objects.create_superuser("root@example.jp", "pass-Word-123")
+    client.force_login(root)
+    for page in MATRIX:
+        assert client.get(_url(page, shop, pickups, customer)).status_code == 200, page
+
+
+def test_navigation_shows_only_what_the_role_may_open(client, staff):
+    client.force_login(staff["store_staff"])
+    html = client.get(reverse("console:dashboard")).content.decode()
+    assert reverse("console:pickup_desk") in html
+    assert reverse("console:customers") in html
+    assert f'href="{reverse("console:stock_receive")}"' not in html
+    assert f'href="{reverse("console:ledger")}"' not in html
+    client.force_login(staff["warehouse_operator"])
+    html = client.get(reverse("console:dashboard")).content.decode()
+    assert f'href="{reverse("console:stock_receive")}"' in html
+    assert f'href="{reverse("console:pickup_desk")}"' not in html
+    assert f'href="{reverse("console:customers")}"' not in html
+
+
+def test_store_staff_of_store_b_cannot_open_store_a_desk_or_order(client, staff, shop, pickups):
+    client.force_login(staff["store_staff_b"])
+    assert client.get(reverse("console:pickup_desk"), {"location": shop.store_a.pk}).status_code == 403
+    detail = client.get(reverse("console:order_detail", kwargs={"number": pickups["a"].number}))
+    assert detail.status_code == 404
+    own_desk = client.get(reverse("console:pickup_desk"), {"status": "all"}).content.decode()
+    assert pickups["b"].number in own_desk
+    assert pickups["a"].number not in own_desk
+
+
+def test_store_staff_of_store_b_cannot_mark_or_hand_over_store_a_pickup(client, staff, pickups):
+    fulfillment = pickups["a"].fulfillments.get()
+    client.force_login(staff["store_staff_b"])
+    for name in ("console:pickup_ready", "console:pickup_hand_over"):
+        response = client.post(reverse(name, kwargs={"pk": fulfillment.pk}), HTTP_HX_REQUEST="true")
+        assert response.status_code == 403
+    fulfillment.refresh_from_db()
+    assert fulfillment.status == "reserved"
+
+
+def test_scoped_orders_list_hides_other_stores(client, staff, pickups):
+    client.force_login(staff["store_staff"])
+    html = client.get(reverse("console:orders")).content.decode()
+    assert pickups["a"].number in html
+    assert pickups["b"].number not in html
+
+
+def test_stock_receive_refuses_a_location_outside_the_scope(client, staff, shop):
+    client.force_login(staff["warehouse_operator"])
+    response = client.post(reverse("console:stock_receive"),
+                           {"location": shop.store_a.pk, "code": "LS-S", "quantity": 5, "reference": "PO-9"})
+    assert response.status_code == 400
+    assert "location" in response.context["form"].errors
+    assert shop.small.movements.filter(reference="PO-9").count() == 0
