@@ -1,0 +1,140 @@
+"""Settings come from the environment; production refuses unsafe defaults; SQLite is tuned for writers."""
+
+import os
+import re
+import runpy
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.db.utils import ConnectionHandler
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ROOT / "omnishop" / "settings.py"
+CONFIG_VARS = ("OMNISHOP_MODE", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DEBUG", "ALLOWED_HOSTS", "EMAIL_MODE")
+
+
+def load_settings(monkeypatch, tmp_path, **env) -> dict:
+    """Evaluate omnishop/settings.py afresh with exactly these variables set."""
+    for name in CONFIG_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMNISHOP_VAR_DIR", str(tmp_path / "var"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS))
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    env.update(OMNISHOP_MODE="production", ALLOWED_HOSTS="shop.example.jp", OMNISHOP_VAR_DIR=str(tmp_path),
+               DJANGO_SETTINGS_MODULE="omnishop.settings")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+    env["SECRET_KEY"] = "a-real-secret-" + "k" * 50
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_mode_turns_debug_off_and_uses_smtp(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, OMNISHOP_MODE="production", SECRET_KEY="s" * 60,
+                         ALLOWED_HOSTS="shop.example.jp,www.shop.example.jp")
+    assert conf["DEBUG"] is False
+    assert conf["ALLOWED_HOSTS"] == ["shop.example.jp", "www.shop.example.jp"]
+    assert conf["MAILERS"]["default"]["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert conf["SESSION_COOKIE_SECURE"] and conf["CSRF_COOKIE_SECURE"] and conf["SECURE_SSL_REDIRECT"]
+
+
+def test_database_url_selects_postgresql_with_persistent_connections(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, DATABASE_URL="postgres://shop:s%40cret@db.example.jp:5433/omnishop")
+    db = conf["DATABASES"]["default"]
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
+        "omnishop", "shop", "s@cret", "db.example.jp", 5433)
+    assert db["CONN_MAX_AGE"] == 60 and db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_database_url_still_gets_immediate_transactions(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    db = conf["DATABASES"]["default"]
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert db["OPTIONS"]["timeout"] >= 5
+
+
+def test_redis_url_switches_the_task_broker_and_cache(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, REDIS_URL="redis://127.0.0.1:6379/3")
+    assert conf["Q_CLUSTER"]["redis"] == "redis://127.0.0.1:6379/3"
+    assert "orm" not in conf["Q_CLUSTER"]
+    assert conf["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert conf["Q_CLUSTER"]["retry"] > conf["Q_CLUSTER"]["timeout"]
+
+    conf = load_settings(monkeypatch, tmp_path)
+    assert conf["Q_CLUSTER"]["orm"] == "default"
+
+
+def test_default_sqlite_file_runs_in_wal_mode_with_immediate_transactions(monkeypatch, tmp_path, django_db_blocker):
+    conf = load_settings(monkeypatch, tmp_path)
+    db = dict(conf["DATABASES"]["default"])
+    assert Path(db["NAME"]) == tmp_path / "var" / "omnishop.sqlite3"
+    handler = ConnectionHandler({"default": db})
+    wrapper = handler["default"]
+    other = sqlite3.connect(db["NAME"], timeout=0, isolation_level=None)
+    try:
+        with django_db_blocker.unblock():
+            with wrapper.cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                assert cursor.fetchone()[0] == "wal"
+                cursor.execute("PRAGMA foreign_keys")
+                assert cursor.fetchone()[0] == 1
+            # What atomic() does on SQLite: "BEGIN IMMEDIATE" takes the write lock before any
+            # write, so a second writer waits (busy timeout) instead of failing half way through.
+            wrapper._start_transaction_under_autocommit()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            wrapper.connection.execute("ROLLBACK")
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+    finally:
+        other.close()
+        handler.close_all()
+
+
+def test_test_database_uses_immediate_transactions_too():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+NONCE = re.compile(r"'nonce-([^']+)'")
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_csp_header_whose_fresh_nonce_the_page_uses(client):
+    first = client.get("/")
+    second = client.get("/")
+    assert first.status_code == 200
+    policy = first.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "object-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src
+    nonce = NONCE.search(script_src).group(1)
+    assert nonce != NONCE.search(second.headers["Content-Security-Policy"]).group(1)
+    html = first.content.decode()
+    assert f'<style nonce="{nonce}">' in html  # the brand's CSS variables
+    assert re.search(rf'<script [^>]*nonce="{re.escape(nonce)}"', html)  # htmx
+    assert " style=\"" not in html  # inline style attributes would be blocked
+
+
+@pytest.mark.django_db
+def test_admin_pages_carry_the_csp_header_too(client):
+    response = client.get("/admin/login/")
+    assert "'nonce-" in response.headers["Content-Security-Policy"]
