@@ -23,12 +23,15 @@ MIN_LOGO_SIDE = 64
 SIZES = {"square": (1080, 1080), "landscape": (1200, 630), "pop": (1240, 1754)}  # POP: A4 portrait at 150 dpi
 
 
-def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MIN_LOGO_SIDE) -> Image.Image:
+def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MIN_LOGO_SIDE,
+                draft_size: tuple[int, int] | None = None, mode: str = "RGBA") -> Image.Image:
     """Open an uploaded raster image safely or raise ValidationError with a clear message.
 
     Refuses non-images, formats other than PNG/JPEG/WebP, files over ``max_bytes``,
     decompression bombs (more than ``MAX_PIXELS`` pixels, checked from the header before any
-    pixel is decoded) and images smaller than ``min_side``.
+    pixel is decoded) and images smaller than ``min_side``. ``draft_size`` lets a JPEG decode at a
+    reduced scale (1/2, 1/4, 1/8) that still covers that size: a camera photo for a card is not
+    decoded at full resolution.
     """
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
@@ -52,12 +55,14 @@ def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MI
     if min(image.width, image.height) < min_side:
         raise ValidationError(_("The image is too small; it must be at least %(n)d pixels on each side.") % {
             "n": min_side}, code="too_small")
+    if draft_size and image.format == "JPEG":
+        image.draft("RGB", draft_size)
     try:
         image.load()
     except Exception as error:
         raise ValidationError(_("The image file is damaged or truncated."), code="damaged") from error
     image = ImageOps.exif_transpose(image)
-    return image.convert("RGBA")
+    return image if image.mode == mode else image.convert(mode)
 
 
 def logo_variants(image: Image.Image, favicon_sizes=(16, 32, 180, 512)) -> dict[str, Image.Image]:
@@ -107,13 +112,57 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face, max_width: int, max_lines: 
     return lines
 
 
+# Headline / subline / brand sizes each format uses: ``warm_fonts`` loads them ahead of a request.
+FONT_SIZES = {"square": (64, 35), "landscape": (56, 30), "pop": (110, 60, 72)}
+
+
+def warm_fonts() -> None:
+    """Load every face the cards use (about 30 ms each: FreeType unpacks the WOFF2 per face)."""
+    try:
+        for sizes in FONT_SIZES.values():
+            for index, size in enumerate(sizes):
+                font(size, 400 if index == 1 else 700)
+    except FileNotFoundError:
+        return  # fonts_install has not run; the card view reports it when a card is asked for
+
+
+_logos: dict[tuple, Image.Image] = {}
+
+
+def prepared_logo(key: tuple, load, limit: int) -> Image.Image:
+    """The logo scaled to fit ``limit`` px high, made once per ``key`` (kit version + file) and
+    size: decoding and resampling the upload is not repeated for every card."""
+    cache_key = (*key, limit)
+    mark = _logos.get(cache_key)
+    if mark is None:
+        mark = load().convert("RGBA")
+        mark.thumbnail((limit * 2, limit), Image.Resampling.LANCZOS)
+        if len(_logos) > 32:
+            _logos.clear()
+        _logos[cache_key] = mark
+    return mark
+
+
 def _cover(photo: Image.Image, size: tuple[int, int]) -> Image.Image:
-    return ImageOps.fit(photo.convert("RGB"), size, Image.Resampling.BILINEAR, centering=(0.5, 0.5))
+    """Crop the photo to the box's aspect ratio and scale it once (reducing_gap: a fast box
+    reduction first, then bilinear on the small image)."""
+    width, height = size
+    ratio = width / height
+    if photo.width / photo.height > ratio:
+        crop_w = int(photo.height * ratio)
+        box = ((photo.width - crop_w) // 2, 0, (photo.width - crop_w) // 2 + crop_w, photo.height)
+    else:
+        crop_h = int(photo.width / ratio)
+        box = (0, (photo.height - crop_h) // 2, photo.width, (photo.height - crop_h) // 2 + crop_h)
+    scaled = photo.resize(size, Image.Resampling.BILINEAR, box=box, reducing_gap=2.0)
+    return scaled if scaled.mode == "RGB" else scaled.convert("RGB")
 
 
 def compose_card(*, kind: str, headline: str, colours: dict[str, str], photo: Image.Image | None = None,
                  logo: Image.Image | None = None, subline: str = "", brand_name: str = "") -> Image.Image:
-    """A social card ("square" 1080×1080, "landscape" 1200×630) or a POP sign ("pop", A4)."""
+    """A social card ("square" 1080×1080, "landscape" 1200×630) or a POP sign ("pop", A4).
+
+    Pass ``logo`` through ``prepared_logo`` so it is decoded and scaled once per kit version."""
     width, height = SIZES[kind]
     background = colours.get("background", "#FAFAF7")
     primary = colours.get("primary", "#1F4E79")
@@ -154,8 +203,10 @@ def compose_card(*, kind: str, headline: str, colours: dict[str, str], photo: Im
         draw.text((80, 70), brand_name or "", font=top_face, fill=rgb(primary))
     if logo is not None:
         limit = 120 if kind != "pop" else 160
-        mark = logo.copy()
-        mark.thumbnail((limit * 2, limit), Image.Resampling.BILINEAR)
+        if max(logo.height / limit, logo.width / (limit * 2)) > 1:  # not prepared_logo() yet
+            logo = logo.copy()
+            logo.thumbnail((limit * 2, limit), Image.Resampling.BILINEAR)
+        mark = logo
         x = width - mark.width - pad // 2
         y_logo = pad // 2 if kind != "square" else int(height * 0.62) - mark.height - pad // 2
         canvas.paste(mark, (x, y_logo), mark if mark.mode == "RGBA" else None)

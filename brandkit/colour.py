@@ -9,9 +9,15 @@ from django.utils.translation import gettext_lazy as _
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 SHORT_HEX = re.compile(r"#[0-9A-Fa-f]{3}")
 
-# Roles that carry text, and roles text sits on (the matrix is every text x background pair).
+# Roles that carry text, and the page backgrounds text sits on: every text role on each.
 TEXT_ROLES = ("text", "primary", "secondary", "accent", "success", "warning", "danger")
-BACKGROUND_ROLES = ("background", "surface", "primary")
+BACKGROUND_ROLES = ("background", "surface")
+# Colour fills that carry text of their own (buttons, badges, banners, the email header): the
+# text on them is white (what console, storefront and email buttons use) or the text colour.
+FILL_ROLES = ("primary", "secondary", "accent", "success", "warning", "danger")
+FILL_TEXT_ROLES = ("white", "text")
+# Fixed colours that are not palette roles but are set on palette fills.
+FIXED = {"white": "#FFFFFF"}
 
 
 def normalise_hex(value: str) -> str:
@@ -81,18 +87,47 @@ class Pair:
         return self.level in {"AA", "AAA"}
 
 
+    @property
+    def text_label(self) -> str:
+        return role_label(self.text_role)
+
+    @property
+    def background_label(self) -> str:
+        return role_label(self.background_role)
+
+    @property
+    def fails(self) -> bool:
+        return self.level == "fail"
+
+
+def role_label(role: str) -> str:
+    from .models import ColourRole
+
+    if role == "white":
+        return str(_("White (button text)"))
+    return str(dict(ColourRole.choices).get(role, role))
+
+
 def contrast_matrix(colours: dict[str, str]) -> list[Pair]:
-    """Every text-role / background-role pair of the palette (a colour on itself is skipped)."""
+    """Every text role on each page background, then the text set on colour fills (white button
+    text on primary, the text colour on accent, ...). A colour on itself is skipped."""
     pairs = []
-    for bg_role in BACKGROUND_ROLES:
+    known = {**FIXED, **colours}
+    plan = [(bg, TEXT_ROLES) for bg in BACKGROUND_ROLES] + [(fill, FILL_TEXT_ROLES) for fill in FILL_ROLES]
+    for bg_role, text_roles in plan:
         if bg_role not in colours:
             continue
-        for text_role in TEXT_ROLES:
-            if text_role not in colours or text_role == bg_role:
+        for text_role in text_roles:
+            if text_role not in known or text_role == bg_role:
                 continue
-            ratio = contrast_ratio(colours[text_role], colours[bg_role])
-            pairs.append(Pair(text_role, bg_role, colours[text_role], colours[bg_role], round(ratio, 2), level(ratio)))
+            ratio = contrast_ratio(known[text_role], colours[bg_role])
+            pairs.append(Pair(text_role, bg_role, known[text_role], colours[bg_role], round(ratio, 2), level(ratio)))
     return pairs
+
+
+def matrix_failures(pairs: list[Pair]) -> list[Pair]:
+    """The pairs that fail even the large-text level (below 3:1)."""
+    return [pair for pair in pairs if pair.fails]
 
 
 def readable_on(background: str) -> str:

@@ -1,16 +1,19 @@
 """What HQ types into the brand kit console pages."""
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import assets, services
 from .colour import normalise_hex
-from .models import Channel, ColourRole, Severity
+from .models import REQUIRED_ELEMENT_LABELS, TEMPLATE_LABELS, Channel, ColourRole, Severity
 
 
 class DraftForm(forms.Form):
-    """Identity, palette, channel limits and editorial rules of a draft, saved together or not at all."""
+    """Identity, palette, tone, channels (tone adjustment, limits, templates), logo rules and
+    editorial rules of a draft, saved together or not at all."""
 
     brand_name = forms.CharField(label=_("Brand name"), max_length=100)
     tagline = forms.CharField(label=_("Tagline"), max_length=200, required=False)
@@ -27,15 +30,49 @@ class DraftForm(forms.Form):
                     "Kinds: banned, preferred, spelling, pattern. Channels separated by spaces; empty = all."),
     )
     note = forms.CharField(label=_("Change note"), max_length=200, required=False)
+    logo_min_size_px = forms.IntegerField(label=_("Logo minimum size (px)"), min_value=8, max_value=2000,
+                                          required=False, help_text=_("The smallest height the logo may be shown at."))
+    logo_clear_space = forms.CharField(label=_("Logo clear space"), max_length=300, required=False,
+                                       help_text=_("The empty space to keep around the logo."))
+
+    tone_attributes = forms.CharField(
+        label=_("Tone attributes"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One attribute per line: name | description | do examples | don't examples. "
+                    "Separate several examples with “;”."))
+    heading_family = forms.CharField(label=_("Heading font"), max_length=60, required=False,
+                                     help_text=_("A family that can set Japanese, e.g. Noto Sans JP."))
+    body_family = forms.CharField(label=_("Body font"), max_length=60, required=False)
+    font_fallbacks = forms.CharField(label=_("Fallback fonts"), max_length=300, required=False,
+                                     help_text=_("Comma separated, tried in order; end with a generic family."))
+    notation_fullwidth_alnum = forms.BooleanField(label=_("Flag full-width digits and letters"), required=False)
+    notation_halfwidth_katakana = forms.BooleanField(label=_("Flag half-width katakana"), required=False)
+    notation_long_vowel = forms.BooleanField(label=_("Flag a hyphen used as a katakana long-vowel mark"),
+                                             required=False)
+
+    NOTATION_KEYS = ("fullwidth_alnum", "halfwidth_katakana", "long_vowel")
 
     def __init__(self, *args, version=None, **kwargs):
         super().__init__(*args, **kwargs)
         for role, label in ColourRole.choices:
             self.fields[f"colour_{role}"] = forms.CharField(label=label, max_length=9,
                                                             widget=forms.TextInput(attrs={"class": "hex"}))
-        for channel, label in Channel.choices:
-            self.fields[f"max_{channel}"] = forms.IntegerField(label=label, min_value=1, max_value=100_000,
-                                                               required=False)
+        for channel in Channel.values:
+            self.fields[f"max_{channel}"] = forms.IntegerField(label=_("Maximum length"), min_value=1,
+                                                               max_value=100_000, required=False)
+            self.fields[f"tone_{channel}"] = forms.CharField(
+                label=_("Tone adjustment"), max_length=services.TONE_CHANNEL_MAX, required=False,
+                widget=forms.Textarea(attrs={"rows": 2}))
+            self.fields[f"excl_{channel}"] = forms.IntegerField(
+                label=_("Exclamation marks allowed"), min_value=0, max_value=20, required=False,
+                help_text=_("Empty: the rule for all channels applies."))
+            self.fields[f"emoji_{channel}"] = forms.BooleanField(label=_("Emoji allowed"), required=False)
+            self.fields[f"req_{channel}"] = forms.MultipleChoiceField(
+                label=_("Required elements"), choices=list(REQUIRED_ELEMENT_LABELS.items()), required=False,
+                widget=forms.CheckboxSelectMultiple)
+            for name, limit in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {}).items():
+                widget = forms.TextInput() if limit <= 300 else forms.Textarea(attrs={"rows": 2})
+                self.fields[f"template_{channel}_{name}"] = forms.CharField(
+                    label=TEMPLATE_LABELS[name], max_length=limit, required=False, widget=widget)
         if version is not None and not self.is_bound:
             self.initial.update(self.initial_from(version))
 
@@ -49,20 +86,83 @@ class DraftForm(forms.Form):
         initial["note"] = version.note
         for colour in version.palette.all():
             initial[f"colour_{colour.role}"] = colour.hex
-        for channel, rules in (version.channel_rules or {}).items():
+        channel_rules = version.channel_rules or {}
+        tone_channels = (version.tone or {}).get("channels") or {}
+        templates = version.channel_templates or {}
+        for channel in Channel.values:
+            rules = channel_rules.get(channel) or {}
             if rules.get("max_length"):
                 initial[f"max_{channel}"] = rules["max_length"]
+            if rules.get("exclamation_max") is not None:
+                initial[f"excl_{channel}"] = rules["exclamation_max"]
+            initial[f"emoji_{channel}"] = rules.get("emoji", True) is not False
+            initial[f"req_{channel}"] = list(rules.get("required") or [])
+            initial[f"tone_{channel}"] = tone_channels.get(channel, "")
+            for name in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {}):
+                initial[f"template_{channel}_{name}"] = (templates.get(channel) or {}).get(name, "")
+        tone = version.tone or {}
+        initial["tone_attributes"] = "\n".join(
+            " | ".join([attr.get("name", ""), attr.get("description", ""), "; ".join(attr.get("do", [])),
+                        "; ".join(attr.get("dont", []))]).rstrip(" |")
+            for attr in tone.get("attributes", []))
+        typography = version.typography or {}
+        initial["heading_family"] = (typography.get("heading") or {}).get("family", "")
+        initial["body_family"] = (typography.get("body") or {}).get("family", "")
+        initial["font_fallbacks"] = ", ".join((typography.get("body") or {}).get("fallbacks", []))
+        for key in DraftForm.NOTATION_KEYS:
+            initial[f"notation_{key}"] = (version.notation or {}).get(key, True) is not False
+        logo_rules = version.logo_rules or {}
+        initial["logo_min_size_px"] = logo_rules.get("min_size_px")
+        initial["logo_clear_space"] = logo_rules.get("clear_space", "")
         initial["rules"] = "\n".join(
             " | ".join([r.kind, r.pattern, r.replacement, r.severity, " ".join(r.channels or [])]).rstrip(" |")
             for r in version.rules.all()
         )
         return initial
 
+    def notation_fields(self):
+        return [self[f"notation_{key}"] for key in self.NOTATION_KEYS]
+
     def palette_fields(self):
         return [self[f"colour_{role}"] for role in ColourRole.values]
 
     def length_fields(self):
         return [self[f"max_{channel}"] for channel in Channel.values]
+
+    def channel_sections(self) -> list[dict]:
+        """One block per channel for the template: its rules, tone adjustment and templates."""
+        out = []
+        for channel, label in Channel.choices:
+            templates = [self[f"template_{channel}_{name}"] for name in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {})]
+            out.append({"code": channel, "label": label, "tone": self[f"tone_{channel}"],
+                        "rules": [self[f"max_{channel}"], self[f"excl_{channel}"], self[f"emoji_{channel}"]],
+                        "required": self[f"req_{channel}"], "templates": templates})
+        return out
+
+    # Paths in a service ValidationError -> the form field that shows the error.
+    SERVICE_FIELDS = {"identity.brand_name": "brand_name", "logo_rules.min_size_px": "logo_min_size_px",
+                      "logo_rules.clear_space": "logo_clear_space"}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Put the errors a service raised on the fields they belong to (else on the form)."""
+        for path, messages in error.message_dict.items():
+            name = self.SERVICE_FIELDS.get(path)
+            parts = path.split(".")
+            if name is None and path in ColourRole.values:
+                name = f"colour_{path}"
+            elif name is None and parts[:2] == ["tone", "channels"] and len(parts) == 3:
+                name = f"tone_{parts[2]}"
+            elif name is None and parts[0] == "channel_templates" and len(parts) == 3:
+                name = f"template_{parts[1]}_{parts[2]}"
+            elif name is None and parts[0] == "channel_rules" and len(parts) == 3:
+                name = {"max_length": "max_", "exclamation_max": "excl_", "emoji": "emoji_",
+                        "required": "req_"}.get(parts[2], "") + parts[1]
+            elif name is None and parts[0] == "rules":
+                name = "rules"
+            if name not in self.fields:
+                name = None
+            for message in messages:
+                self.add_error(name, message if name else f"{path}: {message}")
 
     def clean(self):
         cleaned = super().clean()
@@ -77,6 +177,25 @@ class DraftForm(forms.Form):
         for error in errors:
             self.add_error("rules", error)
         cleaned["parsed_rules"] = rules
+        attributes, errors = parse_tone_attributes(cleaned.get("tone_attributes", ""))
+        for error in errors:
+            self.add_error("tone_attributes", error)
+        cleaned["parsed_attributes"] = attributes
+        for name in ("heading_family", "body_family"):
+            if cleaned.get(name) and not FONT_NAME.fullmatch(cleaned[name]):
+                self.add_error(name, ValidationError(_("Use letters, digits, spaces and hyphens only."),
+                                                     code="font_name"))
+        fallbacks = [f.strip() for f in (cleaned.get("font_fallbacks") or "").split(",") if f.strip()]
+        if any(not FONT_NAME.fullmatch(f) for f in fallbacks):
+            self.add_error("font_fallbacks", ValidationError(_("Use letters, digits, spaces and hyphens only."),
+                                                             code="font_name"))
+        cleaned["fallback_list"] = fallbacks
+        signature = cleaned.get("template_sms_signature") or ""
+        sms_max = cleaned.get("max_sms")
+        if signature and sms_max and len(signature) >= sms_max:
+            self.add_error("template_sms_signature", ValidationError(
+                _("The signature (%(n)d characters) leaves no room in an SMS of %(max)d characters."),
+                code="signature_too_long", params={"n": len(signature), "max": sms_max}))
         return cleaned
 
     def save(self, *, version, acting_user=None):
@@ -86,19 +205,82 @@ class DraftForm(forms.Form):
                                                    "legal_footer")})
         identity["values"] = [v.strip() for v in data["values"].replace("、", ",").split(",") if v.strip()]
         channel_rules = {key: dict(value) for key, value in (version.channel_rules or {}).items()}
+        tone = dict(version.tone or {})
+        tone["attributes"] = data["parsed_attributes"]
+        tone["channels"] = {}
+        typography = {key: dict(value) if isinstance(value, dict) else value
+                      for key, value in (version.typography or {}).items()}
+        for role in ("heading", "body"):
+            spec = typography.setdefault(role, {})
+            if data.get(f"{role}_family"):
+                spec["family"] = data[f"{role}_family"]
+            spec["fallbacks"] = data["fallback_list"]
+        templates = {key: dict(value) for key, value in (version.channel_templates or {}).items()}
         for channel in Channel.values:
-            value = data.get(f"max_{channel}")
             rules = channel_rules.setdefault(channel, {})
-            if value:
-                rules["max_length"] = value
+            for key, field_name in (("max_length", "max_"), ("exclamation_max", "excl_")):
+                value = data.get(field_name + channel)
+                if value is not None and value != "":
+                    rules[key] = value
+                else:
+                    rules.pop(key, None)
+            if data.get(f"emoji_{channel}"):
+                rules.pop("emoji", None)
             else:
-                rules.pop("max_length", None)
+                rules["emoji"] = False
+            if data.get(f"req_{channel}"):
+                rules["required"] = list(data[f"req_{channel}"])
+            else:
+                rules.pop("required", None)
+            if data.get(f"tone_{channel}", "").strip():
+                tone["channels"][channel] = data[f"tone_{channel}"].strip()
+            for name in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {}):
+                text = data.get(f"template_{channel}_{name}", "").strip()
+                if text:
+                    templates.setdefault(channel, {})[name] = text
+                elif channel in templates:
+                    templates[channel].pop(name, None)
+            if channel in templates and not templates[channel]:
+                del templates[channel]
+        logo_rules = dict(version.logo_rules or {})
+        for key, field_name in (("min_size_px", "logo_min_size_px"), ("clear_space", "logo_clear_space")):
+            if data.get(field_name) not in (None, ""):
+                logo_rules[key] = data[field_name]
+            else:
+                logo_rules.pop(key, None)
         return services.draft_save(
             version=version, acting_user=acting_user, identity=identity, channel_rules=channel_rules,
+            tone=tone, channel_templates=templates, logo_rules=logo_rules, typography=typography,
+            notation={**(version.notation or {}), **{key: bool(data.get(f"notation_{key}"))
+                                                     for key in self.NOTATION_KEYS}},
             ugc_guidelines=data["ugc_guidelines"], note=data["note"],
             palette={role: data[f"colour_{role}"] for role in ColourRole.values},
             rules=data["parsed_rules"],
         )
+
+
+FONT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,59}")
+
+
+def parse_tone_attributes(text: str) -> tuple[list[dict], list[str]]:
+    """Lines of ``name | description | do; do | don't; don't`` -> tone attributes, with line errors."""
+    attributes, errors = [], []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = [part.strip() for part in line.split("|")] + ["", "", ""]
+        name, description, do, dont = parts[:4]
+        if not name:
+            errors.append(_("Line %(n)d: name the attribute first.") % {"n": number})
+            continue
+        if len(name) > 60 or len(line) > 1000:
+            errors.append(_("Line %(n)d is too long.") % {"n": number})
+            continue
+        attributes.append({"name": name, "description": description,
+                           "do": [x.strip() for x in do.split(";") if x.strip()],
+                           "dont": [x.strip() for x in dont.split(";") if x.strip()]})
+    return attributes, errors
 
 
 def parse_rules(text: str) -> tuple[list[services.RuleIn], list[str]]:
@@ -151,4 +333,6 @@ class CardForm(forms.Form):
         upload = self.cleaned_data.get("photo")
         if not upload:
             return None
-        return assets.open_upload(upload, max_bytes=10 * 1024 * 1024, min_side=200)
+        # Every photo box of every format fits in 1200×900: a larger JPEG decodes at 1/2..1/8 scale.
+        return assets.open_upload(upload, max_bytes=10 * 1024 * 1024, min_side=200,
+                                  draft_size=(1200, 900), mode="RGB")

@@ -32,6 +32,19 @@ class Channel(models.TextChoices):
     POSTCARD = "postcard", _("Direct-mail postcard")
 
 
+# Labels of the template fields a channel keeps (see services.CHANNEL_TEMPLATE_FIELDS).
+TEMPLATE_LABELS = {
+    "layout": _("Layout"),
+    "header": _("Header text"),
+    "footer": _("Footer text"),
+    "signature": _("Signature"),
+    "card": _("Card layout"),
+    "sign": _("Sign layout"),
+}
+# Elements a channel's copy must contain (channel_rules[channel]["required"]).
+REQUIRED_ELEMENT_LABELS = {"unsubscribe": _("Unsubscribe link"), "legal_footer": _("Legal footer")}
+
+
 class ColourRole(models.TextChoices):
     PRIMARY = "primary", _("Primary")
     SECONDARY = "secondary", _("Secondary")

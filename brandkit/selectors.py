@@ -1,22 +1,68 @@
 """Reads of the brand kit. ``theme()`` is what every page and message renders with.
 
-The theme comes from the default brand's active kit's published version, is cached in the
-Django cache (``THEME_KEY``) and invalidated when a version is published; without any
-published kit the defaults below apply. Compiled lint rules are cached per process by
+How the theme is cached, and how a publish reaches every process
+---------------------------------------------------------------
+The theme comes from the default brand's active kit's published version; without any
+published kit the defaults below apply. Two cache entries are used:
+
+* ``ACTIVE_KEY`` holds ``(version_id, checked_at)``: which published version is active, and
+  when that was last read from the database (one cheap ``values_list`` query on BrandKit).
+* ``theme_key(version_id)`` holds the built ``Theme`` of that version. Published versions never
+  change, so this entry is valid for as long as it lives (a day); a newer version simply has
+  another key.
+
+``theme()`` reads the active version id from ``ACTIVE_KEY`` and re-checks the database when the
+entry is older than ``check_seconds()``. Publishing calls ``invalidate()``, which deletes
+``ACTIVE_KEY``:
+
+* with a shared cache (``REDIS_URL`` set: RedisCache) every process sees the delete at once,
+  so the check interval is long (``CACHE_SECONDS``);
+* with the default per-process local-memory cache, other processes (gunicorn workers, the
+  django-q2 cluster) cannot see the delete; they re-read the active version id at most every
+  ``BRANDKIT_THEME_CHECK_SECONDS`` (setting, default 5 s) and then build the new theme. A
+  publish therefore restyles every process within a few seconds without a deploy.
+
+A page costs no query for the theme while the check is fresh, one query when it is due, and
+three (version + palette + logos) only the first time a process meets a new version: the same
+whatever the size of the catalogue or the kit. Compiled lint rules are cached per process by
 version (published versions never change; drafts are keyed by their ``updated_at``).
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-THEME_KEY = "brandkit:theme:v1"
-ACTIVE_KEY = "brandkit:active-version:v1"
+THEME_KEY = "brandkit:theme:v2"
+ACTIVE_KEY = "brandkit:active-version:v2"
 CACHE_SECONDS = 300
+THEME_SECONDS = 24 * 3600
+LOCAL_CHECK_SECONDS = 5
+# Fonts every mail client has, appended to the kit's stacks in emails (web fonts rarely load there).
+EMAIL_SAFE_FONTS = ("Hiragino Kaku Gothic ProN", "Hiragino Sans", "Meiryo", "Yu Gothic", "Arial", "sans-serif")
+
+_clock = time.time  # tests move it forward to expire the active-version check
+
+
+def theme_key(version_id: int | None) -> str:
+    return f"{THEME_KEY}:{version_id or 0}"
+
+
+def cache_is_shared() -> bool:
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def check_seconds() -> float:
+    """How long a process trusts its idea of the active version before asking the database."""
+    if cache_is_shared():
+        return CACHE_SECONDS
+    return getattr(settings, "BRANDKIT_THEME_CHECK_SECONDS", LOCAL_CHECK_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -30,6 +76,27 @@ class Theme:
     legal_footer: str = ""
     version_id: int | None = None
     type_scale: dict[str, str] = field(default_factory=dict)
+    logo_png_url: str = ""  # the full-colour PNG rendition (email-safe)
+    email_font: str = "'Noto Sans JP', 'Hiragino Kaku Gothic ProN', Meiryo, Arial, sans-serif"
+    email_heading_font: str = "'Noto Sans JP', 'Hiragino Kaku Gothic ProN', Meiryo, Arial, sans-serif"
+    email_header: str = ""
+    email_footer: str = ""
+    sms_signature: str = ""
+
+    @property
+    def on_primary(self) -> str:
+        """Text colour for buttons and the email header on the primary colour."""
+        from .colour import readable_on
+
+        return readable_on(self.colours.get("primary", DEFAULT_COLOURS["primary"]))
+
+    @property
+    def logo_absolute_url(self) -> str:
+        """The email logo as an absolute URL (``SITE_URL`` + the PNG rendition), or ''."""
+        url = self.logo_png_url or self.logo_url
+        if not url or url.startswith(("http://", "https://")):
+            return url
+        return settings.SITE_URL.rstrip("/") + "/" + url.lstrip("/")
 
     @property
     def css_variables(self) -> str:
@@ -73,11 +140,25 @@ def font_stack(spec: dict | None, default: str) -> str:
     return ", ".join(out) or default
 
 
+def email_font_stack(spec: dict | None, default: str) -> str:
+    """The kit's family and fallbacks followed by fonts every mail client has."""
+    spec = dict(spec or {})
+    names = [spec.get("family") or "Noto Sans JP", *spec.get("fallbacks", [])]
+    names += [name for name in EMAIL_SAFE_FONTS if name not in names]
+    generic = [name for name in names if name in {"serif", "sans-serif", "monospace"}]
+    names = [name for name in names if name not in generic and name != "system-ui"] + (generic or ["sans-serif"])
+    return font_stack({"family": names[0], "fallbacks": names[1:]}, default)
+
+
 def theme_for_version(version) -> Theme:
+    from django.core.files.storage import default_storage
+
     from .colour import HEX
 
     identity = version.identity or {}
     typography = version.typography or {}
+    email_template = (version.channel_templates or {}).get("email") or {}
+    sms_template = (version.channel_templates or {}).get("sms") or {}
     colours = dict(DEFAULT_COLOURS)
     colours.update({c.role: c.hex for c in version.palette.all() if HEX.fullmatch(c.hex)})
     logo = next((logo for logo in version.logos.all() if logo.is_primary), None)
@@ -90,9 +171,15 @@ def theme_for_version(version) -> Theme:
         heading_font=font_stack(typography.get("heading"), Theme.heading_font),
         body_font=font_stack(typography.get("body"), Theme.body_font),
         logo_url=logo.original.url if logo else "",
+        logo_png_url=default_storage.url(logo.variants["full"]) if logo and logo.variants.get("full") else "",
         legal_footer=identity.get("legal_footer", ""),
         version_id=version.pk,
         type_scale=scale,
+        email_font=email_font_stack(typography.get("body"), Theme.email_font),
+        email_heading_font=email_font_stack(typography.get("heading"), Theme.email_heading_font),
+        email_header=str(email_template.get("header", "")),
+        email_footer=str(email_template.get("footer", "")),
+        sms_signature=str(sms_template.get("signature", "")),
     )
 
 
@@ -109,26 +196,45 @@ def active_version(brand=None):
 
 
 def theme() -> Theme:
-    cached = cache.get(THEME_KEY)
+    """The active theme; see the module docstring for how it is cached across processes."""
+    version_id = active_version_id()
+    key = theme_key(version_id)
+    cached = cache.get(key)
     if cached is not None:
         return cached
-    version = active_version()
+    version = None
+    if version_id:
+        from .models import BrandKitVersion
+
+        version = BrandKitVersion.objects.prefetch_related("palette", "logos").filter(pk=version_id).first()
     value = theme_for_version(version) if version else Theme()
-    cache.set(THEME_KEY, value, CACHE_SECONDS)
+    cache.set(key, value, THEME_SECONDS)
     return value
+
+
+def _read_active_version_id() -> int | None:
+    """One cheap query: the published version id of the default brand's active kit."""
+    from .models import BrandKit
+
+    return (BrandKit.objects.filter(is_active=True, published_version__isnull=False)
+            .order_by("-brand__is_default", "brand_id").values_list("published_version_id", flat=True).first())
 
 
 def active_version_id() -> int | None:
     cached = cache.get(ACTIVE_KEY)
+    now = _clock()
     if cached is not None:
-        return cached or None
-    version = active_version()
-    cache.set(ACTIVE_KEY, version.pk if version else 0, CACHE_SECONDS)
-    return version.pk if version else None
+        version_id, checked_at = cached
+        if now - checked_at < check_seconds():
+            return version_id or None
+    version_id = _read_active_version_id()
+    cache.set(ACTIVE_KEY, (version_id or 0, now), THEME_SECONDS)
+    return version_id
 
 
 def invalidate() -> None:
-    cache.delete_many([THEME_KEY, ACTIVE_KEY])
+    """Forget the active version (every process at once with a shared cache; see above)."""
+    cache.delete(ACTIVE_KEY)
 
 
 # --- compiled rules -------------------------------------------------------------------------
@@ -272,3 +378,50 @@ def consistency_scores(days: int = 30) -> dict[str, dict]:
                         "score": round(100 * row["clean"] / total) if total else None}
     return scores
 
+
+
+def channel_guide(version) -> list[dict]:
+    """Per channel, what the guide shows: the tone adjustment, the limits (the kit-wide ``*``
+    rules merged in), required elements and the channel's templates."""
+    from .models import REQUIRED_ELEMENT_LABELS, TEMPLATE_LABELS, Channel
+    from .services import CHANNEL_TEMPLATE_FIELDS
+
+    rules_all = version.channel_rules or {}
+    tone = (version.tone or {}).get("channels") or {}
+    templates = version.channel_templates or {}
+    out = []
+    for code, label in Channel.choices:
+        rules = {**(rules_all.get("*") or {}), **(rules_all.get(code) or {})}
+        out.append({
+            "code": code, "label": label, "tone": tone.get(code, ""),
+            "max_length": rules.get("max_length"), "exclamation_max": rules.get("exclamation_max"),
+            "emoji": rules.get("emoji", True) is not False, "required": [REQUIRED_ELEMENT_LABELS.get(item, item) for item in rules.get("required") or []],
+            "templates": [(TEMPLATE_LABELS.get(name, name), (templates.get(code) or {}).get(name, ""))
+                          for name in CHANNEL_TEMPLATE_FIELDS.get(code, {})
+                          if (templates.get(code) or {}).get(name)],
+        })
+    return out
+
+
+def logo_renditions(version) -> list[dict]:
+    """The primary logo's stored variants (full, mono, reversed, favicons) with their URLs."""
+    from django.core.files.storage import default_storage
+
+    logo = next((logo for logo in version.logos.all() if logo.is_primary), None)
+    if logo is None:
+        return []
+    return [{"key": key, "url": default_storage.url(path), "dark": key == "reversed"}
+            for key, path in (logo.variants or {}).items()]
+
+
+def notation_rules(version) -> list[str]:
+    """The notation rules the kit turns on, as sentences for the guide."""
+    from django.utils.translation import gettext as _
+
+    notation = version.notation or {}
+    sentences = {
+        "fullwidth_alnum": _("Digits and Latin letters are half-width (１２３ → 123, ＡＢＣ → ABC)."),
+        "halfwidth_katakana": _("Katakana is full-width (ｻｲｽﾞ → サイズ)."),
+        "long_vowel": _("Long vowels in katakana use the mark ー, not a hyphen or dash (コンピュ-タ → コンピューター)."),
+    }
+    return [text for key, text in sentences.items() if notation.get(key, True)]

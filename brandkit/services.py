@@ -32,6 +32,17 @@ from .models import (
     VersionStatus,
 )
 
+# The template text each channel keeps (``channel_templates[channel][field]``) and its length limit.
+CHANNEL_TEMPLATE_FIELDS: dict[str, dict[str, int]] = {
+    Channel.EMAIL: {"layout": 1000, "header": 300, "footer": 600},
+    Channel.SMS: {"signature": 30},
+    Channel.SOCIAL: {"card": 1000},
+    Channel.POP: {"sign": 1000},
+    Channel.POSTCARD: {"layout": 1000},
+}
+TONE_CHANNEL_MAX = 500
+REQUIRED_ELEMENTS = ("unsubscribe", "legal_footer")
+
 JSON_SECTIONS = ("identity", "tone", "typography", "logo_rules", "channel_templates", "channel_rules", "notation")
 
 
@@ -127,9 +138,71 @@ def _validate_sections(values: dict) -> dict:
                     value = (rules or {}).get(key)
                     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                         errors[f"channel_rules.{channel}.{key}"] = _("Enter a whole number of 0 or more.")
+                if "emoji" in (rules or {}) and not isinstance(rules["emoji"], bool):
+                    errors[f"channel_rules.{channel}.emoji"] = _("Say yes or no.")
+                unknown = [item for item in (rules or {}).get("required") or () if item not in REQUIRED_ELEMENTS]
+                if unknown:
+                    errors[f"channel_rules.{channel}.required"] = _("Unknown required element: %(names)s") % {
+                        "names": ", ".join(map(str, unknown))}
     for section in ("tone", "typography", "logo_rules", "channel_templates", "notation"):
         if values.get(section) is not None and not isinstance(values[section], dict):
             errors[section] = _("Must be an object.")
+    if isinstance(values.get("tone"), dict):
+        errors.update(_validate_tone_channels(values["tone"].get("channels")))
+    if isinstance(values.get("channel_templates"), dict):
+        errors.update(_validate_templates(values["channel_templates"]))
+    if isinstance(values.get("logo_rules"), dict):
+        errors.update(_validate_logo_rules(values["logo_rules"]))
+    return errors
+
+
+def _validate_tone_channels(channels) -> dict:
+    if channels is None:
+        return {}
+    if not isinstance(channels, dict):
+        return {"tone.channels": _("Must be an object.")}
+    errors = {}
+    for channel, text in channels.items():
+        if channel not in Channel.values:
+            errors[f"tone.channels.{channel}"] = _("Unknown channel.")
+        elif not isinstance(text, str):
+            errors[f"tone.channels.{channel}"] = _("Write the adjustment as text.")
+        elif len(text) > TONE_CHANNEL_MAX:
+            errors[f"tone.channels.{channel}"] = _("At most %(n)d characters.") % {"n": TONE_CHANNEL_MAX}
+    return errors
+
+
+def _validate_templates(templates: dict) -> dict:
+    errors = {}
+    for channel, fields in templates.items():
+        allowed = CHANNEL_TEMPLATE_FIELDS.get(channel)
+        if allowed is None:
+            errors[f"channel_templates.{channel}"] = _("Unknown channel.")
+            continue
+        if not isinstance(fields, dict):
+            errors[f"channel_templates.{channel}"] = _("Must be an object.")
+            continue
+        for name, text in fields.items():
+            path = f"channel_templates.{channel}.{name}"
+            if name not in allowed:
+                errors[path] = _("Unknown template field.")
+            elif not isinstance(text, str):
+                errors[path] = _("Write the template as text.")
+            elif len(text) > allowed[name]:
+                errors[path] = _("At most %(n)d characters.") % {"n": allowed[name]}
+            elif "\n" in text and name == "signature":
+                errors[path] = _("The SMS signature must fit on one line.")
+    return errors
+
+
+def _validate_logo_rules(rules: dict) -> dict:
+    errors = {}
+    size = rules.get("min_size_px")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or not 8 <= size <= 2000):
+        errors["logo_rules.min_size_px"] = _("Enter a size between 8 and 2000 pixels.")
+    clear = rules.get("clear_space")
+    if clear is not None and (not isinstance(clear, str) or len(clear) > 300):
+        errors["logo_rules.clear_space"] = _("At most %(n)d characters.") % {"n": 300}
     return errors
 
 
@@ -401,7 +474,8 @@ DEFAULT_CHANNEL_RULES = {
 }
 
 DEFAULT_TEMPLATES = {
-    "email": {"layout": "ロゴ → 見出し → 本文 → ボタン（プライマリ）→ 配信停止リンク → 会社情報"},
+    "email": {"layout": "ロゴ → 見出し → 本文 → ボタン（プライマリ）→ 配信停止リンク → 会社情報",
+              "footer": "このメールは送信専用です。お問い合わせは各店舗またはウェブサイトまでお寄せください。"},
     "sms": {"signature": "【ミナト商店】"},
     "social": {"card": "商品写真を左、見出しと価格を右。ロゴは右下。"},
     "pop": {"sign": "A4縦。見出し24字以内、税込価格を大きく。"},

@@ -1,5 +1,7 @@
 """Brand kit console pages (HQ): overview, draft editing, publish, history, copy check, logos, assets."""
 
+import threading
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,12 +36,16 @@ def index(request):
         return render(request, "brandkit/console/empty.html")
     version = selectors.version_detail(kit.published_version_id) if kit.published_version_id else None
     palette = {c.role: c.hex for c in version.palette.all()} if version else {}
+    matrix = colour.contrast_matrix(palette)
     draft = kit.versions.filter(status="draft").first()
     return render(request, "brandkit/console/index.html", {
         "kit": kit, "version": version, "draft": draft,
         "palette": [(role, label, palette.get(role, "")) for role, label in ColourRole.choices],
-        "matrix": colour.contrast_matrix(palette),
+        "matrix": matrix,
+        "matrix_failures": colour.matrix_failures(matrix),
         "scores": selectors.consistency_scores(),
+        "channels": selectors.channel_guide(version) if version else [],
+        "renditions": selectors.logo_renditions(version) if version else [],
         "brands": selectors.kits(),
     })
 
@@ -55,8 +61,7 @@ def draft_edit(request):
             try:
                 form.save(version=version, acting_user=request.user)
             except ValidationError as error:
-                for key, messages_ in error.message_dict.items():
-                    form.add_error(None, f"{key}: {' '.join(messages_)}")
+                form.add_service_errors(error)
             else:
                 messages.success(request, _("Draft saved."))
                 return redirect("console:brandkit:draft")
@@ -144,23 +149,34 @@ def card(request):
     theme = selectors.theme()
     form = CardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
         logo = None
         version = selectors.active_version()
         primary = next((lg for lg in version.logos.all() if lg.is_primary), None) if version else None
         if primary is not None:
-            from PIL import Image
-
-            with primary.original.open("rb") as handle:
-                logo = Image.open(handle).convert("RGBA")
+            logo = assets.prepared_logo((version.pk, primary.original.name), lambda: _open_image(primary.original),
+                                        limit=160 if kind == "pop" else 120)
         image = assets.compose_card(
-            kind=form.cleaned_data["kind"], headline=form.cleaned_data["headline"],
+            kind=kind, headline=form.cleaned_data["headline"],
             subline=form.cleaned_data["subline"], colours=theme.colours, photo=form.cleaned_data["photo"],
             logo=logo, brand_name=theme.brand_name,
         )
         response = HttpResponse(assets.png_bytes(image), content_type="image/png")
         response["Content-Disposition"] = f'attachment; filename="{form.cleaned_data["kind"]}-card.png"'
         return response
+    if request.method == "GET":
+        # Load the card fonts while the user fills in the form, not on the first download.
+        threading.Thread(target=assets.warm_fonts, daemon=True).start()
     return render(request, "brandkit/console/card.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _open_image(field_file):
+    from PIL import Image
+
+    with field_file.open("rb") as handle:
+        image = Image.open(handle)
+        image.load()
+    return image
 
 
 @require_POST

@@ -11,11 +11,16 @@ def guide(request, token: str):
                             published_version__isnull=False)
     version = selectors.version_detail(kit.published_version_id)
     palette = {c.role: c.hex for c in version.palette.all()}
+    matrix = colour.contrast_matrix(palette)
     response = render(request, "brandkit/guide.html", {
         "kit": kit, "version": version,
         "palette": [(role, label, palette.get(role, "")) for role, label in ColourRole.choices],
-        "matrix": colour.contrast_matrix(palette),
+        "matrix": matrix,
+        "matrix_failures": colour.matrix_failures(matrix),
         "rules": version.rules.all(),
+        "channels": selectors.channel_guide(version),
+        "renditions": selectors.logo_renditions(version),
+        "notation": selectors.notation_rules(version),
     })
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from brandkit.colour import contrast_matrix, contrast_ratio, level, normalise_hex
+from brandkit.colour import contrast_matrix, contrast_ratio, level, matrix_failures, normalise_hex
 
 
 def test_black_on_white_is_21_to_1_and_aaa():
@@ -36,3 +36,13 @@ def test_matrix_covers_every_text_role_on_every_background():
     assert ("text", "background") in pairs and ("accent", "surface") in pairs and ("text", "primary") in pairs
     assert ("primary", "primary") not in pairs
     assert pairs[("text", "background")].level == "AAA"
+
+
+def test_matrix_includes_white_button_text_on_fills_and_flags_failures():
+    palette = {"text": "#1D232A", "primary": "#1F4E79", "background": "#FAFAF7", "surface": "#FFFFFF",
+               "accent": "#FFD54F"}
+    pairs = {(p.text_role, p.background_role): p for p in contrast_matrix(palette)}
+    assert pairs[("white", "primary")].level == "AAA"  # white button text on primary
+    assert pairs[("white", "accent")].level == "fail"  # white on a light yellow accent
+    assert ("white", "accent") in {(p.text_role, p.background_role) for p in matrix_failures(list(pairs.values()))}
+    assert ("white", "background") not in pairs

@@ -43,3 +43,43 @@ def test_pages_render_with_the_published_brand(kit, client):
     response = client.get("/brand-guide/" + kit.share_token + "/")
     assert response.status_code == 200
     assert "ミナト商店" in response.content.decode()
+
+
+def test_a_publish_in_another_process_reaches_this_one_after_the_check_interval(kit, monkeypatch, settings,
+                                                                                django_assert_num_queries):
+    """With the per-process local-memory cache, another process's publish cannot delete our cache
+    entry; the active version is re-read at most every BRANDKIT_THEME_CHECK_SECONDS."""
+    settings.BRANDKIT_THEME_CHECK_SECONDS = 5
+    now = [1_000_000.0]
+    monkeypatch.setattr(selectors, "_clock", lambda: now[0])
+    assert selectors.theme().colours["primary"] == "#1F4E79"
+
+    draft = services.draft_get_or_create(kit=kit)
+    services.palette_set(version=draft, colours={**services.DEFAULT_PALETTE, "primary": "#112233"})
+    monkeypatch.setattr(selectors, "invalidate", lambda: None)  # the publish happens elsewhere
+    services.version_publish(version=draft)
+
+    now[0] += 2
+    with django_assert_num_queries(0):
+        assert selectors.theme().colours["primary"] == "#1F4E79"  # still trusted, no query
+    now[0] += 4
+    assert selectors.theme().colours["primary"] == "#112233"
+    with django_assert_num_queries(0):
+        selectors.theme()
+
+
+def test_theme_costs_one_query_per_check_once_the_version_is_built(kit, monkeypatch, django_assert_num_queries):
+    now = [1_000_000.0]
+    monkeypatch.setattr(selectors, "_clock", lambda: now[0])
+    selectors.theme()
+    now[0] += 3600
+    with django_assert_num_queries(1):
+        selectors.theme()
+
+
+def test_shared_cache_is_recognised_and_trusted_longer(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://localhost:6379"}}
+    assert selectors.cache_is_shared() and selectors.check_seconds() == selectors.CACHE_SECONDS
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert not selectors.cache_is_shared()
