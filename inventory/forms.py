@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Location, TaxClass, Variant
+from .models import Location, StockPolicy, TaxClass, Variant
 from .validators import normalize_barcode, validate_ean13
 
 
@@ -69,3 +69,59 @@ class StockReceiveForm(forms.Form):
             raise forms.ValidationError(_("No variant has the SKU or barcode “%(code)s”."), params={"code": raw},
                                         code="unknown_variant")
         return variant
+
+
+class ProductEditForm(forms.Form):
+    """A product's details as staff change them (the code stays: it is in web addresses)."""
+
+    name = forms.CharField(label=_("Product name"), max_length=200)
+    category = forms.CharField(label=_("Category"), max_length=100, required=False)
+    tax_class = forms.ChoiceField(label=_("Tax class"), choices=TaxClass.choices)
+    stock_policy = forms.ChoiceField(label=_("Stock policy"), choices=StockPolicy.choices)
+    is_active = forms.BooleanField(label=_("Published on the storefront"), required=False)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                                  help_text=_("Checked against the brand kit's editorial rules as you type."))
+
+
+class PhotoAddForm(forms.Form):
+    photo = forms.FileField(label=_("Add a photo"),
+                            help_text=_("JPEG, PNG or WebP, up to 10 MB. Renditions are made automatically."),
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    alt = forms.CharField(label=_("Alternative text"), max_length=200, required=False,
+                          help_text=_("What the photo shows, for screen readers. Defaults to the product name."))
+
+
+def _variant_by_code(raw: str) -> Variant:
+    raw = raw.strip()
+    barcode = normalize_barcode(raw)
+    variant = Variant.objects.select_related("product").filter(Q(sku__iexact=raw) | Q(barcode=barcode)).first()
+    if variant is None:
+        raise forms.ValidationError(_("No variant has the SKU or barcode “%(code)s”."), params={"code": raw},
+                                    code="unknown_variant")
+    return variant
+
+
+class StockAdjustForm(forms.Form):
+    """A correction of on-hand stock: damage, loss, a miscount, units found."""
+
+    location = forms.ModelChoiceField(label=_("Location"), queryset=Location.objects.none(), empty_label=None)
+    code = forms.CharField(label=_("SKU or barcode"), max_length=60,
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
+    quantity = forms.IntegerField(label=_("Change in quantity"), min_value=-100_000, max_value=100_000,
+                                  help_text=_("Negative takes units off (damaged, lost), positive adds units found."),
+                                  widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    note = forms.CharField(label=_("Reason"), max_length=200,
+                           help_text=_("Kept in the stock ledger, e.g. “damaged in transit”."))
+
+    def __init__(self, *args, locations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations if locations is not None else Location.objects.none()
+
+    def clean_code(self) -> Variant:
+        return _variant_by_code(self.cleaned_data["code"])
+
+    def clean_quantity(self) -> int:
+        quantity = self.cleaned_data["quantity"]
+        if quantity == 0:
+            raise forms.ValidationError(_("An adjustment must change the quantity."), code="zero")
+        return quantity

@@ -262,3 +262,41 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
                                        acting_user=acting_user))
     Reservation.objects.active().filter(reference=reference).update(status=ReservationStatus.FULFILLED, closed_at=now)
     return StockMovement.objects.bulk_create(movements)
+
+
+PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active"})
+
+
+@transaction.atomic
+def product_update(*, product: Product, acting_user=None, **fields) -> Product:
+    """Change a product's details (not its code: the code is in web addresses and the API).
+    Raise ValidationError naming every bad field; nothing is saved then."""
+    unknown = set(fields) - PRODUCT_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    for name, value in fields.items():
+        setattr(product, name, value.strip() if name in ("name", "category") else value)
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def variant_add(
+    *, product: Product, sku: str, barcode: str, price: int, size: str = "", color: str = "", acting_user=None
+) -> Variant:
+    """Add one variant (size/colour) to an existing product, after its current ones.
+    SKU and JAN must be unique across the catalogue; the JAN's check digit is validated."""
+    last = product.variants.order_by("-position").values_list("position", flat=True).first()
+    variant = Variant(
+        product=product,
+        sku=sku.strip(),
+        barcode=normalize_barcode(barcode),
+        price=price,
+        size=size.strip(),
+        color=color.strip(),
+        position=0 if last is None else last + 1,
+    )
+    variant.full_clean()
+    variant.save()
+    return variant

@@ -31,24 +31,27 @@ NAVIGATION: list[NavItem] = [
     NavItem("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store"),
     NavItem("console:orders", _("Orders"), "orders", "orders.view_order", "store"),
     NavItem("console:customers", _("Customers"), "customers", "customers.view_customer", "store"),
+    NavItem("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse"),
     NavItem("console:products", _("Products"), "products", "inventory.view_product", "catalogue"),
     NavItem("console:stock", _("Stock levels"), "stock", "inventory.view_stocklevel", "catalogue"),
     NavItem("console:stock_receive", _("Receive stock"), "receive", "inventory.add_stockmovement", "catalogue"),
+    NavItem("console:stock_adjust", _("Adjust stock"), "adjust", "inventory.add_stockmovement", "catalogue"),
     NavItem("console:ledger", _("Stock ledger"), "ledger", "inventory.view_stockmovement", "catalogue"),
     NavItem("console:brandkit:index", _("Brand kit"), "brand", "brandkit.view_brandkit", "brand"),
 ]
 
 # Pages that light up a nav entry other than their own.
 ACTIVE_ALSO = {
-    "console:products": ("console:product_create", "console:product_detail"),
+    "console:products": ("console:product_create", "console:product_detail", "console:product_edit"),
     "console:orders": ("console:order_detail",),
-    "console:customers": ("console:customer_detail",),
+    "console:customers": ("console:customer_detail", "console:customer_edit"),
     "console:pickup_desk": ("console:pickup_ready", "console:pickup_hand_over"),
 }
 
 SECTION_LABELS = {
     "": "",
     "store": _("Store"),
+    "warehouse": _("Warehouse"),
     "catalogue": _("Catalogue & stock"),
     "brand": _("Brand"),
 }

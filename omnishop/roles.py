@@ -33,7 +33,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     WAREHOUSE_OPERATOR: [
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
-        "inventory.view_product", "inventory.view_location", "orders.view_order", "brandkit.view_brandkit",
+        "inventory.view_product", "inventory.view_location", "orders.view_order", "orders.ship_orders",
+        "brandkit.view_brandkit",
     ],
     HQ_MARKETER: [
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_stockmovement",
         "customers.view_customer", "customers.change_customer",
         "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
+        "orders.ship_orders",
         "brandkit.view_brandkit", "brandkit.change_brandkit",
         "omnishop.view_user", "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel",
         "omnishop.change_channel",

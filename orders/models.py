@@ -107,6 +107,7 @@ class Order(models.Model):
         permissions = [
             ("run_pickup_desk", _("Can prepare and hand over pickup orders")),
             ("view_sales_dashboard", _("Can see the sales dashboard")),
+            ("ship_orders", _("Can pack and ship delivery orders")),
         ]
         constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative")]
 

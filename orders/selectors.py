@@ -229,3 +229,28 @@ def pickup_options(*, lines: list[tuple[int, int]]) -> list[PickupOption]:
         PickupOption(location=location, has_everything=bool(wanted) and enough.get(location.id, 0) == len(wanted))
         for location in locations
     ]
+
+
+def shipments_waiting(*, location, query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:
+    """Delivery fulfilments to pack and ship at ``location`` (status reserved), oldest first;
+    ``query`` matches the order number, customer name (kanji or kana), email or phone."""
+    fulfillments = Fulfillment.objects.filter(method=FulfillmentMethod.SHIP, location=location,
+                                              status=FulfillmentStatus.RESERVED)
+    query = (query or "").strip()
+    if query:
+        key = search_key(query)
+        condition = Q(order__in=Order.objects.search(query).values("pk"))
+        if key:
+            condition |= Q(order__customer__search_text__contains=key)
+        fulfillments = fulfillments.filter(condition)
+    return _with_tracking(fulfillments).order_by("order__created_at", "id")[:limit]
+
+
+def _with_tracking(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
+    return _with_lines(fulfillments).prefetch_related(
+        Prefetch("events", queryset=OrderEvent.objects.filter(kind="tracking").order_by("id"), to_attr="tracking")
+    )
+
+
+def shipment_get(*, pk: int) -> Fulfillment:
+    return _with_tracking(Fulfillment.objects.filter(method=FulfillmentMethod.SHIP)).get(pk=pk)

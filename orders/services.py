@@ -340,3 +340,13 @@ def pickups_expire_overdue(*, now=None, hold_days: int | None = None) -> list[st
                          location=group.location, subject=f"order:{order.number}", data={"reason": "not collected"})
         cancelled.append(order.number)
     return cancelled
+
+
+@transaction.atomic
+def order_cancel_with_reason(*, order: Order, reason: str, acting_user=None) -> Order:
+    """Cancel from the console: ``order_cancel`` plus an order event keeping the staff's
+    reason, in the same transaction (InvalidTransition leaves nothing behind)."""
+    order = order_cancel(order=order, reason=reason, acting_user=acting_user)
+    OrderEvent.objects.create(order=order, kind="cancel_reason", acting_user=acting_user,
+                              data={"reason": reason.strip()})
+    return order

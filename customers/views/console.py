@@ -1,12 +1,75 @@
 """Console pages of the single customer view: lookup and the customer's page."""
 
-from django.shortcuts import get_object_or_404, render
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _now
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from inventory.models import Location
 from omnishop.console import console_view, htmx_template
+from omnishop.japan import Prefecture, validate_phone, validate_postal_code
 
-from .. import selectors
+from .. import selectors, services
+from ..forms import katakana
 from ..models import ConsentChannel, Customer, EventKind
+
+CONSOLE_CONSENT_SOURCE = "console"
+STAFF_EVENT_KINDS = (EventKind.STORE_VISIT, EventKind.STAFF_NOTE)
+
+
+class StaffProfileForm(forms.Form):
+    """A customer's profile as staff correct it (the email is the login: not edited here)."""
+
+    family_name = forms.CharField(label=_("Family name"), max_length=60)
+    given_name = forms.CharField(label=_("Given name"), max_length=60, required=False)
+    family_name_kana = forms.CharField(label=_("Family name (katakana)"), max_length=60, required=False)
+    given_name_kana = forms.CharField(label=_("Given name (katakana)"), max_length=60, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    postal_code = forms.CharField(label=_("Postal code"), max_length=8, required=False,
+                                  widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "150-0001"}))
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False,
+                                   choices=[("", "—")] + list(Prefecture.choices))
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    favourite_location = forms.ModelChoiceField(label=_("Favourite store"), required=False,
+                                                queryset=Location.objects.stores().order_by("code"))
+    preferred_size = forms.CharField(label=_("Preferred size"), max_length=20, required=False)
+
+    def clean_family_name_kana(self):
+        return katakana(self.cleaned_data["family_name_kana"])
+
+    def clean_given_name_kana(self):
+        return katakana(self.cleaned_data["given_name_kana"])
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"]
+        if value:
+            validate_phone(value)
+        return value
+
+    def clean_postal_code(self):
+        value = self.cleaned_data["postal_code"]
+        if value:
+            validate_postal_code(value)
+        return value
+
+
+class StaffEventForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What happened"), choices=[(k.value, k.label) for k in STAFF_EVENT_KINDS])
+    note = forms.CharField(label=_("Note"), max_length=500, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("e.g. tried on the linen shirt in M, will come back for L"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == EventKind.STAFF_NOTE and not cleaned.get("note", "").strip():
+            self.add_error("note", _("Write the note."))
+        return cleaned
 
 # How each kind of touchpoint looks on the timeline: an icon (templates/console/_icon.html)
 # and a tone for its badge.
@@ -41,27 +104,118 @@ def customers(request):
     return render(request, htmx_template(request, "customers/console/customers.html", "results"), context)
 
 
-@console_view("customers.view_customer")
-def customer_detail(request, pk: int):
-    customer = get_object_or_404(Customer.objects.select_related("favourite_location", "user"), pk=pk)
+def _consent_context(customer) -> dict:
     state = selectors.consent_state(customer=customer)
-    consent = [{"channel": label, "granted": state.get(value), "known": value in state}
-               for value, label in ConsentChannel.choices]
+    return {
+        "consent": [{"channel": label, "value": value, "granted": state.get(value), "known": value in state}
+                    for value, label in ConsentChannel.choices],
+        "consent_ledger": list(customer.consent_records.select_related("acting_user").order_by("-created_at",
+                                                                                                  "-id")[:50]),
+    }
+
+
+def _timeline(customer) -> list[dict]:
     timeline = []
     for event in selectors.customer_timeline(customer=customer, limit=100):
         icon, tone = EVENT_STYLE.get(event.kind, ("note", "muted"))
         order_number = event.subject.removeprefix("order:") if event.subject.startswith("order:") else ""
         timeline.append({"event": event, "icon": icon, "tone": tone, "order_number": order_number})
+    return timeline
+
+
+def _customer(pk: int) -> Customer:
+    return get_object_or_404(Customer.objects.select_related("favourite_location", "user"), pk=pk)
+
+
+@console_view("customers.view_customer")
+def customer_detail(request, pk: int, event_form=None, status: int = 200):
+    customer = _customer(pk)
     context = {
         "customer": customer,
-        "consent": consent,
-        "consent_ledger": list(customer.consent_records.select_related("acting_user").order_by("-created_at",
-                                                                                                  "-id")[:50]),
+        **_consent_context(customer),
+        "event_form": event_form or StaffEventForm(),
+        "can_change": request.user.has_perm("customers.change_customer"),
         # orders sit above customers: read them through the reverse relation, never import orders
         "orders": list(customer.orders.select_related("channel").prefetch_related("fulfillments__location")
                        .order_by("-created_at", "-id")[:50]),
-        "timeline": timeline,
+        "timeline": _timeline(customer),
         "can_view_orders": request.user.has_perm("orders.view_order"),
         "title": _("Customer"),
     }
-    return render(request, "customers/console/customer_detail.html", context)
+    return render(request, "customers/console/customer_detail.html", context, status=status)
+
+
+@console_view("customers.change_customer")
+def customer_edit(request, pk: int):
+    customer = _customer(pk)
+    fields = list(StaffProfileForm.base_fields)
+    if request.method == "POST":
+        form = StaffProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                services.customer_update_profile(customer=customer, acting_user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for message in errors:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, _now("The customer's profile was saved."))
+                return redirect("console:customer_detail", pk=customer.pk)
+    else:
+        form = StaffProfileForm(initial={name: getattr(customer, name) for name in fields})
+    return render(request, "customers/console/customer_edit.html", {"customer": customer, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+@console_view("customers.change_customer")
+def customer_consent(request, pk: int):
+    """Staff record an opt-in or opt-out the customer gave them (phone, counter)."""
+    customer = _customer(pk)
+    channel = request.POST.get("channel", "")
+    granted = request.POST.get("granted") == "1"
+    error = ""
+    try:
+        services.consent_set(customer=customer, channel=channel, granted=granted, source=CONSOLE_CONSENT_SOURCE,
+                             acting_user=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:
+        context = {"customer": customer, "can_change": True, "consent_error": error, **_consent_context(customer)}
+        return render(request, "customers/console/customer_detail.html#consent", context)
+    if error:
+        messages.error(request, error)
+    return redirect("console:customer_detail", pk=customer.pk)
+
+
+@require_POST
+@console_view("customers.view_customer")
+def customer_event_add(request, pk: int):
+    """Store staff note a visit or a conversation on the customer's timeline, at their location."""
+    customer = _customer(pk)
+    form = StaffEventForm(request.POST)
+    location = request.user.location if request.user.location_id else None
+    if form.is_valid() and form.cleaned_data["kind"] == EventKind.STORE_VISIT and (
+        location is None or location.kind not in ("store", "popup")
+    ):
+        form.add_error("kind", _("Only staff working at a store can record a store visit."))
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "customers/console/customer_detail.html#event-form",
+                          {"customer": customer, "event_form": form})
+        return customer_detail.__wrapped__(request, pk, event_form=form, status=400)
+    services.event_record(customer=customer, kind=form.cleaned_data["kind"], location=location,
+                          data={"note": form.cleaned_data["note"].strip(), "staff": str(request.user),
+                                "staff_id": request.user.pk})
+    if request.htmx:
+        # the form comes back empty; the timeline follows out of band
+        fresh = render_to_string("customers/console/customer_detail.html#event-form",
+                                 {"customer": customer, "event_form": StaffEventForm(), "event_saved": True},
+                                 request=request)
+        timeline = render_to_string("customers/console/customer_detail.html#timeline",
+                                    {"customer": customer, "timeline": _timeline(customer), "oob": True,
+                                     "can_view_orders": request.user.has_perm("orders.view_order")},
+                                    request=request)
+        return HttpResponse(fresh + timeline)
+    messages.success(request, _now("Added to the customer's timeline."))
+    return redirect("console:customer_detail", pk=customer.pk)

@@ -7,16 +7,33 @@ from django.db.models import Count, Min, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from brandkit import services as brandkit
+from brandkit.linting import ERROR as LINT_ERROR
+from brandkit.models import Channel as CopyChannel
+from brandkit.views.console import highlight
 from omnishop import roles
 from omnishop.console import console_view, htmx_template, location_choice, paginate
 from omnishop.japan import search_key
 
 from .. import selectors, services
-from ..errors import InventoryError
-from ..forms import ProductForm, StockReceiveForm, VariantFormSet
-from ..models import Product, ProductImage, StockMovement, TaxClass, Variant
+from ..errors import InvalidStockOperation, InventoryError
+from ..forms import (
+    PhotoAddForm,
+    ProductEditForm,
+    ProductForm,
+    StockAdjustForm,
+    StockReceiveForm,
+    VariantForm,
+    VariantFormSet,
+)
+from ..models import MovementReason, Product, ProductImage, StockLevel, StockMovement, TaxClass, Variant
 
 LOW_STOCK_THRESHOLD = 2
+
+# Product copy is checked against the brand kit's rules for the web / product page channel,
+# in Japanese (the shop's copy language, whatever the console's UI language).
+COPY_CHANNEL = CopyChannel.WEB
+COPY_LOCALE = "ja"
 
 
 @console_view("inventory.view_product")
@@ -70,6 +87,9 @@ def product_create(request):
     if request.method == "POST":
         form = ProductForm(request.POST, request.FILES)
         formset = VariantFormSet(request.POST, prefix="variants")
+        violations = []
+        if form.is_valid():
+            violations = _lint_description(form, record="product-create")
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             variants = [
@@ -90,11 +110,16 @@ def product_create(request):
                 _map_service_errors(exc, form, formset)
             else:
                 messages.success(request, _("Product “%(name)s” was created.") % {"name": product.name})
+                if violations:
+                    # show the brand kit's remarks next to the description, where they can be fixed
+                    _warn_lint(request, violations)
+                    return redirect("console:product_edit", code=product.code)
                 return redirect("console:product_detail", pk=product.pk)
     else:
         form = ProductForm()
         formset = VariantFormSet(prefix="variants")
     status = 400 if request.method == "POST" else 200
+    _live_lint(form)
     return render(request, "inventory/console/product_form.html", {"form": form, "formset": formset}, status=status)
 
 
@@ -199,3 +224,159 @@ def ledger(request):
     page = paginate(request, movements, per_page=100)
     context = {"page": page, "location": location, "locations": locations, "query": query}
     return render(request, htmx_template(request, "inventory/console/ledger.html", "results"), context)
+
+
+# --- product editing and the brand kit's copy check -------------------------------------------
+
+def _live_lint(form) -> None:
+    """The description box asks the brand kit for remarks as the user types (htmx)."""
+    from django.urls import reverse
+
+    form.fields["description"].widget.attrs.update({
+        "hx-get": reverse("console:product_lint"), "hx-trigger": "input changed delay:400ms",
+        "hx-target": "#description-lint", "hx-swap": "innerHTML", "aria-describedby": "description-lint",
+    })
+
+
+def _lint_description(form, *, record: str = "") -> list:
+    """Lint the cleaned description: errors of severity "error" become a field error (the
+    product is not saved), the rest are returned as warnings to show after saving."""
+    text = form.cleaned_data.get("description", "")
+    if not text.strip():
+        return []
+    violations = brandkit.lint(text, COPY_CHANNEL, COPY_LOCALE, record=record)
+    for violation in violations:
+        if violation.severity == LINT_ERROR:
+            form.add_error("description", _("Brand kit: %(message)s") % {"message": violation.message})
+    return [v for v in violations if v.severity != LINT_ERROR]
+
+
+def _warn_lint(request, violations) -> None:
+    messages.warning(request, _("Saved, but the brand kit has %(n)d remark(s) on the description.")
+                     % {"n": len(violations)})
+
+
+def _lint_context(text: str) -> dict:
+    violations = brandkit.lint(text, COPY_CHANNEL, COPY_LOCALE) if text.strip() else []
+    return {"violations": violations, "segments": highlight(text, violations), "text": text,
+            "checked": bool(text.strip())}
+
+
+@console_view("inventory.manage_catalogue")
+def product_lint(request):
+    """The brand kit's check-my-copy results for a product description (htmx, as staff type)."""
+    text = request.GET.get("description", "")[:20_000]
+    return render(request, "inventory/console/product_lint.html", _lint_context(text))
+
+
+def _product_for_edit(code: str) -> Product:
+    return get_object_or_404(
+        Product.objects.prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        ),
+        code=code,
+    )
+
+
+@console_view("inventory.manage_catalogue")
+def product_edit(request, code: str):
+    """Edit details, add a variant, add a photo: three forms on one page, told apart by
+    the submit button's ``form`` value. Each works without JavaScript."""
+    product = _product_for_edit(code)
+    details = ProductEditForm(initial={
+        "name": product.name, "category": product.category, "tax_class": product.tax_class,
+        "stock_policy": product.stock_policy, "is_active": product.is_active, "description": product.description,
+    })
+    variant_form = VariantForm(prefix="variant")
+    photo_form = PhotoAddForm(prefix="photo")
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    if which == "details":
+        details = ProductEditForm(request.POST)
+        if details.is_valid():
+            warnings = _lint_description(details, record="product-edit")
+            if details.is_valid():
+                try:
+                    services.product_update(product=product, acting_user=request.user, **details.cleaned_data)
+                except ValidationError as exc:
+                    _map_service_errors(exc, details, None)
+                else:
+                    messages.success(request, _("Product “%(name)s” was saved.") % {"name": product.name})
+                    if warnings:
+                        _warn_lint(request, warnings)
+                    return redirect("console:product_edit", code=product.code)
+    elif which == "variant":
+        variant_form = VariantForm(request.POST, prefix="variant")
+        if variant_form.is_valid():
+            try:
+                variant = services.variant_add(product=product, acting_user=request.user, **variant_form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for message in errors:
+                        variant_form.add_error(field if field in variant_form.fields else None, message)
+            else:
+                messages.success(request, _("Variant %(sku)s was added.") % {"sku": variant.sku})
+                return redirect("console:product_edit", code=product.code)
+    elif which == "photo":
+        photo_form = PhotoAddForm(request.POST, request.FILES, prefix="photo")
+        if photo_form.is_valid():
+            try:
+                services.product_image_add(product=product, upload=photo_form.cleaned_data["photo"],
+                                           alt=photo_form.cleaned_data["alt"], acting_user=request.user)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    photo_form.add_error("photo", message)
+            else:
+                messages.success(request, _("The photo was added."))
+                return redirect("console:product_edit", code=product.code)
+    _live_lint(details)
+    description = details["description"].value() or ""
+    context = {
+        "product": product,
+        "form": details,
+        "variant_form": variant_form,
+        "photo_form": photo_form,
+        "lint": _lint_context(description),
+    }
+    return render(request, "inventory/console/product_edit.html", context,
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- stock adjustments --------------------------------------------------------------------
+
+@console_view("inventory.add_stockmovement")
+def stock_adjust(request):
+    locations = roles.scoped_locations(request.user).order_by("kind", "code")
+    if request.method == "POST":
+        form = StockAdjustForm(request.POST, locations=locations)
+        if form.is_valid():
+            data = form.cleaned_data
+            roles.require_location(request.user, data["location"])
+            try:
+                movement = services.stock_adjust(variant=data["code"], location=data["location"],
+                                                 quantity=data["quantity"], note=data["note"],
+                                                 acting_user=request.user)
+            except InvalidStockOperation as exc:
+                form.add_error("quantity", _reserved_message(data) or str(exc))
+            else:
+                messages.success(request, _("Adjusted %(sku)s at %(location)s by %(qty)+d.") % {
+                    "qty": movement.quantity, "sku": movement.variant.sku, "location": movement.location.name})
+                return redirect(f"{request.path}?location={movement.location_id}")
+    else:
+        initial = {"location": request.GET["location"]} if request.GET.get("location") else {}
+        form = StockAdjustForm(locations=locations, initial=initial)
+    recent = StockMovement.objects.filter(location__in=locations, reason=MovementReason.ADJUSTMENT).select_related(
+        "variant__product", "location", "acting_user")[:10]
+    return render(request, "inventory/console/stock_adjust.html", {"form": form, "recent": recent},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _reserved_message(data) -> str:
+    """Why a take-off was refused, in numbers: units held for orders cannot be written off."""
+    level = StockLevel.objects.filter(variant=data["code"], location=data["location"]).first()
+    if level is None or data["quantity"] >= 0:
+        return ""
+    free = max(level.on_hand - level.reserved, 0)
+    return _("Only %(free)d of the %(on_hand)d units on hand are free: %(reserved)d are reserved for orders. "
+             "Release or cancel those orders first, or take off at most %(free)d.") % {
+        "free": free, "on_hand": level.on_hand, "reserved": level.reserved}

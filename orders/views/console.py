@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from inventory.models import Location
 from omnishop import roles
 from omnishop.console import console_view, htmx_template, location_choice, paginate
+from omnishop.japan import Prefecture
 from omnishop.models import Channel
 
 from .. import selectors, services
@@ -20,7 +21,7 @@ from ..models import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from ..tax import summarise
 
 EVENT_ICONS = {"placed": "bag", "ready": "bell", "handed_over": "store", "shipped": "truck", "cancelled": "x",
-               "tracking": "truck"}
+               "tracking": "truck", "cancel_reason": "note"}
 
 EVENT_LABELS = {
     "placed": _lazy("Order placed"),
@@ -29,7 +30,11 @@ EVENT_LABELS = {
     "shipped": _lazy("Shipped"),
     "cancelled": _lazy("Cancelled"),
     "tracking": _lazy("Tracking number added"),
+    "cancel_reason": _lazy("Reason for cancelling"),
 }
+
+MAX_REASON_LENGTH = 200
+MAX_TRACKING_LENGTH = 40
 
 
 def _pickup_locations(user):
@@ -154,6 +159,101 @@ def order_detail(request, number: str):
             for event in order.events.all()
         ],
         "can_run_desk": request.user.has_perm("orders.run_pickup_desk"),
+        "can_cancel": _can_cancel(request.user, order),
         "can_view_customer": request.user.has_perm("customers.view_customer"),
     }
     return render(request, "orders/console/order_detail.html", context)
+
+
+def _can_cancel(user, order) -> bool:
+    """Staff at the pickup desk may cancel an order whose open fulfilments are all in their scope."""
+    if not user.has_perm("orders.run_pickup_desk"):
+        return False
+    open_groups = [f for f in order.fulfillments.all() if f.can_become(FulfillmentStatus.CANCELLED)]
+    return bool(open_groups) and all(roles.can_act_at(user, f.location_id) for f in open_groups)
+
+
+@require_POST
+@console_view("orders.run_pickup_desk")
+def order_cancel(request, number: str):
+    scoped = roles.is_scoped(request.user)
+    try:
+        order = selectors.order_detail(number=number,
+                                       locations=roles.scoped_locations(request.user) if scoped else None)
+    except Order.DoesNotExist as exc:
+        raise Http404 from exc
+    for fulfillment in order.fulfillments.all():
+        if fulfillment.can_become(FulfillmentStatus.CANCELLED):
+            roles.require_location(request.user, fulfillment.location)
+    reason = request.POST.get("reason", "").strip()[:MAX_REASON_LENGTH]
+    if not reason:
+        messages.error(request, _("Give a reason for cancelling the order."))
+    else:
+        try:
+            services.order_cancel_with_reason(order=order, reason=reason, acting_user=request.user)
+        except InvalidTransition as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Order %(number)s was cancelled and its stock released.")
+                             % {"number": order.number})
+    return redirect("console:order_detail", number=order.number)
+
+
+# --- shipments desk (warehouse) -----------------------------------------------------------
+
+def _label_prefecture(fulfillment) -> None:
+    code = (fulfillment.address or {}).get("prefecture", "")
+    fulfillment.prefecture_label = Prefecture(code).label if code in Prefecture.values else code
+
+
+def _shipping_locations(user):
+    return roles.scoped_locations(user).filter(ships_orders=True).order_by("code")
+
+
+@console_view("orders.ship_orders")
+def shipments(request):
+    location, locations = location_choice(request, queryset=_shipping_locations(request.user), default_first=True)
+    query = request.GET.get("q", "").strip()
+    rows = list(selectors.shipments_waiting(location=location, query=query)) if location is not None else []
+    for row in rows:
+        _label_prefecture(row)
+    context = {
+        "location": location,
+        "locations": locations,
+        "query": query,
+        "fulfillments": rows,
+        "choose_location": not roles.is_scoped(request.user),
+    }
+    return render(request, htmx_template(request, "orders/console/shipments.html", "results"), context)
+
+
+@require_POST
+@console_view("orders.ship_orders")
+def shipment_ship(request, pk: int):
+    try:
+        fulfillment = selectors.shipment_get(pk=pk)
+    except Fulfillment.DoesNotExist as exc:
+        raise Http404 from exc
+    roles.require_location(request.user, fulfillment.location)
+    tracking = request.POST.get("tracking_number", "").strip()[:MAX_TRACKING_LENGTH]
+    error = message = ""
+    if not tracking:
+        error = _("Enter the tracking number from the delivery slip.")
+    else:
+        try:
+            services.fulfillment_ship(fulfillment=fulfillment, tracking_number=tracking, acting_user=request.user)
+        except InvalidTransition as exc:
+            error = str(exc)
+        else:
+            message = _("Order %(number)s was shipped (%(tracking)s).") % {
+                "number": fulfillment.order.number, "tracking": tracking}
+            fulfillment = selectors.shipment_get(pk=pk)
+    if request.htmx:
+        _label_prefecture(fulfillment)
+        context = {"fulfillment": fulfillment, "row_error": error, "row_message": message, "tracking": tracking}
+        return render(request, "orders/console/shipments.html#row", context, status=200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, message)
+    return redirect(f"{reverse('console:shipments')}?location={fulfillment.location_id}")

@@ -32,3 +32,19 @@ def pickups(shop, customer):
     order_a = place_pickup(shop, location=shop.store_a, customer=customer)
     order_b = place_pickup(shop, location=shop.store_b, customer=customer, sku="LS-L")
     return {"a": order_a, "b": order_b}
+
+
+SHIP_TO = {"name": "山田 太郎", "postal_code": "150-0001", "prefecture": "13", "city": "渋谷区",
+           "line1": "神宮前1-2-3", "phone": "090-1111-2222"}
+
+
+def place_delivery(shop, *, customer=None, sku="LS-S", location=None, address=None):
+    return orders.order_place(channel=shop.web, customer=customer, lines=[LineIn(sku=sku, quantity=1)],
+                              fulfillment=FulfillmentIn(method="ship", location=(location or shop.warehouse).code,
+                                                        address=address or SHIP_TO))
+
+
+@pytest.fixture
+def shipment(shop, customer):
+    """A delivery order reserved at the warehouse, waiting to be shipped."""
+    return place_delivery(shop, customer=customer).fulfillments.get()

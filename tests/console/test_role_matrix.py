@@ -20,14 +20,40 @@ MATRIX = {
     "order_detail": [302, 403, 200, 404, 200, 200],
     "customers": [302, 403, 200, 403, 200, 200],
     "customer_detail": [302, 403, 200, 403, 200, 200],
+    "product_edit": [302, 403, 403, 403, 200, 200],
+    "product_lint": [302, 403, 403, 403, 200, 200],
+    "stock_adjust": [302, 403, 403, 200, 403, 200],
+    "shipments": [302, 403, 403, 200, 403, 200],
+    "customer_edit": [302, 403, 403, 403, 200, 200],
+}
+
+# POST-only actions, sent with input that is refused or changes nothing, so that every
+# role meets the same data: 302 back to the page (allowed), 400 (allowed, bad input), 403.
+POST_MATRIX = {
+    "order_cancel": [302, 403, 302, 403, 403, 302],  # no reason given: nothing is cancelled
+    "shipment_ship": [302, 403, 403, 302, 403, 302],  # no tracking number: nothing is shipped
+    "customer_consent": [302, 403, 403, 403, 302, 302],  # unknown channel: nothing is recorded
+    "customer_event_add": [302, 403, 400, 403, 400, 400],  # staff note without a note
+}
+POST_DATA = {
+    "order_cancel": {"reason": ""},
+    "shipment_ship": {"tracking_number": ""},
+    "customer_consent": {"channel": "fax", "granted": "1"},
+    "customer_event_add": {"kind": "staff_note", "note": ""},
 }
 
 
-def _url(name, shop, pickups, customer):
+def _url(name, shop, pickups, customer, shipment=None):
     kwargs = {
         "product_detail": {"pk": shop.product.pk},
+        "product_edit": {"code": shop.product.code},
         "order_detail": {"number": pickups["a"].number},
+        "order_cancel": {"number": pickups["a"].number},
         "customer_detail": {"pk": customer.pk},
+        "customer_edit": {"pk": customer.pk},
+        "customer_consent": {"pk": customer.pk},
+        "customer_event_add": {"pk": customer.pk},
+        "shipment_ship": {"pk": shipment.pk if shipment else 0},
     }.get(name, {})
     return reverse(f"console:{name}", kwargs=kwargs)
 
@@ -36,7 +62,28 @@ def test_matrix_covers_every_console_page():
     from omnishop.urls_console import urlpatterns
 
     names = {p.name for p in urlpatterns if getattr(p, "name", None)}
-    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} == set(MATRIX)
+    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} == set(MATRIX) | set(POST_MATRIX)
+
+
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+def test_every_console_action_answers_the_role_as_the_matrix_says(client, shop, staff, pickups, customer,
+                                                                   shipment, role_index):
+    role = ROLES[role_index]
+    if role != "anonymous":
+        client.force_login(staff[role])
+    wrong = {}
+    for action, expected in POST_MATRIX.items():
+        response = client.post(_url(action, shop, pickups, customer, shipment), POST_DATA[action])
+        if response.status_code != expected[role_index]:
+            wrong[action] = (response.status_code, expected[role_index])
+        if role == "anonymous":
+            assert response["Location"].startswith(reverse("console:login"))
+    assert wrong == {}, f"{role}: action -> (got, expected)"
+    assert pickups["a"].fulfillments.get().status == "reserved"
+    shipment.refresh_from_db()
+    assert shipment.status == "reserved"
+    assert customer.consent_records.filter(source="console").count() == 0
+    assert customer.events.filter(kind="staff_note").count() == 0
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
