@@ -307,6 +307,9 @@ def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
         _transition(group, FulfillmentStatus.CANCELLED, acting_user=acting_user, kind="cancelled")
         inventory.reservation_release(reference=group.reservation_reference)
     order.refresh_from_db()
+    if reason.strip():
+        OrderEvent.objects.create(order=order, kind="cancel_reason", acting_user=acting_user,
+                                  data={"reason": reason.strip()})
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
                      subject=f"order:{order.number}", data={"reason": reason})
@@ -340,13 +343,3 @@ def pickups_expire_overdue(*, now=None, hold_days: int | None = None) -> list[st
                          location=group.location, subject=f"order:{order.number}", data={"reason": "not collected"})
         cancelled.append(order.number)
     return cancelled
-
-
-@transaction.atomic
-def order_cancel_with_reason(*, order: Order, reason: str, acting_user=None) -> Order:
-    """Cancel from the console: ``order_cancel`` plus an order event keeping the staff's
-    reason, in the same transaction (InvalidTransition leaves nothing behind)."""
-    order = order_cancel(order=order, reason=reason, acting_user=acting_user)
-    OrderEvent.objects.create(order=order, kind="cancel_reason", acting_user=acting_user,
-                              data={"reason": reason.strip()})
-    return order

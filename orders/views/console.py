@@ -190,7 +190,7 @@ def order_cancel(request, number: str):
         messages.error(request, _("Give a reason for cancelling the order."))
     else:
         try:
-            services.order_cancel_with_reason(order=order, reason=reason, acting_user=request.user)
+            services.order_cancel(order=order, reason=reason, acting_user=request.user)
         except InvalidTransition as exc:
             messages.error(request, str(exc))
         else:
