@@ -154,9 +154,12 @@ def test_receiving_at_another_location_is_403_and_books_nothing(shop, staff, api
     assert not StockMovement.objects.filter(location=shop.store_a, acting_user=staff["warehouse_operator"]).exists()
 
 
-def test_store_staff_lack_the_receive_permission(shop, staff, api):
+def test_store_staff_receive_at_their_store_only_and_marketers_not_at_all(shop, staff, api):
     body = {"sku": "LS-S", "location": "shibuya", "quantity": 1}
-    assert api(staff["store_staff"]).post("/api/v1/stock-receipts/", body, format="json").status_code == 403
+    assert api(staff["store_staff"]).post("/api/v1/stock-receipts/", body, format="json").status_code == 201
+    other = {"sku": "LS-S", "location": "umeda", "quantity": 1}
+    assert api(staff["store_staff"]).post("/api/v1/stock-receipts/", other, format="json").status_code in (403, 404)
+    assert api(staff["hq_marketer"]).post("/api/v1/stock-receipts/", body, format="json").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -73,8 +73,9 @@ def test_an_operator_cannot_adjust_another_locations_stock(client, staff, shop):
     assert f'<option value="{shop.store_a.pk}"' not in html
 
 
-def test_adjust_stock_is_in_the_navigation_of_operators_only(client, staff):
-    client.force_login(staff["warehouse_operator"])
-    assert f'href="{reverse("console:stock_adjust")}"' in client.get(reverse("console:dashboard")).content.decode()
-    client.force_login(staff["store_staff"])
+def test_adjust_stock_is_in_the_navigation_of_those_who_handle_stock_only(client, staff):
+    for role in ("warehouse_operator", "store_staff"):
+        client.force_login(staff[role])
+        assert f'href="{reverse("console:stock_adjust")}"' in client.get(reverse("console:dashboard")).content.decode()
+    client.force_login(staff["hq_marketer"])
     assert f'href="{reverse("console:stock_adjust")}"' not in client.get(reverse("console:dashboard")).content.decode()

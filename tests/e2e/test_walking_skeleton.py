@@ -11,10 +11,12 @@
 """
 
 from io import BytesIO
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
 from PIL import Image
+from playwright.sync_api import expect
 
 from customers.models import ConsentRecord, Customer, EventKind
 from inventory.models import MovementReason, Product, StockLevel
@@ -104,6 +106,7 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
     assert staff_page.locator(".field-invalid").count() >= 1
     assert not Product.objects.filter(code="linen-dress").exists()
     screenshot(staff_page, "skeleton-1a-product-form-error")
+    staff_page.problems.clear()  # the refused form answered 400 on purpose
     staff_page.fill("#id_variants-1-barcode", LD_M)
     staff_page.set_input_files("#id_photo", str(photo))
     staff_page.locator("form[action$='/products/new/'] button[type=submit]").click()
@@ -114,7 +117,10 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
     assert image.thumbnail and image.large
     screenshot(staff_page, "skeleton-1b-product-created")
 
-    for location, quantity in [(shop.warehouse, 10), (shop.store_a, 1), (shop.store_b, 2)]:
+    # Each site books its own delivery: the warehouse operator and each store's staff.
+    for role, location, quantity in [("warehouse_operator", shop.warehouse, 10), ("store_staff", shop.store_a, 1),
+                                     ("store_staff_b", shop.store_b, 2)]:
+        login_as_user(staff_page, staff[role])
         receive(staff_page, location.pk, "LD-S", quantity)
         receive(staff_page, location.pk, LD_M, quantity)  # by barcode this time
     levels = {(lv.variant.sku, lv.location.code): lv.on_hand for lv in
@@ -153,7 +159,7 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
     screenshot(page, "skeleton-2b-product-page")
     page.locator("label.chip", has_text="S").first.click()
     page.locator("#add-to-cart-button").click()
-    page.wait_for_function("document.querySelector('#cart-status').innerText.trim().length > 0")
+    expect(page.locator("#cart-status")).not_to_be_empty()
     page.goto(reverse("storefront:checkout"))
     page.locator("input[name=method][value=pickup]").check()
     page.locator("#store-shibuya").check()
@@ -194,13 +200,11 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
         staff_page.goto(reverse("console:pickup_desk") + "?status=ready")
         desk = staff_page.locator("#q")
         desk.fill(query)
-        staff_page.wait_for_function(
-            "q => new URL(location.href).searchParams.get('q') === q", arg=query)
+        staff_page.wait_for_url(lambda url, q=query: parse_qs(urlsplit(url).query).get("q") == [q])
         staff_page.wait_for_selector(f"#pickup-{group.pk}")
     screenshot(staff_page, "skeleton-4a-found-by-phone")
     staff_page.locator(f"#pickup-{group.pk} form[action$='/hand-over/'] button").click()
-    staff_page.wait_for_function(
-        f"!document.querySelector('#pickup-{group.pk} form[action$=\"/hand-over/\"]')")
+    expect(staff_page.locator(f"#pickup-{group.pk} form[action$='/hand-over/']")).to_have_count(0)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     level_a.refresh_from_db()
