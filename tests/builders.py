@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from inventory import services as inventory
 from inventory.models import Location, LocationKind, Product, Variant
 from inventory.services import VariantIn
-from omnishop import roles
-from omnishop.models import Channel, ChannelKind
+from omnishop import channels, roles
+from omnishop.models import Channel
 
 
 @dataclass
@@ -33,8 +33,8 @@ def build_shop(stock_a: int = 3, stock_b: int = 2, stock_warehouse: int = 20) ->
                                       offers_pickup=True)
     locker = Location.objects.create(code="locker-shinjuku", name="新宿ロッカー", kind=LocationKind.LOCKER,
                                      prefecture="13", offers_pickup=False)
-    web = Channel.objects.create(code="web", name="オンラインストア", kind=ChannelKind.WEB)
-    pos_a = Channel.objects.create(code="pos-shibuya", name="渋谷店 POS", kind=ChannelKind.POS, location=store_a)
+    web = channels.web_channel()  # the standard channels exist from the first migrate
+    pos_a = channels.pos_channel(store_a)
     product = inventory.product_create(
         code="linen-shirt", name="リネンシャツ", category="シャツ",
         variants=[VariantIn(sku="LS-S", barcode="4901234567894", price=5500, size="S"),

@@ -13,14 +13,15 @@ from django.views.decorators.http import require_POST
 
 from customers.forms import ConsentForm, LoginForm, SignupForm
 from customers.services import consent_set, customer_sign_up
+from omnishop import channels
 from omnishop.models import Channel
 
 SIGNUP_SOURCE = "storefront-signup"
 ACCOUNT_SOURCE = "storefront-account"
 
 
-def web_channel() -> Channel | None:
-    return Channel.objects.filter(code="web").first()
+def web_channel() -> Channel:
+    return channels.web_channel()
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -138,3 +138,15 @@ def test_pages_carry_a_csp_header_whose_fresh_nonce_the_page_uses(client):
 def test_admin_pages_carry_the_csp_header_too(client):
     response = client.get("/admin/login/")
     assert "'nonce-" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_standard_channels_exist_from_the_first_migrate():
+    from omnishop.channels import STANDARD_CHANNELS, pos_channel
+    from omnishop.models import Channel
+
+    assert set(Channel.objects.values_list("code", flat=True)) >= {code for code, *_ in STANDARD_CHANNELS}
+    from inventory.models import Location
+
+    store = Location.objects.create(code="kyoto", name="京都店", kind="store")
+    assert pos_channel(store).location == store and pos_channel(store).kind == "pos"
