@@ -6,6 +6,7 @@ Each function returns rows with everything its page shows, in a fixed number of 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from omnishop.japan import search_key
+from omnishop.models import ChannelKind
 
 from .models import (
     Fulfillment,
@@ -43,7 +44,8 @@ def sales_today_by_channel(*, locations=None) -> list[dict]:
         .order_by("-amount", "channel__name")
     )
     return [
-        {"channel": row["channel__name"], "kind": row["channel__kind"], "orders": row["orders"],
+        {"channel": row["channel__name"], "kind": row["channel__kind"],
+         "kind_label": ChannelKind(row["channel__kind"]).label, "orders": row["orders"],
          "amount": row["amount"] or 0}
         for row in rows
     ]

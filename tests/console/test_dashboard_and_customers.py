@@ -20,7 +20,7 @@ def test_dashboard_counts_todays_sales_by_channel_and_skips_cancelled(client, st
     client.force_login(staff["hq_marketer"])
     response = client.get(reverse("console:dashboard"))
     assert response.context["sales"] == [
-        {"channel": shop.web.name, "kind": "web", "orders": 2, "amount": 11000},
+        {"channel": shop.web.name, "kind": "web", "kind_label": ChannelKind.WEB.label, "orders": 2, "amount": 11000},
     ]
     assert response.context["sales_total"] == 11000
 
