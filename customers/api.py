@@ -1,13 +1,31 @@
-"""REST endpoints of the customers domain (staff only; a customer's own data is at /me/)."""
+"""REST endpoints of the customers domain: staff look customers up, read their timeline and
+record consent and touchpoints; a customer's own account manages its consent at /me/consent/."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from omnishop.api import ERROR_403, ERROR_404, ActionPermission, Pagination
+from omnishop.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, Pagination, is_customer_account
 
-from .models import Customer
-from .serializers import CustomerDetailSerializer, CustomerSerializer
+from . import selectors, services
+from .models import Customer, CustomerEvent
+from .serializers import (
+    ConsentInSerializer,
+    ConsentStateSerializer,
+    CustomerDetailSerializer,
+    CustomerEventSerializer,
+    CustomerSerializer,
+    StaffEventInSerializer,
+)
+
+STAFF_CONSENT_SOURCE = "api"
+OWN_CONSENT_SOURCE = "api-me"
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -32,10 +50,99 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CustomerFilter
     pagination_class = Pagination
     permission_classes = [ActionPermission]
-    action_permissions = {"list": "customers.view_customer", "retrieve": "customers.view_customer"}
+    action_permissions = {
+        "list": "customers.view_customer",
+        "retrieve": "customers.view_customer",
+        "consent": "customers.change_customer",
+    }
 
     def get_queryset(self):
         return Customer.objects.select_related("favourite_location").order_by("family_name_kana", "id")
 
     def get_serializer_class(self):
-        return CustomerDetailSerializer if self.action == "retrieve" else CustomerSerializer
+        return CustomerSerializer if self.action == "list" else CustomerDetailSerializer
+
+    @extend_schema(
+        summary="Record an opt-in or opt-out the customer gave staff (source \"api\")",
+        request=ConsentInSerializer,
+        responses={200: CustomerDetailSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+    )
+    @action(detail=True, methods=["post"])
+    def consent(self, request, pk=None):
+        customer = self.get_object()
+        incoming = ConsentInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.consent_set(customer=customer, channel=incoming.validated_data["channel"],
+                             granted=incoming.validated_data["granted"], source=STAFF_CONSENT_SOURCE,
+                             acting_user=request.user)
+        return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
+
+
+CUSTOMER_ID_PARAMETER = OpenApiParameter("customer_id", OpenApiTypes.INT, OpenApiParameter.PATH,
+                                         description="The customer's id.")
+
+
+@extend_schema(tags=["customers"], parameters=[CUSTOMER_ID_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(summary="The customer's timeline: every touchpoint, newest first",
+                       responses={200: CustomerEventSerializer(many=True), 403: ERROR_403, 404: ERROR_404}),
+)
+class CustomerEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The customer's event stream (append-only). Staff add store visits and notes like in the console."""
+
+    serializer_class = CustomerEventSerializer
+    pagination_class = Pagination
+    filter_backends = []  # always the whole stream, newest first
+    permission_classes = [ActionPermission]
+    action_permissions = {"list": "customers.view_customer", "create": "customers.view_customer"}
+
+    def get_customer(self) -> Customer:
+        return get_object_or_404(Customer, pk=self.kwargs["customer_id"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return CustomerEvent.objects.none()
+        return selectors.customer_events(customer=self.get_customer())
+
+    @extend_schema(
+        summary="Note a store visit or a staff interaction on the customer's timeline",
+        request=StaffEventInSerializer,
+        responses={201: CustomerEventSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+    )
+    def create(self, request, *args, **kwargs):
+        customer = self.get_customer()
+        incoming = StaffEventInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        event = services.staff_event_record(customer=customer, kind=incoming.validated_data["kind"],
+                                            note=incoming.validated_data["note"], acting_user=request.user)
+        event = selectors.customer_events(customer=customer).get(pk=event.pk)
+        return Response(CustomerEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class MyConsentView(APIView):
+    """A customer account's own marketing consent: read it, and opt in or out per channel."""
+
+    permission_classes = [ActionPermission]
+    action_permissions = {"get": None, "post": None}
+
+    def _customer(self, request) -> Customer:
+        if not is_customer_account(request.user):
+            raise PermissionDenied(_("Only a customer account has its own consent."))
+        return request.user.customer
+
+    @extend_schema(summary="My marketing consent per channel", tags=["me"],
+                   responses={200: ConsentStateSerializer, 403: ERROR_403})
+    def get(self, request):
+        return Response(selectors.consent_state(customer=self._customer(request)))
+
+    @extend_schema(summary="Opt in or out of a marketing channel (source \"api-me\")", tags=["me"],
+                   request=ConsentInSerializer,
+                   responses={200: ConsentStateSerializer, 400: ERROR_400, 403: ERROR_403})
+    def post(self, request):
+        customer = self._customer(request)
+        incoming = ConsentInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.consent_set(customer=customer, channel=incoming.validated_data["channel"],
+                             granted=incoming.validated_data["granted"], source=OWN_CONSENT_SOURCE,
+                             acting_user=request.user)
+        return Response(selectors.consent_state(customer=customer))

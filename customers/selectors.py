@@ -11,8 +11,13 @@ def consent_state(*, customer: Customer) -> dict[str, bool]:
     return state
 
 
+def customer_events(*, customer: Customer) -> QuerySet[CustomerEvent]:
+    """The customer's whole event stream, newest first, ready to paginate."""
+    return customer.events.select_related("channel", "location").order_by("-occurred_at", "-id")
+
+
 def customer_timeline(*, customer: Customer, limit: int = 100) -> QuerySet[CustomerEvent]:
-    return customer.events.select_related("channel", "location").order_by("-occurred_at", "-id")[:limit]
+    return customer_events(customer=customer)[:limit]
 
 
 def customer_search(*, query: str, limit: int = 25) -> QuerySet[Customer]:

@@ -1,10 +1,12 @@
 """API shapes of the customers domain."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Customer
+from .models import ConsentChannel, Customer, CustomerEvent
 from .selectors import consent_state
+from .services import STAFF_EVENT_KINDS
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -34,3 +36,24 @@ class CustomerDetailSerializer(CustomerSerializer):
     def get_consent(self, customer: Customer) -> dict[str, bool]:
         """Current opt-in per marketing channel (the latest consent ledger row wins)."""
         return consent_state(customer=customer)
+
+
+class CustomerEventSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    location = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CustomerEvent
+        fields = ["id", "kind", "kind_label", "occurred_at", "channel", "location", "subject", "data"]
+
+
+class StaffEventInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in STAFF_EVENT_KINDS])
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text=_(
+        "Required for a staff note; a store visit is recorded at the staff member's store."))
+
+
+class ConsentInSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ConsentChannel.choices)
+    granted = serializers.BooleanField(help_text=_("true: opted in; false: opted out."))

@@ -22,6 +22,32 @@ def event_record(
     )
 
 
+# Touchpoints staff record by hand (console and API); the rest come from the system.
+STAFF_EVENT_KINDS = (EventKind.STORE_VISIT, EventKind.STAFF_NOTE)
+STAFF_NOTE_MAX_LENGTH = 500
+STORE_KINDS = ("store", "popup")
+
+
+def staff_event_record(*, customer: Customer, kind: str, note: str = "", acting_user) -> CustomerEvent:
+    """A staff member notes a store visit or a conversation on the customer's timeline, at
+    their own location. Raise ValidationError naming the bad field."""
+    note = (note or "").strip()
+    location = acting_user.location if getattr(acting_user, "location_id", None) else None
+    errors: dict[str, list[str]] = {}
+    if kind not in STAFF_EVENT_KINDS:
+        errors["kind"] = [_("Choose a store visit or a staff note.")]
+    elif kind == EventKind.STORE_VISIT and (location is None or location.kind not in STORE_KINDS):
+        errors["kind"] = [_("Only staff working at a store can record a store visit.")]
+    if kind == EventKind.STAFF_NOTE and not note:
+        errors["note"] = [_("Write the note.")]
+    if len(note) > STAFF_NOTE_MAX_LENGTH:
+        errors["note"] = [_("At most %(n)d characters.") % {"n": STAFF_NOTE_MAX_LENGTH}]
+    if errors:
+        raise ValidationError(errors)
+    return event_record(customer=customer, kind=kind, location=location,
+                        data={"note": note, "staff": str(acting_user), "staff_id": acting_user.pk})
+
+
 @transaction.atomic
 def consent_set(
     *, customer: Customer, channel: str, granted: bool, source: str, acting_user=None, event_channel=None

@@ -2,22 +2,42 @@
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from omnishop import roles
-from omnishop.api import ERROR_400, ERROR_403, ERROR_404, ERROR_422, ActionPermission, Pagination, idempotent
+from omnishop.api import (
+    ERROR_400,
+    ERROR_403,
+    ERROR_404,
+    ERROR_422,
+    IDEMPOTENCY_PARAMETER,
+    ActionPermission,
+    ErrorSerializer,
+    Pagination,
+    idempotent,
+    invalid_response,
+)
 
 from . import selectors, services
 from .models import Location, LocationKind, Product, ProductImage, StockLevel, Variant
 from .serializers import (
     LocationSerializer,
     ProductCreateSerializer,
+    ProductImageSerializer,
+    ProductImageUploadSerializer,
+    ProductSavedSerializer,
     ProductSerializer,
+    ProductUpdateSerializer,
+    StockAdjustmentSerializer,
     StockLevelSerializer,
     StockMovementSerializer,
     StockReceiptSerializer,
+    VariantInSerializer,
     VariantSerializer,
 )
 
@@ -56,7 +76,14 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     ordering_fields = ["name", "code", "created_at"]
     pagination_class = Pagination
     permission_classes = [ActionPermission]
-    action_permissions = {"list": None, "retrieve": None, "create": "inventory.manage_catalogue"}
+    action_permissions = {
+        "list": None,
+        "retrieve": None,
+        "create": "inventory.manage_catalogue",
+        "partial_update": "inventory.manage_catalogue",
+        "add_variant": "inventory.manage_catalogue",
+        "add_image": "inventory.manage_catalogue",
+    }
 
     def get_queryset(self):
         products = Product.objects.all()
@@ -67,23 +94,90 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
         ).order_by("name", "id")
 
+    def _saved(self, product: Product, lint: list, status_code: int = status.HTTP_200_OK) -> Response:
+        product = self.get_queryset().get(pk=product.pk)
+        product.lint = lint
+        return Response(ProductSavedSerializer(product, context=self.get_serializer_context()).data,
+                        status=status_code)
+
     @extend_schema(
         summary="Create a product with its variants",
+        description="The description is checked against the brand kit: errors refuse the product (400 on "
+                    "`description`), warnings come back in `lint`.",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=ProductCreateSerializer,
-        responses={201: ProductSerializer, 400: ERROR_400, 403: ERROR_403, 422: ERROR_422},
+        responses={201: ProductSavedSerializer, 400: ERROR_400, 403: ERROR_403, 422: ERROR_422},
     )
     def create(self, request, *args, **kwargs):
         def handler():
             incoming = ProductCreateSerializer(data=request.data)
             incoming.is_valid(raise_exception=True)
             data = dict(incoming.validated_data)
+            lint = services.product_description_lint(description=data["description"], record="product-api")
             variants = [services.VariantIn(**item) for item in data.pop("variants")]
             product = services.product_create(variants=variants, acting_user=request.user, **data)
-            product = self.get_queryset().get(pk=product.pk)
-            return Response(ProductSerializer(product, context=self.get_serializer_context()).data,
-                            status=status.HTTP_201_CREATED)
+            return self._saved(product, lint, status.HTTP_201_CREATED)
 
         return idempotent(request, endpoint="products.create", handler=handler)
+
+    @extend_schema(
+        summary="Change a product's details",
+        description="Name, description, category, tax class, stock policy, publishing. The code and the "
+                    "variants are not changed here. The description is checked against the brand kit like in "
+                    "the console: errors refuse the change (400 on `description`), warnings come back in `lint`.",
+        request=ProductUpdateSerializer,
+        responses={200: ProductSavedSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        product = self.get_object()
+        incoming = ProductUpdateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        fields = dict(incoming.validated_data)
+        lint = []
+        if "description" in fields:
+            lint = services.product_description_lint(description=fields["description"], record="product-api")
+        try:
+            services.product_update(product=product, acting_user=request.user, **fields)
+        except ValueError as exc:  # a field the service does not own: the serializer should have refused it
+            return invalid_response({name.strip(): [_("This field cannot be changed here.")]
+                                     for name in str(exc).split(",")})
+        return self._saved(product, lint)
+
+    @extend_schema(
+        summary="Add a variant (size / colour) to a product",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=VariantInSerializer,
+        responses={201: VariantSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404, 422: ERROR_422},
+    )
+    @action(detail=True, methods=["post"], url_path="variants")
+    def add_variant(self, request, code=None):
+        product = self.get_object()
+
+        def handler():
+            incoming = VariantInSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            variant = services.variant_add(product=product, acting_user=request.user, **incoming.validated_data)
+            return Response(VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, endpoint=f"products.{product.pk}.variants", handler=handler)
+
+    @extend_schema(
+        summary="Upload a product photo (multipart)",
+        description="Pillow checks the file and makes the WebP renditions (thumbnail, large). Files that are "
+                    "not images, larger than 10 MB or with too many pixels are refused with a 400 on `image`.",
+        request={"multipart/form-data": ProductImageUploadSerializer},
+        responses={201: ProductImageSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+    )
+    @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser, FormParser])
+    def add_image(self, request, code=None):
+        product = self.get_object()
+        incoming = ProductImageUploadSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        image = services.product_image_add(product=product, upload=data["image"], alt=data["alt"].strip(),
+                                           acting_user=request.user)
+        return Response(ProductImageSerializer(image, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class VariantFilter(django_filters.FilterSet):
@@ -206,3 +300,34 @@ class StockReceiptViewSet(viewsets.GenericViewSet):
             return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, endpoint="stock-receipts.create", handler=handler)
+
+
+@extend_schema(tags=["stock"])
+class StockAdjustmentViewSet(viewsets.GenericViewSet):
+    """Corrections of on-hand stock: one signed ledger row; never below the units reserved for orders."""
+
+    serializer_class = StockAdjustmentSerializer
+    permission_classes = [ActionPermission]
+    action_permissions = {"create": "inventory.add_stockmovement"}
+
+    @extend_schema(
+        summary="Adjust stock at a location (damage, loss, units found)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=StockAdjustmentSerializer,
+        responses={201: StockMovementSerializer, 400: ERROR_400, 403: ERROR_403,
+                   409: OpenApiResponse(ErrorSerializer, description="Would take units reserved for orders."),
+                   422: ERROR_422},
+    )
+    def create(self, request, *args, **kwargs):
+        def handler():
+            incoming = StockAdjustmentSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            roles.require_location(request.user, data["location"])
+            movement = services.stock_adjust(
+                variant=data["variant"], location=data["location"], quantity=data["quantity"],
+                note=data["note"].strip(), acting_user=request.user,
+            )
+            return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, endpoint="stock-adjustments.create", handler=handler)

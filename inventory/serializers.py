@@ -3,7 +3,11 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from brandkit.serializers import ViolationSerializer
+
 from .models import Location, Product, ProductImage, StockLevel, StockMovement, StockPolicy, TaxClass, Variant
+from .services import PRODUCT_EDITABLE_FIELDS
+from .validators import normalize_barcode
 
 
 class LocationSerializer(serializers.ModelSerializer):
@@ -121,3 +125,82 @@ class StockMovementSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockMovement
         fields = ["id", "sku", "location", "quantity", "reason", "reference", "note", "created_at"]
+
+
+# --- editing the catalogue -----------------------------------------------------------------
+
+class ProductSavedSerializer(ProductSerializer):
+    """A product just created or changed, with the brand kit's remarks on its description."""
+
+    lint = ViolationSerializer(many=True, read_only=True, help_text=_(
+        "The brand kit's warnings on the description (saved anyway); errors refuse the save with a 400."))
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "lint"]
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    """PATCH body: any of the editable fields. The code (in web addresses and the API) and the
+    variants (added through ``variants/``) cannot be changed here."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tax_class = serializers.ChoiceField(choices=TaxClass.choices, required=False)
+    stock_policy = serializers.ChoiceField(choices=StockPolicy.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if hasattr(self.initial_data, "keys"):
+            fixed = sorted(set(self.initial_data.keys()) - PRODUCT_EDITABLE_FIELDS)
+            if fixed:
+                raise serializers.ValidationError({name: [_("This field cannot be changed here.")] for name in fixed})
+        if not attrs:
+            raise serializers.ValidationError(_("Send at least one field to change."))
+        return attrs
+
+
+class ProductImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text=_("A JPEG, PNG or WebP photo, at most 10 MB."))
+    alt = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                help_text=_("Text alternative; defaults to the product name."))
+
+
+class StockAdjustmentSerializer(serializers.Serializer):
+    """A correction of on-hand stock (damage, loss, a miscount, units found), by SKU or barcode."""
+
+    sku = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    barcode = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
+                                    help_text=_("JAN / EAN-13, instead of the SKU."))
+    location = serializers.CharField(max_length=40, help_text=_("Location code."))
+    quantity = serializers.IntegerField(min_value=-100_000, max_value=100_000, help_text=_(
+        "Signed: negative takes units off (damaged, lost), positive adds units found. Not zero."))
+    note = serializers.CharField(max_length=200, help_text=_("The reason, kept in the stock ledger."))
+
+    validate_location = StockReceiptSerializer.validate_location
+
+    def validate_quantity(self, value: int) -> int:
+        if value == 0:
+            raise serializers.ValidationError(_("An adjustment must change the quantity."))
+        return value
+
+    def validate(self, attrs):
+        sku, barcode = attrs["sku"].strip(), normalize_barcode(attrs["barcode"])
+        if not sku and not barcode:
+            raise serializers.ValidationError({"sku": [_("Give the SKU or the barcode.")]})
+        variants = Variant.objects.select_related("product")
+        variant = None
+        if sku:
+            variant = variants.filter(sku=sku).first()
+            if variant is None:
+                raise serializers.ValidationError({"sku": [_("Unknown SKU: %(sku)s") % {"sku": sku}]})
+        if barcode:
+            by_barcode = variants.filter(barcode=barcode).first()
+            if by_barcode is None:
+                raise serializers.ValidationError(
+                    {"barcode": [_("No variant has the barcode %(barcode)s.") % {"barcode": barcode}]})
+            if variant is not None and by_barcode.pk != variant.pk:
+                raise serializers.ValidationError({"barcode": [_("This barcode belongs to another SKU.")]})
+            variant = by_barcode
+        attrs["variant"] = variant
+        return attrs

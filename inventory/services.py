@@ -15,6 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from brandkit import services as brandkit
+from brandkit.linting import ERROR as LINT_ERROR
+from brandkit.linting import Violation
+from brandkit.models import Channel as BrandChannel
+
 from .errors import InvalidStockOperation, OutOfStock, ShortLine
 from .models import (
     Location,
@@ -300,3 +305,26 @@ def variant_add(
     variant.full_clean()
     variant.save()
     return variant
+
+
+# --- the brand kit's check of product copy ------------------------------------------------
+
+# Product copy is checked against the brand kit's rules for the web / product page channel,
+# in Japanese (the shop's copy language, whatever the UI language of the caller).
+COPY_CHANNEL = BrandChannel.WEB
+COPY_LOCALE = "ja"
+
+
+def product_description_lint(*, description: str, record: str = "") -> list[Violation]:
+    """Check a product description against the brand kit before it is saved.
+
+    Violations of severity "error" raise ValidationError on ``description`` (the product must
+    not be saved with them); the others are returned as warnings to show after saving. The
+    console's product forms and the API both call this, so the rule lives here once."""
+    if not description.strip():
+        return []
+    violations = brandkit.lint(description, COPY_CHANNEL, COPY_LOCALE, record=record)
+    errors = [_("Brand kit: %(message)s") % {"message": v.message} for v in violations if v.severity == LINT_ERROR]
+    if errors:
+        raise ValidationError({"description": errors})
+    return [v for v in violations if v.severity != LINT_ERROR]

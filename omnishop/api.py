@@ -20,7 +20,13 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -152,6 +158,12 @@ ERROR_404 = OpenApiResponse(ErrorSerializer, description="Not found (or outside 
 ERROR_409 = OpenApiResponse(ErrorSerializer, description="Conflicts with the current state.")
 ERROR_409_STOCK = OpenApiResponse(OutOfStockSerializer, description="Not enough stock; per-line detail.")
 ERROR_422 = OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with a different body.")
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Repeat a request safely: the same key and body give the stored answer again; "
+                "the same key with another body gives 422.",
+)
 
 
 # --- permissions ------------------------------------------------------------------------

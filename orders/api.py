@@ -4,7 +4,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from omnishop.api import (
     ERROR_409,
     ERROR_409_STOCK,
     ERROR_422,
-    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_PARAMETER,
     ActionPermission,
     Pagination,
     idempotent,
@@ -30,7 +30,7 @@ from omnishop.models import ChannelKind
 from . import services
 from .errors import InvalidOrder
 from .models import Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderLine, OrderStatus
-from .serializers import CancelSerializer, OrderCreateSerializer, OrderSerializer
+from .serializers import CancelSerializer, OrderCreateSerializer, OrderSerializer, ShipSerializer
 
 # Channels a customer's own account may order through (not a store's POS, not a marketplace).
 CUSTOMER_CHANNEL_KINDS = {ChannelKind.WEB, ChannelKind.APP}
@@ -83,13 +83,6 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(Exists(Fulfillment.objects.filter(order=OuterRef("pk"), status=value)))
 
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Repeat a request safely: the same key and body give the stored answer again; "
-                "the same key with another body gives 422.",
-)
-
-
 @extend_schema(tags=["orders"])
 @extend_schema_view(
     list=extend_schema(summary="List orders visible to the caller"),
@@ -110,6 +103,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         "ready": "orders.run_pickup_desk",
         "hand_over": "orders.run_pickup_desk",
         "cancel": "orders.run_pickup_desk",
+        "ship": "orders.ship_orders",
     }
 
     def get_queryset(self):
@@ -165,12 +159,13 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
 
     # --- pickup desk ---------------------------------------------------------------------
 
-    def _group(self, order: Order, target: str) -> Fulfillment:
-        """The fulfilment the action applies to; the caller must be able to act at its location."""
+    def _group(self, order: Order, target: str, method: str = FulfillmentMethod.PICKUP) -> Fulfillment:
+        """The fulfilment the action applies to; the caller must be able to act at its location.
+        (An order without a group of ``method`` gets its first group: the service refuses it with 409.)"""
         groups = list(order.fulfillments.all())
-        pickups = [g for g in groups if g.method == FulfillmentMethod.PICKUP]
-        actionable = [g for g in pickups if g.can_become(target)]
-        group = (actionable or pickups or groups)[0]
+        of_method = [g for g in groups if g.method == method]
+        actionable = [g for g in of_method if g.can_become(target)]
+        group = (actionable or of_method or groups)[0]
         roles.require_location(self.request.user, group.location)
         return group
 
@@ -204,6 +199,22 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
             if group.can_become(FulfillmentStatus.CANCELLED):
                 roles.require_location(request.user, group.location)
         services.order_cancel(order=order, reason=incoming.validated_data["reason"], acting_user=request.user)
+        return self._detail(order)
+
+    # --- shipments desk ------------------------------------------------------------------
+
+    @extend_schema(summary="Ship a delivery with its tracking number (stock leaves through the ledger)",
+                   request=ShipSerializer,
+                   responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404,
+                              409: ERROR_409})
+    @action(detail=True, methods=["post"])
+    def ship(self, request, number=None):
+        order = self.get_object()
+        incoming = ShipSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        group = self._group(order, FulfillmentStatus.SHIPPED, method=FulfillmentMethod.SHIP)
+        services.fulfillment_ship(fulfillment=group, tracking_number=incoming.validated_data["tracking_number"],
+                                  acting_user=request.user)
         return self._detail(order)
 
 

@@ -101,3 +101,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ShipSerializer(serializers.Serializer):
+    tracking_number = serializers.CharField(max_length=40, help_text=_("From the delivery slip."))

@@ -8,8 +8,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from brandkit import services as brandkit
-from brandkit.linting import ERROR as LINT_ERROR
-from brandkit.models import Channel as CopyChannel
 from brandkit.views.console import highlight
 from omnishop import roles
 from omnishop.console import console_view, htmx_template, location_choice, paginate
@@ -32,8 +30,8 @@ LOW_STOCK_THRESHOLD = 2
 
 # Product copy is checked against the brand kit's rules for the web / product page channel,
 # in Japanese (the shop's copy language, whatever the console's UI language).
-COPY_CHANNEL = CopyChannel.WEB
-COPY_LOCALE = "ja"
+COPY_CHANNEL = services.COPY_CHANNEL
+COPY_LOCALE = services.COPY_LOCALE
 
 
 @console_view("inventory.view_product")
@@ -241,14 +239,13 @@ def _live_lint(form) -> None:
 def _lint_description(form, *, record: str = "") -> list:
     """Lint the cleaned description: errors of severity "error" become a field error (the
     product is not saved), the rest are returned as warnings to show after saving."""
-    text = form.cleaned_data.get("description", "")
-    if not text.strip():
+    try:
+        return services.product_description_lint(description=form.cleaned_data.get("description", ""),
+                                                 record=record)
+    except ValidationError as exc:
+        for message in exc.message_dict["description"]:
+            form.add_error("description", message)
         return []
-    violations = brandkit.lint(text, COPY_CHANNEL, COPY_LOCALE, record=record)
-    for violation in violations:
-        if violation.severity == LINT_ERROR:
-            form.add_error("description", _("Brand kit: %(message)s") % {"message": violation.message})
-    return [v for v in violations if v.severity != LINT_ERROR]
 
 
 def _warn_lint(request, violations) -> None:
