@@ -54,12 +54,16 @@ class Customer(models.Model):
         return self.full_name or (self.email or "")
 
     def save(self, *args, **kwargs):
+        self.fill_search_fields()
+        super().save(*args, **kwargs)
+
+    def fill_search_fields(self) -> None:
+        """Derived search columns (also called before bulk_create, which skips save())."""
         self.phone_digits = normalize_phone(self.phone)
         self.search_text = search_key(" ".join([
             self.family_name, self.given_name, self.family_name_kana, self.given_name_kana,
             self.family_name + self.given_name, self.family_name_kana + self.given_name_kana, self.email or "",
         ]))
-        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -48,7 +48,6 @@ from inventory.models import (
 )
 from inventory.validators import ean13_check_digit
 from omnishop import roles
-from omnishop.japan import normalize_phone, search_key
 from omnishop.models import Channel, ChannelKind
 from orders import services as orders
 from orders.models import (
@@ -696,13 +695,7 @@ class _Seeder:
                 preferred_size=rng.choice(["", "", "S", "M", "M", "L", "XL"]),
                 created_at=min(created, self.now - timedelta(hours=1)),
             )
-            # Customer.save() derives these; bulk_create skips save(), so do the same here.
-            customer.phone_digits = normalize_phone(customer.phone)
-            customer.search_text = search_key(" ".join([
-                customer.family_name, customer.given_name, customer.family_name_kana, customer.given_name_kana,
-                customer.family_name + customer.given_name, customer.family_name_kana + customer.given_name_kana,
-                customer.email,
-            ]))
+            customer.fill_search_fields()  # bulk_create skips save()
             rows.append(customer)
         with _explicit_timestamps((Customer, "created_at")):
             self.customers = Customer.objects.bulk_create(rows, batch_size=1000)
@@ -868,11 +861,11 @@ class _Seeder:
             closed_status = OrderStatus.COMPLETED if item.method == FulfillmentMethod.PICKUP else OrderStatus.SHIPPED
             order = Order(
                 number=f"seed-{index}", channel=item.channel, customer=customer, status=closed_status,
-                email=email, name=name, phone=phone, phone_digits=normalize_phone(phone),
-                search_text=search_key(f"{name} {email}"), total=total, payment_method=item.payment_method,
+                email=email, name=name, phone=phone, total=total, payment_method=item.payment_method,
                 payment_status=PaymentStatus.PAID, created_at=item.placed_at, completed_at=item.closed_at,
                 placed_by=self.staff.get(item.channel.location.code) if item.channel.location else None,
             )
+            order.fill_search_fields()  # bulk_create skips save()
             order_rows.append(order)
         with _explicit_timestamps((Order, "created_at")):
             created = Order.objects.bulk_create(order_rows, batch_size=1000)

@@ -115,14 +115,19 @@ class Order(models.Model):
         return self.number
 
     def save(self, *args, **kwargs):
-        self.phone_digits = normalize_phone(self.phone)
-        self.search_text = search_key(f"{self.name} {self.email}")
+        self.fill_search_fields()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("storefront:order", kwargs={"number": self.number})
+
+    def fill_search_fields(self) -> None:
+        """Derived search columns (also called before bulk_create, which skips save())."""
+        self.phone_digits = normalize_phone(self.phone)
+        kana = self.customer.full_name_kana if self.customer_id and self.customer else ""
+        self.search_text = search_key(f"{self.name} {kana} {self.email}")  # staff search by kanji or kana
 
 
 def new_pickup_code() -> str:

@@ -82,3 +82,14 @@ def test_cancel_releases_the_reservation(shop):
 
 def test_tests_run_in_test_mode(settings):
     assert settings.MODE == "test" and settings.Q_CLUSTER["sync"] is True
+
+
+def test_orders_are_found_by_the_customers_furigana(shop):
+    _user, customer = customer_sign_up(email="taro@example.jp", password="pass-Word-123", family_name="佐藤",
+                                       given_name="太郎", family_name_kana="サトウ", given_name_kana="タロウ")
+    order = services.order_place(channel=shop.web, customer=customer, lines=[LineIn("LS-S", 1)],
+                                 fulfillment=FulfillmentIn("pickup", "shibuya"))
+    from orders.models import Order
+
+    for query in ("さとう", "ｻﾄｳﾀﾛｳ", "佐藤"):
+        assert list(Order.objects.search(query)) == [order]
