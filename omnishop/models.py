@@ -5,6 +5,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager["User"]):
@@ -70,12 +71,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class ChannelKind(models.TextChoices):
-    WEB = "web", _("Web storefront")
-    POS = "pos", _("Store POS")
-    PHONE = "phone", _("Phone")
-    MARKETPLACE = "marketplace", _("Marketplace")
-    SOCIAL = "social", _("Social shop")
-    APP = "app", _("App")
+    WEB = "web", pgettext_lazy("channel kind", "Web storefront")
+    POS = "pos", pgettext_lazy("channel kind", "Store POS")
+    PHONE = "phone", pgettext_lazy("channel kind", "Phone orders")
+    MARKETPLACE = "marketplace", pgettext_lazy("channel kind", "Marketplace")
+    SOCIAL = "social", pgettext_lazy("channel kind", "Social shop")
+    APP = "app", pgettext_lazy("channel kind", "App")
 
 
 class ChannelQuerySet(models.QuerySet):

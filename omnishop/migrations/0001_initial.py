@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('web', 'Web storefront'), ('pos', 'Store POS'), ('phone', 'Phone'), ('marketplace', 'Marketplace'), ('social', 'Social shop'), ('app', 'App')], max_length=20, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('web', 'Web storefront'), ('pos', 'Store POS'), ('phone', 'Phone orders'), ('marketplace', 'Marketplace'), ('social', 'Social shop'), ('app', 'App')], max_length=20, verbose_name='kind')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('location', models.ForeignKey(blank=True, help_text='The store a POS channel belongs to.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='channels', to='inventory.location', verbose_name='location')),
             ],
