@@ -109,5 +109,7 @@ class LintView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         version = get_object_or_404(BrandKitVersion, pk=data["version"]) if data.get("version") else None
-        violations = services.lint(data["text"], data["channel"], data["locale"], version=version, record="api")
-        return Response({"violations": [v.as_dict() for v in violations], "score": linting.score(violations)})
+        ok, violations = services.lint_for_send(data["text"], data["channel"], data["locale"], version=version,
+                                                source="api")
+        return Response({"ok": ok, "violations": [v.as_dict() for v in violations],
+                         "score": linting.score(violations)})

@@ -1,7 +1,5 @@
 """What HQ types into the brand kit console pages."""
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +42,11 @@ class DraftForm(forms.Form):
     body_family = forms.CharField(label=_("Body font"), max_length=60, required=False)
     font_fallbacks = forms.CharField(label=_("Fallback fonts"), max_length=300, required=False,
                                      help_text=_("Comma separated, tried in order; end with a generic family."))
+    scale_h1 = forms.CharField(label=_("Heading 1"), max_length=12, required=False)
+    scale_h2 = forms.CharField(label=_("Heading 2"), max_length=12, required=False)
+    scale_h3 = forms.CharField(label=_("Heading 3"), max_length=12, required=False)
+    scale_body = forms.CharField(label=_("Body text"), max_length=12, required=False)
+    scale_small = forms.CharField(label=_("Small text"), max_length=12, required=False)
     notation_fullwidth_alnum = forms.BooleanField(label=_("Flag full-width digits and letters"), required=False)
     notation_halfwidth_katakana = forms.BooleanField(label=_("Flag half-width katakana"), required=False)
     notation_long_vowel = forms.BooleanField(label=_("Flag a hyphen used as a katakana long-vowel mark"),
@@ -109,6 +112,8 @@ class DraftForm(forms.Form):
         initial["heading_family"] = (typography.get("heading") or {}).get("family", "")
         initial["body_family"] = (typography.get("body") or {}).get("family", "")
         initial["font_fallbacks"] = ", ".join((typography.get("body") or {}).get("fallbacks", []))
+        for step in services.TYPE_SCALE_STEPS:
+            initial[f"scale_{step}"] = str((typography.get("scale") or {}).get(step, ""))
         for key in DraftForm.NOTATION_KEYS:
             initial[f"notation_{key}"] = (version.notation or {}).get(key, True) is not False
         logo_rules = version.logo_rules or {}
@@ -122,6 +127,9 @@ class DraftForm(forms.Form):
 
     def notation_fields(self):
         return [self[f"notation_{key}"] for key in self.NOTATION_KEYS]
+
+    def scale_fields(self):
+        return [self[f"scale_{step}"] for step in services.TYPE_SCALE_STEPS]
 
     def palette_fields(self):
         return [self[f"colour_{role}"] for role in ColourRole.values]
@@ -159,6 +167,10 @@ class DraftForm(forms.Form):
                         "required": "req_"}.get(parts[2], "") + parts[1]
             elif name is None and parts[0] == "rules":
                 name = "rules"
+            elif name is None and parts[:2] == ["typography", "scale"] and len(parts) == 3:
+                name = f"scale_{parts[2]}"
+            elif name is None and parts[0] == "typography" and len(parts) == 3:
+                name = {"family": f"{parts[1]}_family", "fallbacks": "font_fallbacks"}.get(parts[2])
             if name not in self.fields:
                 name = None
             for message in messages:
@@ -190,6 +202,11 @@ class DraftForm(forms.Form):
             self.add_error("font_fallbacks", ValidationError(_("Use letters, digits, spaces and hyphens only."),
                                                              code="font_name"))
         cleaned["fallback_list"] = fallbacks
+        for step in services.TYPE_SCALE_STEPS:
+            value = (cleaned.get(f"scale_{step}") or "").strip().replace(" ", "")
+            cleaned[f"scale_{step}"] = value
+            if value and (problem := services.type_size_error(value)):
+                self.add_error(f"scale_{step}", ValidationError(problem, code="type_size"))
         signature = cleaned.get("template_sms_signature") or ""
         sms_max = cleaned.get("max_sms")
         if signature and sms_max and len(signature) >= sms_max:
@@ -215,6 +232,13 @@ class DraftForm(forms.Form):
             if data.get(f"{role}_family"):
                 spec["family"] = data[f"{role}_family"]
             spec["fallbacks"] = data["fallback_list"]
+        scale = dict(typography.get("scale") or {}) if isinstance(typography.get("scale"), dict) else {}
+        for step in services.TYPE_SCALE_STEPS:
+            if data.get(f"scale_{step}"):
+                scale[step] = data[f"scale_{step}"]
+            else:
+                scale.pop(step, None)
+        typography["scale"] = scale
         templates = {key: dict(value) for key, value in (version.channel_templates or {}).items()}
         for channel in Channel.values:
             rules = channel_rules.setdefault(channel, {})
@@ -259,7 +283,7 @@ class DraftForm(forms.Form):
         )
 
 
-FONT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,59}")
+FONT_NAME = services.FONT_FAMILY
 
 
 def parse_tone_attributes(text: str) -> tuple[list[dict], list[str]]:
@@ -336,3 +360,13 @@ class CardForm(forms.Form):
         # Every photo box of every format fits in 1200×900: a larger JPEG decodes at 1/2..1/8 scale.
         return assets.open_upload(upload, max_bytes=10 * 1024 * 1024, min_side=200,
                                   draft_size=(1200, 900), mode="RGB")
+
+
+class BrandForm(forms.Form):
+    """A new brand (HQ): it gets an active kit with a draft to fill in and publish."""
+
+    name = forms.CharField(label=_("Brand name"), max_length=100)
+    slug = forms.SlugField(label=_("Short name (URL)"), max_length=50, required=False,
+                           help_text=_("Latin letters, digits and hyphens; made from the name when empty."))
+    is_default = forms.BooleanField(label=_("Make it the default brand"), required=False,
+                                    help_text=_("The console, storefront and emails render with the default brand's kit."))

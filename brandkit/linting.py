@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 import regex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_PATTERN_LENGTH = 200
 MAX_INPUT = 20_000
@@ -45,6 +46,29 @@ EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]+"
 )
 UNSUBSCRIBE = re.compile(r"unsubscribe|配信停止|配信解除|\{\{\s*unsubscribe_url\s*\}\}", re.IGNORECASE)
+
+# What each violation's ``rule`` code means, for people (the API keeps the codes).
+RULE_LABELS = {
+    "banned_term": gettext_lazy("Banned term"),
+    "preferred_term": gettext_lazy("Preferred term"),
+    "product_spelling": gettext_lazy("Product-name spelling"),
+    "pattern": gettext_lazy("Pattern rule"),
+    "pattern.timeout": gettext_lazy("Pattern rule skipped"),
+    "notation.fullwidth_alnum": gettext_lazy("Full-width digits and letters"),
+    "notation.halfwidth_katakana": gettext_lazy("Half-width katakana"),
+    "notation.long_vowel": gettext_lazy("Long-vowel mark"),
+    "exclamation": gettext_lazy("Exclamation marks"),
+    "emoji": gettext_lazy("Emoji"),
+    "max_length": gettext_lazy("Maximum length"),
+    "required.unsubscribe": gettext_lazy("Unsubscribe link"),
+    "required.legal_footer": gettext_lazy("Legal footer"),
+    "input.too_long": gettext_lazy("Text too long to check"),
+}
+
+
+def rule_label(code: str) -> str:
+    return str(RULE_LABELS.get(code, code))
+
 
 _BACKREF = re.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?P<|\(\?<[A-Za-z]|\(\?[=!]|\(\?<[=!]|\(\?\(")
 

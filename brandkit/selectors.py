@@ -282,6 +282,37 @@ def kit_default():
     return kits().filter(is_active=True).first()
 
 
+def brand_kits():
+    """Every brand's active kit (default brand first), for the console's brand switcher."""
+    return list(kits().filter(is_active=True))
+
+
+def guide_rules(version) -> list:
+    """The version's editorial rules for the guide, each with a short name of its kind."""
+    from django.utils.translation import gettext as _
+
+    short = {"banned": _("Banned"), "preferred": _("Preferred"), "spelling": _("Product name"),
+             "pattern": _("Pattern")}
+    rules = list(version.rules.all())
+    for rule in rules:
+        rule.short_kind = short.get(rule.kind, rule.kind)
+    return rules
+
+
+def brand_count() -> int:
+    from .models import Brand
+
+    return Brand.objects.count()
+
+
+def type_scale(version) -> list[dict]:
+    """The kit's type scale, in order, with a CSS-safe class per step (the guide sets each sample)."""
+    scale = (version.typography or {}).get("scale") or {}
+    path = "typography.scale."
+    return [{"name": name, "label": path_label(path + name).rsplit(" › ", 1)[-1], "size": size}
+            for name, size in scale.items() if str(name).isidentifier() and set(str(size)) <= _SAFE_SIZE]
+
+
 def version_detail(version_id: int):
     from .models import BrandKitVersion
 
@@ -320,6 +351,92 @@ class Change:
     kind: str  # added / removed / changed
     before: object = None
     after: object = None
+
+    @property
+    def label(self) -> str:
+        """The path in words: ``channel_rules.sms.max_length`` -> "Channel rules › SMS › Maximum length"."""
+        return path_label(self.path)
+
+    @property
+    def before_display(self) -> str:
+        return display_value(self.path, self.before)
+
+    @property
+    def after_display(self) -> str:
+        return display_value(self.path, self.after)
+
+
+def _path_labels() -> dict:
+    from django.utils.translation import gettext as _
+
+    from .models import REQUIRED_ELEMENT_LABELS, TEMPLATE_LABELS, Channel, ColourRole
+
+    labels = {
+        "identity": _("Identity"), "tone": _("Tone of voice"), "typography": _("Typography"),
+        "logo_rules": _("Logo rules"), "channel_templates": _("Channel templates"),
+        "channel_rules": _("Channel rules"), "notation": _("Notation"),
+        "ugc_guidelines": _("Influencer / UGC guidelines"), "palette": _("Colour palette"),
+        "rules": _("Editorial rules"), "logos": _("Logos"),
+        "brand_name": _("Brand name"), "brand_name_en": _("Brand name (Latin letters)"), "tagline": _("Tagline"),
+        "mission": _("Mission"), "vision": _("Vision"), "values": _("Core values"), "story": _("Story"),
+        "legal_footer": _("Legal footer"), "attributes": _("Tone attributes"), "channels": _("Channels"),
+        "heading": _("Heading font"), "body": _("Body font"), "family": _("Family"), "fallbacks": _("Fallback fonts"),
+        "weight": _("Weight"), "scale": _("Type scale"), "h1": _("Heading 1"), "h2": _("Heading 2"),
+        "h3": _("Heading 3"), "small": _("Small text"), "min_size_px": _("Minimum size (px)"),
+        "clear_space": _("Clear space"), "max_length": _("Maximum length"),
+        "exclamation_max": _("Exclamation marks allowed"), "emoji": _("Emoji allowed"),
+        "required": _("Required elements"), "*": _("All channels"),
+        "fullwidth_alnum": _("Flag full-width digits and letters"),
+        "halfwidth_katakana": _("Flag half-width katakana"),
+        "long_vowel": _("Flag a hyphen used as a katakana long-vowel mark"),
+    }
+    labels.update({key: str(label) for key, label in TEMPLATE_LABELS.items()})
+    labels.update({key: str(label) for key, label in REQUIRED_ELEMENT_LABELS.items()})
+    labels.update(dict(Channel.choices))
+    labels.update(dict(ColourRole.choices))
+    return labels
+
+
+def path_label(path: str) -> str:
+    labels = _path_labels()
+    parts = path.split(".")
+    words = []
+    for index, part in enumerate(parts):
+        if part == "body" and index and parts[index - 1] == "scale":
+            from django.utils.translation import gettext as _
+
+            words.append(_("Body text"))
+        else:
+            words.append(str(labels.get(part, part)))
+    return " › ".join(words)
+
+
+def display_value(path: str, value) -> str:
+    """A diff value as people read it: Yes/No, lists joined, rule kinds and required elements named."""
+    from django.utils.translation import gettext as _
+
+    from .models import REQUIRED_ELEMENT_LABELS, RuleKind
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if path == "rules" and isinstance(value, str) and ": " in value:
+        kind, rest = value.split(": ", 1)
+        return f"{dict(RuleKind.choices).get(kind, kind)}: {rest}"
+    if path == "logos" and isinstance(value, str):
+        return value.rsplit("/", 1)[-1]
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            if isinstance(item, dict):
+                items.append(str(item.get("name") or item.get("family") or ", ".join(map(str, item.values()))))
+            elif path.endswith(".required"):
+                items.append(str(REQUIRED_ELEMENT_LABELS.get(item, item)))
+            else:
+                items.append(str(item))
+        return "、".join(items) if path.endswith(".values") else ", ".join(items)
+    return str(value)
 
 
 def _flatten(value, prefix: str, out: dict) -> None:

@@ -95,5 +95,6 @@ class ViolationSerializer(serializers.Serializer):
 
 
 class LintResponseSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text=_("False when any violation is an error: do not send this copy."))
     violations = ViolationSerializer(many=True)
     score = serializers.IntegerField()

@@ -1,11 +1,32 @@
-"""Every write to the brand kit, and the content linter entry point ``lint``.
+"""Every write to the brand kit, and the content linter entry points ``lint`` and ``lint_for_send``.
 
 Drafts are edited, then published: ``version_publish`` makes a draft the kit's active
 version, keeps it in the history and invalidates the cached theme and compiled rules, so
 every page restyles without a deploy.
+
+Brands: more than one brand may exist, each with one active kit. The theme (console,
+storefront, emails) renders with the **default brand**'s active kit: the brand with
+``is_default`` (at most one, a database constraint). ``brand_create(..., is_default=True)``
+or ``brand_set_default`` makes a brand the default (HQ: Brand kit → Brands → "Make default").
+
+Linting before sending (the hook for campaigns)
+-----------------------------------------------
+Campaigns (and anything else that sends copy to customers: journeys, SMS, social posts)
+call, just before they send::
+
+    ok, violations = brandkit.services.lint_for_send(text, channel, locale, source="campaign")
+    if not ok:
+        ...  # refuse to send; show ``violations`` (each has start/end, rule, severity, message, suggestion)
+
+``ok`` is False when any violation has severity ``error`` (banned terms with error severity,
+a missing unsubscribe link or legal footer, a length overrun, ...); warnings and info never
+block. Every call is recorded (``source``) and feeds the channel's consistency score on the
+kit's dashboard. ``channel`` is one of ``models.Channel`` (email, sms, social, pop, postcard,
+web); an unknown channel raises ``ValidationError``.
 """
 
 import io
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -41,6 +62,12 @@ CHANNEL_TEMPLATE_FIELDS: dict[str, dict[str, int]] = {
     Channel.POSTCARD: {"layout": 1000},
 }
 TONE_CHANNEL_MAX = 500
+# Font family names: a small character set, so a family can never break out of the CSS it is written into.
+FONT_FAMILY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,59}")
+# The type scale the console edits (the API may add other named steps, e.g. "caption").
+TYPE_SCALE_STEPS = ("h1", "h2", "h3", "body", "small")
+TYPE_SIZE = re.compile(r"(?P<n>[0-9]{1,3}(?:\.[0-9]{1,3})?)(?P<unit>rem|em|px|pt)")
+TYPE_SIZE_RANGE = {"rem": (0.5, 8), "em": (0.5, 8), "px": (8, 128), "pt": (6, 96)}
 REQUIRED_ELEMENTS = ("unsubscribe", "legal_footer")
 
 JSON_SECTIONS = ("identity", "tone", "typography", "logo_rules", "channel_templates", "channel_rules", "notation")
@@ -61,11 +88,38 @@ class RuleIn:
 @transaction.atomic
 def brand_create(*, name: str, slug: str = "", is_default: bool = False) -> Brand:
     brand = Brand(name=name, slug=slug or slugify(name, allow_unicode=False) or "brand", is_default=is_default)
+    brand.full_clean(validate_constraints=False)  # the one-default constraint is kept just below
     if is_default:
         Brand.objects.filter(is_default=True).update(is_default=False)
-    brand.full_clean()
+        transaction.on_commit(selectors.invalidate)
     brand.save()
     return brand
+
+
+@transaction.atomic
+def brand_set_default(*, brand: Brand) -> Brand:
+    """Make ``brand`` the default: the console, storefront and emails render with its active kit."""
+    Brand.objects.filter(is_default=True).exclude(pk=brand.pk).update(is_default=False)
+    if not brand.is_default:
+        brand.is_default = True
+        brand.save(update_fields=["is_default"])
+    transaction.on_commit(selectors.invalidate)
+    selectors.invalidate()
+    return brand
+
+
+@transaction.atomic
+def brand_start(*, name: str, slug: str = "", is_default: bool = False, acting_user=None) -> BrandKit:
+    """A new brand with an active kit whose draft v1 starts from the brand name and a neutral
+    palette (every role filled, so the draft can be edited and published at once)."""
+    brand = brand_create(name=name, slug=slug, is_default=is_default)
+    kit = kit_create(brand=brand, name=_("Brand guidelines"), acting_user=acting_user)
+    draft = kit.versions.get(status=VersionStatus.DRAFT)
+    draft_update(version=draft, identity={"brand_name": name},
+                 typography={key: dict(value) if isinstance(value, dict) else value
+                             for key, value in DEFAULT_TYPOGRAPHY.items()})
+    palette_set(version=draft, colours=dict(selectors.DEFAULT_COLOURS))
+    return kit
 
 
 @transaction.atomic
@@ -153,6 +207,49 @@ def _validate_sections(values: dict) -> dict:
         errors.update(_validate_templates(values["channel_templates"]))
     if isinstance(values.get("logo_rules"), dict):
         errors.update(_validate_logo_rules(values["logo_rules"]))
+    if isinstance(values.get("typography"), dict):
+        errors.update(_validate_typography(values["typography"]))
+    return errors
+
+
+def type_size_error(value) -> str:
+    """'' when ``value`` is a CSS size the type scale accepts (``1.5rem``, ``18px``), else why not."""
+    match = TYPE_SIZE.fullmatch(str(value).strip()) if isinstance(value, str) else None
+    if match is None:
+        return _("Enter a size such as 1.25rem, 1em, 18px or 12pt.")
+    low, high = TYPE_SIZE_RANGE[match["unit"]]
+    if not low <= float(match["n"]) <= high:
+        return _("Use a size between %(low)s and %(high)s %(unit)s.") % {
+            "low": f"{low:g}", "high": f"{high:g}", "unit": match["unit"]}
+    return ""
+
+
+def _validate_typography(typography: dict) -> dict:
+    errors = {}
+    for role in ("heading", "body"):
+        spec = typography.get(role)
+        if spec is None:
+            continue
+        if not isinstance(spec, dict):
+            errors[f"typography.{role}"] = _("Must be an object.")
+            continue
+        family = spec.get("family")
+        if family not in (None, "") and (not isinstance(family, str) or not FONT_FAMILY.fullmatch(family)):
+            errors[f"typography.{role}.family"] = _("Use letters, digits, spaces and hyphens only.")
+        fallbacks = spec.get("fallbacks")
+        if fallbacks is not None and (not isinstance(fallbacks, list) or len(fallbacks) > 12 or any(
+                not isinstance(name, str) or not FONT_FAMILY.fullmatch(name) for name in fallbacks)):
+            errors[f"typography.{role}.fallbacks"] = _("Use letters, digits, spaces and hyphens only.")
+    scale = typography.get("scale")
+    if scale is not None:
+        if not isinstance(scale, dict) or len(scale) > 12:
+            errors["typography.scale"] = _("Must be an object of at most 12 named sizes.")
+        else:
+            for name, value in scale.items():
+                if not str(name).isidentifier() or len(str(name)) > 20:
+                    errors[f"typography.scale.{name}"] = _("Name a step with letters and digits (h1, body, ...).")
+                elif problem := type_size_error(value):
+                    errors[f"typography.scale.{name}"] = problem
     return errors
 
 
@@ -381,6 +478,23 @@ def lint(text: str, channel: str, locale: str = "ja", *, version: BrandKitVersio
             violations=len(violations), errors=sum(v.severity == "error" for v in violations),
         )
     return violations
+
+
+def lint_for_send(text: str, channel: str, locale: str = "ja", *, source: str = "campaign",
+                  version: BrandKitVersion | None = None) -> tuple[bool, list[linting.Violation]]:
+    """The check to run just before copy goes out (campaigns, journeys, SMS): ``(ok, violations)``.
+
+    ``ok`` is False when any violation is an error (error-severity rules, missing required
+    elements, length overruns): the caller must not send. Warnings and info never block.
+    The check is recorded under ``source`` for the channel's consistency score.
+    """
+    violations = lint(text, channel, locale, version=version, record=source or "send")
+    return not blocking(violations), violations
+
+
+def blocking(violations: list[linting.Violation]) -> list[linting.Violation]:
+    """The violations that stop a send (severity ``error``)."""
+    return [v for v in violations if v.severity == Severity.ERROR]
 
 
 # --- logos --------------------------------------------------------------------------------

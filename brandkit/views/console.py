@@ -13,46 +13,101 @@ from django.views.decorators.http import require_POST
 from omnishop.console import console_view, htmx_template
 
 from .. import assets, colour, selectors, services
-from ..forms import CardForm, CheckForm, DraftForm, LogoForm
-from ..models import BrandKit, ColourRole
+from ..forms import BrandForm, CardForm, CheckForm, DraftForm, LogoForm
+from ..linting import rule_label
+from ..models import Brand, BrandKit, ColourRole, Severity
 
 VIEW = "brandkit.view_brandkit"
 CHANGE = "brandkit.change_brandkit"
 
 
-def _kit_or_404(kit_id: int | None = None) -> BrandKit:
-    if kit_id:
-        return get_object_or_404(selectors.kits(), pk=kit_id)
-    kit = selectors.kit_default()
-    if kit is None:
+SESSION_KIT = "brandkit:kit"
+
+
+def _current_kit(request, *, required: bool = True) -> BrandKit | None:
+    """The kit HQ is working on: ``?kit=<id>`` switches (and is remembered in the session),
+    else the one chosen before, else the default brand's active kit."""
+    wanted = request.GET.get("kit", "")
+    if wanted:
+        kit = selectors.kits().filter(pk=wanted, is_active=True).first() if wanted.isdigit() else None
+        if kit is None:
+            raise Http404(_("No such brand kit."))
+        request.session[SESSION_KIT] = kit.pk
+        return kit
+    kit_id = request.session.get(SESSION_KIT)
+    kit = selectors.kits().filter(pk=kit_id, is_active=True).first() if kit_id else None
+    kit = kit or selectors.kit_default()
+    if kit is None and required:
         raise Http404(_("No brand kit yet. Run the seed command or create one."))
     return kit
 
 
+def _kit_context(kit) -> dict:
+    """What every brand kit page shows about the kit in hand (the brand switcher in the tabs)."""
+    return {"kit": kit, "brand_count": selectors.brand_count()}
+
+
 @console_view(VIEW)
 def index(request):
-    kit = selectors.kit_default()
+    kit = _current_kit(request, required=False)
     if kit is None:
-        return render(request, "brandkit/console/empty.html")
+        return render(request, "brandkit/console/empty.html", {"brand_form": BrandForm()})
     version = selectors.version_detail(kit.published_version_id) if kit.published_version_id else None
     palette = {c.role: c.hex for c in version.palette.all()} if version else {}
     matrix = colour.contrast_matrix(palette)
     draft = kit.versions.filter(status="draft").first()
     return render(request, "brandkit/console/index.html", {
-        "kit": kit, "version": version, "draft": draft,
+        **_kit_context(kit), "version": version, "draft": draft,
         "palette": [(role, label, palette.get(role, "")) for role, label in ColourRole.choices],
         "matrix": matrix,
         "matrix_failures": colour.matrix_failures(matrix),
         "scores": selectors.consistency_scores(),
         "channels": selectors.channel_guide(version) if version else [],
         "renditions": selectors.logo_renditions(version) if version else [],
-        "brands": selectors.kits(),
+        "type_scale": selectors.type_scale(version) if version else [],
+        "brands": selectors.brand_kits(),
+        "brand_form": BrandForm(),
     })
+
+
+@require_POST
+@console_view(CHANGE)
+def brand_create(request):
+    form = BrandForm(request.POST)
+    if form.is_valid():
+        try:
+            kit = services.brand_start(name=form.cleaned_data["name"], slug=form.cleaned_data["slug"],
+                                       is_default=form.cleaned_data["is_default"], acting_user=request.user)
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            request.session[SESSION_KIT] = kit.pk
+            messages.success(request, _("Brand %(name)s created with a draft kit: fill it in and publish it.") % {
+                "name": kit.brand.name})
+            return redirect("console:brandkit:draft")
+    kit = _current_kit(request, required=False)
+    if kit is None:
+        return render(request, "brandkit/console/empty.html", {"brand_form": form}, status=400)
+    for error in form.errors.values():
+        for message in error:
+            messages.error(request, message)
+    return redirect("console:brandkit:index")
+
+
+@require_POST
+@console_view(CHANGE)
+def brand_default(request, brand_id: int):
+    brand = get_object_or_404(Brand, pk=brand_id)
+    services.brand_set_default(brand=brand)
+    messages.success(request, _("%(name)s is now the default brand: the console, storefront and emails use its kit.") % {
+        "name": brand.name})
+    return redirect("console:brandkit:index")
 
 
 @console_view(CHANGE)
 def draft_edit(request):
-    kit = _kit_or_404()
+    kit = _current_kit(request)
     version = services.draft_get_or_create(kit=kit, acting_user=request.user)
     version = selectors.version_detail(version.pk)
     if request.method == "POST":
@@ -68,14 +123,14 @@ def draft_edit(request):
     else:
         form = DraftForm(version=version)
     return render(request, "brandkit/console/draft.html", {
-        "kit": kit, "version": version, "form": form, "logo_form": LogoForm(),
+        **_kit_context(kit), "version": version, "form": form, "logo_form": LogoForm(),
     })
 
 
 @require_POST
 @console_view(CHANGE)
 def draft_logo(request):
-    kit = _kit_or_404()
+    kit = _current_kit(request)
     version = services.draft_get_or_create(kit=kit, acting_user=request.user)
     form = LogoForm(request.POST, request.FILES)
     if form.is_valid():
@@ -84,14 +139,14 @@ def draft_logo(request):
         return redirect("console:brandkit:draft")
     version = selectors.version_detail(version.pk)
     return render(request, "brandkit/console/draft.html", {
-        "kit": kit, "version": version, "form": DraftForm(version=version), "logo_form": form,
+        **_kit_context(kit), "version": version, "form": DraftForm(version=version), "logo_form": form,
     }, status=400)
 
 
 @require_POST
 @console_view(CHANGE)
 def draft_publish(request):
-    kit = _kit_or_404()
+    kit = _current_kit(request)
     draft = kit.versions.filter(status="draft").first()
     if draft is None:
         messages.error(request, _("There is no draft to publish."))
@@ -109,23 +164,35 @@ def draft_publish(request):
 
 @console_view(VIEW)
 def history(request):
-    kit = _kit_or_404()
+    kit = _current_kit(request)
     return render(request, "brandkit/console/history.html", {
-        "kit": kit, "history": selectors.history_with_diffs(kit),
+        **_kit_context(kit), "history": selectors.history_with_diffs(kit),
     })
 
 
 @console_view(VIEW)
 def check(request):
-    form = CheckForm(request.GET or None)
+    kit = _current_kit(request)
+    form = CheckForm(request.GET if "text" in request.GET else None)
     violations, segments, text = [], [], ""
     if form.is_valid():
         text = form.cleaned_data["text"]
-        violations = services.lint(text, form.cleaned_data["channel"], form.cleaned_data["locale"])
+        # The kit in hand: its published version, or its draft while it has never been published.
+        version = None
+        if kit.published_version_id != selectors.active_version_id():
+            version = kit.published_version or kit.versions.filter(status="draft").first()
+        violations = services.lint(text, form.cleaned_data["channel"], form.cleaned_data["locale"], version=version)
         segments = highlight(text, violations)
-    context = {"form": form, "violations": violations, "segments": segments, "text": text,
-               "checked": form.is_bound and form.is_valid()}
+    context = {**_kit_context(kit), "form": form, "violations": violations, "segments": segments, "text": text,
+               "rows": violation_rows(violations), "checked": form.is_bound and form.is_valid()}
     return render(request, htmx_template(request, "brandkit/console/check.html", "results"), context)
+
+
+def violation_rows(violations) -> list[dict]:
+    """Violations with what the page shows: the rule's and severity's names, 1-based positions."""
+    severities = dict(Severity.choices)
+    return [{"v": v, "rule": rule_label(v.rule), "severity": severities.get(v.severity, v.severity),
+             "first": v.start + 1, "last": max(v.end, v.start + 1)} for v in violations]
 
 
 def highlight(text: str, violations) -> list[tuple[str, object]]:
@@ -146,12 +213,13 @@ def highlight(text: str, violations) -> list[tuple[str, object]]:
 
 @console_view(VIEW)
 def card(request):
-    theme = selectors.theme()
+    kit = _current_kit(request)
+    version = selectors.active_version(kit.brand)
+    theme = selectors.theme_for_version(version) if version else selectors.theme()
     form = CardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
         logo = None
-        version = selectors.active_version()
         primary = next((lg for lg in version.logos.all() if lg.is_primary), None) if version else None
         if primary is not None:
             logo = assets.prepared_logo((version.pk, primary.original.name), lambda: _open_image(primary.original),
@@ -167,7 +235,8 @@ def card(request):
     if request.method == "GET":
         # Load the card fonts while the user fills in the form, not on the first download.
         threading.Thread(target=assets.warm_fonts, daemon=True).start()
-    return render(request, "brandkit/console/card.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "brandkit/console/card.html", {**_kit_context(kit), "form": form},
+                  status=400 if form.errors else 200)
 
 
 def _open_image(field_file):
@@ -182,7 +251,7 @@ def _open_image(field_file):
 @require_POST
 @console_view(CHANGE)
 def share_rotate(request):
-    kit = _kit_or_404()
+    kit = _current_kit(request)
     services.kit_share_token_rotate(kit=kit)
     messages.success(request, _("A new share link was made; the old one no longer opens the guide."))
     return redirect("console:brandkit:index")

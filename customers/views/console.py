@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -37,7 +37,7 @@ class StaffProfileForm(forms.Form):
                                    choices=[("", "—")] + list(Prefecture.choices))
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     favourite_location = forms.ModelChoiceField(label=_("Favourite store"), required=False,
-                                                queryset=Location.objects.stores().order_by("code"))
+                                                queryset=Location.objects.stores().order_by("code"), empty_label="—")
     preferred_size = forms.CharField(label=_("Preferred size"), max_length=20, required=False)
 
     def clean_family_name_kana(self):
@@ -159,7 +159,7 @@ def customer_edit(request, pk: int):
                     for message in errors:
                         form.add_error(field if field in form.fields else None, message)
             else:
-                messages.success(request, _now("The customer's profile was saved."))
+                messages.success(request, gettext("The customer's profile was saved."))
                 return redirect("console:customer_detail", pk=customer.pk)
     else:
         form = StaffProfileForm(initial={name: getattr(customer, name) for name in fields})
@@ -217,5 +217,5 @@ def customer_event_add(request, pk: int):
                                      "can_view_orders": request.user.has_perm("orders.view_order")},
                                     request=request)
         return HttpResponse(fresh + timeline)
-    messages.success(request, _now("Added to the customer's timeline."))
+    messages.success(request, gettext("Added to the customer's timeline."))
     return redirect("console:customer_detail", pk=customer.pk)

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inventory.models import Location
@@ -24,13 +24,13 @@ EVENT_ICONS = {"placed": "bag", "ready": "bell", "handed_over": "store", "shippe
                "tracking": "truck", "cancel_reason": "note"}
 
 EVENT_LABELS = {
-    "placed": _lazy("Order placed"),
-    "ready": _lazy("Marked ready for pickup"),
-    "handed_over": _lazy("Handed over"),
-    "shipped": _lazy("Shipped"),
-    "cancelled": _lazy("Cancelled"),
-    "tracking": _lazy("Tracking number added"),
-    "cancel_reason": _lazy("Reason for cancelling"),
+    "placed": gettext_lazy("Order placed"),
+    "ready": gettext_lazy("Marked ready for pickup"),
+    "handed_over": gettext_lazy("Handed over"),
+    "shipped": gettext_lazy("Shipped"),
+    "cancelled": gettext_lazy("Cancelled"),
+    "tracking": gettext_lazy("Tracking number added"),
+    "cancel_reason": gettext_lazy("Reason for cancelling"),
 }
 
 MAX_REASON_LENGTH = 200

@@ -166,3 +166,43 @@ def test_order_confirmation_email_is_japanese_by_default(japanese, shop, django_
     assert "ご注文ありがとうございます" in message.subject
     assert "様" in message.body and "注文番号" in message.body and "合計（税込）" in message.body
     assert "Thank you" not in message.subject + message.body
+
+
+def _console_desks(shop, staff, client):
+    """A pickup order ready at store A, one still to prepare, and a delivery waiting at the warehouse."""
+    ready = orders.order_place(channel=shop.web, lines=[LineIn("LS-S", 1)], fulfillment=FulfillmentIn("pickup", "shibuya"))
+    orders.fulfillment_mark_ready(fulfillment=ready.fulfillments.get())
+    orders.order_place(channel=shop.web, lines=[LineIn("LS-L", 1)], fulfillment=FulfillmentIn("pickup", "shibuya"))
+    orders.order_place(channel=shop.web, lines=[LineIn("LS-S", 1)],
+                       fulfillment=FulfillmentIn("ship", "wh-kanto", address={
+                           "name": "山田 太郎", "postal_code": "150-0001", "prefecture": "13", "city": "渋谷区",
+                           "line1": "神宮前1-2-3", "phone": "090-1111-2222"}))
+    pages = {}
+    client.force_login(staff["store_staff"])
+    pages["prepare"] = client.get(reverse("console:pickup_desk"), {"status": "reserved"}).content.decode()
+    pages["ready"] = client.get(reverse("console:pickup_desk"), {"status": "ready"}).content.decode()
+    pages["order"] = client.get(reverse("console:order_detail", args=[ready.number])).content.decode()
+    client.force_login(staff["warehouse_operator"])
+    pages["ship"] = client.get(reverse("console:shipments")).content.decode()
+    return pages
+
+
+def test_console_desks_use_the_shops_japanese_words_by_default(japanese, shop, staff, client):
+    pages = _console_desks(shop, staff, client)
+
+    assert "準備完了にする" in pages["prepare"] and "Mark ready" not in pages["prepare"]
+    assert "お渡し完了" in pages["ready"] and "Hand over" not in pages["ready"]
+    assert "出荷済みにする" in pages["ship"] and "出荷待ち" in pages["ship"]
+    assert "Mark as shipped" not in pages["ship"] and "Shipments" not in pages["ship"]
+    assert "在庫調整" in pages["ship"]  # the console navigation
+    assert "注文受付" in pages["order"] and "Order placed" not in pages["order"]  # the order's history
+
+
+def test_console_desks_speak_english_when_the_language_cookie_says_so(japanese, shop, staff, client):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    pages = _console_desks(shop, staff, client)
+
+    assert "Mark ready" in pages["prepare"] and "準備完了にする" not in pages["prepare"]
+    assert "Hand over" in pages["ready"] and "お渡し完了" not in pages["ready"]
+    assert "Mark as shipped" in pages["ship"] and "出荷済みにする" not in pages["ship"]
+    assert "Order placed" in pages["order"] and "注文受付" not in pages["order"]
