@@ -12,12 +12,14 @@ on the 409 for short stock. Domain errors are mapped here, once.
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
@@ -42,6 +44,9 @@ from . import roles
 from .models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# How long a stored answer is replayed; older records are purged daily (omnishop.tasks).
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+IDEMPOTENCY_PURGE_BATCH = 1000
 NON_FIELD = "non_field_errors"
 
 
@@ -162,7 +167,8 @@ ERROR_422 = OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
     description="Repeat a request safely: the same key and body give the stored answer again; "
-                "the same key with another body gives 422.",
+                "the same key with another body gives 422. Only successful answers are stored, for "
+                f"{IDEMPOTENCY_RETENTION // timedelta(hours=1)} hours; after an error the same key may be retried.",
 )
 
 
@@ -275,6 +281,20 @@ def idempotent(request, *, endpoint: str, handler: Callable[[], Response]) -> Re
         record.response_body = json.loads(json.dumps(response.data, default=str))
         record.save(update_fields=["status_code", "response_body"])
     return response
+
+
+def idempotency_records_purge(*, now: datetime | None = None, batch_size: int = IDEMPOTENCY_PURGE_BATCH) -> int:
+    """Delete the records older than IDEMPOTENCY_RETENTION; returns how many went.
+
+    Deletes in short batches (each its own transaction, so writers are not held up and a
+    worker that dies keeps what it already deleted); running it again just finds less to do.
+    """
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_RETENTION
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    deleted = 0
+    while ids := list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:

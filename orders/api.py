@@ -1,8 +1,10 @@
 """REST endpoints of the orders domain: orders (list, place, pickup actions) and /me/."""
 
+from datetime import timedelta
+
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -20,6 +22,7 @@ from omnishop.api import (
     ERROR_409_STOCK,
     ERROR_422,
     IDEMPOTENCY_PARAMETER,
+    IDEMPOTENCY_RETENTION,
     ActionPermission,
     Pagination,
     idempotent,
@@ -27,7 +30,7 @@ from omnishop.api import (
 )
 from omnishop.models import ChannelKind
 
-from . import services
+from . import selectors, services
 from .errors import InvalidOrder
 from .models import Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderLine, OrderStatus
 from .serializers import CancelSerializer, OrderCreateSerializer, OrderSerializer, ShipSerializer
@@ -36,27 +39,26 @@ from .serializers import CancelSerializer, OrderCreateSerializer, OrderSerialize
 CUSTOMER_CHANNEL_KINDS = {ChannelKind.WEB, ChannelKind.APP}
 
 
-def orders_with_details():
-    """Orders with everything OrderSerializer reads, in a constant number of queries."""
-    return Order.objects.select_related("channel", "customer").prefetch_related(
+def orders_with_details(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    """``orders`` (default: all) with everything OrderSerializer reads, in a constant number of queries."""
+    orders = Order.objects.all() if orders is None else orders
+    return orders.select_related("channel", "customer").prefetch_related(
         Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
     )
 
 
-def visible_orders(user):
-    """HQ and administrators: every order; store staff and warehouse operators: orders with a
-    fulfilment at their location; a customer account: its own orders; anyone else: none."""
-    orders = orders_with_details()
+def visible_orders(user) -> QuerySet[Order]:
+    """HQ and administrators: every order; store staff and warehouse operators: the orders the
+    console lists for them (``selectors.orders_at``: fulfilled at, or sold through a POS of,
+    their location); a customer account: its own orders; anyone else: none."""
     if user.has_perm("orders.view_order"):
         if roles.is_scoped(user):
-            at_my_location = Fulfillment.objects.filter(order=OuterRef("pk"),
-                                                        location__in=roles.scoped_locations(user))
-            orders = orders.filter(Exists(at_my_location))
-        return orders
+            return orders_with_details(selectors.orders_at(locations=roles.scoped_locations(user)))
+        return orders_with_details()
     if is_customer_account(user):
-        return orders.filter(customer=user.customer)
-    return orders.none()
+        return orders_with_details(Order.objects.filter(customer=user.customer))
+    return Order.objects.none()
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -117,6 +119,18 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Place an order (idempotent with Idempotency-Key)",
+        description=(
+            "Places the order and reserves its stock at the fulfilling location.\n\n"
+            "**Who may place what.** Staff with the add-order permission place orders for any customer (by "
+            "email). Store staff and warehouse operators are limited to orders fulfilled at their own location, "
+            "through that location's own channels (its POS) or the phone-order channel; anything else is 403. "
+            "A customer account orders only for itself, through the web or app channel.\n\n"
+            "**Idempotency.** With an `Idempotency-Key` header, the first successful answer (201) is stored for "
+            f"{IDEMPOTENCY_RETENTION // timedelta(hours=1)} hours and replayed for the same key and body "
+            "(`Idempotent-Replayed: true`); the same key with another body is 422. Errors (400, 403, 409) are "
+            "*not* stored: nothing was written, so retrying with the same key runs the request again. In "
+            "particular a 409 for short stock may turn into a 201 once stock is back."
+        ),
         parameters=[IDEMPOTENCY_PARAMETER],
         request=OrderCreateSerializer,
         responses={201: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 409: ERROR_409_STOCK, 422: ERROR_422},

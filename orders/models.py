@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from omnishop.japan import normalize_phone, search_key
+from omnishop.models import ChannelKind
 
 
 class OrderStatus(models.TextChoices):
@@ -128,6 +129,25 @@ class Order(models.Model):
         self.phone_digits = normalize_phone(self.phone)
         kana = self.customer.full_name_kana if self.customer_id and self.customer else ""
         self.search_text = search_key(f"{self.name} {kana} {self.email}")  # staff search by kanji or kana
+
+
+# The letter an order number starts with: one per channel kind, so staff can tell a store's
+# POS sale from a phone order at a glance. Letters already in use keep their meaning (orders
+# numbered before phone orders had their own letter start with "P" like POS sales).
+ORDER_NUMBER_PREFIXES: dict[str, str] = {
+    ChannelKind.WEB: "W",
+    ChannelKind.POS: "P",
+    ChannelKind.PHONE: "T",
+    ChannelKind.MARKETPLACE: "M",
+    ChannelKind.SOCIAL: "S",
+    ChannelKind.APP: "A",
+}
+
+
+def order_number(*, channel_kind: str, pk: int) -> str:
+    """The customer-facing number of an order: its channel's letter and the zero-padded id
+    (``T00000042``); the id makes it unique whatever the letter."""
+    return f"{ORDER_NUMBER_PREFIXES[channel_kind]}{pk:08d}"
 
 
 def new_pickup_code() -> str:

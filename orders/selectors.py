@@ -1,10 +1,16 @@
-"""Reads of the orders domain: the console dashboard, the pickup desk and order lists.
+"""Reads of the orders domain: the console dashboard, the pickup desk, order lists (console
+and API), the storefront's order pages and the invoice of an order.
 
 Each function returns rows with everything its page shows, in a fixed number of queries.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from inventory.models import Location, StockLevel
 from omnishop.japan import search_key
 from omnishop.models import ChannelKind
 
@@ -17,6 +23,7 @@ from .models import (
     OrderLine,
     OrderStatus,
 )
+from .tax import TaxSummary, summarise
 
 
 def _today_bounds():
@@ -26,7 +33,8 @@ def _today_bounds():
 
 
 def orders_at(*, locations) -> QuerySet[Order]:
-    """Orders a scoped user may see: fulfilled at, or sold through a POS of, their locations."""
+    """Orders a scoped user may see: fulfilled at, or sold through a POS of, their locations.
+    The one definition of that scope: the console's lists and the API's both start here."""
     fulfilled_here = Fulfillment.objects.filter(location__in=locations).values("order_id")
     return Order.objects.filter(Q(pk__in=fulfilled_here) | Q(channel__location__in=locations))
 
@@ -146,19 +154,7 @@ def customer_orders(*, customer, limit: int = 50) -> QuerySet[Order]:
     ).order_by("-created_at", "-id")[:limit]
 
 
-# --- storefront selectors (owned by the storefront helper) are appended below ----------
-# NOTE: an earlier version of this file written at the same moment by the storefront helper
-# was overwritten by the console helper by mistake; storefront functions need re-adding here.
-
-from dataclasses import dataclass  # noqa: E402
-from datetime import datetime  # noqa: E402
-
-from django.conf import settings  # noqa: E402
-
-from inventory.models import Location, StockLevel  # noqa: E402
-
-from .tax import TaxSummary, summarise  # noqa: E402
-
+# --- storefront and documents: the customer's own orders, invoices, pickup stores -------
 
 def customer_order(*, customer, number: str) -> Order:
     """One order of this customer (the storefront's view of it) with lines, fulfilments and
@@ -232,6 +228,8 @@ def pickup_options(*, lines: list[tuple[int, int]]) -> list[PickupOption]:
         for location in locations
     ]
 
+
+# --- warehouse: the shipments desk ------------------------------------------------------
 
 def shipments_waiting(*, location, query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:
     """Delivery fulfilments to pack and ship at ``location`` (status reserved), oldest first;

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,8 +19,9 @@ from customers.services import customer_get_or_create_for_order, event_record
 from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import Location, StockPolicy, Variant
+from omnishop import roles
 from omnishop.japan import normalize_postal_code, validate_phone, validate_postal_code
-from omnishop.models import Channel
+from omnishop.models import Channel, ChannelKind
 
 from .errors import InvalidOrder, InvalidTransition
 from .models import (
@@ -33,6 +35,7 @@ from .models import (
     PaymentMethod,
     PaymentStatus,
     new_pickup_code,
+    order_number,
 )
 
 MAX_LINE_QUANTITY = 99
@@ -122,6 +125,39 @@ def _resolve_location(fulfillment: FulfillmentIn, errors: dict[str, list[str]]) 
     return location
 
 
+# Channels without a location that staff scoped to a location may still sell through: a phone
+# order is placed by whichever store answers the call.
+SHARED_STAFF_CHANNEL_KINDS = {ChannelKind.PHONE}
+
+
+def order_place_authorize(*, acting_user, channel: Channel, location: Location | None) -> None:
+    """Refuse (PermissionDenied) an order that ``acting_user`` may not place.
+
+    The rule for users scoped to a location (store staff, warehouse operators):
+
+    - the order is fulfilled at one of their own locations: a pickup at their store, a
+      delivery shipped from it. They name that location; the automatic choice of a shipping
+      location is for unscoped callers only;
+    - it comes in through a channel of their own location (their store's POS, or any channel
+      an administrator tied to it) or through a shared phone-order channel (kind phone, no
+      location). The web shop, the app, marketplaces and social shops are the customer's or
+      a partner system's own channels: a store does not place orders on them, so sales are
+      never credited to a channel that did not make them.
+
+    Nobody else is limited here: HQ and administrators place any order; customer accounts
+    and the storefront are limited to their own channels by their callers. ``order_place``
+    calls this, so the console, the API and the storefront share the rule.
+    """
+    if acting_user is None or not roles.is_scoped(acting_user):
+        return
+    if location is None or not roles.can_act_at(acting_user, location):
+        raise PermissionDenied(_("You can only place orders fulfilled at your own location."))
+    own_channel = channel.location_id is not None and roles.can_act_at(acting_user, channel.location_id)
+    shared_channel = channel.location_id is None and channel.kind in SHARED_STAFF_CHANNEL_KINDS
+    if not (own_channel or shared_channel):
+        raise PermissionDenied(_("You can only place orders through your location's own channels or by phone."))
+
+
 @transaction.atomic
 def order_place(
     *,
@@ -135,7 +171,8 @@ def order_place(
 ) -> Order:
     """Place an order and reserve its stock at the fulfilling location.
 
-    Raises InvalidOrder (field errors) or OutOfStock (per-line detail); in both cases
+    Raises InvalidOrder (field errors), PermissionDenied (``acting_user`` may not place this
+    order, see ``order_place_authorize``) or OutOfStock (per-line detail); in every case
     nothing is written and nothing stays reserved.
     """
     errors: dict[str, list[str]] = {}
@@ -149,6 +186,7 @@ def order_place(
     contact = contact or ContactIn()
     if errors:
         raise InvalidOrder(errors)
+    order_place_authorize(acting_user=acting_user, channel=channel, location=location)
 
     if customer is None and contact.email:
         customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
@@ -164,7 +202,7 @@ def order_place(
                                           else PaymentMethod.CASH_ON_DELIVERY),
         placed_by=acting_user,
     )
-    order.number = f"{channel.kind[:1].upper()}{order.pk:08d}"
+    order.number = order_number(channel_kind=channel.kind, pk=order.pk)
 
     candidates = [location] if location else list(Location.objects.active().filter(ships_orders=True))
     group = None

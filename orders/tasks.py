@@ -4,14 +4,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from brandkit.selectors import theme
 from customers.models import CustomerEvent, EventKind
 from customers.services import event_record
 
 from .models import Order
-from .tax import summarise
+from .selectors import order_invoice
 
 EMAIL_KINDS = {"confirmation", "ready"}
 
@@ -32,16 +32,16 @@ def order_email_send(order_id: int, kind: str) -> bool:
         return False
     language = (order.customer.user.language if order.customer_id and order.customer.user_id else "") or \
         settings.LANGUAGE_CODE
-    with translation.override(language):
+    # the invoice's transaction date is the shop's calendar day, whichever zone the worker runs in
+    with translation.override(language), timezone.override(timezone.get_default_timezone()):
+        invoice = order_invoice(order)
         context = {
             "order": order,
             "fulfillment": order.fulfillments.all()[0],
-            "lines": order.lines.all(),
-            "tax": summarise((line.line_total, line.tax_rate) for line in order.lines.all()),
+            "lines": invoice.lines,
+            "invoice": invoice,  # the confirmation is the order's qualified simplified invoice
             "brand": theme(),
             "site_url": settings.SITE_URL,
-            "invoice_registration_number": settings.INVOICE_REGISTRATION_NUMBER,
-            "seller_name": settings.INVOICE_SELLER_NAME,
         }
         subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"orders/email/{kind}.txt", context)

@@ -6,3 +6,8 @@ def pickup_body(**overrides) -> dict:
             "fulfillment": {"method": "pickup", "location": "shibuya"}}
     body.update(overrides)
     return body
+
+
+def pos_pickup_body(**overrides) -> dict:
+    """A pickup at 渋谷店 sold through its own POS: what Shibuya's store staff may place."""
+    return pickup_body(**{"channel": "pos-shibuya", **overrides})

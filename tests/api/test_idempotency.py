@@ -1,16 +1,21 @@
 """POST /api/v1/orders/ with an Idempotency-Key: one order per key, replays, 422 on reuse."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_q.models import Schedule
 
 from inventory.models import StockLevel
 from inventory.services import stock_receive
+from omnishop.api import idempotency_records_purge
 from omnishop.models import IdempotencyRecord
+from omnishop.tasks import idempotency_records_expire
 from orders.models import Order
 
-from .payloads import pickup_body
+from .payloads import pos_pickup_body
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +28,8 @@ def post(client, body, key):
 
 def test_same_key_and_body_twice_creates_one_order_and_replays_the_same_answer(shop, staff, api):
     client = api(staff["store_staff"])
-    first = post(client, pickup_body(), "key-1")
-    second = post(client, pickup_body(), "key-1")
+    first = post(client, pos_pickup_body(), "key-1")
+    second = post(client, pos_pickup_body(), "key-1")
 
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
@@ -35,7 +40,7 @@ def test_same_key_and_body_twice_creates_one_order_and_replays_the_same_answer(s
 
 def test_key_order_in_json_object_does_not_change_the_fingerprint(shop, staff, api):
     client = api(staff["store_staff"])
-    body = pickup_body()
+    body = pos_pickup_body()
     reordered = dict(reversed(list(body.items())))
     assert post(client, body, "k").status_code == 201
     assert post(client, reordered, "k").status_code == 201
@@ -44,8 +49,8 @@ def test_key_order_in_json_object_does_not_change_the_fingerprint(shop, staff, a
 
 def test_same_key_with_a_different_body_is_422_and_creates_nothing_more(shop, staff, api):
     client = api(staff["store_staff"])
-    first = post(client, pickup_body(), "key-1")
-    other = post(client, pickup_body(lines=[{"sku": "LS-L", "quantity": 1}]), "key-1")
+    first = post(client, pos_pickup_body(), "key-1")
+    other = post(client, pos_pickup_body(lines=[{"sku": "LS-L", "quantity": 1}]), "key-1")
 
     assert first.status_code == 201
     assert other.status_code == 422
@@ -54,14 +59,14 @@ def test_same_key_with_a_different_body_is_422_and_creates_nothing_more(shop, st
 
 
 def test_keys_belong_to_the_caller(shop, staff, api):
-    assert post(api(staff["store_staff"]), pickup_body(), "shared").status_code == 201
-    assert post(api(staff["administrator"]), pickup_body(), "shared").status_code == 201
+    assert post(api(staff["store_staff"]), pos_pickup_body(), "shared").status_code == 201
+    assert post(api(staff["administrator"]), pos_pickup_body(), "shared").status_code == 201
     assert Order.objects.count() == 2
 
 
 def test_a_failed_attempt_is_not_stored_so_the_key_can_be_retried(shop, staff, api):
     client = api(staff["store_staff"])
-    body = pickup_body(lines=[{"sku": "LS-S", "quantity": 5}])
+    body = pos_pickup_body(lines=[{"sku": "LS-S", "quantity": 5}])
     assert post(client, body, "retry-me").status_code == 409
     assert not IdempotencyRecord.objects.exists()
 
@@ -72,16 +77,48 @@ def test_a_failed_attempt_is_not_stored_so_the_key_can_be_retried(shop, staff, a
 
 def test_without_a_key_each_post_is_a_new_order(shop, staff, api):
     client = api(staff["store_staff"])
-    assert client.post(URL, pickup_body(), format="json").status_code == 201
-    assert client.post(URL, pickup_body(), format="json").status_code == 201
+    assert client.post(URL, pos_pickup_body(), format="json").status_code == 201
+    assert client.post(URL, pos_pickup_body(), format="json").status_code == 201
     assert Order.objects.count() == 2
 
 
 def test_overlong_key_is_a_400(shop, staff, api):
-    response = post(api(staff["store_staff"]), pickup_body(), "k" * 256)
+    response = post(api(staff["store_staff"]), pos_pickup_body(), "k" * 256)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
     assert not Order.objects.exists()
+
+
+def age(key: str, hours: float) -> None:
+    IdempotencyRecord.objects.filter(key=key).update(created_at=timezone.now() - timedelta(hours=hours))
+
+
+def test_the_daily_purge_forgets_keys_older_than_24_hours_and_keeps_newer_ones(shop, staff, api):
+    client = api(staff["store_staff"])
+    for key in ("old", "recent"):
+        assert post(client, pos_pickup_body(), key).status_code == 201
+    age("old", 25)
+    age("recent", 23)
+
+    assert idempotency_records_expire() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent"]
+    assert idempotency_records_expire() == 0  # safe to run again
+    assert post(client, pos_pickup_body(), "recent")["Idempotent-Replayed"] == "true"
+
+
+def test_the_purge_works_through_many_records_in_batches(shop, staff, api):
+    client = api(staff["store_staff"])
+    for index in range(3):
+        post(client, pos_pickup_body(), f"k{index}")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
+
+    assert idempotency_records_purge(batch_size=2) == 3
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_the_purge_is_scheduled_daily_after_migrate(db):
+    [schedule] = Schedule.objects.filter(func="omnishop.tasks.idempotency_records_expire")
+    assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
 
 
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
@@ -103,7 +140,7 @@ def test_concurrent_duplicates_create_exactly_one_order_on_postgresql(shop, staf
         try:
             client = api(user)
             barrier.wait(timeout=10)
-            response = post(client, pickup_body(), "same-key")
+            response = post(client, pos_pickup_body(), "same-key")
             with lock:
                 statuses.append(response.status_code)
                 bodies.append(response.json())

@@ -9,7 +9,7 @@ from customers.models import Customer
 from inventory.models import StockLevel
 from orders.models import Order
 
-from .payloads import pickup_body
+from .payloads import pickup_body, pos_pickup_body
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_orders_url_is_named_in_the_api_namespace():
 
 
 def test_staff_places_a_pickup_order_and_the_unit_is_reserved(shop, staff, api):
-    response = api(staff["store_staff"]).post(URL, pickup_body(), format="json")
+    response = api(staff["store_staff"]).post(URL, pos_pickup_body(), format="json")
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -55,7 +55,7 @@ def test_shipping_order_with_full_address_is_created(shop, staff, api):
 
 
 def test_short_stock_answers_409_naming_each_short_line_and_reserves_nothing(shop, staff, api):
-    body = pickup_body(lines=[{"sku": "LS-S", "quantity": 1}, {"sku": "LS-L", "quantity": 4}])
+    body = pos_pickup_body(lines=[{"sku": "LS-S", "quantity": 1}, {"sku": "LS-L", "quantity": 4}])
     response = api(staff["store_staff"]).post(URL, body, format="json")
 
     assert response.status_code == 409

@@ -32,6 +32,12 @@ def test_schema_is_valid_openapi_and_documents_orders_with_error_bodies(client):
         assert path in schema["paths"], path
 
 
+def test_placing_an_order_documents_that_errors_are_not_stored_for_the_idempotency_key(client):
+    post = client.get("/api/schema/", {"format": "json"}).json()["paths"]["/api/v1/orders/"]["post"]
+    assert "409" in post["description"] and "*not* stored" in post["description"]
+    assert "24 hours" in post["description"]
+
+
 def test_spectacular_command_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/orders/" in (tmp_path / "schema.yaml").read_text()

@@ -1,0 +1,9 @@
+"""django-q2 jobs of the project package. Each is safe to run twice."""
+
+from .api import idempotency_records_purge
+
+
+def idempotency_records_expire() -> int:
+    """Scheduled daily (see omnishop.apps): forget Idempotency-Key answers older than
+    ``omnishop.api.IDEMPOTENCY_RETENTION``. Returns how many records were deleted."""
+    return idempotency_records_purge()
