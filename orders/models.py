@@ -3,6 +3,7 @@ store, shipment); each fulfilment is a small state machine whose transitions are
 calls that write an OrderEvent."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -189,6 +190,13 @@ class Fulfillment(models.Model):
     @property
     def reservation_reference(self) -> str:
         return f"fulfillment:{self.pk}"
+
+    @property
+    def hold_until(self):
+        """When a pickup marked ready is cancelled if nobody collects it (None before it is ready)."""
+        if self.method != FulfillmentMethod.PICKUP or self.ready_at is None:
+            return None
+        return self.ready_at + timedelta(days=settings.PICKUP_HOLD_DAYS)
 
     def can_become(self, status: str) -> bool:
         return status in FULFILLMENT_TRANSITIONS.get(self.method, {}).get(self.status, set())

@@ -35,13 +35,15 @@ def order_email_send(order_id: int, kind: str) -> bool:
     # the invoice's transaction date is the shop's calendar day, whichever zone the worker runs in
     with translation.override(language), timezone.override(timezone.get_default_timezone()):
         invoice = order_invoice(order)
+        fulfillment = order.fulfillments.all()[0]
         context = {
             "order": order,
-            "fulfillment": order.fulfillments.all()[0],
+            "fulfillment": fulfillment,
+            "hold_until": fulfillment.hold_until,
             "lines": invoice.lines,
             "invoice": invoice,  # the confirmation is the order's qualified simplified invoice
             "brand": theme(),
-            "site_url": settings.SITE_URL,
+            "site_url": settings.SITE_URL.rstrip("/"),
         }
         subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"orders/email/{kind}.txt", context)
