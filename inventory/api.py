@@ -3,11 +3,14 @@
 import django_filters
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle
 
 from omnishop import roles
 from omnishop.api import (
@@ -27,6 +30,7 @@ from . import selectors, services
 from .models import Location, LocationKind, Product, ProductImage, StockLevel, Variant
 from .serializers import (
     LocationSerializer,
+    ProductAvailabilitySerializer,
     ProductCreateSerializer,
     ProductImageSerializer,
     ProductImageUploadSerializer,
@@ -48,6 +52,43 @@ def _sees_whole_catalogue(user) -> bool:
     return user.has_perm("inventory.view_product")
 
 
+# --- the public catalogue ----------------------------------------------------------------
+# The storefront shows published products, their prices and each store's stock level to
+# anyone, so the API reads of the same things need no account either. Writes, unpublished
+# products and stock counts (stock-levels) still need a role.
+
+class PublicCatalogueThrottle(AnonRateThrottle):
+    """Anonymous callers of the public catalogue reads, per client address. The rate is
+    ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["public_catalogue"]`` when set. Signed-in
+    callers are not throttled here."""
+
+    scope = "public_catalogue"
+    default_rate = "120/minute"
+
+    def get_rate(self) -> str:
+        return (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope) or self.default_rate
+
+
+ERROR_429 = OpenApiResponse(ErrorSerializer, description="Too many anonymous requests from this address; "
+                                                         "retry after the number of seconds in Retry-After.")
+
+
+class PublicReadsMixin:
+    """``public_actions`` are open to anyone (throttled); every other action keeps ``ActionPermission``."""
+
+    public_actions: tuple[str, ...] = ()
+
+    def get_permissions(self):
+        if self.action in self.public_actions:
+            return [AllowAny()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        if self.action in self.public_actions:
+            return [PublicCatalogueThrottle()]
+        return super().get_throttles()
+
+
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search name, code, category or exact SKU")
     category = django_filters.CharFilter()
@@ -63,10 +104,14 @@ class ProductFilter(django_filters.FilterSet):
 
 @extend_schema(tags=["products"])
 @extend_schema_view(
-    list=extend_schema(summary="List products with their variants and images"),
-    retrieve=extend_schema(summary="One product by code", responses={200: ProductSerializer, 404: ERROR_404}),
+    list=extend_schema(summary="List products with their variants and images",
+                       description="Public: no account needed (anonymous callers are throttled). Catalogue "
+                                   "staff see unpublished products too; everyone else the published ones."),
+    retrieve=extend_schema(summary="One product by code",
+                           description="Public, like the list.",
+                           responses={200: ProductSerializer, 404: ERROR_404, 429: ERROR_429}),
 )
-class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProductViewSet(PublicReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Products. Catalogue staff see unpublished products too; everyone else sees the published ones."""
 
     serializer_class = ProductSerializer
@@ -84,11 +129,14 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "add_variant": "inventory.manage_catalogue",
         "add_image": "inventory.manage_catalogue",
     }
+    public_actions = ("list", "retrieve", "availability")
 
     def get_queryset(self):
         products = Product.objects.all()
         if not _sees_whole_catalogue(self.request.user):
             products = products.published()
+        if self.action == "availability":
+            return products.prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("position", "id")))
         return products.prefetch_related(
             Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
@@ -179,6 +227,28 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(ProductImageSerializer(image, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Stock level of a product at each store and pickup point",
+        description="Public: no account needed (anonymous callers are throttled). For every active store, "
+                    "pop-up and pickup point, the same levels the product page shows (in stock, few left, "
+                    "available to order, out of stock), per variant and for the location as a whole. Unit "
+                    "counts are not given; staff read them from `stock-levels`.",
+        parameters=[OpenApiParameter("sku", str, OpenApiParameter.QUERY, required=False,
+                                     description="Only this variant of the product.")],
+        responses={200: ProductAvailabilitySerializer, 400: ERROR_400, 404: ERROR_404, 429: ERROR_429},
+    )
+    @action(detail=True, methods=["get"], url_path="availability", filter_backends=[], pagination_class=None)
+    def availability(self, request, code=None):
+        product = self.get_object()
+        variants = None
+        sku = request.query_params.get("sku", "").strip()
+        if sku:
+            variants = [variant for variant in product.variants.all() if variant.sku == sku]
+            if not variants:
+                raise serializers.ValidationError({"sku": [_("This product has no variant %(sku)s.") % {"sku": sku}]})
+        locations = selectors.public_availability(product=product, variants=variants)
+        return Response(ProductAvailabilitySerializer({"product": product, "locations": locations}).data)
+
 
 class VariantFilter(django_filters.FilterSet):
     sku = django_filters.CharFilter()
@@ -192,10 +262,13 @@ class VariantFilter(django_filters.FilterSet):
 
 @extend_schema(tags=["products"])
 @extend_schema_view(
-    list=extend_schema(summary="List variants (filter by sku, barcode, product code)"),
-    retrieve=extend_schema(summary="One variant by SKU", responses={200: VariantSerializer, 404: ERROR_404}),
+    list=extend_schema(summary="List variants (filter by sku, barcode, product code)",
+                       description="Public: no account needed (anonymous callers are throttled); variants of "
+                                   "unpublished products only for catalogue staff."),
+    retrieve=extend_schema(summary="One variant by SKU", description="Public, like the list.",
+                           responses={200: VariantSerializer, 404: ERROR_404, 429: ERROR_429}),
 )
-class VariantViewSet(viewsets.ReadOnlyModelViewSet):
+class VariantViewSet(PublicReadsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = VariantSerializer
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
@@ -203,6 +276,7 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
     permission_classes = [ActionPermission]
     action_permissions = {"list": None, "retrieve": None}
+    public_actions = ("list", "retrieve")
 
     def get_queryset(self):
         variants = Variant.objects.select_related("product")

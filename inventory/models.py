@@ -27,6 +27,10 @@ class LocationQuerySet(models.QuerySet):
     def stores(self):
         return self.active().filter(kind__in=[LocationKind.STORE, LocationKind.POPUP])
 
+    def public(self):
+        """Where customers can go: stores and pop-ups (walk in) and pickup points."""
+        return self.active().filter(Q(kind__in=[LocationKind.STORE, LocationKind.POPUP]) | Q(offers_pickup=True))
+
 
 class Location(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -70,6 +74,29 @@ class StockPolicy(models.TextChoices):
     NORMAL = "normal", _("Sell from stock only")
     BACKORDER = "backorder", _("Allow backorder")
     PREORDER = "preorder", _("Pre-order")
+
+
+# At most this many units available shows as "only a few left": the storefront and the API
+# tell customers a level (AvailabilityLevel), never the count.
+FEW_LEFT_MAX = 2
+
+
+class AvailabilityLevel(models.TextChoices):
+    """What a customer is told about the stock of a variant at a location."""
+
+    IN_STOCK = "in_stock", _("In stock")
+    FEW_LEFT = "few_left", _("Only a few left")
+    TO_ORDER = "to_order", _("Available to order")
+    OUT_OF_STOCK = "out_of_stock", _("Out of stock")
+
+    @classmethod
+    def of(cls, available: int, *, stock_policy: str = StockPolicy.NORMAL) -> "AvailabilityLevel":
+        """The level for ``available`` units; backorder and pre-order products can still be ordered at 0."""
+        if available > FEW_LEFT_MAX:
+            return cls.IN_STOCK
+        if available > 0:
+            return cls.FEW_LEFT
+        return cls.OUT_OF_STOCK if stock_policy == StockPolicy.NORMAL else cls.TO_ORDER
 
 
 class ProductQuerySet(models.QuerySet):

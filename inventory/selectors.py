@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from .models import Location, Product, ProductImage, StockLevel, Variant
+from .models import AvailabilityLevel, Location, Product, ProductImage, StockLevel, Variant
 
 
 def catalogue(*, query: str = "", category: str = "") -> QuerySet[Product]:
@@ -39,6 +39,43 @@ def product_availability(*, product: Product, locations: list[Location]) -> list
     return [
         VariantAvailability(variant=variant, by_location=available[variant.id], total=sum(available[variant.id].values()))
         for variant in product.variants.all()
+    ]
+
+
+@dataclass(frozen=True)
+class VariantLevel:
+    variant: Variant
+    level: AvailabilityLevel
+
+
+@dataclass(frozen=True)
+class LocationAvailability:
+    location: Location
+    variants: list[VariantLevel]
+
+    @property
+    def level(self) -> AvailabilityLevel:
+        """The best level of the location's variants ("in stock" if any size is)."""
+        ranks = list(AvailabilityLevel)
+        return min((row.level for row in self.variants), key=ranks.index, default=AvailabilityLevel.OUT_OF_STOCK)
+
+
+def public_availability(*, product: Product, variants: list[Variant] | None = None) -> list[LocationAvailability]:
+    """Availability levels (never unit counts) of ``product`` (or only ``variants`` of it) at every
+    location customers can visit or pick up at, in the storefront's order. Two queries
+    (locations, stock levels) however many locations and variants; prefetch the variants."""
+    locations = list(Location.objects.public().order_by("prefecture", "code"))
+    rows = product_availability(product=product, locations=locations)
+    if variants is not None:
+        wanted = {variant.pk for variant in variants}
+        rows = [row for row in rows if row.variant.pk in wanted]
+    policy = product.stock_policy
+    return [
+        LocationAvailability(location=location, variants=[
+            VariantLevel(row.variant, AvailabilityLevel.of(row.by_location.get(location.id, 0), stock_policy=policy))
+            for row in rows
+        ])
+        for location in locations
     ]
 
 

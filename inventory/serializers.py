@@ -1,11 +1,23 @@
 """API shapes of the inventory domain. Writes go through inventory.services."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from brandkit.serializers import ViolationSerializer
 
-from .models import Location, Product, ProductImage, StockLevel, StockMovement, StockPolicy, TaxClass, Variant
+from .models import (
+    AvailabilityLevel,
+    Location,
+    LocationKind,
+    Product,
+    ProductImage,
+    StockLevel,
+    StockMovement,
+    StockPolicy,
+    TaxClass,
+    Variant,
+)
 from .services import PRODUCT_EDITABLE_FIELDS
 from .validators import normalize_barcode
 
@@ -96,6 +108,43 @@ class StockLevelSerializer(serializers.ModelSerializer):
         model = StockLevel
         fields = ["id", "sku", "product", "location", "on_hand", "reserved", "safety_stock", "available",
                   "updated_at"]
+
+
+# --- public availability (levels, never unit counts) ---------------------------------------
+
+class VariantAvailabilitySerializer(serializers.Serializer):
+    sku = serializers.CharField(source="variant.sku")
+    size = serializers.CharField(source="variant.size")
+    color = serializers.CharField(source="variant.color")
+    availability = serializers.ChoiceField(source="level", choices=AvailabilityLevel.choices, help_text=_(
+        "in_stock, few_left (at most a couple of units), to_order (none here, but the product can be "
+        "ordered: backorder or pre-order) or out_of_stock."))
+    availability_label = serializers.CharField(source="level.label", help_text=_("The level in words."))
+
+
+# Points at the enum component drf-spectacular makes for ``Location.kind``: a second "kind" enum
+# with the same choices in another component would make it fall back to a hashed name with a
+# warning. (If the name ever changes, the schema tests report the dangling reference.)
+@extend_schema_field({"$ref": "#/components/schemas/LocationKindEnum"})
+class LocationKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=LocationKind.choices, **kwargs)
+
+
+class LocationAvailabilitySerializer(serializers.Serializer):
+    code = serializers.CharField(source="location.code")
+    name = serializers.CharField(source="location.name")
+    kind = LocationKindField(source="location.kind")
+    offers_pickup = serializers.BooleanField(source="location.offers_pickup")
+    availability = serializers.ChoiceField(source="level", choices=AvailabilityLevel.choices, help_text=_(
+        "The best level of the variants listed: in stock if any of them is."))
+    availability_label = serializers.CharField(source="level.label", help_text=_("The level in words."))
+    variants = VariantAvailabilitySerializer(many=True)
+
+
+class ProductAvailabilitySerializer(serializers.Serializer):
+    product = serializers.CharField(source="product.code", help_text=_("Product code"))
+    locations = LocationAvailabilitySerializer(many=True)
 
 
 class StockReceiptSerializer(serializers.Serializer):

@@ -19,10 +19,12 @@ from brandkit import services as brandkit
 from brandkit.linting import ERROR as LINT_ERROR
 from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
+from omnishop import channels
 
 from .errors import InvalidStockOperation, OutOfStock, ShortLine
 from .models import (
     Location,
+    LocationKind,
     MovementReason,
     Product,
     ProductImage,
@@ -34,6 +36,39 @@ from .models import (
     Variant,
 )
 from .validators import normalize_barcode
+
+# Kinds of location that sell at a till: each gets its own POS sales channel.
+SELLING_KINDS = (LocationKind.STORE, LocationKind.POPUP)
+
+
+@transaction.atomic
+def location_create(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    prefecture: str = "",
+    postal_code: str = "",
+    address: str = "",
+    phone: str = "",
+    opening_hours: str = "",
+    offers_pickup: bool = False,
+    ships_orders: bool = False,
+    is_active: bool = True,
+    acting_user=None,
+) -> Location:
+    """Create a location; a store or pop-up gets its POS channel (``pos-<code>``) in the same
+    transaction, so it can sell from day one. Raise ValidationError naming every bad field."""
+    location = Location(
+        code=code.strip(), name=name.strip(), kind=kind, prefecture=prefecture, postal_code=postal_code.strip(),
+        address=address.strip(), phone=phone.strip(), opening_hours=opening_hours.strip(),
+        offers_pickup=offers_pickup, ships_orders=ships_orders, is_active=is_active,
+    )
+    location.full_clean()
+    location.save()
+    if location.kind in SELLING_KINDS:
+        channels.pos_channel(location)
+    return location
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,28 @@ class UserAdmin(BaseUserAdmin):
                                                               "password2"]})]
     filter_horizontal = ["groups", "user_permissions"]
 
+    # Only a superuser hands out superuser status or single permissions: an administrator
+    # (staff with the change_user permission) must not be able to raise anyone, themselves
+    # included, above the roles. Roles (groups) stay editable: that is their job.
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [name for name in self.SUPERUSER_ONLY_FIELDS if name not in fields]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        """A superuser's account (its email, password, status) is changed by superusers only."""
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):

@@ -34,7 +34,8 @@ def web_channel() -> Channel:
 
 
 def pos_channel(location) -> Channel:
-    """The POS channel of a store or pop-up."""
+    """The POS channel of a store or pop-up (made with the location by
+    ``inventory.services.location_create``; get-or-create, so safe to call again)."""
     channel, _created = Channel.objects.get_or_create(
         code=f"pos-{location.code}", defaults={"name": f"{location.name} POS", "kind": ChannelKind.POS,
                                                "location": location})

@@ -51,6 +51,7 @@ from omnishop import roles
 from omnishop.models import Channel, ChannelKind
 from orders import services as orders
 from orders.models import (
+    ORDER_NUMBER_PREFIXES,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -149,7 +150,9 @@ CHANNELS: list[tuple[str, str, str, str]] = [
     *[(f"pos-{loc.code}", f"{loc.name} POS", ChannelKind.POS, loc.code)
       for loc in LOCATIONS if loc.kind in (LocationKind.STORE, LocationKind.POPUP)],
 ]
-ORDER_NUMBER_LETTER = {kind: kind[:1].upper() for kind in ChannelKind.values}  # as orders.services numbers them
+ORDER_NUMBER_LETTER = ORDER_NUMBER_PREFIXES  # seeded orders are numbered like placed ones
+# The alphabet of orders.models.new_pickup_code (no look-alikes); the demo draws from its own RNG.
+PICKUP_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 
 
 # --- catalogue -----------------------------------------------------------------------------
@@ -474,6 +477,65 @@ def product_image_bytes(*, seed: str, family: str, size: int = 600) -> bytes:
     return buffer.getvalue()
 
 
+# --- the brand's logo and checked copy ---------------------------------------------------
+
+LOGO_NAME = "ミナト商店"
+CAMPAIGN_COPY_SOURCE = "campaign"
+# (brand kit channel, copy as a marketer wrote it; {footer} is the kit's legal footer). A few
+# drafts break the kit's rules, as real drafts do: the dashboard shows a realistic score.
+CAMPAIGN_COPY: list[tuple[str, str]] = [
+    ("email", "件名：麻のシャツが入荷しました\n今年も国内の工場で仕立てたリネンシャツが届きました。全国の店舗とオンライン"
+              "ストアでお求めいただけます。\n配信停止はこちら：{{{{ unsubscribe_url }}}}\n{footer}"),
+    ("email", "件名：夏のギフト特集\n今治タオルや八女の煎茶など、贈って喜ばれる定番を集めました。\n"
+              "配信停止はこちら：{{{{ unsubscribe_url }}}}\n{footer}"),
+    ("email", "件名：週末セールのお知らせ\n土日の2日間、対象商品が20%オフ。\n{footer}"),  # no unsubscribe link
+    ("sms", "【ミナト商店】ご注文の商品のご用意ができました。店頭でお受け取りください。"),
+    ("sms", "【ミナト商店】週末セール開催中！全店で対象商品20%オフ。"),  # an exclamation mark
+    ("social", "港町の朝に似合う、藍染めのストール。店頭とオンラインストアで販売中です。#ミナト商店"),
+    ("social", "激安！ 今だけのお値段です。#ミナト商店"),  # a banned term
+    ("pop", "リネンシャツ 5,990円（税込）"),
+    ("pop", "今治タオル フェイス 1,320円（税込）"),
+    ("postcard", "いつもミナト商店をご利用いただきありがとうございます。秋の新作をご案内します。\n{footer}"),
+]
+
+
+def brand_logo_png(*, name: str, latin: str, colour: str) -> bytes:
+    """The demo brand's horizontal logo: a round mark with harbour waves and the name set in
+    Noto Sans JP Bold (the font the project serves), in ``colour`` on a transparent background.
+    Raises FileNotFoundError when the font has not been installed (``manage.py fonts_install``)."""
+    from brandkit.assets import font
+    from brandkit.colour import rgb
+
+    ink = (*rgb(colour), 255)
+    height = 240
+    wordmark, subline = font(128, 700), font(34, 400)
+    measure = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+    word_width = int(measure.textlength(name, font=wordmark))
+    latin_width = int(measure.textlength(" ".join(latin), font=subline)) if latin else 0
+    mark, gap, pad = 200, 44, 20
+    width = pad + mark + gap + max(word_width, latin_width) + pad
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    top = (height - mark) // 2
+    draw.ellipse((pad, top, pad + mark, top + mark), fill=ink)
+    # Three waves (seigaiha arcs) across the lower half of the mark, in the background (cut out).
+    for row, y in enumerate((0.50, 0.64, 0.78)):
+        cy = top + mark * y
+        for k in range(3 - row % 2):
+            cx = pad + mark * (0.18 + 0.32 * k + (0.16 if row % 2 else 0))
+            r = mark * 0.16
+            draw.arc((cx - r, cy - r, cx + r, cy + r), 200, 340, fill=(0, 0, 0, 0), width=9)
+    text_x = pad + mark + gap
+    if latin:
+        draw.text((text_x, height // 2 + 8), name, font=wordmark, fill=ink, anchor="ls")
+        draw.text((text_x + 4, height // 2 + 62), " ".join(latin), font=subline, fill=ink, anchor="ls")
+    else:
+        draw.text((text_x, height // 2), name, font=wordmark, fill=ink, anchor="lm")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 @dataclass
 class _Planned:
     """One historical or today's completed order, before it is written."""
@@ -503,6 +565,7 @@ class _Seeder:
         self.today_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         self.window_start = self.today_start - timedelta(days=self.days)
         self.staff: dict[str, object] = {}
+        self.pickup_codes: set[str] = set()
 
     def step(self, label: str, started: float) -> float:
         now = time.perf_counter()
@@ -537,20 +600,62 @@ class _Seeder:
         except ImportError:
             brandkit_services = None
         if hasattr(brandkit_services, "brandkit_seed_default"):
-            brandkit_services.brandkit_seed_default()
+            kit = brandkit_services.brandkit_seed_default()
+            self.seed_logo(kit)
+            self.seed_copy_checks(kit)
         else:
             self.log("  brandkit.services.brandkit_seed_default() not available: brand kit not seeded")
+
+    def seed_logo(self, kit) -> None:
+        """Give the published kit a logo (once) through the kit's own services: a new draft,
+        ``logo_add`` (which makes the mono, reversed and favicon renditions), publish."""
+        from brandkit import services as brandkit_services
+        from brandkit.models import ColourRole
+
+        published = kit.published_version
+        if published is None or published.logos.exists():
+            return
+        identity = published.identity or {}
+        primary = published.palette.filter(role=ColourRole.PRIMARY).values_list("hex", flat=True).first()
+        try:
+            png = brand_logo_png(name=identity.get("brand_name") or LOGO_NAME,
+                                 latin=identity.get("brand_name_en") or "", colour=primary or "#1F4E79")
+        except FileNotFoundError as exc:  # Noto Sans JP not installed (manage.py fonts_install)
+            self.log(f"  no demo logo: {exc}")
+            return
+        draft = brandkit_services.draft_get_or_create(kit=kit)
+        brandkit_services.logo_add(version=draft, upload=SimpleUploadedFile("minato-logo.png", png, "image/png"),
+                                   name="ミナト商店 ロゴ（横組み）")
+        brandkit_services.version_publish(version=draft, note="ロゴを追加")
+
+    def seed_copy_checks(self, kit) -> None:
+        """Campaign copy checked before sending (``lint`` with ``record``), so the kit's dashboard
+        has consistency scores for the marketing channels; product copy is checked as each product
+        is created (``seed_catalogue``). Once: a re-seed after ``--reset`` does not repeat them."""
+        from brandkit import services as brandkit_services
+        from brandkit.models import LintCheck
+
+        if LintCheck.objects.filter(source=CAMPAIGN_COPY_SOURCE).exists():
+            return
+        footer = (kit.published_version.identity or {}).get("legal_footer", "")
+        for channel, text in CAMPAIGN_COPY:
+            brandkit_services.lint(text.format(footer=footer), channel, "ja", record=CAMPAIGN_COPY_SOURCE)
 
     def seed_places(self) -> None:
         self.locations: dict[str, Location] = {}
         for spec in LOCATIONS:
-            # update_or_create: a data migration or an admin may already have made some of them.
-            self.locations[spec.code], _created = Location.objects.update_or_create(code=spec.code, defaults={
+            fields = {
                 "name": spec.name, "kind": spec.kind, "prefecture": spec.prefecture,
                 "postal_code": spec.postal_code, "address": spec.address, "phone": spec.phone,
                 "opening_hours": spec.opening_hours, "offers_pickup": spec.offers_pickup,
                 "ships_orders": spec.ships_orders,
-            })
+            }
+            # A data migration or an administrator may already have made some of them: those are
+            # brought in line; the others are created like the admin creates them (stores get a POS).
+            if Location.objects.filter(code=spec.code).update(**fields):
+                self.locations[spec.code] = Location.objects.get(code=spec.code)
+            else:
+                self.locations[spec.code] = inventory.location_create(code=spec.code, **fields)
         self.channels: dict[str, Channel] = {}
         for code, name, kind, location in CHANNELS:
             self.channels[code], _created = Channel.objects.update_or_create(code=code, defaults={
@@ -626,6 +731,8 @@ class _Seeder:
                         sku=f"{item.slug.upper()}-{number:04d}-{index + 1}", barcode=reference + str(
                             ean13_check_digit(reference)), price=price, size=size, color=colour))
                 description = rng.choice(COPY[family]).format(maker=maker, item=item.name, colour=colour or "")
+                # Checked against the brand kit like the console checks a new product's copy.
+                inventory.product_description_lint(description=description, record="product-create")
                 product = inventory.product_create(
                     code=code, name=name, description=description, category=item.category,
                     tax_class=TaxClass.REDUCED if family == "food" else TaxClass.STANDARD, variants=variants,
@@ -849,7 +956,6 @@ class _Seeder:
         self.on_hand = {(level.variant_id, level.location_id): level.on_hand for level in levels}
 
     def write_orders(self) -> None:
-        rng = self.rng
         planned = self.planned
         order_rows = []
         for index, item in enumerate(planned):
@@ -883,8 +989,7 @@ class _Seeder:
                 FulfillmentStatus.SHIPPED
             groups.append(Fulfillment(
                 order=item.order, method=item.method, location=item.location, status=status,
-                pickup_code="".join(rng.choice("ACDEFGHJKLMNPQRTUVWXY34679") for _ in range(6))
-                if item.method == FulfillmentMethod.PICKUP else "",
+                pickup_code=self.pickup_code() if item.method == FulfillmentMethod.PICKUP else "",
                 address=self.address_of(item.customer) if item.method == FulfillmentMethod.SHIP else {},
                 ready_at=item.ready_at, closed_at=item.closed_at,
             ))
@@ -929,6 +1034,20 @@ class _Seeder:
             OrderEvent.objects.bulk_create(order_events, batch_size=2000)
             StockMovement.objects.bulk_create(sales, batch_size=2000)
         CustomerEvent.objects.bulk_create(events, batch_size=2000)
+
+    def pickup_code(self) -> str:
+        """A pickup code like ``orders.models.new_pickup_code`` makes, drawn from the seeded RNG so
+        the demo is the same on every machine (the shop's own codes stay unpredictable)."""
+        while True:
+            code = "".join(self.rng.choice(PICKUP_CODE_ALPHABET) for _ in range(6))
+            if code not in self.pickup_codes:
+                self.pickup_codes.add(code)
+                return code
+
+    def repeatable_pickup_code(self, order: Order) -> None:
+        """Replace the random code ``order_place`` gave today's pickup with a seeded one, before
+        the customer is told it (``fulfillment_mark_ready`` reads it from the row)."""
+        Fulfillment.objects.filter(order=order, method=FulfillmentMethod.PICKUP).update(pickup_code=self.pickup_code())
 
     def address_of(self, customer: Customer | None) -> dict:
         if customer is None:
@@ -1034,6 +1153,7 @@ class _Seeder:
                     channel=rng.choice(online), customer=customer, lines=[orders.LineIn(variant.sku, 1)],
                     fulfillment=orders.FulfillmentIn(FulfillmentMethod.PICKUP, store.code),
                 )
+                self.repeatable_pickup_code(order)
                 placed.append(order)
                 if rng.random() < 0.5:
                     orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get(),
@@ -1045,6 +1165,7 @@ class _Seeder:
             order = orders.order_place(channel=self.channels["web"], customer=self.hanako,
                                        lines=[orders.LineIn(rng.choice(candidates).sku, 1)],
                                        fulfillment=orders.FulfillmentIn(FulfillmentMethod.PICKUP, "shibuya"))
+            self.repeatable_pickup_code(order)
             orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get(), acting_user=self.staff.get("shibuya"))
         for code in ("web", "app", "hare-ichiba", "social", "phone"):
             customer = self.pick_customer(self.now) or self.customers[0]

@@ -25,16 +25,16 @@ class Shop:
 
 
 def build_shop(stock_a: int = 3, stock_b: int = 2, stock_warehouse: int = 20) -> Shop:
-    warehouse = Location.objects.create(code="wh-kanto", name="関東倉庫", kind=LocationKind.WAREHOUSE,
-                                        prefecture="11", ships_orders=True)
-    store_a = Location.objects.create(code="shibuya", name="渋谷店", kind=LocationKind.STORE, prefecture="13",
-                                      offers_pickup=True, phone="03-1234-5678")
-    store_b = Location.objects.create(code="umeda", name="梅田店", kind=LocationKind.STORE, prefecture="27",
-                                      offers_pickup=True)
-    locker = Location.objects.create(code="locker-shinjuku", name="新宿ロッカー", kind=LocationKind.LOCKER,
-                                     prefecture="13", offers_pickup=False)
+    warehouse = inventory.location_create(code="wh-kanto", name="関東倉庫", kind=LocationKind.WAREHOUSE,
+                                          prefecture="11", ships_orders=True)
+    store_a = inventory.location_create(code="shibuya", name="渋谷店", kind=LocationKind.STORE, prefecture="13",
+                                        offers_pickup=True, phone="03-1234-5678")
+    store_b = inventory.location_create(code="umeda", name="梅田店", kind=LocationKind.STORE, prefecture="27",
+                                        offers_pickup=True)
+    locker = inventory.location_create(code="locker-shinjuku", name="新宿ロッカー", kind=LocationKind.LOCKER,
+                                       prefecture="13", offers_pickup=False)
     web = channels.web_channel()  # the standard channels exist from the first migrate
-    pos_a = channels.pos_channel(store_a)
+    pos_a = channels.pos_channel(store_a)  # made by location_create with the store
     product = inventory.product_create(
         code="linen-shirt", name="リネンシャツ", category="シャツ",
         variants=[VariantIn(sku="LS-S", barcode="4901234567894", price=5500, size="S"),

@@ -9,14 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import ConsentChannel, EventKind
 from customers.selectors import consent_state
 from customers.services import event_record
 from customers.views.storefront import web_channel
-from inventory.models import Location, StockPolicy, Variant
+from inventory.models import AvailabilityLevel, Location, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
 from omnishop.japan import Prefecture
 from orders import selectors
@@ -25,8 +24,6 @@ from orders.errors import InvalidOrder, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order
 from orders.services import ContactIn, FulfillmentIn, order_place
-
-LOW_STOCK = 2  # at most this many units left: "only a few left"
 
 
 def _customer(request: HttpRequest):
@@ -37,28 +34,28 @@ def _customer(request: HttpRequest):
 
 # --- product page ---------------------------------------------------------------------------
 
+# The product page's CSS modifier (and mark) per level; the levels themselves live in inventory.
+STOCK_CSS = {AvailabilityLevel.IN_STOCK: "in", AvailabilityLevel.FEW_LEFT: "low",
+             AvailabilityLevel.TO_ORDER: "order", AvailabilityLevel.OUT_OF_STOCK: "out"}
+
+
 @dataclass(frozen=True)
 class StoreStock:
     location: Location
     available: int
-    backorder: bool = False
+    stock_policy: str = StockPolicy.NORMAL
+
+    @property
+    def level(self) -> AvailabilityLevel:
+        return AvailabilityLevel.of(self.available, stock_policy=self.stock_policy)
 
     @property
     def status(self) -> str:
-        if self.available > LOW_STOCK:
-            return "in"
-        if self.available > 0:
-            return "low"
-        return "order" if self.backorder else "out"
+        return STOCK_CSS[self.level]
 
     @property
     def label(self) -> str:
-        return {
-            "in": gettext_lazy("In stock"),
-            "low": gettext_lazy("Only a few left"),
-            "out": gettext_lazy("Out of stock"),
-            "order": gettext_lazy("Available to order"),
-        }[self.status]
+        return self.level.label
 
 
 def product_page(request: HttpRequest, code: str) -> HttpResponse:
@@ -69,8 +66,7 @@ def product_page(request: HttpRequest, code: str) -> HttpResponse:
     chosen = next((v for v in variants if v.sku == request.GET.get("sku")), variants[0])
     stores = list(Location.objects.pickup_points().order_by("prefecture", "code"))
     by_sku = {row.variant.sku: row for row in product_availability(product=product, locations=stores)}
-    backorder = product.stock_policy != StockPolicy.NORMAL
-    store_stock = [StoreStock(location, by_sku[chosen.sku].by_location.get(location.id, 0), backorder)
+    store_stock = [StoreStock(location, by_sku[chosen.sku].by_location.get(location.id, 0), product.stock_policy)
                    for location in stores]
     prices = [v.price for v in variants]
     context = {

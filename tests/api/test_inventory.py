@@ -44,6 +44,29 @@ def test_unpublished_products_are_hidden_from_customers_but_not_from_catalogue_s
     assert codes == {"linen-shirt", "hidden"}
 
 
+def test_anyone_may_read_the_published_catalogue_as_on_the_storefront(shop, api):
+    services.product_create(code="hidden", name="Hidden", is_active=False,
+                            variants=[services.VariantIn(sku="H-1", barcode="4912345678904", price=100)])
+    client = api()
+    assert {p["code"] for p in client.get("/api/v1/products/").json()["results"]} == {"linen-shirt"}
+    assert [v["sku"] for v in client.get("/api/v1/products/linen-shirt/").json()["variants"]] == ["LS-S", "LS-L"]
+    assert client.get("/api/v1/products/hidden/").status_code == 404
+    assert {v["sku"] for v in client.get("/api/v1/variants/").json()["results"]} == {"LS-S", "LS-L"}
+    assert client.get("/api/v1/variants/LS-S/").json()["price"] == 5500
+    assert client.get("/api/v1/variants/H-1/").status_code == 404
+
+
+def test_anonymous_callers_still_cannot_change_the_catalogue_or_read_stock_counts(shop, api):
+    client = api()
+    body = {"code": "c", "name": "c", "variants": [{"sku": "C", "barcode": "4912345678904", "price": 1}]}
+    assert client.post("/api/v1/products/", body, format="json").status_code == 401
+    assert client.patch("/api/v1/products/linen-shirt/", {"name": "x"}, format="json").status_code == 401
+    assert client.post("/api/v1/products/linen-shirt/variants/", body["variants"][0], format="json").status_code == 401
+    assert client.get("/api/v1/stock-levels/").status_code == 401
+    assert client.get("/api/v1/locations/").status_code == 401
+    assert Product.objects.get().name == "リネンシャツ"
+
+
 def test_products_search_by_q(shop, staff, api):
     client = api(staff["hq_marketer"])
     assert client.get("/api/v1/products/", {"q": "リネン"}).json()["count"] == 1

@@ -6,8 +6,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
+from PIL import Image
 
-from customers.models import ConsentRecord, Customer, EventKind
+from brandkit.models import Brand
+from brandkit.selectors import consistency_scores
+from customers.models import ConsentRecord, Customer, CustomerEvent, EventKind
 from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
 from inventory.validators import validate_ean13
 from omnishop import demo, roles
@@ -120,3 +123,49 @@ def test_reset_removes_the_demo_data_and_seeds_it_again(seeded):
     assert "Removed the demo data" in output and "seeded in" in output
     after = demo.demo_counts()
     assert after["products"] == before["products"] and after["customers"] == before["customers"]
+
+
+def pickup_codes(fulfillments) -> list[str]:
+    return list(fulfillments.filter(method="pickup").order_by("id").values_list("pickup_code", flat=True))
+
+
+def test_seeding_again_gives_the_same_pickup_codes(seeded):
+    everything, waiting = pickup_codes(Fulfillment.objects), pickup_codes(Fulfillment.objects.awaiting_pickup())
+    assert waiting  # today's open pickups, placed through order_place
+    seed(reset=True)
+    assert pickup_codes(Fulfillment.objects.awaiting_pickup()) == waiting
+    assert pickup_codes(Fulfillment.objects) == everything
+    # ... and the customers whose order is ready were told the code their order has.
+    ready = Fulfillment.objects.awaiting_pickup().filter(status=FulfillmentStatus.READY).select_related("order")
+    told = {event.subject: event.data["pickup_code"] for event in CustomerEvent.objects.filter(
+        kind=EventKind.ORDER_READY, subject__in=[f"order:{group.order.number}" for group in ready])}
+    assert told == {f"order:{group.order.number}": group.pickup_code for group in ready}
+
+
+def published_kit():
+    return Brand.objects.get(slug="minato").kits.get(is_active=True)
+
+
+def test_the_demo_brand_has_a_transparent_logo_with_favicons(seeded, client):
+    logo = published_kit().published_version.logos.get(is_primary=True)
+    assert {"full", "mono", "reversed", "favicon-16", "favicon-32", "favicon-180"} <= set(logo.variants)
+    with Image.open(logo.original) as image:
+        assert image.mode == "RGBA" and image.width > 2 * image.height
+        assert image.getpixel((image.width - 1, 0))[3] == 0  # transparent background
+    html = client.get("/").content.decode()
+    assert logo.original.url in html  # the storefront header shows it
+
+
+def test_seeding_again_does_not_add_a_second_logo(seeded):
+    version = published_kit().published_version
+    seed(reset=True)
+    assert published_kit().published_version == version
+    assert version.logos.count() == 1
+
+
+def test_the_kit_dashboard_has_consistency_scores_for_every_channel(seeded):
+    scores = consistency_scores()
+    assert all(score["total"] for score in scores.values()), scores
+    assert scores["web"]["total"] == Product.objects.count()  # every product's copy was checked
+    assert scores["web"]["score"] == 100
+    assert 0 < scores["email"]["score"] < 100  # a draft without an unsubscribe link was refused

@@ -68,6 +68,30 @@ def test_sqlite_database_url_still_gets_immediate_transactions(monkeypatch, tmp_
     assert db["OPTIONS"]["timeout"] >= 5
 
 
+def test_sqlite_database_url_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(monkeypatch, tmp_path,
+                                                                                    django_db_blocker):
+    conf = load_settings(monkeypatch, tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert conf["DATABASES"]["default"]["OPTIONS"] == conf["SQLITE_OPTIONS"]  # what the default file gets
+    handler = ConnectionHandler({"default": dict(conf["DATABASES"]["default"])})
+    try:
+        with django_db_blocker.unblock(), handler["default"].cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 20_000
+    finally:
+        handler.close_all()
+
+
+def test_options_given_in_a_sqlite_database_url_win_over_the_defaults(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}?timeout=5")
+    options = conf["DATABASES"]["default"]["OPTIONS"]
+    assert options["timeout"] == 5
+    assert options["transaction_mode"] == "IMMEDIATE" and "journal_mode=WAL" in options["init_command"]
+
+
 def test_redis_url_switches_the_task_broker_and_cache(monkeypatch, tmp_path):
     conf = load_settings(monkeypatch, tmp_path, REDIS_URL="redis://127.0.0.1:6379/3")
     assert conf["Q_CLUSTER"]["redis"] == "redis://127.0.0.1:6379/3"
@@ -150,3 +174,64 @@ def test_standard_channels_exist_from_the_first_migrate():
 
     store = Location.objects.create(code="kyoto", name="京都店", kind="store")
     assert pos_channel(store).location == store and pos_channel(store).kind == "pos"
+
+
+# --- the Django admin's user accounts ------------------------------------------------------
+
+@pytest.fixture
+def admin_users(db):
+    """A superuser, and an administrator (staff with the administrator role, not a superuser)."""
+    from django.contrib.auth import get_user_model
+
+    from omnishop import roles
+
+    User = get_user_model()
+    root = User.objects.create_superuser("root@example.jp", "pass-Word-123")
+    administrator = User.objects.create_user("admin@example.jp", "pass-Word-123")
+    roles.assign_role(administrator, roles.ADMINISTRATOR)
+    return root, administrator
+
+
+def user_form(user, **changes) -> dict:
+    data = {"email": user.email, "display_name": user.display_name, "language": user.language, "location": "",
+            "is_active": "on", "is_staff": "on" if user.is_staff else "",
+            "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
+            "last_login_0": "", "last_login_1": "", "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S"), **changes}
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def test_only_a_superuser_can_grant_superuser_status_in_the_admin(client, admin_users):
+    from django.urls import reverse
+
+    root, administrator = admin_users
+    client.force_login(administrator)
+    url = reverse("admin:omnishop_user_change", args=[administrator.pk])
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+    response = client.post(url, user_form(administrator, is_superuser="on", display_name="管理者"))
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.display_name == "管理者"  # the form was saved ...
+    assert not administrator.is_superuser  # ... without the superuser flag
+
+    client.force_login(root)
+    assert 'name="is_superuser"' in client.get(url).content.decode()
+    assert client.post(url, user_form(administrator, is_superuser="on")).status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.is_superuser
+
+
+def test_an_administrator_cannot_change_a_superusers_account(client, admin_users):
+    from django.urls import reverse
+
+    root, administrator = admin_users
+    client.force_login(administrator)
+    response = client.post(reverse("admin:omnishop_user_change", args=[root.pk]),
+                           user_form(root, email="mine@example.jp"))
+    assert response.status_code == 403
+    response = client.post(reverse("admin:auth_user_password_change", args=[root.pk]),
+                           {"password1": "taken-Over-123", "password2": "taken-Over-123"})
+    assert response.status_code == 403
+    root.refresh_from_db()
+    assert root.email == "root@example.jp" and root.check_password("pass-Word-123")
