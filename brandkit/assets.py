@@ -6,6 +6,8 @@ Pillow's FreeType (with Brotli) opens WOFF2 directly.
 """
 
 import io
+import re
+import warnings
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
@@ -42,8 +44,12 @@ def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MI
         raise ValidationError(_("The file is too large; the limit is %(limit)s MB.") % {
             "limit": max_bytes // 1048576}, code="too_large")
     try:
-        image = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS))
-    except Image.DecompressionBombError as error:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; make it an error here, whatever
+            # the process's warning filters are, so it is always reported as too many pixels.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ValidationError(_("The image has too many pixels to process safely."), code="bomb") from error
     except Exception as error:
         raise ValidationError(_("Upload a PNG, JPEG or WebP image."), code="not_image") from error
@@ -129,18 +135,82 @@ def warm_fonts() -> None:
 _logos: dict[tuple, Image.Image] = {}
 
 
-def prepared_logo(key: tuple, load, limit: int) -> Image.Image:
-    """The logo scaled to fit ``limit`` px high, made once per ``key`` (kit version + file) and
-    size: decoding and resampling the upload is not repeated for every card."""
-    cache_key = (*key, limit)
+def prepared_logo(key: tuple, load, limit: int, min_height: int = 0) -> Image.Image:
+    """The logo scaled to fit ``limit`` px high (and twice that wide), but never below ``min_height``
+    px high (the kit's minimum logo size), made once per ``key`` (kit version + file) and size:
+    decoding and resampling the upload is not repeated for every card."""
+    cache_key = (*key, limit, min_height)
     mark = _logos.get(cache_key)
     if mark is None:
-        mark = load().convert("RGBA")
+        source = load().convert("RGBA")
+        mark = source.copy()
         mark.thumbnail((limit * 2, limit), Image.Resampling.LANCZOS)
+        if mark.height < min_height:  # a wide logo fitted to the box would be shown too small
+            mark = source.resize((max(1, round(source.width * min_height / source.height)), min_height),
+                                 Image.Resampling.LANCZOS)
         if len(_logos) > 32:
             _logos.clear()
         _logos[cache_key] = mark
     return mark
+
+
+# A kit's clear-space rule is free text ("ロゴの高さの1/2以上の余白", "half the logo height", "24px").
+DEFAULT_CLEAR_SPACE = 0.5  # of the logo's height, when the rule names no measure
+_CLEAR_PX = re.compile(r"(\d+(?:\.\d+)?)\s*(?:px|ピクセル|pixels?)", re.IGNORECASE)
+_CLEAR_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_CLEAR_FRACTION = re.compile(r"(\d+)\s*/\s*(\d+)")
+_CLEAR_JA_FRACTION = re.compile(r"(\d+)\s*分の\s*(\d+)")
+_CLEAR_TIMES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:倍|x|×|times)", re.IGNORECASE)
+_CLEAR_WORDS = ((re.compile(r"半分|half|½", re.IGNORECASE), 0.5), (re.compile(r"quarter|¼", re.IGNORECASE), 0.25),
+                (re.compile(r"twice|double", re.IGNORECASE), 2.0))
+
+
+def clear_space_px(rule, logo_height: int) -> int:
+    """The clear space to keep on every side of a logo ``logo_height`` px high, read from the kit's
+    rule: pixels ("24px"), a share of the logo's height ("1/2", "2分の1", "50%", "1倍", "0.5x", "half"),
+    or, when the rule names no measure, half the logo's height. Capped at twice the height."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(rule or ""))
+    if match := _CLEAR_PX.search(text):
+        return max(0, round(float(match[1])))
+    ratio = DEFAULT_CLEAR_SPACE
+    if match := _CLEAR_PERCENT.search(text):
+        ratio = float(match[1]) / 100
+    elif (match := _CLEAR_FRACTION.search(text)) and int(match[2]):
+        ratio = int(match[1]) / int(match[2])
+    elif (match := _CLEAR_JA_FRACTION.search(text)) and int(match[1]):
+        ratio = int(match[2]) / int(match[1])
+    elif match := _CLEAR_TIMES.search(text):
+        ratio = float(match[1])
+    else:
+        ratio = next((value for pattern, value in _CLEAR_WORDS if pattern.search(text)), DEFAULT_CLEAR_SPACE)
+    return round(min(ratio, 2.0) * logo_height)
+
+
+def logo_fit(logo_size: tuple[int, int], rules: dict | None, room: tuple[int, int], limit: int,
+             edge: int = 0) -> tuple[int, int, int]:
+    """(width, height, clear space) of the logo on a card: fitted to ``limit`` px high (twice that
+    wide), never below the kit's ``min_size_px``, and with its clear space (and at least ``edge``
+    px to the card's edge) inside ``room``. Only a minimum too large for the card's logo area (the
+    photo's side of the card) can leave the logo below it."""
+    rules = rules or {}
+    width, height = logo_size
+    aspect = width / height
+    fitted = min(height, limit, limit * 2 / aspect)
+    target = max(fitted, float(rules.get("min_size_px") or 0))
+
+    def clear(h: float) -> int:
+        return clear_space_px(rules.get("clear_space"), round(h))
+
+    def fits(h: float) -> bool:
+        space = clear(h)
+        return aspect * h + space + max(space, edge) <= room[0] and h + space + max(space, edge) <= room[1]
+
+    while target > 8 and not fits(target):
+        target *= 0.97
+    target = round(target)
+    return max(1, round(aspect * target)), target, clear(target)
 
 
 def _cover(photo: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -158,11 +228,19 @@ def _cover(photo: Image.Image, size: tuple[int, int]) -> Image.Image:
     return scaled if scaled.mode == "RGB" else scaled.convert("RGB")
 
 
+LOGO_LIMITS = {"square": 120, "landscape": 120, "pop": 160}  # the logo's usual height on each format
+LOGO_EDGE = {"square": 28, "landscape": 28, "pop": 60}  # at least this far from the edge (print margin)
+
+
 def compose_card(*, kind: str, headline: str, colours: dict[str, str], photo: Image.Image | None = None,
-                 logo: Image.Image | None = None, subline: str = "", brand_name: str = "") -> Image.Image:
+                 logo: Image.Image | None = None, subline: str = "", brand_name: str = "",
+                 logo_rules: dict | None = None) -> Image.Image:
     """A social card ("square" 1080×1080, "landscape" 1200×630) or a POP sign ("pop", A4).
 
-    Pass ``logo`` through ``prepared_logo`` so it is decoded and scaled once per kit version."""
+    Pass ``logo`` through ``prepared_logo`` so it is decoded and scaled once per kit version.
+    ``logo_rules`` is the kit version's ``logo_rules``: the logo is set at least ``min_size_px``
+    high and sits on a plate of the background colour as wide as its ``clear_space`` on every
+    side, so neither the photo nor any text comes closer than the rule allows."""
     width, height = SIZES[kind]
     background = colours.get("background", "#FAFAF7")
     primary = colours.get("primary", "#1F4E79")
@@ -178,6 +256,25 @@ def compose_card(*, kind: str, headline: str, colours: dict[str, str], photo: Im
     else:
         photo_box = (60, 200, width - 60, int(height * 0.62))
         panel = (0, int(height * 0.62) + 40, width, height)
+    mark, plate, logo_at = None, None, (0, 0)
+    if logo is not None:
+        edge = LOGO_EDGE[kind]
+        # The room the logo and its clear space may take: the photo's corner (square), the panel under
+        # the headline (landscape), the top band (POP).
+        room = {"square": (width, photo_box[3]), "landscape": (panel[2] - panel[0], height - 14 - 200),
+                "pop": (width - 400, 560)}[kind]
+        logo_w, logo_h, clear = logo_fit(logo.size, logo_rules, room, LOGO_LIMITS[kind], edge)
+        mark = logo if logo.size == (logo_w, logo_h) else logo.resize(
+            (logo_w, logo_h), Image.Resampling.LANCZOS if logo_h > logo.height else Image.Resampling.BILINEAR)
+        if kind == "square":  # bottom-right corner of the photo
+            logo_at = (width - max(clear, edge) - logo_w, photo_box[3] - clear - logo_h)
+        elif kind == "landscape":  # bottom-right of the text panel, above the accent bar
+            logo_at = (width - max(clear, edge) - logo_w, height - 14 - max(clear, edge) - logo_h)
+        else:  # top-right of the sign, beside the brand name
+            logo_at = (width - max(clear, edge) - logo_w, max(clear, edge))
+        plate = (logo_at[0] - clear, logo_at[1] - clear, logo_at[0] + logo_w + clear, logo_at[1] + logo_h + clear)
+        if kind == "pop" and plate[3] + 20 > photo_box[1]:
+            photo_box = (photo_box[0], plate[3] + 20, photo_box[2], photo_box[3])
     if photo is not None:
         box_size = (photo_box[2] - photo_box[0], photo_box[3] - photo_box[1])
         canvas.paste(_cover(photo, box_size), photo_box[:2])
@@ -189,27 +286,26 @@ def compose_card(*, kind: str, headline: str, colours: dict[str, str], photo: Im
     text_width = panel[2] - panel[0] - 2 * pad
     size = {"square": 64, "landscape": 56, "pop": 110}[kind]
     face = font(size, 700)
-    lines = wrap(draw, headline, face, text_width, max_lines=3 if kind != "pop" else 2)
+    # As many headline lines as fit above the logo's clear space (landscape) or the accent bar.
+    text_bottom = (plate[1] if kind == "landscape" and plate else panel[3] - 14) - pad // 2
+    room_lines = (text_bottom - panel[1] - pad - (int(size * 0.55 * 1.35) + 8 if subline else 0)) // int(size * 1.35)
+    lines = wrap(draw, headline, face, text_width, max_lines=max(1, min(3 if kind != "pop" else 2, room_lines)))
     y = panel[1] + pad
     for line in lines:
         draw.text((panel[0] + pad, y), line, font=face, fill=ink)
         y += int(size * 1.35)
     if subline:
         sub_face = font(int(size * 0.55), 400)
-        draw.text((panel[0] + pad, y + 8), subline, font=sub_face, fill=ink)
+        sub = wrap(draw, subline, sub_face, text_width, max_lines=1)[0]
+        draw.text((panel[0] + pad, y + 8), sub, font=sub_face, fill=ink)
     draw.rectangle((panel[0], panel[3] - 14, panel[2], panel[3]), fill=rgb(accent))
-    if kind == "pop":
+    if kind == "pop" and brand_name:
         top_face = font(72, 700)
-        draw.text((80, 70), brand_name or "", font=top_face, fill=rgb(primary))
-    if logo is not None:
-        limit = 120 if kind != "pop" else 160
-        if max(logo.height / limit, logo.width / (limit * 2)) > 1:  # not prepared_logo() yet
-            logo = logo.copy()
-            logo.thumbnail((limit * 2, limit), Image.Resampling.BILINEAR)
-        mark = logo
-        x = width - mark.width - pad // 2
-        y_logo = pad // 2 if kind != "square" else int(height * 0.62) - mark.height - pad // 2
-        canvas.paste(mark, (x, y_logo), mark if mark.mode == "RGBA" else None)
+        room = (plate[0] if plate else width - 80) - 80 - 20
+        draw.text((80, 70), wrap(draw, brand_name, top_face, room, max_lines=1)[0], font=top_face, fill=rgb(primary))
+    if mark is not None:
+        draw.rectangle((plate[0], plate[1], plate[2] - 1, plate[3] - 1), fill=rgb(background))
+        canvas.paste(mark, logo_at, mark if mark.mode == "RGBA" else None)
     return canvas
 
 

@@ -31,7 +31,8 @@ class DraftForm(forms.Form):
     logo_min_size_px = forms.IntegerField(label=_("Logo minimum size (px)"), min_value=8, max_value=2000,
                                           required=False, help_text=_("The smallest height the logo may be shown at."))
     logo_clear_space = forms.CharField(label=_("Logo clear space"), max_length=300, required=False,
-                                       help_text=_("The empty space to keep around the logo."))
+                                       help_text=_("The empty space to keep on every side of the logo, as a share of its "
+                                                   "height (1/2, 1x) or in px. Social cards and POP signs keep it."))
 
     tone_attributes = forms.CharField(
         label=_("Tone attributes"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
@@ -167,6 +168,12 @@ class DraftForm(forms.Form):
                         "required": "req_"}.get(parts[2], "") + parts[1]
             elif name is None and parts[0] == "rules":
                 name = "rules"
+            elif name is None and parts[0] == "identity" and len(parts) >= 2:
+                name = parts[1]  # identity.values.2 -> values, identity.legal_footer -> legal_footer
+            elif name is None and parts[:2] == ["tone", "attributes"]:
+                name = "tone_attributes"
+            elif name is None and parts[0] == "notation" and len(parts) == 2:
+                name = f"notation_{parts[1]}"
             elif name is None and parts[:2] == ["typography", "scale"] and len(parts) == 3:
                 name = f"scale_{parts[2]}"
             elif name is None and parts[0] == "typography" and len(parts) == 3:

@@ -345,17 +345,37 @@ def snapshot(version) -> dict:
     }
 
 
+# Lists whose entries are compared one by one, matched by the named key (a tone attribute by its name).
+ITEM_LISTS = {"tone.attributes": "name"}
+
+
 @dataclass(frozen=True)
 class Change:
     path: str
     kind: str  # added / removed / changed
     before: object = None
     after: object = None
+    item: str = ""  # the entry of an ITEM_LISTS list the change is about (e.g. the tone attribute's name)
+
+    @property
+    def list_path(self) -> str:
+        """For an entry's change, the list's path (``tone.attributes``); else the change's own path."""
+        if self.item:
+            return next((path for path in ITEM_LISTS if self.path == path or self.path.startswith(path + ".")),
+                        self.path)
+        return self.path
 
     @property
     def label(self) -> str:
-        """The path in words: ``channel_rules.sms.max_length`` -> "Channel rules › SMS › Maximum length"."""
-        return path_label(self.path)
+        """The path in words: ``channel_rules.sms.max_length`` -> "Channel rules › SMS › Maximum length";
+        an entry's change names the entry: "Tone of voice › Tone attributes › 誠実 › Do examples"."""
+        if not self.item:
+            return path_label(self.path)
+        words = [path_label(self.list_path), self.item]
+        rest = self.path[len(self.list_path) + 1:]
+        if rest:
+            words.append(path_label(rest))
+        return " › ".join(words)
 
     @property
     def before_display(self) -> str:
@@ -368,6 +388,7 @@ class Change:
 
 def _path_labels() -> dict:
     from django.utils.translation import gettext as _
+    from django.utils.translation import pgettext
 
     from .models import REQUIRED_ELEMENT_LABELS, TEMPLATE_LABELS, Channel, ColourRole
 
@@ -389,6 +410,8 @@ def _path_labels() -> dict:
         "fullwidth_alnum": _("Flag full-width digits and letters"),
         "halfwidth_katakana": _("Flag half-width katakana"),
         "long_vowel": _("Flag a hyphen used as a katakana long-vowel mark"),
+        "description": pgettext("tone attribute", "Description"), "do": _("Do examples"),
+        "dont": _("Don't examples"),
     }
     labels.update({key: str(label) for key, label in TEMPLATE_LABELS.items()})
     labels.update({key: str(label) for key, label in REQUIRED_ELEMENT_LABELS.items()})
@@ -426,6 +449,15 @@ def display_value(path: str, value) -> str:
         return f"{dict(RuleKind.choices).get(kind, kind)}: {rest}"
     if path == "logos" and isinstance(value, str):
         return value.rsplit("/", 1)[-1]
+    if path == "tone.attributes" and isinstance(value, dict):  # a whole attribute added or removed
+        parts = [str(value.get("description") or "")]
+        if value.get("do"):
+            parts.append(_("Do: %(examples)s") % {"examples": " / ".join(map(str, value["do"]))})
+        if value.get("dont"):
+            parts.append(_("Don't: %(examples)s") % {"examples": " / ".join(map(str, value["dont"]))})
+        return " · ".join(part for part in parts if part)
+    if path in ("tone.attributes.do", "tone.attributes.dont") and isinstance(value, list):
+        return " / ".join(map(str, value))  # example sentences: commas would run them together
     if isinstance(value, list):
         items = []
         for item in value:
@@ -458,13 +490,47 @@ def diff(before: dict, after: dict) -> list[Change]:
     flat_after: dict = {}
     _flatten({k: v for k, v in before.items() if k not in ("rules", "logos")}, "", flat_before)
     _flatten({k: v for k, v in after.items() if k not in ("rules", "logos")}, "", flat_after)
+    flat_changes: list[Change] = []
+    for list_path, key in ITEM_LISTS.items():
+        old, new = flat_before.get(list_path), flat_after.get(list_path)
+        if _keyed_items(old, key) is not None and _keyed_items(new, key) is not None:
+            flat_before.pop(list_path, None)
+            flat_after.pop(list_path, None)
+            flat_changes += _item_changes(list_path, key, _keyed_items(old, key), _keyed_items(new, key))
     for path in sorted(set(flat_before) | set(flat_after)):
         if path not in flat_before:
-            changes.append(Change(path, "added", None, flat_after[path]))
+            flat_changes.append(Change(path, "added", None, flat_after[path]))
         elif path not in flat_after:
-            changes.append(Change(path, "removed", flat_before[path], None))
+            flat_changes.append(Change(path, "removed", flat_before[path], None))
         elif flat_before[path] != flat_after[path]:
-            changes.append(Change(path, "changed", flat_before[path], flat_after[path]))
+            flat_changes.append(Change(path, "changed", flat_before[path], flat_after[path]))
+    return changes + sorted(flat_changes, key=lambda change: change.list_path)  # stable: entries stay together
+
+
+def _keyed_items(value, key: str) -> dict | None:
+    """A list of objects as {key value: object}, in order; None when it is not such a list."""
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        return None
+    items = {str(item.get(key, "")): item for item in value}
+    return items if len(items) == len(value) else None
+
+
+def _item_changes(path: str, key: str, old: dict, new: dict) -> list[Change]:
+    """Entry by entry: added and removed entries whole, changed ones field by field."""
+    changes = []
+    for name, item in new.items():
+        if name not in old:
+            changes.append(Change(path, "added", None, item, item=name))
+            continue
+        before = old[name]
+        for field_name in [k for k in before if k != key] + [k for k in item if k != key and k not in before]:
+            if before.get(field_name) != item.get(field_name):
+                kind = "added" if field_name not in before else "removed" if field_name not in item else "changed"
+                changes.append(Change(f"{path}.{field_name}", kind, before.get(field_name), item.get(field_name),
+                                      item=name))
+    changes += [Change(path, "removed", item, None, item=name) for name, item in old.items() if name not in new]
     return changes
 
 
@@ -479,14 +545,20 @@ def history_with_diffs(kit) -> list[tuple]:
     return out
 
 
-def consistency_scores(days: int = 30) -> dict[str, dict]:
-    """Per channel: recorded checks in the last ``days`` and the share with no errors (0-100)."""
+def consistency_scores(days: int = 30, *, kit=None) -> dict[str, dict]:
+    """Per channel of ``kit`` (default: the default brand's active kit): the checks of copy
+    saved or sent (recorded ``LintCheck`` rows of the kit's versions) in the last ``days``, and
+    the share with no errors (0-100; None without checks). Other brands' checks never count."""
     from .models import Channel, LintCheck
 
-    since = timezone.now() - timedelta(days=days)
-    rows = (LintCheck.objects.filter(created_at__gte=since).values("channel")
-            .annotate(total=Count("id"), clean=Count("id", filter=Q(errors=0))))
-    by_channel = {row["channel"]: row for row in rows}
+    if kit is None:
+        kit = kit_default()
+    by_channel = {}
+    if kit is not None:
+        since = timezone.now() - timedelta(days=days)
+        rows = (LintCheck.objects.filter(created_at__gte=since, version__kit=kit).values("channel")
+                .annotate(total=Count("id"), clean=Count("id", filter=Q(errors=0))))
+        by_channel = {row["channel"]: row for row in rows}
     scores = {}
     for code, label in Channel.choices:
         row = by_channel.get(code)
@@ -494,7 +566,6 @@ def consistency_scores(days: int = 30) -> dict[str, dict]:
         scores[code] = {"label": label, "total": total,
                         "score": round(100 * row["clean"] / total) if total else None}
     return scores
-
 
 
 def channel_guide(version) -> list[dict]:
@@ -521,13 +592,23 @@ def channel_guide(version) -> list[dict]:
 
 
 def logo_renditions(version) -> list[dict]:
-    """The primary logo's stored variants (full, mono, reversed, favicons) with their URLs."""
+    """The primary logo's stored variants (full, mono, reversed, favicons) with their URLs and names."""
     from django.core.files.storage import default_storage
+    from django.utils.translation import gettext as _
+
+    from .models import LogoVariant
 
     logo = next((logo for logo in version.logos.all() if logo.is_primary), None)
     if logo is None:
         return []
-    return [{"key": key, "url": default_storage.url(path), "dark": key == "reversed"}
+    names = dict(LogoVariant.choices)
+
+    def label(key: str) -> str:
+        if key.startswith("favicon-") and key[8:].isdigit():
+            return _("Favicon %(n)s px") % {"n": key[8:]}
+        return str(names.get(key, key))
+
+    return [{"key": key, "label": label(key), "url": default_storage.url(path), "dark": key == "reversed"}
             for key, path in (logo.variants or {}).items()]
 
 

@@ -61,7 +61,7 @@ def index(request):
         "palette": [(role, label, palette.get(role, "")) for role, label in ColourRole.choices],
         "matrix": matrix,
         "matrix_failures": colour.matrix_failures(matrix),
-        "scores": selectors.consistency_scores(),
+        "scores": selectors.consistency_scores(kit=kit),
         "channels": selectors.channel_guide(version) if version else [],
         "renditions": selectors.logo_renditions(version) if version else [],
         "type_scale": selectors.type_scale(version) if version else [],
@@ -100,21 +100,31 @@ def brand_create(request):
 def brand_default(request, brand_id: int):
     brand = get_object_or_404(Brand, pk=brand_id)
     services.brand_set_default(brand=brand)
-    messages.success(request, _("%(name)s is now the default brand: the console, storefront and emails use its kit.") % {
-        "name": brand.name})
+    if brand.kits.filter(is_active=True, published_version__isnull=False).exists():
+        messages.success(request, _("%(name)s is now the default brand: the console, storefront and emails use its kit.")
+                         % {"name": brand.name})
+    else:
+        messages.warning(request, _("%(name)s is now the default brand. Its kit is not published yet: until it is, "
+                                    "the console, storefront and emails keep the last published kit.") % {
+            "name": brand.name})
     return redirect("console:brandkit:index")
 
 
 @console_view(CHANGE)
 def draft_edit(request):
+    """The kit's draft. Without one, a GET shows the form filled from the published version and
+    writes nothing; the first valid save creates the draft and saves into it, together."""
     kit = _current_kit(request)
-    version = services.draft_get_or_create(kit=kit, acting_user=request.user)
-    version = selectors.version_detail(version.pk)
+    draft = kit.versions.filter(status="draft").first()
+    source = draft or kit.published_version or kit.versions.order_by("-number").first()
+    version = selectors.version_detail(source.pk) if source else None
     if request.method == "POST":
         form = DraftForm(request.POST, version=version)
         if form.is_valid():
             try:
-                form.save(version=version, acting_user=request.user)
+                with transaction.atomic():
+                    draft = services.draft_get_or_create(kit=kit, acting_user=request.user)
+                    form.save(version=draft, acting_user=request.user)
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
@@ -124,22 +134,29 @@ def draft_edit(request):
         form = DraftForm(version=version)
     return render(request, "brandkit/console/draft.html", {
         **_kit_context(kit), "version": version, "form": form, "logo_form": LogoForm(),
+        "is_draft": bool(version and version.is_draft), "next_number": _next_number(kit),
     })
+
+
+def _next_number(kit) -> int:
+    return (kit.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
 
 
 @require_POST
 @console_view(CHANGE)
 def draft_logo(request):
     kit = _current_kit(request)
-    version = services.draft_get_or_create(kit=kit, acting_user=request.user)
     form = LogoForm(request.POST, request.FILES)
     if form.is_valid():
+        version = services.draft_get_or_create(kit=kit, acting_user=request.user)
         services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"])
         messages.success(request, _("Logo uploaded with its variants."))
         return redirect("console:brandkit:draft")
-    version = selectors.version_detail(version.pk)
+    source = kit.versions.filter(status="draft").first() or kit.published_version or kit.versions.first()
+    version = selectors.version_detail(source.pk)
     return render(request, "brandkit/console/draft.html", {
         **_kit_context(kit), "version": version, "form": DraftForm(version=version), "logo_form": form,
+        "is_draft": version.is_draft, "next_number": _next_number(kit),
     }, status=400)
 
 
@@ -221,13 +238,15 @@ def card(request):
         kind = form.cleaned_data["kind"]
         logo = None
         primary = next((lg for lg in version.logos.all() if lg.is_primary), None) if version else None
+        logo_rules = (version.logo_rules or {}) if version else {}
         if primary is not None:
             logo = assets.prepared_logo((version.pk, primary.original.name), lambda: _open_image(primary.original),
-                                        limit=160 if kind == "pop" else 120)
+                                        limit=assets.LOGO_LIMITS[kind],
+                                        min_height=int(logo_rules.get("min_size_px") or 0))
         image = assets.compose_card(
             kind=kind, headline=form.cleaned_data["headline"],
             subline=form.cleaned_data["subline"], colours=theme.colours, photo=form.cleaned_data["photo"],
-            logo=logo, brand_name=theme.brand_name,
+            logo=logo, brand_name=theme.brand_name, logo_rules=logo_rules,
         )
         response = HttpResponse(assets.png_bytes(image), content_type="image/png")
         response["Content-Disposition"] = f'attachment; filename="{form.cleaned_data["kind"]}-card.png"'
@@ -235,8 +254,11 @@ def card(request):
     if request.method == "GET":
         # Load the card fonts while the user fills in the form, not on the first download.
         threading.Thread(target=assets.warm_fonts, daemon=True).start()
-    return render(request, "brandkit/console/card.html", {**_kit_context(kit), "form": form},
-                  status=400 if form.errors else 200)
+    has_logo = bool(version) and any(lg.is_primary for lg in version.logos.all())
+    return render(request, "brandkit/console/card.html", {
+        **_kit_context(kit), "form": form, "has_logo": has_logo,
+        "logo_rules": (version.logo_rules or {}) if version else {},
+    }, status=400 if form.errors else 200)
 
 
 def _open_image(field_file):

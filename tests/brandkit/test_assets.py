@@ -1,5 +1,9 @@
 import io
+import warnings
 
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 from PIL import Image
 
 from brandkit import assets
@@ -33,3 +37,36 @@ def test_the_logo_is_prepared_once_per_kit_version_and_size():
     assert first is again and len(calls) == 1
     assert first.height == 120
     assert assets.prepared_logo(("test-version", "logo.png"), load, 160).height == 160 and len(calls) == 2
+
+
+def png(size):
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (31, 78, 121, 255)).save(buffer, "PNG")
+    buffer.seek(0)
+    buffer.name = "logo.png"
+    return buffer
+
+
+def test_pillow_bomb_warning_range_is_reported_as_too_many_pixels(monkeypatch):
+    """Between MAX_IMAGE_PIXELS and twice that, Pillow only warns: refuse it as a bomb all the same."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # 150×100 = 15 000: warning range, not error range
+    with pytest.raises(ValidationError) as caught:
+        assets.open_upload(png((150, 100)))
+    assert caught.value.code == "bomb"
+
+
+def test_pillow_bomb_warning_is_too_many_pixels_even_when_warnings_are_errors(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    with warnings.catch_warnings(), translation.override("en"):
+        warnings.simplefilter("error")  # as under `python -W error`: the warning is raised, not printed
+        with pytest.raises(ValidationError) as caught:
+            assets.open_upload(png((150, 100)))
+    assert caught.value.code == "bomb"
+    assert "too many pixels" in caught.value.messages[0]
+
+
+def test_an_image_under_pillows_limit_still_opens(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert assets.open_upload(png((150, 100))).size == (150, 100)

@@ -175,7 +175,7 @@ def test_channel_tone_templates_and_logo_rules_are_edited_in_the_draft_and_shown
     assert selectors.theme().sms_signature == "【MINATO】"
 
 
-def test_a_bad_channel_template_is_a_field_error_and_nothing_is_saved(hq, kit):
+def test_a_bad_channel_template_is_a_field_error_and_nothing_is_saved(hq, kit, draft):
     data = draft_data(hq)
     data.update({"template_sms_signature": "【" + "ミ" * 40 + "】", "tone_sms": "変更", "brand_name": "変更後"})
     response = hq.post(reverse("console:brandkit:draft"), data)
@@ -232,9 +232,33 @@ def test_tone_attributes_and_fonts_are_edited_in_the_draft(hq, kit):
                                            "fallbacks": ["Yu Mincho", "serif"]}
 
 
-def test_a_font_name_that_could_break_css_is_a_field_error(hq, kit):
+def test_a_font_name_that_could_break_css_is_a_field_error(hq, kit, draft):
     data = draft_data(hq)
     data.update({"body_family": "x;}</style><script>", "tagline": "変更"})
     response = hq.post(reverse("console:brandkit:draft"), data)
     assert response.context["form"].errors.as_data()["body_family"][0].code == "font_name"
     assert kit.versions.get(status="draft").identity["tagline"] == services.DEFAULT_IDENTITY["tagline"]
+
+
+def test_service_errors_on_identity_tone_and_notation_land_on_their_fields():
+    from django.core.exceptions import ValidationError
+
+    from brandkit.forms import DraftForm
+
+    form = DraftForm(data={})
+    form.is_valid()
+    form.add_service_errors(ValidationError({"identity.legal_footer": "a", "identity.values.2": "b",
+                                             "tone.attributes.0.do": "c", "notation.long_vowel": "d"}))
+    assert {"legal_footer", "values", "tone_attributes", "notation_long_vowel"} <= set(form.errors)
+
+
+def test_emptying_a_required_legal_footer_in_the_console_is_an_error_on_that_field(hq, kit, draft):
+    data = draft_data(hq)
+    assert "req_email" in data or any(k.startswith("req_") for k in data)
+    data["legal_footer"] = ""
+    response = hq.post(reverse("console:brandkit:draft"), data)
+
+    assert response.status_code == 200
+    assert "legal_footer" in response.context["form"].errors
+    draft.refresh_from_db()
+    assert draft.identity["legal_footer"]
