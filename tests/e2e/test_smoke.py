@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from tests.e2e.conftest import DESKTOP, assert_no_problems, login_with_form, screenshot
 
@@ -21,13 +21,6 @@ FONT_PROBE = """async () => {
     lang: document.documentElement.lang,
   };
 }"""
-
-
-def url_or_skip(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        pytest.skip(f"{name} is not built yet")
 
 
 def font_requests(page) -> list:
@@ -50,7 +43,7 @@ def assert_served_font_renders_japanese(page, fonts: list) -> None:
 
 def test_storefront_home_renders_japanese_in_the_served_font(page, e2e_shop):
     fonts = font_requests(page)
-    page.goto(url_or_skip("storefront:home"))
+    page.goto(reverse("storefront:home"))
     assert_served_font_renders_japanese(page, fonts)
     screenshot(page, "storefront-home")
     assert_no_problems(page)
@@ -58,7 +51,7 @@ def test_storefront_home_renders_japanese_in_the_served_font(page, e2e_shop):
 
 def test_console_login_page_renders_japanese_in_the_served_font(page):
     fonts = font_requests(page)
-    page.goto(url_or_skip("console:login"))
+    page.goto(reverse("console:login"))
     assert_served_font_renders_japanese(page, fonts)
     screenshot(page, "console-login")
     assert_no_problems(page)
@@ -67,7 +60,7 @@ def test_console_login_page_renders_japanese_in_the_served_font(page):
 @pytest.mark.parametrize("viewport", [DESKTOP])
 def test_staff_sign_in_through_the_login_form_over_plain_http(page, e2e_staff, live_server):
     """Secure session and CSRF cookies are accepted on http://localhost, so the real form works."""
-    login_url = url_or_skip("console:login")
+    login_url = reverse("console:login")
     login_with_form(page, "store_staff@example.jp", "pass-Word-123", url=login_url)
     assert page.url.rstrip("/").endswith(reverse("console:dashboard").rstrip("/")), page.url
     cookies = {c["name"]: c for c in page.context.cookies()}
@@ -78,7 +71,7 @@ def test_staff_sign_in_through_the_login_form_over_plain_http(page, e2e_staff, l
 
 def test_login_as_gives_the_browser_a_working_session(page, e2e_staff, login_as):
     login_as(e2e_staff["hq_marketer"])
-    page.goto(url_or_skip("console:dashboard"))
+    page.goto(reverse("console:dashboard"))
     assert "login" not in page.url
 
 

@@ -206,3 +206,42 @@ def test_console_desks_speak_english_when_the_language_cookie_says_so(japanese, 
     assert "Hand over" in pages["ready"] and "お渡し完了" not in pages["ready"]
     assert "Mark as shipped" in pages["ship"] and "出荷済みにする" not in pages["ship"]
     assert "Order placed" in pages["order"] and "注文受付" not in pages["order"]
+
+
+def test_every_translatable_string_in_the_source_is_in_the_japanese_catalogue(settings, tmp_path, monkeypatch):
+    """makemessages over a copy of the sources: a new {% translate %} or gettext() without a
+    Japanese entry fails here, not in front of a customer."""
+    from django.core.management import call_command
+
+    source = tmp_path / "src"
+    shutil.copytree(django_settings.BASE_DIR, source, ignore=shutil.ignore_patterns(
+        ".*", "node_modules", "var", "test-artifacts", "locale", "static", "__pycache__", "*.egg-info",
+        "migrations", "tests", "bench"))
+    extracted = tmp_path / "locale"
+    extracted.mkdir()
+    settings.LOCALE_PATHS = [extracted]
+    monkeypatch.chdir(source)
+    call_command("makemessages", locale=["ja"], verbosity=0, no_location=True)
+
+    def key(entry):
+        return entry.get("msgctxt", ""), entry["msgid"]
+
+    translated = {key(e) for e in po_entries(PO) if e["msgid"] and e["msgstr"] and "" not in e["msgstr"]}
+    wanted = {key(e) for e in po_entries(extracted / "ja" / "LC_MESSAGES" / "django.po") if e["msgid"]}
+    assert len(wanted) > 500
+    assert sorted(wanted - translated) == []
+
+
+def test_api_field_errors_are_japanese_for_a_japanese_client_even_where_drf_has_no_translation(
+        japanese, shop, staff):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user=staff["administrator"])
+    response = client.post(reverse("api:order-list"), {"channel": ["web"], "lines": [{"sku": "LS-S", "quantity": 1}],
+                                                       "fulfillment": {"method": "pickup", "location": "shibuya"}},
+                           format="json", HTTP_ACCEPT_LANGUAGE="ja")
+
+    assert response.status_code == 400
+    assert "有効な文字列ではありません。" in response.content.decode()
+    assert "Not a valid string." not in response.content.decode()
