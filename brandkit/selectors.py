@@ -77,6 +77,7 @@ class Theme:
     version_id: int | None = None
     type_scale: dict[str, str] = field(default_factory=dict)
     logo_png_url: str = ""  # the full-colour PNG rendition (email-safe)
+    favicon_url: str = ""  # the 32 px favicon rendition of the primary logo
     email_font: str = "'Noto Sans JP', 'Hiragino Kaku Gothic ProN', Meiryo, Arial, sans-serif"
     email_heading_font: str = "'Noto Sans JP', 'Hiragino Kaku Gothic ProN', Meiryo, Arial, sans-serif"
     email_header: str = ""
@@ -172,6 +173,7 @@ def theme_for_version(version) -> Theme:
         body_font=font_stack(typography.get("body"), Theme.body_font),
         logo_url=logo.original.url if logo else "",
         logo_png_url=default_storage.url(logo.variants["full"]) if logo and logo.variants.get("full") else "",
+        favicon_url=default_storage.url(logo.variants["favicon-32"]) if logo and logo.variants.get("favicon-32") else "",
         legal_footer=identity.get("legal_footer", ""),
         version_id=version.pk,
         type_scale=scale,

@@ -5,13 +5,18 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets its own media folder and an empty cache (the theme is cached)."""
+    """Each test gets its own media folder and empty caches (the theme and compiled lint rules)."""
     from django.core.cache import cache
+
+    from brandkit import selectors as brandkit_selectors
 
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    # Compiled lint rules are kept per published version id; rolled-back tests reuse ids.
+    brandkit_selectors._compiled.clear()
     yield
     cache.clear()
+    brandkit_selectors._compiled.clear()
 
 
 @pytest.fixture

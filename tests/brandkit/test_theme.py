@@ -83,3 +83,23 @@ def test_shared_cache_is_recognised_and_trusted_longer(settings):
     assert selectors.cache_is_shared() and selectors.check_seconds() == selectors.CACHE_SECONDS
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert not selectors.cache_is_shared()
+
+
+def test_published_logo_becomes_the_sites_logo_and_favicon(kit, client):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGBA", (400, 120), (31, 78, 121, 255)).save(buffer, format="PNG")
+    draft = services.draft_get_or_create(kit=kit)
+    services.logo_add(version=draft, upload=SimpleUploadedFile("logo.png", buffer.getvalue(), "image/png"))
+    services.version_publish(version=draft)
+
+    theme = selectors.theme()
+    html = client.get("/").content.decode()
+
+    assert theme.favicon_url.endswith("favicon-32.png")
+    assert f'<link rel="icon" href="{theme.favicon_url}">' in html
+    assert f'src="{theme.logo_url}"' in html
