@@ -233,33 +233,38 @@ def _atom_matches(op, av, ch: str) -> bool:
     return False
 
 
+def _pattern_leaves(items):
+    """The parsed pattern's leaf nodes ``(op, av)`` in order, through repeats, groups and branches."""
+    from re import _constants as c
+
+    for op, av in items:
+        if op in _repeat_ops():
+            yield from _pattern_leaves(av[2])
+        elif op == c.SUBPATTERN:
+            yield from _pattern_leaves(av[-1])
+        elif op == c.BRANCH:
+            for branch in av[1]:
+                yield from _pattern_leaves(branch)
+        elif op == c.ATOMIC_GROUP:
+            yield from _pattern_leaves(av)
+        else:
+            yield op, av
+
+
 def _pattern_alphabet(items) -> list[str]:
     """Every literal character and class boundary in a parsed pattern, in order."""
     from re import _constants as c
 
     out: list[str] = []
-
-    def walk(items) -> None:
-        for op, av in items:
-            if op in (c.LITERAL, c.NOT_LITERAL):
-                out.append(chr(av))
-            elif op == c.IN:
-                for item_op, item_av in av:
-                    if item_op == c.LITERAL:
-                        out.append(chr(item_av))
-                    elif item_op == c.RANGE:
-                        out.extend((chr(item_av[0]), chr((item_av[0] + item_av[1]) // 2), chr(item_av[1])))
-            elif op in _repeat_ops():
-                walk(av[2])
-            elif op == c.SUBPATTERN:
-                walk(av[-1])
-            elif op == c.BRANCH:
-                for branch in av[1]:
-                    walk(branch)
-            elif op == c.ATOMIC_GROUP:
-                walk(av)
-
-    walk(items)
+    for op, av in _pattern_leaves(items):
+        if op in (c.LITERAL, c.NOT_LITERAL):
+            out.append(chr(av))
+        elif op == c.IN:
+            for item_op, item_av in av:
+                if item_op == c.LITERAL:
+                    out.append(chr(item_av))
+                elif item_op == c.RANGE:
+                    out.extend((chr(item_av[0]), chr((item_av[0] + item_av[1]) // 2), chr(item_av[1])))
     return out
 
 
@@ -268,24 +273,7 @@ def _pattern_literals(items) -> str:
     check for required text)."""
     from re import _constants as c
 
-    out: list[str] = []
-
-    def walk(items) -> None:
-        for op, av in items:
-            if op == c.LITERAL:
-                out.append(chr(av))
-            elif op in _repeat_ops():
-                walk(av[2])
-            elif op == c.SUBPATTERN:
-                walk(av[-1])
-            elif op == c.BRANCH:
-                for branch in av[1]:
-                    walk(branch)
-            elif op == c.ATOMIC_GROUP:
-                walk(av)
-
-    walk(items)
-    return "".join(out)
+    return "".join(chr(av) for op, av in _pattern_leaves(items) if op == c.LITERAL)
 
 
 def _has_adjacent_overlapping_repeats(items, pool: str) -> bool:
