@@ -137,9 +137,8 @@ def test_guide_page_has_print_styles_and_no_inline_style_attributes(client, kit)
     assert services.DEFAULT_IDENTITY["mission"] in body
 
 
-def draft_data(client) -> dict:
-    """The draft form as the page renders it, ready to post back."""
-    form = client.get(reverse("console:brandkit:draft")).context["form"]
+def form_post_data(form) -> dict:
+    """A rendered form's initial values as a browser would post them back."""
     data = {}
     for name, value in form.initial.items():
         if isinstance(value, bool):
@@ -148,6 +147,11 @@ def draft_data(client) -> dict:
         elif value is not None:
             data[name] = value
     return data
+
+
+def draft_data(client) -> dict:
+    """The draft form as the page renders it, ready to post back."""
+    return form_post_data(client.get(reverse("console:brandkit:draft")).context["form"])
 
 
 def test_channel_tone_templates_and_logo_rules_are_edited_in_the_draft_and_shown_on_the_guide(hq, kit, client):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from PIL import Image
 
 from brandkit.models import BrandKitVersion
+from tests.brandkit.test_console import form_post_data
 
 
 @pytest.fixture
@@ -16,14 +17,7 @@ def hq(client, staff, kit):
 
 
 def form_data(response) -> dict:
-    data = {}
-    for name, value in response.context["form"].initial.items():
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
-    return data
+    return form_post_data(response.context["form"])
 
 
 def test_opening_the_draft_page_without_a_draft_writes_nothing(hq, kit):
