@@ -38,6 +38,8 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from omnishop.site import absolute_url
+
 THEME_KEY = "brandkit:theme:v2"
 ACTIVE_KEY = "brandkit:active-version:v2"
 CACHE_SECONDS = 300
@@ -94,10 +96,7 @@ class Theme:
     @property
     def logo_absolute_url(self) -> str:
         """The email logo as an absolute URL (``SITE_URL`` + the PNG rendition), or ''."""
-        url = self.logo_png_url or self.logo_url
-        if not url or url.startswith(("http://", "https://")):
-            return url
-        return settings.SITE_URL.rstrip("/") + "/" + url.lstrip("/")
+        return absolute_url(self.logo_png_url or self.logo_url)
 
     @property
     def css_variables(self) -> str:

@@ -281,7 +281,9 @@ SPECTACULAR_SETTINGS = {
 INVOICE_REGISTRATION_NUMBER = os.environ.get("INVOICE_REGISTRATION_NUMBER", "T1234567890123")
 INVOICE_SELLER_NAME = os.environ.get("INVOICE_SELLER_NAME", "株式会社オムニショップ")
 CURRENCY = "JPY"
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+# The public address for absolute links in emails (omnishop.site.absolute_url); the embedded
+# default follows PORT, the port `./dev up` serves on.
+SITE_URL = os.environ.get("SITE_URL") or "http://localhost:{}".format(os.environ.get("PORT") or "8000")
 PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
 
 LOGGING = {

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from brandkit.selectors import theme
 from customers.models import CustomerEvent, EventKind
 from customers.services import event_record
+from omnishop.site import absolute_url
 
 from .models import Order
 from .selectors import order_invoice
@@ -43,7 +44,7 @@ def order_email_send(order_id: int, kind: str) -> bool:
             "lines": invoice.lines,
             "invoice": invoice,  # the confirmation is the order's qualified simplified invoice
             "brand": theme(),
-            "site_url": settings.SITE_URL.rstrip("/"),
+            "order_url": absolute_url(order.get_absolute_url()),
         }
         subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"orders/email/{kind}.txt", context)

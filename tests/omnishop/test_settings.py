@@ -235,3 +235,13 @@ def test_an_administrator_cannot_change_a_superusers_account(client, admin_users
     assert response.status_code == 403
     root.refresh_from_db()
     assert root.email == "root@example.jp" and root.check_password("pass-Word-123")
+
+
+def test_site_url_follows_the_port_the_embedded_server_runs_on(monkeypatch, tmp_path):
+    """Email links ignored PORT: `PORT=8765 ./dev up` mailed links to localhost:8000."""
+    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert load_settings(monkeypatch, tmp_path)["SITE_URL"] == "http://localhost:8000"
+    assert load_settings(monkeypatch, tmp_path, PORT="8765")["SITE_URL"] == "http://localhost:8765"
+    conf = load_settings(monkeypatch, tmp_path, PORT="8765", SITE_URL="https://shop.example.jp")
+    assert conf["SITE_URL"] == "https://shop.example.jp"

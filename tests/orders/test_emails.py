@@ -97,7 +97,7 @@ def test_ready_templates_show_the_hold_until_date_when_given_one(ready_email):
     order, fulfillment, _message = ready_email()
     hold_until = datetime(2025, 4, 8, 15, 0, tzinfo=timezone.get_default_timezone())
     context = {"order": order, "fulfillment": fulfillment, "lines": list(order.lines.all()), "brand": theme(),
-               "site_url": "https://shop.example.jp", "hold_until": hold_until}
+               "order_url": "https://shop.example.jp" + order.get_absolute_url(), "hold_until": hold_until}
 
     with timezone.override(timezone.get_default_timezone()):
         text = render_to_string("orders/email/ready.txt", context)
