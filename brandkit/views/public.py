@@ -1,9 +1,20 @@
 """The read-only brand guide that staff and partners open with a share link."""
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from .. import colour, selectors
 from ..models import BrandKit, ColourRole
+
+
+def guide_index(request):
+    """``/brand-guide/`` itself. The guide is read at ``/brand-guide/<token>/`` (the kit's share
+    link), so staff who may see the brand kit go to it in the console; anyone else learns where
+    the guide is instead of meeting a bare 404."""
+    if request.user.has_perm("brandkit.view_brandkit"):
+        return redirect("console:brandkit:index")
+    response = render(request, "brandkit/guide_index.html")
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def guide(request, token: str):
