@@ -22,10 +22,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from omnishop.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, ErrorSerializer
+from omnishop.throttling import UserRateThrottle
 
 from . import linting, selectors, services
 from .models import Brand, BrandKitVersion, VersionStatus
@@ -207,8 +207,9 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class LintThrottle(UserRateThrottle):
-    """Lint calls per user. The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["brandkit_lint"]``
-    when set, else ``BRANDKIT_LINT_RATE``, else 120 a minute."""
+    """Lint calls per user (counted atomically, see ``omnishop.throttling``). The rate is
+    ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["brandkit_lint"]`` when set, else
+    ``BRANDKIT_LINT_RATE``, else 120 a minute."""
 
     scope = "brandkit_lint"
     default_rate = "120/minute"

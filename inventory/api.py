@@ -9,8 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
 
 from omnishop import roles
 from omnishop.api import (
@@ -25,6 +23,7 @@ from omnishop.api import (
     idempotent,
     invalid_response,
 )
+from omnishop.throttling import AnonRateThrottle
 
 from . import selectors, services
 from .models import Location, LocationKind, Product, ProductImage, StockLevel, Variant
@@ -58,15 +57,12 @@ def _sees_whole_catalogue(user) -> bool:
 # products and stock counts (stock-levels) still need a role.
 
 class PublicCatalogueThrottle(AnonRateThrottle):
-    """Anonymous callers of the public catalogue reads, per client address. The rate is
-    ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["public_catalogue"]`` when set. Signed-in
-    callers are not throttled here."""
+    """Anonymous callers of the public catalogue reads, per client address (counted atomically,
+    see ``omnishop.throttling``). The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    ["public_catalogue"]`` when set. Signed-in callers are not throttled here."""
 
     scope = "public_catalogue"
     default_rate = "120/minute"
-
-    def get_rate(self) -> str:
-        return (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope) or self.default_rate
 
 
 ERROR_429 = OpenApiResponse(ErrorSerializer, description="Too many anonymous requests from this address; "

@@ -246,6 +246,11 @@ SECURE_CSP = {
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# Reverse proxies in front of Django that append the caller to X-Forwarded-For. 0 (the embedded
+# setup, no proxy): the connection's address is the caller and X-Forwarded-For is ignored, as
+# any client can write it. Behind one proxy (nginx, a load balancer) set 1. The API throttles
+# use it (omnishop.throttling.client_address, DRF's NUM_PROXIES).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -262,6 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "omnishop.api.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Omnishop API",
