@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import Prefecture, normalize_phone, search_key
+from omnishop.japan import Prefecture, normalize_phone, search_key, validate_phone
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -30,7 +30,7 @@ class Customer(models.Model):
     given_name = models.CharField(_("given name"), max_length=60, blank=True)
     family_name_kana = models.CharField(_("family name (furigana)"), max_length=60, blank=True)
     given_name_kana = models.CharField(_("given name (furigana)"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     phone_digits = models.CharField(max_length=15, blank=True, editable=False, db_index=True)
     postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
     prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices, blank=True)

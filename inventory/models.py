@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import Prefecture, search_key
+from omnishop.japan import Prefecture, search_key, validate_phone
 
-from .validators import validate_ean13
+from .validators import validate_ean13, validate_price
 
 
 class LocationKind(models.TextChoices):
@@ -39,7 +39,7 @@ class Location(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
     prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True)
     offers_pickup = models.BooleanField(_("offers pickup"), default=False)
     ships_orders = models.BooleanField(_("ships orders"), default=False)
@@ -155,7 +155,8 @@ class Variant(models.Model):
     size = models.CharField(_("size"), max_length=30, blank=True)
     color = models.CharField(_("colour"), max_length=30, blank=True)
     barcode = models.CharField(_("JAN/EAN-13"), max_length=13, unique=True, validators=[validate_ean13])
-    price = models.PositiveIntegerField(_("price (tax incl.)"), help_text=_("Integer yen, consumption tax included."))
+    price = models.PositiveIntegerField(_("price (tax incl.)"), help_text=_("Integer yen, consumption tax included."),
+                                        validators=[validate_price])
     currency = models.CharField(max_length=3, default="JPY", editable=False)
     position = models.PositiveSmallIntegerField(default=0)
 

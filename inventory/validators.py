@@ -1,5 +1,6 @@
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +25,12 @@ def validate_ean13(value: str) -> None:
             code="ean13_check_digit",
             params={"code": code, "digit": ean13_check_digit(code[:12])},
         )
+
+
+def validate_price(value: int) -> None:
+    """At most ``settings.MAX_PRICE`` yen, read when a price is checked (not at import), so the
+    console, the API and the admin refuse the same prices as the deployment's setting says."""
+    limit = settings.MAX_PRICE
+    if value is not None and value > limit:
+        raise ValidationError(_("Enter a price of at most ¥%(max)s."), code="price_max",
+                              params={"max": f"{limit:,}"})

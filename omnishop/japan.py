@@ -85,9 +85,17 @@ def normalize_phone(value: str) -> str:
     return digits
 
 
+# What a phone number may be written with once NFKC has folded full-width characters: ASCII
+# digits, an optional leading +, spaces, brackets, dots and the dashes people type in Japanese
+# (hyphen, minus sign, dashes, the katakana prolonged sound mark). Letters, extensions and other
+# symbols are refused rather than silently dropped.
+_PHONE_CHARACTERS = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
+
+
 def validate_phone(value: str) -> None:
     digits = normalize_phone(value)
-    if not (10 <= len(digits) <= 11 and digits.startswith("0")):
+    written = unicodedata.normalize("NFKC", value or "").strip()
+    if not (10 <= len(digits) <= 11 and digits.startswith("0") and _PHONE_CHARACTERS.fullmatch(written)):
         raise ValidationError(_("Enter a Japanese phone number, for example 03-1234-5678."), code="phone")
 
 
@@ -99,3 +107,19 @@ def normalize_postal_code(value: str) -> str:
 def validate_postal_code(value: str) -> None:
     if not re.fullmatch(r"\d{3}-\d{4}", normalize_postal_code(value)):
         raise ValidationError(_("Enter a postal code as 123-4567."), code="postal_code")
+
+
+_PREFECTURE_CODES_BY_NAME = {label: code for code, label in Prefecture.choices}
+
+
+def normalize_prefecture(value: str) -> str:
+    """The prefecture code (JIS X 0401) of what people send: '13', '１３' or '東京都' -> '13'.
+    Anything else comes back stripped, for validate_prefecture to refuse."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    return _PREFECTURE_CODES_BY_NAME.get(text, text)
+
+
+def validate_prefecture(value: str) -> None:
+    if value not in Prefecture.values:
+        raise ValidationError(_("Enter a prefecture: its code from 01 (Hokkaido) to 47 (Okinawa), or its name."),
+                              code="prefecture")

@@ -1,6 +1,6 @@
 """Omnishop settings: everything that differs between machines comes from the environment.
 
-OMNISHOP_MODE selects the mode: ``dev`` (default, DEBUG on, SQLite, file email),
+OMNISHOP_MODE selects the mode: ``dev`` (default, SQLite, file email; DEBUG only with DEBUG=1),
 ``test`` (set by the test runner) or ``production`` (passes ``manage.py check --deploy``).
 """
 
@@ -31,7 +31,9 @@ def env_list(name: str, default: str) -> list[str]:
 # settings before any conftest could set the variable).
 MODE = os.environ.get("OMNISHOP_MODE") or ("test" if "pytest" in sys.modules else "dev")
 PRODUCTION = MODE == "production"
-DEBUG = env_bool("DEBUG", MODE == "dev")
+# Django's technical (English) error pages only when asked for: DEBUG=1. Everyone else, the
+# embedded setup included, sees the shop's own 404/500 pages.
+DEBUG = env_bool("DEBUG", False)
 
 if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]  # no fallback: production refuses to start without one
@@ -183,6 +185,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Outside production whitenoise serves straight from the app and font folders (no collectstatic)
+# and notices new files (fonts_install), whether DEBUG is on or not.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -88,11 +88,12 @@ class Cart:
         return items[sku]
 
     def set(self, sku: str, quantity: int) -> None:
+        """Set the quantity of ``sku`` (capped at the per-line maximum); 0 or less removes it."""
         items = self._items()
         if quantity <= 0:
             items.pop(sku, None)
         else:
-            items[sku] = quantity
+            items[sku] = min(quantity, MAX_LINE_QUANTITY)
         self._save(items)
 
     def remove(self, sku: str) -> None:

@@ -9,7 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,13 @@ from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import Location, StockPolicy, Variant
 from omnishop import roles
-from omnishop.japan import normalize_postal_code, validate_phone, validate_postal_code
+from omnishop.japan import (
+    normalize_postal_code,
+    normalize_prefecture,
+    validate_phone,
+    validate_postal_code,
+    validate_prefecture,
+)
 from omnishop.models import Channel, ChannelKind
 
 from .errors import InvalidOrder, InvalidTransition
@@ -63,13 +70,24 @@ class ContactIn:
 
 # --- placing an order ------------------------------------------------------------------
 
+# The most an order can come to: Order.total and OrderLine.line_total are 32-bit integer
+# columns on PostgreSQL. With prices bounded by settings.MAX_PRICE a line of 99 fits; many lines
+# of expensive items may not, and are refused instead of failing at the database.
+MAX_ORDER_TOTAL = 2_147_483_647
+
+
 def _resolve_lines(lines: list[LineIn], errors: dict[str, list[str]]) -> list[tuple[Variant, int]]:
+    """The variants and quantities ordered, lines of one SKU merged into one.
+
+    The per-line maximum holds after merging: three lines of 99 of one SKU are one line of 297,
+    refused on every line that adds to it."""
     if not lines:
         errors.setdefault("lines", []).append(_("An order needs at least one line."))
         return []
     skus = [str(line.sku).strip() for line in lines]
     variants = {v.sku: v for v in Variant.objects.select_related("product").filter(sku__in=skus)}
     merged: dict[str, int] = {}
+    merged_from: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
         sku = skus[index]
         variant = variants.get(sku)
@@ -82,7 +100,19 @@ def _resolve_lines(lines: list[LineIn], errors: dict[str, list[str]]) -> list[tu
                 _("At most %(max)s per line.") % {"max": MAX_LINE_QUANTITY})
         elif variant is not None:
             merged[sku] = merged.get(sku, 0) + line.quantity
-    return [(variants[sku], quantity) for sku, quantity in merged.items()]
+            merged_from.setdefault(sku, []).append(index)
+    for sku, quantity in merged.items():
+        if quantity > MAX_LINE_QUANTITY:
+            message = _("The lines for %(sku)s add up to %(quantity)s; at most %(max)s of one item per order.") % {
+                "sku": sku, "quantity": quantity, "max": MAX_LINE_QUANTITY}
+            for index in merged_from[sku]:
+                errors.setdefault(f"lines.{index}.quantity", []).append(message)
+    resolved = [(variants[sku], quantity) for sku, quantity in merged.items()]
+    if sum(variant.price * quantity for variant, quantity in resolved) > MAX_ORDER_TOTAL:
+        errors.setdefault("lines", []).append(
+            _("The order comes to more than ¥%(max)s; split it into several orders.") % {
+                "max": f"{MAX_ORDER_TOTAL:,}"})
+    return resolved
 
 
 def _validate_address(address: dict, errors: dict[str, list[str]]) -> dict:
@@ -95,14 +125,39 @@ def _validate_address(address: dict, errors: dict[str, list[str]]) -> dict:
         try:
             validate_postal_code(clean["postal_code"])
             clean["postal_code"] = normalize_postal_code(clean["postal_code"])
-        except Exception as exc:  # ValidationError
-            errors.setdefault("fulfillment.address.postal_code", []).extend(getattr(exc, "messages", [str(exc)]))
+        except ValidationError as exc:
+            errors.setdefault("fulfillment.address.postal_code", []).extend(exc.messages)
+    if clean["prefecture"]:
+        clean["prefecture"] = normalize_prefecture(clean["prefecture"])  # "１３", "東京都" -> "13"
+        try:
+            validate_prefecture(clean["prefecture"])
+        except ValidationError as exc:
+            errors.setdefault("fulfillment.address.prefecture", []).extend(exc.messages)
     if clean["phone"]:
         try:
             validate_phone(clean["phone"])
-        except Exception as exc:
-            errors.setdefault("fulfillment.address.phone", []).extend(getattr(exc, "messages", [str(exc)]))
+        except ValidationError as exc:
+            errors.setdefault("fulfillment.address.phone", []).extend(exc.messages)
     return clean
+
+
+def _validate_contact(contact: ContactIn, errors: dict[str, list[str]]) -> None:
+    """What the order keeps to reach the customer (and a new customer record gets): an email
+    address, a Japanese phone number, each short enough for its column."""
+    if contact.email:
+        try:
+            validate_email(contact.email.strip())
+        except ValidationError as exc:
+            errors.setdefault("contact.email", []).extend(exc.messages)
+    if contact.phone:
+        try:
+            validate_phone(contact.phone)
+        except ValidationError as exc:
+            errors.setdefault("contact.phone", []).extend(exc.messages)
+    for key in ("email", "name", "phone"):
+        limit = Order._meta.get_field(key).max_length
+        if len(getattr(contact, key) or "") > limit:
+            errors.setdefault(f"contact.{key}", []).append(_("At most %(n)d characters.") % {"n": limit})
 
 
 def _resolve_location(fulfillment: FulfillmentIn, errors: dict[str, list[str]]) -> Location | None:
@@ -184,6 +239,7 @@ def order_place(
     if fulfillment.method == FulfillmentMethod.SHIP:
         address = _validate_address(fulfillment.address or {}, errors)
     contact = contact or ContactIn()
+    _validate_contact(contact, errors)
     if errors:
         raise InvalidOrder(errors)
     order_place_authorize(acting_user=acting_user, channel=channel, location=location)

@@ -127,3 +127,13 @@ def test_products_search_as_you_type(client, staff, shop):
     assert [p.code for p in response.context["page"]] == ["linen-shirt"]
     response = client.get(reverse("console:products"), {"q": "coat"})
     assert list(response.context["page"]) == []
+
+
+def test_a_price_beyond_the_maximum_is_an_error_on_its_row_and_nothing_is_saved(client, staff, shop):
+    client.force_login(staff["hq_marketer"])
+    client.cookies["django_language"] = "en"
+    response = client.post(reverse("console:product_create"), _payload(**{"variants-1-price": str(10**18)}))
+    assert response.status_code == 400
+    assert response.context["formset"].forms[1].errors["price"]
+    assert "at most ¥10,000,000" in response.content.decode()
+    assert not Product.objects.filter(code="wool-coat").exists()

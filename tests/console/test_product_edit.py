@@ -196,3 +196,11 @@ def test_edit_page_query_count_does_not_grow_with_variants_and_photos(hq, shop, 
     inventory.product_image_add(product=shop.product, upload=_png())
     with django_assert_max_num_queries(len(few)):
         hq.get(_url(shop))
+
+
+def test_a_variant_priced_beyond_the_maximum_is_a_field_error(hq, shop):
+    response = hq.post(_url(shop), {"form": "variant", "variant-sku": "LS-XL", "variant-barcode": "4901234567801",
+                                    "variant-price": str(10**18)})
+    assert response.status_code == 400
+    assert "price" in response.context["variant_form"].errors
+    assert shop.product.variants.count() == 2

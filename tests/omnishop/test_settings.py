@@ -1,5 +1,6 @@
 """Settings come from the environment; production refuses unsafe defaults; SQLite is tuned for writers."""
 
+import json
 import os
 import re
 import runpy
@@ -245,3 +246,55 @@ def test_site_url_follows_the_port_the_embedded_server_runs_on(monkeypatch, tmp_
     assert load_settings(monkeypatch, tmp_path, PORT="8765")["SITE_URL"] == "http://localhost:8765"
     conf = load_settings(monkeypatch, tmp_path, PORT="8765", SITE_URL="https://shop.example.jp")
     assert conf["SITE_URL"] == "https://shop.example.jp"
+
+
+def test_debug_is_off_unless_explicitly_turned_on(monkeypatch, tmp_path):
+    for mode in ("dev", "test", "production"):
+        conf = load_settings(monkeypatch, tmp_path, OMNISHOP_MODE=mode, SECRET_KEY="s" * 60)
+        assert conf["DEBUG"] is False, mode
+    assert load_settings(monkeypatch, tmp_path, OMNISHOP_MODE="dev", DEBUG="1")["DEBUG"] is True
+    conf = load_settings(monkeypatch, tmp_path, OMNISHOP_MODE="dev")
+    # the embedded setup serves static files without DEBUG and without collectstatic
+    assert conf["WHITENOISE_USE_FINDERS"] and conf["WHITENOISE_AUTOREFRESH"]
+    conf = load_settings(monkeypatch, tmp_path, OMNISHOP_MODE="production", SECRET_KEY="s" * 60)
+    assert not conf["WHITENOISE_USE_FINDERS"] and not conf["WHITENOISE_AUTOREFRESH"]
+
+
+DEV_REQUESTS = """
+import json
+
+import django
+from django.core.management import call_command
+
+django.setup()
+from django.conf import settings
+from django.test import Client
+
+call_command("migrate", verbosity=0)
+client = Client()
+missing = client.get("/no-such-page/")
+static = client.get("/static/css/base.css")
+print(json.dumps({"debug": settings.DEBUG, "status": missing.status_code, "html": missing.content.decode(),
+                  "static": static.status_code}))
+"""
+
+
+def test_the_embedded_setup_shows_the_branded_404_and_serves_static_files_without_debug(tmp_path):
+    """`./dev up` (dev mode, DEBUG unset) showed Django's English technical 404 page."""
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    env.update(OMNISHOP_MODE="dev", OMNISHOP_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="omnishop.settings",
+               LANGUAGE_CODE="ja")
+    result = subprocess.run([sys.executable, "-c", DEV_REQUESTS], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    page = json.loads(result.stdout.strip().splitlines()[-1])
+    assert page["debug"] is False
+    assert page["status"] == 404 and 'class="sf-header' in page["html"]
+    assert "お探しのページは見つかりませんでした" in page["html"] and "URLconf" not in page["html"]
+    assert page["static"] == 200
+
+    env["DEBUG"] = "1"  # asked for explicitly: Django's technical page, for developers
+    result = subprocess.run([sys.executable, "-c", DEV_REQUESTS], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    page = json.loads(result.stdout.strip().splitlines()[-1])
+    assert page["debug"] is True and "URLconf" in page["html"]
