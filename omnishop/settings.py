@@ -297,6 +297,10 @@ CURRENCY = "JPY"
 # default follows PORT, the port `./dev up` serves on.
 SITE_URL = os.environ.get("SITE_URL") or "http://localhost:{}".format(os.environ.get("PORT") or "8000")
 PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
+# The highest price (yen, tax included) a variant may have: a typo or a bad import must not put
+# ¥1,000,000,000,000,000 on the storefront. Ten million yen leaves room for furniture, jewellery
+# and kimono, and 99 units of it (the per-line maximum) still fit an order line's integer column.
+MAX_PRICE = int(os.environ.get("OMNISHOP_MAX_PRICE", "10000000"))
 
 LOGGING = {
     "version": 1,
