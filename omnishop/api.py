@@ -218,8 +218,10 @@ class EmailAuthTokenSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
     def validate(self, attrs):
-        user = authenticate(self.context.get("request"), email=attrs["email"].strip().lower(),
-                            password=attrs["password"])
+        # Django's own request, not DRF's wrapper: the failed-login lockout (omnishop.lockout)
+        # marks it, and its middleware then answers 429 instead of this view's 400.
+        request = getattr(self.context.get("request"), "_request", None)
+        user = authenticate(request, email=attrs["email"].strip().lower(), password=attrs["password"])
         if user is None:
             raise serializers.ValidationError(_("Unable to log in with these credentials."), code="authorization")
         attrs["user"] = user
@@ -234,7 +236,10 @@ class TokenObtainView(ObtainAuthToken):
     @extend_schema(
         operation_id="auth_token_create",
         request=EmailAuthTokenSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()}), 400: ERROR_400},
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()}), 400: ERROR_400,
+                   429: OpenApiResponse(ErrorSerializer, description=(
+                       "Too many failed logins for this account or from this address (code locked_out); "
+                       "retry after the number of seconds in Retry-After."))},
         auth=[],
         tags=["auth"],
     )

@@ -6,6 +6,7 @@ OMNISHOP_MODE selects the mode: ``dev`` (default, SQLite, file email; DEBUG only
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
+    "axes",
     "omnishop",
     "brandkit",
     "inventory",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page (omnishop.lockout)
 ]
 
 ROOT_URLCONF = "omnishop.urls"
@@ -126,7 +129,8 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "omnishop.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes first: a locked-out login is refused before any password is hashed (omnishop.lockout).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +140,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "storefront:login"
 LOGIN_REDIRECT_URL = "storefront:account"
 LOGOUT_REDIRECT_URL = "storefront:home"
+
+# --- Failed-login throttling (django-axes, wired in omnishop.lockout) ---------------------
+# AXES_FAILURE_LIMIT failed logins within AXES_COOLOFF_MINUTES, for one account or from one
+# client address, lock that account or address until the cool-off has passed since the
+# failure that locked it. Attempts during a lockout are not counted (they cannot prolong it);
+# a successful login clears that account's failures. There is no permanent lockout.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=max(1, int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged: not needed to throttle
+AXES_USERNAME_CALLABLE = "omnishop.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "omnishop.throttling.client_address"  # honours TRUSTED_PROXY_COUNT
+AXES_LOCKOUT_CALLABLE = "omnishop.lockout.lockout_response"
+AXES_HANDLER = "omnishop.lockout.LoginAttemptHandler"
 
 # --- Cache ------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -255,7 +275,7 @@ SECURE_CSP = {
 # Reverse proxies in front of Django that append the caller to X-Forwarded-For. 0 (the embedded
 # setup, no proxy): the connection's address is the caller and X-Forwarded-For is ignored, as
 # any client can write it. Behind one proxy (nginx, a load balancer) set 1. The API throttles
-# use it (omnishop.throttling.client_address, DRF's NUM_PROXIES).
+# and the login lockout use it (omnishop.throttling.client_address, DRF's NUM_PROXIES).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -307,5 +327,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO" if not DEBUG else "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: failures and lockouts are warnings; its per-attempt housekeeping notes are not kept.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

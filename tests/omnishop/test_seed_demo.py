@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 from PIL import Image
 
@@ -83,12 +84,12 @@ def test_demo_users_exist_with_roles_and_can_log_in(seeded, client):
         assert roles.roles_of(user) == {spec.role}
         if spec.location:
             assert user.location.code == spec.location
-        assert client.login(email=spec.email, password=demo.DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), email=spec.email, password=demo.DEMO_PASSWORD)
         client.logout()
     assert User.objects.get(email="admin@demo.omnishop.jp").is_superuser
     hanako = User.objects.get(email=demo.DEMO_CUSTOMER.email)
     assert hanako.customer.family_name_kana == "ヤマダ"
-    assert client.login(email=hanako.email, password=demo.DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), email=hanako.email, password=demo.DEMO_PASSWORD)
 
 
 def test_todays_orders_span_channels_and_pickups_wait_with_real_reservations(seeded):
