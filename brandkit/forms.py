@@ -19,6 +19,10 @@ class DraftForm(forms.Form):
     vision = forms.CharField(label=_("Vision"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     values = forms.CharField(label=_("Core values"), required=False, help_text=_("Separate with commas."))
     story = forms.CharField(label=_("Story"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    legal_name = forms.CharField(
+        label=_("Company name"), max_length=200, required=False,
+        help_text=_("The registered name of the business, e.g. 株式会社ミナト商店. Receipts and order "
+                    "confirmations name it as the seller unless the server sets INVOICE_SELLER_NAME."))
     legal_footer = forms.CharField(label=_("Legal footer"), max_length=300, required=False)
     ugc_guidelines = forms.CharField(label=_("Influencer / UGC guidelines"), required=False,
                                      widget=forms.Textarea(attrs={"rows": 3}))
@@ -84,7 +88,7 @@ class DraftForm(forms.Form):
     def initial_from(version) -> dict:
         identity = version.identity or {}
         initial = {key: identity.get(key, "") for key in ("brand_name", "tagline", "mission", "vision", "story",
-                                                         "legal_footer")}
+                                                         "legal_name", "legal_footer")}
         initial["values"] = ", ".join(identity.get("values", []))
         initial["ugc_guidelines"] = version.ugc_guidelines
         initial["note"] = version.note
@@ -226,7 +230,7 @@ class DraftForm(forms.Form):
         data = self.cleaned_data
         identity = dict(version.identity or {})
         identity.update({key: data[key] for key in ("brand_name", "tagline", "mission", "vision", "story",
-                                                   "legal_footer")})
+                                                   "legal_name", "legal_footer")})
         identity["values"] = [v.strip() for v in data["values"].replace("、", ",").split(",") if v.strip()]
         channel_rules = {key: dict(value) for key, value in (version.channel_rules or {}).items()}
         tone = dict(version.tone or {})

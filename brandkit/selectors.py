@@ -75,6 +75,7 @@ class Theme:
     heading_font: str = "'Noto Sans JP', system-ui, sans-serif"
     body_font: str = "'Noto Sans JP', system-ui, sans-serif"
     logo_url: str = ""
+    legal_name: str = ""  # the company (法人) name: the seller on receipts unless INVOICE_SELLER_NAME is set
     legal_footer: str = ""
     version_id: int | None = None
     type_scale: dict[str, str] = field(default_factory=dict)
@@ -173,6 +174,7 @@ def theme_for_version(version) -> Theme:
         logo_url=logo.original.url if logo else "",
         logo_png_url=default_storage.url(logo.variants["full"]) if logo and logo.variants.get("full") else "",
         favicon_url=default_storage.url(logo.variants["favicon-32"]) if logo and logo.variants.get("favicon-32") else "",
+        legal_name=str(identity.get("legal_name", "")).strip(),
         legal_footer=identity.get("legal_footer", ""),
         version_id=version.pk,
         type_scale=scale,
@@ -401,7 +403,8 @@ def _path_labels() -> dict:
         "rules": _("Editorial rules"), "logos": _("Logos"),
         "brand_name": _("Brand name"), "brand_name_en": _("Brand name (Latin letters)"), "tagline": _("Tagline"),
         "mission": _("Mission"), "vision": _("Vision"), "values": _("Core values"), "story": _("Story"),
-        "legal_footer": _("Legal footer"), "attributes": _("Tone attributes"), "channels": _("Channels"),
+        "legal_name": _("Company name"), "legal_footer": _("Legal footer"), "attributes": _("Tone attributes"),
+        "channels": _("Channels"),
         "heading": _("Heading font"), "body": _("Body font"), "family": _("Family"), "fallbacks": _("Fallback fonts"),
         "weight": _("Weight"), "scale": _("Type scale"), "h1": _("Heading 1"), "h2": _("Heading 2"),
         "h3": _("Heading 3"), "small": _("Small text"), "min_size_px": _("Minimum size (px)"),

@@ -82,7 +82,7 @@ TYPE_SIZE_RANGE = {"rem": (0.5, 8), "em": (0.5, 8), "px": (8, 128), "pt": (6, 96
 REQUIRED_ELEMENTS = ("unsubscribe", "legal_footer")
 # The shapes of the JSON sections (see the model): known keys and length limits, as the console writes them.
 IDENTITY_TEXT = {"brand_name": 100, "brand_name_en": 100, "tagline": 200, "mission": 1000, "vision": 1000,
-                 "story": 5000, "legal_footer": 300}
+                 "story": 5000, "legal_name": 200, "legal_footer": 300}
 IDENTITY_VALUES_MAX = 12
 IDENTITY_VALUE_LENGTH = 40
 TONE_ATTRIBUTES_MAX = 20
@@ -750,6 +750,7 @@ DEFAULT_IDENTITY = {
     "values": ["誠実", "長持ち", "地域とともに"],
     "story": "横浜の港町で1987年に創業した小さな衣料店から始まり、今は全国の店舗とオンラインストアで"
              "暮らしの定番をお届けしています。",
+    "legal_name": "株式会社ミナト商店",  # the seller on receipts (orders.selectors.invoice_seller_name)
     "legal_footer": "株式会社ミナト商店 〒231-0001 神奈川県横浜市中区新港1-1",
 }
 

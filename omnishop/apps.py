@@ -24,6 +24,8 @@ class OmnishopConfig(AppConfig):
         from . import channels, checks, roles
 
         django_checks.register(checks.check_invoice_registration_number)
+        django_checks.register(checks.check_invoice_seller_name)
+        django_checks.register(checks.check_site_url)
 
         # Roles are configuration, not business logic: keep the groups' permissions in step
         # with the code after every migrate. No sender filter: post_migrate runs app by app in

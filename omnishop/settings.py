@@ -311,7 +311,9 @@ SPECTACULAR_SETTINGS = {
 # --- Omnishop ------------------------------------------------------------------------------
 # The seller's qualified invoice issuer registration number (適格請求書発行事業者登録番号).
 INVOICE_REGISTRATION_NUMBER = os.environ.get("INVOICE_REGISTRATION_NUMBER", "T1234567890123")
-INVOICE_SELLER_NAME = os.environ.get("INVOICE_SELLER_NAME", "株式会社オムニショップ")
+# The seller's registered name on receipts; unset, the brand kit's company name is used
+# (orders.selectors.invoice_seller_name). Production warns until it is set (omnishop.checks).
+INVOICE_SELLER_NAME = os.environ.get("INVOICE_SELLER_NAME", "").strip()
 CURRENCY = "JPY"
 # The public address for absolute links in emails (omnishop.site.absolute_url); the embedded
 # default follows PORT, the port `./dev up` serves on.

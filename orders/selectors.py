@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from brandkit.selectors import theme
 from inventory.models import Location, StockLevel
 from omnishop.japan import search_key
 from omnishop.models import ChannelKind
@@ -187,6 +188,13 @@ class Invoice:
         return self.tax.has_reduced
 
 
+def invoice_seller_name() -> str:
+    """The seller a qualified invoice names: ``INVOICE_SELLER_NAME`` when the server sets it, else the
+    company name in the default brand's kit (the name its legal footer shows), else the brand name."""
+    brand = theme()
+    return settings.INVOICE_SELLER_NAME or brand.legal_name or brand.brand_name
+
+
 def order_invoice(order: Order) -> Invoice:
     """The invoice of ``order`` for the storefront receipt, the console and emails: items
     (reduced-rate ones flagged by ``line.is_reduced_rate``), totals and tax per rate,
@@ -194,7 +202,7 @@ def order_invoice(order: Order) -> Invoice:
     lines = list(order.lines.all())
     return Invoice(
         order=order,
-        seller_name=settings.INVOICE_SELLER_NAME,
+        seller_name=invoice_seller_name(),
         registration_number=settings.INVOICE_REGISTRATION_NUMBER,
         issued_at=order.created_at,
         lines=lines,

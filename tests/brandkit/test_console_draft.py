@@ -80,3 +80,11 @@ def test_a_logo_upload_starts_the_draft(hq, kit):
     buffer.name = "mark.png"
     assert hq.post(reverse("console:brandkit:draft_logo"), {"logo": buffer}).status_code == 302
     assert kit.versions.get(status="draft").logos.count() == 1
+
+
+def test_the_company_name_is_edited_on_the_draft_page(hq, kit):
+    data = form_data(hq.get(reverse("console:brandkit:draft")))
+    assert data["legal_name"] == "株式会社ミナト商店"  # the demo kit's, as in its legal footer
+    data["legal_name"] = "株式会社ミナトリテール"
+    assert hq.post(reverse("console:brandkit:draft"), data).status_code == 302
+    assert kit.versions.get(status="draft").identity["legal_name"] == "株式会社ミナトリテール"
