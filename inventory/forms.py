@@ -18,7 +18,7 @@ class ProductForm(forms.Form):
     is_active = forms.BooleanField(label=_("Published on the storefront"), required=False, initial=True)
     photo = forms.FileField(label=_("Photo"), required=False,
                             help_text=_("JPEG, PNG or WebP, up to 10 MB. Renditions are made automatically."),
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
 
 
 class VariantForm(forms.Form):
@@ -86,7 +86,7 @@ class ProductEditForm(forms.Form):
 class PhotoAddForm(forms.Form):
     photo = forms.FileField(label=_("Add a photo"),
                             help_text=_("JPEG, PNG or WebP, up to 10 MB. Renditions are made automatically."),
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
     alt = forms.CharField(label=_("Alternative text"), max_length=200, required=False,
                           help_text=_("What the photo shows, for screen readers. Defaults to the product name."))
 

@@ -13,13 +13,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from brandkit import services as brandkit
 from brandkit.linting import ERROR as LINT_ERROR
 from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
-from omnishop import channels
+from omnishop import channels, images
 
 from .errors import InvalidStockOperation, OutOfStock, ShortLine
 from .models import (
@@ -145,46 +145,60 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
 def _open_image(upload: UploadedFile | BytesIO) -> Image.Image:
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_IMAGE_BYTES:
-        raise ValidationError({"image": [_("The photo is larger than 10 MB.")]})
+    """The upload decoded under the shared intake rule (``omnishop.images``: JPEG, PNG or WebP
+    only, bytes and pixels bounded before decoding), upright; errors on ``image``."""
     try:
-        with Image.open(upload) as probe:
-            if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise ValidationError({"image": [_("The photo has too many pixels.")]})
-            probe.verify()
-        upload.seek(0)
-        image = Image.open(upload)
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ValidationError({"image": [_("The file is not an image Omnishop can read.")]}) from exc
-    return ImageOps.exif_transpose(image)
+        return images.open_image(upload, max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
+    except ValidationError as exc:
+        raise ValidationError({"image": exc.error_list}) from exc
 
 
-def _rendition(image: Image.Image, width: int) -> bytes:
-    copy = image.convert("RGB")
-    if copy.width > width:
-        copy.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
+def _rendition(image: Image.Image, width: int) -> Image.Image:
+    """``image`` fitted into ``width`` × ``4 * width`` (never enlarged), in RGB. Pass the next larger
+    rendition rather than the original: each step then works on as few pixels as possible."""
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")  # palette images would be resized by nearest neighbour
+    scale = min(width / image.width, width * 4 / image.height)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _webp(image: Image.Image) -> bytes:
     buffer = BytesIO()
-    copy.save(buffer, format="WEBP", quality=82, method=4)
+    image.save(buffer, format="WEBP", quality=82, method=4)
     return buffer.getvalue()
 
 
 @transaction.atomic
 def product_image_add(*, product: Product, upload: UploadedFile, alt: str = "", acting_user=None) -> ProductImage:
-    """Store an uploaded photo and make WebP renditions with Pillow."""
+    """Store an uploaded photo and make WebP renditions with Pillow.
+
+    The stored original is the decoded photo encoded again in its own format (JPEG, PNG or
+    WebP; no metadata except the colour profile) and named from that format: nothing of the
+    uploaded file (its name, extension, or bytes appended to the image) reaches ``/media/``."""
     image = _open_image(upload)
-    upload.seek(0)
+    image_format = image.format
     position = product.images.count()
     record = ProductImage(product=product, alt=alt or product.name, width=image.width, height=image.height,
                           position=position)
     stem = f"{product.code}-{position}"
-    original_name = getattr(upload, "name", "") or f"{stem}.jpg"
-    record.original.save(f"{stem}-original.{original_name.rsplit('.', 1)[-1].lower()[:5]}", upload, save=False)
-    for field, width in RENDITION_WIDTHS.items():
-        getattr(record, field).save(f"{stem}-{width}.webp", ContentFile(_rendition(image, width)), save=False)
+    record.original.save(f"{stem}-original.{images.EXTENSIONS[image_format]}",
+                         ContentFile(images.encode(image, image_format)), save=False)
+    source = image
+    for field, width in sorted(RENDITION_WIDTHS.items(), key=lambda item: -item[1]):  # largest first
+        source = _rendition(source, width)
+        getattr(record, field).save(f"{stem}-{width}.webp", ContentFile(_webp(source)), save=False)
     record.save()
     return record
+
+
+# The one order in which every service takes StockLevel row locks: by location, then by
+# variant (the row's natural key, one row per pair). Two transactions that both touch rows A
+# and B then both lock A first, so one waits for the other instead of deadlocking (orders
+# listing the same SKUs as [A, B] and [B, A]; a release crossing a reservation).
+STOCK_LOCK_ORDER = ("location_id", "variant_id")
 
 
 def _stock_row(variant: Variant, location: Location) -> None:

@@ -2,8 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from omnishop import media
 
 urlpatterns = [
     path("", include(("omnishop.urls_storefront", "storefront"))),
@@ -17,7 +18,8 @@ urlpatterns = [
 ]
 
 if settings.MODE != "production" or getattr(settings, "SERVE_MEDIA", False):
-    # Uploaded product photos in the embedded setup; behind a proxy, serve MEDIA_ROOT there.
+    # Uploaded photos and logos in the embedded setup, with headers that keep them from running
+    # (omnishop.media); behind a proxy, serve MEDIA_ROOT there with the same headers (README).
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>.*)$", media.serve, name="media"),
     ]
