@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,6 +136,14 @@ def customer_get_or_create_for_order(
         return customer
     customer = Customer(email=email, family_name=family_name or email.split("@")[0], given_name=given_name,
                         phone=phone)
-    customer.full_clean(exclude=["user"])
-    customer.save()
+    customer.full_clean(exclude=["user"], validate_unique=False)  # the database keeps the email unique
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        # two first orders with a new email at the same moment: the other one created the customer
+        existing = Customer.objects.filter(email__iexact=email).first()
+        if existing is None:
+            raise
+        return existing
     return customer

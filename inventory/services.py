@@ -254,14 +254,16 @@ def stock_reserve(
     short line, after rolling back whatever was already held in this call.
 
     Each line is one conditional UPDATE (``on_hand - reserved - safety >= qty``), so of
-    two buyers racing for the last unit exactly one update matches a row.
+    two buyers racing for the last unit exactly one update matches a row. The lines are
+    updated in variant primary-key order (see ``STOCK_LOCK_ORDER``), whatever order the
+    customer listed them in.
     """
     lines = list(lines)
+    if any(quantity <= 0 for _variant, quantity in lines):
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
     short: list[ShortLine] = []
     reservations: list[Reservation] = []
-    for variant, quantity in lines:
-        if quantity <= 0:
-            raise InvalidStockOperation(_("Quantity must be at least 1."))
+    for variant, quantity in sorted(lines, key=lambda line: line[0].pk):
         rows = StockLevel.objects.filter(variant=variant, location=location)
         if variant.product.stock_policy == StockPolicy.NORMAL:
             rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + quantity)
@@ -276,15 +278,26 @@ def stock_reserve(
         reservations.append(Reservation(variant=variant, location=location, quantity=quantity,
                                         reference=reference, expires_at=expires_at))
     if short:
+        listed = [variant.sku for variant, _quantity in lines]
+        short.sort(key=lambda line: listed.index(line.sku))  # named in the order the customer listed them
         raise OutOfStock(short)  # leaving the atomic block undoes the lines already held
+    listed = [variant.pk for variant, _quantity in lines]
+    reservations.sort(key=lambda reservation: listed.index(reservation.variant_id))
     return Reservation.objects.bulk_create(reservations)
+
+
+def _active_holds(reference: str) -> list[Reservation]:
+    """The active holds of ``reference``, locked, in ``STOCK_LOCK_ORDER``: the StockLevel rows
+    they update are then locked in that order too."""
+    return list(Reservation.objects.select_for_update().active().filter(reference=reference)
+                .order_by(*STOCK_LOCK_ORDER, "pk"))
 
 
 @transaction.atomic
 def reservation_release(*, reference: str) -> int:
     """Give back every active hold of ``reference``; returns the units released."""
     released = 0
-    for reservation in Reservation.objects.select_for_update().active().filter(reference=reference):
+    for reservation in _active_holds(reference):
         StockLevel.objects.filter(variant_id=reservation.variant_id, location_id=reservation.location_id).update(
             reserved=F("reserved") - reservation.quantity, updated_at=timezone.now()
         )
@@ -301,7 +314,7 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
     row per line. Safe to call twice: a fulfilled reservation is not active any more."""
     movements = []
     now = timezone.now()
-    for reservation in Reservation.objects.select_for_update().active().filter(reference=reference):
+    for reservation in _active_holds(reference):
         updated = StockLevel.objects.filter(
             variant_id=reservation.variant_id,
             location_id=reservation.location_id,

@@ -41,6 +41,7 @@ from inventory.errors import InvalidStockOperation, OutOfStock
 from orders.errors import InvalidOrder, InvalidTransition
 
 from . import roles
+from .db import retry_on_conflict
 from .models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -257,6 +258,7 @@ def request_fingerprint(data) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@retry_on_conflict  # the record and the handler's writes are one transaction: retried together
 def idempotent(request, *, endpoint: str, handler: Callable[[], Response]) -> Response:
     """Run ``handler`` at most once per (user, endpoint, Idempotency-Key).
 

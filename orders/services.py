@@ -21,6 +21,7 @@ from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import Location, StockPolicy, Variant
 from omnishop import roles
+from omnishop.db import retry_on_conflict
 from omnishop.japan import (
     normalize_postal_code,
     normalize_prefecture,
@@ -213,6 +214,7 @@ def order_place_authorize(*, acting_user, channel: Channel, location: Location |
         raise PermissionDenied(_("You can only place orders through your location's own channels or by phone."))
 
 
+@retry_on_conflict
 @transaction.atomic
 def order_place(
     *,
@@ -345,6 +347,7 @@ def _sync_order_status(order: Order) -> None:
         order.save(update_fields=["status", "completed_at"])
 
 
+@retry_on_conflict
 @transaction.atomic
 def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Fulfillment:
     """Staff have picked the items: the order waits at the pickup desk; the customer is told."""
@@ -358,6 +361,7 @@ def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Ful
     return fulfillment
 
 
+@retry_on_conflict
 @transaction.atomic
 def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: bool = True) -> Fulfillment:
     """The customer collected the order: reserved stock leaves on_hand through the ledger."""
@@ -376,6 +380,7 @@ def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: b
     return fulfillment
 
 
+@retry_on_conflict
 @transaction.atomic
 def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", acting_user=None) -> Fulfillment:
     fulfillment = _transition(fulfillment, FulfillmentStatus.SHIPPED, acting_user=acting_user, kind="shipped")
@@ -391,6 +396,7 @@ def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", act
     return fulfillment
 
 
+@retry_on_conflict
 @transaction.atomic
 def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
     """Cancel every open fulfilment of the order and release its reserved stock."""
@@ -417,23 +423,40 @@ def _queue_email(order_id: int, kind: str) -> None:
                sync=settings.Q_CLUSTER.get("sync", False))
 
 
-@transaction.atomic
+def _overdue_pickups(cutoff):
+    return Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, status=FulfillmentStatus.READY,
+                                      ready_at__lt=cutoff)
+
+
 def pickups_expire_overdue(*, now=None, hold_days: int | None = None) -> list[str]:
     """Cancel pickups that waited at the desk longer than the hold period and put their
-    stock back on the shelf. Returns the order numbers cancelled. Safe to run repeatedly."""
+    stock back on the shelf. Returns the order numbers cancelled. Safe to run repeatedly.
+
+    Each pickup is cancelled in its own short transaction (``_pickup_expire``), like a
+    cancel at the desk: the job never holds one pickup's lock while it waits for another's,
+    and a pickup handed over meanwhile is simply skipped."""
     now = now or timezone.now()
     hold_days = settings.PICKUP_HOLD_DAYS if hold_days is None else hold_days
     cutoff = now - timezone.timedelta(days=hold_days)
-    overdue = (Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, status=FulfillmentStatus.READY,
-                                          ready_at__lt=cutoff)
-               .select_related("order"))
     cancelled = []
-    for group in overdue:
-        _transition(group, FulfillmentStatus.CANCELLED, acting_user=None, kind="expired")
-        inventory.reservation_release(reference=group.reservation_reference)
-        order = group.order
-        if order.customer_id:
-            event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
-                         location=group.location, subject=f"order:{order.number}", data={"reason": "not collected"})
-        cancelled.append(order.number)
+    for pk in list(_overdue_pickups(cutoff).order_by("pk").values_list("pk", flat=True)):
+        number = _pickup_expire(pk=pk, cutoff=cutoff)
+        if number:
+            cancelled.append(number)
     return cancelled
+
+
+@retry_on_conflict
+@transaction.atomic
+def _pickup_expire(*, pk: int, cutoff) -> str | None:
+    """Cancel one overdue pickup; None when it is no longer overdue (collected meanwhile)."""
+    group = _overdue_pickups(cutoff).select_for_update(of=("self",)).filter(pk=pk).first()
+    if group is None:
+        return None
+    group = _transition(group, FulfillmentStatus.CANCELLED, acting_user=None, kind="expired")
+    inventory.reservation_release(reference=group.reservation_reference)
+    order = group.order
+    if order.customer_id:
+        event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
+                     location=group.location, subject=f"order:{order.number}", data={"reason": "not collected"})
+    return order.number

@@ -1,0 +1,81 @@
+"""Database helpers shared by the domains' services: retrying a whole transaction that lost
+a lock conflict.
+
+Services lock stock rows in one global order (by primary key), so ordinary traffic does not
+deadlock; but the database may still pick a transaction as a deadlock victim (rows locked
+through foreign keys, a future code path), abort a SERIALIZABLE transaction, or, on SQLite,
+give up waiting for the write lock. Such a transaction did nothing: running it again is
+correct, and the customer should not see a 500 for it.
+"""
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from django.db import DEFAULT_DB_ALIAS, OperationalError, transaction
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL SQLSTATEs of a transaction rolled back because of a concurrent one.
+SERIALIZATION_FAILURE = "40001"
+DEADLOCK_DETECTED = "40P01"
+CONFLICT_SQLSTATES = frozenset({SERIALIZATION_FAILURE, DEADLOCK_DETECTED})
+# SQLite: the busy timeout ran out waiting for another writer.
+SQLITE_CONFLICT_MESSAGES = ("database is locked", "database table is locked")
+
+DEFAULT_ATTEMPTS = 4
+DEFAULT_BACKOFF = 0.05  # seconds; the n-th retry waits a random time up to backoff * 2**(n-1)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a lock conflict that a fresh transaction may not hit again."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in CONFLICT_SQLSTATES:
+        return True
+    message = str(exc).lower()
+    return any(text in message for text in SQLITE_CONFLICT_MESSAGES)
+
+
+def retry_on_conflict(
+    func: Callable | None = None, *, attempts: int = DEFAULT_ATTEMPTS, backoff: float = DEFAULT_BACKOFF,
+    using: str = DEFAULT_DB_ALIAS,
+):
+    """Run the decorated transaction again (up to ``attempts`` times in all, with a short
+    jittered pause) when it fails with a deadlock, a serialization failure or SQLite's
+    "database is locked"; then re-raise.
+
+    Put it outside ``@transaction.atomic``: a retry must start a new transaction, never
+    continue an aborted one. Called inside an atomic block it does nothing (the block is
+    already doomed; the outermost caller decides), so services can call each other freely.
+    Only for functions whose effects are all inside the transaction (side effects go
+    through ``transaction.on_commit``, which a rolled-back attempt discards).
+    """
+
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if transaction.get_connection(using).in_atomic_block:
+                return function(*args, **kwargs)
+            for attempt in range(1, attempts + 1):
+                try:
+                    return function(*args, **kwargs)
+                except OperationalError as exc:
+                    if attempt == attempts or not is_conflict(exc):
+                        raise
+                    delay = random.uniform(0, backoff * 2 ** (attempt - 1))  # noqa: S311 - jitter, not security
+                    logger.warning("%s lost a lock conflict (%s); retry %d of %d in %.3fs",
+                                   function.__qualname__, str(exc).splitlines()[0] if str(exc) else "",
+                                   attempt, attempts - 1, delay)
+                    time.sleep(delay)
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        return wrapper
+
+    if func is not None:
+        return decorate(func)
+    return decorate
