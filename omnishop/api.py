@@ -12,8 +12,9 @@ on the 409 for short stock. Domain errors are mapped here, once.
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import django_filters
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,6 +36,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inventory.errors import InvalidStockOperation, OutOfStock
@@ -204,6 +206,39 @@ def is_customer_account(user) -> bool:
             and getattr(user, "customer", None) is not None)
 
 
+# --- filters ---------------------------------------------------------------------------
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date and time, handed on in UTC. The offset must be one a real time zone
+    uses (-12:00 to +14:00): PostgreSQL refused offsets beyond ±15:59 with a database error
+    (500). Dates that fall outside the calendar once converted to UTC are refused too."""
+
+    MIN_OFFSET = timedelta(hours=-12)
+    MAX_OFFSET = timedelta(hours=14)
+    default_error_messages = {
+        "offset": gettext_lazy("Use a UTC offset between -12:00 and +14:00, e.g. 2025-04-01T09:00:00+09:00."),
+        "out_of_range": gettext_lazy("This date and time is out of range."),
+    }
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        offset = result.utcoffset()
+        if offset is not None and not self.MIN_OFFSET <= offset <= self.MAX_OFFSET:
+            raise DjangoValidationError(self.error_messages["offset"], code="offset")
+        try:
+            return result.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """The API's date-time filter: ISO 8601, checked and converted by ``UtcIsoDateTimeField``."""
+
+    field_class = UtcIsoDateTimeField
+
+
 # --- pagination -------------------------------------------------------------------------
 
 class Pagination(PageNumberPagination):
@@ -233,6 +268,7 @@ class TokenObtainView(ObtainAuthToken):
     """Exchange email + password for an API token (send it as ``Authorization: Token <key>``)."""
 
     serializer_class = EmailAuthTokenSerializer
+    parser_classes = APIView.parser_classes  # the project's parsers (ObtainAuthToken pins DRF's own)
 
     @extend_schema(
         operation_id="auth_token_create",

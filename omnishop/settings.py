@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before any view: a NUL in the path, query or a form is a 400 here, not a database error.
+    "omnishop.middleware.RejectNulMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page (omnishop.lockout)
 ]
@@ -292,6 +294,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "omnishop.api.exception_handler",
+    # omnishop.parsers.JSONParser: refuses NUL characters and nesting deeper than 32 levels (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "omnishop.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_VERSIONING_CLASS": None,
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

@@ -24,6 +24,7 @@ from omnishop.api import (
     IDEMPOTENCY_PARAMETER,
     IDEMPOTENCY_RETENTION,
     ActionPermission,
+    IsoDateTimeFilter,
     Pagination,
     idempotent,
     is_customer_account,
@@ -68,8 +69,8 @@ class OrderFilter(django_filters.FilterSet):
     location = django_filters.CharFilter(method="filter_location", label="Fulfilling location code")
     fulfillment_status = django_filters.ChoiceFilter(choices=FulfillmentStatus.choices,
                                                      method="filter_fulfillment_status")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order
