@@ -91,11 +91,11 @@ def lockout_response(request, original_response=None, credentials: dict | None =
     the storefront's or the console's page, in the visitor's language; ``Retry-After`` on both."""
     seconds = seconds_until_unlock(request, credentials)
     message = lockout_message(seconds)
-    if request.path.startswith(API_PREFIX):
+    if request.path_info.startswith(API_PREFIX):
         response = JsonResponse({"code": "locked_out", "detail": message}, status=429,
                                 json_dumps_params={"ensure_ascii": False})
     else:
-        staff = request.path.startswith(CONSOLE_PREFIXES)
+        staff = request.path_info.startswith(CONSOLE_PREFIXES)
         template = "console/login_locked.html" if staff else "storefront/login_locked.html"
         response = render(request, template, {"message": message}, status=429)
     response["Retry-After"] = str(seconds)

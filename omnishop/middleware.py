@@ -80,11 +80,11 @@ class RejectNulMiddleware:
 
     def field_with_nul(self, request) -> str | None:
         """The name of the first part holding a NUL: ``path``, a parameter's name, or None."""
-        if "\x00" in request.path:
+        if "\x00" in request.path_info:
             return "path"
         sources = [request.GET]
         if (request.method == "POST" and request.content_type in self.FORM_TYPES
-                and not request.path.startswith(self.API_PREFIX)):  # the API reads its own bodies
+                and not request.path_info.startswith(self.API_PREFIX)):  # the API reads its own bodies
             sources.append(request.POST)
         for data in sources:
             for key, values in data.lists():
@@ -93,7 +93,7 @@ class RejectNulMiddleware:
         return None
 
     def refuse(self, request, field: str):
-        if request.path.startswith(self.API_PREFIX):
+        if request.path_info.startswith(self.API_PREFIX):
             return JsonResponse({"code": "invalid", "detail": _("The request has invalid fields."),
                                  "errors": {field: [_("Null characters are not allowed.")]}},
                                 status=400, json_dumps_params={"ensure_ascii": False})
