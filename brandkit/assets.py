@@ -7,73 +7,95 @@ Pillow's FreeType (with Brotli) opens WOFF2 directly.
 
 import io
 import re
-import warnings
 from functools import lru_cache
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
+
+from omnishop import images
 
 from . import fonts
 from .colour import readable_on, rgb
 
-ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
+ALLOWED_FORMATS = set(images.EXTENSIONS)  # PNG, JPEG, WebP: the shared intake rule (omnishop.images)
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 25_000_000  # well below Pillow's own bomb limit, and enough for any logo or photo
+MAX_PIXELS = 25_000_000  # decoded pixels, checked from the header before decoding (a 5000×5000 logo)
 MIN_LOGO_SIDE = 64
+# What a logo is kept at: the stored original fits LOGO_MAX_SIDE (cards need at most the kit's
+# minimum logo size, 2000 px; POP signs 160 px), the full/mono/reversed renditions fit
+# LOGO_RENDITION_SIDE (the guide, emails at 40 px high), favicons are at most 512 px. A larger upload
+# is decoded once and scaled down first, so the rest of the work follows the output sizes.
+LOGO_MAX_SIDE = 2048
+LOGO_RENDITION_SIDE = 1024
 
 SIZES = {"square": (1080, 1080), "landscape": (1200, 630), "pop": (1240, 1754)}  # POP: A4 portrait at 150 dpi
+
+
+def inspect_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MIN_LOGO_SIDE) -> None:
+    """Check an upload from its header only (format, bytes, pixels, minimum size) or raise
+    ValidationError; nothing is decoded. Forms use it; the service decodes once."""
+    images.inspect(upload, max_bytes=max_bytes, max_pixels=MAX_PIXELS, min_side=min_side)
 
 
 def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MIN_LOGO_SIDE,
                 draft_size: tuple[int, int] | None = None, mode: str = "RGBA") -> Image.Image:
     """Open an uploaded raster image safely or raise ValidationError with a clear message.
 
-    Refuses non-images, formats other than PNG/JPEG/WebP, files over ``max_bytes``,
-    decompression bombs (more than ``MAX_PIXELS`` pixels, checked from the header before any
-    pixel is decoded) and images smaller than ``min_side``. ``draft_size`` lets a JPEG decode at a
-    reduced scale (1/2, 1/4, 1/8) that still covers that size: a camera photo for a card is not
-    decoded at full resolution.
+    The shared intake rule (``omnishop.images``): refuses non-images, formats other than
+    PNG/JPEG/WebP, files over ``max_bytes``, decompression bombs (more than ``MAX_PIXELS``
+    pixels, checked from the header before any pixel is decoded) and images smaller than
+    ``min_side``. ``draft_size`` lets a JPEG decode at a reduced scale (1/2, 1/4, 1/8) that still
+    covers that size: a camera photo for a card is not decoded at full resolution.
     """
-    size = getattr(upload, "size", None)
-    if size is not None and size > max_bytes:
-        raise ValidationError(_("The file is too large (%(size)s MB); the limit is %(limit)s MB.") % {
-            "size": round(size / 1048576, 1), "limit": max_bytes // 1048576}, code="too_large")
-    data = upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValidationError(_("The file is too large; the limit is %(limit)s MB.") % {
-            "limit": max_bytes // 1048576}, code="too_large")
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; make it an error here, whatever
-            # the process's warning filters are, so it is always reported as too many pixels.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValidationError(_("The image has too many pixels to process safely."), code="bomb") from error
-    except Exception as error:
-        raise ValidationError(_("Upload a PNG, JPEG or WebP image."), code="not_image") from error
-    if image.format not in ALLOWED_FORMATS:
-        raise ValidationError(_("Upload a PNG, JPEG or WebP image."), code="format")
-    if image.width * image.height > MAX_PIXELS:
-        raise ValidationError(_("The image has too many pixels to process safely (%(w)d×%(h)d).") % {
-            "w": image.width, "h": image.height}, code="bomb")
-    if min(image.width, image.height) < min_side:
-        raise ValidationError(_("The image is too small; it must be at least %(n)d pixels on each side.") % {
-            "n": min_side}, code="too_small")
-    if draft_size and image.format == "JPEG":
-        image.draft("RGB", draft_size)
-    try:
-        image.load()
-    except Exception as error:
-        raise ValidationError(_("The image file is damaged or truncated."), code="damaged") from error
-    image = ImageOps.exif_transpose(image)
+    image = images.open_image(upload, max_bytes=max_bytes, max_pixels=MAX_PIXELS, min_side=min_side,
+                              draft_size=draft_size)
     return image if image.mode == mode else image.convert(mode)
 
 
+def open_logo(upload) -> Image.Image:
+    """A logo upload decoded once (checked as ``open_upload``) and scaled down to fit
+    ``LOGO_MAX_SIDE`` before anything else is done with it, in RGBA."""
+    image = images.open_image(upload, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS, min_side=MIN_LOGO_SIDE,
+                              draft_size=(LOGO_MAX_SIDE, LOGO_MAX_SIDE))
+    return fitted(image, LOGO_MAX_SIDE)
+
+
+def fitted(image: Image.Image, side: int) -> Image.Image:
+    """``image`` in RGBA, scaled down (never up) to fit ``side`` × ``side``; the cost follows the
+    output size. An image at least twice too large is first reduced by a whole factor (a box
+    filter) in bands of rows, each band converted and premultiplied on its own, so no full-size
+    RGBA copy is ever made (a 4900×4900 palette PNG is 24 MB decoded, 96 MB in RGBA); Lanczos then
+    covers the last step of less than 2× (for flat logo artwork indistinguishable from a full
+    Lanczos pass)."""
+    scale = side / max(image.size)
+    if scale >= 1:
+        return image if image.mode == "RGBA" else image.convert("RGBA")
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    factor = int(1 / scale)
+    if factor >= 2:
+        premultiplied = _reduced_premultiplied(image, factor)
+    else:
+        # palette and 1-bit images would be resized by nearest neighbour; RGBa keeps edges clean
+        premultiplied = image.convert("RGBA").convert("RGBa")
+    return premultiplied.resize(size, Image.Resampling.LANCZOS).convert("RGBA")
+
+
+def _reduced_premultiplied(image: Image.Image, factor: int, band_rows: int = 256) -> Image.Image:
+    """``image`` reduced ``factor`` times (box filter) in premultiplied RGBA ("RGBa"), converted
+    ``factor * band_rows`` source rows at a time."""
+    width, height = image.size
+    out = Image.new("RGBa", (-(-width // factor), -(-height // factor)))
+    step = factor * band_rows
+    for top in range(0, height, step):
+        band = image.crop((0, top, width, min(top + step, height)))
+        band = band if band.mode in ("RGBA", "RGB") else band.convert("RGBA")  # Pillow has no P -> RGBa
+        out.paste(band.convert("RGBa").reduce(factor), (0, top // factor))
+    return out
+
+
 def logo_variants(image: Image.Image, favicon_sizes=(16, 32, 180, 512)) -> dict[str, Image.Image]:
-    """Full colour, mono (black), reversed (white) and square favicons from one RGBA logo."""
-    rgba = image.convert("RGBA")
+    """Full colour, mono (black), reversed (white) and square favicons from one logo, each made
+    from a copy that first fits ``LOGO_RENDITION_SIDE``."""
+    rgba = fitted(image, LOGO_RENDITION_SIDE)
     alpha = rgba.getchannel("A")
     if alpha.getextrema() == (255, 255):
         # An opaque logo: treat near-white as background so mono/reversed have a shape to fill.
@@ -88,7 +110,7 @@ def logo_variants(image: Image.Image, favicon_sizes=(16, 32, 180, 512)) -> dict[
     square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     square.paste(rgba, ((side - rgba.width) // 2, (side - rgba.height) // 2))
     for n in favicon_sizes:
-        out[f"favicon-{n}"] = square.resize((n, n), Image.Resampling.LANCZOS)
+        out[f"favicon-{n}"] = square.resize((n, n), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return out
 
 

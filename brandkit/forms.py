@@ -344,8 +344,7 @@ class LogoForm(forms.Form):
 
     def clean_logo(self):
         upload = self.cleaned_data["logo"]
-        assets.open_upload(upload)  # raises a field error: not an image, too big, bomb, too small
-        upload.seek(0)
+        assets.inspect_upload(upload)  # a field error: not an image, too big, bomb, too small (header only)
         return upload
 
 

@@ -95,8 +95,7 @@ class LogoUploadSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     def validate_logo(self, upload):
-        assets.open_upload(upload)  # the console's checks: not an image, format, too big, bomb, too small
-        upload.seek(0)
+        assets.inspect_upload(upload)  # the console's checks: not an image, format, too big, bomb, too small
         return upload
 
 

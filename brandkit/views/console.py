@@ -149,9 +149,13 @@ def draft_logo(request):
     form = LogoForm(request.POST, request.FILES)
     if form.is_valid():
         version = services.draft_get_or_create(kit=kit, acting_user=request.user)
-        services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"])
-        messages.success(request, _("Logo uploaded with its variants."))
-        return redirect("console:brandkit:draft")
+        try:
+            services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"])
+        except ValidationError as error:  # found on decoding (a damaged file): the form only read the header
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Logo uploaded with its variants."))
+            return redirect("console:brandkit:draft")
     source = kit.versions.filter(status="draft").first() or kit.published_version or kit.versions.first()
     version = selectors.version_detail(source.pk)
     return render(request, "brandkit/console/draft.html", {
