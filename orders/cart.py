@@ -2,6 +2,8 @@
 ``order_place`` validates everything again, so a stale or tampered cart can never place a
 bad order."""
 
+import re
+import secrets
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -12,6 +14,10 @@ from .services import MAX_LINE_QUANTITY, LineIn
 from .tax import TaxSummary, summarise
 
 SESSION_KEY = "cart"
+# The one-time token of the cart's checkout: issued into the checkout form, kept by the order
+# it places (unique), dropped with the cart once that order exists. See ``Cart.checkout_token``.
+CHECKOUT_TOKEN_KEY = "checkout_token"
+CHECKOUT_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 @dataclass
@@ -100,7 +106,19 @@ class Cart:
         self.set(sku, 0)
 
     def clear(self) -> None:
+        """Empty the cart after its order was placed; the next checkout gets a new token."""
         self._save({})
+        self.session.pop(CHECKOUT_TOKEN_KEY, None)
+
+    def checkout_token(self) -> str:
+        """This cart's checkout token, issued on first use. The checkout form carries it and
+        ``order_place`` keeps it unique on the order, so the same checkout submitted twice
+        (a double click, a retried request, two tabs) places one order."""
+        token = self.session.get(CHECKOUT_TOKEN_KEY)
+        if not (isinstance(token, str) and CHECKOUT_TOKEN_RE.fullmatch(token)):
+            token = secrets.token_urlsafe(24)
+            self.session[CHECKOUT_TOKEN_KEY] = token
+        return token
 
     def lines(self) -> list[CartLine]:
         """Cart lines with their variants (one query, plus one for the photos)."""

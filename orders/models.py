@@ -97,6 +97,9 @@ class Order(models.Model):
                                       default=PaymentStatus.UNPAID)
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
+    # The one-time token of the storefront checkout that placed the order (NULL otherwise):
+    # unique, so the same checkout submitted twice finds this order instead of placing another.
+    checkout_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("ordered at"), auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

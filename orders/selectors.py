@@ -157,6 +157,13 @@ def customer_orders(*, customer, limit: int = 50) -> QuerySet[Order]:
 
 # --- storefront and documents: the customer's own orders, invoices, pickup stores -------
 
+def checkout_order(*, customer, token: str) -> Order | None:
+    """The order this customer's checkout ``token`` already placed (a form submitted again)."""
+    if not token:
+        return None
+    return Order.objects.filter(customer=customer, checkout_token=token).only("number").first()
+
+
 def customer_order(*, customer, number: str) -> Order:
     """One order of this customer (the storefront's view of it) with lines, fulfilments and
     events; raises Order.DoesNotExist for anybody else's order."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -225,13 +225,26 @@ def order_place(
     contact: ContactIn | None = None,
     payment_method: str | None = None,
     acting_user=None,
+    checkout_token: str = "",
 ) -> Order:
     """Place an order and reserve its stock at the fulfilling location.
 
     Raises InvalidOrder (field errors), PermissionDenied (``acting_user`` may not place this
     order, see ``order_place_authorize``) or OutOfStock (per-line detail); in every case
     nothing is written and nothing stays reserved.
+
+    ``checkout_token`` (the storefront's one-time token of one checkout, for ``customer``)
+    makes placing idempotent: when an order with that token exists, it is returned and
+    nothing else happens. The order keeps the token under a unique constraint, so of two
+    concurrent submissions the second waits for the first to commit and then returns its
+    order; the token of another customer is refused (InvalidOrder).
     """
+    if checkout_token:
+        if customer is None:
+            raise ValueError("A checkout token belongs to a customer.")
+        placed = _checkout_placed(checkout_token, customer)
+        if placed is not None:
+            return placed
     errors: dict[str, list[str]] = {}
     if not channel.is_active:
         errors.setdefault("channel", []).append(_("This channel is not active."))
@@ -249,17 +262,27 @@ def order_place(
     if customer is None and contact.email:
         customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
                                                     phone=contact.phone)
-    order = Order.objects.create(
-        number=f"tmp-{uuid.uuid4().hex[:16]}",  # replaced by the pk-based number below
-        channel=channel,
-        customer=customer,
-        email=contact.email or (customer.email if customer else "") or "",
-        name=contact.name or (customer.full_name if customer else ""),
-        phone=contact.phone or (customer.phone if customer else ""),
-        payment_method=payment_method or (PaymentMethod.PAY_IN_STORE if fulfillment.method == FulfillmentMethod.PICKUP
-                                          else PaymentMethod.CASH_ON_DELIVERY),
-        placed_by=acting_user,
-    )
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=f"tmp-{uuid.uuid4().hex[:16]}",  # replaced by the pk-based number below
+                channel=channel,
+                customer=customer,
+                email=contact.email or (customer.email if customer else "") or "",
+                name=contact.name or (customer.full_name if customer else ""),
+                phone=contact.phone or (customer.phone if customer else ""),
+                payment_method=payment_method or (
+                    PaymentMethod.PAY_IN_STORE if fulfillment.method == FulfillmentMethod.PICKUP
+                    else PaymentMethod.CASH_ON_DELIVERY),
+                placed_by=acting_user,
+                checkout_token=checkout_token or None,
+            )
+    except IntegrityError:
+        # The same checkout, submitted at the same moment, committed first: show its order.
+        placed = _checkout_placed(checkout_token, customer) if checkout_token else None
+        if placed is None:
+            raise
+        return placed
     order.number = order_number(channel_kind=channel.kind, pk=order.pk)
 
     candidates = [location] if location else list(Location.objects.active().filter(ships_orders=True))
@@ -302,6 +325,15 @@ def order_place(
                      data={"total": total, "method": group.method, "lines": len(order_lines)})
     transaction.on_commit(lambda: _queue_email(order.pk, "confirmation"))
     return order
+
+
+def _checkout_placed(token: str, customer: Customer) -> Order | None:
+    """The order the checkout ``token`` already placed, if any. Tokens are the customer's own
+    (random, issued into their session): another customer's is refused, never shown."""
+    placed = Order.objects.filter(checkout_token=token).first()
+    if placed is not None and placed.customer_id != customer.pk:
+        raise InvalidOrder({"checkout_token": [_("This checkout has expired. Please reload the page and try again.")]})
+    return placed
 
 
 # --- transitions -----------------------------------------------------------------------

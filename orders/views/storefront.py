@@ -19,7 +19,7 @@ from inventory.models import AvailabilityLevel, Location, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
 from omnishop.japan import Prefecture
 from orders import selectors
-from orders.cart import Cart, CartLine, cart_summary
+from orders.cart import CHECKOUT_TOKEN_RE, Cart, CartLine, cart_summary
 from orders.errors import InvalidOrder, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order
@@ -179,6 +179,19 @@ def _out_of_stock_message(exc: OutOfStock, lines: list[CartLine]) -> str:
     return _("Not enough stock: %(items)s") % {"items": ", ".join(items)}
 
 
+def _checkout_token(request: HttpRequest, cart: Cart) -> str:
+    """The token of the checkout being submitted: the one its form carries (a second
+    submission of an old form still names the order it placed), else the cart's own."""
+    posted = request.POST.get("checkout_token", "") if request.method == "POST" else ""
+    return posted if CHECKOUT_TOKEN_RE.fullmatch(posted) else cart.checkout_token()
+
+
+def _show_placed(request: HttpRequest, cart: Cart, order: Order) -> HttpResponse:
+    cart.clear()
+    messages.success(request, _("Thank you! Your order %(number)s has been placed.") % {"number": order.number})
+    return redirect(order)
+
+
 @login_required
 def checkout(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
@@ -186,6 +199,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if customer is None:
         messages.error(request, _("This account has no customer profile. Sign up with another email to shop."))
         return redirect("storefront:cart")
+    token = _checkout_token(request, cart)
+    if request.method == "POST" and (placed := selectors.checkout_order(customer=customer, token=token)):
+        return _show_placed(request, cart, placed)  # this checkout was submitted before: one order
     lines = cart.lines()
     if not lines:
         messages.info(request, _("Your cart is empty."))
@@ -219,19 +235,21 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     channel=web_channel(), customer=customer, lines=cart.order_lines(), fulfillment=fulfillment,
                     contact=ContactIn(email=customer.email or request.user.email, name=customer.full_name,
                                       phone=customer.phone),
-                    acting_user=request.user,
+                    acting_user=request.user, checkout_token=token,
                 )
             except InvalidOrder as exc:
                 _map_order_errors(exc.errors, form, address_form, lines)
             except OutOfStock as exc:
                 stock_problem = _out_of_stock_message(exc, lines)
             else:
-                cart.clear()
-                messages.success(request, _("Thank you! Your order %(number)s has been placed.") % {
-                    "number": order.number})
-                return redirect(order)
+                return _show_placed(request, cart, order)
+        # The same checkout submitted a moment earlier may have placed the order (and taken
+        # the stock) while this submission was being checked: show that order, not an error.
+        if placed := selectors.checkout_order(customer=customer, token=token):
+            return _show_placed(request, cart, placed)
     return render(request, "orders/storefront/checkout.html", {
         "form": form, "address_form": address_form, "options": options, "lines": lines,
+        "checkout_token": token,
         "summary": cart_summary(lines), "stock_problem": stock_problem,
         "selected_location": form["location"].value() or "",
         "has_unavailable": any(not line.available for line in lines),
