@@ -75,7 +75,7 @@ def build(*, locations: int) -> dict:
         rows.append(Location(code=f"bench-store-{n:02d}", name=f"ベンチ{n}号店", kind=LocationKind.STORE,
                              prefecture=f"{(n % 47) + 1:02d}", offers_pickup=True))
     Location.objects.bulk_create(rows)
-    Channel.objects.create(code="web", name="オンラインストア", kind=ChannelKind.WEB)
+    Channel.objects.get_or_create(code="web", defaults={"name": "オンラインストア", "kind": ChannelKind.WEB})  # the migrations make it
     return {"locations": list(Location.objects.all()), "photo": _photo()}
 
 
