@@ -85,6 +85,10 @@ class PublicReadsMixin:
         return super().get_throttles()
 
 
+# The product services check descriptions against the brand kit; the check is logged under this source.
+LINT_SOURCE = "product-api"
+
+
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search name, code, category or exact SKU")
     category = django_filters.CharFilter()
@@ -157,10 +161,10 @@ class ProductViewSet(PublicReadsMixin, mixins.ListModelMixin, mixins.RetrieveMod
             incoming = ProductCreateSerializer(data=request.data)
             incoming.is_valid(raise_exception=True)
             data = dict(incoming.validated_data)
-            lint = services.product_description_lint(description=data["description"], record="product-api")
             variants = [services.VariantIn(**item) for item in data.pop("variants")]
-            product = services.product_create(variants=variants, acting_user=request.user, **data)
-            return self._saved(product, lint, status.HTTP_201_CREATED)
+            product = services.product_create(variants=variants, lint_source=LINT_SOURCE, acting_user=request.user,
+                                              **data)
+            return self._saved(product, product.lint_warnings, status.HTTP_201_CREATED)
 
         return idempotent(request, endpoint="products.create", handler=handler)
 
@@ -177,15 +181,12 @@ class ProductViewSet(PublicReadsMixin, mixins.ListModelMixin, mixins.RetrieveMod
         incoming = ProductUpdateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         fields = dict(incoming.validated_data)
-        lint = []
-        if "description" in fields:
-            lint = services.product_description_lint(description=fields["description"], record="product-api")
         try:
-            services.product_update(product=product, acting_user=request.user, **fields)
+            services.product_update(product=product, lint_source=LINT_SOURCE, acting_user=request.user, **fields)
         except ValueError as exc:  # a field the service does not own: the serializer should have refused it
             return invalid_response({name.strip(): [_("This field cannot be changed here.")]
                                      for name in str(exc).split(",")})
-        return self._saved(product, lint)
+        return self._saved(product, product.lint_warnings)
 
     @extend_schema(
         summary="Add a variant (size / colour) to a product",

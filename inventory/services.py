@@ -80,7 +80,6 @@ class VariantIn:
     color: str = ""
 
 
-@transaction.atomic
 def product_create(
     *,
     code: str,
@@ -91,11 +90,28 @@ def product_create(
     tax_class: str = "standard",
     stock_policy: str = StockPolicy.NORMAL,
     is_active: bool = True,
+    photo: UploadedFile | None = None,
+    lint_source: str = "product-create",
     acting_user=None,
 ) -> Product:
-    """Create a product with its variants; raise ValidationError naming every bad field."""
+    """Create a product with its variants (and its first photo, when given), all or nothing.
+
+    The description is checked against the brand kit here, whoever calls (console, API, admin,
+    import): its errors are field errors on ``description`` among the others, its warnings are
+    returned on the product as ``lint_warnings``. Raise ValidationError naming every bad field."""
+    lint_errors, warnings = _copy_check(description, source=lint_source)
+    product = _product_create(code=code, name=name, variants=variants, description=description, category=category,
+                              tax_class=tax_class, stock_policy=stock_policy, is_active=is_active, photo=photo,
+                              errors=lint_errors, acting_user=acting_user)
+    product.lint_warnings = warnings
+    return product
+
+
+@transaction.atomic
+def _product_create(*, code, name, variants, description, category, tax_class, stock_policy, is_active, photo,
+                    errors: dict[str, list[str]], acting_user) -> Product:
     if not variants:
-        raise ValidationError({"variants": [_("A product needs at least one variant.")]})
+        errors.setdefault("variants", []).append(_("A product needs at least one variant."))
     product = Product(
         code=code.strip(),
         name=name.strip(),
@@ -105,9 +121,11 @@ def product_create(
         stock_policy=stock_policy,
         is_active=is_active,
     )
-    product.full_clean()
-    product.save()
-    errors: dict[str, list[str]] = {}
+    try:
+        product.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
     seen_skus: set[str] = set()
     seen_barcodes: set[str] = set()
     rows = []
@@ -135,7 +153,12 @@ def product_create(
         rows.append(variant)
     if errors:
         raise ValidationError(errors)
+    product.save()
+    for variant in rows:
+        variant.product = product
     Variant.objects.bulk_create(rows)
+    if photo is not None:
+        product_image_add(product=product, upload=photo, acting_user=acting_user)
     return product
 
 
@@ -334,18 +357,35 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
 PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active"})
 
 
-@transaction.atomic
-def product_update(*, product: Product, acting_user=None, **fields) -> Product:
+def product_update(*, product: Product, acting_user=None, lint_source: str = "product-edit", **fields) -> Product:
     """Change a product's details (not its code: the code is in web addresses and the API).
-    Raise ValidationError naming every bad field; nothing is saved then."""
+
+    A new description is checked against the brand kit here, like in ``product_create``: its
+    errors refuse the change, its warnings come back as ``product.lint_warnings``. Raise
+    ValidationError naming every bad field; nothing is saved then."""
     unknown = set(fields) - PRODUCT_EDITABLE_FIELDS
     if unknown:
         raise ValueError(", ".join(sorted(unknown)))
+    errors, warnings = ({}, []) if "description" not in fields else _copy_check(fields["description"],
+                                                                                 source=lint_source)
+    _product_update(product=product, fields=fields, errors=errors, acting_user=acting_user)
+    product.lint_warnings = warnings
+    return product
+
+
+@transaction.atomic
+def _product_update(*, product: Product, fields: dict, errors: dict[str, list[str]], acting_user) -> None:
     for name, value in fields.items():
         setattr(product, name, value.strip() if name in ("name", "category") else value)
-    product.full_clean()
+    try:
+        product.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        product.refresh_from_db(fields=sorted(fields))  # the caller's instance shows what is stored
+        raise ValidationError(errors)
     product.save()
-    return product
 
 
 @transaction.atomic
@@ -377,16 +417,13 @@ COPY_CHANNEL = BrandChannel.WEB
 COPY_LOCALE = "ja"
 
 
-def product_description_lint(*, description: str, record: str = "") -> list[Violation]:
-    """Check a product description against the brand kit before it is saved.
-
-    Violations of severity "error" raise ValidationError on ``description`` (the product must
-    not be saved with them); the others are returned as warnings to show after saving. The
-    console's product forms and the API both call this, so the rule lives here once."""
+def _copy_check(description: str, *, source: str) -> tuple[dict[str, list[str]], list[Violation]]:
+    """The brand kit's check of a product description that is being saved: the errors (as field
+    errors on ``description``) and the other remarks. The check is logged under ``source`` for
+    the channel's consistency score; the product services call this before opening their
+    transaction, so a refused save still counts as a check with errors."""
     if not description.strip():
-        return []
-    violations = brandkit.lint(description, COPY_CHANNEL, COPY_LOCALE, record=record)
+        return {}, []
+    violations = brandkit.lint(description, COPY_CHANNEL, COPY_LOCALE, record=source)
     errors = [_("Brand kit: %(message)s") % {"message": v.message} for v in violations if v.severity == LINT_ERROR]
-    if errors:
-        raise ValidationError({"description": errors})
-    return [v for v in violations if v.severity != LINT_ERROR]
+    return ({"description": errors} if errors else {}), [v for v in violations if v.severity != LINT_ERROR]

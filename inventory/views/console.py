@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -85,9 +84,6 @@ def product_create(request):
     if request.method == "POST":
         form = ProductForm(request.POST, request.FILES)
         formset = VariantFormSet(request.POST, prefix="variants")
-        violations = []
-        if form.is_valid():
-            violations = _lint_description(form, record="product-create")
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
             variants = [
@@ -96,21 +92,19 @@ def product_create(request):
                 for row in (f.cleaned_data for f in formset.forms if f.has_changed() and f.cleaned_data)
             ]
             try:
-                with transaction.atomic():
-                    product = services.product_create(
-                        code=data["code"], name=data["name"], category=data["category"],
-                        description=data["description"], tax_class=data["tax_class"],
-                        is_active=data["is_active"], variants=variants, acting_user=request.user,
-                    )
-                    if data.get("photo"):
-                        services.product_image_add(product=product, upload=data["photo"], acting_user=request.user)
+                product = services.product_create(
+                    code=data["code"], name=data["name"], category=data["category"],
+                    description=data["description"], tax_class=data["tax_class"],
+                    is_active=data["is_active"], variants=variants, photo=data.get("photo"),
+                    acting_user=request.user,
+                )
             except ValidationError as exc:
                 _map_service_errors(exc, form, formset)
             else:
                 messages.success(request, _("Product “%(name)s” was created.") % {"name": product.name})
-                if violations:
+                if product.lint_warnings:
                     # show the brand kit's remarks next to the description, where they can be fixed
-                    _warn_lint(request, violations)
+                    _warn_lint(request, product.lint_warnings)
                     return redirect("console:product_edit", code=product.code)
                 return redirect("console:product_detail", pk=product.pk)
     else:
@@ -236,18 +230,6 @@ def _live_lint(form) -> None:
     })
 
 
-def _lint_description(form, *, record: str = "") -> list:
-    """Lint the cleaned description: errors of severity "error" become a field error (the
-    product is not saved), the rest are returned as warnings to show after saving."""
-    try:
-        return services.product_description_lint(description=form.cleaned_data.get("description", ""),
-                                                 record=record)
-    except ValidationError as exc:
-        for message in exc.message_dict["description"]:
-            form.add_error("description", message)
-        return []
-
-
 def _warn_lint(request, violations) -> None:
     messages.warning(request, _("Saved, but the brand kit has %(n)d remark(s) on the description.")
                      % {"n": len(violations)})
@@ -291,17 +273,15 @@ def product_edit(request, code: str):
     if which == "details":
         details = ProductEditForm(request.POST)
         if details.is_valid():
-            warnings = _lint_description(details, record="product-edit")
-            if details.is_valid():
-                try:
-                    services.product_update(product=product, acting_user=request.user, **details.cleaned_data)
-                except ValidationError as exc:
-                    _map_service_errors(exc, details, None)
-                else:
-                    messages.success(request, _("Product “%(name)s” was saved.") % {"name": product.name})
-                    if warnings:
-                        _warn_lint(request, warnings)
-                    return redirect("console:product_edit", code=product.code)
+            try:
+                services.product_update(product=product, acting_user=request.user, **details.cleaned_data)
+            except ValidationError as exc:
+                _map_service_errors(exc, details, None)
+            else:
+                messages.success(request, _("Product “%(name)s” was saved.") % {"name": product.name})
+                if product.lint_warnings:
+                    _warn_lint(request, product.lint_warnings)
+                return redirect("console:product_edit", code=product.code)
     elif which == "variant":
         variant_form = VariantForm(request.POST, prefix="variant")
         if variant_form.is_valid():
