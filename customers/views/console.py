@@ -19,7 +19,6 @@ from ..forms import katakana
 from ..models import ConsentChannel, Customer, EventKind
 
 CONSOLE_CONSENT_SOURCE = "console"
-STAFF_EVENT_KINDS = (EventKind.STORE_VISIT, EventKind.STAFF_NOTE)
 
 
 class StaffProfileForm(forms.Form):
@@ -60,16 +59,14 @@ class StaffProfileForm(forms.Form):
 
 
 class StaffEventForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What happened"), choices=[(k.value, k.label) for k in STAFF_EVENT_KINDS])
-    note = forms.CharField(label=_("Note"), max_length=500, required=False,
+    """What staff type; the rules (who may record a store visit, a note needs text) are
+    ``services.staff_event_record``'s, as for the API."""
+
+    kind = forms.ChoiceField(label=_("What happened"),
+                             choices=[(k.value, k.label) for k in services.STAFF_EVENT_KINDS])
+    note = forms.CharField(label=_("Note"), max_length=services.STAFF_NOTE_MAX_LENGTH, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("e.g. tried on the linen shirt in M, will come back for L"))
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") == EventKind.STAFF_NOTE and not cleaned.get("note", "").strip():
-            self.add_error("note", _("Write the note."))
-        return cleaned
 
 # How each kind of touchpoint looks on the timeline: an icon (templates/console/_icon.html)
 # and a tone for its badge.
@@ -194,19 +191,19 @@ def customer_event_add(request, pk: int):
     """Store staff note a visit or a conversation on the customer's timeline, at their location."""
     customer = _customer(pk)
     form = StaffEventForm(request.POST)
-    location = request.user.location if request.user.location_id else None
-    if form.is_valid() and form.cleaned_data["kind"] == EventKind.STORE_VISIT and (
-        location is None or location.kind not in ("store", "popup")
-    ):
-        form.add_error("kind", _("Only staff working at a store can record a store visit."))
+    if form.is_valid():
+        try:
+            services.staff_event_record(customer=customer, kind=form.cleaned_data["kind"],
+                                        note=form.cleaned_data["note"], acting_user=request.user)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
     if not form.is_valid():
         if request.htmx:
             return render(request, "customers/console/customer_detail.html#event-form",
                           {"customer": customer, "event_form": form})
         return customer_detail.__wrapped__(request, pk, event_form=form, status=400)
-    services.event_record(customer=customer, kind=form.cleaned_data["kind"], location=location,
-                          data={"note": form.cleaned_data["note"].strip(), "staff": str(request.user),
-                                "staff_id": request.user.pk})
     if request.htmx:
         # the form comes back empty; the timeline follows out of band
         fresh = render_to_string("customers/console/customer_detail.html#event-form",

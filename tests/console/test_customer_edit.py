@@ -90,3 +90,33 @@ def test_staff_without_a_store_cannot_record_a_store_visit(client, staff, custom
     assert not customer.events.filter(kind="store_visit").exists()
     client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": "電話でサイズの相談"})
     assert customer.events.get(kind="staff_note").location is None
+
+
+def test_a_timeline_note_goes_through_the_same_service_as_the_api(client, staff, customer, monkeypatch):
+    """One rule for staff touchpoints: the console calls ``staff_event_record`` (the API's service)
+    and shows that service's field errors, instead of keeping its own copy of the rule."""
+    from customers import services
+
+    calls = []
+    real = services.staff_event_record
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "staff_event_record", spy)
+    client.force_login(staff["store_staff"])
+    client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": "  電話でサイズの相談 "})
+    assert [(c["kind"], c["note"], c["acting_user"]) for c in calls] == [
+        ("staff_note", "電話でサイズの相談", staff["store_staff"])]
+    assert customer.events.get(kind="staff_note").data["note"] == "電話でサイズの相談"
+
+    def stricter(**kwargs):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"note": ["A rule only the service knows."]})
+
+    monkeypatch.setattr(services, "staff_event_record", stricter)
+    response = client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": "もう一件"})
+    assert response.status_code == 400
+    assert "A rule only the service knows." in response.content.decode()
