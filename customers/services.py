@@ -22,6 +22,14 @@ def event_record(
     )
 
 
+def product_view_record(*, customer: Customer, code: str, name: str, channel=None) -> CustomerEvent:
+    """A signed-in customer looked at a product (``code``, ``name``: the catalogue is above this
+    domain). The storefront calls this from a POST its product page sends once shown, never
+    from the GET that renders the page."""
+    return event_record(customer=customer, kind=EventKind.PRODUCT_VIEWED, channel=channel,
+                        subject=f"product:{code}", data={"code": code, "name": name})
+
+
 # Touchpoints staff record by hand (console and API); the rest come from the system.
 STAFF_EVENT_KINDS = (EventKind.STORE_VISIT, EventKind.STAFF_NOTE)
 STAFF_NOTE_MAX_LENGTH = 500

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", inventory.home, name="home"),
     path("products/", inventory.catalogue_page, name="catalogue"),
     path("products/<slug:code>/", orders.product_page, name="product"),
+    path("products/<slug:code>/viewed/", orders.product_viewed, name="product_viewed"),
     path("cart/", orders.cart_page, name="cart"),
     path("cart/add/", orders.cart_add, name="cart_add"),
     path("checkout/", orders.checkout, name="checkout"),

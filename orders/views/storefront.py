@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import ConsentChannel, EventKind
 from customers.selectors import consent_state
-from customers.services import event_record
+from customers.services import event_record, product_view_record
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, Location, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
@@ -83,11 +83,20 @@ def product_page(request: HttpRequest, code: str) -> HttpResponse:
         "hx-trigger": "change",
     })
     context["form"] = form
+    # A GET writes nothing: the page asks ``product_viewed`` (a POST) to record the view once shown.
+    context["record_view"] = _customer(request) is not None
+    return render(request, template, context)
+
+
+@require_POST
+def product_viewed(request: HttpRequest, code: str) -> HttpResponse:
+    """The product page's beacon (htmx, on load): a signed-in customer's view of a published
+    product becomes one event on their timeline. Anyone else gets the same empty answer."""
+    product = get_object_or_404(catalogue(), code=code)
     customer = _customer(request)
     if customer is not None:
-        event_record(customer=customer, kind=EventKind.PRODUCT_VIEWED, channel=web_channel(),
-                     subject=f"product:{product.code}", data={"code": product.code, "name": product.name})
-    return render(request, template, context)
+        product_view_record(customer=customer, code=product.code, name=product.name, channel=web_channel())
+    return HttpResponse(status=204)
 
 
 @require_POST
