@@ -65,8 +65,7 @@ def build(*, locations: int) -> dict:
     """Migrate and create the locations, channel and a shared product photo."""
     from django.core.management import call_command
 
-    from inventory.models import Location, LocationKind
-    from omnishop.models import Channel, ChannelKind
+    from kernel.models import Channel, ChannelKind, Location, LocationKind
 
     call_command("migrate", verbosity=0)
     rows = [Location(code="bench-wh", name="ベンチ倉庫", kind=LocationKind.WAREHOUSE, prefecture="11",
@@ -115,7 +114,7 @@ def grow(*, to_variants: int, locations, photo) -> int:
 
 def _grow(*, to_variants: int, locations, photo) -> int:
     from inventory.models import Product, ProductImage, StockLevel, Variant
-    from omnishop.japan import search_key
+    from kernel.japan import search_key
 
     have = Product.objects.filter(code__startswith="p-").count()
     want = to_variants // len(SIZES)

@@ -10,7 +10,7 @@ Who may do what:
   the default brand, edit a draft (sections, palette, rules, logo upload) and publish it.
 
 Writes call the same services as the console; ValidationError maps to the project's 400
-body in ``omnishop.api``.
+body in ``kernel.api``.
 """
 
 from django.conf import settings
@@ -24,8 +24,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from omnishop.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, ErrorSerializer
-from omnishop.throttling import UserRateThrottle
+from kernel.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, ErrorSerializer
+from kernel.throttling import UserRateThrottle
 
 from . import linting, selectors, services
 from .models import Brand, BrandKitVersion, VersionStatus
@@ -207,7 +207,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class LintThrottle(UserRateThrottle):
-    """Lint calls per user (counted atomically, see ``omnishop.throttling``). The rate is
+    """Lint calls per user (counted atomically, see ``kernel.throttling``). The rate is
     ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["brandkit_lint"]`` when set, else
     ``BRANDKIT_LINT_RATE``, else 120 a minute."""
 

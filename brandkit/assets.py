@@ -11,12 +11,12 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from omnishop import images
+from kernel import images
 
 from . import fonts
 from .colour import readable_on, rgb
 
-ALLOWED_FORMATS = set(images.EXTENSIONS)  # PNG, JPEG, WebP: the shared intake rule (omnishop.images)
+ALLOWED_FORMATS = set(images.EXTENSIONS)  # PNG, JPEG, WebP: the shared intake rule (kernel.images)
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # decoded pixels, checked from the header before decoding (a 5000×5000 logo)
 MIN_LOGO_SIDE = 64
@@ -40,7 +40,7 @@ def open_upload(upload, *, max_bytes: int = MAX_UPLOAD_BYTES, min_side: int = MI
                 draft_size: tuple[int, int] | None = None, mode: str = "RGBA") -> Image.Image:
     """Open an uploaded raster image safely or raise ValidationError with a clear message.
 
-    The shared intake rule (``omnishop.images``): refuses non-images, formats other than
+    The shared intake rule (``kernel.images``): refuses non-images, formats other than
     PNG/JPEG/WebP, files over ``max_bytes``, decompression bombs (more than ``MAX_PIXELS``
     pixels, checked from the header before any pixel is decoded) and images smaller than
     ``min_side``. ``draft_size`` lets a JPEG decode at a reduced scale (1/2, 1/4, 1/8) that still

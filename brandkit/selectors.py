@@ -38,7 +38,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from omnishop.site import absolute_url
+from kernel.site import absolute_url
 
 THEME_KEY = "brandkit:theme:v2"
 ACTIVE_KEY = "brandkit:active-version:v2"

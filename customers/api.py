@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omnishop.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, Pagination, is_customer_account
+from kernel.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, Pagination, is_customer_account
 
 from . import selectors, services
 from .models import Customer, CustomerEvent

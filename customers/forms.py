@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import hiragana_to_katakana, normalize_text, validate_phone
+from kernel.japan import hiragana_to_katakana, normalize_text, validate_phone
 
 from .models import ConsentChannel
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import Prefecture, normalize_phone, search_key, validate_phone
+from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -36,7 +36,7 @@ class Customer(models.Model):
     prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     favourite_location = models.ForeignKey(
-        "inventory.Location", verbose_name=_("favourite store"), null=True, blank=True,
+        "omnishop.Location", verbose_name=_("favourite store"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
     preferred_size = models.CharField(_("preferred size"), max_length=20, blank=True)
@@ -135,7 +135,7 @@ class CustomerEvent(models.Model):
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     channel = models.ForeignKey("omnishop.Channel", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
-    location = models.ForeignKey("inventory.Location", null=True, blank=True, on_delete=models.SET_NULL,
+    location = models.ForeignKey("omnishop.Location", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     subject = models.CharField(_("subject"), max_length=100, blank=True, help_text=_("e.g. order:W-000123"))
     data = models.JSONField(default=dict, blank=True)

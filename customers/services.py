@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from omnishop.japan import normalize_postal_code
+from kernel.japan import normalize_postal_code
 
 from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
 

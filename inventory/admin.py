@@ -3,8 +3,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from kernel.models import Location
+
 from . import services
-from .models import Location, Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
+from .models import Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -10,8 +10,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from omnishop import roles
-from omnishop.api import (
+from kernel import roles
+from kernel.api import (
     ERROR_400,
     ERROR_403,
     ERROR_404,
@@ -23,10 +23,11 @@ from omnishop.api import (
     idempotent,
     invalid_response,
 )
-from omnishop.throttling import AnonRateThrottle
+from kernel.models import Location, LocationKind
+from kernel.throttling import AnonRateThrottle
 
 from . import selectors, services
-from .models import Location, LocationKind, Product, ProductImage, StockLevel, Variant
+from .models import Product, ProductImage, StockLevel, Variant
 from .serializers import (
     LocationSerializer,
     ProductAvailabilitySerializer,
@@ -58,7 +59,7 @@ def _sees_whole_catalogue(user) -> bool:
 
 class PublicCatalogueThrottle(AnonRateThrottle):
     """Anonymous callers of the public catalogue reads, per client address (counted atomically,
-    see ``omnishop.throttling``). The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    see ``kernel.throttling``). The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     ["public_catalogue"]`` when set. Signed-in callers are not throttled here."""
 
     scope = "public_catalogue"

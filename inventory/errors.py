@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 
-class InventoryError(Exception):
+from kernel.errors import DomainError
+
+
+class InventoryError(DomainError):
     pass
 
 
@@ -18,10 +22,21 @@ class ShortLine:
 class OutOfStock(InventoryError):
     """Raised when one or more lines cannot be reserved; nothing was reserved."""
 
+    code = "out_of_stock"
+    http_status = 409
+
     def __init__(self, lines: list[ShortLine]):
         self.lines = lines
         super().__init__(", ".join(f"{line.sku}@{line.location}: {line.available}/{line.requested}" for line in lines))
 
+    def detail(self) -> str:
+        return _("Not enough stock for some lines; nothing was reserved.")
+
+    def payload(self) -> dict:
+        return {"lines": [{"sku": line.sku, "location": line.location, "requested": line.requested,
+                           "available": line.available} for line in self.lines]}
+
 
 class InvalidStockOperation(InventoryError):
-    pass
+    code = "invalid_stock_operation"
+    http_status = 409

@@ -4,7 +4,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Location, StockPolicy, TaxClass, Variant
+from kernel.models import Location
+
+from .models import StockPolicy, TaxClass, Variant
 from .validators import normalize_barcode, validate_ean13
 
 

@@ -1,59 +1,14 @@
-"""Catalogue, locations, stock per location, reservations and the immutable stock ledger."""
+"""Catalogue, stock per location (locations are the kernel's), reservations and the immutable stock ledger."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import Prefecture, search_key, validate_phone
+from kernel.japan import search_key
+from kernel.models import Location
 
 from .validators import validate_ean13, validate_price
-
-
-class LocationKind(models.TextChoices):
-    WAREHOUSE = "warehouse", _("Warehouse")
-    STORE = "store", _("Store")
-    POPUP = "popup", _("Pop-up")
-    LOCKER = "locker", _("Locker")
-
-
-class LocationQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(is_active=True)
-
-    def pickup_points(self):
-        return self.active().filter(offers_pickup=True)
-
-    def stores(self):
-        return self.active().filter(kind__in=[LocationKind.STORE, LocationKind.POPUP])
-
-    def public(self):
-        """Where customers can go: stores and pop-ups (walk in) and pickup points."""
-        return self.active().filter(Q(kind__in=[LocationKind.STORE, LocationKind.POPUP]) | Q(offers_pickup=True))
-
-
-class Location(models.Model):
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=20, choices=LocationKind.choices)
-    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
-    prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
-    opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True)
-    offers_pickup = models.BooleanField(_("offers pickup"), default=False)
-    ships_orders = models.BooleanField(_("ships orders"), default=False)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    objects = LocationQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("location")
-        verbose_name_plural = _("locations")
-        ordering = ["kind", "code"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class TaxClass(models.TextChoices):

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from .models import AvailabilityLevel, Location, Product, ProductImage, StockLevel, Variant
+from kernel.models import Location
+
+from .models import AvailabilityLevel, Product, ProductImage, StockLevel, Variant
 
 
 def catalogue(*, query: str = "", category: str = "") -> QuerySet[Product]:

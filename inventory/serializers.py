@@ -5,11 +5,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from brandkit.serializers import ViolationSerializer
+from kernel.models import Location, LocationKind
 
 from .models import (
     AvailabilityLevel,
-    Location,
-    LocationKind,
     Product,
     ProductImage,
     StockLevel,

@@ -19,12 +19,11 @@ from brandkit import services as brandkit
 from brandkit.linting import ERROR as LINT_ERROR
 from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
-from omnishop import channels, images
+from kernel import channels, images
+from kernel.models import Location, LocationKind
 
 from .errors import InvalidStockOperation, OutOfStock, ShortLine
 from .models import (
-    Location,
-    LocationKind,
     MovementReason,
     Product,
     ProductImage,
@@ -168,7 +167,7 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
 def _open_image(upload: UploadedFile | BytesIO) -> Image.Image:
-    """The upload decoded under the shared intake rule (``omnishop.images``: JPEG, PNG or WebP
+    """The upload decoded under the shared intake rule (``kernel.images``: JPEG, PNG or WebP
     only, bytes and pixels bounded before decoding), upright; errors on ``image``."""
     try:
         return images.open_image(upload, max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)

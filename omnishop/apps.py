@@ -1,37 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
-def ensure_schedules(sender, **kwargs) -> None:
-    """Recurring jobs are configuration: make sure they exist after every migrate."""
-    from django_q.models import Schedule
+class ShellConfig(AppConfig):
+    """The shell: settings, root URLs and the demo, composing every domain. Registered as an
+    app (after the domains) so its management commands and template tags are found; it owns
+    no models. The label "omnishop" belongs to the kernel (kernel.apps.KernelConfig)."""
 
-    Schedule.objects.get_or_create(
-        name="omnishop.idempotency_records_expire",
-        defaults={"func": "omnishop.tasks.idempotency_records_expire", "schedule_type": Schedule.DAILY,
-                  "repeats": -1},
-    )
-
-
-class OmnishopConfig(AppConfig):
     name = "omnishop"
-    verbose_name = _("Omnishop")
-
-    def ready(self) -> None:
-        from django.core import checks as django_checks
-        from django.db.models.signals import post_migrate
-
-        from . import channels, checks, roles
-
-        django_checks.register(checks.check_invoice_registration_number)
-        django_checks.register(checks.check_invoice_seller_name)
-        django_checks.register(checks.check_site_url)
-
-        # Roles are configuration, not business logic: keep the groups' permissions in step
-        # with the code after every migrate. No sender filter: post_migrate runs app by app in
-        # INSTALLED_APPS order, and the permissions of apps after "omnishop" (inventory,
-        # orders, ...) only exist once their own post_migrate has run.
-        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="omnishop.sync_roles")
-        post_migrate.connect(channels.channels_ensure_after_migrate, sender=self,
-                             dispatch_uid="omnishop.channels_ensure")
-        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="omnishop.ensure_schedules")
+    label = "shell"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,6 +1,5 @@
 from brandkit.selectors import theme
-
-from . import roles
+from kernel import roles
 
 
 def shell(request):

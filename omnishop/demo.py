@@ -35,8 +35,6 @@ from customers.models import ConsentChannel, ConsentRecord, Customer, CustomerEv
 from customers.services import customer_sign_up
 from inventory import services as inventory
 from inventory.models import (
-    Location,
-    LocationKind,
     MovementReason,
     Product,
     ProductImage,
@@ -47,8 +45,8 @@ from inventory.models import (
     Variant,
 )
 from inventory.validators import ean13_check_digit
-from omnishop import roles
-from omnishop.models import Channel, ChannelKind
+from kernel import roles
+from kernel.models import Channel, ChannelKind, Location, LocationKind
 from orders import services as orders
 from orders.models import (
     ORDER_NUMBER_PREFIXES,
@@ -73,7 +71,7 @@ CUSTOMER_EMAIL_DOMAIN = "example.jp"
 @dataclass(frozen=True)
 class DemoUser:
     email: str
-    role: str  # a role code from omnishop.roles, or "customer"
+    role: str  # a role code from kernel.roles, or "customer"
     label: str
     display_name: str
     location: str = ""  # location code for scoped roles

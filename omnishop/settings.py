@@ -61,19 +61,20 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "axes",
-    "omnishop",
+    "kernel",  # label "omnishop": users, roles, locations, channels (imports no domain app)
     "brandkit",
     "inventory",
     "customers",
     "orders",
     "campaigns",
+    "omnishop.apps.ShellConfig",  # the shell: root URLs, the demo (imported by nothing)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "omnishop.middleware.LanguageMiddleware",
+    "kernel.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -81,9 +82,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before any view: a NUL in the path, query or a form is a 400 here, not a database error.
-    "omnishop.middleware.RejectNulMiddleware",
+    "kernel.middleware.RejectNulMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page (omnishop.lockout)
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page (kernel.lockout)
 ]
 
 ROOT_URLCONF = "omnishop.urls"
@@ -131,7 +132,7 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "omnishop.User"
-# Axes first: a locked-out login is refused before any password is hashed (omnishop.lockout).
+# Axes first: a locked-out login is refused before any password is hashed (kernel.lockout).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -143,7 +144,7 @@ LOGIN_URL = "storefront:login"
 LOGIN_REDIRECT_URL = "storefront:account"
 LOGOUT_REDIRECT_URL = "storefront:home"
 
-# --- Failed-login throttling (django-axes, wired in omnishop.lockout) ---------------------
+# --- Failed-login throttling (django-axes, wired in kernel.lockout) ---------------------
 # AXES_FAILURE_LIMIT failed logins within AXES_COOLOFF_MINUTES, for one account or from one
 # client address, lock that account or address until the cool-off has passed since the
 # failure that locked it. Attempts during a lockout are not counted (they cannot prolong it);
@@ -154,10 +155,10 @@ AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged: not needed to throttle
-AXES_USERNAME_CALLABLE = "omnishop.lockout.login_username"
-AXES_CLIENT_IP_CALLABLE = "omnishop.throttling.client_address"  # honours TRUSTED_PROXY_COUNT
-AXES_LOCKOUT_CALLABLE = "omnishop.lockout.lockout_response"
-AXES_HANDLER = "omnishop.lockout.LoginAttemptHandler"
+AXES_USERNAME_CALLABLE = "kernel.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "kernel.throttling.client_address"  # honours TRUSTED_PROXY_COUNT
+AXES_LOCKOUT_CALLABLE = "kernel.lockout.lockout_response"
+AXES_HANDLER = "kernel.lockout.LoginAttemptHandler"
 
 # --- Cache ------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -277,7 +278,7 @@ SECURE_CSP = {
 # Reverse proxies in front of Django that append the caller to X-Forwarded-For. 0 (the embedded
 # setup, no proxy): the connection's address is the caller and X-Forwarded-For is ignored, as
 # any client can write it. Behind one proxy (nginx, a load balancer) set 1. The API throttles
-# and the login lockout use it (omnishop.throttling.client_address, DRF's NUM_PROXIES).
+# and the login lockout use it (kernel.throttling.client_address, DRF's NUM_PROXIES).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -293,10 +294,10 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "omnishop.api.exception_handler",
-    # omnishop.parsers.JSONParser: refuses NUL characters and nesting deeper than 32 levels (400).
+    "EXCEPTION_HANDLER": "kernel.api.exception_handler",
+    # kernel.parsers.JSONParser: refuses NUL characters and nesting deeper than 32 levels (400).
     "DEFAULT_PARSER_CLASSES": [
-        "omnishop.parsers.JSONParser",
+        "kernel.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -320,10 +321,10 @@ SPECTACULAR_SETTINGS = {
 # The seller's qualified invoice issuer registration number (適格請求書発行事業者登録番号).
 INVOICE_REGISTRATION_NUMBER = os.environ.get("INVOICE_REGISTRATION_NUMBER", "T1234567890123")
 # The seller's registered name on receipts; unset, the brand kit's company name is used
-# (orders.selectors.invoice_seller_name). Production warns until it is set (omnishop.checks).
+# (orders.selectors.invoice_seller_name). Production warns until it is set (kernel.checks).
 INVOICE_SELLER_NAME = os.environ.get("INVOICE_SELLER_NAME", "").strip()
 CURRENCY = "JPY"
-# The public address for absolute links in emails (omnishop.site.absolute_url); the embedded
+# The public address for absolute links in emails (kernel.site.absolute_url); the embedded
 # default follows PORT, the port `./dev up` serves on.
 SITE_URL = os.environ.get("SITE_URL") or "http://localhost:{}".format(os.environ.get("PORT") or "8000")
 PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))

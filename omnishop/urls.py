@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from omnishop import media
+from kernel import media
 
 urlpatterns = [
     path("", include(("omnishop.urls_storefront", "storefront"))),
@@ -19,7 +19,7 @@ urlpatterns = [
 
 if settings.MODE != "production" or getattr(settings, "SERVE_MEDIA", False):
     # Uploaded photos and logos in the embedded setup, with headers that keep them from running
-    # (omnishop.media); behind a proxy, serve MEDIA_ROOT there with the same headers (README).
+    # (kernel.media); behind a proxy, serve MEDIA_ROOT there with the same headers (README).
     urlpatterns += [
         re_path(r"^media/(?P<path>.*)$", media.serve, name="media"),
     ]

@@ -12,9 +12,8 @@ from inventory.api import (
     StockReceiptViewSet,
     VariantViewSet,
 )
+from kernel.api import TokenObtainView
 from orders.api import MeView, OrderViewSet
-
-from .api import TokenObtainView
 
 router = DefaultRouter()
 router.include_root_view = False

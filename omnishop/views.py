@@ -6,10 +6,9 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory import selectors as inventory_selectors
+from kernel import roles
+from kernel.console import console_view
 from orders import selectors as order_selectors
-
-from . import roles
-from .console import console_view
 
 
 class ConsoleLoginView(auth_views.LoginView):

@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.serializers import CustomerDetailSerializer
-from omnishop import roles
-from omnishop.api import (
+from kernel import roles
+from kernel.api import (
     ERROR_400,
     ERROR_403,
     ERROR_404,
@@ -29,7 +29,7 @@ from omnishop.api import (
     idempotent,
     is_customer_account,
 )
-from omnishop.models import ChannelKind
+from kernel.models import ChannelKind
 
 from . import selectors, services
 from .errors import InvalidOrder

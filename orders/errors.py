@@ -1,19 +1,32 @@
 """Domain errors of the orders app."""
 
+from django.utils.translation import gettext as _
+
 from inventory.errors import OutOfStock, ShortLine  # noqa: F401  (re-exported: callers catch it here)
+from kernel.errors import DomainError
 
 
-class OrderError(Exception):
+class OrderError(DomainError):
     pass
 
 
 class InvalidOrder(OrderError):
     """Bad input: ``errors`` maps field paths (``lines.0.sku``) to messages."""
 
+    code = "invalid"
+    http_status = 400
+
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
         super().__init__(errors)
 
+    def detail(self) -> str:
+        return _("The request has invalid fields.")
+
+    def payload(self) -> dict:
+        return {"errors": {key: [str(m) for m in messages] for key, messages in self.errors.items()}}
+
 
 class InvalidTransition(OrderError):
-    pass
+    code = "invalid_transition"
+    http_status = 409

@@ -4,7 +4,7 @@ orders.services.order_place; these forms only check shape and map service errors
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import (
+from kernel.japan import (
     Prefecture,
     normalize_postal_code,
     validate_phone,
@@ -75,7 +75,7 @@ class CheckoutForm(forms.Form):
 
 
 class AddressForm(forms.Form):
-    """A Japanese delivery address, validated with omnishop.japan."""
+    """A Japanese delivery address, validated with kernel.japan."""
 
     name = forms.CharField(label=_("Recipient name"), max_length=120,
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))

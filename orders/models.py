@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from omnishop.japan import normalize_phone, search_key
-from omnishop.models import ChannelKind
+from kernel.japan import normalize_phone, search_key
+from kernel.models import ChannelKind
 
 
 class OrderStatus(models.TextChoices):
@@ -171,7 +171,7 @@ class FulfillmentQuerySet(models.QuerySet):
 class Fulfillment(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfillments")
     method = models.CharField(_("fulfilment"), max_length=20, choices=FulfillmentMethod.choices)
-    location = models.ForeignKey("inventory.Location", verbose_name=_("location"), on_delete=models.PROTECT,
+    location = models.ForeignKey("omnishop.Location", verbose_name=_("location"), on_delete=models.PROTECT,
                                  related_name="fulfillments")
     status = models.CharField(_("status"), max_length=20, choices=FulfillmentStatus.choices,
                               default=FulfillmentStatus.RESERVED, db_index=True)

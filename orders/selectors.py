@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from brandkit.selectors import theme
-from inventory.models import Location, StockLevel
-from omnishop.japan import search_key
-from omnishop.models import ChannelKind
+from inventory.models import StockLevel
+from kernel.japan import search_key
+from kernel.models import ChannelKind, Location
 
 from .models import (
     Fulfillment,
@@ -28,7 +28,7 @@ from .tax import TaxSummary, summarise
 
 
 def _today_bounds():
-    from omnishop.console import today_bounds
+    from kernel.console import today_bounds
 
     return today_bounds()
 

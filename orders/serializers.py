@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from omnishop.models import Channel
+from kernel.models import Channel
 
 from .models import Fulfillment, FulfillmentMethod, Order, OrderLine, PaymentMethod
 from .tax import summarise

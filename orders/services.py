@@ -19,17 +19,17 @@ from customers.models import Customer, EventKind
 from customers.services import customer_get_or_create_for_order, event_record
 from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
-from inventory.models import Location, StockPolicy, Variant
-from omnishop import roles
-from omnishop.db import retry_on_conflict
-from omnishop.japan import (
+from inventory.models import StockPolicy, Variant
+from kernel import roles
+from kernel.db import retry_on_conflict
+from kernel.japan import (
     normalize_postal_code,
     normalize_prefecture,
     validate_phone,
     validate_postal_code,
     validate_prefecture,
 )
-from omnishop.models import Channel, ChannelKind
+from kernel.models import Channel, ChannelKind, Location
 
 from .errors import InvalidOrder, InvalidTransition
 from .models import (

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from brandkit.selectors import theme
 from customers.models import CustomerEvent, EventKind
 from customers.services import event_record
-from omnishop.site import absolute_url
+from kernel.site import absolute_url
 
 from .models import Order
 from .selectors import order_invoice

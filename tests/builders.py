@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from inventory import services as inventory
-from inventory.models import Location, LocationKind, Product, Variant
+from inventory.models import Product, Variant
 from inventory.services import VariantIn
-from omnishop import channels, roles
-from omnishop.models import Channel
+from kernel import channels, roles
+from kernel.models import Channel, Location, LocationKind
 
 
 @dataclass

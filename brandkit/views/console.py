@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from omnishop.console import console_view, htmx_template
+from kernel.console import console_view, htmx_template
 
 from .. import assets, colour, selectors, services
 from ..forms import BrandForm, CardForm, CheckForm, DraftForm, LogoForm

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import omnishop.japan
+import kernel.japan
 
 
 class Migration(migrations.Migration):
@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='customer',
             name='phone',
-            field=models.CharField(blank=True, max_length=20, validators=[omnishop.japan.validate_phone], verbose_name='phone'),
+            field=models.CharField(blank=True, max_length=20, validators=[kernel.japan.validate_phone], verbose_name='phone'),
         ),
     ]

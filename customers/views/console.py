@@ -10,9 +10,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from inventory.models import Location
-from omnishop.console import console_view, htmx_template
-from omnishop.japan import Prefecture, validate_phone, validate_postal_code
+from kernel.console import console_view, htmx_template
+from kernel.japan import Prefecture, validate_phone, validate_postal_code
+from kernel.models import Location
 
 from .. import selectors, services
 from ..forms import katakana

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from customers.forms import ConsentForm, LoginForm, SignupForm
 from customers.services import consent_set, customer_sign_up
-from omnishop import channels
-from omnishop.models import Channel
+from kernel import channels
+from kernel.models import Channel
 
 SIGNUP_SOURCE = "storefront-signup"
 ACCOUNT_SOURCE = "storefront-account"

@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 import inventory.validators
-import omnishop.japan
+import kernel.japan
 
 
 class Migration(migrations.Migration):
@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='location',
             name='phone',
-            field=models.CharField(blank=True, max_length=20, validators=[omnishop.japan.validate_phone], verbose_name='phone'),
+            field=models.CharField(blank=True, max_length=20, validators=[kernel.japan.validate_phone], verbose_name='phone'),
         ),
         migrations.AlterField(
             model_name='variant',

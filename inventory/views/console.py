@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 
 from brandkit import services as brandkit
 from brandkit.views.console import highlight
-from omnishop import roles
-from omnishop.console import console_view, htmx_template, location_choice, paginate
-from omnishop.japan import search_key
+from kernel import roles
+from kernel.console import console_view, htmx_template, location_choice, paginate
+from kernel.japan import search_key
 
 from .. import selectors, services
 from ..errors import InvalidStockOperation, InventoryError

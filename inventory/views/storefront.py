@@ -8,8 +8,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from inventory.models import Location, Product
+from inventory.models import Product
 from inventory.selectors import catalogue
+from kernel.models import Location
 
 PAGE_SIZE = 24
 FEATURED = 8

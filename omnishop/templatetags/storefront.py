@@ -2,7 +2,7 @@
 
 from django import template
 
-from omnishop.templatetags.money import yen
+from kernel.templatetags.money import yen
 from orders.cart import Cart
 
 register = template.Library()

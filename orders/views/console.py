@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from inventory.models import Location
-from omnishop import roles
-from omnishop.console import console_view, htmx_template, location_choice, paginate
-from omnishop.japan import Prefecture
-from omnishop.models import Channel
+from kernel import roles
+from kernel.console import console_view, htmx_template, location_choice, paginate
+from kernel.japan import Prefecture
+from kernel.models import Channel, Location
 
 from .. import selectors, services
 from ..errors import InvalidTransition

@@ -15,9 +15,10 @@ from customers.models import ConsentChannel, EventKind
 from customers.selectors import consent_state
 from customers.services import event_record, product_view_record
 from customers.views.storefront import web_channel
-from inventory.models import AvailabilityLevel, Location, StockPolicy, Variant
+from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
-from omnishop.japan import Prefecture, is_valid_phone
+from kernel.japan import Prefecture, is_valid_phone
+from kernel.models import Location
 from orders import selectors
 from orders.cart import CHECKOUT_TOKEN_RE, Cart, CartLine, cart_summary
 from orders.errors import InvalidOrder, OutOfStock

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from inventory import services
-from inventory.models import Location, LocationKind, StockPolicy
+from inventory.models import StockPolicy
+from kernel.models import Location, LocationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from omnishop.parsers import MAX_JSON_DEPTH
+from kernel.parsers import MAX_JSON_DEPTH
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django_q.models import Schedule
 
 from inventory.models import StockLevel
 from inventory.services import stock_receive
-from omnishop.api import idempotency_records_purge
-from omnishop.models import IdempotencyRecord
-from omnishop.tasks import idempotency_records_expire
+from kernel.api import idempotency_records_purge
+from kernel.models import IdempotencyRecord
+from kernel.tasks import idempotency_records_expire
 from orders.models import Order
 
 from .payloads import pos_pickup_body
@@ -117,7 +117,7 @@ def test_the_purge_works_through_many_records_in_batches(shop, staff, api):
 
 
 def test_the_purge_is_scheduled_daily_after_migrate(db):
-    [schedule] = Schedule.objects.filter(func="omnishop.tasks.idempotency_records_expire")
+    [schedule] = Schedule.objects.filter(func="kernel.tasks.idempotency_records_expire")
     assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
 
 

@@ -4,8 +4,8 @@ they then see through the API are the ones the console lists for them."""
 import pytest
 
 from inventory.models import StockLevel
-from omnishop import channels, roles
-from omnishop.models import IdempotencyRecord
+from kernel import channels, roles
+from kernel.models import IdempotencyRecord
 from orders import selectors
 from orders.models import Order
 

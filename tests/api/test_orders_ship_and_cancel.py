@@ -5,9 +5,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from customers.models import EventKind
-from inventory.models import Location, LocationKind, MovementReason, StockLevel, StockMovement
+from inventory.models import MovementReason, StockLevel, StockMovement
 from inventory.selectors import ledger_balance
-from omnishop import roles
+from kernel import roles
+from kernel.models import Location, LocationKind
 from orders import services
 from orders.models import OrderEvent
 from orders.services import ContactIn, FulfillmentIn, LineIn

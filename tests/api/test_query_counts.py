@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from customers.services import customer_sign_up
 from inventory import services as inventory
-from inventory.models import Location
+from kernel.models import Location
 from orders import services
 from orders.services import ContactIn, FulfillmentIn, LineIn
 

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from inventory.models import MovementReason, StockLevel, StockMovement
 from inventory.selectors import ledger_balance
-from omnishop import roles
+from kernel import roles
 
 pytestmark = pytest.mark.django_db
 

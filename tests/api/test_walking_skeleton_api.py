@@ -15,9 +15,10 @@ from rest_framework.test import APIClient
 
 from customers.models import EventKind
 from customers.services import customer_sign_up
-from inventory.models import Location, LocationKind, MovementReason, StockMovement
+from inventory.models import MovementReason, StockMovement
 from inventory.selectors import ledger_balance
-from omnishop import channels, roles
+from kernel import channels, roles
+from kernel.models import Location, LocationKind
 
 pytestmark = pytest.mark.django_db
 

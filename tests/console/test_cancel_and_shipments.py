@@ -4,8 +4,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory.models import Location, LocationKind, StockLevel
-from omnishop import roles
+from inventory.models import StockLevel
+from kernel import roles
+from kernel.models import Location, LocationKind
 from orders import services as orders
 from orders.models import OrderEvent
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import EventKind
-from omnishop.models import ChannelKind
+from kernel.models import ChannelKind
 from orders import services as orders
 from orders.models import Order
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 from customers.models import EventKind
 from customers.services import event_record
 from inventory import services as inventory
-from inventory.models import Location, LocationKind
 from inventory.services import VariantIn
 from inventory.validators import ean13_check_digit
+from kernel.models import Location, LocationKind
 
 from .conftest import place_pickup
 

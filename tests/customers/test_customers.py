@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from customers.models import ConsentRecord, Customer
 from customers.selectors import consent_state, customer_search
 from customers.services import consent_set, customer_sign_up
-from omnishop.japan import normalize_phone, search_key
+from kernel.japan import normalize_phone, search_key
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from customers.models import Customer
 from customers.services import customer_get_or_create_for_order, customer_sign_up, customer_update_profile
-from omnishop.japan import validate_phone
+from kernel.japan import validate_phone
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from brandkit.services import brandkit_seed_default
 from inventory import services as inventory
-from inventory.models import LocationKind
 from inventory.services import VariantIn
+from kernel.models import LocationKind
 from orders import services as orders
 from orders.services import ContactIn, FulfillmentIn, LineIn
 from tests.e2e.conftest import DESKTOP, PHONE, assert_no_problems, screenshot
@@ -111,7 +111,7 @@ def test_the_admin_shows_japanese_in_the_apps_own_font(jp_shop, page, login_as, 
     fonts = []
     page.on("response", lambda r: fonts.append(r) if "/static/fonts/" in r.url else None)
     width = viewport["width"]
-    for name in ("admin:index", "admin:inventory_location_changelist"):
+    for name in ("admin:index", "admin:omnishop_location_changelist"):
         page.goto(reverse(name))
         page.wait_for_load_state("networkidle")
         probe = page.evaluate(FONT_IN_USE, "渋谷店の管理")

@@ -5,8 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from inventory import services
-from inventory.models import Location
-from omnishop.models import Channel, ChannelKind
+from kernel.models import Channel, ChannelKind, Location
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +23,10 @@ def location_form(**fields) -> dict:
 
 
 def test_a_store_added_in_the_admin_gets_its_pos_channel_and_a_warehouse_none(superuser_client):
-    url = reverse("admin:inventory_location_add")
+    url = reverse("admin:omnishop_location_add")
     response = superuser_client.post(url, location_form())
     assert response.status_code == 302
-    assert response.url == reverse("admin:inventory_location_changelist")
+    assert response.url == reverse("admin:omnishop_location_changelist")
     store = Location.objects.get(code="kobe")
     channel = Channel.objects.get(code="pos-kobe")
     assert (channel.kind, channel.location) == (ChannelKind.POS, store)

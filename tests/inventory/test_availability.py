@@ -3,8 +3,9 @@
 import pytest
 
 from inventory import services
-from inventory.models import FEW_LEFT_MAX, AvailabilityLevel, Location, LocationKind, StockPolicy
+from inventory.models import FEW_LEFT_MAX, AvailabilityLevel, StockPolicy
 from inventory.selectors import public_availability
+from kernel.models import Location, LocationKind
 
 
 @pytest.mark.parametrize(("available", "level"), [

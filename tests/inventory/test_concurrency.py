@@ -56,7 +56,7 @@ def race(buyers: int) -> list[str]:
         with lock:
             outcomes.append(outcome)
 
-    from omnishop.models import Channel
+    from kernel.models import Channel
 
     web = Channel.objects.get(code="web")
     threads = [threading.Thread(target=buy, args=(i,)) for i in range(buyers)]
@@ -92,7 +92,7 @@ django.setup()
 from orders import services
 from orders.errors import OutOfStock
 from orders.services import ContactIn, FulfillmentIn, LineIn
-from omnishop.models import Channel
+from kernel.models import Channel
 web = Channel.objects.get(code="web")
 start = float(sys.argv[1])
 time.sleep(max(0.0, start - time.time()))

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from inventory import services
-from inventory.models import Location, LocationKind, Product, Variant
+from inventory.models import Product, Variant
 from inventory.services import VariantIn
+from kernel.models import Location, LocationKind
 from tests.inventory.test_admin import location_form
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_a_location_in_no_prefecture_is_refused(db):
 
 def test_the_admin_refuses_a_location_phone_that_is_not_a_japanese_number(client):
     client.force_login(get_user_model().objects.create_superuser("root@example.jp", "pass-Word-123"))
-    response = client.post(reverse("admin:inventory_location_add"), location_form(phone="abc"))
+    response = client.post(reverse("admin:omnishop_location_add"), location_form(phone="abc"))
     assert response.status_code == 200
     assert "phone" in response.context["adminform"].form.errors
     assert not Location.objects.exists()

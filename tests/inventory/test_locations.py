@@ -4,8 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from inventory import services
-from inventory.models import Location, LocationKind
-from omnishop.models import Channel, ChannelKind
+from kernel.models import Channel, ChannelKind, Location, LocationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""omnishop.db.retry_on_conflict: a transaction that lost a lock conflict runs again, as a
+"""kernel.db.retry_on_conflict: a transaction that lost a lock conflict runs again, as a
 whole, a bounded number of times; nothing else is retried."""
 
 import sqlite3
@@ -11,8 +11,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 
 from inventory.models import StockLevel
-from omnishop import db
-from omnishop.db import retry_on_conflict
+from kernel import db
+from kernel.db import retry_on_conflict
 
 
 @pytest.fixture(autouse=True)

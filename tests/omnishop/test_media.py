@@ -92,7 +92,7 @@ def test_a_symbolic_link_out_of_media_root_is_404(client):
 def test_the_view_itself_refuses_paths_outside_media_root(rf, path):
     from django.http import Http404
 
-    from omnishop import media
+    from kernel import media
 
     (Path(settings.MEDIA_ROOT).parent / "secret.txt").write_text("secret")
     write("logos/mark.png", png_bytes())

@@ -14,7 +14,8 @@ from brandkit.selectors import consistency_scores
 from customers.models import ConsentRecord, Customer, CustomerEvent, EventKind
 from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
 from inventory.validators import validate_ean13
-from omnishop import demo, roles
+from kernel import roles
+from omnishop import demo
 from orders.models import Fulfillment, FulfillmentStatus, Order, OrderLine
 
 pytestmark = pytest.mark.django_db

@@ -167,11 +167,11 @@ def test_admin_pages_carry_the_csp_header_too(client):
 
 @pytest.mark.django_db
 def test_standard_channels_exist_from_the_first_migrate():
-    from omnishop.channels import STANDARD_CHANNELS, pos_channel
-    from omnishop.models import Channel
+    from kernel.channels import STANDARD_CHANNELS, pos_channel
+    from kernel.models import Channel
 
     assert set(Channel.objects.values_list("code", flat=True)) >= {code for code, *_ in STANDARD_CHANNELS}
-    from inventory.models import Location
+    from kernel.models import Location
 
     store = Location.objects.create(code="kyoto", name="京都店", kind="store")
     assert pos_channel(store).location == store and pos_channel(store).kind == "pos"
@@ -184,7 +184,7 @@ def admin_users(db):
     """A superuser, and an administrator (staff with the administrator role, not a superuser)."""
     from django.contrib.auth import get_user_model
 
-    from omnishop import roles
+    from kernel import roles
 
     User = get_user_model()
     root = User.objects.create_superuser("root@example.jp", "pass-Word-123")

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from brandkit.api import LintThrottle
 from inventory.api import PublicCatalogueThrottle
-from omnishop.throttling import client_address
+from kernel.throttling import client_address
 
 URL = "/api/v1/products/linen-shirt/availability/"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")

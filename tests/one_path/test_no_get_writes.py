@@ -97,7 +97,7 @@ def admin_pages(w) -> list[str]:
         reverse("admin:index"),
         reverse("admin:inventory_product_changelist"),
         reverse("admin:inventory_product_change", args=[shop.product.pk]),
-        reverse("admin:inventory_location_changelist"),
+        reverse("admin:omnishop_location_changelist"),
         reverse("admin:inventory_stocklevel_changelist"),
         reverse("admin:customers_customer_changelist"),
         reverse("admin:customers_customer_change", args=[w["customer"].pk]),

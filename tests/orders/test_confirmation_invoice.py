@@ -9,7 +9,7 @@ from django.core.checks import run_checks
 
 from inventory import services as inventory
 from inventory.services import VariantIn
-from omnishop.checks import check_invoice_registration_number
+from kernel.checks import check_invoice_registration_number
 from orders import services
 from orders.models import Order
 from orders.services import ContactIn, FulfillmentIn, LineIn

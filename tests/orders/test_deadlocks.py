@@ -36,10 +36,10 @@ THREADS = 8
 
 @pytest.fixture(autouse=True)
 def no_retries_needed(caplog):
-    """The lock order alone keeps these apart: omnishop.db never had to retry a deadlock victim."""
-    with caplog.at_level(logging.WARNING, logger="omnishop.db"):
+    """The lock order alone keeps these apart: kernel.db never had to retry a deadlock victim."""
+    with caplog.at_level(logging.WARNING, logger="kernel.db"):
         yield
-    assert [record.getMessage() for record in caplog.records if record.name == "omnishop.db"] == []
+    assert [record.getMessage() for record in caplog.records if record.name == "kernel.db"] == []
 
 
 def run_in_threads(jobs: list[Callable[[], object]], threads: int = THREADS) -> Counter:

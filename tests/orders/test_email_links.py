@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from brandkit import services as brandkit
-from omnishop.site import absolute_url
+from kernel.site import absolute_url
 from orders import services
 from orders.services import ContactIn, FulfillmentIn, LineIn
 from orders.tasks import order_email_send

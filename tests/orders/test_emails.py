@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from brandkit import services as brandkit
 from brandkit.selectors import theme
-from inventory.models import Location
+from kernel.models import Location
 from orders import services
 from orders.services import ContactIn, FulfillmentIn, LineIn
 from orders.tasks import order_email_send

@@ -5,7 +5,7 @@ placeholder or, in production, unset, and while email links point at localhost i
 import pytest
 
 from brandkit import services as brandkit
-from omnishop.checks import check_invoice_seller_name, check_site_url
+from kernel.checks import check_invoice_seller_name, check_site_url
 from orders.selectors import invoice_seller_name
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from customers.models import Customer
 from inventory import services as inventory
 from inventory.models import StockLevel, StockPolicy
 from inventory.services import VariantIn
-from omnishop.japan import normalize_prefecture
+from kernel.japan import normalize_prefecture
 from orders.cart import Cart
 from orders.errors import InvalidOrder
 from orders.models import Order

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from omnishop import channels
-from omnishop.models import Channel, ChannelKind
+from kernel import channels
+from kernel.models import Channel, ChannelKind
 from orders import services
 from orders.models import ORDER_NUMBER_PREFIXES
 from orders.services import FulfillmentIn, LineIn

@@ -3,8 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory.models import Location, LocationKind
-from omnishop.templatetags.money import yen
+from kernel.models import Location, LocationKind
+from kernel.templatetags.money import yen
 
 from .conftest import make_product
 

@@ -63,7 +63,7 @@ class RejectNulMiddleware:
     so the same URL behaved differently per database). No name, code or search term needs it.
     One place for every page: the API (paths under ``/api/``) gets its JSON error body, every
     other path the 400 page. The API's bodies are its parsers' and serializers' to check
-    (``omnishop.parsers.JSONParser`` refuses NUL in JSON; DRF's text fields refuse it in forms).
+    (``kernel.parsers.JSONParser`` refuses NUL in JSON; DRF's text fields refuse it in forms).
     """
 
     API_PREFIX = "/api/"

@@ -12,7 +12,7 @@ class JSONParser(parsers.JSONParser):
     than ``MAX_JSON_DEPTH`` (10,000 levels raised RecursionError, a 500, even on the anonymous
     token endpoint) and NUL characters in strings or keys (PostgreSQL's text and jsonb refuse
     them). NUL in paths, query strings and URL-encoded forms is refused earlier, for every page,
-    by ``omnishop.middleware.RejectNulMiddleware``."""
+    by ``kernel.middleware.RejectNulMiddleware``."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:

@@ -4,7 +4,7 @@ Every login (storefront, console, Django admin, API token) authenticates through
 ``django.contrib.auth.authenticate`` with the request, so ``AxesStandaloneBackend``, first in
 ``AUTHENTICATION_BACKENDS``, refuses a locked-out caller before any password is hashed.
 Failures are counted per account (the email, normalised) and per client address
-(``omnishop.throttling.client_address``, the same rule as the API throttles); either reaching
+(``kernel.throttling.client_address``, the same rule as the API throttles); either reaching
 ``AXES_FAILURE_LIMIT`` within ``AXES_COOLOFF_TIME`` locks that account or address until the
 cool-off has passed since the failure that locked it. Nothing locks for good: attempts during
 a lockout are not counted and do not extend it, and an administrator can unlock early

@@ -3,7 +3,7 @@
 The embedded setup serves ``/media/`` with ``serve`` below; behind a proxy the proxy serves
 ``MEDIA_ROOT`` with the same headers (README, "Serving uploaded media"):
 
-* the type comes from an allowlist by extension (JPEG, PNG, WebP: what ``omnishop.images``
+* the type comes from an allowlist by extension (JPEG, PNG, WebP: what ``kernel.images``
   stores); anything else is ``application/octet-stream`` with ``Content-Disposition: attachment``,
   so a file named ``.html`` or ``.js`` is downloaded, never rendered or run;
 * ``Content-Security-Policy: sandbox; default-src 'none'`` (opened directly, even an image

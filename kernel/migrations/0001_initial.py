@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import omnishop.models
+import kernel.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'users',
             },
             managers=[
-                ('objects', omnishop.models.UserManager()),
+                ('objects', kernel.models.UserManager()),
             ],
         ),
         migrations.CreateModel(

@@ -1,5 +1,5 @@
 """The REST API's shared machinery: error bodies, domain-error mapping, permissions built
-on ``omnishop.roles``, pagination, token login and ``Idempotency-Key`` handling.
+on ``kernel.roles``, pagination, token login and ``Idempotency-Key`` handling.
 
 Every error leaves the API in one shape::
 
@@ -39,15 +39,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inventory.errors import InvalidStockOperation, OutOfStock
-from orders.errors import InvalidOrder, InvalidTransition
-
 from . import roles
 from .db import retry_on_conflict
+from .errors import DomainError
 from .models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# How long a stored answer is replayed; older records are purged daily (omnishop.tasks).
+# How long a stored answer is replayed; older records are purged daily (kernel.tasks).
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 IDEMPOTENCY_PURGE_BATCH = 1000
 NON_FIELD = "non_field_errors"
@@ -101,19 +99,10 @@ def invalid_response(errors: dict[str, list[str]]) -> Response:
 
 def exception_handler(exc, context):
     """Map every error to one JSON shape; domain errors are mapped here and nowhere else."""
-    if isinstance(exc, InvalidOrder):
-        return invalid_response({key: [str(m) for m in messages] for key, messages in exc.errors.items()})
+    if isinstance(exc, DomainError):  # each app's errors carry their own code, status and body fields
+        return Response(_body(exc.code, str(exc.detail()), **exc.payload()), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         return invalid_response(_django_validation_errors(exc))
-    if isinstance(exc, OutOfStock):
-        lines = [{"sku": line.sku, "location": line.location, "requested": line.requested,
-                  "available": line.available} for line in exc.lines]
-        return Response(_body("out_of_stock", _("Not enough stock for some lines; nothing was reserved."),
-                              lines=lines), status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, InvalidTransition):
-        return Response(_body("invalid_transition", str(exc)), status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, InvalidStockOperation):
-        return Response(_body("invalid_stock_operation", str(exc)), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):
@@ -254,7 +243,7 @@ class EmailAuthTokenSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
     def validate(self, attrs):
-        # Django's own request, not DRF's wrapper: the failed-login lockout (omnishop.lockout)
+        # Django's own request, not DRF's wrapper: the failed-login lockout (kernel.lockout)
         # marks it, and its middleware then answers 429 instead of this view's 400.
         request = getattr(self.context.get("request"), "_request", None)
         user = authenticate(request, email=attrs["email"].strip().lower(), password=attrs["password"])

@@ -1,11 +1,63 @@
-"""Project-wide tables: the user account, sales channels, and API idempotency records."""
+"""Kernel tables: locations, the user account, sales channels, and API idempotency records."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from .japan import Prefecture, validate_phone
+
+
+class LocationKind(models.TextChoices):
+    WAREHOUSE = "warehouse", _("Warehouse")
+    STORE = "store", _("Store")
+    POPUP = "popup", _("Pop-up")
+    LOCKER = "locker", _("Locker")
+
+
+class LocationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def pickup_points(self):
+        return self.active().filter(offers_pickup=True)
+
+    def stores(self):
+        return self.active().filter(kind__in=[LocationKind.STORE, LocationKind.POPUP])
+
+    def public(self):
+        """Where customers can go: stores and pop-ups (walk in) and pickup points."""
+        return self.active().filter(Q(kind__in=[LocationKind.STORE, LocationKind.POPUP]) | Q(offers_pickup=True))
+
+
+class Location(models.Model):
+    """A store, warehouse, pop-up or locker: what staff roles, channels and stock are scoped by."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=LocationKind.choices)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True)
+    offers_pickup = models.BooleanField(_("offers pickup"), default=False)
+    ships_orders = models.BooleanField(_("ships orders"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = LocationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        ordering = ["kind", "code"]
+        db_table = "inventory_location"  # moved from inventory; the table keeps its name
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class UserManager(BaseUserManager["User"]):
@@ -37,7 +89,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     location = models.ForeignKey(
-        "inventory.Location",
+        "omnishop.Location",
         verbose_name=_("work location"),
         null=True,
         blank=True,
@@ -91,7 +143,7 @@ class Channel(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices)
     location = models.ForeignKey(
-        "inventory.Location",
+        "omnishop.Location",
         verbose_name=_("location"),
         null=True,
         blank=True,

@@ -34,7 +34,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.add_stockmovement",
         "inventory.view_stockmovement",
         "inventory.view_product",
-        "inventory.view_location",
+        "omnishop.view_location",
         "customers.view_customer",
         "brandkit.view_brandkit",
     ],
@@ -43,7 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.add_stockmovement",
         "inventory.view_stockmovement",
         "inventory.view_product",
-        "inventory.view_location",
+        "omnishop.view_location",
         "orders.view_order",
         "orders.ship_orders",
         "brandkit.view_brandkit",
@@ -52,7 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product",
         "inventory.manage_catalogue",
         "inventory.view_stocklevel",
-        "inventory.view_location",
+        "omnishop.view_location",
         "inventory.view_stockmovement",
         "customers.view_customer",
         "customers.change_customer",
@@ -65,8 +65,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product",
         "inventory.manage_catalogue",
         "inventory.view_stocklevel",
-        "inventory.view_location",
-        "inventory.change_location",
+        "omnishop.view_location",
+        "omnishop.change_location",
         "inventory.add_stockmovement",
         "inventory.view_stockmovement",
         "customers.view_customer",
@@ -126,7 +126,7 @@ def is_scoped(user) -> bool:
 
 def scoped_locations(user) -> QuerySet:
     """The locations a console user may see and act on."""
-    from inventory.models import Location
+    from kernel.models import Location
 
     if not is_console_user(user):
         return Location.objects.none()

@@ -4,6 +4,6 @@ from .api import idempotency_records_purge
 
 
 def idempotency_records_expire() -> int:
-    """Scheduled daily (see omnishop.apps): forget Idempotency-Key answers older than
-    ``omnishop.api.IDEMPOTENCY_RETENTION``. Returns how many records were deleted."""
+    """Scheduled daily (see kernel.apps): forget Idempotency-Key answers older than
+    ``kernel.api.IDEMPOTENCY_RETENTION``. Returns how many records were deleted."""
     return idempotency_records_purge()
