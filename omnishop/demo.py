@@ -48,6 +48,7 @@ from inventory.validators import ean13_check_digit
 from kernel import roles
 from kernel.models import Channel, ChannelKind, Location, LocationKind
 from orders import services as orders
+from orders.events import order_event_handed_over, order_event_placed, order_event_ready, order_event_shipped
 from orders.models import (
     ORDER_NUMBER_PREFIXES,
     Fulfillment,
@@ -1006,24 +1007,18 @@ class _Seeder:
                 sales.append(StockMovement(variant=variant, location=item.location, quantity=-quantity,
                                            reason=MovementReason.SALE, reference=group.reservation_reference,
                                            acting_user=acting, created_at=item.closed_at))
-            order_events.append(OrderEvent(order=order, fulfillment=group, kind="placed",
-                                           to_status=FulfillmentStatus.RESERVED, acting_user=acting,
-                                           data={"backorder": False}, created_at=item.placed_at))
+            order_events.append(order_event_placed(
+                order=order, fulfillment=group, acting_user=acting, at=item.placed_at, commit=False))
             if item.method == FulfillmentMethod.PICKUP:
                 staff = self.staff.get(item.location.code)
-                order_events.append(OrderEvent(order=order, fulfillment=group, kind="ready",
-                                               from_status=FulfillmentStatus.RESERVED,
-                                               to_status=FulfillmentStatus.READY, acting_user=staff,
-                                               created_at=item.ready_at))
-                order_events.append(OrderEvent(order=order, fulfillment=group, kind="handed_over",
-                                               from_status=FulfillmentStatus.READY,
-                                               to_status=FulfillmentStatus.COLLECTED, acting_user=staff,
-                                               created_at=item.closed_at))
+                order_events.append(order_event_ready(
+                    fulfillment=group, acting_user=staff, at=item.ready_at, commit=False))
+                order_events.append(order_event_handed_over(
+                    fulfillment=group, acting_user=staff, at=item.closed_at, commit=False))
             else:
-                order_events.append(OrderEvent(order=order, fulfillment=group, kind="shipped",
-                                               from_status=FulfillmentStatus.RESERVED,
-                                               to_status=FulfillmentStatus.SHIPPED,
-                                               acting_user=self.staff.get(WAREHOUSE_CODE), created_at=item.closed_at))
+                order_events.append(order_event_shipped(
+                    fulfillment=group, acting_user=self.staff.get(WAREHOUSE_CODE), at=item.closed_at,
+                    commit=False))
             if item.customer is not None:
                 events += self.order_touchpoints(item)
         OrderLine.objects.bulk_create(lines, batch_size=2000)

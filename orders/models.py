@@ -234,13 +234,33 @@ class OrderLine(models.Model):
         return self.tax_rate == 8
 
 
+class OrderEventKind(models.TextChoices):
+    """What an OrderEvent records. Each kind is written by its one builder in ``orders.events``."""
+
+    PLACED = "placed", _("Order placed")
+    READY = "ready", _("Marked ready for pickup")
+    HANDED_OVER = "handed_over", _("Handed over")
+    SHIPPED = "shipped", _("Shipped")
+    TRACKING = "tracking", _("Tracking number added")
+    CANCELLED = "cancelled", _("Cancelled")
+    CANCEL_REASON = "cancel_reason", _("Reason for cancelling")
+    EXPIRED = "expired", _("Cancelled: not collected in time")
+
+
+class OrderEmail(models.TextChoices):
+    """The emails a customer gets about an order (templates orders/email/<value>*)."""
+
+    CONFIRMATION = "confirmation", _("Order confirmation email")
+    READY = "ready", _("Ready for pickup email")
+
+
 class OrderEvent(models.Model):
     """Audit row for every transition, written in the same transaction as the change."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     fulfillment = models.ForeignKey(Fulfillment, null=True, blank=True, on_delete=models.CASCADE,
                                     related_name="events")
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(_("event"), max_length=40, choices=OrderEventKind.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -250,6 +270,7 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=OrderEventKind.values), name="orderevent_known_kind")]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"

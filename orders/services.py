@@ -31,13 +31,14 @@ from kernel.japan import (
 )
 from kernel.models import Channel, ChannelKind, Location
 
+from . import events
 from .errors import InvalidOrder, InvalidTransition
 from .models import (
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
     Order,
-    OrderEvent,
+    OrderEmail,
     OrderLine,
     OrderStatus,
     PaymentMethod,
@@ -316,14 +317,13 @@ def order_place(
     OrderLine.objects.bulk_create(order_lines)
     order.total = total
     order.save()
-    OrderEvent.objects.create(order=order, fulfillment=group, kind="placed", to_status=group.status,
-                              acting_user=acting_user,
-                              data={"backorder": any(v.product.stock_policy != StockPolicy.NORMAL for v, _q in resolved)})
+    events.order_event_placed(order=order, fulfillment=group, acting_user=acting_user,
+                              backorder=any(v.product.stock_policy != StockPolicy.NORMAL for v, _q in resolved))
     if customer is not None:
         event_record(customer=customer, kind=EventKind.ORDER_PLACED, channel=channel, location=group.location,
                      subject=f"order:{order.number}",
                      data={"total": total, "method": group.method, "lines": len(order_lines)})
-    transaction.on_commit(lambda: _queue_email(order.pk, "confirmation"))
+    transaction.on_commit(lambda: _queue_email(order.pk, OrderEmail.CONFIRMATION))
     return order
 
 
@@ -338,7 +338,10 @@ def _checkout_placed(token: str, customer: Customer) -> Order | None:
 
 # --- transitions -----------------------------------------------------------------------
 
-def _transition(fulfillment: Fulfillment, to_status: str, *, acting_user, kind: str) -> Fulfillment:
+def _transition(fulfillment: Fulfillment, *, record, acting_user) -> Fulfillment:
+    """Move ``fulfillment`` to the status of ``record`` (a transition builder of ``orders.events``,
+    which writes the OrderEvent)."""
+    to_status = events.TRANSITION_BUILDERS[record]
     locked = Fulfillment.objects.select_for_update().select_related("order").get(pk=fulfillment.pk)
     if not locked.can_become(to_status):
         raise InvalidTransition(
@@ -353,8 +356,7 @@ def _transition(fulfillment: Fulfillment, to_status: str, *, acting_user, kind: 
     if to_status in (FulfillmentStatus.COLLECTED, FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED):
         locked.closed_at = now
     locked.save(update_fields=["status", "ready_at", "closed_at"])
-    OrderEvent.objects.create(order=locked.order, fulfillment=locked, kind=kind, from_status=from_status,
-                              to_status=to_status, acting_user=acting_user)
+    record(fulfillment=locked, from_status=from_status, acting_user=acting_user)
     _sync_order_status(locked.order)
     return locked
 
@@ -383,13 +385,13 @@ def _sync_order_status(order: Order) -> None:
 @transaction.atomic
 def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Fulfillment:
     """Staff have picked the items: the order waits at the pickup desk; the customer is told."""
-    fulfillment = _transition(fulfillment, FulfillmentStatus.READY, acting_user=acting_user, kind="ready")
+    fulfillment = _transition(fulfillment, record=events.order_event_ready, acting_user=acting_user)
     order = fulfillment.order
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_READY, channel=order.channel,
                      location=fulfillment.location, subject=f"order:{order.number}",
                      data={"pickup_code": fulfillment.pickup_code})
-    transaction.on_commit(lambda: _queue_email(order.pk, "ready"))
+    transaction.on_commit(lambda: _queue_email(order.pk, OrderEmail.READY))
     return fulfillment
 
 
@@ -397,7 +399,7 @@ def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Ful
 @transaction.atomic
 def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: bool = True) -> Fulfillment:
     """The customer collected the order: reserved stock leaves on_hand through the ledger."""
-    fulfillment = _transition(fulfillment, FulfillmentStatus.COLLECTED, acting_user=acting_user, kind="handed_over")
+    fulfillment = _transition(fulfillment, record=events.order_event_handed_over, acting_user=acting_user)
     try:
         inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
     except InvalidStockOperation as exc:
@@ -415,12 +417,11 @@ def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: b
 @retry_on_conflict
 @transaction.atomic
 def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", acting_user=None) -> Fulfillment:
-    fulfillment = _transition(fulfillment, FulfillmentStatus.SHIPPED, acting_user=acting_user, kind="shipped")
+    fulfillment = _transition(fulfillment, record=events.order_event_shipped, acting_user=acting_user)
     inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
     order = fulfillment.order
     if tracking_number:
-        OrderEvent.objects.create(order=order, fulfillment=fulfillment, kind="tracking", acting_user=acting_user,
-                                  data={"tracking_number": tracking_number})
+        events.order_event_tracking(fulfillment=fulfillment, tracking_number=tracking_number, acting_user=acting_user)
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_SHIPPED, channel=order.channel,
                      location=fulfillment.location, subject=f"order:{order.number}",
@@ -436,12 +437,11 @@ def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
     if not open_groups:
         raise InvalidTransition(_("Order %(number)s can no longer be cancelled.") % {"number": order.number})
     for group in open_groups:
-        _transition(group, FulfillmentStatus.CANCELLED, acting_user=acting_user, kind="cancelled")
+        _transition(group, record=events.order_event_cancelled, acting_user=acting_user)
         inventory.reservation_release(reference=group.reservation_reference)
     order.refresh_from_db()
     if reason.strip():
-        OrderEvent.objects.create(order=order, kind="cancel_reason", acting_user=acting_user,
-                                  data={"reason": reason.strip()})
+        events.order_event_cancel_reason(order=order, reason=reason.strip(), acting_user=acting_user)
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
                      subject=f"order:{order.number}", data={"reason": reason})
@@ -485,7 +485,7 @@ def _pickup_expire(*, pk: int, cutoff) -> str | None:
     group = _overdue_pickups(cutoff).select_for_update(of=("self",)).filter(pk=pk).first()
     if group is None:
         return None
-    group = _transition(group, FulfillmentStatus.CANCELLED, acting_user=None, kind="expired")
+    group = _transition(group, record=events.order_event_expired, acting_user=None)
     inventory.reservation_release(reference=group.reservation_reference)
     order = group.order
     if order.customer_id:

@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kernel import roles
@@ -16,20 +15,20 @@ from kernel.models import Channel, Location
 
 from .. import selectors, services
 from ..errors import InvalidTransition
-from ..models import Fulfillment, FulfillmentStatus, Order, OrderStatus
+from ..models import Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
 from ..tax import summarise
 
-EVENT_ICONS = {"placed": "bag", "ready": "bell", "handed_over": "store", "shipped": "truck", "cancelled": "x",
-               "tracking": "truck", "cancel_reason": "note"}
-
-EVENT_LABELS = {
-    "placed": gettext_lazy("Order placed"),
-    "ready": gettext_lazy("Marked ready for pickup"),
-    "handed_over": gettext_lazy("Handed over"),
-    "shipped": gettext_lazy("Shipped"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "tracking": gettext_lazy("Tracking number added"),
-    "cancel_reason": gettext_lazy("Reason for cancelling"),
+# How each kind of order event looks in the order's history: an icon
+# (templates/console/_icon.html) and a tone.
+EVENT_STYLE = {
+    OrderEventKind.PLACED: ("bag", "info"),
+    OrderEventKind.READY: ("bell", "warning"),
+    OrderEventKind.HANDED_OVER: ("store", "success"),
+    OrderEventKind.SHIPPED: ("truck", "success"),
+    OrderEventKind.TRACKING: ("truck", "info"),
+    OrderEventKind.CANCELLED: ("x", "danger"),
+    OrderEventKind.CANCEL_REASON: ("note", "info"),
+    OrderEventKind.EXPIRED: ("x", "danger"),
 }
 
 MAX_REASON_LENGTH = 200
@@ -153,7 +152,8 @@ def order_detail(request, number: str):
         "tax": summarise((line.line_total, line.tax_rate) for line in lines),
         "fulfillments": list(order.fulfillments.all()),
         "events": [
-            {"event": event, "label": EVENT_LABELS.get(event.kind, event.kind), "icon": EVENT_ICONS.get(event.kind, "note"),
+            {"event": event, "label": event.get_kind_display(), "icon": EVENT_STYLE[event.kind][0],
+             "tone": EVENT_STYLE[event.kind][1],
              "to": FulfillmentStatus(event.to_status).label if event.to_status in FulfillmentStatus.values else ""}
             for event in order.events.all()
         ],

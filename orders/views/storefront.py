@@ -23,7 +23,7 @@ from orders import selectors
 from orders.cart import CHECKOUT_TOKEN_RE, Cart, CartLine, cart_summary
 from orders.errors import InvalidOrder, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
-from orders.models import FulfillmentMethod, Order
+from orders.models import FulfillmentMethod, Order, OrderEventKind
 from orders.services import ContactIn, FulfillmentIn, order_place
 
 
@@ -301,16 +301,20 @@ def _own_order(request: HttpRequest, number: str) -> Order:
 def _timeline(order: Order, method: str) -> list[dict]:
     at = {}
     for event in order.events.all():
-        at.setdefault(event.kind, event.created_at)
+        # a pickup nobody collected in time is cancelled like any other, for the customer
+        kind = OrderEventKind.CANCELLED if event.kind == OrderEventKind.EXPIRED else event.kind
+        at.setdefault(kind, event.created_at)
     if method == FulfillmentMethod.PICKUP:
-        steps = [("placed", _("Order received")), ("ready", _("Ready for pickup")), ("handed_over", _("Collected"))]
+        steps = [(OrderEventKind.PLACED, _("Order received")), (OrderEventKind.READY, _("Ready for pickup")),
+                 (OrderEventKind.HANDED_OVER, _("Collected"))]
     else:
-        steps = [("placed", _("Order received")), ("shipped", _("Shipped"))]
-    if "cancelled" in at:
-        steps = [step for step in steps if step[0] in at] + [("cancelled", _("Cancelled"))]
+        steps = [(OrderEventKind.PLACED, _("Order received")), (OrderEventKind.SHIPPED, _("Shipped"))]
+    if OrderEventKind.CANCELLED in at:
+        steps = [step for step in steps if step[0] in at] + [(OrderEventKind.CANCELLED, _("Cancelled"))]
     done = [kind in at for kind, _label in steps]
     current = max((index for index, is_done in enumerate(done) if is_done), default=0)
-    return [{"kind": kind, "label": label, "at": at.get(kind), "done": done[index], "current": index == current}
+    return [{"kind": kind, "label": label, "at": at.get(kind), "done": done[index], "current": index == current,
+             "cancelled": kind == OrderEventKind.CANCELLED}
             for index, (kind, label) in enumerate(steps)]
 
 

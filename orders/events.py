@@ -1,0 +1,90 @@
+"""The order's audit trail: one builder per kind of ``OrderEvent``.
+
+Every OrderEvent is written through these functions, so a kind, the fulfilment status it
+records and the shape of its ``data`` are stated once. The services call them inside the
+transaction of the change they record; a bulk writer (the demo's history) passes
+``commit=False`` and an explicit ``at`` and saves the rows itself.
+"""
+
+from datetime import datetime
+
+from .models import Fulfillment, FulfillmentStatus, Order, OrderEvent, OrderEventKind
+
+
+def _event(kind: OrderEventKind, *, order: Order, fulfillment: Fulfillment | None = None, from_status: str = "",
+           to_status: str = "", acting_user=None, data: dict | None = None, at: datetime | None = None,
+           commit: bool = True) -> OrderEvent:
+    if at is not None and commit:
+        raise ValueError("An explicit time is for bulk writers (commit=False); a saved event is stamped now.")
+    event = OrderEvent(order=order, fulfillment=fulfillment, kind=kind, from_status=from_status,
+                       to_status=to_status, acting_user=acting_user, data=data or {})
+    if at is not None:
+        event.created_at = at
+    if commit:
+        event.save()
+    return event
+
+
+def order_event_placed(*, order: Order, fulfillment: Fulfillment, acting_user=None, backorder: bool = False,
+                       at: datetime | None = None, commit: bool = True) -> OrderEvent:
+    """The order was placed and the fulfilment's stock reserved."""
+    return _event(OrderEventKind.PLACED, order=order, fulfillment=fulfillment, to_status=FulfillmentStatus.RESERVED,
+                  acting_user=acting_user, data={"backorder": backorder}, at=at, commit=commit)
+
+
+def order_event_ready(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.RESERVED, acting_user=None,
+                      at: datetime | None = None, commit: bool = True) -> OrderEvent:
+    """Staff picked a pickup order: it waits at the desk."""
+    return _event(OrderEventKind.READY, order=fulfillment.order, fulfillment=fulfillment, from_status=from_status,
+                  to_status=FulfillmentStatus.READY, acting_user=acting_user, at=at, commit=commit)
+
+
+def order_event_handed_over(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.READY,
+                            acting_user=None, at: datetime | None = None, commit: bool = True) -> OrderEvent:
+    """The customer collected a pickup order."""
+    return _event(OrderEventKind.HANDED_OVER, order=fulfillment.order, fulfillment=fulfillment,
+                  from_status=from_status, to_status=FulfillmentStatus.COLLECTED, acting_user=acting_user, at=at,
+                  commit=commit)
+
+
+def order_event_shipped(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.RESERVED,
+                        acting_user=None, at: datetime | None = None, commit: bool = True) -> OrderEvent:
+    """A delivery left the warehouse."""
+    return _event(OrderEventKind.SHIPPED, order=fulfillment.order, fulfillment=fulfillment, from_status=from_status,
+                  to_status=FulfillmentStatus.SHIPPED, acting_user=acting_user, at=at, commit=commit)
+
+
+def order_event_tracking(*, fulfillment: Fulfillment, tracking_number: str, acting_user=None) -> OrderEvent:
+    """The carrier's tracking number of a shipped delivery."""
+    return _event(OrderEventKind.TRACKING, order=fulfillment.order, fulfillment=fulfillment,
+                  acting_user=acting_user, data={"tracking_number": tracking_number})
+
+
+def order_event_cancelled(*, fulfillment: Fulfillment, from_status: str, acting_user=None) -> OrderEvent:
+    """Staff, the customer or the API cancelled an open fulfilment; its stock goes back."""
+    return _event(OrderEventKind.CANCELLED, order=fulfillment.order, fulfillment=fulfillment,
+                  from_status=from_status, to_status=FulfillmentStatus.CANCELLED, acting_user=acting_user)
+
+
+def order_event_cancel_reason(*, order: Order, reason: str, acting_user=None) -> OrderEvent:
+    """Why the order was cancelled, as the person who cancelled it gave it."""
+    return _event(OrderEventKind.CANCEL_REASON, order=order, acting_user=acting_user, data={"reason": reason})
+
+
+def order_event_expired(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.READY,
+                        acting_user=None) -> OrderEvent:
+    """Nobody collected a pickup within the hold period: the scheduled job cancelled it
+    (``acting_user`` None: no person did)."""
+    return _event(OrderEventKind.EXPIRED, order=fulfillment.order, fulfillment=fulfillment, from_status=from_status,
+                  to_status=FulfillmentStatus.CANCELLED, acting_user=acting_user)
+
+
+# The builder of each kind that moves a fulfilment, and the status it moves it to: a
+# transition in ``orders.services`` names its builder, the builder names the status.
+TRANSITION_BUILDERS = {
+    order_event_ready: FulfillmentStatus.READY,
+    order_event_handed_over: FulfillmentStatus.COLLECTED,
+    order_event_shipped: FulfillmentStatus.SHIPPED,
+    order_event_cancelled: FulfillmentStatus.CANCELLED,
+    order_event_expired: FulfillmentStatus.CANCELLED,
+}
