@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import ConsentRecord, Customer, CustomerEvent
 
 
@@ -22,11 +23,27 @@ class ConsentInline(AppendOnlyInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """A customer's profile changes through ``customer_update_profile``, as in the console. The
+    email and the account are the identity (the login, the merge key of orders): read-only here.
+    Customers come from sign-up, orders and the POS, and stay with their consent ledger."""
+
     list_display = ["__str__", "family_name_kana", "given_name_kana", "email", "phone", "created_at"]
     search_fields = ["family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone"]
     list_select_related = ["favourite_location"]
-    raw_id_fields = ["user"]
+    readonly_fields = ["email", "user"]
     inlines = [ConsentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data
+                  if name in services.PROFILE_FIELDS}
+        if fields:
+            services.customer_update_profile(customer=obj, acting_user=request.user, **fields)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

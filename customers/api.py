@@ -20,6 +20,7 @@ from .serializers import (
     ConsentStateSerializer,
     CustomerDetailSerializer,
     CustomerEventSerializer,
+    CustomerProfileInSerializer,
     CustomerSerializer,
     StaffEventInSerializer,
 )
@@ -53,6 +54,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     action_permissions = {
         "list": "customers.view_customer",
         "retrieve": "customers.view_customer",
+        "partial_update": "customers.change_customer",
         "consent": "customers.change_customer",
     }
 
@@ -61,6 +63,20 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return CustomerSerializer if self.action == "list" else CustomerDetailSerializer
+
+    @extend_schema(
+        summary="Correct a customer's profile (only the fields sent change)",
+        description="The same rules as the console's profile form: furigana become katakana, the postal code "
+                    "123-4567, the phone must be a Japanese number. The email (the login) is not changed here.",
+        request=CustomerProfileInSerializer,
+        responses={200: CustomerDetailSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+    )
+    def partial_update(self, request, pk=None):
+        customer = self.get_object()
+        incoming = CustomerProfileInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.customer_update_profile(customer=customer, acting_user=request.user, **incoming.validated_data)
+        return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Record an opt-in or opt-out the customer gave staff (source \"api\")",

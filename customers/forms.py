@@ -1,25 +1,19 @@
 """What customers type on the storefront: signing up and marketing consent."""
 
-import re
-
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from kernel.japan import hiragana_to_katakana, normalize_text, validate_phone
+from kernel.japan import validate_phone
 
 from .models import ConsentChannel
-
-KATAKANA = re.compile(r"[\u30a0-\u30ffー・ ]+")
+from .validators import normalize_furigana
 
 
 def katakana(value: str) -> str:
-    """Furigana in full-width katakana: NFKC (half-width kana) and hiragana are converted."""
-    value = hiragana_to_katakana(normalize_text(value).replace(" ", ""))
-    if value and not KATAKANA.fullmatch(value):
-        raise forms.ValidationError(_("Enter the reading in katakana, for example ヤマダ."), code="katakana")
-    return value
+    """Furigana in full-width katakana (the customers' rule, ``validators.normalize_furigana``)."""
+    return normalize_furigana(value)
 
 
 class SignupForm(forms.Form):

@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kernel.japan import Prefecture
+from kernel.models import Location
+
 from .models import ConsentChannel, Customer, CustomerEvent
 from .selectors import consent_state
 from .services import STAFF_EVENT_KINDS
@@ -52,6 +55,25 @@ class StaffEventInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in STAFF_EVENT_KINDS])
     note = serializers.CharField(required=False, allow_blank=True, default="", help_text=_(
         "Required for a staff note; a store visit is recorded at the staff member's store."))
+
+
+class CustomerProfileInSerializer(serializers.Serializer):
+    """A customer's profile as staff correct it (PATCH: only the fields sent change). The email is
+    the login and is not changed here; the rules (furigana in katakana, postal code, phone) are
+    ``customer_update_profile``'s, as in the console."""
+
+    family_name = serializers.CharField(max_length=60, required=False)
+    given_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    family_name_kana = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    given_name_kana = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    prefecture = serializers.ChoiceField(choices=Prefecture.choices, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    favourite_location = serializers.SlugRelatedField(
+        slug_field="code", queryset=Location.objects.stores(), required=False, allow_null=True,
+        help_text=_("Code of a store, or null."))
+    preferred_size = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
 class ConsentInSerializer(serializers.Serializer):

@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.japan import normalize_postal_code
+from kernel.japan import normalize_postal_code, validate_postal_code
 
 from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
+from .validators import normalize_furigana
 
 
 def event_record(
@@ -116,17 +117,38 @@ def customer_sign_up(
     return user, customer
 
 
+# What staff (console, API, admin) and the customer may change; the email and the account are the identity.
+PROFILE_FIELDS = frozenset({"family_name", "given_name", "family_name_kana", "given_name_kana", "phone",
+                            "postal_code", "prefecture", "address", "favourite_location", "preferred_size"})
+
+
 @transaction.atomic
 def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -> Customer:
-    allowed = {"family_name", "given_name", "family_name_kana", "given_name_kana", "phone", "postal_code",
-               "prefecture", "address", "favourite_location", "preferred_size"}
+    """Change a customer's profile (console, API, admin, the customer's own account): furigana
+    become full-width katakana, the postal code 123-4567. Raise ValidationError naming every bad
+    field; nothing is saved then."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    errors: dict[str, list[str]] = {}
     for name, value in fields.items():
-        if name not in allowed:
-            raise ValueError(name)
+        try:
+            if name in ("family_name_kana", "given_name_kana"):
+                value = normalize_furigana(value or "")
+            elif name == "postal_code" and value:
+                validate_postal_code(value)
+                value = normalize_postal_code(value)
+        except ValidationError as exc:
+            errors.setdefault(name, []).extend(exc.messages)
         setattr(customer, name, value)
-    if customer.postal_code:
-        customer.postal_code = normalize_postal_code(customer.postal_code)
-    customer.full_clean(exclude=["user"])
+    try:
+        customer.full_clean(exclude=["user"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    if errors:
+        customer.refresh_from_db(fields=sorted(fields))  # the caller's instance shows what is stored
+        raise ValidationError(errors)
     customer.save()
     return customer
 

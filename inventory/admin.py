@@ -33,11 +33,16 @@ class LocationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "offers_pickup", "ships_orders", "is_active"]
     search_fields = ["code", "name"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []  # the code names the POS channel
+
     def save_model(self, request, obj, form, change):
-        """New locations are created by ``location_create`` (a store or pop-up gets its POS
-        channel); edits of an existing location are saved as usual."""
+        """Through the services: ``location_create`` (a store or pop-up gets its POS channel) and
+        ``location_update``. The form has already run the model's validation the services run."""
         if change:
-            super().save_model(request, obj, form, change)
+            fields = _changed(form, services.LOCATION_EDITABLE_FIELDS)
+            if fields:
+                services.location_update(location=obj, acting_user=request.user, **fields)
             return
         fields = {name: form.cleaned_data[name] for name in LOCATION_FIELDS if name in form.cleaned_data}
         created = services.location_create(acting_user=request.user, **fields)
@@ -45,11 +50,31 @@ class LocationAdmin(admin.ModelAdmin):
         obj._state.adding = False
         obj._state.db = created._state.db
 
+    def delete_model(self, request, obj):
+        services.location_delete(location=obj, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for location in queryset:
+            services.location_delete(location=location, acting_user=request.user)
+
+
+def _changed(form, editable) -> dict:
+    """The fields an admin form changed that a service may change."""
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+
 
 class VariantInline(admin.TabularInline):
+    """Existing variants are edited through ``variant_update``; the SKU stays (it is in carts,
+    orders and the API). New variants are added in the console (``variant_add``)."""
+
     model = Variant
     extra = 0
     fields = ["sku", "size", "color", "barcode", "price", "position"]
+    readonly_fields = ["sku"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ProductImageInline(admin.TabularInline):
@@ -77,18 +102,47 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    """Products change through the catalogue services, as in the console and the API: details
+    through ``product_update``, variants through ``variant_update``, removal through
+    ``product_delete``. The code cannot change; the description, new variants, photos and new
+    products are edited in the console, where the brand kit's remarks are shown as staff type."""
+
     list_display = ["code", "name", "category", "tax_class", "stock_policy", "is_active"]
     list_filter = ["is_active", "tax_class", "stock_policy", "category"]
     search_fields = ["code", "name", "variants__sku"]
     inlines = [VariantInline, ProductImageInline]
-    readonly_fields = ["photo_upload"]
+    readonly_fields = ["code", "description", "console_link"]
 
-    @admin.display(description=_("photos"))
-    def photo_upload(self, product: Product):
-        if product.pk is None:
-            return _("Save the product first, then add photos in the console.")
+    def has_add_permission(self, request):
+        return False  # the console's "new product" page (product_create) is the one way in
+
+    def save_model(self, request, obj, form, change):
+        fields = _changed(form, services.PRODUCT_EDITABLE_FIELDS)
+        if fields:
+            services.product_update(product=obj, acting_user=request.user, **fields)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Variant:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.initial_forms:
+            fields = _changed(row, services.VARIANT_EDITABLE_FIELDS)
+            if fields:
+                services.variant_update(variant=row.instance, acting_user=request.user, **fields)
+                formset.changed_objects.append((row.instance, list(fields)))
+
+    def delete_model(self, request, obj):
+        services.product_delete(product=obj, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            services.product_delete(product=product, acting_user=request.user)
+
+    @admin.display(description=_("console"))
+    def console_link(self, product: Product):
         return format_html('<a href="{}">{}</a>', reverse("console:product_edit", kwargs={"code": product.code}),
-                           _("Add photos in the console"))
+                           _("Edit the description, add variants and photos in the console"))
 
 
 @admin.register(StockLevel)

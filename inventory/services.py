@@ -70,6 +70,34 @@ def location_create(
     return location
 
 
+LOCATION_EDITABLE_FIELDS = frozenset({"name", "kind", "prefecture", "postal_code", "address", "phone",
+                                      "opening_hours", "offers_pickup", "ships_orders", "is_active"})
+
+
+@transaction.atomic
+def location_update(*, location: Location, acting_user=None, **fields) -> Location:
+    """Change a location's details (not its code: it names the POS channel and is in the API).
+    A location that becomes a store or pop-up gets its POS channel. Raise ValidationError naming
+    every bad field."""
+    unknown = set(fields) - LOCATION_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    for name, value in fields.items():
+        setattr(location, name, value.strip() if isinstance(value, str) and name != "kind" else value)
+    location.full_clean()
+    location.save()
+    if location.kind in SELLING_KINDS:
+        channels.pos_channel(location)
+    return location
+
+
+@transaction.atomic
+def location_delete(*, location: Location, acting_user=None) -> None:
+    """Remove a location entered by mistake. One with stock history, orders, staff or a POS
+    channel cannot go (``ProtectedError``): mark it inactive instead."""
+    location.delete()
+
+
 @dataclass(frozen=True)
 class VariantIn:
     sku: str
@@ -406,6 +434,34 @@ def variant_add(
     variant.full_clean()
     variant.save()
     return variant
+
+
+VARIANT_EDITABLE_FIELDS = frozenset({"price", "size", "color", "barcode", "position"})
+
+
+@transaction.atomic
+def variant_update(*, variant: Variant, acting_user=None, **fields) -> Variant:
+    """Change a variant's price, size, colour, JAN or place in the list (not its SKU: the SKU is
+    in carts, orders and the API). Raise ValidationError naming every bad field."""
+    unknown = set(fields) - VARIANT_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    for name, value in fields.items():
+        if name == "barcode":
+            value = normalize_barcode(value)
+        elif name in ("size", "color"):
+            value = value.strip()
+        setattr(variant, name, value)
+    variant.full_clean()
+    variant.save()
+    return variant
+
+
+@transaction.atomic
+def product_delete(*, product: Product, acting_user=None) -> None:
+    """Remove a product entered by mistake, with its variants, photos and empty stock rows. A
+    product that has stock history, holds or orders cannot go (``ProtectedError``): unpublish it."""
+    product.delete()
 
 
 # --- the brand kit's check of product copy ------------------------------------------------

@@ -50,6 +50,9 @@ class OrderAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting would leave its stock held and its events gone: cancel it instead
+
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(admin.ModelAdmin):

@@ -11,11 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from kernel.console import console_view, htmx_template
-from kernel.japan import Prefecture, validate_phone, validate_postal_code
+from kernel.japan import Prefecture
 from kernel.models import Location
 
 from .. import selectors, services
-from ..forms import katakana
 from ..models import ConsentChannel, Customer, EventKind
 
 CONSOLE_CONSENT_SOURCE = "console"
@@ -38,24 +37,7 @@ class StaffProfileForm(forms.Form):
     favourite_location = forms.ModelChoiceField(label=_("Favourite store"), required=False,
                                                 queryset=Location.objects.stores().order_by("code"), empty_label="—")
     preferred_size = forms.CharField(label=_("Preferred size"), max_length=20, required=False)
-
-    def clean_family_name_kana(self):
-        return katakana(self.cleaned_data["family_name_kana"])
-
-    def clean_given_name_kana(self):
-        return katakana(self.cleaned_data["given_name_kana"])
-
-    def clean_phone(self):
-        value = self.cleaned_data["phone"]
-        if value:
-            validate_phone(value)
-        return value
-
-    def clean_postal_code(self):
-        value = self.cleaned_data["postal_code"]
-        if value:
-            validate_postal_code(value)
-        return value
+    # furigana, phone and postal code are checked by services.customer_update_profile (as for the API)
 
 
 class StaffEventForm(forms.Form):

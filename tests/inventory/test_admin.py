@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from inventory import services
+from inventory.models import Product
 from kernel.models import Channel, ChannelKind, Location
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +57,75 @@ def _photo():
     buffer = BytesIO()
     Image.new("RGB", (120, 90), (40, 90, 160)).save(buffer, format="PNG")
     return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+
+
+def _product_form(product, **fields) -> dict:
+    """The admin's change form for ``product`` as it is, with ``fields`` changed."""
+    data = {"name": product.name, "category": product.category, "tax_class": product.tax_class,
+            "stock_policy": product.stock_policy, "is_active": "on" if product.is_active else "",
+            "variants-TOTAL_FORMS": "0", "variants-INITIAL_FORMS": "0",
+            "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0"}
+    variants = list(product.variants.order_by("position", "id"))
+    data.update({"variants-TOTAL_FORMS": str(len(variants)), "variants-INITIAL_FORMS": str(len(variants))})
+    for index, variant in enumerate(variants):
+        data.update({f"variants-{index}-id": variant.pk, f"variants-{index}-product": product.pk,
+                     f"variants-{index}-size": variant.size, f"variants-{index}-color": variant.color,
+                     f"variants-{index}-barcode": variant.barcode, f"variants-{index}-price": variant.price,
+                     f"variants-{index}-position": variant.position})
+    data.update(fields)
+    return data
+
+
+def test_an_admin_post_cannot_change_a_product_code_nor_put_in_copy_the_brand_kit_refuses(shop, superuser_client):
+    from brandkit.services import brandkit_seed_default
+
+    brandkit_seed_default()
+    url = reverse("admin:inventory_product_change", args=[shop.product.pk])
+    response = superuser_client.post(url, _product_form(shop.product, code="renamed", description="激安の麻シャツ",
+                                                        name="リネンシャツ（長袖）"))
+    assert response.status_code == 302
+    shop.product.refresh_from_db()
+    assert (shop.product.code, shop.product.description) == ("linen-shirt", "")
+    assert shop.product.name == "リネンシャツ（長袖）"  # what the admin may change, through product_update
+
+
+def test_the_product_admin_saves_through_the_catalogue_services(shop, superuser_client, monkeypatch):
+    calls = []
+    for name in ("product_update", "variant_update"):
+        real = getattr(services, name)
+        monkeypatch.setattr(services, name, lambda real=real, name=name, **kw: calls.append(name) or real(**kw))
+    url = reverse("admin:inventory_product_change", args=[shop.product.pk])
+    response = superuser_client.post(url, _product_form(shop.product, is_active="", **{
+        "variants-1-price": "6050", "variants-1-sku": "HACKED"}))
+    assert response.status_code == 302
+    assert calls == ["product_update", "variant_update"]
+    shop.large.refresh_from_db()
+    assert (shop.large.price, shop.large.sku) == (6050, "LS-L")
+    assert not Product.objects.get(pk=shop.product.pk).is_active
+
+
+def test_products_are_created_in_the_console_not_the_admin(shop, superuser_client):
+    assert superuser_client.get(reverse("admin:inventory_product_add")).status_code == 403
+    html = superuser_client.get(reverse("admin:inventory_product_changelist")).content.decode()
+    assert reverse("admin:inventory_product_add") not in html
+
+
+def test_a_product_without_history_is_deleted_through_the_service(shop, superuser_client, monkeypatch):
+    product = services.product_create(code="mistake", name="間違い", variants=[
+        services.VariantIn(sku="MS-1", barcode="4912345678904", price=100)])
+    calls = []
+    real = services.product_delete
+    monkeypatch.setattr(services, "product_delete", lambda **kw: calls.append(kw["product"].code) or real(**kw))
+    url = reverse("admin:inventory_product_delete", args=[product.pk])
+    assert superuser_client.post(url, {"post": "yes"}).status_code == 302
+    assert calls == ["mistake"] and not Product.objects.filter(code="mistake").exists()
+
+
+def test_an_edited_location_keeps_its_code_and_a_new_store_gets_its_pos_channel(shop, superuser_client):
+    url = reverse("admin:omnishop_location_change", args=[shop.locker.pk])
+    response = superuser_client.post(url, location_form(code="renamed", name="新宿ポップアップ", kind="popup",
+                                                        prefecture="13"))
+    assert response.status_code == 302
+    shop.locker.refresh_from_db()
+    assert (shop.locker.code, shop.locker.name, shop.locker.kind) == ("locker-shinjuku", "新宿ポップアップ", "popup")
+    assert Channel.objects.get(code="pos-locker-shinjuku").location == shop.locker

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.console.conftest import customer, pickups, place_delivery  # noqa: F401  (fixtures)
+from tests.console.conftest import place_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,8 @@ def _writes(queries) -> list[str]:
             if WRITE.match(q["sql"]) and not any(table in q["sql"] for table in OUTSIDE_THE_DOMAIN)]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def world(shop, staff, customer, pickups):  # noqa: F811
+def world(shop, staff, customer, pickups):
     shipment = place_delivery(shop, customer=customer).fulfillments.get()
     return {"shop": shop, "staff": staff, "customer": customer, "pickups": pickups, "shipment": shipment}
 
