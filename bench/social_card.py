@@ -24,7 +24,7 @@ django.setup()
 from PIL import Image, ImageDraw  # noqa: E402
 
 from brandkit import assets  # noqa: E402
-from brandkit.selectors import DEFAULT_COLOURS  # noqa: E402
+from brandkit.theme import DEFAULT_COLOURS  # noqa: E402
 
 
 def sample_photo() -> Image.Image:
@@ -39,7 +39,7 @@ def main(runs: int = 20) -> None:
     photo = sample_photo()
     source_logo = Image.new("RGBA", (400, 160), (31, 78, 121, 255))
     started = time.perf_counter()
-    assets.warm_fonts()  # the console's card page does this in the background before the first download
+    assets.warm_fonts()  # what the first card of each format pays once per process
     print(f"fonts: {(time.perf_counter() - started) * 1000:.0f} ms to load every face once per process")
     for kind in ("square", "landscape", "pop"):
         limit = 160 if kind == "pop" else 120

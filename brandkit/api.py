@@ -90,7 +90,7 @@ class BrandViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def default(self, request, pk=None):
         """Make this brand the default: the console, storefront and emails render with its active kit."""
-        brand = services.brand_set_default(brand=self.get_object())
+        brand = services.brand_set_default(brand=self.get_object(), acting_user=request.user)
         return Response(BrandSerializer(brand).data)
 
 
@@ -165,7 +165,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         colours = [(c["role"], c["hex"]) for c in serializer.validated_data["colours"]]
         names = {c["role"]: c.get("name", "") for c in serializer.validated_data["colours"]}
-        services.palette_set(version=version, colours=colours, names=names)
+        services.palette_set(version=version, colours=colours, names=names, acting_user=request.user)
         return Response(VersionSerializer(selectors.version_detail(version.pk)).data)
 
     @extend_schema(request=RulesWriteSerializer, responses={200: VersionSerializer, 400: ERROR_400})
@@ -178,7 +178,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
                                  message=r.get("message", ""), severity=r.get("severity", "warning"),
                                  channels=tuple(r.get("channels") or ()))
                  for r in serializer.validated_data["rules"]]
-        services.rules_set(version=version, rules=rules)
+        services.rules_set(version=version, rules=rules, acting_user=request.user)
         return Response(VersionSerializer(selectors.version_detail(version.pk)).data)
 
     @extend_schema(request={"multipart/form-data": LogoUploadSerializer},
@@ -191,7 +191,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = LogoUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         logo = services.logo_add(version=version, upload=serializer.validated_data["logo"],
-                                 name=serializer.validated_data["name"])
+                                 name=serializer.validated_data["name"], acting_user=request.user)
         return Response(LogoSerializer(logo).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PublishSerializer, responses={200: VersionSerializer, 400: ERROR_400})

@@ -140,12 +140,14 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face, max_width: int, max_lines: 
     return lines
 
 
-# Headline / subline / brand sizes each format uses: ``warm_fonts`` loads them ahead of a request.
+# Headline / subline / brand sizes each format uses (``warm_fonts`` loads them all).
 FONT_SIZES = {"square": (64, 35), "landscape": (56, 30), "pop": (110, 60, 72)}
 
 
 def warm_fonts() -> None:
-    """Load every face the cards use (about 30 ms each: FreeType unpacks the WOFF2 per face)."""
+    """Load every face the cards use (about 30 ms each: FreeType unpacks the WOFF2 per face).
+    ``bench/social_card.py`` times it. The card page does not call it: a GET starts no work; the
+    POST that composes a card loads the faces of its own format once per process (``font``)."""
     try:
         for sizes in FONT_SIZES.values():
             for index, size in enumerate(sizes):

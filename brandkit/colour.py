@@ -1,10 +1,25 @@
-"""Colour maths: hex validation and WCAG 2.2 contrast (relative luminance, ratio, levels)."""
+"""Colour roles and colour maths: hex validation and WCAG 2.2 contrast (relative luminance,
+ratio, levels)."""
 
 import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class ColourRole(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    ACCENT = "accent", _("Accent")
+    BACKGROUND = "background", _("Background")
+    SURFACE = "surface", _("Surface")
+    TEXT = "text", _("Text")
+    SUCCESS = "success", _("Success")
+    WARNING = "warning", _("Warning")
+    DANGER = "danger", _("Danger")
+
 
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 SHORT_HEX = re.compile(r"#[0-9A-Fa-f]{3}")
@@ -101,8 +116,6 @@ class Pair:
 
 
 def role_label(role: str) -> str:
-    from .models import ColourRole
-
     if role == "white":
         return str(_("White (button text)"))
     return str(dict(ColourRole.choices).get(role, role))

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import assets, services
+from . import assets, sections, services
 from .colour import normalise_hex
 from .models import REQUIRED_ELEMENT_LABELS, TEMPLATE_LABELS, Channel, ColourRole, Severity
 
@@ -68,7 +68,7 @@ class DraftForm(forms.Form):
             self.fields[f"max_{channel}"] = forms.IntegerField(label=_("Maximum length"), min_value=1,
                                                                max_value=100_000, required=False)
             self.fields[f"tone_{channel}"] = forms.CharField(
-                label=_("Tone adjustment"), max_length=services.TONE_CHANNEL_MAX, required=False,
+                label=_("Tone adjustment"), max_length=sections.TONE_CHANNEL_MAX, required=False,
                 widget=forms.Textarea(attrs={"rows": 2}))
             self.fields[f"excl_{channel}"] = forms.IntegerField(
                 label=_("Exclamation marks allowed"), min_value=0, max_value=20, required=False,
@@ -77,7 +77,7 @@ class DraftForm(forms.Form):
             self.fields[f"req_{channel}"] = forms.MultipleChoiceField(
                 label=_("Required elements"), choices=list(REQUIRED_ELEMENT_LABELS.items()), required=False,
                 widget=forms.CheckboxSelectMultiple)
-            for name, limit in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {}).items():
+            for name, limit in sections.CHANNEL_TEMPLATE_FIELDS.get(channel, {}).items():
                 widget = forms.TextInput() if limit <= 300 else forms.Textarea(attrs={"rows": 2})
                 self.fields[f"template_{channel}_{name}"] = forms.CharField(
                     label=TEMPLATE_LABELS[name], max_length=limit, required=False, widget=widget)
@@ -106,7 +106,7 @@ class DraftForm(forms.Form):
             initial[f"emoji_{channel}"] = rules.get("emoji", True) is not False
             initial[f"req_{channel}"] = list(rules.get("required") or [])
             initial[f"tone_{channel}"] = tone_channels.get(channel, "")
-            for name in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {}):
+            for name in sections.CHANNEL_TEMPLATE_FIELDS.get(channel, {}):
                 initial[f"template_{channel}_{name}"] = (templates.get(channel) or {}).get(name, "")
         tone = version.tone or {}
         initial["tone_attributes"] = "\n".join(
@@ -117,7 +117,7 @@ class DraftForm(forms.Form):
         initial["heading_family"] = (typography.get("heading") or {}).get("family", "")
         initial["body_family"] = (typography.get("body") or {}).get("family", "")
         initial["font_fallbacks"] = ", ".join((typography.get("body") or {}).get("fallbacks", []))
-        for step in services.TYPE_SCALE_STEPS:
+        for step in sections.TYPE_SCALE_STEPS:
             initial[f"scale_{step}"] = str((typography.get("scale") or {}).get(step, ""))
         for key in DraftForm.NOTATION_KEYS:
             initial[f"notation_{key}"] = (version.notation or {}).get(key, True) is not False
@@ -134,7 +134,7 @@ class DraftForm(forms.Form):
         return [self[f"notation_{key}"] for key in self.NOTATION_KEYS]
 
     def scale_fields(self):
-        return [self[f"scale_{step}"] for step in services.TYPE_SCALE_STEPS]
+        return [self[f"scale_{step}"] for step in sections.TYPE_SCALE_STEPS]
 
     def palette_fields(self):
         return [self[f"colour_{role}"] for role in ColourRole.values]
@@ -146,7 +146,7 @@ class DraftForm(forms.Form):
         """One block per channel for the template: its rules, tone adjustment and templates."""
         out = []
         for channel, label in Channel.choices:
-            templates = [self[f"template_{channel}_{name}"] for name in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {})]
+            templates = [self[f"template_{channel}_{name}"] for name in sections.CHANNEL_TEMPLATE_FIELDS.get(channel, {})]
             out.append({"code": channel, "label": label, "tone": self[f"tone_{channel}"],
                         "rules": [self[f"max_{channel}"], self[f"excl_{channel}"], self[f"emoji_{channel}"]],
                         "required": self[f"req_{channel}"], "templates": templates})
@@ -213,10 +213,10 @@ class DraftForm(forms.Form):
             self.add_error("font_fallbacks", ValidationError(_("Use letters, digits, spaces and hyphens only."),
                                                              code="font_name"))
         cleaned["fallback_list"] = fallbacks
-        for step in services.TYPE_SCALE_STEPS:
+        for step in sections.TYPE_SCALE_STEPS:
             value = (cleaned.get(f"scale_{step}") or "").strip().replace(" ", "")
             cleaned[f"scale_{step}"] = value
-            if value and (problem := services.type_size_error(value)):
+            if value and (problem := sections.type_size_error(value)):
                 self.add_error(f"scale_{step}", ValidationError(problem, code="type_size"))
         signature = cleaned.get("template_sms_signature") or ""
         sms_max = cleaned.get("max_sms")
@@ -244,7 +244,7 @@ class DraftForm(forms.Form):
                 spec["family"] = data[f"{role}_family"]
             spec["fallbacks"] = data["fallback_list"]
         scale = dict(typography.get("scale") or {}) if isinstance(typography.get("scale"), dict) else {}
-        for step in services.TYPE_SCALE_STEPS:
+        for step in sections.TYPE_SCALE_STEPS:
             if data.get(f"scale_{step}"):
                 scale[step] = data[f"scale_{step}"]
             else:
@@ -269,7 +269,7 @@ class DraftForm(forms.Form):
                 rules.pop("required", None)
             if data.get(f"tone_{channel}", "").strip():
                 tone["channels"][channel] = data[f"tone_{channel}"].strip()
-            for name in services.CHANNEL_TEMPLATE_FIELDS.get(channel, {}):
+            for name in sections.CHANNEL_TEMPLATE_FIELDS.get(channel, {}):
                 text = data.get(f"template_{channel}_{name}", "").strip()
                 if text:
                     templates.setdefault(channel, {})[name] = text
@@ -294,7 +294,7 @@ class DraftForm(forms.Form):
         )
 
 
-FONT_NAME = services.FONT_FAMILY
+FONT_NAME = sections.FONT_FAMILY
 
 
 def parse_tone_attributes(text: str) -> tuple[list[dict], list[str]]:

@@ -1,21 +1,17 @@
-r"""The content linter: a kit's editorial rules compiled once, then applied to copy.
+"""The content linter: a kit's editorial rules compiled once, then applied to copy.
 
-``lint(text, channel, locale)`` (in ``services``) returns ``Violation`` rows. Rules compile
-into a ``CompiledKit`` that is cached per version, so linting is a handful of regex scans:
+``services.lint(text, channel, locale)`` returns ``Violation`` rows. Rules compile into a
+``CompiledKit``, built once per version and kept per process (``compiled_kit``), so linting is
+a handful of regex scans:
 
 * every literal term (banned, preferred, product-name spelling) goes into ONE regular
   expression built as a trie (shared prefixes are factored out), so 200 terms cost one scan;
 * notation rules (full-width digits/letters, half-width katakana, long-vowel marks),
   exclamation marks and emoji are fixed, trusted expressions;
 * user-supplied regular expressions are the only untrusted part. Their cost is bounded in
-  three layers. On save ``check_user_pattern`` refuses long patterns, back-references,
-  lookarounds, named groups, and the shapes that backtrack catastrophically: nested
-  repeats (``(a+)+``), repeated alternatives that can match the same text (``(a|aa)*``,
-  ``(a|a)*``) or are single characters (``(\s|\S)*``), and repeats in a row over the same
-  characters (``\w*\w*``). It then times the pattern on adversarial probes built from its
-  own alphabet (long runs of each of its characters, then a tail that fails but carries
-  its literals) and refuses it when one probe costs more than ``PROBE_CPU_S`` of CPU: a
-  linear pattern takes well under a millisecond, a polynomial or exponential one seconds.
+  three layers. On save ``regex_safety.check_user_pattern`` refuses the shapes that backtrack
+  catastrophically and times the pattern on adversarial probes; a compiled kit re-runs the
+  structural checks (``regex_safety.compile_user_pattern``) and skips a rule that fails them.
   At lint time input is capped at ``MAX_INPUT`` characters and every match call of a user
   pattern runs in the ``regex`` package with ``timeout=`` drawn from a per-text budget
   (``PATTERN_BUDGET_S``), so one text can never take longer than that budget in user
@@ -24,18 +20,19 @@ into a ``CompiledKit`` that is cached per version, so linting is a handful of re
   info violation instead of hanging the worker.
 """
 
-import functools
 import re
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
-import regex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-MAX_PATTERN_LENGTH = 200
+from .models import BrandKitVersion
+from .regex_safety import compile_user_pattern, required_literal
+from .theme import active_version_id
+
 MAX_INPUT = 20_000
 PATTERN_TIMEOUT_S = 0.05
 PATTERN_BUDGET_S = 0.2
@@ -77,9 +74,6 @@ def rule_label(code: str) -> str:
     return str(RULE_LABELS.get(code, code))
 
 
-_BACKREF = re.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?P<|\(\?<[A-Za-z]|\(\?[=!]|\(\?<[=!]|\(\?\(")
-
-
 @dataclass(frozen=True)
 class Violation:
     start: int
@@ -116,395 +110,6 @@ class PatternRule:
     rule_id: int | None = None
     # A literal every match must contain (casefolded): texts without it skip the regex.
     required: str = ""
-
-
-def required_literal(pattern: str) -> str:
-    """The longest run of literal characters at the top level of ``pattern`` (casefolded), or ''."""
-    from re import _constants as c
-    from re import _parser as parser
-
-    try:
-        items = list(parser.parse(pattern))
-    except (re.error, RecursionError):
-        return ""
-    best, run = "", ""
-    for op, av in items:
-        if op == c.LITERAL:
-            run += chr(av)
-        else:
-            best = max(best, run, key=len)
-            run = ""
-    best = max(best, run, key=len)
-    return best.casefold()
-
-
-# --- user pattern safety ------------------------------------------------------------------
-
-def _repeat_ops() -> tuple:
-    from re import _constants as c
-
-    return (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT))
-
-
-def _unbounded(high: int) -> bool:
-    from re import _constants as c
-
-    return high == c.MAXREPEAT or high > 10
-
-
-def _has_nested_quantifier(pattern: str) -> bool:
-    """True when a repeated group contains another unbounded repeat ((a+)+, (a*b?)*, ...)."""
-    from re import _constants as c  # the stdlib parser: the same grammar as the pattern syntax
-    from re import _parser as parser
-
-    repeats = _repeat_ops()
-
-    def walk(items, inside_repeat: bool) -> bool:
-        for op, av in items:
-            if op in repeats:
-                low, high, sub = av
-                if inside_repeat and _unbounded(high):
-                    return True
-                if walk(sub, inside_repeat or high > 1):
-                    return True
-            elif op == c.SUBPATTERN:
-                if walk(av[-1], inside_repeat):
-                    return True
-            elif op == c.BRANCH:
-                if any(walk(branch, inside_repeat) for branch in av[1]):
-                    return True
-            elif op in (c.ATOMIC_GROUP,) and walk(av, inside_repeat):
-                return True
-        return False
-
-    return walk(parser.parse(pattern), False)
-
-
-# Characters every probe and overlap test tries besides the pattern's own: Latin, digits
-# (half- and full-width), kana, kanji, spaces, punctuation, an emoji and a control character.
-_SAMPLE_CHARS = "aZ_1１アあ漢ｱ \n\u3000!！-.,%円@#/:\x00😀"
-
-
-def _category_matches(category, ch: str) -> bool:
-    name = str(category).removeprefix("CATEGORY_").removeprefix("UNI_").removeprefix("LOC_")
-    negate = name.startswith("NOT_")
-    name = name.removeprefix("NOT_")
-    if name == "DIGIT":
-        result = ch.isdecimal()
-    elif name == "SPACE":
-        result = ch.isspace()
-    elif name == "WORD":
-        result = ch.isalnum() or ch == "_"
-    elif name == "LINEBREAK":
-        result = ch == "\n"
-    else:  # an unknown category: assume it may match anything (the safe answer for overlap)
-        return True
-    return result != negate
-
-
-def _atom_matches(op, av, ch: str) -> bool:
-    """Whether one parsed single-character item (literal, class, ``.``) may match ``ch``
-    (case-insensitively, as rules run)."""
-    from re import _constants as c
-
-    folded = {ch, ch.lower(), ch.upper()}
-    if op == c.LITERAL:
-        return chr(av) in folded or chr(av).lower() in folded
-    if op == c.NOT_LITERAL:
-        return not (chr(av) in folded or chr(av).lower() in folded)
-    if op == c.ANY:
-        return ch != "\n"
-    if op == c.IN:
-        negate = False
-        hit = False
-        for item_op, item_av in av:
-            if item_op == c.NEGATE:
-                negate = True
-            elif item_op == c.LITERAL:
-                hit = hit or chr(item_av) in folded or chr(item_av).lower() in folded
-            elif item_op == c.RANGE:
-                low, high = item_av
-                hit = hit or any(low <= ord(x) <= high for x in folded)
-            elif item_op == c.CATEGORY:
-                hit = hit or _category_matches(item_av, ch)
-            else:
-                hit = True
-        return hit != negate
-    return False
-
-
-def _pattern_leaves(items):
-    """The parsed pattern's leaf nodes ``(op, av)`` in order, through repeats, groups and branches."""
-    from re import _constants as c
-
-    for op, av in items:
-        if op in _repeat_ops():
-            yield from _pattern_leaves(av[2])
-        elif op == c.SUBPATTERN:
-            yield from _pattern_leaves(av[-1])
-        elif op == c.BRANCH:
-            for branch in av[1]:
-                yield from _pattern_leaves(branch)
-        elif op == c.ATOMIC_GROUP:
-            yield from _pattern_leaves(av)
-        else:
-            yield op, av
-
-
-def _pattern_alphabet(items) -> list[str]:
-    """Every literal character and class boundary in a parsed pattern, in order."""
-    from re import _constants as c
-
-    out: list[str] = []
-    for op, av in _pattern_leaves(items):
-        if op in (c.LITERAL, c.NOT_LITERAL):
-            out.append(chr(av))
-        elif op == c.IN:
-            for item_op, item_av in av:
-                if item_op == c.LITERAL:
-                    out.append(chr(item_av))
-                elif item_op == c.RANGE:
-                    out.extend((chr(item_av[0]), chr((item_av[0] + item_av[1]) // 2), chr(item_av[1])))
-    return out
-
-
-def _pattern_literals(items) -> str:
-    """The pattern's literal characters in order (the tail that gets a probe past the engine's
-    check for required text)."""
-    from re import _constants as c
-
-    return "".join(chr(av) for op, av in _pattern_leaves(items) if op == c.LITERAL)
-
-
-def _has_adjacent_overlapping_repeats(items, pool: str) -> bool:
-    """True when two unbounded repeats of single characters follow each other (with only
-    optional items between) and can match the same character: ``\\w*\\w*``, ``\\d+\\s*\\d+``.
-    Every way of splitting a run between them is tried: polynomial time in the run's length."""
-    from re import _constants as c
-
-    repeats = _repeat_ops()
-    single = (c.LITERAL, c.NOT_LITERAL, c.ANY, c.IN)
-
-    def repeated_atom(op, av):
-        if op in repeats and _unbounded(av[1]) and len(av[2]) == 1 and av[2][0][0] in single:
-            return av[2][0]
-        return None
-
-    def sequence(items) -> bool:
-        # The unbounded repeats a run may still be in: the last one that must match at least
-        # once, and every optional one after it (a run can skip those).
-        open_atoms: list = []
-        for op, av in items:
-            atom = repeated_atom(op, av)
-            if atom is not None:
-                if any(_atom_matches(*before, ch) and _atom_matches(*atom, ch)
-                       for before in open_atoms for ch in pool):
-                    return True
-                open_atoms = [*open_atoms, atom] if av[0] == 0 else [atom]
-                continue
-            if op in repeats and av[0] == 0:
-                if nested(av[2]):
-                    return True
-                continue  # optional: a run may skip it, so the repeats around it still meet
-            if op == c.AT:
-                continue
-            if nested([(op, av)]):
-                return True
-            open_atoms = []
-        return False
-
-    def nested(items) -> bool:
-        for op, av in items:
-            if op in repeats and sequence(av[2]):
-                return True
-            if op == c.SUBPATTERN and sequence(av[-1]):
-                return True
-            if op == c.BRANCH and any(sequence(branch) for branch in av[1]):
-                return True
-            if op == c.ATOMIC_GROUP and sequence(av):
-                return True
-        return False
-
-    return sequence(items)
-
-
-_SINGLE_ATOM = re.compile(r"\\[pP]\{[^}]*\}|\\[xX][0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\.|\[\^?\]?(?:\\.|[^\]])*\]|[^\\\[\]()|*+?{}]")
-_QUANTIFIER = re.compile(r"\*|\+|\{(\d*),(\d*)\}")
-
-
-def _repeated_alternations(pattern: str) -> list[list[str]]:
-    """The alternatives of each group that is repeated without bound, as written:
-    ``(a|aa)*`` -> [["a", "aa"]]. (The stdlib parser rewrites ``(a|a)`` and ``(\\s|\\S)``
-    before they can be seen, and the ``regex`` engine does not, so this reads the source.)"""
-    found: list[list[str]] = []
-    stack: list[dict] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            match = _SINGLE_ATOM.match(pattern, i)
-            i = match.end() if match and match.group().startswith("[") else i + 1
-            continue
-        if ch == "(":
-            start = i + 1
-            if pattern.startswith("?", start):
-                colon = re.match(r"\?(?:[a-zA-Z-]*:|>)", pattern[start:])
-                start += colon.end() if colon else 0
-            stack.append({"start": start, "bars": []})
-        elif ch == "|" and stack:
-            stack[-1]["bars"].append(i)
-        elif ch == ")" and stack:
-            group = stack.pop()
-            quantifier = _QUANTIFIER.match(pattern, i + 1)
-            unbounded = quantifier is not None and (
-                quantifier.group() in ("*", "+") or not quantifier.group(2) or int(quantifier.group(2)) > 10)
-            if unbounded and group["bars"]:
-                bounds = [group["start"] - 1, *group["bars"], i]
-                found.append([pattern[bounds[n] + 1:bounds[n + 1]] for n in range(len(bounds) - 1)])
-        i += 1
-    return found
-
-
-def _ambiguous_alternation(pattern: str, pool: str) -> str:
-    """'' or the reason an alternation repeated without bound is ambiguous: alternatives of one
-    character each (a class does the same in one step), an empty alternative, or two that can
-    start with the same character, so a run can be split between them in exponentially many ways."""
-    for alternatives in _repeated_alternations(pattern):
-        if all(_SINGLE_ATOM.fullmatch(alternative) for alternative in alternatives):
-            return "single"
-        compiled = []
-        for alternative in alternatives:
-            try:
-                compiled.append(regex.compile(alternative, regex.IGNORECASE | regex.V0))
-            except (regex.error, OverflowError, RecursionError):
-                compiled = []
-                break
-        if any(item.fullmatch("") for item in compiled):
-            return "overlap"
-        for ch in pool:
-            if sum(item.match(ch, partial=True) is not None for item in compiled) > 1:
-                return "overlap"
-    return ""
-
-
-# Save-time probes: runs of each character of the pattern's own alphabet (and a few common
-# ones), each followed by a tail that fails to match but carries the pattern's literals (so
-# the engine cannot skip the run for lack of required text). A pattern refused here takes at
-# least PROBE_CPU_S of CPU on PROBE_LENGTH characters; linear patterns take well under 1 ms,
-# and a pattern quadratic in one run (``\d+円`` on a run of digits) about 3 ms.
-PROBE_LENGTH = 1000
-PROBE_CPU_S = 0.025  # CPU time of one probe (CPU, so a busy machine does not refuse good patterns)
-PROBE_TOTAL_CPU_S = 1.0  # CPU time of every probe of one pattern
-PROBE_TIMEOUT_S = 0.25  # wall clock: the hard stop of one probe
-PROBE_WALL_S = 10.0  # wall clock: the hard stop of every probe of one pattern
-MAX_PROBE_CHARS = 48
-
-
-def pattern_probes(pattern: str) -> list[str]:
-    """Adversarial inputs built from the pattern's own alphabet (see above)."""
-    from re import _parser as parser
-
-    items = parser.parse(pattern)
-    literals = _pattern_literals(items)
-    chars = list(dict.fromkeys(_pattern_alphabet(items) + list(_SAMPLE_CHARS)))[:MAX_PROBE_CHARS]
-    tails = ("", "\x00" + literals, "!" + literals, "\n" + literals[::-1])
-    probes = [ch * PROBE_LENGTH + tail for ch in chars for tail in tails]
-    if len(literals) > 1:
-        probes.append(literals * (PROBE_LENGTH // len(literals)) + "\x00" + literals)
-    return probes
-
-
-@functools.lru_cache(maxsize=256)
-def _slow_on_probes(pattern: str) -> bool:
-    """True when the pattern is slow on any of its probes (remembered per process: a kit's
-    rules are checked again each time a draft with them is saved)."""
-    compiled = regex.compile(pattern, regex.IGNORECASE | regex.V0)
-    deadline = time.monotonic() + PROBE_WALL_S
-    cpu_started = time.thread_time()
-    for probe in pattern_probes(pattern):
-        started = time.thread_time()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return True
-        try:
-            for _match in compiled.finditer(probe, timeout=min(PROBE_TIMEOUT_S, remaining)):
-                pass
-        except TimeoutError:
-            return True
-        now = time.thread_time()
-        if now - started > PROBE_CPU_S or now - cpu_started > PROBE_TOTAL_CPU_S:
-            return True
-    return False
-
-
-def compile_user_pattern(pattern: str):
-    """The structural checks of ``check_user_pattern`` without the timed probes: what a
-    compiled kit runs on patterns that passed the full check when they were saved."""
-    if not pattern:
-        raise ValidationError(_("Enter a pattern."), code="required")
-    if len(pattern) > MAX_PATTERN_LENGTH:
-        raise ValidationError(
-            _("Patterns are limited to %(max)d characters.") % {"max": MAX_PATTERN_LENGTH}, code="too_long"
-        )
-    if _BACKREF.search(pattern):
-        raise ValidationError(
-            _("Back-references, lookarounds, conditionals and named groups are not allowed in rules."),
-            code="unsupported",
-        )
-    try:
-        compiled = regex.compile(pattern, regex.IGNORECASE | regex.V0)
-        re.compile(pattern)
-        from re import _parser as parser
-
-        items = parser.parse(pattern)
-    except (regex.error, re.error, OverflowError, RecursionError) as error:
-        raise ValidationError(
-            _("This is not a valid regular expression: %(error)s") % {"error": error}, code="invalid_regex"
-        ) from error
-    if _has_nested_quantifier(pattern):
-        raise ValidationError(
-            _("Nested repeats such as (a+)+ can take exponential time; rewrite the pattern without them."),
-            code="catastrophic",
-        )
-    pool = "".join(dict.fromkeys(_pattern_alphabet(items) + list(_SAMPLE_CHARS)))
-    ambiguous = _ambiguous_alternation(pattern, pool)
-    if ambiguous == "single":
-        raise ValidationError(
-            _("Alternatives of single characters inside a repeat, such as (\\s|\\S)*, backtrack on every "
-              "character; write one character class instead, such as [\\s\\S]*."),
-            code="catastrophic",
-        )
-    if ambiguous:
-        raise ValidationError(
-            _("Alternatives inside a repeat that can match the same text, such as (a|aa)*, can take "
-              "exponential time; make each alternative start with different characters."),
-            code="catastrophic",
-        )
-    if _has_adjacent_overlapping_repeats(items, pool):
-        raise ValidationError(
-            _("Repeats one after another that can match the same characters, such as \\w*\\w*, are slow "
-              "on long text; merge them into one."),
-            code="catastrophic",
-        )
-    if compiled.search(""):
-        raise ValidationError(_("The pattern matches empty text; make it match at least one character."),
-                              code="matches_empty")
-    return compiled
-
-
-def check_user_pattern(pattern: str):
-    """Compile a staff-supplied regular expression or raise ValidationError saying why not.
-
-    Structural checks first (length, unsupported syntax, nested repeats, ambiguous repeated
-    alternations, overlapping adjacent repeats, matching empty text), then timed probes on
-    adversarial input built from the pattern's own alphabet (``pattern_probes``)."""
-    compiled = compile_user_pattern(pattern)
-    if _slow_on_probes(pattern):
-        raise ValidationError(_("The pattern is too slow on long input; simplify it."), code="too_slow")
-    return compiled
 
 
 # --- compiling a kit ------------------------------------------------------------------------
@@ -559,7 +164,7 @@ class CompiledKit:
             channels = frozenset(rule.get("channels") or ())
             if rule["kind"] == "pattern":
                 try:
-                    # Probed when saved (check_user_pattern); here only the cheap structural checks,
+                    # Probed when saved (regex_safety.check_user_pattern); here only the structural checks,
                     # the per-text time budget below being the last line of defence.
                     compiled = compile_user_pattern(rule["pattern"])
                 except ValidationError:
@@ -714,3 +319,34 @@ def score(violations: list[Violation]) -> int:
     """0-100 for one text: errors cost 25, warnings 10, info 0."""
     cost = sum(25 if v.severity == ERROR else 10 if v.severity == WARNING else 0 for v in violations)
     return max(0, 100 - cost)
+
+
+# --- the compiled kit of a version, kept per process ----------------------------------------
+
+_compiled: dict = {}
+
+
+def compiled_kit(version=None) -> CompiledKit:
+    """The ``CompiledKit`` for ``version`` (default: the active published one), built once per
+    process: published versions never change; a draft is keyed by its ``updated_at``."""
+    if version is None:
+        version_id = active_version_id()
+        if version_id is None:
+            key = ("none",)
+            if key not in _compiled:
+                _compiled[key] = CompiledKit.build(rules=[], channel_rules={}, notation={}, legal_footer="")
+            return _compiled[key]
+        key = (version_id, "published")
+        if key in _compiled:
+            return _compiled[key]
+        version = BrandKitVersion.objects.get(pk=version_id)
+    key = (version.pk, "published") if not version.is_draft else (version.pk, version.updated_at.isoformat())
+    kit = _compiled.get(key)
+    if kit is None:
+        rules = list(version.rules.values("id", "kind", "pattern", "replacement", "message", "severity", "channels"))
+        kit = CompiledKit.build(rules=rules, channel_rules=version.channel_rules, notation=version.notation,
+                                legal_footer=(version.identity or {}).get("legal_footer", ""))
+        if len(_compiled) > 64:
+            _compiled.clear()
+        _compiled[key] = kit
+    return kit

@@ -1,4 +1,4 @@
-from brandkit.selectors import theme
+from brandkit.theme import theme
 from kernel import roles
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from brandkit.selectors import theme
+from brandkit.theme import theme
 from inventory.models import StockLevel
 from kernel.japan import search_key
 from kernel.models import ChannelKind, Location

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from brandkit.selectors import theme
+from brandkit.theme import theme
 from customers.models import CustomerEvent, EventKind
 from customers.services import event_record
 from kernel.site import absolute_url

@@ -8,15 +8,15 @@ def _isolated(settings, tmp_path):
     """Each test gets its own media folder and empty caches (the theme and compiled lint rules)."""
     from django.core.cache import cache
 
-    from brandkit import selectors as brandkit_selectors
+    from brandkit import linting as brandkit_linting
 
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     # Compiled lint rules are kept per published version id; rolled-back tests reuse ids.
-    brandkit_selectors._compiled.clear()
+    brandkit_linting._compiled.clear()
     yield
     cache.clear()
-    brandkit_selectors._compiled.clear()
+    brandkit_linting._compiled.clear()
 
 
 @pytest.fixture

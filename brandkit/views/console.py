@@ -1,7 +1,5 @@
 """Brand kit console pages (HQ): overview, draft editing, publish, history, copy check, logos, assets."""
 
-import threading
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kernel.console import console_view, htmx_template
 
-from .. import assets, colour, selectors, services
+from .. import assets, colour, selectors, services, theme
 from ..forms import BrandForm, CardForm, CheckForm, DraftForm, LogoForm
 from ..linting import rule_label
 from ..models import Brand, BrandKit, ColourRole, Severity
@@ -99,7 +97,7 @@ def brand_create(request):
 @console_view(CHANGE)
 def brand_default(request, brand_id: int):
     brand = get_object_or_404(Brand, pk=brand_id)
-    services.brand_set_default(brand=brand)
+    services.brand_set_default(brand=brand, acting_user=request.user)
     if brand.kits.filter(is_active=True, published_version__isnull=False).exists():
         messages.success(request, _("%(name)s is now the default brand: the console, storefront and emails use its kit.")
                          % {"name": brand.name})
@@ -150,7 +148,8 @@ def draft_logo(request):
     if form.is_valid():
         version = services.draft_get_or_create(kit=kit, acting_user=request.user)
         try:
-            services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"])
+            services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"],
+                              acting_user=request.user)
         except ValidationError as error:  # found on decoding (a damaged file): the form only read the header
             form.add_error(None, error)
         else:
@@ -200,7 +199,7 @@ def check(request):
         text = form.cleaned_data["text"]
         # The kit in hand: its published version, or its draft while it has never been published.
         version = None
-        if kit.published_version_id != selectors.active_version_id():
+        if kit.published_version_id != theme.active_version_id():
             version = kit.published_version or kit.versions.filter(status="draft").first()
         violations = services.lint(text, form.cleaned_data["channel"], form.cleaned_data["locale"], version=version)
         segments = highlight(text, violations)
@@ -235,8 +234,8 @@ def highlight(text: str, violations) -> list[tuple[str, object]]:
 @console_view(VIEW)
 def card(request):
     kit = _current_kit(request)
-    version = selectors.active_version(kit.brand)
-    theme = selectors.theme_for_version(version) if version else selectors.theme()
+    version = theme.active_version(kit.brand)
+    kit_theme = theme.theme_for_version(version) if version else theme.theme()
     form = CardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
@@ -249,15 +248,12 @@ def card(request):
                                         min_height=int(logo_rules.get("min_size_px") or 0))
         image = assets.compose_card(
             kind=kind, headline=form.cleaned_data["headline"],
-            subline=form.cleaned_data["subline"], colours=theme.colours, photo=form.cleaned_data["photo"],
-            logo=logo, brand_name=theme.brand_name, logo_rules=logo_rules,
+            subline=form.cleaned_data["subline"], colours=kit_theme.colours, photo=form.cleaned_data["photo"],
+            logo=logo, brand_name=kit_theme.brand_name, logo_rules=logo_rules,
         )
         response = HttpResponse(assets.png_bytes(image), content_type="image/png")
         response["Content-Disposition"] = f'attachment; filename="{form.cleaned_data["kind"]}-card.png"'
         return response
-    if request.method == "GET":
-        # Load the card fonts while the user fills in the form, not on the first download.
-        threading.Thread(target=assets.warm_fonts, daemon=True).start()
     has_logo = bool(version) and any(lg.is_primary for lg in version.logos.all())
     return render(request, "brandkit/console/card.html", {
         **_kit_context(kit), "form": form, "has_logo": has_logo,
@@ -278,6 +274,6 @@ def _open_image(field_file):
 @console_view(CHANGE)
 def share_rotate(request):
     kit = _current_kit(request)
-    services.kit_share_token_rotate(kit=kit)
+    services.kit_share_token_rotate(kit=kit, acting_user=request.user)
     messages.success(request, _("A new share link was made; the old one no longer opens the guide."))
     return redirect("console:brandkit:index")

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from brandkit import selectors
+from brandkit import theme as brand_theme
 from brandkit.models import Brand, BrandKitVersion, LintCheck
 
 API = "/api/v1/brandkit"
@@ -87,7 +87,7 @@ def test_hq_sets_the_default_brand_and_the_theme_follows(as_user, kit):
     response = client.post(f"{API}/brands/{created['brand']['id']}/default/")
     assert response.status_code == 200 and response.json()["is_default"] is True
     assert list(Brand.objects.filter(is_default=True).values_list("slug", flat=True)) == ["outlet"]
-    assert selectors.theme().brand_name == "MINATO OUTLET"
+    assert brand_theme.theme().brand_name == "MINATO OUTLET"
 
 
 # --- logos ----------------------------------------------------------------------------------

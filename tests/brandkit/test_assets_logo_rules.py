@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 from PIL import Image, ImageChops
 
-from brandkit import assets, selectors, services
+from brandkit import assets, services
+from brandkit import theme as brand_theme
 
 LOGO = (200, 0, 200)  # a colour nothing else on a card uses
-BACKGROUND = selectors.DEFAULT_COLOURS["background"]
+BACKGROUND = brand_theme.DEFAULT_COLOURS["background"]
 PHOTO = (40, 160, 80)
 
 
@@ -65,7 +66,7 @@ def test_the_logo_is_never_below_the_minimum_and_keeps_its_clear_space(kind, rul
     logo = assets.prepared_logo(("rules-test", kind), lambda: wide_logo((400, 100)), limit,
                                 min_height=rules["min_size_px"])
     card = assets.compose_card(kind=kind, headline="夏のリネンシャツ入荷のお知らせ", subline="¥5,500（税込）",
-                               colours=selectors.DEFAULT_COLOURS, photo=Image.new("RGB", (1200, 900), PHOTO),
+                               colours=brand_theme.DEFAULT_COLOURS, photo=Image.new("RGB", (1200, 900), PHOTO),
                                logo=logo, brand_name="ミナト商店", logo_rules=rules)
     left, top, right, bottom = logo_box(card)
     height = bottom - top
@@ -77,7 +78,7 @@ def test_the_logo_is_never_below_the_minimum_and_keeps_its_clear_space(kind, rul
 
 
 def test_a_logo_not_prepared_is_still_sized_by_the_rules():
-    card = assets.compose_card(kind="landscape", headline="見出し", colours=selectors.DEFAULT_COLOURS,
+    card = assets.compose_card(kind="landscape", headline="見出し", colours=brand_theme.DEFAULT_COLOURS,
                                logo=wide_logo((800, 200)), logo_rules={"min_size_px": 90, "clear_space": "1/2"})
     left, top, right, bottom = logo_box(card)
     assert bottom - top >= 90 and top >= 45 and left >= 45

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from brandkit import selectors, services
+from brandkit import demo_kit, services
+from brandkit import theme as brand_theme
 from brandkit.models import Logo
 
 
@@ -60,7 +61,7 @@ def test_draft_form_saves_and_publish_restyles(hq):
     data.update({"colour_primary": "#0a3d62", "tagline": "新しい毎日を"})
     assert hq.post(reverse("console:brandkit:draft"), data).status_code == 302
     assert hq.post(reverse("console:brandkit:publish")).status_code == 302
-    theme = selectors.theme()
+    theme = brand_theme.theme()
     assert theme.colours["primary"] == "#0A3D62" and theme.tagline == "新しい毎日を"
 
 
@@ -134,7 +135,7 @@ def test_share_link_opens_the_guide_and_rotating_it_closes_the_old_one(hq, kit, 
 def test_guide_page_has_print_styles_and_no_inline_style_attributes(client, kit):
     body = client.get(reverse("brandguide:guide", args=[kit.share_token])).content.decode()
     assert "brandkit.css" in body and ' style="' not in body
-    assert services.DEFAULT_IDENTITY["mission"] in body
+    assert demo_kit.DEFAULT_IDENTITY["mission"] in body
 
 
 def form_post_data(form) -> dict:
@@ -168,15 +169,15 @@ def test_channel_tone_templates_and_logo_rules_are_edited_in_the_draft_and_shown
     assert draft.channel_templates["email"]["header"] == "今週のお知らせ"
     assert draft.channel_rules["social"]["exclamation_max"] == 3 and draft.channel_rules["social"]["emoji"] is False
     assert draft.logo_rules == {"min_size_px": 48, "clear_space": "ロゴ高さの1倍"}
-    assert draft.tone["attributes"] == services.DEFAULT_TONE["attributes"]  # untouched sections stay
+    assert draft.tone["attributes"] == demo_kit.DEFAULT_TONE["attributes"]  # untouched sections stay
 
     assert hq.post(reverse("console:brandkit:publish")).status_code == 302
     kit.refresh_from_db()
     body = client.get(reverse("brandguide:guide", args=[kit.share_token])).content.decode()
     for text in ("短く、丁寧に。", "【MINATO】", "今週のお知らせ", "A5横。価格は右下。", "裏面に地図", "ロゴ高さの1倍",
-                 'id="guide-channel-postcard"', 'id="ugc"', services.DEFAULT_UGC[:20]):
+                 'id="guide-channel-postcard"', 'id="ugc"', demo_kit.DEFAULT_UGC[:20]):
         assert text in body
-    assert selectors.theme().sms_signature == "【MINATO】"
+    assert brand_theme.theme().sms_signature == "【MINATO】"
 
 
 def test_a_bad_channel_template_is_a_field_error_and_nothing_is_saved(hq, kit, draft):
@@ -191,8 +192,8 @@ def test_a_bad_channel_template_is_a_field_error_and_nothing_is_saved(hq, kit, d
     assert 'id="channel-sms"' in response.content.decode()
     draft = kit.versions.get(status="draft")
     assert draft.identity["brand_name"] == "ミナト商店"
-    assert draft.tone["channels"]["sms"] == services.DEFAULT_TONE["channels"]["sms"]
-    assert draft.channel_templates == services.DEFAULT_TEMPLATES
+    assert draft.tone["channels"]["sms"] == demo_kit.DEFAULT_TONE["channels"]["sms"]
+    assert draft.channel_templates == demo_kit.DEFAULT_TEMPLATES
 
 
 def test_service_errors_land_on_the_channel_fields():
@@ -241,7 +242,7 @@ def test_a_font_name_that_could_break_css_is_a_field_error(hq, kit, draft):
     data.update({"body_family": "x;}</style><script>", "tagline": "変更"})
     response = hq.post(reverse("console:brandkit:draft"), data)
     assert response.context["form"].errors.as_data()["body_family"][0].code == "font_name"
-    assert kit.versions.get(status="draft").identity["tagline"] == services.DEFAULT_IDENTITY["tagline"]
+    assert kit.versions.get(status="draft").identity["tagline"] == demo_kit.DEFAULT_IDENTITY["tagline"]
 
 
 def test_service_errors_on_identity_tone_and_notation_land_on_their_fields():

@@ -4,7 +4,8 @@ default (the theme follows), and who may do what."""
 import pytest
 from django.urls import reverse
 
-from brandkit import selectors, services
+from brandkit import demo_kit, services
+from brandkit import theme as brand_theme
 from brandkit.models import Brand, BrandKit, BrandKitVersion
 from brandkit.views.console import SESSION_KIT
 
@@ -20,7 +21,7 @@ def second_kit(kit):
     """A second brand with a published kit of its own colours (not the default)."""
     other = services.brand_start(name="SORA", slug="sora")
     draft = other.versions.get(status="draft")
-    services.palette_set(version=draft, colours={**services.DEFAULT_PALETTE, "primary": "#123456"})
+    services.palette_set(version=draft, colours={**demo_kit.DEFAULT_PALETTE, "primary": "#123456"})
     services.version_publish(version=draft)
     other.refresh_from_db()
     return other
@@ -73,7 +74,7 @@ def test_a_new_default_brand_without_a_published_kit_leaves_the_theme_alone(hq, 
     hq.post(reverse("console:brandkit:brand_create"), {"name": "Umi", "slug": "umi", "is_default": "on"})
     assert Brand.objects.get(is_default=True).slug == "umi"
     # Its kit is not published yet: the theme keeps to a published kit, never a draft.
-    assert selectors.theme().brand_name == "ミナト商店"
+    assert brand_theme.theme().brand_name == "ミナト商店"
 
 
 def test_kit_query_switches_the_kit_and_the_session_remembers_it(hq, kit, second_kit):
@@ -101,11 +102,11 @@ def test_a_retired_kit_in_the_session_falls_back_to_the_default(hq, kit, second_
 
 
 def test_make_default_moves_the_theme_to_that_brand(hq, kit, second_kit):
-    assert selectors.theme().colours["primary"] == "#1F4E79"
+    assert brand_theme.theme().colours["primary"] == "#1F4E79"
     response = hq.post(reverse("console:brandkit:brand_default", args=[second_kit.brand.pk]))
     assert response.status_code == 302
     assert list(Brand.objects.filter(is_default=True)) == [second_kit.brand]
-    theme = selectors.theme()
+    theme = brand_theme.theme()
     assert theme.colours["primary"] == "#123456" and theme.version_id == second_kit.published_version_id
     # The storefront renders with it too.
     assert "--color-primary: #123456;" in hq.get("/").content.decode()
@@ -149,4 +150,4 @@ def test_an_unpublished_brand_is_not_offered_as_default_and_says_so_if_made_one(
     assert url not in hq.get(reverse("console:brandkit:index")).content.decode()
     body = hq.post(url, follow=True).content.decode()
     assert "Its kit is not published yet" in body
-    assert selectors.theme().brand_name == "ミナト商店"
+    assert brand_theme.theme().brand_name == "ミナト商店"

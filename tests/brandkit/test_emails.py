@@ -4,7 +4,8 @@ import pytest
 from django.core import mail
 from PIL import Image
 
-from brandkit import selectors, services
+from brandkit import demo_kit, services
+from brandkit import theme as brand_theme
 from orders import services as orders
 from orders.services import ContactIn, FulfillmentIn, LineIn
 from orders.tasks import order_email_send
@@ -30,7 +31,7 @@ def test_ready_email_carries_the_kits_colour_name_and_legal_footer(ready_order):
     html = html_of(mail.outbox[-1])
     assert "background:#1F4E79" in html  # the kit's primary colour in the header
     assert "ミナト商店" in html
-    assert services.DEFAULT_IDENTITY["legal_footer"] in html
+    assert demo_kit.DEFAULT_IDENTITY["legal_footer"] in html
     assert "Meiryo" in html and "sans-serif" in html  # web-safe fallbacks after the kit's font
 
 
@@ -38,7 +39,7 @@ def test_ready_email_follows_a_newly_published_kit_with_logo_and_email_template(
     kit, order = ready_order
     settings.SITE_URL = "https://shop.example.jp"
     draft = services.draft_get_or_create(kit=kit)
-    services.palette_set(version=draft, colours={**services.DEFAULT_PALETTE, "primary": "#0A3D62"})
+    services.palette_set(version=draft, colours={**demo_kit.DEFAULT_PALETTE, "primary": "#0A3D62"})
     templates = {**draft.channel_templates, "email": {"header": "いつもありがとうございます", "footer": "お問い合わせは店舗まで"}}
     services.draft_update(version=draft, channel_templates=templates)
     upload = io.BytesIO()
@@ -57,6 +58,6 @@ def test_ready_email_follows_a_newly_published_kit_with_logo_and_email_template(
 
 def test_theme_logo_url_for_email_is_the_png_rendition_made_absolute(settings):
     settings.SITE_URL = "https://shop.example.jp/"
-    theme = selectors.Theme(logo_png_url="/media/brandkit/logos/x/full.png")
+    theme = brand_theme.Theme(logo_png_url="/media/brandkit/logos/x/full.png")
     assert theme.logo_absolute_url == "https://shop.example.jp/media/brandkit/logos/x/full.png"
-    assert selectors.Theme().logo_absolute_url == ""
+    assert brand_theme.Theme().logo_absolute_url == ""

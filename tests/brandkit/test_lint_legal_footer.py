@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from brandkit import services
+from brandkit import demo_kit, services
 from brandkit.linting import CompiledKit
 from brandkit.models import BrandKitVersion
 
@@ -13,7 +13,7 @@ def test_saving_a_draft_without_the_footer_its_channels_require_is_refused(draft
         services.draft_update(version=draft, identity={**draft.identity, "legal_footer": "  "})
     assert list(caught.value.message_dict) == ["identity.legal_footer"]
     draft.refresh_from_db()
-    assert draft.identity["legal_footer"] == services.DEFAULT_IDENTITY["legal_footer"]
+    assert draft.identity["legal_footer"] == demo_kit.DEFAULT_IDENTITY["legal_footer"]
 
 
 def test_requiring_the_footer_on_a_kit_without_one_is_refused(db):

@@ -1,12 +1,13 @@
-"""Save-time safety of staff-supplied regular expressions (linting.check_user_pattern)."""
+"""Save-time safety of staff-supplied regular expressions (regex_safety.check_user_pattern)."""
 
 import time
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from brandkit import linting, services
-from brandkit.linting import CompiledKit, check_user_pattern
+from brandkit import linting, regex_safety, services
+from brandkit.linting import CompiledKit
+from brandkit.regex_safety import check_user_pattern
 
 CATASTROPHIC = [r"(a|aa)*c", r"(a|a)*b", r"(?:\s|\S)*Z", r"\w*\w*\w*\w*\w*x"]
 ORDINARY = [r"\d+円", r"(?:今だけ|限定)", r"[０-９]+", r"[0-9]+%\s*OFF", r"送料\s*無料[!！]+", r"今だけ.{0,5}限定",
@@ -27,7 +28,7 @@ def test_catastrophic_patterns_are_refused_with_a_field_error_on_save(draft, pat
 @pytest.mark.parametrize("pattern", CATASTROPHIC)
 def test_catastrophic_patterns_are_refused_by_shape_not_by_luck_of_timing(pattern):
     with pytest.raises(ValidationError) as caught:
-        linting.compile_user_pattern(pattern)
+        regex_safety.compile_user_pattern(pattern)
     assert caught.value.code == "catastrophic"
 
 
@@ -39,16 +40,16 @@ def test_ordinary_patterns_are_accepted(draft, pattern):
 
 
 def test_probes_are_built_from_the_patterns_own_alphabet_with_a_tail_carrying_its_literals():
-    probes = linting.pattern_probes(r"(?:ab|cd)+[xy]円")
+    probes = regex_safety.pattern_probes(r"(?:ab|cd)+[xy]円")
     assert any(probe.startswith("c" * 100) for probe in probes)
     assert any(probe.startswith("y" * 100) for probe in probes)
     assert any(probe.endswith("\x00abcd円") for probe in probes)  # fails to match, yet holds every literal
-    assert all(len(probe) <= linting.PROBE_LENGTH + 20 for probe in probes)
+    assert all(len(probe) <= regex_safety.PROBE_LENGTH + 20 for probe in probes)
 
 
 def test_a_pattern_slow_on_its_probes_is_refused_even_with_no_refused_shape():
     pattern = "[a-z]+a[a-z]+a[a-z]+x"  # cubic on a run of "a" that does not end in x
-    linting.compile_user_pattern(pattern)  # no structural objection...
+    regex_safety.compile_user_pattern(pattern)  # no structural objection...
     with pytest.raises(ValidationError) as caught:
         check_user_pattern(pattern)
     assert caught.value.code == "too_slow"

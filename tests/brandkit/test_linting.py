@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from brandkit import linting, services
-from brandkit.linting import CompiledKit, check_user_pattern
+from brandkit.linting import CompiledKit
+from brandkit.regex_safety import check_user_pattern
 
 
 def rules_of(*specs):

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from brandkit import selectors, services
+from brandkit import demo_kit, selectors, services
 from brandkit.models import BrandKitVersion, PaletteColour
 
 
@@ -12,7 +12,7 @@ def test_draft_copies_the_published_version_and_leaves_it_untouched(kit):
     assert draft.number == published.number + 1 and draft.is_draft
     assert draft.palette.count() == published.palette.count()
     assert draft.rules.count() == published.rules.count()
-    services.palette_set(version=draft, colours={**services.DEFAULT_PALETTE, "accent": "#000000"})
+    services.palette_set(version=draft, colours={**demo_kit.DEFAULT_PALETTE, "accent": "#000000"})
     assert published.palette.get(role="accent").hex == "#C8553D"
     assert services.draft_get_or_create(kit=kit).pk == draft.pk  # one draft at a time
 
@@ -39,7 +39,7 @@ def test_a_broken_rule_refuses_the_whole_draft_save(draft):
     rules_before = draft.rules.count()
     with pytest.raises(ValidationError) as caught:
         services.draft_save(version=draft, identity={**draft.identity, "brand_name": "新しい名前"},
-                            palette=services.DEFAULT_PALETTE,
+                            palette=demo_kit.DEFAULT_PALETTE,
                             rules=[services.RuleIn("banned", "ok"), services.RuleIn("pattern", "(a+)+")])
     assert "rules.1.pattern" in caught.value.message_dict
     draft.refresh_from_db()
@@ -49,7 +49,7 @@ def test_a_broken_rule_refuses_the_whole_draft_save(draft):
 def test_publishing_keeps_history_and_diff_names_what_changed(kit, django_capture_on_commit_callbacks):
     draft = services.draft_get_or_create(kit=kit)
     services.draft_update(version=draft, identity={**draft.identity, "tagline": "新しいタグライン"})
-    services.palette_set(version=draft, colours={**services.DEFAULT_PALETTE, "primary": "#003366"})
+    services.palette_set(version=draft, colours={**demo_kit.DEFAULT_PALETTE, "primary": "#003366"})
     services.rule_add(version=draft, rule=services.RuleIn("banned", "爆安", severity="error"))
     with django_capture_on_commit_callbacks(execute=True):
         services.version_publish(version=draft, note="夏")

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from brandkit import services as brandkit
-from brandkit.selectors import theme
+from brandkit.theme import theme
 from kernel.models import Location
 from orders import services
 from orders.services import ContactIn, FulfillmentIn, LineIn
