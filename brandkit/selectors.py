@@ -19,6 +19,7 @@ from .models import (
     BrandKit,
     BrandKitVersion,
     Channel,
+    KitChange,
     LintCheck,
     LogoVariant,
     VersionStatus,
@@ -71,6 +72,12 @@ def kit_history(kit):
     return list(kit.versions.filter(status=VersionStatus.PUBLISHED).select_related("published_by")
                 .prefetch_related("palette", "rules", "logos").order_by("-number"))
 
+
+
+def kit_changes(kit, *, limit: int = 20) -> list:
+    """The latest writes to ``kit`` and to its brand (who did what, when), newest first: one query."""
+    return list(KitChange.objects.filter(Q(kit=kit) | Q(brand_id=kit.brand_id, kit__isnull=True))
+                .select_related("acting_user", "version").order_by("-created_at", "-id")[:limit])
 
 
 def history_with_diffs(kit) -> list[tuple]:

@@ -186,7 +186,7 @@ def draft_publish(request):
 def history(request):
     kit = _current_kit(request)
     return render(request, "brandkit/console/history.html", {
-        **_kit_context(kit), "history": selectors.history_with_diffs(kit),
+        **_kit_context(kit), "history": selectors.history_with_diffs(kit), "changes": selectors.kit_changes(kit),
     })
 
 

@@ -6,6 +6,8 @@ import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -112,3 +114,20 @@ def test_opening_a_brand_kit_page_starts_no_thread_and_records_nothing(hq, monke
     assert hq.get(reverse(f"console:brandkit:{name}")).status_code == 200
     assert started == []
     assert changes_since(mark) == []
+
+
+def test_the_history_page_lists_who_changed_the_kit(hq, hq_user, kit):
+    hq.cookies["django_language"] = "en"
+    hq.post(reverse("console:brandkit:share_rotate"))
+    with CaptureQueriesContext(connection) as few:
+        response = hq.get(reverse("console:brandkit:history"))
+    changes = response.context["changes"]
+    assert [(c.action, c.acting_user) for c in changes[:1]] == [(KitAction.SHARE_LINK_RENEWED, hq_user)]
+    assert {c.action for c in changes} >= {KitAction.BRAND_CREATED, KitAction.VERSION_PUBLISHED}  # the seed's
+    body = response.content.decode()
+    assert "Share link renewed" in body and "System" in body
+    for _ in range(5):
+        hq.post(reverse("console:brandkit:share_rotate"))
+    with CaptureQueriesContext(connection) as more:
+        hq.get(reverse("console:brandkit:history"))
+    assert len(more) == len(few)  # one query for the list, whatever its length
