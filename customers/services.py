@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.audit import audit_changes, audit_record, audit_values
 from kernel.japan import normalize_postal_code, validate_postal_code
 
 from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
@@ -131,6 +132,7 @@ def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -
     if unknown:
         raise ValueError(", ".join(sorted(unknown)))
     errors: dict[str, list[str]] = {}
+    before = audit_values(customer, fields)
     for name, value in fields.items():
         try:
             if name in ("family_name_kana", "given_name_kana"):
@@ -150,6 +152,8 @@ def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -
         customer.refresh_from_db(fields=sorted(fields))  # the caller's instance shows what is stored
         raise ValidationError(errors)
     customer.save()
+    audit_record(actor=acting_user, action="customer_update_profile", obj=customer,
+                 changes=audit_changes(before, customer))
     return customer
 
 

@@ -20,6 +20,7 @@ from brandkit.linting import ERROR as LINT_ERROR
 from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
 from kernel import channels, images
+from kernel.audit import audit_changes, audit_record, audit_values
 from kernel.models import Location, LocationKind
 
 from .errors import InvalidStockOperation, OutOfStock, ShortLine
@@ -67,6 +68,8 @@ def location_create(
     location.save()
     if location.kind in SELLING_KINDS:
         channels.pos_channel(location)
+    audit_record(actor=acting_user, action="location_create", obj=location,
+                 changes=audit_values(location, ["code", *sorted(LOCATION_EDITABLE_FIELDS)]))
     return location
 
 
@@ -82,12 +85,14 @@ def location_update(*, location: Location, acting_user=None, **fields) -> Locati
     unknown = set(fields) - LOCATION_EDITABLE_FIELDS
     if unknown:
         raise ValueError(", ".join(sorted(unknown)))
+    before = audit_values(location, fields)
     for name, value in fields.items():
         setattr(location, name, value.strip() if isinstance(value, str) and name != "kind" else value)
     location.full_clean()
     location.save()
     if location.kind in SELLING_KINDS:
         channels.pos_channel(location)
+    audit_record(actor=acting_user, action="location_update", obj=location, changes=audit_changes(before, location))
     return location
 
 
@@ -95,6 +100,8 @@ def location_update(*, location: Location, acting_user=None, **fields) -> Locati
 def location_delete(*, location: Location, acting_user=None) -> None:
     """Remove a location entered by mistake. One with stock history, orders, staff or a POS
     channel cannot go (``ProtectedError``): mark it inactive instead."""
+    audit_record(actor=acting_user, action="location_delete", obj=location,
+                 changes=audit_values(location, ["code", "name", "kind"]))
     location.delete()
 
 
@@ -184,6 +191,9 @@ def _product_create(*, code, name, variants, description, category, tax_class, s
     for variant in rows:
         variant.product = product
     Variant.objects.bulk_create(rows)
+    audit_record(actor=acting_user, action="product_create", obj=product, changes={
+        **audit_values(product, PRODUCT_AUDIT_FIELDS),
+        "variants": [audit_values(variant, VARIANT_AUDIT_FIELDS) for variant in rows]})
     if photo is not None:
         product_image_add(product=product, upload=photo, acting_user=acting_user)
     return product
@@ -241,6 +251,8 @@ def product_image_add(*, product: Product, upload: UploadedFile, alt: str = "", 
         source = _rendition(source, width)
         getattr(record, field).save(f"{stem}-{width}.webp", ContentFile(_webp(source)), save=False)
     record.save()
+    audit_record(actor=acting_user, action="product_image_add", obj=product,
+                 changes={"image": record.pk, "file": record.original.name, "alt": record.alt})
     return record
 
 
@@ -382,6 +394,9 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
 
 
 PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active"})
+# What the audit trail keeps of a new product and its variants.
+PRODUCT_AUDIT_FIELDS = ["code", "name", "description", "category", "tax_class", "stock_policy", "is_active"]
+VARIANT_AUDIT_FIELDS = ["sku", "barcode", "price", "size", "color", "position"]
 
 
 def product_update(*, product: Product, acting_user=None, lint_source: str = "product-edit", **fields) -> Product:
@@ -402,6 +417,7 @@ def product_update(*, product: Product, acting_user=None, lint_source: str = "pr
 
 @transaction.atomic
 def _product_update(*, product: Product, fields: dict, errors: dict[str, list[str]], acting_user) -> None:
+    before = audit_values(product, fields)
     for name, value in fields.items():
         setattr(product, name, value.strip() if name in ("name", "category") else value)
     try:
@@ -413,6 +429,7 @@ def _product_update(*, product: Product, fields: dict, errors: dict[str, list[st
         product.refresh_from_db(fields=sorted(fields))  # the caller's instance shows what is stored
         raise ValidationError(errors)
     product.save()
+    audit_record(actor=acting_user, action="product_update", obj=product, changes=audit_changes(before, product))
 
 
 @transaction.atomic
@@ -433,6 +450,8 @@ def variant_add(
     )
     variant.full_clean()
     variant.save()
+    audit_record(actor=acting_user, action="variant_add", obj=product,
+                 changes=audit_values(variant, VARIANT_AUDIT_FIELDS))
     return variant
 
 
@@ -446,6 +465,7 @@ def variant_update(*, variant: Variant, acting_user=None, **fields) -> Variant:
     unknown = set(fields) - VARIANT_EDITABLE_FIELDS
     if unknown:
         raise ValueError(", ".join(sorted(unknown)))
+    before = audit_values(variant, fields)
     for name, value in fields.items():
         if name == "barcode":
             value = normalize_barcode(value)
@@ -454,6 +474,8 @@ def variant_update(*, variant: Variant, acting_user=None, **fields) -> Variant:
         setattr(variant, name, value)
     variant.full_clean()
     variant.save()
+    audit_record(actor=acting_user, action="variant_update", obj=variant.product,
+                 changes={"sku": variant.sku, **audit_changes(before, variant)})
     return variant
 
 
@@ -461,6 +483,8 @@ def variant_update(*, variant: Variant, acting_user=None, **fields) -> Variant:
 def product_delete(*, product: Product, acting_user=None) -> None:
     """Remove a product entered by mistake, with its variants, photos and empty stock rows. A
     product that has stock history, holds or orders cannot go (``ProtectedError``): unpublish it."""
+    audit_record(actor=acting_user, action="product_delete", obj=product, changes={
+        **audit_values(product, ["code", "name"]), "variants": list(product.variants.values_list("sku", flat=True))})
     product.delete()
 
 

@@ -11,6 +11,7 @@ from brandkit.models import LintCheck
 from brandkit.services import brandkit_seed_default
 from customers.models import ConsentRecord, Customer, CustomerEvent
 from inventory.models import Product, StockLevel, StockMovement, Variant
+from kernel.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +55,17 @@ def doors(client, staff):
     return console, api
 
 
+def _audit_rows():
+    """Who did what (the entries of the staff's writes; the shop was built by the system)."""
+    return _rows(AuditEntry.objects.filter(actor__isnull=False), skip={"object_id"})
+
+
 def _product_rows(code):
     product = Product.objects.get(code=code)
     return {"product": _rows(Product.objects.filter(pk=product.pk)),
             "variants": _rows(Variant.objects.filter(product=product)),
-            "lint": _rows(LintCheck.objects.all(), skip={"source"})}
+            "lint": _rows(LintCheck.objects.all(), skip={"source"}),
+            "audit": _audit_rows()}
 
 
 def test_creating_a_product_gives_the_same_rows_through_console_and_api(shop, staff, doors, kit):
@@ -87,6 +94,7 @@ def test_creating_a_product_gives_the_same_rows_through_console_and_api(shop, st
     by_console, by_api = _through(through_console), _through(through_api)
     assert by_console == by_api
     assert by_console["lint"] and by_console["lint"][0]["violations"] > 0
+    assert [(row["action"], row["actor_id"]) for row in by_console["audit"]] == [("product_create", hq.pk)]
 
 
 def test_editing_a_product_gives_the_same_rows_through_console_and_api(shop, staff, doors, kit):
@@ -187,7 +195,7 @@ def test_editing_a_customer_gives_the_same_rows_through_console_and_api(shop, st
                "preferred_size": "M"}
 
     def rows():
-        return _rows(Customer.objects.filter(pk=customer.pk))
+        return {"customer": _rows(Customer.objects.filter(pk=customer.pk)), "audit": _audit_rows()}
 
     def through_console():
         url = reverse("console:customer_edit", kwargs={"pk": customer.pk})
@@ -202,8 +210,9 @@ def test_editing_a_customer_gives_the_same_rows_through_console_and_api(shop, st
 
     by_console, by_api = _through(through_console), _through(through_api)
     assert by_console == by_api
-    assert (by_console[0]["family_name_kana"], by_console[0]["given_name_kana"], by_console[0]["postal_code"]) == (
-        "サトウ", "ハナコ", "150-0001")
+    saved = by_console["customer"][0]
+    assert (saved["family_name_kana"], saved["given_name_kana"], saved["postal_code"]) == ("サトウ", "ハナコ", "150-0001")
+    assert [(row["action"], row["actor_id"]) for row in by_console["audit"]] == [("customer_update_profile", hq.pk)]
 
 
 def test_the_api_refuses_a_bad_profile_like_the_console(shop, staff, customer):

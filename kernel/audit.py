@@ -1,0 +1,30 @@
+"""Who did what: the audit trail every business write leaves.
+
+A service that changes the catalogue, a location or a customer's profile calls ``audit_record``
+in its own transaction, with the user it was given as ``acting_user`` (``None``: the system, an
+import, a task). Writes that already keep their own ledger with the acting user (stock
+movements, order events, the consent ledger) do not need a second row here."""
+
+from django.db import models
+
+from .models import AuditEntry
+
+
+def audit_values(obj: models.Model, fields) -> dict:
+    """The values of ``fields`` on ``obj`` as the trail stores them (a relation by its id)."""
+    return {name: getattr(obj, obj._meta.get_field(name).attname) for name in fields}
+
+
+def audit_changes(before: dict, obj: models.Model) -> dict:
+    """``{field: [old, new]}`` for the fields of ``before`` whose value on ``obj`` differs."""
+    after = audit_values(obj, before)
+    return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+
+
+def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None = None) -> AuditEntry:
+    """Append one entry: ``actor`` (a user, or ``None`` for the system) did ``action`` (the
+    service's name, e.g. ``product_update``) to ``obj``; ``changes`` says what changed."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None  # an anonymous request is the system acting, not a person
+    return AuditEntry.objects.create(actor=actor, action=action, object_type=obj._meta.label_lower,
+                                     object_id=str(obj.pk), object_repr=str(obj)[:200], changes=changes or {})
