@@ -107,3 +107,17 @@ def test_audit_entries_are_append_only_and_read_only_in_the_admin(shop, staff, m
     html = admin_client.get(reverse("admin:omnishop_auditentry_changelist")).content.decode()
     assert "product_update" in html and "新しい名前" in html
     assert admin_client.get(reverse("admin:omnishop_auditentry_add")).status_code == 403
+
+
+@pytest.mark.parametrize("module", ["inventory.services", "customers.services", "orders.services"])
+def test_no_service_accepts_an_acting_user_and_drops_it(module):
+    """A guard for new services: taking ``acting_user`` promises that the write records it."""
+    import ast
+    import importlib
+    import inspect
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(module)))
+    dropped = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+               and "acting_user" in [a.arg for a in node.args.kwonlyargs]
+               and not any(isinstance(n, ast.Name) and n.id == "acting_user" for n in ast.walk(node))]
+    assert dropped == []
