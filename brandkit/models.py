@@ -244,44 +244,20 @@ class LintCheck(models.Model):
         return f"{self.channel} {self.errors}/{self.violations}"
 
 
+
 class KitAction(models.TextChoices):
-    BRAND_CREATED = "brand_created", _("Brand created")
-    BRAND_MADE_DEFAULT = "brand_made_default", _("Made the default brand")
-    KIT_CREATED = "kit_created", _("Kit created")
-    DRAFT_STARTED = "draft_started", _("Draft started")
-    DRAFT_EDITED = "draft_edited", _("Draft edited")
+    """The brand kit's writes as the audit trail names them (``kernel.AuditEntry.action``: the
+    service's name), with what the history page calls them."""
+
+    BRAND_CREATED = "brand_create", _("Brand created")
+    BRAND_MADE_DEFAULT = "brand_set_default", _("Made the default brand")
+    KIT_CREATED = "kit_create", _("Kit created")
+    DRAFT_STARTED = "draft_get_or_create", _("Draft started")
+    DRAFT_EDITED = "draft_update", _("Draft edited")
     PALETTE_SET = "palette_set", _("Palette replaced")
     RULES_SET = "rules_set", _("Editorial rules replaced")
-    RULE_ADDED = "rule_added", _("Editorial rule added")
-    RULE_DELETED = "rule_deleted", _("Editorial rule deleted")
-    LOGO_ADDED = "logo_added", _("Logo uploaded")
-    VERSION_PUBLISHED = "version_published", _("Version published")
-    SHARE_LINK_RENEWED = "share_link_renewed", _("Share link renewed")
-
-
-class KitChange(models.Model):
-    """Who changed the brand kit, and how: one row per write, in the write's own transaction.
-    ``acting_user`` is empty for system writes (the demo seed, a command)."""
-
-    brand = models.ForeignKey(Brand, verbose_name=_("brand"), on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="changes")
-    kit = models.ForeignKey(BrandKit, verbose_name=_("kit"), on_delete=models.CASCADE, null=True, blank=True,
-                            related_name="changes")
-    version = models.ForeignKey(BrandKitVersion, verbose_name=_("version"), on_delete=models.CASCADE, null=True,
-                                blank=True, related_name="changes")
-    action = models.CharField(_("action"), max_length=30, choices=KitAction.choices)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    # What the write touched, e.g. {"sections": ["identity", "tone"]}, {"rules": 14}, {"logo": "minato.png"}.
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("brand kit change")
-        verbose_name_plural = _("brand kit changes")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+    RULE_ADDED = "rule_add", _("Editorial rule added")
+    RULE_DELETED = "rule_delete", _("Editorial rule deleted")
+    LOGO_ADDED = "logo_add", _("Logo uploaded")
+    VERSION_PUBLISHED = "version_publish", _("Version published")
+    SHARE_LINK_RENEWED = "kit_share_token_rotate", _("Share link renewed")

@@ -11,6 +11,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.models import AuditEntry
+
 from .diff import diff, path_label, snapshot
 from .models import (
     REQUIRED_ELEMENT_LABELS,
@@ -19,7 +21,7 @@ from .models import (
     BrandKit,
     BrandKitVersion,
     Channel,
-    KitChange,
+    KitAction,
     LintCheck,
     LogoVariant,
     VersionStatus,
@@ -74,10 +76,20 @@ def kit_history(kit):
 
 
 
-def kit_changes(kit, *, limit: int = 20) -> list:
-    """The latest writes to ``kit`` and to its brand (who did what, when), newest first: one query."""
-    return list(KitChange.objects.filter(Q(kit=kit) | Q(brand_id=kit.brand_id, kit__isnull=True))
-                .select_related("acting_user", "version").order_by("-created_at", "-id")[:limit])
+def kit_changes(kit, *, limit: int = 20) -> list[AuditEntry]:
+    """The latest audit entries of ``kit``, its versions and its brand, newest first, each with
+    ``label`` (what the write did) and ``version_number`` (or None): two queries."""
+    numbers = dict(kit.versions.values_list("pk", "number"))
+    version_type = BrandKitVersion._meta.label_lower
+    about = (Q(object_type=Brand._meta.label_lower, object_id=str(kit.brand_id))
+             | Q(object_type=BrandKit._meta.label_lower, object_id=str(kit.pk))
+             | Q(object_type=version_type, object_id__in=[str(pk) for pk in numbers]))
+    entries = list(AuditEntry.objects.filter(about).select_related("actor").order_by("-created_at", "-id")[:limit])
+    labels = dict(KitAction.choices)
+    for entry in entries:
+        entry.label = labels.get(entry.action, entry.action)
+        entry.version_number = numbers.get(int(entry.object_id)) if entry.object_type == version_type else None
+    return entries
 
 
 def history_with_diffs(kit) -> list[tuple]:

@@ -1,7 +1,8 @@
 """Every write to the brand kit, and the content linter entry points ``lint`` and ``lint_for_send``.
 
-Each write takes ``acting_user`` and records a ``KitChange`` row (who, what, when) in its own
-transaction; ``acting_user`` is None only for system writes (the demo seed, commands).
+Each write takes ``acting_user`` and leaves its row in the audit trail (``kernel.audit``: who,
+which write, on which brand, kit or version, what changed) in its own transaction;
+``acting_user`` is None only for system writes (the demo seed, commands).
 
 Drafts are edited, then published: ``version_publish`` makes a draft the kit's active
 version, keeps it in the history and invalidates the cached theme and compiled rules, so
@@ -51,6 +52,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from kernel.audit import audit_record
+
 from . import assets, linting, theme
 from .colour import normalise_hex
 from .demo_kit import (
@@ -72,7 +75,6 @@ from .models import (
     ColourRole,
     EditorialRule,
     KitAction,
-    KitChange,
     LintCheck,
     Logo,
     PaletteColour,
@@ -86,11 +88,9 @@ from .sections import DEFAULT_TYPOGRAPHY, JSON_SECTIONS, RuleIn, legal_footer_er
 
 
 def _change_record(action: str, *, acting_user, brand: Brand | None = None, kit: BrandKit | None = None,
-                   version: BrandKitVersion | None = None, **detail) -> None:
-    """The audit row of one write: who did what to which brand, kit or version."""
-    KitChange.objects.create(action=action, acting_user=acting_user, brand=brand,
-                             kit_id=kit.pk if kit else version.kit_id if version else None,
-                             version=version, detail=detail)
+                   version: BrandKitVersion | None = None, **changes) -> None:
+    """The audit row of one write: who did ``action`` to the version, else the kit, else the brand."""
+    audit_record(actor=acting_user, action=action, obj=version or kit or brand, changes=changes)
 
 
 # --- brands and kits ------------------------------------------------------------------------
@@ -139,8 +139,8 @@ def kit_create(*, brand: Brand, name: str, acting_user=None) -> BrandKit:
     """A new active kit for ``brand`` (any previous active kit is retired) with an empty draft."""
     BrandKit.objects.filter(brand=brand, is_active=True).update(is_active=False)
     kit = BrandKit.objects.create(brand=brand, name=name, is_active=True)
-    draft = BrandKitVersion.objects.create(kit=kit, number=1, created_by=acting_user)
-    _change_record(KitAction.KIT_CREATED, acting_user=acting_user, brand=brand, kit=kit, version=draft)
+    BrandKitVersion.objects.create(kit=kit, number=1, created_by=acting_user)
+    _change_record(KitAction.KIT_CREATED, acting_user=acting_user, kit=kit, name=name)
     theme.invalidate()
     return kit
 
