@@ -27,7 +27,7 @@ from kernel.models import Location, LocationKind
 from kernel.throttling import AnonRateThrottle
 
 from . import selectors, services
-from .models import Product, ProductImage, StockLevel, Variant
+from .models import LOW_STOCK_THRESHOLD, Product, ProductImage, StockLevel, Variant
 from .serializers import (
     LocationSerializer,
     ProductAvailabilitySerializer,
@@ -44,8 +44,6 @@ from .serializers import (
     VariantInSerializer,
     VariantSerializer,
 )
-
-LOW_STOCK_THRESHOLD = 2
 
 
 def _sees_whole_catalogue(user) -> bool:

@@ -3,26 +3,36 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from kernel.japan import search_key
+from kernel.japan import REDUCED_TAX_RATE, STANDARD_TAX_RATE, search_key
 from kernel.models import Location
 
 from .validators import validate_ean13, validate_price
 
 
-class TaxClass(models.TextChoices):
-    """Japanese consumption tax: standard 10 %, reduced 8 % (food, drink, newspapers)."""
+def _rate_label(message: str, rate: int) -> str:
+    """A tax class's label naming its rate, translated when shown."""
+    return gettext(message) % {"rate": rate}
 
-    STANDARD = "standard", _("Standard rate 10%")
-    REDUCED = "reduced", _("Reduced rate 8%")
+
+_rate_label_lazy = lazy(_rate_label, str)
+
+
+class TaxClass(models.TextChoices):
+    """Japanese consumption tax (rates: kernel.japan): standard, reduced (food, drink, newspapers)."""
+
+    STANDARD = "standard", _rate_label_lazy(gettext_noop("Standard rate %(rate)s%%"), STANDARD_TAX_RATE)
+    REDUCED = "reduced", _rate_label_lazy(gettext_noop("Reduced rate %(rate)s%%"), REDUCED_TAX_RATE)
 
     @property
     def rate(self) -> int:
-        return TAX_RATES[self.value]
+        return TAX_CLASS_RATES[self.value]
 
 
-TAX_RATES = {TaxClass.STANDARD.value: 10, TaxClass.REDUCED.value: 8}
+TAX_CLASS_RATES = {TaxClass.STANDARD.value: STANDARD_TAX_RATE, TaxClass.REDUCED.value: REDUCED_TAX_RATE}
 
 
 class StockPolicy(models.TextChoices):
@@ -34,6 +44,10 @@ class StockPolicy(models.TextChoices):
 # At most this many units available shows as "only a few left": the storefront and the API
 # tell customers a level (AvailabilityLevel), never the count.
 FEW_LEFT_MAX = 2
+
+# At most this many units available is "low stock" for staff: the dashboard, the console's
+# stock page and the API's ``low`` filter. A staff threshold, apart from what customers are told.
+LOW_STOCK_THRESHOLD = 2
 
 
 class AvailabilityLevel(models.TextChoices):
@@ -101,7 +115,11 @@ class Product(models.Model):
 
     @property
     def tax_rate(self) -> int:
-        return TAX_RATES[self.tax_class]
+        return TAX_CLASS_RATES[self.tax_class]
+
+    @property
+    def is_reduced_rate(self) -> bool:
+        return self.tax_rate == REDUCED_TAX_RATE
 
 
 class Variant(models.Model):
@@ -156,7 +174,7 @@ class StockLevelQuerySet(models.QuerySet):
     def with_available(self):
         return self.annotate(available_qty=F("on_hand") - F("reserved") - F("safety_stock"))
 
-    def low(self, threshold: int = 2):
+    def low(self, threshold: int = LOW_STOCK_THRESHOLD):
         return self.with_available().filter(available_qty__lte=threshold)
 
 

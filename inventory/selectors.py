@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 
 from kernel.models import Location
 
-from .models import AvailabilityLevel, Product, ProductImage, StockLevel, Variant
+from .models import LOW_STOCK_THRESHOLD, AvailabilityLevel, Product, ProductImage, StockLevel, Variant
 
 
 def catalogue(*, query: str = "", category: str = "") -> QuerySet[Product]:
@@ -93,7 +93,8 @@ def stock_levels(*, locations: QuerySet[Location] | None = None) -> QuerySet[Sto
     return levels.order_by("location__code", "variant__sku")
 
 
-def low_stock(*, locations: QuerySet[Location] | None = None, threshold: int = 2, limit: int = 20):
+def low_stock(*, locations: QuerySet[Location] | None = None, threshold: int = LOW_STOCK_THRESHOLD,
+              limit: int = 20):
     return stock_levels(locations=locations).filter(available_qty__lte=threshold).order_by("available_qty")[:limit]
 
 

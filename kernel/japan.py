@@ -1,5 +1,6 @@
 """Rules of the Japanese market shared by every domain: prefectures, text normalisation
-(NFKC: full-width digits and letters, half-width katakana), phone numbers and postal codes."""
+(NFKC: full-width digits and letters, half-width katakana), phone numbers, postal codes and
+the consumption tax rates."""
 
 import re
 import unicodedata
@@ -7,6 +8,14 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# Consumption tax (消費税), in percent. Prices are shown tax-inclusive (総額表示); the reduced
+# rate (軽減税率) applies to food and drink (not alcohol, not eating in) and newspapers. The law
+# sets them for the market: the catalogue's tax classes (inventory.TaxClass) map onto them and
+# an order line keeps the rate it was sold at (orders.OrderLine.tax_rate).
+STANDARD_TAX_RATE = 10
+REDUCED_TAX_RATE = 8
+TAX_RATES = (REDUCED_TAX_RATE, STANDARD_TAX_RATE)
 
 
 class Prefecture(models.TextChoices):

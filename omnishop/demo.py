@@ -50,7 +50,10 @@ from kernel.models import Channel, ChannelKind, Location, LocationKind
 from orders import services as orders
 from orders.events import order_event_handed_over, order_event_placed, order_event_ready, order_event_shipped
 from orders.models import (
+    ORDER_NUMBER_DIGITS,
     ORDER_NUMBER_PREFIXES,
+    PICKUP_CODE_ALPHABET,
+    PICKUP_CODE_LENGTH,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -60,6 +63,7 @@ from orders.models import (
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    order_number,
 )
 
 SEED = 20261122
@@ -149,9 +153,6 @@ CHANNELS: list[tuple[str, str, str, str]] = [
     *[(f"pos-{loc.code}", f"{loc.name} POS", ChannelKind.POS, loc.code)
       for loc in LOCATIONS if loc.kind in (LocationKind.STORE, LocationKind.POPUP)],
 ]
-ORDER_NUMBER_LETTER = ORDER_NUMBER_PREFIXES  # seeded orders are numbered like placed ones
-# The alphabet of orders.models.new_pickup_code (no look-alikes); the demo draws from its own RNG.
-PICKUP_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 
 
 # --- catalogue -----------------------------------------------------------------------------
@@ -975,11 +976,11 @@ class _Seeder:
             created = Order.objects.bulk_create(order_rows, batch_size=1000)
         for item, order in zip(planned, created, strict=True):
             item.order = order
-            order.number = f"{ORDER_NUMBER_LETTER[item.channel.kind]}{order.pk:08d}"
+            order.number = order_number(channel_kind=item.channel.kind, pk=order.pk)
         # The same numbering as orders.services.order_place, computed by the database in bulk.
-        for kind, letter in ORDER_NUMBER_LETTER.items():
+        for kind, letter in ORDER_NUMBER_PREFIXES.items():
             Order.objects.filter(number__startswith="seed-", channel__kind=kind).update(
-                number=Concat(Value(letter), LPad(Cast("id", CharField()), 8, Value("0"))))
+                number=Concat(Value(letter), LPad(Cast("id", CharField()), ORDER_NUMBER_DIGITS, Value("0"))))
 
         groups = []
         for item in planned:
@@ -1031,7 +1032,7 @@ class _Seeder:
         """A pickup code like ``orders.models.new_pickup_code`` makes, drawn from the seeded RNG so
         the demo is the same on every machine (the shop's own codes stay unpredictable)."""
         while True:
-            code = "".join(self.rng.choice(PICKUP_CODE_ALPHABET) for _ in range(6))
+            code = "".join(self.rng.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
             if code not in self.pickup_codes:
                 self.pickup_codes.add(code)
                 return code

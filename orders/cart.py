@@ -44,7 +44,7 @@ class CartLine:
 
     @property
     def is_reduced_rate(self) -> bool:
-        return self.tax_rate == 8
+        return self.available and self.variant.product.is_reduced_rate
 
     @property
     def image(self) -> ProductImage | None:

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kernel.japan import normalize_phone, search_key
+from kernel.japan import REDUCED_TAX_RATE, TAX_RATES, normalize_phone, search_key
 from kernel.models import ChannelKind
 
 
@@ -148,15 +148,23 @@ ORDER_NUMBER_PREFIXES: dict[str, str] = {
 }
 
 
+ORDER_NUMBER_DIGITS = 8
+
+
 def order_number(*, channel_kind: str, pk: int) -> str:
     """The customer-facing number of an order: its channel's letter and the zero-padded id
     (``T00000042``); the id makes it unique whatever the letter."""
-    return f"{ORDER_NUMBER_PREFIXES[channel_kind]}{pk:08d}"
+    return f"{ORDER_NUMBER_PREFIXES[channel_kind]}{pk:0{ORDER_NUMBER_DIGITS}d}"
+
+
+# What a pickup code is made of: read aloud and typed at the desk, so no look-alikes
+# (0/O, 1/I, 5/S, 8/B, 2/Z).
+PICKUP_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
+PICKUP_CODE_LENGTH = 6
 
 
 def new_pickup_code() -> str:
-    alphabet = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
-    return "".join(secrets.choice(alphabet) for _ in range(6))
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
 
 
 class FulfillmentQuerySet(models.QuerySet):
@@ -223,7 +231,7 @@ class OrderLine(models.Model):
         ordering = ["order_id", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
-            models.CheckConstraint(condition=Q(tax_rate__in=[8, 10]), name="orderline_known_tax_rate"),
+            models.CheckConstraint(condition=Q(tax_rate__in=sorted(TAX_RATES)), name="orderline_known_tax_rate"),
         ]
 
     def __str__(self) -> str:
@@ -231,7 +239,7 @@ class OrderLine(models.Model):
 
     @property
     def is_reduced_rate(self) -> bool:
-        return self.tax_rate == 8
+        return self.tax_rate == REDUCED_TAX_RATE
 
 
 class OrderEventKind(models.TextChoices):

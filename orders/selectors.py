@@ -21,6 +21,7 @@ from .models import (
     FulfillmentStatus,
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderLine,
     OrderStatus,
 )
@@ -194,6 +195,10 @@ class Invoice:
     def has_reduced(self) -> bool:
         return self.tax.has_reduced
 
+    @property
+    def reduced_rate(self) -> int | None:
+        return self.tax.reduced_rate
+
 
 def invoice_seller_name() -> str:
     """The seller a qualified invoice names: ``INVOICE_SELLER_NAME`` when the server sets it, else the
@@ -263,7 +268,7 @@ def shipments_waiting(*, location, query: str = "", limit: int = 100) -> QuerySe
 
 def _with_tracking(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
     return _with_lines(fulfillments).prefetch_related(
-        Prefetch("events", queryset=OrderEvent.objects.filter(kind="tracking").order_by("id"), to_attr="tracking")
+        Prefetch("events", queryset=OrderEvent.objects.filter(kind=OrderEventKind.TRACKING).order_by("id"), to_attr="tracking")
     )
 
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from kernel.models import Channel
 
 from .models import Fulfillment, FulfillmentMethod, Order, OrderLine, PaymentMethod
+from .services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 from .tax import summarise
 
 
@@ -27,7 +28,7 @@ class FulfillmentSerializer(serializers.ModelSerializer):
 
 
 class TaxRateSerializer(serializers.Serializer):
-    rate = serializers.IntegerField(help_text=_("Consumption tax rate in percent (8 reduced, 10 standard)."))
+    rate = serializers.IntegerField(help_text=_("Consumption tax rate in percent: the reduced or the standard rate."))
     total = serializers.IntegerField(help_text=_("Tax-inclusive amount at this rate."))
     tax = serializers.IntegerField(help_text=_("Tax contained, rounded down once per rate."))
 
@@ -100,8 +101,8 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=MAX_REASON_LENGTH, required=False, allow_blank=True, default="")
 
 
 class ShipSerializer(serializers.Serializer):
-    tracking_number = serializers.CharField(max_length=40, help_text=_("From the delivery slip."))
+    tracking_number = serializers.CharField(max_length=MAX_TRACKING_LENGTH, help_text=_("From the delivery slip."))

@@ -48,6 +48,9 @@ from .models import (
 )
 
 MAX_LINE_QUANTITY = 99
+# The longest reason for cancelling and tracking number staff may give (console and API).
+MAX_REASON_LENGTH = 200
+MAX_TRACKING_LENGTH = 40
 
 
 @dataclass(frozen=True)

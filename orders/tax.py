@@ -8,7 +8,7 @@ rules require (one rounding per rate per document, never per line).
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-REDUCED_RATE = 8
+from kernel.japan import REDUCED_TAX_RATE
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class RateTotal:
 
     @property
     def is_reduced(self) -> bool:
-        return self.rate == REDUCED_RATE
+        return self.rate == REDUCED_TAX_RATE
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class TaxSummary:
     @property
     def has_reduced(self) -> bool:
         return any(r.is_reduced for r in self.by_rate)
+
+    @property
+    def reduced_rate(self) -> int | None:
+        """The reduced rate the document marks with ※ (None when it has no such items)."""
+        return next((r.rate for r in self.by_rate if r.is_reduced), None)
 
 
 def tax_included_in(total: int, rate: int) -> int:

@@ -23,9 +23,15 @@ from ..forms import (
     VariantForm,
     VariantFormSet,
 )
-from ..models import MovementReason, Product, ProductImage, StockLevel, StockMovement, TaxClass, Variant
-
-LOW_STOCK_THRESHOLD = 2
+from ..models import (
+    LOW_STOCK_THRESHOLD,
+    MovementReason,
+    Product,
+    ProductImage,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
 
 # Product copy is checked against the brand kit's rules for the web / product page channel,
 # in Japanese (the shop's copy language, whatever the console's UI language).
@@ -140,7 +146,6 @@ def product_detail(request, pk: int):
         "product": product,
         "locations": locations,
         "rows": rows,
-        "tax_rate": TaxClass(product.tax_class).rate,
     }
     return render(request, "inventory/console/product_detail.html", context)
 

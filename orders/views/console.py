@@ -16,6 +16,7 @@ from kernel.models import Channel, Location
 from .. import selectors, services
 from ..errors import InvalidTransition
 from ..models import Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
+from ..services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 from ..tax import summarise
 
 # How each kind of order event looks in the order's history: an icon
@@ -30,9 +31,6 @@ EVENT_STYLE = {
     OrderEventKind.CANCEL_REASON: ("note", "info"),
     OrderEventKind.EXPIRED: ("x", "danger"),
 }
-
-MAX_REASON_LENGTH = 200
-MAX_TRACKING_LENGTH = 40
 
 
 def _pickup_locations(user):
@@ -160,6 +158,7 @@ def order_detail(request, number: str):
         "can_run_desk": request.user.has_perm("orders.run_pickup_desk"),
         "can_cancel": _can_cancel(request.user, order),
         "can_view_customer": request.user.has_perm("customers.view_customer"),
+        "max_reason_length": MAX_REASON_LENGTH,
     }
     return render(request, "orders/console/order_detail.html", context)
 
@@ -222,6 +221,7 @@ def shipments(request):
         "query": query,
         "fulfillments": rows,
         "choose_location": not roles.is_scoped(request.user),
+        "max_tracking_length": MAX_TRACKING_LENGTH,
     }
     return render(request, htmx_template(request, "orders/console/shipments.html", "results"), context)
 
@@ -249,7 +249,8 @@ def shipment_ship(request, pk: int):
             fulfillment = selectors.shipment_get(pk=pk)
     if request.htmx:
         _label_prefecture(fulfillment)
-        context = {"fulfillment": fulfillment, "row_error": error, "row_message": message, "tracking": tracking}
+        context = {"fulfillment": fulfillment, "row_error": error, "row_message": message, "tracking": tracking,
+                   "max_tracking_length": MAX_TRACKING_LENGTH}
         return render(request, "orders/console/shipments.html#row", context, status=200)
     if error:
         messages.error(request, error)

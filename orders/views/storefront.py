@@ -24,7 +24,7 @@ from orders.cart import CHECKOUT_TOKEN_RE, Cart, CartLine, cart_summary
 from orders.errors import InvalidOrder, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order, OrderEventKind
-from orders.services import ContactIn, FulfillmentIn, order_place
+from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn, order_place
 
 
 def _customer(request: HttpRequest):
@@ -73,7 +73,6 @@ def product_page(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "product": product, "variants": variants, "chosen": chosen, "store_stock": store_stock,
         "images": list(product.images.all()), "min_price": min(prices), "max_price": max(prices),
-        "reduced_rate": product.tax_rate == 8,
     }
     template = "orders/storefront/product.html"
     if request.htmx and request.htmx.target == "availability":
@@ -148,7 +147,8 @@ def cart_page(request: HttpRequest) -> HttpResponse:
             return redirect("storefront:cart")
     lines = cart.lines()
     context = {"lines": lines, "summary": cart_summary(lines), "line_errors": line_errors,
-               "has_unavailable": any(not line.available for line in lines), "cart_count": cart.count}
+               "has_unavailable": any(not line.available for line in lines), "cart_count": cart.count,
+               "max_quantity": MAX_LINE_QUANTITY}
     template = "orders/storefront/cart.html"
     if request.htmx:
         template += "#cart"
