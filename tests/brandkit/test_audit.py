@@ -139,3 +139,16 @@ def test_the_history_page_lists_who_changed_the_kit(hq, hq_user, kit):
     with CaptureQueriesContext(connection) as more:
         hq.get(reverse("console:brandkit:history"))
     assert len(more) == len(few)  # one query for the list, whatever its length
+
+
+def test_no_brand_kit_service_accepts_an_acting_user_and_drops_it():
+    """A guard for new brand-kit writes: taking ``acting_user`` promises that the write records it
+    (or hands it to a service that does)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(services))
+    dropped = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+               and "acting_user" in [a.arg for a in node.args.kwonlyargs]
+               and not any(isinstance(n, ast.Name) and n.id == "acting_user" for n in ast.walk(node))]
+    assert dropped == []
