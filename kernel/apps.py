@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from .registry import NavSection
+from .roles import ADMINISTRATOR, HQ_MARKETER, STAFF_ROLES, STORE_STAFF, WAREHOUSE_OPERATOR
+
 
 def ensure_schedules(sender, **kwargs) -> None:
     """Recurring jobs are configuration: make sure they exist after every migrate."""
@@ -26,12 +29,34 @@ class KernelConfig(AppConfig):
     label = "omnishop"
     verbose_name = _("Omnishop")
 
+    # What the kernel contributes (kernel.registry): the console's sign-in pages, token sign-in,
+    # the standing staff roles and console sections, and its own permissions per role.
+    console_urls = "kernel.urls_console"
+    api_urls = "kernel.urls_api"
+    staff_roles = STAFF_ROLES
+    console_sections = {
+        "": NavSection("", order=0),
+        "store": NavSection(_("Store"), order=10),
+        "warehouse": NavSection(_("Warehouse"), order=20),
+        "catalogue": NavSection(_("Catalogue & stock"), order=30),
+        "brand": NavSection(_("Brand"), order=40),
+    }
+    role_permissions = {
+        STORE_STAFF: ["omnishop.view_location"],
+        WAREHOUSE_OPERATOR: ["omnishop.view_location"],
+        HQ_MARKETER: ["omnishop.view_location"],
+        ADMINISTRATOR: ["omnishop.view_location", "omnishop.change_location", "omnishop.view_user",
+                        "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel",
+                        "omnishop.change_channel"],
+    }
+
     def ready(self) -> None:
         from django.core import checks as django_checks
         from django.db.models.signals import post_migrate
 
-        from . import channels, checks, roles
+        from . import channels, checks, registry, roles
 
+        django_checks.register(registry.check_declarations)
         django_checks.register(checks.check_invoice_registration_number)
         django_checks.register(checks.check_invoice_seller_name)
         django_checks.register(checks.check_site_url)

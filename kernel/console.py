@@ -1,7 +1,6 @@
 """The staff console shell: the ``console_view`` guard every console page sits behind, the
 navigation built from the user's permissions, and small helpers shared by console views."""
 
-from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -12,64 +11,27 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import roles
+from . import registry, roles
 
 FORBIDDEN_TEMPLATE = "console/403.html"
 
 
-@dataclass(frozen=True)
-class NavItem:
-    url_name: str
-    label: str
-    icon: str
-    permission: str | None = None
-    section: str = ""
-
-
-NAVIGATION: list[NavItem] = [
-    NavItem("console:dashboard", _("Dashboard"), "dashboard"),
-    NavItem("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store"),
-    NavItem("console:orders", _("Orders"), "orders", "orders.view_order", "store"),
-    NavItem("console:customers", _("Customers"), "customers", "customers.view_customer", "store"),
-    NavItem("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse"),
-    NavItem("console:products", _("Products"), "products", "inventory.view_product", "catalogue"),
-    NavItem("console:stock", _("Stock levels"), "stock", "inventory.view_stocklevel", "catalogue"),
-    NavItem("console:stock_receive", _("Receive stock"), "receive", "inventory.add_stockmovement", "catalogue"),
-    NavItem("console:stock_adjust", _("Adjust stock"), "adjust", "inventory.add_stockmovement", "catalogue"),
-    NavItem("console:ledger", _("Stock ledger"), "ledger", "inventory.view_stockmovement", "catalogue"),
-    NavItem("console:brandkit:index", _("Brand kit"), "brand", "brandkit.view_brandkit", "brand"),
-]
-
-# Pages that light up a nav entry other than their own.
-ACTIVE_ALSO = {
-    "console:products": ("console:product_create", "console:product_detail", "console:product_edit"),
-    "console:orders": ("console:order_detail",),
-    "console:customers": ("console:customer_detail", "console:customer_edit"),
-    "console:pickup_desk": ("console:pickup_ready", "console:pickup_hand_over"),
-}
-
-SECTION_LABELS = {
-    "": "",
-    "store": _("Store"),
-    "warehouse": _("Warehouse"),
-    "catalogue": _("Catalogue & stock"),
-    "brand": _("Brand"),
-}
-
-
 def navigation(user, current_url_name: str = "") -> list[dict]:
-    """Sections of nav links the user may open. A link whose URL does not resolve yet
-    (an app still being built) is left out rather than breaking every page."""
+    """Sections of nav links the user may open, from what the apps declare (``console_nav``,
+    ``console_sections``: kernel.registry). A link whose URL does not resolve (an app still being
+    built) is left out rather than breaking every page."""
+    section_defs = registry.nav_sections()
     sections: dict[str, dict] = {}
-    for item in NAVIGATION:
+    for item in registry.nav_entries():
         if item.permission and not user.has_perm(item.permission):
             continue
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        section = sections.setdefault(item.section, {"label": SECTION_LABELS.get(item.section, ""), "items": []})
-        active = current_url_name == item.url_name or current_url_name in ACTIVE_ALSO.get(item.url_name, ()) or (
+        label = section_defs[item.section].label if item.section in section_defs else ""
+        section = sections.setdefault(item.section, {"label": label, "items": []})
+        active = current_url_name == item.url_name or current_url_name in item.active_also or (
             item.url_name.count(":") > 1 and current_url_name.startswith(item.url_name.rsplit(":", 1)[0] + ":")
         )
         section["items"].append({"url": url, "label": item.label, "icon": item.icon, "active": active})
@@ -79,7 +41,7 @@ def navigation(user, current_url_name: str = "") -> list[dict]:
 def role_label(user) -> str:
     if user.is_superuser and not roles.roles_of(user):
         return str(_("Superuser"))
-    return " / ".join(str(roles.ROLE_LABELS[r]) for r in sorted(roles.roles_of(user)))
+    return " / ".join(roles.role_label(r) for r in sorted(roles.roles_of(user)))
 
 
 def forbidden(request, message: str = ""):

@@ -1,93 +1,54 @@
 """Staff roles as groups with real permissions, and the location scope of each user.
 
-A role is a group whose name is the role code. ``sync_roles`` keeps each group's
-permissions exactly as listed here (run after every migrate). Store staff and warehouse
-operators are scoped to ``user.location``; HQ marketers and administrators see all.
+A role is a group whose name is the role code. The roles and what each may do are declared by
+the apps on their AppConfig (``staff_roles``, ``role_permissions``: kernel.registry), each app
+granting its own permissions; ``sync_roles`` keeps each group's permissions exactly as declared
+(run after every migrate). Store staff and warehouse operators are scoped to ``user.location``;
+HQ marketers and administrators see all.
+
+This module imports no model at import time, so an ``apps.py`` may use the role codes.
 """
 
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+
+from . import registry
+from .registry import StaffRole
 
 STORE_STAFF = "store_staff"
 WAREHOUSE_OPERATOR = "warehouse_operator"
 HQ_MARKETER = "hq_marketer"
 ADMINISTRATOR = "administrator"
 
-ROLE_LABELS = {
-    STORE_STAFF: _("Store staff"),
-    WAREHOUSE_OPERATOR: _("Warehouse operator"),
-    HQ_MARKETER: _("HQ marketer"),
-    ADMINISTRATOR: _("Administrator"),
-}
-
-# Roles whose users act only at their own location.
-SCOPED_ROLES = {STORE_STAFF, WAREHOUSE_OPERATOR}
-
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    STORE_STAFF: [
-        "orders.view_order",
-        "orders.run_pickup_desk",
-        "orders.add_order",
-        "inventory.view_stocklevel",
-        "inventory.add_stockmovement",
-        "inventory.view_stockmovement",
-        "inventory.view_product",
-        "omnishop.view_location",
-        "customers.view_customer",
-        "brandkit.view_brandkit",
-    ],
-    WAREHOUSE_OPERATOR: [
-        "inventory.view_stocklevel",
-        "inventory.add_stockmovement",
-        "inventory.view_stockmovement",
-        "inventory.view_product",
-        "omnishop.view_location",
-        "orders.view_order",
-        "orders.ship_orders",
-        "brandkit.view_brandkit",
-    ],
-    HQ_MARKETER: [
-        "inventory.view_product",
-        "inventory.manage_catalogue",
-        "inventory.view_stocklevel",
-        "omnishop.view_location",
-        "inventory.view_stockmovement",
-        "customers.view_customer",
-        "customers.change_customer",
-        "orders.view_order",
-        "orders.view_sales_dashboard",
-        "brandkit.view_brandkit",
-        "brandkit.change_brandkit",
-    ],
-    ADMINISTRATOR: [
-        "inventory.view_product",
-        "inventory.manage_catalogue",
-        "inventory.view_stocklevel",
-        "omnishop.view_location",
-        "omnishop.change_location",
-        "inventory.add_stockmovement",
-        "inventory.view_stockmovement",
-        "customers.view_customer",
-        "customers.change_customer",
-        "orders.view_order",
-        "orders.add_order",
-        "orders.run_pickup_desk",
-        "orders.view_sales_dashboard",
-        "orders.ship_orders",
-        "brandkit.view_brandkit",
-        "brandkit.change_brandkit",
-        "omnishop.view_user",
-        "omnishop.add_user",
-        "omnishop.change_user",
-        "omnishop.view_channel",
-        "omnishop.change_channel",
-    ],
+# The kernel's roles (KernelConfig.staff_roles); another app may declare more.
+STAFF_ROLES = {
+    STORE_STAFF: StaffRole(_("Store staff"), scoped=True, order=10),
+    WAREHOUSE_OPERATOR: StaffRole(_("Warehouse operator"), scoped=True, order=20),
+    HQ_MARKETER: StaffRole(_("HQ marketer"), order=30),
+    ADMINISTRATOR: StaffRole(_("Administrator"), order=40),
 }
 
 
-def _permission_filter(names: list[str]) -> Q:
+def role_codes() -> set[str]:
+    return set(registry.staff_roles())
+
+
+def role_label(code: str) -> str:
+    return str(registry.staff_roles()[code].label)
+
+
+def scoped_roles() -> set[str]:
+    """Roles whose users act only at their own location."""
+    return {code for code, role in registry.staff_roles().items() if role.scoped}
+
+
+def role_permissions() -> dict[str, tuple[str, ...]]:
+    """``{role: ("app_label.codename", ...)}`` as the installed apps grant them."""
+    return registry.role_permissions()
+
+
+def _permission_filter(names) -> Q:
     condition = Q(pk__in=[])
     for name in names:
         app_label, codename = name.split(".", 1)
@@ -96,7 +57,9 @@ def _permission_filter(names: list[str]) -> Q:
 
 
 def sync_roles() -> None:
-    for role, names in ROLE_PERMISSIONS.items():
+    from django.contrib.auth.models import Group, Permission
+
+    for role, names in role_permissions().items():
         group, _created = Group.objects.get_or_create(name=role)
         permissions = list(Permission.objects.filter(_permission_filter(names)))
         group.permissions.set(permissions)
@@ -111,7 +74,7 @@ def roles_of(user) -> set[str]:
         return set()
     cached = getattr(user, "_omnishop_roles", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) & set(ROLE_PERMISSIONS)
+        cached = set(user.groups.values_list("name", flat=True)) & role_codes()
         user._omnishop_roles = cached
     return cached
 
@@ -121,7 +84,7 @@ def is_console_user(user) -> bool:
 
 
 def is_scoped(user) -> bool:
-    return not user.is_superuser and bool(roles_of(user)) and roles_of(user) <= SCOPED_ROLES
+    return not user.is_superuser and bool(roles_of(user)) and roles_of(user) <= scoped_roles()
 
 
 def scoped_locations(user) -> QuerySet:
@@ -150,9 +113,11 @@ def require_location(user, location) -> None:
 
 def assign_role(user, role: str, location=None) -> None:
     """Give ``user`` a staff role (and, for scoped roles, the location they work at)."""
-    if role not in ROLE_PERMISSIONS:
+    from django.contrib.auth.models import Group
+
+    if role not in role_codes():
         raise ValueError(role)
-    if role in SCOPED_ROLES and location is None:
+    if role in scoped_roles() and location is None:
         raise ValueError("Scoped roles need a location.")
     group, _created = Group.objects.get_or_create(name=role)
     if _created:

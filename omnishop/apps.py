@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from kernel.registry import NavEntry
 
 
 class ShellConfig(AppConfig):
@@ -9,3 +12,5 @@ class ShellConfig(AppConfig):
     name = "omnishop"
     label = "shell"
     default_auto_field = "django.db.models.BigAutoField"
+    # The dashboard composes several domains, so it is the shell's page (omnishop.urls_console).
+    console_nav = [NavEntry("console:dashboard", _("Dashboard"), "dashboard", order=0)]

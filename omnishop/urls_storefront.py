@@ -1,24 +1,6 @@
-"""The customer-facing storefront, mounted at / (namespace "storefront")."""
+"""The customer-facing storefront, mounted at / (namespace "storefront"): the pages every app
+declares (``storefront_urls`` on its AppConfig, kernel.registry)."""
 
-from django.urls import path
+from kernel.registry import url_includes
 
-from customers.views import storefront as customers
-from inventory.views import storefront as inventory
-from orders.views import storefront as orders
-
-urlpatterns = [
-    path("", inventory.home, name="home"),
-    path("products/", inventory.catalogue_page, name="catalogue"),
-    path("products/<slug:code>/", orders.product_page, name="product"),
-    path("products/<slug:code>/viewed/", orders.product_viewed, name="product_viewed"),
-    path("cart/", orders.cart_page, name="cart"),
-    path("cart/add/", orders.cart_add, name="cart_add"),
-    path("checkout/", orders.checkout, name="checkout"),
-    path("account/", orders.account, name="account"),
-    path("account/signup/", customers.signup, name="signup"),
-    path("account/login/", customers.LoginView.as_view(), name="login"),
-    path("account/logout/", customers.LogoutView.as_view(), name="logout"),
-    path("account/consent/", customers.consent_change, name="consent"),
-    path("account/orders/<str:number>/", orders.order_detail, name="order"),
-    path("account/orders/<str:number>/receipt/", orders.receipt, name="receipt"),
-]
+urlpatterns = url_includes("storefront_urls")

@@ -1,27 +1,11 @@
-"""Console shell pages: login, logout and the dashboard."""
+"""The console dashboard: the one console page that composes several domains."""
 
-from django.contrib.auth import views as auth_views
 from django.shortcuts import render
-from django.urls import reverse_lazy
-from django.utils.translation import gettext_lazy as _
 
 from inventory import selectors as inventory_selectors
 from kernel import roles
 from kernel.console import console_view
 from orders import selectors as order_selectors
-
-
-class ConsoleLoginView(auth_views.LoginView):
-    template_name = "console/login.html"
-    redirect_authenticated_user = False
-    extra_context = {"title": _("Sign in to the console")}
-
-    def get_default_redirect_url(self):
-        return str(reverse_lazy("console:dashboard"))
-
-
-class ConsoleLogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("console:login")
 
 
 @console_view()

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kernel.registry import NavEntry
+from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF, WAREHOUSE_OPERATOR
+
 
 def ensure_schedules(sender, **kwargs) -> None:
     """Recurring jobs are configuration: make sure they exist after every migrate."""
@@ -15,6 +18,25 @@ def ensure_schedules(sender, **kwargs) -> None:
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+    # URLs, console navigation and role permissions (kernel.registry).
+    console_urls = "orders.urls_console"
+    storefront_urls = "orders.urls_storefront"
+    api_urls = "orders.urls_api"
+    api_routes = "orders.urls_api.register_routes"
+    console_nav = [
+        NavEntry("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store", 10,
+                 active_also=("console:pickup_ready", "console:pickup_hand_over")),
+        NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
+                 active_also=("console:order_detail",)),
+        NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
+    ]
+    role_permissions = {
+        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order"],
+        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders"],
+        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard"],
+        ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
+                        "orders.view_sales_dashboard", "orders.ship_orders"],
+    }
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

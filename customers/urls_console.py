@@ -1,0 +1,13 @@
+"""Customers' console pages (namespace "console")."""
+
+from django.urls import path
+
+from .views import console
+
+urlpatterns = [
+    path("customers/", console.customers, name="customers"),
+    path("customers/<int:pk>/", console.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/edit/", console.customer_edit, name="customer_edit"),
+    path("customers/<int:pk>/consent/", console.customer_consent, name="customer_consent"),
+    path("customers/<int:pk>/events/", console.customer_event_add, name="customer_event_add"),
+]

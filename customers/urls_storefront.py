@@ -1,0 +1,12 @@
+"""Customers' storefront pages (namespace "storefront"): sign-up, sign-in and consent."""
+
+from django.urls import path
+
+from .views import storefront
+
+urlpatterns = [
+    path("account/signup/", storefront.signup, name="signup"),
+    path("account/login/", storefront.LoginView.as_view(), name="login"),
+    path("account/logout/", storefront.LogoutView.as_view(), name="logout"),
+    path("account/consent/", storefront.consent_change, name="consent"),
+]

@@ -1,0 +1,112 @@
+"""Each app declares its URLs, console navigation and role permissions on its AppConfig
+(kernel.registry); the shell and the kernel only gather them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from kernel import registry, roles
+from kernel.console import navigation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The role table as it was written out in kernel/roles.py before each app declared its own part.
+ROLE_TABLE = {
+    roles.STORE_STAFF: {
+        "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
+        "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
+        "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
+    },
+    roles.WAREHOUSE_OPERATOR: {
+        "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
+        "inventory.view_product", "omnishop.view_location", "orders.view_order", "orders.ship_orders",
+        "brandkit.view_brandkit",
+    },
+    roles.HQ_MARKETER: {
+        "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
+        "omnishop.view_location", "inventory.view_stockmovement", "customers.view_customer",
+        "customers.change_customer", "orders.view_order", "orders.view_sales_dashboard",
+        "brandkit.view_brandkit", "brandkit.change_brandkit",
+    },
+    roles.ADMINISTRATOR: {
+        "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
+        "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
+        "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",
+        "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
+        "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
+        "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
+    },
+}
+
+
+def test_the_apps_together_grant_each_role_what_it_had():
+    assert {role: set(names) for role, names in roles.role_permissions().items()} == ROLE_TABLE
+    assert roles.scoped_roles() == {roles.STORE_STAFF, roles.WAREHOUSE_OPERATOR}
+
+
+@pytest.mark.django_db
+def test_the_navigation_gathers_every_app_in_section_order(staff):
+    sections = navigation(staff[roles.ADMINISTRATOR], "console:order_detail")
+    urls = [[item["url"] for item in section["items"]] for section in sections]
+    assert urls == [
+        [reverse("console:dashboard")],
+        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers")],
+        [reverse("console:shipments")],
+        [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
+         reverse("console:stock_adjust"), reverse("console:ledger")],
+        [reverse("console:brandkit:index")],
+    ]
+    active = [item["url"] for section in sections for item in section["items"] if item["active"]]
+    assert active == [reverse("console:orders")]  # a detail page lights up its list
+
+
+def test_undeclared_roles_and_sections_fail_the_system_check(monkeypatch):
+    real = registry.declarations
+
+    def declarations(attribute):
+        found = real(attribute)
+        if attribute == "role_permissions":
+            found.append(("returns", {"returns_clerk": ["returns.view_return"]}))
+        if attribute == "console_nav":
+            found.append(("returns", [registry.NavEntry("console:returns", "Returns", "returns", section="desk")]))
+        return found
+
+    monkeypatch.setattr(registry, "declarations", declarations)
+    registry.clear_cache()
+    try:
+        assert {error.id for error in registry.check_declarations()} == {"omnishop.E010", "omnishop.E011"}
+        assert "returns_clerk" not in registry.role_permissions()  # nobody gets a role that does not exist
+    finally:
+        monkeypatch.undo()
+        registry.clear_cache()
+
+
+def test_a_new_app_adds_a_console_page_an_api_route_and_a_role_permission_from_its_own_files():
+    """tests/sample_app is installed by a settings module (its one line of wiring) and its
+    scenario runs in a child pytest: a console page in the navigation, an API route on the shared
+    router and a permission for store staff, none of them written in another app or the shell."""
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+         "--ds=tests.sample_settings", "tests/sample_app/scenario.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "6 passed" in result.stdout
+
+
+def test_nothing_outside_the_sample_app_names_it():
+    allowed = {ROOT / "tests" / "sample_settings.py", Path(__file__).resolve()}
+    skip = {".venv", "node_modules", "var", ".git", "staticfiles", "test-artifacts", "sample_app"}
+    naming = []
+    for path in ROOT.rglob("*"):
+        if set(path.relative_to(ROOT).parts) & skip or not path.is_file() or path in allowed:
+            continue
+        if path.suffix in {".py", ".html", ".toml", ".cfg", ".txt", ".md", ".json"} and "sample_app" in path.read_text(
+                errors="ignore"):
+            naming.append(str(path.relative_to(ROOT)))
+    assert naming == []
