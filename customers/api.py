@@ -120,6 +120,10 @@ class CustomerEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return CustomerEvent.objects.none()
         return selectors.customer_events(customer=self.get_customer())
 
+    def list(self, request, *args, **kwargs):
+        page = selectors.events_labelled(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(
         summary="Note a store visit or a staff interaction on the customer's timeline",
         request=StaffEventInSerializer,
@@ -131,7 +135,7 @@ class CustomerEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         incoming.is_valid(raise_exception=True)
         event = services.staff_event_record(customer=customer, kind=incoming.validated_data["kind"],
                                             note=incoming.validated_data["note"], acting_user=request.user)
-        event = selectors.customer_events(customer=customer).get(pk=event.pk)
+        event = selectors.events_labelled([selectors.customer_events(customer=customer).get(pk=event.pk)])[0]
         return Response(CustomerEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 

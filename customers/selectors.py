@@ -1,4 +1,8 @@
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
+
+from kernel.subjects import subject_labels
 
 from .models import ConsentRecord, Customer, CustomerEvent
 
@@ -16,8 +20,21 @@ def customer_events(*, customer: Customer) -> QuerySet[CustomerEvent]:
     return customer.events.select_related("channel", "location").order_by("-occurred_at", "-id")
 
 
-def customer_timeline(*, customer: Customer, limit: int = 100) -> QuerySet[CustomerEvent]:
-    return customer_events(customer=customer)[:limit]
+def events_labelled(events: Iterable[CustomerEvent], *, user=None) -> list[CustomerEvent]:
+    """``events`` as a list, each with ``subject_label``: what it is about as people read it
+    ("注文 W00004348", "商品 HONEY-0168-1 はちみつ"; a ``kernel.subjects.SubjectLabel``, None
+    without a subject), resolved for all of them at once by the apps that own the subjects, so
+    the queries do not grow with the events. With ``user``, only links they may follow."""
+    events = list(events)
+    labels = subject_labels((event.subject for event in events), user=user)
+    for event in events:
+        event.subject_label = labels.get(event.subject)
+    return events
+
+
+def customer_timeline(*, customer: Customer, limit: int = 100, user=None) -> list[CustomerEvent]:
+    """The latest ``limit`` events of the customer, newest first, labelled (``events_labelled``)."""
+    return events_labelled(customer_events(customer=customer)[:limit], user=user)
 
 
 def customer_search(*, query: str, limit: int = 25) -> QuerySet[Customer]:

@@ -42,13 +42,29 @@ class CustomerDetailSerializer(CustomerSerializer):
 
 
 class CustomerEventSerializer(serializers.ModelSerializer):
+    """One event of the timeline; pass events through ``selectors.events_labelled`` first (the
+    subject labels of a page are resolved together)."""
+
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
     location = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subject_label = serializers.SerializerMethodField(
+        help_text=_("What the event is about, as people read it: “Order W00004348”, “Product HONEY-0168-1”."))
+    subject_detail = serializers.SerializerMethodField(
+        help_text=_("What the subject's key does not say: the product's name, which email."))
 
     class Meta:
         model = CustomerEvent
-        fields = ["id", "kind", "kind_label", "occurred_at", "channel", "location", "subject", "data"]
+        fields = ["id", "kind", "kind_label", "occurred_at", "channel", "location", "subject", "subject_label",
+                  "subject_detail", "data"]
+
+    def get_subject_label(self, event: CustomerEvent) -> str:
+        label = event.subject_label
+        return label.text if label else ""
+
+    def get_subject_detail(self, event: CustomerEvent) -> str:
+        label = event.subject_label
+        return label.detail if label else ""
 
 
 class StaffEventInSerializer(serializers.Serializer):

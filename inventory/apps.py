@@ -31,3 +31,6 @@ class InventoryConfig(AppConfig):
         ADMINISTRATOR: ["inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
                         "inventory.add_stockmovement", "inventory.view_stockmovement"],
     }
+    # How the customer timeline shows cart adds (sku:) and product views (product:) (kernel.subjects).
+    event_subjects = {"sku": "inventory.selectors.sku_subject_labels",
+                      "product": "inventory.selectors.product_subject_labels"}

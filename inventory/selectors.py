@@ -1,11 +1,15 @@
 """Reads of the inventory domain used by several views and the API."""
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext
 
 from kernel.models import Location
+from kernel.subjects import SubjectLabel
 
 from .models import LOW_STOCK_THRESHOLD, AvailabilityLevel, Product, ProductImage, StockLevel, Variant
 
@@ -100,3 +104,30 @@ def low_stock(*, locations: QuerySet[Location] | None = None, threshold: int = L
 
 def ledger_balance(*, variant: Variant, location: Location) -> int:
     return variant.movements.filter(location=location).aggregate(total=Sum("quantity"))["total"] or 0
+
+
+# --- what customer events are about (kernel.subjects) -------------------------------------
+
+def _product_label(code: str, *, product: Product | None = None, detail: str = "") -> SubjectLabel:
+    if product is None:  # no longer in the catalogue: the code alone
+        return SubjectLabel(text=gettext("Product %(code)s") % {"code": code})
+    return SubjectLabel(text=gettext("Product %(code)s") % {"code": code}, detail=detail or product.name,
+                        url=reverse("console:product_detail", kwargs={"pk": product.pk}),
+                        permission="inventory.view_product")
+
+
+def sku_subject_labels(references: Collection[str]) -> dict[str, SubjectLabel]:
+    """Labels of ``sku:<SKU>`` subjects (what went into a cart), one query."""
+    variants = {v.sku: v for v in Variant.objects.filter(sku__in=references).select_related("product")}
+    labels = {}
+    for sku in references:
+        variant = variants.get(sku)
+        labels[sku] = _product_label(sku) if variant is None else _product_label(
+            sku, product=variant.product, detail=" ".join(filter(None, (variant.product.name, variant.label))))
+    return labels
+
+
+def product_subject_labels(references: Collection[str]) -> dict[str, SubjectLabel]:
+    """Labels of ``product:<code>`` subjects (a product page viewed), one query."""
+    products = {p.code: p for p in Product.objects.filter(code__in=references)}
+    return {code: _product_label(code, product=products.get(code)) for code in references}

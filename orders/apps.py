@@ -37,6 +37,8 @@ class OrdersConfig(AppConfig):
         ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
                         "orders.view_sales_dashboard", "orders.ship_orders"],
     }
+    # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
+    event_subjects = {"order": "orders.selectors.event_subject_labels"}
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

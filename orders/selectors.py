@@ -4,22 +4,27 @@ and API), the storefront's order pages and the invoice of an order.
 Each function returns rows with everything its page shows, in a fixed number of queries.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext
 
 from brandkit.theme import theme
 from inventory.models import StockLevel
 from kernel.japan import search_key
 from kernel.models import ChannelKind, Location
+from kernel.subjects import SubjectLabel
 
 from .models import (
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
     Order,
+    OrderEmail,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -274,3 +279,18 @@ def _with_tracking(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]
 
 def shipment_get(*, pk: int) -> Fulfillment:
     return _with_tracking(Fulfillment.objects.filter(method=FulfillmentMethod.SHIP)).get(pk=pk)
+
+
+# --- what customer events are about (kernel.subjects) -------------------------------------
+
+def event_subject_labels(references: Collection[str]) -> dict[str, SubjectLabel]:
+    """Labels of ``order:<number>`` subjects, and of ``order:<number>:<email>`` (an email about
+    the order). No query: the number is what staff know the order by and the key of its page."""
+    labels = {}
+    for reference in references:
+        number, _sep, email = reference.partition(":")
+        labels[reference] = SubjectLabel(
+            text=gettext("Order %(number)s") % {"number": number},
+            detail=str(OrderEmail(email).label) if email in OrderEmail.values else email,
+            url=reverse("console:order_detail", kwargs={"number": number}), permission="orders.view_order")
+    return labels

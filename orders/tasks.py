@@ -11,10 +11,10 @@ from customers.models import CustomerEvent, EventKind
 from customers.services import event_record
 from kernel.site import absolute_url
 
-from .models import Order
+from .models import Order, OrderEmail
 from .selectors import order_invoice
 
-EMAIL_KINDS = {"confirmation", "ready"}
+EMAIL_KINDS = set(OrderEmail.values)
 
 
 def order_email_send(order_id: int, kind: str) -> bool:

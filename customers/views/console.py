@@ -93,12 +93,11 @@ def _consent_context(customer) -> dict:
     }
 
 
-def _timeline(customer) -> list[dict]:
+def _timeline(customer, user) -> list[dict]:
     timeline = []
-    for event in selectors.customer_timeline(customer=customer, limit=100):
+    for event in selectors.customer_timeline(customer=customer, limit=100, user=user):
         icon, tone = EVENT_STYLE.get(event.kind, ("note", "muted"))
-        order_number = event.subject.removeprefix("order:") if event.subject.startswith("order:") else ""
-        timeline.append({"event": event, "icon": icon, "tone": tone, "order_number": order_number})
+        timeline.append({"event": event, "icon": icon, "tone": tone, "subject": event.subject_label})
     return timeline
 
 
@@ -117,7 +116,7 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
         # orders sit above customers: read them through the reverse relation, never import orders
         "orders": list(customer.orders.select_related("channel").prefetch_related("fulfillments__location")
                        .order_by("-created_at", "-id")[:50]),
-        "timeline": _timeline(customer),
+        "timeline": _timeline(customer, request.user),
         "can_view_orders": request.user.has_perm("orders.view_order"),
         "title": _("Customer"),
     }
@@ -192,8 +191,7 @@ def customer_event_add(request, pk: int):
                                  {"customer": customer, "event_form": StaffEventForm(), "event_saved": True},
                                  request=request)
         timeline = render_to_string("customers/console/customer_detail.html#timeline",
-                                    {"customer": customer, "timeline": _timeline(customer), "oob": True,
-                                     "can_view_orders": request.user.has_perm("orders.view_order")},
+                                    {"customer": customer, "timeline": _timeline(customer, request.user), "oob": True},
                                     request=request)
         return HttpResponse(fresh + timeline)
     messages.success(request, gettext("Added to the customer's timeline."))
