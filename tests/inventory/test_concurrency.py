@@ -6,7 +6,6 @@ it): IMMEDIATE transactions queue the writers instead of failing with "database 
 """
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from orders.errors import OutOfStock
 from orders.models import Order
 from orders.services import ContactIn, FulfillmentIn, LineIn
 from tests.builders import build_shop
+from tests.racing import wal_copy_of_test_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,16 +110,7 @@ except Exception as exc:
 @on_sqlite
 def test_last_unit_goes_to_exactly_one_of_racing_processes_on_sqlite(transactional_db, tmp_path):
     shop = build_shop(stock_a=1, stock_b=1, stock_warehouse=5)
-    # Copy the (in-memory) test database, data included, to a WAL file the racers open.
-    path = tmp_path / "race.sqlite3"
-    target = sqlite3.connect(path)
-    connection.ensure_connection()
-    connection.connection.backup(target)
-    target.execute("PRAGMA journal_mode=WAL")
-    target.close()
-
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "OMNISHOP_MODE": "test",
-           "DJANGO_SETTINGS_MODULE": "omnishop.settings", "OMNISHOP_VAR_DIR": str(tmp_path / "var")}
+    path, env = wal_copy_of_test_database(tmp_path, "race.sqlite3")
     start = time.time() + 3.0  # every racer has imported Django by then
     racers = [subprocess.Popen([sys.executable, "-c", RACER, str(start)], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]

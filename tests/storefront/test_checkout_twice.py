@@ -7,7 +7,6 @@ separate processes on a WAL file on SQLite (as gunicorn workers share it).
 """
 
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ from django.test import Client
 
 from inventory.models import Reservation, StockLevel
 from orders.models import Order
+from tests.racing import wal_copy_of_test_database
 
 from .conftest import put_in_cart
 
@@ -178,17 +178,7 @@ def test_two_concurrent_submissions_of_one_checkout_make_one_order_on_sqlite(tra
     browser.force_login(user)
     put_in_cart(browser, {"LS-S": 1})
     token = form_token(browser)
-    # Copy the (in-memory) test database, sessions included, to a WAL file the submitters open.
-    path = tmp_path / "checkout.sqlite3"
-    target = sqlite3.connect(path)
-    connection.ensure_connection()
-    connection.connection.backup(target)
-    target.execute("PRAGMA journal_mode=WAL")
-    target.close()
-
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "OMNISHOP_MODE": "test",
-           "DJANGO_SETTINGS_MODULE": "omnishop.settings", "OMNISHOP_VAR_DIR": str(tmp_path / "var"),
-           "SECRET_KEY": settings.SECRET_KEY}
+    path, env = wal_copy_of_test_database(tmp_path, "checkout.sqlite3", SECRET_KEY=settings.SECRET_KEY)
     start = time.time() + 3.0  # both have imported Django by then
     submitters = [subprocess.Popen([sys.executable, "-c", SUBMITTER, json.dumps(cookies_of(browser)), token,
                                     str(start)], cwd=ROOT, env=env, text=True,
