@@ -93,7 +93,14 @@ def watch_problems(page):
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: page.problems.append(f"pageerror: {error}"))
-    page.on("requestfailed", lambda req: page.problems.append(f"requestfailed: {req.url} {req.failure}"))
+    def on_request_failed(request):
+        # The browser fetches the favicon by itself and drops that fetch when the page navigates on
+        # (net::ERR_ABORTED): the page did nothing wrong. Any other failed request is a problem.
+        if "favicon" in request.url and "ERR_ABORTED" in (request.failure or ""):
+            return
+        page.problems.append(f"requestfailed: {request.url} {request.failure}")
+
+    page.on("requestfailed", on_request_failed)
     return page
 
 
