@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from kernel.audit import audit_changes, audit_record, audit_values
 from kernel.japan import normalize_postal_code, validate_postal_code
 
+from .errors import CustomerNotDeletable
 from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
 from .validators import normalize_furigana
 
@@ -123,16 +125,11 @@ PROFILE_FIELDS = frozenset({"family_name", "given_name", "family_name_kana", "gi
                             "postal_code", "prefecture", "address", "favourite_location", "preferred_size"})
 
 
-@transaction.atomic
-def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -> Customer:
-    """Change a customer's profile (console, API, admin, the customer's own account): furigana
-    become full-width katakana, the postal code 123-4567. Raise ValidationError naming every bad
-    field; nothing is saved then."""
-    unknown = set(fields) - PROFILE_FIELDS
-    if unknown:
-        raise ValueError(", ".join(sorted(unknown)))
+def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, list[str]]:
+    """Put ``fields`` on the (unsaved) ``customer`` as the profile rules store them (furigana in
+    full-width katakana, the postal code 123-4567) and return the errors by field, ``{}`` when
+    none. The profile services save nothing when there are errors; an admin form shows them."""
     errors: dict[str, list[str]] = {}
-    before = audit_values(customer, fields)
     for name, value in fields.items():
         try:
             if name in ("family_name_kana", "given_name_kana"):
@@ -148,6 +145,19 @@ def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    return errors
+
+
+@transaction.atomic
+def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -> Customer:
+    """Change a customer's profile (console, API, admin, the customer's own account): furigana
+    become full-width katakana, the postal code 123-4567. Raise ValidationError naming every bad
+    field; nothing is saved then."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    before = audit_values(customer, fields)
+    errors = customer_profile_errors(customer=customer, fields=fields)
     if errors:
         customer.refresh_from_db(fields=sorted(fields))  # the caller's instance shows what is stored
         raise ValidationError(errors)
@@ -181,3 +191,96 @@ def customer_get_or_create_for_order(
             raise
         return existing
     return customer
+
+
+# --- staff creating, re-addressing and removing customer records (the Django admin) -------
+
+def customer_email_clean(*, email: str | None, customer: Customer | None = None) -> str | None:
+    """The email as stored (trimmed, lower case; ``None`` when empty), or ValidationError on
+    ``email``: not an address, already another customer's or another account's login, or
+    empty for a customer with an account (it is their login)."""
+    email = (email or "").strip().lower() or None
+    if email is None:
+        if customer is not None and customer.user_id:
+            raise ValidationError({"email": [_("This customer has an account: the email address is their login and "
+                                               "cannot be empty.")]})
+        return None
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
+    others = Customer.objects.filter(email__iexact=email)
+    if customer is not None and customer.pk:
+        others = others.exclude(pk=customer.pk)
+    if others.exists():
+        raise ValidationError({"email": [_("Another customer already has this email address.")]})
+    accounts = get_user_model().objects.filter(email__iexact=email)
+    if customer is not None and customer.user_id:
+        accounts = accounts.exclude(pk=customer.user_id)
+        if accounts.exists():
+            raise ValidationError({"email": [_("Another account already signs in with this email address.")]})
+    return email
+
+
+@transaction.atomic
+def customer_create(*, email: str | None = None, acting_user=None, **fields) -> Customer:
+    """Staff create a customer record (the admin): the profile fields of
+    ``customer_update_profile`` with its rules, and an optional email that no other customer has.
+    Raise ValidationError naming every bad field; nothing is saved then."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    customer = Customer()
+    errors: dict[str, list[str]] = {}
+    try:
+        customer.email = customer_email_clean(email=email)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for field, messages in customer_profile_errors(customer=customer, fields=fields).items():
+        errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    if errors:
+        raise ValidationError(errors)
+    customer.save()
+    audit_record(actor=acting_user, action="customer_create", obj=customer,
+                 changes=audit_values(customer, ["email", *sorted(fields)]))
+    return customer
+
+
+@transaction.atomic
+def customer_email_change(*, customer: Customer, email: str | None, acting_user=None) -> Customer:
+    """Change a customer's email address (the merge key of orders). A customer with an account
+    signs in with it: the account's email changes with it, so the two stay equal. Raise
+    ValidationError on ``email`` (see ``customer_email_clean``)."""
+    new = customer_email_clean(email=email, customer=customer)
+    old = Customer.objects.filter(pk=customer.pk).values_list("email", flat=True).get()
+    if new == old:
+        customer.email = old
+        return customer
+    customer.email = new
+    customer.save()
+    changes = {"email": [old, new]}
+    if customer.user_id:
+        user = customer.user
+        user.email = new
+        user.save(update_fields=["email"])
+        changes["user"] = customer.user_id
+    audit_record(actor=acting_user, action="customer_email_change", obj=customer, changes=changes)
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, acting_user=None) -> None:
+    """Remove a customer record entered by mistake, with its consent ledger and timeline. A
+    customer with orders (accounting records) or with an account (they signed up themselves)
+    cannot go: CustomerNotDeletable. The audit keeps the id only, no personal data. (Erasing
+    a customer's personal data on request is a separate privacy process.)"""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.user_id:
+        raise CustomerNotDeletable(_("This customer has an account and cannot be deleted here."))
+    if customer.orders.exists():
+        raise CustomerNotDeletable(_("This customer has orders, which are accounting records: the customer "
+                                     "cannot be deleted."))
+    changes = {"consent_records": customer.consent_records.count(), "events": customer.events.count()}
+    audit_record(actor=acting_user, action="customer_delete", obj=customer, changes=changes,
+                 object_repr=f"#{customer.pk}")
+    customer.delete()

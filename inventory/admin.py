@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kernel.models import Location
 
 from . import services
+from .errors import VariantInUse
 from .models import Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
 
 
@@ -64,14 +65,14 @@ def _changed(form, editable) -> dict:
 
 
 class VariantInline(admin.TabularInline):
-    """Existing variants are edited through ``variant_update``; the SKU stays (it is in carts,
-    orders and the API). New variants are added in the console (``variant_add``)."""
+    """Existing variants are edited through ``variant_update`` and deleted through
+    ``variant_delete`` (refused for one with stock history, holds or orders); the SKU stays (it
+    is in carts, orders and the API). New variants are added in the console (``variant_add``)."""
 
     model = Variant
     extra = 0
     fields = ["sku", "size", "color", "barcode", "price", "position"]
     readonly_fields = ["sku"]
-    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -126,7 +127,17 @@ class ProductAdmin(admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             return
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = formset.deleted_forms
+        for row in deleted:
+            try:
+                services.variant_delete(variant=row.instance, acting_user=request.user)
+            except VariantInUse as exc:
+                messages.error(request, exc.detail())
+            else:
+                formset.deleted_objects.append(row.instance)
         for row in formset.initial_forms:
+            if row in deleted:
+                continue
             fields = _changed(row, services.VARIANT_EDITABLE_FIELDS)
             if fields:
                 services.variant_update(variant=row.instance, acting_user=request.user, **fields)

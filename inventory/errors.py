@@ -40,3 +40,15 @@ class OutOfStock(InventoryError):
 class InvalidStockOperation(InventoryError):
     code = "invalid_stock_operation"
     http_status = 409
+
+
+class VariantInUse(InventoryError):
+    """A variant with stock history, holds or order lines stays (the history refers to it)."""
+
+    code = "variant_in_use"
+    http_status = 409
+
+    def __init__(self, sku: str):
+        self.sku = sku
+        super().__init__(_("%(sku)s has stock movements, holds or order lines and cannot be deleted: its history "
+                           "stays.") % {"sku": sku})

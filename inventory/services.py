@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -23,7 +23,7 @@ from kernel import channels, images
 from kernel.audit import audit_changes, audit_record, audit_values
 from kernel.models import Location, LocationKind
 
-from .errors import InvalidStockOperation, OutOfStock, ShortLine
+from .errors import InvalidStockOperation, OutOfStock, ShortLine, VariantInUse
 from .models import (
     MovementReason,
     Product,
@@ -477,6 +477,22 @@ def variant_update(*, variant: Variant, acting_user=None, **fields) -> Variant:
     audit_record(actor=acting_user, action="variant_update", obj=variant.product,
                  changes={"sku": variant.sku, **audit_changes(before, variant)})
     return variant
+
+
+@transaction.atomic
+def variant_delete(*, variant: Variant, acting_user=None) -> None:
+    """Remove a variant entered by mistake, with its empty stock rows. One with stock movements,
+    holds or order lines cannot go: VariantInUse (the history refers to it)."""
+    variant = Variant.objects.select_for_update().get(pk=variant.pk)
+    if variant.movements.exists() or variant.reservations.exists():
+        raise VariantInUse(variant.sku)
+    audit_record(actor=acting_user, action="variant_delete", obj=variant.product,
+                 changes=audit_values(variant, VARIANT_AUDIT_FIELDS))
+    try:
+        with transaction.atomic():
+            variant.delete()
+    except ProtectedError:  # order lines (the orders domain, above this one) or other history
+        raise VariantInUse(variant.sku) from None
 
 
 @transaction.atomic

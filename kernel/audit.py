@@ -21,10 +21,14 @@ def audit_changes(before: dict, obj: models.Model) -> dict:
     return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
 
 
-def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None = None) -> AuditEntry:
+def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None = None,
+                 object_repr: str | None = None) -> AuditEntry:
     """Append one entry: ``actor`` (a user, or ``None`` for the system) did ``action`` (the
-    service's name, e.g. ``product_update``) to ``obj``; ``changes`` says what changed."""
+    service's name, e.g. ``product_update``) to ``obj``; ``changes`` says what changed.
+    ``object_repr`` replaces ``str(obj)`` where that would keep personal data (a deleted customer)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None  # an anonymous request is the system acting, not a person
+    if object_repr is None:
+        object_repr = str(obj)
     return AuditEntry.objects.create(actor=actor, action=action, object_type=obj._meta.label_lower,
-                                     object_id=str(obj.pk), object_repr=str(obj)[:200], changes=changes or {})
+                                     object_id=str(obj.pk), object_repr=object_repr[:200], changes=changes or {})

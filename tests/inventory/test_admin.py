@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from inventory import services
-from inventory.models import Product
-from kernel.models import Channel, ChannelKind, Location
+from inventory.errors import VariantInUse
+from inventory.models import Product, Variant
+from kernel.models import AuditEntry, Channel, ChannelKind, Location
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +130,58 @@ def test_an_edited_location_keeps_its_code_and_a_new_store_gets_its_pos_channel(
     shop.locker.refresh_from_db()
     assert (shop.locker.code, shop.locker.name, shop.locker.kind) == ("locker-shinjuku", "新宿ポップアップ", "popup")
     assert Channel.objects.get(code="pos-locker-shinjuku").location == shop.locker
+
+
+def _variant_without_history(shop):
+    return services.variant_add(product=shop.product, sku="LS-XL", barcode="4900000000023", price=5500, size="XL")
+
+
+def test_a_variant_ticked_for_deletion_in_the_inline_is_deleted_through_the_service(shop, superuser_client,
+                                                                                   monkeypatch):
+    mistake = _variant_without_history(shop)
+    calls = []
+    real = services.variant_delete
+    monkeypatch.setattr(services, "variant_delete", lambda **kw: calls.append(kw["variant"].sku) or real(**kw))
+    url = reverse("admin:inventory_product_change", args=[shop.product.pk])
+    response = superuser_client.post(url, _product_form(shop.product, **{"variants-2-DELETE": "on",
+                                                                         "variants-0-price": "5800"}))
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    assert calls == ["LS-XL"]
+    assert list(shop.product.variants.values_list("sku", flat=True).order_by("position")) == ["LS-S", "LS-L"]
+    assert Variant.objects.get(sku="LS-S").price == 5800  # the other rows still save
+    entry = AuditEntry.objects.get(action="variant_delete")
+    assert entry.actor.email == "root@example.jp" and entry.changes["sku"] == "LS-XL"
+    assert entry.object_id == str(shop.product.pk) and not Variant.objects.filter(pk=mistake.pk).exists()
+
+
+def test_a_variant_with_stock_history_is_not_deleted_and_the_admin_says_why(shop, superuser_client):
+    url = reverse("admin:inventory_product_change", args=[shop.product.pk])
+    response = superuser_client.post(url, _product_form(shop.product, **{"variants-0-DELETE": "on"}))
+    assert response.status_code == 200  # the form again, with the reason; no 500
+    assert "LS-S" in response.content.decode() and response.context["errors"]
+    assert Variant.objects.filter(sku="LS-S").exists()
+    assert not AuditEntry.objects.filter(action="variant_delete").exists()
+
+
+def test_a_refusal_by_the_service_itself_is_a_message_not_a_500(shop, superuser_client, monkeypatch):
+    _variant_without_history(shop)
+
+    def refuse(**kw):
+        raise VariantInUse(kw["variant"].sku)
+
+    monkeypatch.setattr(services, "variant_delete", refuse)  # e.g. a sale in between
+    url = reverse("admin:inventory_product_change", args=[shop.product.pk])
+    response = superuser_client.post(url, _product_form(shop.product, **{"variants-2-DELETE": "on"}), follow=True)
+    assert response.status_code == 200
+    assert any("LS-XL" in str(message) for message in response.context["messages"])
+    assert Variant.objects.filter(sku="LS-XL").exists()
+
+
+def test_variant_delete_refuses_a_variant_with_stock_movements(shop):
+    with pytest.raises(VariantInUse):
+        services.variant_delete(variant=shop.small)  # received stock
+    found = _variant_without_history(shop)
+    services.stock_adjust(variant=found, location=shop.store_a, quantity=1, note="found")
+    with pytest.raises(VariantInUse):
+        services.variant_delete(variant=found)
+    assert Variant.objects.filter(sku__in=["LS-S", "LS-XL"]).count() == 2

@@ -53,6 +53,14 @@ WRITES = {
     "customer_update_profile": lambda shop, user: customers.customer_update_profile(
         customer=customers.customer_get_or_create_for_order(email="a@example.jp", family_name="青木"),
         given_name="一郎", acting_user=user),
+    "customer_create": lambda shop, user: customers.customer_create(family_name="青木", acting_user=user),
+    "customer_email_change": lambda shop, user: customers.customer_email_change(
+        customer=customers.customer_create(family_name="青木", email="a@example.jp"), email="b@example.jp",
+        acting_user=user),
+    "customer_delete": lambda shop, user: customers.customer_delete(
+        customer=customers.customer_create(family_name="青木"), acting_user=user),
+    "variant_delete": lambda shop, user: inventory.variant_delete(variant=inventory.variant_add(
+        product=shop.product, sku="LS-XL", barcode="4900000000023", price=5500, size="XL"), acting_user=user),
 }
 
 
