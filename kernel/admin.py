@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, Channel, IdempotencyRecord, User
+from .deliveries import delivery_release
+from .models import AuditEntry, Channel, Delivery, DeliveryStatus, IdempotencyRecord, User
 
 
 @admin.register(User)
@@ -85,3 +86,34 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The delivery ledger, read-only. Status "Unknown" lists the messages a worker died while
+    sending (kernel.deliveries): staff check with the customer, then may release one to be sent again."""
+
+    list_display = ["claimed_at", "message_key", "recipient", "channel", "status", "attempts", "sent_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["message_key", "recipient", "transport_id"]
+    date_hierarchy = "claimed_at"
+    actions = ["release"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_release_permission(self, request):
+        return request.user.has_perm("omnishop.change_delivery")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send again on the next run (messages of unknown outcome)"),
+                  permissions=["release"])
+    def release(self, request, queryset):
+        released = sum(delivery_release(delivery=row, acting_user=request.user)
+                       for row in queryset.filter(status=DeliveryStatus.UNKNOWN))
+        self.message_user(request, _("%(count)d deliveries released.") % {"count": released})

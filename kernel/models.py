@@ -220,3 +220,44 @@ class AuditEntry(models.Model):
         if self.pk is not None:
             raise ValueError("Audit entries are append-only.")
         super().save(*args, **kwargs)
+
+class DeliveryStatus(models.TextChoices):
+    CLAIMED = "claimed", _("Claimed")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    UNKNOWN = "unknown", _("Unknown (worker died while sending)")
+
+
+class Delivery(models.Model):
+    """The delivery ledger: one row per (message, recipient, channel), claimed in its own committed
+    transaction before the transport is called and marked sent after, so a retried job never sends
+    a message twice. Written only by ``kernel.deliveries`` (see its docstring for the rule that
+    resolves a claim left by a dead worker)."""
+
+    message_key = models.CharField(_("message"), max_length=200)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    channel = models.CharField(_("channel"), max_length=20)
+    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.CLAIMED)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    claimed_by = models.CharField(_("claimed by"), max_length=120, blank=True,
+                                  help_text=_("The worker holding the claim: host, process id and a token."))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    transport_id = models.CharField(_("transport id"), max_length=255, blank=True,
+                                    help_text=_("What the transport knows the message by (an email's Message-ID)."))
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-claimed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message_key", "recipient", "channel"], name="delivery_once")
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="delivery_status")]
+
+    def __str__(self) -> str:
+        return f"{self.message_key} → {self.recipient} ({self.channel})"
+

@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from brandkit.theme import theme
 from customers.models import CustomerEvent, EventKind
 from customers.services import event_record
+from kernel.deliveries import deliver_once, delivery_message_id, delivery_normalise_recipient
+from kernel.models import Delivery, DeliveryStatus
 from kernel.site import absolute_url
 
 from .models import Order, OrderEmail
@@ -18,7 +19,9 @@ EMAIL_KINDS = set(OrderEmail.values)
 
 
 def order_email_send(order_id: int, kind: str) -> bool:
-    """Send the order's ``kind`` email once; returns False when it was sent before."""
+    """Send the order's ``kind`` email exactly once through the delivery ledger (kernel.deliveries:
+    a retry, or a run after a worker died, never sends it twice); returns False when it was not
+    sent now (sent before, being sent, or of unknown outcome after a worker died mid-send)."""
     if kind not in EMAIL_KINDS:
         raise ValueError(kind)
     order = Order.objects.select_related("customer", "channel").prefetch_related(
@@ -27,10 +30,13 @@ def order_email_send(order_id: int, kind: str) -> bool:
     if not recipient:
         return False
     subject_ref = f"order:{order.number}:{kind}"
+    if Delivery.objects.filter(message_key=subject_ref, recipient=delivery_normalise_recipient(recipient, "email"),
+                               channel="email", status=DeliveryStatus.SENT).exists():
+        return False
     if order.customer_id and CustomerEvent.objects.filter(
         customer_id=order.customer_id, kind=EventKind.EMAIL_SENT, subject=subject_ref
     ).exists():
-        return False
+        return False  # sent before the delivery ledger existed
     language = (order.customer.user.language if order.customer_id and order.customer.user_id else "") or \
         settings.LANGUAGE_CODE
     # the invoice's transaction date is the shop's calendar day, whichever zone the worker runs in
@@ -49,14 +55,23 @@ def order_email_send(order_id: int, kind: str) -> bool:
         subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"orders/email/{kind}.txt", context)
         html = render_to_string(f"orders/email/{kind}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message_id = delivery_message_id(message_key=subject_ref, recipient=recipient)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient], headers={"Message-ID": message_id})
     message.attach_alternative(html, "text/html")
-    with transaction.atomic():
+
+    def send(delivery) -> str:
         message.send()
-        if order.customer_id:
+        return message_id
+
+    def record_sent(delivery) -> None:
+        # in the transaction that marks the delivery sent: the timeline says sent exactly when the ledger does
+        if order.customer_id and not CustomerEvent.objects.filter(
+                customer_id=order.customer_id, kind=EventKind.EMAIL_SENT, subject=subject_ref).exists():
             event_record(customer=order.customer, kind=EventKind.EMAIL_SENT, channel=order.channel,
                          subject=subject_ref, data={"template": f"order_{kind}"})
-    return True
+
+    return deliver_once(message_key=subject_ref, recipient=recipient, channel="email", send=send,
+                        on_sent=record_sent) is not None
 
 
 def pickups_expire() -> list[str]:

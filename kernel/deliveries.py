@@ -1,0 +1,181 @@
+"""Exactly-once messages: the delivery ledger every customer message goes through.
+
+One ``Delivery`` row per (message key, recipient, channel), unique in the database. A sender
+calls ``deliver_once(message_key=..., recipient=..., channel=..., send=...)`` from a task,
+outside any transaction; each step commits on its own before the next one starts:
+
+1. **claim**: insert the row (status ``claimed``), or take over a row a previous attempt left
+   in a state that is safe to send from (see the rule below). A row already ``sent``, or being
+   sent by a live worker, means: do not send.
+2. **sending**: move ``claimed`` → ``sending`` (committed) just before the transport is called.
+3. call the transport.
+4. **sent**: record ``sent`` with the transport's id (an email's Message-ID), together with the
+   caller's ``on_sent`` writes (the customer's ``email_sent`` event) in the same transaction.
+   If the transport raises, the row becomes ``failed`` and the next run sends it again.
+
+**The rule for a claim left by a dead worker.** A claim is *stale* once it is older than the
+lease, ``DELIVERY_LEASE_SECONDS`` (default: the task timeout in ``Q_CLUSTER``, after which
+django-q has killed the task that held it; the broker redelivers a dead worker's task after
+``retry`` seconds, which is longer, so the redelivered task finds the claim stale):
+
+* stale ``claimed``: the worker died before it reached the transport, so the message was never
+  handed over. The next run takes the claim over and sends (once).
+* stale ``sending``: the worker died while the transport had the message, or after the
+  transport accepted it. SMTP cannot be asked whether it did, so the message is **not sent
+  again**: the row becomes ``unknown`` and is listed for staff (admin, Deliveries, status
+  "Unknown"), who may release it to be sent again. For customer messages a rare missing email
+  beats a duplicate, and the window is the length of one SMTP conversation.
+* Every message carries a Message-ID derived from its key and recipient
+  (``delivery_message_id``), so even a message a staff member releases by hand reaches a
+  receiving server that can recognise the duplicate.
+
+A claim that is not stale belongs to a worker that may still be running: the caller does not
+send and does not wait. A takeover is a conditional update, and each later step updates only
+the row still holding its own claim token (``claimed_by``), so a slow worker whose claim was
+taken over cannot mark it sent or failed.
+
+The campaigns domain sends through the same ledger (channel ``email``, ``sms``, ``line``, ...)."""
+
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .audit import audit_record
+from .models import Delivery, DeliveryStatus
+
+
+class DeliveryInTransaction(RuntimeError):
+    """A delivery step was called inside a transaction: its claim would not be committed on its own."""
+
+
+def delivery_lease() -> timedelta:
+    """How long a claim belongs to the worker that took it (see the module docstring)."""
+    seconds = getattr(settings, "DELIVERY_LEASE_SECONDS", None)
+    if seconds is None:
+        seconds = getattr(settings, "Q_CLUSTER", {}).get("timeout", 300)
+    return timedelta(seconds=seconds)
+
+
+def delivery_normalise_recipient(recipient: str, channel: str) -> str:
+    """The recipient as the ledger keys it: an email address lower-cased and stripped."""
+    recipient = recipient.strip()
+    return recipient.lower() if channel == "email" else recipient
+
+
+def delivery_message_id(*, message_key: str, recipient: str) -> str:
+    """The Message-ID every attempt of this message carries, derived from its key and recipient,
+    so a receiving server can tell a repeat from a new message."""
+    digest = hashlib.sha256(f"{message_key}\n{recipient}".encode()).hexdigest()[:32]
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "omnishop.local"
+    return f"<{digest}@{domain}>"
+
+
+def _worker_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"[:120]
+
+
+def _refuse_inside_transaction() -> None:
+    # a test case's own wrapping transaction does not count: it is how tests see one database
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        raise DeliveryInTransaction("A delivery step must run outside any transaction (call it from the task).")
+
+
+def delivery_claim(*, message_key: str, recipient: str, channel: str) -> Delivery | None:
+    """Claim the message for this worker in its own committed transaction; return the claimed
+    row, or None when it must not be sent now (sent, being sent, or of unknown outcome)."""
+    _refuse_inside_transaction()
+    recipient = delivery_normalise_recipient(recipient, channel)
+    token = _worker_token()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(message_key=message_key, recipient=recipient, channel=channel,
+                                           status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=token)
+    except IntegrityError:
+        pass
+    stale_before = now - delivery_lease()
+    with transaction.atomic():
+        rows = Delivery.objects.filter(message_key=message_key, recipient=recipient, channel=channel)
+        # a stale "sending": the transport may have accepted it; never sent again automatically
+        rows.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale_before).update(
+            status=DeliveryStatus.UNKNOWN, error="The worker stopped while the transport had the message.")
+        takeable = Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=stale_before)
+        if not rows.filter(takeable).update(
+                status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=token, attempts=F("attempts") + 1):
+            return None
+    return Delivery.objects.get(message_key=message_key, recipient=recipient, channel=channel)
+
+
+def _step(delivery: Delivery, *, from_status: str, **changes) -> bool:
+    with transaction.atomic():
+        done = Delivery.objects.filter(pk=delivery.pk, status=from_status,
+                                       claimed_by=delivery.claimed_by).update(**changes)
+    if done:
+        for name, value in changes.items():
+            setattr(delivery, name, value)
+    return bool(done)
+
+
+def delivery_mark_sending(*, delivery: Delivery) -> bool:
+    """Commit that the transport is about to be called; False if the claim was taken over."""
+    _refuse_inside_transaction()
+    return _step(delivery, from_status=DeliveryStatus.CLAIMED, status=DeliveryStatus.SENDING,
+                 claimed_at=timezone.now())
+
+
+def delivery_mark_sent(*, delivery: Delivery, transport_id: str = "",
+                       on_sent: Callable[[Delivery], object] | None = None) -> bool:
+    """Record that the transport accepted the message, with ``on_sent``'s writes in the same
+    transaction; False (and ``on_sent`` not called) if the claim is no longer this worker's."""
+    _refuse_inside_transaction()
+    with transaction.atomic():
+        if not _step(delivery, from_status=DeliveryStatus.SENDING, status=DeliveryStatus.SENT,
+                     sent_at=timezone.now(), transport_id=transport_id[:255], error=""):
+            return False
+        if on_sent is not None:
+            on_sent(delivery)
+    return True
+
+
+def delivery_mark_failed(*, delivery: Delivery, error: str) -> bool:
+    """Record that the transport refused the message: the next run sends it again."""
+    _refuse_inside_transaction()
+    return _step(delivery, from_status=DeliveryStatus.SENDING, status=DeliveryStatus.FAILED, error=error[:2000])
+
+
+def delivery_release(*, delivery: Delivery, acting_user=None) -> bool:
+    """Staff decided a message of unknown outcome may be sent again: the next run sends it."""
+    with transaction.atomic():
+        released = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNKNOWN).update(
+            status=DeliveryStatus.FAILED, error="Released by staff to be sent again.")
+        if released:
+            audit_record(actor=acting_user, action="delivery_release", obj=delivery,
+                         changes={"status": [DeliveryStatus.UNKNOWN, DeliveryStatus.FAILED]})
+    return bool(released)
+
+
+def deliver_once(*, message_key: str, recipient: str, channel: str, send: Callable[[Delivery], str],
+                 on_sent: Callable[[Delivery], object] | None = None) -> Delivery | None:
+    """Send the message at most once through the ledger. ``send(delivery)`` calls the transport
+    and returns its id for the message; ``on_sent(delivery)`` runs in the transaction that marks
+    it sent. Returns the delivery when it was sent now, None when it was not to be sent.
+    An exception from ``send`` marks the delivery failed and propagates (the task retries)."""
+    delivery = delivery_claim(message_key=message_key, recipient=recipient, channel=channel)
+    if delivery is None or not delivery_mark_sending(delivery=delivery):
+        return None
+    try:
+        transport_id = send(delivery)
+    except Exception as exc:
+        delivery_mark_failed(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
+        raise
+    delivery_mark_sent(delivery=delivery, transport_id=transport_id or "", on_sent=on_sent)
+    return delivery
