@@ -11,14 +11,24 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kernel.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, Pagination, is_customer_account
+from kernel.api import (
+    ERROR_400,
+    ERROR_403,
+    ERROR_404,
+    ERROR_409,
+    ActionPermission,
+    Pagination,
+    is_customer_account,
+)
 
 from . import selectors, services
 from .models import Customer, CustomerEvent
 from .serializers import (
     ConsentInSerializer,
     ConsentStateSerializer,
+    CustomerCreateInSerializer,
     CustomerDetailSerializer,
+    CustomerEmailInSerializer,
     CustomerEventSerializer,
     CustomerProfileInSerializer,
     CustomerSerializer,
@@ -56,6 +66,9 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         "retrieve": "customers.view_customer",
         "partial_update": "customers.change_customer",
         "consent": "customers.change_customer",
+        "email": "customers.change_customer",
+        "create": "customers.add_customer",
+        "destroy": "customers.delete_customer",
     }
 
     def get_queryset(self):
@@ -77,6 +90,46 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         incoming.is_valid(raise_exception=True)
         services.customer_update_profile(customer=customer, acting_user=request.user, **incoming.validated_data)
         return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Create a customer record (staff)",
+        description="The profile rules of PATCH, and an optional email no other customer has (stored in lower "
+                    "case). The same service as the Django admin's add form: customer_create.",
+        request=CustomerCreateInSerializer,
+        responses={201: CustomerDetailSerializer, 400: ERROR_400, 403: ERROR_403},
+    )
+    def create(self, request):
+        incoming = CustomerCreateInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        customer = services.customer_create(acting_user=request.user, **incoming.validated_data)
+        return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a customer's email address",
+        description="Also the login of a customer with an account (the two stay equal). Refused when another "
+                    "customer or account has it, or when emptied for a customer with an account.",
+        request=CustomerEmailInSerializer,
+        responses={200: CustomerDetailSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+    )
+    @action(detail=True, methods=["post"])
+    def email(self, request, pk=None):
+        customer = self.get_object()
+        incoming = CustomerEmailInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.customer_email_change(customer=customer, email=incoming.validated_data["email"],
+                                       acting_user=request.user)
+        return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Delete a customer record entered by mistake",
+        description="Refused (409 customer_not_deletable) for a customer with orders or an account. The consent "
+                    "ledger and the timeline go with it.",
+        responses={204: None, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409},
+    )
+    def destroy(self, request, pk=None):
+        services.customer_delete(customer=self.get_object(), acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Record an opt-in or opt-out the customer gave staff (source \"api\")",

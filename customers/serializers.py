@@ -92,6 +92,18 @@ class CustomerProfileInSerializer(serializers.Serializer):
     preferred_size = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
+class CustomerCreateInSerializer(CustomerProfileInSerializer):
+    """A new customer record: the family name is required, the email optional (``customer_create``)."""
+
+    family_name = serializers.CharField(max_length=60)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+
+
+class CustomerEmailInSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254, allow_blank=True, help_text=_(
+        "The new address; empty removes it (not for a customer with an account)."))
+
+
 class ConsentInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ConsentChannel.choices)
     granted = serializers.BooleanField(help_text=_("true: opted in; false: opted out."))
