@@ -112,7 +112,7 @@ def delivery_claim(*, message_key: str, recipient: str, channel: str) -> Deliver
         if not rows.filter(takeable).update(
                 status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=token, attempts=F("attempts") + 1):
             return None
-    return Delivery.objects.get(message_key=message_key, recipient=recipient, channel=channel)
+        return rows.get(claimed_by=token)
 
 
 def _step(delivery: Delivery, *, from_status: str, **changes) -> bool:
