@@ -22,3 +22,5 @@ class CustomersConfig(AppConfig):
         HQ_MARKETER: ["customers.view_customer", "customers.change_customer"],
         ADMINISTRATOR: ["customers.view_customer", "customers.change_customer"],
     }
+    # The domain events its services publish (kernel.events).
+    domain_events = "customers.domain_events.EVENT_TYPES"

@@ -8,8 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.audit import audit_changes, audit_record, audit_values
+from kernel.events import publish
 from kernel.japan import normalize_postal_code, validate_postal_code
 
+from . import domain_events
 from .errors import CustomerNotDeletable
 from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
 from .validators import normalize_furigana
@@ -77,6 +79,9 @@ def consent_set(
                                           acting_user=acting_user)
     event_record(customer=customer, kind=EventKind.CONSENT_CHANGED, channel=event_channel,
                  data={"channel": channel, "granted": granted, "source": source})
+    publish(domain_events.CONSENT_CHANGED, subject=f"customer:{customer.pk}", actor=acting_user,
+            payload=domain_events.ConsentChanged(customer_id=customer.pk, channel=channel, granted=granted,
+                                                 source=source))
     return record
 
 
@@ -115,6 +120,9 @@ def customer_sign_up(
     customer.full_clean(exclude=["user"])
     customer.save()
     event_record(customer=customer, kind=EventKind.SIGNED_UP, channel=channel, data={"source": source})
+    publish(domain_events.CUSTOMER_SIGNED_UP, subject=f"customer:{customer.pk}", actor=user,
+            payload=domain_events.CustomerSignedUp(customer_id=customer.pk, user_id=user.pk,
+                                                   channel=channel.code if channel else "", source=source))
     consent_set(customer=customer, channel=ConsentChannel.EMAIL, granted=email_marketing, source=source,
                 event_channel=channel)
     return user, customer

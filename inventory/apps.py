@@ -34,3 +34,5 @@ class InventoryConfig(AppConfig):
     # How the customer timeline shows cart adds (sku:) and product views (product:) (kernel.subjects).
     event_subjects = {"sku": "inventory.selectors.sku_subject_labels",
                       "product": "inventory.selectors.product_subject_labels"}
+    # The domain events its services publish (kernel.events).
+    domain_events = "inventory.domain_events.EVENT_TYPES"

@@ -21,8 +21,10 @@ from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
 from kernel import channels, images
 from kernel.audit import audit_changes, audit_record, audit_values
+from kernel.events import publish_many
 from kernel.models import Location, LocationKind
 
+from . import domain_events
 from .errors import InvalidStockOperation, OutOfStock, ShortLine, VariantInUse
 from .models import (
     MovementReason,
@@ -302,10 +304,28 @@ def _move(*, variant, location, quantity, reason, reference, note, acting_user) 
         rows = rows.filter(on_hand__gte=F("reserved") - quantity)
     if rows.update(on_hand=F("on_hand") + quantity, updated_at=timezone.now()) != 1:
         raise InvalidStockOperation(_("Not enough unreserved stock for this change."))
+    if quantity > 0:
+        _announce_available({(variant.pk, location.pk): quantity})
     return StockMovement.objects.create(
         variant=variant, location=location, quantity=quantity, reason=reason,
         reference=reference, note=note, acting_user=acting_user,
     )
+
+
+def _announce_available(added: dict[tuple[int, int], int]) -> None:
+    """Publish ``inventory.stock_available`` for each (variant id, location id) whose available
+    went from 0 or less to more than 0 when ``added`` units came free there. Called right after
+    the UPDATE, in its transaction and under its row lock: one read of the rows tells."""
+    levels = (StockLevel.objects.with_available().select_related("variant", "location")
+              .filter(variant_id__in={v for v, _l in added}, location_id__in={loc for _v, loc in added}))
+    crossed = [level for level in levels if (level.variant_id, level.location_id) in added
+               and level.available_qty > 0 >= level.available_qty - added[level.variant_id, level.location_id]]
+    if crossed:
+        publish_many(domain_events.STOCK_AVAILABLE, items=[
+            (domain_events.StockAvailable(variant_id=level.variant_id, sku=level.variant.sku,
+                                          location_id=level.location_id, location=level.location.code,
+                                          available=level.available_qty),
+             f"sku:{level.variant.sku}") for level in crossed])
 
 
 @transaction.atomic
@@ -358,12 +378,16 @@ def _active_holds(reference: str) -> list[Reservation]:
 @transaction.atomic
 def reservation_release(*, reference: str) -> int:
     """Give back every active hold of ``reference``; returns the units released."""
-    released = 0
+    released, freed = 0, {}
     for reservation in _active_holds(reference):
         StockLevel.objects.filter(variant_id=reservation.variant_id, location_id=reservation.location_id).update(
             reserved=F("reserved") - reservation.quantity, updated_at=timezone.now()
         )
         released += reservation.quantity
+        key = (reservation.variant_id, reservation.location_id)
+        freed[key] = freed.get(key, 0) + reservation.quantity
+    if freed:
+        _announce_available(freed)
     Reservation.objects.active().filter(reference=reference).update(
         status=ReservationStatus.RELEASED, closed_at=timezone.now()
     )

@@ -15,6 +15,11 @@ def ensure_schedules(sender, **kwargs) -> None:
         defaults={"func": "kernel.tasks.idempotency_records_expire", "schedule_type": Schedule.DAILY,
                   "repeats": -1},
     )
+    Schedule.objects.update_or_create(
+        name="omnishop.events_dispatch",
+        defaults={"func": "kernel.tasks.events_dispatch", "schedule_type": Schedule.MINUTES, "minutes": 1,
+                  "repeats": -1},
+    )
 
 
 class KernelConfig(AppConfig):

@@ -221,6 +221,7 @@ class AuditEntry(models.Model):
             raise ValueError("Audit entries are append-only.")
         super().save(*args, **kwargs)
 
+
 class DeliveryStatus(models.TextChoices):
     CLAIMED = "claimed", _("Claimed")
     SENDING = "sending", _("Sending")
@@ -261,3 +262,49 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.message_key} → {self.recipient} ({self.channel})"
 
+
+class DomainEvent(models.Model):
+    """The domain event outbox: one row per thing that happened, appended by a service in the
+    same transaction as the change it records (``kernel.events.publish``). Append-only; the id
+    is the order consumers read it in (``ConsumerCursor``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    type = models.CharField(_("type"), max_length=80)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    subject = models.CharField(_("subject"), max_length=120, blank=True,
+                               help_text=_("What the event is about, as app.model:id."))
+    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder, default=dict)
+    actor = models.ForeignKey("omnishop.User", verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Domain events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class ConsumerCursor(models.Model):
+    """How far one consumer of the domain events has got: the id of the last event it handled.
+    Advanced in the same transaction as the consumer's own writes (``kernel.events.events_consume``)."""
+
+    consumer = models.CharField(_("consumer"), max_length=100, unique=True)
+    last_event_id = models.BigIntegerField(_("last event"), default=0)
+    handled = models.BigIntegerField(_("events handled"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("event consumer cursor")
+        verbose_name_plural = _("event consumer cursors")
+        ordering = ["consumer"]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} @ {self.last_event_id}"

@@ -39,6 +39,8 @@ class OrdersConfig(AppConfig):
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {"order": "orders.selectors.event_subject_labels"}
+    # The domain events its services publish (kernel.events).
+    domain_events = "orders.domain_events.EVENT_TYPES"
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

@@ -22,6 +22,7 @@ from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import StockPolicy, Variant
 from kernel import roles
 from kernel.db import retry_on_conflict
+from kernel.events import publish
 from kernel.japan import (
     normalize_postal_code,
     normalize_prefecture,
@@ -31,7 +32,7 @@ from kernel.japan import (
 )
 from kernel.models import Channel, ChannelKind, Location
 
-from . import events
+from . import domain_events, events
 from .errors import InvalidOrder, InvalidTransition
 from .models import (
     Fulfillment,
@@ -322,6 +323,11 @@ def order_place(
     order.save()
     events.order_event_placed(order=order, fulfillment=group, acting_user=acting_user,
                               backorder=any(v.product.stock_policy != StockPolicy.NORMAL for v, _q in resolved))
+    publish(domain_events.ORDER_PLACED, subject=f"order:{order.number}", actor=acting_user,
+            payload=domain_events.OrderPlaced(
+                order_id=order.pk, number=order.number, channel=channel.code, customer_id=order.customer_id,
+                total=total, currency=order.currency, method=group.method, location_id=group.location_id,
+                lines=len(order_lines)))
     if customer is not None:
         event_record(customer=customer, kind=EventKind.ORDER_PLACED, channel=channel, location=group.location,
                      subject=f"order:{order.number}",
@@ -340,6 +346,15 @@ def _checkout_placed(token: str, customer: Customer) -> Order | None:
 
 
 # --- transitions -----------------------------------------------------------------------
+
+# The domain event each transition publishes (kernel.events), beside its OrderEvent.
+_TRANSITION_EVENTS = {
+    events.order_event_ready: domain_events.FULFILLMENT_READY,
+    events.order_event_handed_over: domain_events.PICKED_UP,
+    events.order_event_shipped: domain_events.SHIPPED,
+    events.order_event_cancelled: domain_events.CANCELLED,
+    events.order_event_expired: domain_events.PICKUP_EXPIRED,
+}
 
 def _transition(fulfillment: Fulfillment, *, record, acting_user) -> Fulfillment:
     """Move ``fulfillment`` to the status of ``record`` (a transition builder of ``orders.events``,
@@ -360,7 +375,13 @@ def _transition(fulfillment: Fulfillment, *, record, acting_user) -> Fulfillment
         locked.closed_at = now
     locked.save(update_fields=["status", "ready_at", "closed_at"])
     record(fulfillment=locked, from_status=from_status, acting_user=acting_user)
-    _sync_order_status(locked.order)
+    order = locked.order
+    publish(_TRANSITION_EVENTS[record], subject=f"order:{order.number}", actor=acting_user,
+            payload=domain_events.FulfillmentChanged(
+                order_id=order.pk, number=order.number, fulfillment_id=locked.pk, customer_id=order.customer_id,
+                method=locked.method, location_id=locked.location_id, from_status=from_status,
+                to_status=to_status))
+    _sync_order_status(order)
     return locked
 
 
