@@ -168,3 +168,10 @@ def test_a_hole_older_than_the_grace_is_passed(events_app, settings):
     ping(3)
     events.events_consume_pending(consumer=ECHO)
     assert sorted(DomainEvent.objects.get(pk=pk).payload["n"] for pk in seen()) == [1, 3]
+
+
+def test_the_consumers_run_every_minute_on_a_schedule():
+    from django_q.models import Schedule
+
+    [schedule] = Schedule.objects.filter(func="kernel.tasks.events_dispatch")
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 1 and schedule.repeats == -1
