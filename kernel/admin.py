@@ -1,9 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import F, Func, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .deliveries import delivery_release
-from .models import AuditEntry, Channel, Delivery, DeliveryStatus, IdempotencyRecord, User
+from .models import (
+    AuditEntry,
+    Channel,
+    ConsumerCursor,
+    Delivery,
+    DeliveryStatus,
+    DomainEvent,
+    IdempotencyRecord,
+    User,
+)
 
 
 @admin.register(User)
@@ -117,3 +127,45 @@ class DeliveryAdmin(admin.ModelAdmin):
         released = sum(delivery_release(delivery=row, acting_user=request.user)
                        for row in queryset.filter(status=DeliveryStatus.UNKNOWN))
         self.message_user(request, _("%(count)d deliveries released.") % {"count": released})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewed, never written here: the rows are appended and advanced by kernel.events."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DomainEvent)
+class DomainEventAdmin(ReadOnlyAdmin):
+    """The domain event outbox, read-only."""
+
+    list_display = ["id", "type", "subject", "created_at", "actor"]
+    list_filter = ["type"]
+    search_fields = ["subject"]
+    list_select_related = ["actor"]
+    show_full_result_count = False
+
+
+@admin.register(ConsumerCursor)
+class ConsumerCursorAdmin(ReadOnlyAdmin):
+    """Where each consumer of the domain events stands, and how many events wait for it."""
+
+    list_display = ["consumer", "last_event_id", "lag", "handled", "updated_at"]
+    search_fields = ["consumer"]
+
+    def get_queryset(self, request):
+        # The lag of every cursor on the page in the page's one query (a correlated count).
+        waiting = (DomainEvent.objects.filter(pk__gt=OuterRef("last_event_id")).order_by()
+                   .annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+        return super().get_queryset(request).annotate(lag=Subquery(waiting))
+
+    @admin.display(description=_("events waiting"), ordering="lag")
+    def lag(self, obj):
+        return obj.lag
