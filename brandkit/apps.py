@@ -13,6 +13,7 @@ class BrandkitConfig(AppConfig):
     console_urls = ("brand/", "brandkit.urls_console")
     api_urls = ("brandkit/", "brandkit.urls_api")
     console_nav = [NavEntry("console:brandkit:index", _("Brand kit"), "brand", "brandkit.view_brandkit", "brand", 10)]
+    audit_actions = "brandkit.models.KitAction"  # the history page's labels, shown by the admin too
     role_permissions = {
         STORE_STAFF: ["brandkit.view_brandkit"],
         WAREHOUSE_OPERATOR: ["brandkit.view_brandkit"],

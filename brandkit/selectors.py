@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.audit import audit_action_label
 from kernel.models import AuditEntry
 
 from .diff import diff, path_label, snapshot
@@ -21,7 +22,6 @@ from .models import (
     BrandKit,
     BrandKitVersion,
     Channel,
-    KitAction,
     LintCheck,
     LogoVariant,
     VersionStatus,
@@ -85,9 +85,8 @@ def kit_changes(kit, *, limit: int = 20) -> list[AuditEntry]:
              | Q(object_type=BrandKit._meta.label_lower, object_id=str(kit.pk))
              | Q(object_type=version_type, object_id__in=[str(pk) for pk in numbers]))
     entries = list(AuditEntry.objects.filter(about).select_related("actor").order_by("-created_at", "-id")[:limit])
-    labels = dict(KitAction.choices)
     for entry in entries:
-        entry.label = labels.get(entry.action, entry.action)
+        entry.label = audit_action_label(entry.action)  # KitAction, declared on the AppConfig
         entry.version_number = numbers.get(int(entry.object_id)) if entry.object_type == version_type else None
     return entries
 

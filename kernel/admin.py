@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import F, Func, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from .audit import audit_action_label
 from .deliveries import delivery_release
 from .models import (
     AuditEntry,
@@ -82,11 +83,15 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """The audit trail: who changed the catalogue, the locations and customer profiles. Read-only."""
 
-    list_display = ["created_at", "actor", "action", "object_type", "object_repr"]
+    list_display = ["created_at", "actor", "action_label", "object_type", "object_repr"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "object_id", "actor__email"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj):
+        return audit_action_label(obj.action)
 
     def has_add_permission(self, request):
         return False

@@ -5,9 +5,38 @@ in its own transaction, with the user it was given as ``acting_user`` (``None``:
 import, a task). Writes that already keep their own ledger with the acting user (stock
 movements, order events, the consent ledger) do not need a second row here."""
 
+from functools import cache
+
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 from .models import AuditEntry
+from .registry import declarations
+
+
+@cache
+def audit_action_labels() -> dict:
+    """What each audited action is called in words, ``{service name: lazy label}``, as the apps
+    declare it on their AppConfig (``audit_actions``: a TextChoices, a dict, or the dotted path
+    of one), so the admin and the apps' own history pages name an action the same way."""
+    labels: dict = {}
+    for _label, declared in declarations("audit_actions"):
+        declared = import_string(declared) if isinstance(declared, str) else declared
+        labels.update(declared.choices if hasattr(declared, "choices") else declared.items())
+    return labels
+
+
+def audit_action_label(action: str):
+    """The human, translated label of ``action``, or the raw name where none is declared."""
+    return audit_action_labels().get(action, action)
+
+
+@receiver(setting_changed)
+def _installed_apps_changed(*, setting, **kwargs) -> None:
+    if setting == "INSTALLED_APPS":
+        audit_action_labels.cache_clear()
 
 
 def audit_values(obj: models.Model, fields) -> dict:
