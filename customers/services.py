@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kernel.audit import audit_changes, audit_record, audit_values
 from kernel.events import publish
 from kernel.japan import normalize_postal_code, validate_postal_code
+from kernel.subjects import product_subject
 
 from . import domain_events
 from .errors import CustomerNotDeletable
@@ -33,7 +34,7 @@ def product_view_record(*, customer: Customer, code: str, name: str, channel=Non
     domain). The storefront calls this from a POST its product page sends once shown, never
     from the GET that renders the page."""
     return event_record(customer=customer, kind=EventKind.PRODUCT_VIEWED, channel=channel,
-                        subject=f"product:{code}", data={"code": code, "name": name})
+                        subject=product_subject(code), data={"code": code, "name": name})
 
 
 # Touchpoints staff record by hand (console and API); the rest come from the system.

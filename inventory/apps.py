@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kernel import subjects
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF, WAREHOUSE_OPERATOR
 
@@ -32,7 +33,7 @@ class InventoryConfig(AppConfig):
                         "inventory.add_stockmovement", "inventory.view_stockmovement"],
     }
     # How the customer timeline shows cart adds (sku:) and product views (product:) (kernel.subjects).
-    event_subjects = {"sku": "inventory.selectors.sku_subject_labels",
-                      "product": "inventory.selectors.product_subject_labels"}
+    event_subjects = {subjects.SKU: "inventory.selectors.sku_subject_labels",
+                      subjects.PRODUCT: "inventory.selectors.product_subject_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "inventory.domain_events.EVENT_TYPES"

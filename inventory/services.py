@@ -23,6 +23,7 @@ from kernel import channels, images
 from kernel.audit import audit_changes, audit_record, audit_values
 from kernel.events import publish_many
 from kernel.models import Location, LocationKind
+from kernel.subjects import sku_subject
 
 from . import domain_events
 from .errors import InvalidStockOperation, OutOfStock, ShortLine, VariantInUse
@@ -325,7 +326,7 @@ def _announce_available(added: dict[tuple[int, int], int]) -> None:
             (domain_events.StockAvailable(variant_id=level.variant_id, sku=level.variant.sku,
                                           location_id=level.location_id, location=level.location.code,
                                           available=level.available_qty),
-             f"sku:{level.variant.sku}") for level in crossed])
+             sku_subject(level.variant.sku)) for level in crossed])
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ Publishing app: declare the event types it publishes (a payload is a frozen data
 
     # orders/services.py, inside the atomic service
     publish(ORDER_PLACED, payload=OrderPlaced(order_id=order.pk, number=order.number),
-            subject=f"order:{order.number}", actor=acting_user)
+            subject=order_subject(order.number), actor=acting_user)  # kernel.subjects
 
 Consuming app::
 

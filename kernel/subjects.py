@@ -35,6 +35,27 @@ class SubjectLabel:
 
 Resolver = Callable[[Collection[str]], dict[str, SubjectLabel]]
 
+# The keys' prefixes and how each key is built: here once, below every app that writes or reads
+# them (customers and inventory import neither each other). Stored keys: never change these.
+ORDER = "order"
+SKU = "sku"
+PRODUCT = "product"
+
+
+def order_subject(number: str, *about: str) -> str:
+    """``order:<number>``, or ``order:<number>:<about>`` (e.g. an email about the order)."""
+    return ":".join((ORDER, number, *about))
+
+
+def sku_subject(sku: str) -> str:
+    """``sku:<SKU>``: a variant (what went into a cart, stock that became available)."""
+    return f"{SKU}:{sku}"
+
+
+def product_subject(code: str) -> str:
+    """``product:<code>``: a product (a product page viewed)."""
+    return f"{PRODUCT}:{code}"
+
 
 def split(subject: str) -> tuple[str, str]:
     """``"order:W00004348:ready"`` -> ``("order", "W00004348:ready")``; no prefix -> ``("", subject)``."""

@@ -47,6 +47,7 @@ from inventory.models import (
 from inventory.validators import ean13_check_digit
 from kernel import roles
 from kernel.models import Channel, ChannelKind, Location, LocationKind
+from kernel.subjects import order_subject, product_subject
 from orders import services as orders
 from orders.events import order_event_handed_over, order_event_placed, order_event_ready, order_event_shipped
 from orders.models import (
@@ -1051,7 +1052,7 @@ class _Seeder:
     def order_touchpoints(self, item: _Planned) -> list[CustomerEvent]:
         rng = self.rng
         customer, order, channel = item.customer, item.order, item.channel
-        subject = f"order:{order.number}"
+        subject = order_subject(order.number)
         events = []
         if channel.kind == ChannelKind.POS:
             events.append(CustomerEvent(customer=customer, kind=EventKind.STORE_VISIT, channel=channel,
@@ -1062,7 +1063,7 @@ class _Seeder:
                     events.append(CustomerEvent(
                         customer=customer, kind=EventKind.PRODUCT_VIEWED, channel=channel,
                         occurred_at=item.placed_at - timedelta(minutes=rng.uniform(2, 600)),
-                        subject=f"product:{variant.product.code}", data={"sku": variant.sku}))
+                        subject=product_subject(variant.product.code), data={"sku": variant.sku}))
         events.append(CustomerEvent(customer=customer, kind=EventKind.ORDER_PLACED, channel=channel,
                                     location=item.location, occurred_at=item.placed_at, subject=subject,
                                     data={"total": order.total, "method": item.method, "lines": len(item.lines)}))
@@ -1102,7 +1103,7 @@ class _Seeder:
                 variant = self.pick_variant()
                 events.append(CustomerEvent(customer=customer, kind=EventKind.PRODUCT_VIEWED,
                                             channel=rng.choice([web, web, app]), occurred_at=at,
-                                            subject=f"product:{variant.product.code}", data={"sku": variant.sku}))
+                                            subject=product_subject(variant.product.code), data={"sku": variant.sku}))
             if customer.favourite_location_id and rng.random() < 0.4:
                 at = self.window_start + timedelta(seconds=rng.uniform(0, span))
                 if at > customer.created_at:

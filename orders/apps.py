@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kernel import subjects
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF, WAREHOUSE_OPERATOR
 
@@ -38,7 +39,7 @@ class OrdersConfig(AppConfig):
                         "orders.view_sales_dashboard", "orders.ship_orders"],
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
-    event_subjects = {"order": "orders.selectors.event_subject_labels"}
+    event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
 

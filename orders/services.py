@@ -31,6 +31,7 @@ from kernel.japan import (
     validate_prefecture,
 )
 from kernel.models import Channel, ChannelKind, Location
+from kernel.subjects import order_subject
 
 from . import domain_events, events
 from .errors import InvalidOrder, InvalidTransition
@@ -323,14 +324,14 @@ def order_place(
     order.save()
     events.order_event_placed(order=order, fulfillment=group, acting_user=acting_user,
                               backorder=any(v.product.stock_policy != StockPolicy.NORMAL for v, _q in resolved))
-    publish(domain_events.ORDER_PLACED, subject=f"order:{order.number}", actor=acting_user,
+    publish(domain_events.ORDER_PLACED, subject=order_subject(order.number), actor=acting_user,
             payload=domain_events.OrderPlaced(
                 order_id=order.pk, number=order.number, channel=channel.code, customer_id=order.customer_id,
                 total=total, currency=order.currency, method=group.method, location_id=group.location_id,
                 lines=len(order_lines)))
     if customer is not None:
         event_record(customer=customer, kind=EventKind.ORDER_PLACED, channel=channel, location=group.location,
-                     subject=f"order:{order.number}",
+                     subject=order_subject(order.number),
                      data={"total": total, "method": group.method, "lines": len(order_lines)})
     transaction.on_commit(lambda: _queue_email(order.pk, OrderEmail.CONFIRMATION))
     return order
@@ -376,7 +377,7 @@ def _transition(fulfillment: Fulfillment, *, record, acting_user) -> Fulfillment
     locked.save(update_fields=["status", "ready_at", "closed_at"])
     record(fulfillment=locked, from_status=from_status, acting_user=acting_user)
     order = locked.order
-    publish(_TRANSITION_EVENTS[record], subject=f"order:{order.number}", actor=acting_user,
+    publish(_TRANSITION_EVENTS[record], subject=order_subject(order.number), actor=acting_user,
             payload=domain_events.FulfillmentChanged(
                 order_id=order.pk, number=order.number, fulfillment_id=locked.pk, customer_id=order.customer_id,
                 method=locked.method, location_id=locked.location_id, from_status=from_status,
@@ -413,7 +414,7 @@ def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Ful
     order = fulfillment.order
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_READY, channel=order.channel,
-                     location=fulfillment.location, subject=f"order:{order.number}",
+                     location=fulfillment.location, subject=order_subject(order.number),
                      data={"pickup_code": fulfillment.pickup_code})
     transaction.on_commit(lambda: _queue_email(order.pk, OrderEmail.READY))
     return fulfillment
@@ -434,7 +435,7 @@ def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: b
         order.save(update_fields=["payment_status"])
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.PICKUP_COMPLETED, channel=order.channel,
-                     location=fulfillment.location, subject=f"order:{order.number}", data={"total": order.total})
+                     location=fulfillment.location, subject=order_subject(order.number), data={"total": order.total})
     return fulfillment
 
 
@@ -448,7 +449,7 @@ def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", act
         events.order_event_tracking(fulfillment=fulfillment, tracking_number=tracking_number, acting_user=acting_user)
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_SHIPPED, channel=order.channel,
-                     location=fulfillment.location, subject=f"order:{order.number}",
+                     location=fulfillment.location, subject=order_subject(order.number),
                      data={"tracking_number": tracking_number})
     return fulfillment
 
@@ -468,7 +469,7 @@ def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
         events.order_event_cancel_reason(order=order, reason=reason.strip(), acting_user=acting_user)
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
-                     subject=f"order:{order.number}", data={"reason": reason})
+                     subject=order_subject(order.number), data={"reason": reason})
     return order
 
 
@@ -514,5 +515,5 @@ def _pickup_expire(*, pk: int, cutoff) -> str | None:
     order = group.order
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
-                     location=group.location, subject=f"order:{order.number}", data={"reason": "not collected"})
+                     location=group.location, subject=order_subject(order.number), data={"reason": "not collected"})
     return order.number

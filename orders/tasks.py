@@ -11,6 +11,7 @@ from customers.services import event_record
 from kernel.deliveries import deliver_once, delivery_message_id, delivery_normalise_recipient
 from kernel.models import Delivery, DeliveryStatus
 from kernel.site import absolute_url
+from kernel.subjects import order_subject
 
 from .models import Order, OrderEmail
 from .selectors import order_invoice
@@ -29,7 +30,7 @@ def order_email_send(order_id: int, kind: str) -> bool:
     recipient = order.email or (order.customer.email if order.customer_id else "")
     if not recipient:
         return False
-    subject_ref = f"order:{order.number}:{kind}"
+    subject_ref = order_subject(order.number, kind)
     if Delivery.objects.filter(message_key=subject_ref, recipient=delivery_normalise_recipient(recipient, "email"),
                                channel="email", status=DeliveryStatus.SENT).exists():
         return False

@@ -19,6 +19,7 @@ from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
 from kernel.japan import Prefecture, is_valid_phone
 from kernel.models import Location
+from kernel.subjects import sku_subject
 from orders import selectors
 from orders.cart import CHECKOUT_TOKEN_RE, Cart, CartLine, cart_summary
 from orders.errors import InvalidOrder, OutOfStock
@@ -114,7 +115,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         customer = _customer(request)
         if customer is not None:
             event_record(customer=customer, kind=EventKind.CART_ADDED, channel=web_channel(),
-                         subject=f"sku:{variant.sku}", data={"sku": variant.sku, "quantity": quantity,
+                         subject=sku_subject(variant.sku), data={"sku": variant.sku, "quantity": quantity,
                                                              "price": variant.price})
     else:
         message = " ".join(error for errors in form.errors.values() for error in errors)

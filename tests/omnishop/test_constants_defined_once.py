@@ -62,3 +62,20 @@ def test_order_event_kinds_are_not_written_as_strings():
     kinds = "placed|ready|handed_over|shipped|tracking|cancelled|cancel_reason|expired"
     pattern = rf"""kind\s*(?:=|==)\s*["'](?:{kinds})["']|step\.kind\s*==|\("(?:{kinds})", _\("""
     assert _hits(pattern, {**PYTHON, **TEMPLATES}) == []
+
+
+def test_customer_event_subject_keys_are_built_in_one_place():
+    """``order:<number>``, ``sku:<SKU>``, ``product:<code>`` are stored keys: kernel.subjects
+    builds them (order_subject, sku_subject, product_subject), no module writes one by hand."""
+    pattern = r"""(?:f|rf|fr)?["'](?:order|sku|product):(?!W\d)|["'](?:order|sku|product)["']\s*[+%]"""
+    assert _hits(pattern, PYTHON) == []
+
+
+def test_customer_event_subject_keys_keep_their_stored_shape():
+    from kernel.subjects import order_subject, product_subject, sku_subject, split
+
+    assert order_subject("W00004348") == "order:W00004348"
+    assert order_subject("W00004348", "ready") == "order:W00004348:ready"
+    assert sku_subject("HONEY-0168-1") == "sku:HONEY-0168-1"
+    assert product_subject("HONEY-0168") == "product:HONEY-0168"
+    assert split(order_subject("W1", "ready")) == ("order", "W1:ready")
