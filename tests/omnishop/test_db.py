@@ -12,7 +12,7 @@ from django.db.models import F
 
 from inventory.models import StockLevel
 from kernel import db
-from kernel.db import retry_on_conflict
+from kernel.db import DEFAULT_ATTEMPTS, retry_on_conflict
 
 
 @pytest.fixture(autouse=True)
@@ -110,5 +110,7 @@ def test_a_real_deadlock_on_postgresql_is_retried_and_both_transactions_commit(t
         thread.join(timeout=60)
 
     assert outcomes == ["ok", "ok"]
-    assert len(attempts) == 3  # one of the two was the deadlock victim and ran again
+    # One of the two was the deadlock victim and ran again; on a loaded machine the rerun can meet
+    # the other's still-open transaction and deadlock once more, which the retry also absorbs.
+    assert 3 <= len(attempts) <= 2 * DEFAULT_ATTEMPTS
     assert list(StockLevel.objects.filter(pk__in=rows).values_list("safety_stock", flat=True)) == [2, 2]
