@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from kernel.admin import ReadOnlyAdmin
+
 from . import services
 from .errors import CustomerNotDeletable
 from .models import ConsentRecord, Customer, CustomerEvent
@@ -115,17 +117,6 @@ class CustomerAdmin(admin.ModelAdmin):
                 services.customer_delete(customer=customer, acting_user=request.user)
             except CustomerNotDeletable as exc:
                 messages.error(request, f"#{customer.pk}: {exc.detail()}")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ConsentRecord)

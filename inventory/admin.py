@@ -3,25 +3,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from kernel.admin import ReadOnlyAdmin
 from kernel.models import Location
 
 from . import services
 from .errors import VariantInUse
 from .models import Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledgers and service-owned rows: visible to administrators, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # The fields of a new location the admin form hands to ``services.location_create``.
 LOCATION_FIELDS = ("code", "name", "kind", "prefecture", "postal_code", "address", "phone", "opening_hours",

@@ -135,7 +135,8 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewed, never written here: the rows are appended and advanced by kernel.events."""
+    """Ledgers and service-owned rows (outbox, stock ledger, consent ledger, ...): visible to
+    administrators, never written in the admin. Every app's read-only admins use this one."""
 
     def has_add_permission(self, request):
         return False
