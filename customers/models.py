@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
+from kernel.models import AppendOnlyModel
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -81,7 +82,7 @@ class ConsentChannel(models.TextChoices):
     POSTAL = "postal", _("Direct mail")
 
 
-class ConsentRecord(models.Model):
+class ConsentRecord(AppendOnlyModel):
     """Append-only ledger of marketing opt-ins and opt-outs: the latest row per channel wins."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_records")
@@ -99,11 +100,6 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {'in' if self.granted else 'out'}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Consent records are append-only.")
-        super().save(*args, **kwargs)
 
 
 class EventKind(models.TextChoices):
@@ -126,7 +122,7 @@ class EventKind(models.TextChoices):
     STAFF_NOTE = "staff_note", _("Staff interaction")
 
 
-class CustomerEvent(models.Model):
+class CustomerEvent(AppendOnlyModel):
     """One touchpoint, online or offline. Append-only: the timeline, segments, journeys
     and attribution all read this stream."""
 
@@ -148,8 +144,3 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Customer events are append-only.")
-        super().save(*args, **kwargs)

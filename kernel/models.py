@@ -191,7 +191,20 @@ class IdempotencyRecord(models.Model):
         return f"{self.endpoint} {self.key}"
 
 
-class AuditEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """A ledger row: written once, never changed (the audit trail, the event outbox, the consent
+    ledger, the customer event stream). Corrections are new rows."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{self._meta.verbose_name_plural} are append-only: add a new row instead.")
+        super().save(*args, **kwargs)
+
+
+class AuditEntry(AppendOnlyModel):
     """Who did what: one row per business write of the catalogue, the locations and customer
     profiles, written by the service in the same transaction (``kernel.audit.audit_record``).
     Writes that keep their own ledger with the acting user (stock movements, order events, the
@@ -215,11 +228,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -263,7 +271,7 @@ class Delivery(models.Model):
         return f"{self.message_key} → {self.recipient} ({self.channel})"
 
 
-class DomainEvent(models.Model):
+class DomainEvent(AppendOnlyModel):
     """The domain event outbox: one row per thing that happened, appended by a service in the
     same transaction as the change it records (``kernel.events.publish``). Append-only; the id
     is the order consumers read it in (``ConsumerCursor``)."""
@@ -285,11 +293,6 @@ class DomainEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.type} {self.subject}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Domain events are append-only.")
-        super().save(*args, **kwargs)
 
 
 class ConsumerCursor(models.Model):
