@@ -108,14 +108,6 @@ def validate_phone(value: str) -> None:
         raise ValidationError(_("Enter a Japanese phone number, for example 03-1234-5678."), code="phone")
 
 
-def is_valid_phone(value: str) -> bool:
-    try:
-        validate_phone(value)
-    except ValidationError:
-        return False
-    return True
-
-
 def normalize_postal_code(value: str) -> str:
     digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", value or ""))
     return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 else (value or "").strip()

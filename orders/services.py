@@ -148,15 +148,17 @@ def _validate_address(address: dict, errors: dict[str, list[str]]) -> dict:
     return clean
 
 
-def _validate_contact(contact: ContactIn, errors: dict[str, list[str]]) -> None:
+def _validate_contact(contact: ContactIn, errors: dict[str, list[str]], customer: Customer | None = None) -> None:
     """What the order keeps to reach the customer (and a new customer record gets): an email
-    address, a Japanese phone number, each short enough for its column."""
+    address, a Japanese phone number, each short enough for its column. The number already on the
+    customer's profile is not checked again: one saved before phone numbers were validated must
+    not block their order (the order keeps it as given, for the pickup desk's lookup)."""
     if contact.email:
         try:
             validate_email(contact.email.strip())
         except ValidationError as exc:
             errors.setdefault("contact.email", []).extend(exc.messages)
-    if contact.phone:
+    if contact.phone and not (customer is not None and contact.phone == customer.phone):
         try:
             validate_phone(contact.phone)
         except ValidationError as exc:
@@ -260,7 +262,7 @@ def order_place(
     if fulfillment.method == FulfillmentMethod.SHIP:
         address = _validate_address(fulfillment.address or {}, errors)
     contact = contact or ContactIn()
-    _validate_contact(contact, errors)
+    _validate_contact(contact, errors, customer)
     if errors:
         raise InvalidOrder(errors)
     order_place_authorize(acting_user=acting_user, channel=channel, location=location)

@@ -172,8 +172,7 @@ def draft_publish(request):
         messages.error(request, _("There is no draft to publish."))
         return redirect("console:brandkit:index")
     try:
-        with transaction.atomic():
-            services.version_publish(version=draft, acting_user=request.user, note=request.POST.get("note", ""))
+        services.version_publish(version=draft, acting_user=request.user, note=request.POST.get("note", ""))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

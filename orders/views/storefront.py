@@ -17,7 +17,7 @@ from customers.services import event_record, product_view_record
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
-from kernel.japan import Prefecture, is_valid_phone
+from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject
 from orders import selectors
@@ -245,9 +245,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 order = order_place(
                     channel=web_channel(), customer=customer, lines=cart.order_lines(), fulfillment=fulfillment,
                     contact=ContactIn(email=customer.email or request.user.email, name=customer.full_name,
-                                      # a profile phone saved before numbers were validated must
-                                      # not block the checkout (the order still keeps it)
-                                      phone=customer.phone if is_valid_phone(customer.phone) else ""),
+                                      phone=customer.phone),
                     acting_user=request.user, checkout_token=token,
                 )
             except InvalidOrder as exc:
