@@ -57,6 +57,9 @@ class DraftForm(forms.Form):
     notation_long_vowel = forms.BooleanField(label=_("Flag a hyphen used as a katakana long-vowel mark"),
                                              required=False)
 
+    # The content the form was filled from (services.version_fingerprint): the save refuses when it has changed.
+    base_version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
     NOTATION_KEYS = ("fullwidth_alnum", "halfwidth_katakana", "long_vowel")
 
     def __init__(self, *args, version=None, **kwargs):
@@ -90,6 +93,7 @@ class DraftForm(forms.Form):
         initial = {key: identity.get(key, "") for key in ("brand_name", "tagline", "mission", "vision", "story",
                                                          "legal_name", "legal_footer")}
         initial["values"] = ", ".join(identity.get("values", []))
+        initial["base_version"] = services.version_fingerprint(version)
         initial["ugc_guidelines"] = version.ugc_guidelines
         initial["note"] = version.note
         for colour in version.palette.all():
@@ -226,7 +230,15 @@ class DraftForm(forms.Form):
                 code="signature_too_long", params={"n": len(signature), "max": sms_max}))
         return cleaned
 
-    def save(self, *, version, acting_user=None):
+    def rebase(self, fingerprint: str) -> None:
+        """After ``services.DraftChanged``: the form keeps what was typed, and saving it again
+        means doing so over the content as it is now."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("base_version")] = fingerprint
+
+    def draft_values(self, version) -> dict:
+        """``services.draft_save``'s arguments: what the form edits, merged over the sections of
+        ``version`` it leaves alone (``services.draft_edit`` calls it with the locked draft)."""
         data = self.cleaned_data
         identity = dict(version.identity or {})
         identity.update({key: data[key] for key in ("brand_name", "tagline", "mission", "vision", "story",
@@ -283,15 +295,15 @@ class DraftForm(forms.Form):
                 logo_rules[key] = data[field_name]
             else:
                 logo_rules.pop(key, None)
-        return services.draft_save(
-            version=version, acting_user=acting_user, identity=identity, channel_rules=channel_rules,
-            tone=tone, channel_templates=templates, logo_rules=logo_rules, typography=typography,
-            notation={**(version.notation or {}), **{key: bool(data.get(f"notation_{key}"))
-                                                     for key in self.NOTATION_KEYS}},
-            ugc_guidelines=data["ugc_guidelines"], note=data["note"],
-            palette={role: data[f"colour_{role}"] for role in ColourRole.values},
-            rules=data["parsed_rules"],
-        )
+        return {
+            "identity": identity, "channel_rules": channel_rules, "tone": tone, "channel_templates": templates,
+            "logo_rules": logo_rules, "typography": typography,
+            "notation": {**(version.notation or {}), **{key: bool(data.get(f"notation_{key}"))
+                                                        for key in self.NOTATION_KEYS}},
+            "ugc_guidelines": data["ugc_guidelines"], "note": data["note"],
+            "palette": {role: data[f"colour_{role}"] for role in ColourRole.values},
+            "rules": data["parsed_rules"],
+        }
 
 
 FONT_NAME = sections.FONT_FAMILY

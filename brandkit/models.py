@@ -87,6 +87,12 @@ class BrandKit(models.Model):
     def __str__(self) -> str:
         return f"{self.brand} / {self.name}"
 
+    def edit_source(self) -> "BrandKitVersion | None":
+        """The version an edit of this kit starts from: its draft, else the published version
+        (a new draft copies it), else the latest one."""
+        return (self.versions.filter(status=VersionStatus.DRAFT).first() or self.published_version
+                or self.versions.order_by("-number").first())
+
 
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")

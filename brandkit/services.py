@@ -41,8 +41,11 @@ saved or published without ``identity.legal_footer``. A pattern rule is checked 
 ``regex_safety`` before it is saved.
 """
 
+import hashlib
 import io
+import json
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -190,6 +193,14 @@ def draft_get_or_create(*, kit: BrandKit, acting_user=None) -> BrandKitVersion:
 
 
 def _require_draft(version: BrandKitVersion) -> None:
+    """Lock ``version``'s row for the rest of the caller's transaction and reload it, then refuse
+    anything but a draft. The caller's object may have been read before a publish committed: it
+    then fails here instead of saving its stale ``status`` back over the publish."""
+    version.refresh_from_db(from_queryset=BrandKitVersion.objects.select_for_update())
+    _refuse_unless_draft(version)
+
+
+def _refuse_unless_draft(version: BrandKitVersion) -> None:
     if not version.is_draft:
         raise ValidationError(_("Only a draft can be edited; published versions are kept as they are."),
                               code="not_draft")
@@ -309,6 +320,51 @@ def draft_save(*, version: BrandKitVersion, acting_user=None, palette: dict[str,
     return version
 
 
+class DraftChanged(ValidationError):
+    """The kit's content changed after the editor's form was filled (another version was
+    published, or someone else saved the draft); ``fingerprint`` is the content's now."""
+
+    def __init__(self, message, *, number: int, fingerprint: str):
+        super().__init__(message, code="draft_changed", params={"n": number})
+        self.fingerprint = fingerprint
+
+
+def version_fingerprint(version: BrandKitVersion) -> str:
+    """A digest of the kit content an editor edits in ``version`` (sections, UGC guidelines,
+    palette, editorial rules; not the version's own number, status, change note, dates or logos):
+    equal exactly when that content is."""
+    content = {section: getattr(version, section) for section in JSON_SECTIONS}
+    content.update(ugc_guidelines=version.ugc_guidelines,
+                   palette=sorted((c.role, c.name, c.hex) for c in version.palette.all()),
+                   rules=sorted((r.kind, r.pattern, r.replacement, r.message, r.severity, list(r.channels or []))
+                                for r in version.rules.all()))
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@transaction.atomic
+def draft_edit(*, kit: BrandKit, values: Callable[[BrandKitVersion], dict], base_version: str = "",
+               acting_user=None) -> BrandKitVersion:
+    """Save an edit of ``kit``'s draft in one transaction, starting the draft (a copy of the
+    published version) when there is none: both, or nothing.
+
+    ``values(draft)`` returns ``draft_save``'s arguments built on the draft as it is now, read
+    under the kit's and the draft's row locks (the console form merges what it edits over the
+    sections it leaves alone), so a publish or save that committed meanwhile is built on, not
+    overwritten. ``base_version`` is the ``version_fingerprint`` of the version the editor's form
+    was filled from: when given and the content has changed since, nothing is written and
+    ``DraftChanged`` says so (saving the form anyway would silently undo that change)."""
+    kit = BrandKit.objects.select_for_update().get(pk=kit.pk)
+    source = kit.edit_source()
+    if base_version and source is not None and (current := version_fingerprint(source)) != base_version:
+        raise DraftChanged(
+            _("Someone changed this brand kit while you were editing it (now version %(n)d), so nothing was "
+              "saved. Save again to replace their changes with this form, or reload the page to start from "
+              "version %(n)d."), number=source.number, fingerprint=current)
+    draft = draft_get_or_create(kit=kit, acting_user=acting_user)
+    _require_draft(draft)  # locked and reloaded before the merge reads it
+    return draft_save(version=draft, acting_user=acting_user, **values(draft))
+
+
 @transaction.atomic
 def rule_add(*, version: BrandKitVersion, rule: RuleIn, acting_user=None) -> EditorialRule:
     _require_draft(version)
@@ -340,8 +396,10 @@ def rule_delete(*, version: BrandKitVersion, rule_id: int, acting_user=None) -> 
 @transaction.atomic
 def version_publish(*, version: BrandKitVersion, acting_user=None, note: str = "") -> BrandKitVersion:
     """Publish a draft: it becomes the kit's active version; the previous one stays in the history."""
+    # The kit's row first, as draft_edit takes it (kit, then draft): the two never wait on each other in a ring.
+    BrandKit.objects.select_for_update().filter(pk=version.kit_id).first()
     version = BrandKitVersion.objects.select_for_update().select_related("kit").get(pk=version.pk)
-    _require_draft(version)
+    _refuse_unless_draft(version)
     missing = sorted(set(ColourRole.values) - set(version.palette.values_list("role", flat=True)))
     errors = {}
     if missing:
@@ -434,8 +492,11 @@ def blocking(violations: list[linting.Violation]) -> list[linting.Violation]:
 FAVICON_SIZES = (16, 32, 180, 512)
 
 
-def logo_add(*, version: BrandKitVersion, upload, name: str = "", acting_user=None) -> Logo:
-    """Validate an uploaded raster logo and store it with its variants (full, mono, reversed, favicons).
+def logo_add(*, version: BrandKitVersion | None = None, kit: BrandKit | None = None, upload, name: str = "",
+             acting_user=None) -> Logo:
+    """Validate an uploaded raster logo and store it with its variants (full, mono, reversed, favicons)
+    in the draft ``version``, or in ``kit``'s draft, started (``draft_get_or_create``) in the same
+    transaction when there is none: a refused upload starts no draft.
 
     The original is stored as PNG, scaled down to fit ``assets.LOGO_MAX_SIDE`` (the renditions to
     ``assets.LOGO_RENDITION_SIDE``); a bad file raises ValidationError on ``logo``.
@@ -444,9 +505,13 @@ def logo_add(*, version: BrandKitVersion, upload, name: str = "", acting_user=No
     including the commit, the files written so far are deleted, so no orphan stays in storage.
     (Called inside a caller's transaction that later rolls back, the files stay: Django has no
     rollback hook. The console and the API call it on its own.)"""
+    if (version is None) == (kit is None):
+        raise TypeError("logo_add takes a version or a kit")
     written: list[str] = []
     try:
         with transaction.atomic():
+            if version is None:
+                version = draft_get_or_create(kit=kit, acting_user=acting_user)
             logo = _logo_write(version=version, upload=upload, name=name, written=written)
             _change_record(KitAction.LOGO_ADDED, acting_user=acting_user, version=version, logo=logo.name)
             return logo

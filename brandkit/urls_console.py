@@ -13,5 +13,6 @@ urlpatterns = [
     path("assets/", console.card, name="assets"),
     path("share/rotate/", console.share_rotate, name="share_rotate"),
     path("brands/new/", console.brand_create, name="brand_create"),
+    path("brands/switch/", console.kit_switch, name="kit_switch"),
     path("brands/<int:brand_id>/default/", console.brand_default, name="brand_default"),
 ]

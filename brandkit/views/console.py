@@ -2,11 +2,12 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from kernel.console import console_view, htmx_template
 
@@ -23,15 +24,8 @@ SESSION_KIT = "brandkit:kit"
 
 
 def _current_kit(request, *, required: bool = True) -> BrandKit | None:
-    """The kit HQ is working on: ``?kit=<id>`` switches (and is remembered in the session),
-    else the one chosen before, else the default brand's active kit."""
-    wanted = request.GET.get("kit", "")
-    if wanted:
-        kit = selectors.kits().filter(pk=wanted, is_active=True).first() if wanted.isdigit() else None
-        if kit is None:
-            raise Http404(_("No such brand kit."))
-        request.session[SESSION_KIT] = kit.pk
-        return kit
+    """The kit HQ is working on: the one chosen with the brand switcher (``kit_switch``, kept in
+    the session), else the default brand's active kit. Reading it writes nothing."""
     kit_id = request.session.get(SESSION_KIT)
     kit = selectors.kits().filter(pk=kit_id, is_active=True).first() if kit_id else None
     kit = kit or selectors.kit_default()
@@ -66,6 +60,21 @@ def index(request):
         "brands": selectors.brand_kits(),
         "brand_form": BrandForm(),
     })
+
+
+@require_POST
+@console_view(VIEW)
+def kit_switch(request):
+    """The brand switcher: remember which brand's kit the brand kit pages show (a POST, since it
+    changes the session; with htmx the browser is sent to the overview as a whole page)."""
+    wanted = request.POST.get("kit", "")
+    kit = selectors.kits().filter(pk=wanted, is_active=True).first() if wanted.isdigit() else None
+    if kit is None:
+        raise Http404(_("No such brand kit."))
+    request.session[SESSION_KIT] = kit.pk
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("console:brandkit:index"))
+    return redirect("console:brandkit:index")
 
 
 @require_POST
@@ -111,24 +120,26 @@ def brand_default(request, brand_id: int):
 @console_view(CHANGE)
 def draft_edit(request):
     """The kit's draft. Without one, a GET shows the form filled from the published version and
-    writes nothing; the first valid save creates the draft and saves into it, together."""
+    writes nothing; the first valid save creates the draft and saves into it, together
+    (``services.draft_edit``)."""
     kit = _current_kit(request)
-    draft = kit.versions.filter(status="draft").first()
-    source = draft or kit.published_version or kit.versions.order_by("-number").first()
-    version = selectors.version_detail(source.pk) if source else None
     if request.method == "POST":
-        form = DraftForm(request.POST, version=version)
+        form = DraftForm(request.POST)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    draft = services.draft_get_or_create(kit=kit, acting_user=request.user)
-                    form.save(version=draft, acting_user=request.user)
+                services.draft_edit(kit=kit, values=form.draft_values, acting_user=request.user,
+                                    base_version=form.cleaned_data["base_version"])
+            except services.DraftChanged as error:
+                form.rebase(error.fingerprint)
+                form.add_error(None, error)
             except ValidationError as error:
                 form.add_service_errors(error)
             else:
                 messages.success(request, _("Draft saved."))
                 return redirect("console:brandkit:draft")
-    else:
+    source = kit.edit_source()
+    version = selectors.version_detail(source.pk) if source else None
+    if request.method != "POST":
         form = DraftForm(version=version)
     return render(request, "brandkit/console/draft.html", {
         **_kit_context(kit), "version": version, "form": form, "logo_form": LogoForm(),
@@ -146,17 +157,15 @@ def draft_logo(request):
     kit = _current_kit(request)
     form = LogoForm(request.POST, request.FILES)
     if form.is_valid():
-        version = services.draft_get_or_create(kit=kit, acting_user=request.user)
-        try:
-            services.logo_add(version=version, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"],
+        try:  # into the kit's draft, started by the same service when there is none
+            services.logo_add(kit=kit, upload=form.cleaned_data["logo"], name=form.cleaned_data["name"],
                               acting_user=request.user)
         except ValidationError as error:  # found on decoding (a damaged file): the form only read the header
             form.add_error(None, error)
         else:
             messages.success(request, _("Logo uploaded with its variants."))
             return redirect("console:brandkit:draft")
-    source = kit.versions.filter(status="draft").first() or kit.published_version or kit.versions.first()
-    version = selectors.version_detail(source.pk)
+    version = selectors.version_detail(kit.edit_source().pk)
     return render(request, "brandkit/console/draft.html", {
         **_kit_context(kit), "version": version, "form": DraftForm(version=version), "logo_form": form,
         "is_draft": version.is_draft, "next_number": _next_number(kit),

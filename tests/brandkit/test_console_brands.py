@@ -1,5 +1,6 @@
-"""Several brands in the console: creating one, switching with ?kit= (remembered), making one the
-default (the theme follows), and who may do what."""
+"""Several brands in the console: creating one, switching with the brand switcher (a POST,
+remembered in the session; a GET switches nothing), making one the default (the theme follows),
+and who may do what."""
 
 import pytest
 from django.urls import reverse
@@ -77,26 +78,62 @@ def test_a_new_default_brand_without_a_published_kit_leaves_the_theme_alone(hq, 
     assert brand_theme.theme().brand_name == "ミナト商店"
 
 
-def test_kit_query_switches_the_kit_and_the_session_remembers_it(hq, kit, second_kit):
+def switch(client, kit_id, headers=None):
+    return client.post(reverse("console:brandkit:kit_switch"), {"kit": kit_id}, headers=headers or {})
+
+
+def test_the_switcher_switches_the_kit_and_the_session_remembers_it(hq, kit, second_kit):
     assert hq.get(reverse("console:brandkit:index")).context["kit"] == kit
-    response = hq.get(reverse("console:brandkit:index"), {"kit": second_kit.pk})
-    assert response.context["kit"] == second_kit
-    assert response.context["version"].pk == second_kit.published_version_id
+    response = switch(hq, second_kit.pk)
+    assert response.status_code == 302 and response.url == reverse("console:brandkit:index")
+    assert hq.session[SESSION_KIT] == second_kit.pk
+    page = hq.get(reverse("console:brandkit:index"))
+    assert page.context["kit"] == second_kit and page.context["version"].pk == second_kit.published_version_id
     for name in ("history", "check", "assets", "draft"):
         assert hq.get(reverse(f"console:brandkit:{name}")).context["kit"] == second_kit, name
-    hq.get(reverse("console:brandkit:index"), {"kit": kit.pk})
+    switch(hq, kit.pk)
     assert hq.get(reverse("console:brandkit:history")).context["kit"] == kit
 
 
-@pytest.mark.parametrize("wanted", ["999999", "abc"])
+def test_with_htmx_the_switcher_sends_the_browser_to_the_overview(hq, kit, second_kit):
+    response = switch(hq, second_kit.pk, {"HX-Request": "true"})
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("console:brandkit:index")
+    assert hq.session[SESSION_KIT] == second_kit.pk
+
+
+def test_a_get_switches_nothing(hq, kit, second_kit):
+    """The old ``?kit=`` links and a GET of the switcher's URL leave the chosen kit alone."""
+    switch(hq, second_kit.pk)
+    page = hq.get(reverse("console:brandkit:index"), {"kit": kit.pk})
+    assert page.context["kit"] == second_kit and hq.session[SESSION_KIT] == second_kit.pk
+    assert hq.get(reverse("console:brandkit:kit_switch"), {"kit": kit.pk}).status_code == 405
+    assert hq.session[SESSION_KIT] == second_kit.pk
+
+
+def test_the_switcher_needs_the_csrf_token(client, staff, kit, second_kit):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff["hq_marketer"])
+    assert switch(browser, second_kit.pk).status_code == 403
+    assert SESSION_KIT not in browser.session
+
+
+def test_store_staff_may_switch_the_kit_they_look_at(client, staff, kit, second_kit):
+    client.force_login(staff["store_staff"])  # they may view the brand kit, so they may choose which
+    assert switch(client, second_kit.pk).status_code == 302
+    assert client.get(reverse("console:brandkit:index")).context["kit"] == second_kit
+
+
+@pytest.mark.parametrize("wanted", ["999999", "abc", ""])
 def test_an_unknown_kit_is_404_and_forgets_nothing(hq, second_kit, wanted):
-    hq.get(reverse("console:brandkit:index"), {"kit": second_kit.pk})
-    assert hq.get(reverse("console:brandkit:index"), {"kit": wanted}).status_code == 404
+    switch(hq, second_kit.pk)
+    assert switch(hq, wanted).status_code == 404
     assert hq.session[SESSION_KIT] == second_kit.pk
 
 
 def test_a_retired_kit_in_the_session_falls_back_to_the_default(hq, kit, second_kit):
-    hq.get(reverse("console:brandkit:index"), {"kit": second_kit.pk})
+    switch(hq, second_kit.pk)
     BrandKit.objects.filter(pk=second_kit.pk).update(is_active=False)
     assert hq.get(reverse("console:brandkit:index")).context["kit"] == kit
 
@@ -116,7 +153,10 @@ def test_the_brand_list_offers_make_default_only_for_other_brands(hq, kit, secon
     body = hq.get(reverse("console:brandkit:index")).content.decode()
     assert reverse("console:brandkit:brand_default", args=[second_kit.brand.pk]) in body
     assert reverse("console:brandkit:brand_default", args=[kit.brand.pk]) not in body
-    assert f'href="?kit={second_kit.pk}"' in body
+    # "Open" on another brand is a switcher form (a POST with the CSRF token), not a link.
+    assert f'action="{reverse("console:brandkit:kit_switch")}"' in body
+    assert f'name="kit" value="{second_kit.pk}"' in body and f'name="kit" value="{kit.pk}"' not in body
+    assert "?kit=" not in body
 
 
 def test_history_labels_changes_in_words_not_paths(hq, kit):

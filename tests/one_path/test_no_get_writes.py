@@ -1,9 +1,11 @@
 """No GET writes: every page and API read, opened by each kind of user, sends no INSERT, UPDATE
 or DELETE to the database. What a page wants recorded (a product view) it posts afterwards.
 
-Left out on purpose: ``django_session`` (Django saves a session that a request touched, e.g. the
-flash messages being read; that is the HTTP layer's state, not domain data) and the login
-pages' POSTs (``last_login``, the failed-login counters), which are not GETs."""
+Left out on purpose: ``django_session`` rows (Django saves a session that a request touched, e.g.
+the flash messages being read; that is the HTTP layer's state, not domain data) and the login
+pages' POSTs (``last_login``, the failed-login counters), which are not GETs. What a session
+holds is checked instead: no GET changes it (the flash messages aside), so a choice kept there,
+like the brand the brand kit pages show, is made by a POST (the brand switcher)."""
 
 import re
 
@@ -12,12 +14,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from brandkit import services as brandkit_services
+from brandkit.views.console import SESSION_KIT
 from tests.console.conftest import place_delivery
 
 pytestmark = pytest.mark.django_db
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
 OUTSIDE_THE_DOMAIN = ("django_session",)
+FLASH = "_messages"  # read (and so removed) by the page that shows them
+
+
+def _session(client) -> dict:
+    return {key: value for key, value in client.session.items() if key != FLASH}
 
 
 def _writes(queries) -> list[str]:
@@ -28,7 +37,10 @@ def _writes(queries) -> list[str]:
 @pytest.fixture
 def world(shop, staff, customer, pickups):
     shipment = place_delivery(shop, customer=customer).fulfillments.get()
-    return {"shop": shop, "staff": staff, "customer": customer, "pickups": pickups, "shipment": shipment}
+    kit = brandkit_services.brandkit_seed_default()
+    other_kit = brandkit_services.brand_start(name="SORA", slug="sora")  # a second brand to switch to
+    return {"shop": shop, "staff": staff, "customer": customer, "pickups": pickups, "shipment": shipment,
+            "kit": kit, "other_kit": other_kit}
 
 
 def storefront_pages(w) -> list[str]:
@@ -73,7 +85,15 @@ def console_pages(w) -> list[str]:
         reverse("console:customer_detail", kwargs={"pk": customer.pk}),
         reverse("console:customer_edit", kwargs={"pk": customer.pk}),
         reverse("console:login"),
+        *brandkit_pages(w),
     ]
+
+
+def brandkit_pages(w) -> list[str]:
+    """Each brand kit page, plain and with the ``?kit=`` that used to switch the brand on a GET."""
+    other = w["other_kit"].pk
+    pages = [reverse(f"console:brandkit:{name}") for name in ("index", "draft", "history", "check", "assets")]
+    return [*pages, *(f"{url}?kit={other}" for url in pages), f"{reverse('console:brandkit:kit_switch')}?kit={other}"]
 
 
 def api_reads(w) -> list[str]:
@@ -115,15 +135,34 @@ def _sign_in(client, w, who):
 @pytest.mark.parametrize("pages", [storefront_pages, console_pages, api_reads])
 def test_no_page_or_api_read_writes_to_the_database(client, world, who, pages):
     _sign_in(client, world, who)
-    written = {}
+    written, sessions = {}, {}
     for url in pages(world):
         for headers in ({}, {"HX-Request": "true"}):
+            session = _session(client)
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(url, headers=headers)
             assert response.status_code < 500, url
             if writes := _writes(queries.captured_queries):
                 written[url] = writes
+            if _session(client) != session:
+                sessions[url] = (session, _session(client))
     assert written == {}
+    assert sessions == {}
+
+
+def test_a_get_never_changes_the_brand_the_brand_kit_pages_show(client, world):
+    """The brand switcher is a POST; no GET (its own URL, an old ``?kit=`` link) switches."""
+    client.force_login(world["staff"]["hq_marketer"])
+    kit, other = world["kit"], world["other_kit"]
+    for url in brandkit_pages(world):
+        client.get(url)
+        assert client.session.get(SESSION_KIT) is None, url
+        assert client.get(reverse("console:brandkit:index")).context["kit"] == kit, url
+    assert client.post(reverse("console:brandkit:kit_switch"), {"kit": other.pk}).status_code == 302
+    assert client.session[SESSION_KIT] == other.pk
+    for url in brandkit_pages(world):
+        client.get(url.replace(f"?kit={other.pk}", f"?kit={kit.pk}"))
+        assert client.session[SESSION_KIT] == other.pk, url
 
 
 def test_no_admin_page_writes_to_the_database(admin_client, world):
