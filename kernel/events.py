@@ -53,8 +53,9 @@ event and stays open longer than the grace could have its event skipped, so a pu
 at the end of a short service. SQLite assigns ids under its single write lock and reuses
 rolled-back ids, so it never has holes in flight.
 
-Cart changes (issue 7, item 4) will publish ``orders.cart_changed`` from the persistent-cart
-services when they exist.
+The orders domain's cart services publish ``orders.cart_changed`` (guest carts too),
+``orders.cart_merged`` (a guest cart taken over on sign-in), ``orders.cart_checked_out`` and
+``orders.cart_expired``: what an abandoned-cart journey needs (see orders/domain_events.py).
 """
 
 import dataclasses

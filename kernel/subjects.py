@@ -40,6 +40,7 @@ Resolver = Callable[[Collection[str]], dict[str, SubjectLabel]]
 ORDER = "order"
 SKU = "sku"
 PRODUCT = "product"
+CART = "cart"
 
 
 def order_subject(number: str, *about: str) -> str:
@@ -55,6 +56,11 @@ def sku_subject(sku: str) -> str:
 def product_subject(code: str) -> str:
     """``product:<code>``: a product (a product page viewed)."""
     return f"{PRODUCT}:{code}"
+
+
+def cart_subject(cart_id: int) -> str:
+    """``cart:<id>``: a storefront cart (the domain events of its changes)."""
+    return f"{CART}:{cart_id}"
 
 
 def split(subject: str) -> tuple[str, str]:

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kernel.browser.BrowserIdMiddleware",  # sets the signed browser-id cookie when a view issued one
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before any view: a NUL in the path, query or a form is a 400 here, not a database error.
@@ -328,6 +329,9 @@ CURRENCY = "JPY"
 # default follows PORT, the port `./dev up` serves on.
 SITE_URL = os.environ.get("SITE_URL") or "http://localhost:{}".format(os.environ.get("PORT") or "8000")
 PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
+# A guest cart (a browser's, before signing in) untouched this many days is deleted by the daily
+# job orders.tasks.carts_expire; a signed-in customer's cart is kept.
+CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))
 # The highest price (yen, tax included) a variant may have: a typo or a bad import must not put
 # ¥1,000,000,000,000,000 on the storefront. Ten million yen leaves room for furniture, jewellery
 # and kimono, and 99 units of it (the per-line maximum) still fit an order line's integer column.

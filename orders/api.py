@@ -1,4 +1,4 @@
-"""REST endpoints of the orders domain: orders (list, place, pickup actions) and /me/."""
+"""REST endpoints of the orders domain: orders (list, place, pickup actions), /me/ and /me/cart/."""
 
 from datetime import timedelta
 
@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.serializers import CustomerDetailSerializer
-from kernel import roles
+from inventory.models import Variant
+from kernel import channels, roles
 from kernel.api import (
     ERROR_400,
     ERROR_403,
@@ -29,12 +31,23 @@ from kernel.api import (
     idempotent,
     is_customer_account,
 )
+from kernel.browser import tracking_refused
 from kernel.models import ChannelKind
 
+from . import cart as carts
 from . import selectors, services
 from .errors import InvalidOrder
-from .models import Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderLine, OrderStatus
-from .serializers import CancelSerializer, OrderCreateSerializer, OrderSerializer, ShipSerializer
+from .models import CartLine, Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderLine, OrderStatus
+from .serializers import (
+    CancelSerializer,
+    CartCheckoutSerializer,
+    CartLineInSerializer,
+    CartQuantitySerializer,
+    CartSerializer,
+    OrderCreateSerializer,
+    OrderSerializer,
+    ShipSerializer,
+)
 
 # Channels a customer's own account may order through (not a store's POS, not a marketplace).
 CUSTOMER_CHANNEL_KINDS = {ChannelKind.WEB, ChannelKind.APP}
@@ -263,3 +276,121 @@ class MeView(APIView):
             "customer": CustomerDetailSerializer(customer, context=context).data if customer else None,
             "orders": OrderSerializer(orders, many=True, context=context).data,
         })
+
+
+# --- the caller's cart ---------------------------------------------------------------------
+
+def _my_customer(request):
+    """The customer behind a storefront account; anyone else (staff, an account without a
+    customer profile) has no cart here."""
+    if not is_customer_account(request.user):
+        raise PermissionDenied(_("Only a customer account has a cart."))
+    return request.user.customer
+
+
+def _cart_body(customer) -> dict:
+    cart = carts.cart_find(customer=customer, browser_id=None)
+    lines = carts.cart_lines(cart)
+    summary = carts.cart_summary(lines)
+    return CartSerializer({
+        "lines": lines, "count": sum(line.quantity for line in lines), "total": summary.total,
+        "tax": [{"rate": r.rate, "total": r.total, "tax": r.tax} for r in summary.by_rate],
+        "checkout_token": cart.checkout_token if cart is not None else "",
+    }).data
+
+
+_CART_DESCRIPTION = (
+    "The signed-in customer's cart: the same cart as on the storefront, on every device. Only customer "
+    "accounts have one (staff get 403). Changes are recorded as `orders.cart_changed` domain events; "
+    "\"added to cart\" appears on the customer's timeline unless the request carries `Sec-GPC: 1` or `DNT: 1`."
+)
+
+
+class MyCartView(APIView):
+    @extend_schema(summary="My cart", description=_CART_DESCRIPTION, responses={200: CartSerializer, 403: ERROR_403},
+                   tags=["me"])
+    def get(self, request):
+        return Response(_cart_body(_my_customer(request)))
+
+
+class MyCartLinesView(APIView):
+    @extend_schema(summary="Add to my cart", description=(
+        "Adds units of a SKU (the line is capped at 99). 400 names the bad field; 409 `cart_full` when the cart "
+        "already holds 100 different items."),
+        request=CartLineInSerializer, responses={200: CartSerializer, 400: ERROR_400, 403: ERROR_403,
+                                                 409: ERROR_409}, tags=["me"])
+    def post(self, request):
+        customer = _my_customer(request)
+        incoming = CartLineInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        sku = incoming.validated_data["sku"]
+        variant = Variant.objects.select_related("product").filter(sku=sku, product__is_active=True).first()
+        if variant is None:
+            raise InvalidOrder({"sku": [_("This item is not sold: %(sku)s") % {"sku": sku}]})
+        carts.cart_add(variant=variant, quantity=incoming.validated_data["quantity"], customer=customer,
+                       tracking=not tracking_refused(request), channel=channels.web_channel(),
+                       acting_user=request.user)
+        return Response(_cart_body(customer))
+
+
+class MyCartLineView(APIView):
+    @extend_schema(summary="Change a line of my cart", request=CartQuantitySerializer,
+                   responses={200: CartSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404}, tags=["me"])
+    def patch(self, request, sku: str):
+        customer = _my_customer(request)
+        incoming = CartQuantitySerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        self._line(customer, sku)
+        carts.cart_set(sku=sku, quantity=incoming.validated_data["quantity"], customer=customer,
+                       tracking=not tracking_refused(request), acting_user=request.user)
+        return Response(_cart_body(customer))
+
+    @extend_schema(summary="Remove a line from my cart", responses={200: CartSerializer, 403: ERROR_403,
+                                                                    404: ERROR_404}, tags=["me"])
+    def delete(self, request, sku: str):
+        customer = _my_customer(request)
+        self._line(customer, sku)
+        carts.cart_remove(sku=sku, customer=customer, tracking=not tracking_refused(request),
+                          acting_user=request.user)
+        return Response(_cart_body(customer))
+
+    def _line(self, customer, sku: str) -> None:
+        if not CartLine.objects.filter(cart__customer=customer, sku=sku).exists():
+            raise NotFound(_("This item is not in your cart."))
+
+
+class MyCartCheckoutView(APIView):
+    @extend_schema(
+        summary="Check out my cart",
+        description=(
+            "Places the order of the cart's available lines and empties the cart, in one transaction; on any "
+            "error the cart stays as it was. Send the cart's `checkout_token`: the same checkout sent again "
+            "answers 201 with the order it placed, never a second order."),
+        request=CartCheckoutSerializer,
+        responses={201: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 409: ERROR_409_STOCK}, tags=["me"])
+    def post(self, request):
+        customer = _my_customer(request)
+        incoming = CartCheckoutSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        channel = data["channel"]
+        if channel.kind not in CUSTOMER_CHANNEL_KINDS:
+            raise InvalidOrder({"channel": [_("This channel does not take orders from customer accounts.")]})
+        cart = carts.cart_find(customer=customer, browser_id=None)
+        token = data["checkout_token"]
+        placed = selectors.checkout_order(customer=customer, token=token)
+        if placed is None:
+            if cart is None or cart.checkout_token != token:
+                raise InvalidOrder({"checkout_token": [
+                    _("This checkout has expired. Please reload the page and try again.")]})
+            fulfillment, contact = data["fulfillment"], data.get("contact") or {}
+            placed = carts.cart_checkout(
+                cart=cart, channel=channel, customer=customer, checkout_token=token, acting_user=request.user,
+                fulfillment=services.FulfillmentIn(method=fulfillment["method"], location=fulfillment["location"],
+                                                   address=dict(fulfillment.get("address") or {})),
+                contact=services.ContactIn(email=customer.email or request.user.email,
+                                           name=contact.get("name") or customer.full_name,
+                                           phone=contact.get("phone") or customer.phone),
+            )
+        order = orders_with_details().get(pk=placed.pk)
+        return Response(OrderSerializer(order, context={"request": request}).data, status=status.HTTP_201_CREATED)

@@ -14,6 +14,10 @@ def ensure_schedules(sender, **kwargs) -> None:
         name="orders.pickups_expire",
         defaults={"func": "orders.tasks.pickups_expire", "schedule_type": Schedule.HOURLY, "repeats": -1},
     )
+    Schedule.objects.get_or_create(
+        name="orders.carts_expire",
+        defaults={"func": "orders.tasks.carts_expire", "schedule_type": Schedule.DAILY, "repeats": -1},
+    )
 
 
 class OrdersConfig(AppConfig):
@@ -44,6 +48,10 @@ class OrdersConfig(AppConfig):
     domain_events = "orders.domain_events.EVENT_TYPES"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from .cart import cart_merge_on_sign_in
+
         post_migrate.connect(ensure_schedules, sender=self)
+        user_logged_in.connect(cart_merge_on_sign_in, dispatch_uid="orders.cart_merge_on_sign_in")

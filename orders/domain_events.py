@@ -34,6 +34,52 @@ class FulfillmentChanged:
     to_status: str
 
 
+@dataclass(frozen=True)
+class CartChanged:
+    """One line of a cart changed. ``tracking`` is False when the browser refused tracking
+    (kernel.browser.tracking_refused): marketing and analytics consumers must skip the event
+    (the cart itself, and its checkout, do not depend on it)."""
+
+    cart_id: int
+    customer_id: int | None  # None: a guest cart (until it is merged on sign-in)
+    sku: str
+    quantity: int  # the line's quantity now; 0 when removed
+    delta: int  # the change: positive added, negative taken out
+    unit_price: int | None  # the price shown when it changed (None: no longer sold)
+    reason: str  # one of CART_REASONS
+    tracking: bool
+
+
+CART_REASONS = ("added", "updated", "removed", "merged")
+
+
+@dataclass(frozen=True)
+class CartMerged:
+    """A guest cart was merged into a customer's on sign-in: the earlier events of
+    ``guest_cart_id`` belong to ``customer_id`` from now on."""
+
+    guest_cart_id: int
+    cart_id: int
+    customer_id: int
+    lines: int  # lines the guest cart held
+    tracking: bool
+
+
+@dataclass(frozen=True)
+class CartCheckedOut:
+    cart_id: int
+    customer_id: int | None
+    order_id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class CartExpired:
+    cart_id: int
+    lines: int
+    idle_days: int
+
+
 ORDER_PLACED = EventType("orders.order_placed", OrderPlaced)
 FULFILLMENT_READY = EventType("orders.fulfillment_ready", FulfillmentChanged)
 PICKED_UP = EventType("orders.picked_up", FulfillmentChanged)
@@ -41,4 +87,10 @@ SHIPPED = EventType("orders.shipped", FulfillmentChanged)
 CANCELLED = EventType("orders.fulfillment_cancelled", FulfillmentChanged)
 PICKUP_EXPIRED = EventType("orders.pickup_expired", FulfillmentChanged)  # not collected in time: cancelled
 
-EVENT_TYPES = [ORDER_PLACED, FULFILLMENT_READY, PICKED_UP, SHIPPED, CANCELLED, PICKUP_EXPIRED]
+CART_CHANGED = EventType("orders.cart_changed", CartChanged)
+CART_MERGED = EventType("orders.cart_merged", CartMerged)
+CART_CHECKED_OUT = EventType("orders.cart_checked_out", CartCheckedOut)
+CART_EXPIRED = EventType("orders.cart_expired", CartExpired)  # a stale guest cart was deleted
+
+EVENT_TYPES = [ORDER_PLACED, FULFILLMENT_READY, PICKED_UP, SHIPPED, CANCELLED, PICKUP_EXPIRED,
+               CART_CHANGED, CART_MERGED, CART_CHECKED_OUT, CART_EXPIRED]

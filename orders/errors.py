@@ -30,3 +30,20 @@ class InvalidOrder(OrderError):
 class InvalidTransition(OrderError):
     code = "invalid_transition"
     http_status = 409
+
+
+class CartFull(OrderError):
+    """The cart already holds its maximum number of different items (``orders.cart.MAX_CART_LINES``)."""
+
+    code = "cart_full"
+    http_status = 409
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(limit)
+
+    def detail(self) -> str:
+        return _("Your cart is full (at most %(n)s different items). Remove something first.") % {"n": self.limit}
+
+    def payload(self) -> dict:
+        return {"limit": self.limit}

@@ -282,3 +282,64 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+# --- carts -----------------------------------------------------------------------------------
+
+def new_checkout_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Cart(models.Model):
+    """A cart as a row: a guest's, keyed by their browser id (``kernel.browser``), or a signed-in
+    customer's, which follows them to every device. A guest cart is merged into the customer's
+    when they sign in (``orders.cart.cart_merge``) and deleted after ``CART_GUEST_DAYS`` idle.
+    Written only by the cart services in ``orders.cart``."""
+
+    customer = models.OneToOneField("customers.Customer", verbose_name=_("customer"), null=True, blank=True,
+                                    on_delete=models.CASCADE, related_name="cart")
+    browser_id = models.CharField(_("browser id"), max_length=32, null=True, blank=True, unique=True)
+    # The one-time token of this cart's next checkout: the checkout form carries it and the order
+    # keeps it (unique), so one checkout submitted twice places one order. A new one after each order.
+    checkout_token = models.CharField(max_length=64, unique=True, default=new_checkout_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False, browser_id__isnull=True)
+                | Q(customer__isnull=True, browser_id__isnull=False),
+                name="cart_customer_xor_browser"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cart {self.pk}"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer_id is None
+
+
+class CartLine(models.Model):
+    """One SKU in a cart. The SKU (not a foreign key) is kept so a line whose item stopped being
+    sold still shows as such instead of vanishing; ``order_place`` checks everything again."""
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(_("SKU"), max_length=60)
+    quantity = models.PositiveSmallIntegerField(_("quantity"))
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        ordering = ["cart_id", "added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="cartline_one_per_sku"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cartline_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from kernel.models import Channel
 
 from .models import Fulfillment, FulfillmentMethod, Order, OrderLine, PaymentMethod
-from .services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
+from .services import MAX_LINE_QUANTITY, MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 from .tax import summarise
 
 
@@ -106,3 +106,53 @@ class CancelSerializer(serializers.Serializer):
 
 class ShipSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=MAX_TRACKING_LENGTH, help_text=_("From the delivery slip."))
+
+
+# --- the caller's cart (/api/v1/me/cart/) ------------------------------------------------------
+
+class CartLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    available = serializers.BooleanField(help_text=_("False when the item is no longer sold: remove it to check out."))
+    product_name = serializers.SerializerMethodField()
+    variant_label = serializers.SerializerMethodField()
+    unit_price = serializers.IntegerField(help_text=_("Tax-inclusive price now (0 when no longer sold)."))
+    tax_rate = serializers.IntegerField()
+    line_total = serializers.IntegerField()
+
+    def get_product_name(self, line) -> str:
+        return line.variant.product.name if line.variant is not None else ""
+
+    def get_variant_label(self, line) -> str:
+        return line.variant.label if line.variant is not None else ""
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    count = serializers.IntegerField(help_text=_("Units in the cart."))
+    total = serializers.IntegerField(help_text=_("Tax-inclusive total of the available lines."))
+    tax = TaxRateSerializer(many=True)
+    checkout_token = serializers.CharField(
+        allow_blank=True,
+        help_text=_("Send it with the checkout: the same checkout sent twice places one order. Empty when there "
+                    "is no cart yet."))
+
+
+class CartLineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=60)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+class CartQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY,
+                                        help_text=_("The line's new quantity; 0 removes it."))
+
+
+class CartCheckoutSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=40, default="web", help_text=_("web or app."))
+    checkout_token = serializers.CharField(max_length=64, help_text=_("The cart's checkout token (GET /me/cart/)."))
+    fulfillment = FulfillmentInSerializer()
+    contact = ContactInSerializer(required=False)
+
+    def validate_channel(self, value: str) -> Channel:
+        return OrderCreateSerializer().validate_channel(value)

@@ -80,3 +80,10 @@ def pickups_expire() -> list[str]:
     from .services import pickups_expire_overdue
 
     return pickups_expire_overdue()
+
+
+def carts_expire() -> int:
+    """Scheduled daily (see orders.apps): delete guest carts idle for CART_GUEST_DAYS."""
+    from .cart import carts_expire as expire
+
+    return expire()

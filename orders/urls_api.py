@@ -1,11 +1,15 @@
-"""Orders' API (namespace "api"): the signed-in user, and the order viewset."""
+"""Orders' API (namespace "api"): the signed-in user, their cart, and the order viewset."""
 
 from django.urls import path
 
-from .api import MeView, OrderViewSet
+from .api import MeView, MyCartCheckoutView, MyCartLinesView, MyCartLineView, MyCartView, OrderViewSet
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("me/cart/", MyCartView.as_view(), name="my_cart"),
+    path("me/cart/lines/", MyCartLinesView.as_view(), name="my_cart_lines"),
+    path("me/cart/lines/<str:sku>/", MyCartLineView.as_view(), name="my_cart_line"),
+    path("me/cart/checkout/", MyCartCheckoutView.as_view(), name="my_cart_checkout"),
 ]
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kernel.console import console_view, htmx_template
 from kernel.japan import Prefecture
 from kernel.models import Location
+from kernel.subjects import sku_subject, subject_labels
 
 from .. import selectors, services
 from ..models import ConsentChannel, Customer, EventKind
@@ -101,6 +102,15 @@ def _timeline(customer, user) -> list[dict]:
     return timeline
 
 
+def _cart(customer, user) -> dict:
+    """What is in the customer's cart now (orders sit above customers: read through the reverse
+    relation, labelled by the subject resolvers, never by importing orders or inventory)."""
+    cart = getattr(customer, "cart", None)
+    lines = list(cart.lines.all()) if cart is not None else []
+    labels = subject_labels([sku_subject(line.sku) for line in lines], user=user)
+    return {"cart": cart, "cart_lines": [{"line": line, "label": labels.get(sku_subject(line.sku))} for line in lines]}
+
+
 def _customer(pk: int) -> Customer:
     return get_object_or_404(Customer.objects.select_related("favourite_location", "user"), pk=pk)
 
@@ -117,6 +127,7 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
         "orders": list(customer.orders.select_related("channel").prefetch_related("fulfillments__location")
                        .order_by("-created_at", "-id")[:50]),
         "timeline": _timeline(customer, request.user),
+        **_cart(customer, request.user),
         "can_view_orders": request.user.has_perm("orders.view_order"),
         "title": _("Customer"),
     }

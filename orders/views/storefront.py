@@ -1,7 +1,8 @@
 """Storefront pages of the orders domain: the product page (catalogue + cart + the
-customer's event stream), the session cart, checkout, and the customer's account with
+customer's event stream), the cart, checkout, and the customer's account with
 their orders and receipts. Thin: parse, call a service or selector, render."""
 
+import re
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -11,27 +12,56 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.models import ConsentChannel, EventKind
+from customers.models import ConsentChannel
 from customers.selectors import consent_state
-from customers.services import event_record, product_view_record
+from customers.services import product_view_record
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
+from kernel.browser import browser_id, browser_id_issue, tracking_refused
 from kernel.japan import Prefecture
 from kernel.models import Location
-from kernel.subjects import sku_subject
 from orders import selectors
-from orders.cart import CHECKOUT_TOKEN_RE, Cart, CartLine, cart_summary
-from orders.errors import InvalidOrder, OutOfStock
+from orders.cart import (
+    CartLineView,
+    cart_checkout,
+    cart_count,
+    cart_find,
+    cart_lines,
+    cart_remove,
+    cart_set,
+    cart_summary,
+    cart_tracking_allowed,
+)
+from orders.cart import (
+    cart_add as cart_add_service,
+)
+from orders.errors import CartFull, InvalidOrder, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order, OrderEventKind
-from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn, order_place
+from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn
+
+# The checkout form's token: what ``new_checkout_token`` makes (and nothing a user can stuff in).
+CHECKOUT_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def _customer(request: HttpRequest):
     if not request.user.is_authenticated:
         return None
     return getattr(request.user, "customer", None)
+
+
+def _cart_owner(request: HttpRequest, *, issue: bool = False) -> dict:
+    """Whose cart this request uses: the signed-in customer's, else this browser's (its id
+    issued only by a request that stores something, ``issue``)."""
+    customer = _customer(request)
+    if customer is not None:
+        return {"customer": customer, "browser_id": None}
+    return {"customer": None, "browser_id": browser_id_issue(request) if issue else browser_id(request)}
+
+
+def _tracking(request: HttpRequest, customer) -> bool:
+    return cart_tracking_allowed(customer=customer, refused=tracking_refused(request))
 
 
 # --- product page ---------------------------------------------------------------------------
@@ -105,23 +135,24 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     sku = request.POST.get("sku", "")[:60]
     variants = list(Variant.objects.select_related("product").filter(sku=sku, product__is_active=True))
     form = AddToCartForm(request.POST, variants=variants)
-    cart = Cart(request.session)
     ok = form.is_valid()
     if ok:
         variant, quantity = variants[0], form.cleaned_data["quantity"]
-        cart.add(variant.sku, quantity)
-        message = _("Added to your cart: %(name)s %(label)s × %(quantity)s") % {
-            "name": variant.product.name, "label": variant.label, "quantity": quantity}
-        customer = _customer(request)
-        if customer is not None:
-            event_record(customer=customer, kind=EventKind.CART_ADDED, channel=web_channel(),
-                         subject=sku_subject(variant.sku), data={"sku": variant.sku, "quantity": quantity,
-                                                             "price": variant.price})
+        owner = _cart_owner(request, issue=True)
+        try:
+            cart_add_service(variant=variant, quantity=quantity, tracking=_tracking(request, owner["customer"]),
+                             channel=web_channel(), acting_user=request.user if owner["customer"] else None,
+                             **owner)
+        except CartFull as exc:
+            ok, message = False, exc.detail()
+        else:
+            message = _("Added to your cart: %(name)s %(label)s × %(quantity)s") % {
+                "name": variant.product.name, "label": variant.label, "quantity": quantity}
     else:
         message = " ".join(error for errors in form.errors.values() for error in errors)
     if request.htmx:
         return render(request, "orders/storefront/cart_added.html",
-                      {"ok": ok, "message": message, "cart_count": cart.count})
+                      {"ok": ok, "message": message, "cart_count": _badge_count(request)})
     if ok:
         messages.success(request, message)
         return redirect("storefront:cart")
@@ -129,27 +160,36 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     return redirect(variants[0].product.get_absolute_url() if variants else "storefront:catalogue")
 
 
+def _badge_count(request: HttpRequest) -> int:
+    return cart_count(**_cart_owner(request))
+
+
 # --- cart ------------------------------------------------------------------------------------
 
 def cart_page(request: HttpRequest) -> HttpResponse:
-    cart = Cart(request.session)
+    owner = _cart_owner(request)
     line_errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        sku = request.POST.get("sku", "")
+        sku = request.POST.get("sku", "")[:60]
+        tracking = _tracking(request, owner["customer"])
+        acting_user = request.user if owner["customer"] else None
         if request.POST.get("action") == "remove":
-            cart.remove(sku)
+            cart_remove(sku=sku, tracking=tracking, acting_user=acting_user, **owner)
         else:
-            form = CartLineForm(request.POST, cart_skus=cart.items)
+            cart = cart_find(**owner)
+            skus = cart.lines.values_list("sku", flat=True) if cart else ()
+            form = CartLineForm(request.POST, cart_skus=skus)
             if form.is_valid():
-                cart.set(form.cleaned_data["sku"], form.cleaned_data["quantity"])
+                cart_set(sku=form.cleaned_data["sku"], quantity=form.cleaned_data["quantity"], tracking=tracking,
+                         acting_user=acting_user, **owner)
             else:
                 line_errors[sku] = [error for errors in form.errors.values() for error in errors]
         if not request.htmx and not line_errors:
             return redirect("storefront:cart")
-    lines = cart.lines()
+    lines = cart_lines(cart_find(**owner))
     context = {"lines": lines, "summary": cart_summary(lines), "line_errors": line_errors,
-               "has_unavailable": any(not line.available for line in lines), "cart_count": cart.count,
-               "max_quantity": MAX_LINE_QUANTITY}
+               "has_unavailable": any(not line.available for line in lines),
+               "cart_count": sum(line.quantity for line in lines), "max_quantity": MAX_LINE_QUANTITY}
     template = "orders/storefront/cart.html"
     if request.htmx:
         template += "#cart"
@@ -158,14 +198,14 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 # --- checkout --------------------------------------------------------------------------------
 
-def _line_name(line: CartLine) -> str:
+def _line_name(line: CartLineView) -> str:
     if not line.available:
         return line.sku
     return f"{line.variant.product.name} {line.variant.label}".strip()
 
 
 def _map_order_errors(errors: dict[str, list[str]], form: CheckoutForm, address_form: AddressForm,
-                      lines: list[CartLine]) -> None:
+                      lines: list[CartLineView]) -> None:
     """InvalidOrder paths -> form field errors; line errors name the item."""
     for path, messages_ in errors.items():
         parts = path.split(".")
@@ -180,7 +220,7 @@ def _map_order_errors(errors: dict[str, list[str]], form: CheckoutForm, address_
             form.add_error(None, messages_)
 
 
-def _out_of_stock_message(exc: OutOfStock, lines: list[CartLine]) -> str:
+def _out_of_stock_message(exc: OutOfStock, lines: list[CartLineView]) -> str:
     names = {line.sku: _line_name(line) for line in lines}
     items = [
         _("%(name)s (%(available)s left, you asked for %(requested)s)") % {
@@ -190,15 +230,16 @@ def _out_of_stock_message(exc: OutOfStock, lines: list[CartLine]) -> str:
     return _("Not enough stock: %(items)s") % {"items": ", ".join(items)}
 
 
-def _checkout_token(request: HttpRequest, cart: Cart) -> str:
+def _checkout_token(request: HttpRequest, cart) -> str:
     """The token of the checkout being submitted: the one its form carries (a second
     submission of an old form still names the order it placed), else the cart's own."""
     posted = request.POST.get("checkout_token", "") if request.method == "POST" else ""
-    return posted if CHECKOUT_TOKEN_RE.fullmatch(posted) else cart.checkout_token()
+    if CHECKOUT_TOKEN_RE.fullmatch(posted):
+        return posted
+    return cart.checkout_token if cart is not None else ""
 
 
-def _show_placed(request: HttpRequest, cart: Cart, order: Order) -> HttpResponse:
-    cart.clear()
+def _show_placed(request: HttpRequest, order: Order) -> HttpResponse:
     messages.success(request, _("Thank you! Your order %(number)s has been placed.") % {"number": order.number})
     return redirect(order)
 
@@ -206,14 +247,14 @@ def _show_placed(request: HttpRequest, cart: Cart, order: Order) -> HttpResponse
 @login_required
 def checkout(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
-    cart = Cart(request.session)
     if customer is None:
         messages.error(request, _("This account has no customer profile. Sign up with another email to shop."))
         return redirect("storefront:cart")
+    cart = cart_find(customer=customer, browser_id=None)
     token = _checkout_token(request, cart)
-    if request.method == "POST" and (placed := selectors.checkout_order(customer=customer, token=token)):
-        return _show_placed(request, cart, placed)  # this checkout was submitted before: one order
-    lines = cart.lines()
+    if request.method == "POST" and token and (placed := selectors.checkout_order(customer=customer, token=token)):
+        return _show_placed(request, placed)  # this checkout was submitted before: one order
+    lines = cart_lines(cart)
     if not lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
@@ -242,8 +283,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 address=address_form.as_address() if ship else {},
             )
             try:
-                order = order_place(
-                    channel=web_channel(), customer=customer, lines=cart.order_lines(), fulfillment=fulfillment,
+                order = cart_checkout(
+                    cart=cart, channel=web_channel(), customer=customer, fulfillment=fulfillment,
                     contact=ContactIn(email=customer.email or request.user.email, name=customer.full_name,
                                       phone=customer.phone),
                     acting_user=request.user, checkout_token=token,
@@ -253,11 +294,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
             except OutOfStock as exc:
                 stock_problem = _out_of_stock_message(exc, lines)
             else:
-                return _show_placed(request, cart, order)
+                return _show_placed(request, order)
         # The same checkout submitted a moment earlier may have placed the order (and taken
         # the stock) while this submission was being checked: show that order, not an error.
         if placed := selectors.checkout_order(customer=customer, token=token):
-            return _show_placed(request, cart, placed)
+            return _show_placed(request, placed)
     return render(request, "orders/storefront/checkout.html", {
         "form": form, "address_form": address_form, "options": options, "lines": lines,
         "checkout_token": token,

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from customers.services import customer_sign_up
 from inventory.models import StockLevel
-from orders.models import Order
+from orders.models import Cart, CartLine, Order
 from tests.e2e.conftest import assert_no_problems, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -24,8 +24,8 @@ def shopper(e2e_shop, context, live_server):
     client = Client()
     client.force_login(user)
     session = client.session
-    session["cart"] = {"LS-S": 1}
-    session.save()
+    cart = Cart.objects.create(customer=customer)
+    CartLine.objects.create(cart=cart, sku="LS-S", quantity=1)
     context.add_cookies([{
         "name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url,
         "httpOnly": True, "secure": settings.SESSION_COOKIE_SECURE, "sameSite": "Lax",

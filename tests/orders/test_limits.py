@@ -1,14 +1,13 @@
 """Limits of an order that must hold however the lines, prices and contact details are sent."""
 
 import pytest
-from django.contrib.sessions.backends.signed_cookies import SessionStore
 
 from customers.models import Customer
 from inventory import services as inventory
 from inventory.models import StockLevel, StockPolicy
 from inventory.services import VariantIn
 from kernel.japan import normalize_prefecture
-from orders.cart import Cart
+from orders import cart as carts
 from orders.errors import InvalidOrder
 from orders.models import Order
 from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn, LineIn, order_place
@@ -114,7 +113,8 @@ def test_a_contact_phone_in_full_width_digits_is_accepted(shop):
     assert Customer.objects.get(email="new@example.jp").phone_digits == "09012345678"
 
 
-def test_setting_a_cart_line_keeps_it_within_the_line_maximum():
-    cart = Cart(SessionStore())
-    cart.set("LS-S", 500)
-    assert cart.quantity_of("LS-S") == MAX_LINE_QUANTITY
+def test_cart_lines_stay_within_the_line_maximum(shop):
+    browser = "c" * 32
+    assert carts.cart_add(variant=shop.small, quantity=60, browser_id=browser) == 60
+    assert carts.cart_add(variant=shop.small, quantity=60, browser_id=browser) == MAX_LINE_QUANTITY
+    assert carts.cart_set(sku="LS-S", quantity=500, browser_id=browser) == MAX_LINE_QUANTITY

@@ -7,7 +7,7 @@ from orders import services
 from orders.models import FulfillmentMethod, Order
 from orders.services import FulfillmentIn, LineIn
 
-from .conftest import put_in_cart
+from .conftest import cart_of, put_in_cart
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,6 @@ def reserved(variant, location) -> int:
     return StockLevel.objects.get(variant=variant, location=location).reserved
 
 
-def cart_of(client) -> dict:
-    return dict(client.session.get("cart", {}))
 
 
 def test_checkout_requires_login(shop, client):
