@@ -24,3 +24,11 @@ class CustomersConfig(AppConfig):
     }
     # The domain events its services publish (kernel.events).
     domain_events = "customers.domain_events.EVENT_TYPES"
+    # What the audit trail calls its services' writes (kernel.audit).
+    audit_actions = {
+        "customer_create": _("Customer created"),
+        "customer_update_profile": _("Customer profile edited"),
+        "customer_email_change": _("Customer email address changed"),
+        "customer_delete": _("Customer deleted"),
+        "customers_import": _("Customers imported"),
+    }

@@ -37,3 +37,16 @@ class InventoryConfig(AppConfig):
                       subjects.PRODUCT: "inventory.selectors.product_subject_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "inventory.domain_events.EVENT_TYPES"
+    # What the audit trail calls its services' writes (kernel.audit).
+    audit_actions = {
+        "product_create": _("Product created"),
+        "product_update": _("Product edited"),
+        "product_delete": _("Product deleted"),
+        "product_image_add": _("Product image added"),
+        "variant_add": _("Variant added"),
+        "variant_update": _("Variant edited"),
+        "variant_delete": _("Variant deleted"),
+        "location_create": _("Location created"),
+        "location_update": _("Location edited"),
+        "location_delete": _("Location deleted"),
+    }

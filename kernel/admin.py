@@ -79,12 +79,28 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The trail's actions, each by its declared label (``kernel.audit``), not its service name."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = model_admin.get_queryset(request).order_by().values_list("action", flat=True).distinct()
+        return sorted(((action, audit_action_label(action)) for action in actions), key=lambda pair: str(pair[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     """The audit trail: who changed the catalogue, the locations and customer profiles. Read-only."""
 
     list_display = ["created_at", "actor", "action_label", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]
+    list_filter = [AuditActionFilter, "object_type"]
+    fields = ["created_at", "actor", "action_label", "object_type", "object_id", "object_repr", "changes"]
+    readonly_fields = fields
     search_fields = ["object_repr", "object_id", "actor__email"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"

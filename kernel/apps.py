@@ -46,6 +46,8 @@ class KernelConfig(AppConfig):
         "catalogue": NavSection(_("Catalogue & stock"), order=30),
         "brand": NavSection(_("Brand"), order=40),
     }
+    # What the audit trail calls the kernel's own writes (kernel.audit).
+    audit_actions = {"delivery_release": _("Message released to be sent again")}
     role_permissions = {
         STORE_STAFF: ["omnishop.view_location"],
         WAREHOUSE_OPERATOR: ["omnishop.view_location"],

@@ -46,6 +46,8 @@ class OrdersConfig(AppConfig):
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
+    # What the audit trail calls its services' writes (kernel.audit).
+    audit_actions = {"orders_import": _("Orders imported")}
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
