@@ -10,6 +10,34 @@ from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
 from kernel.models import AppendOnlyModel
 
 
+class ConsentChannel(models.TextChoices):
+    """How we may reach a customer. Transactional messages (an order's emails) need no consent."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    LINE = "line", _("LINE")
+    PUSH = "push", _("Push notification")
+    POSTAL = "postal", _("Direct mail")
+    PHONE = "phone", _("Phone call")
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a consent is for (APPI: use of personal data by purpose). Marketing is news and offers;
+    personalisation is tailoring what we show from their behaviour; analytics is measuring
+    behaviour (the storefront's first-party events) at all."""
+
+    MARKETING = "marketing", _("Marketing")
+    PERSONALISATION = "personalisation", _("Personalisation")
+    ANALYTICS = "analytics", _("Analytics")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNSAID = "unsaid", _("Prefer not to say")
+
+
 class CustomerQuerySet(models.QuerySet):
     def search(self, query: str):
         key = search_key(query)
@@ -41,6 +69,16 @@ class Customer(models.Model):
         on_delete=models.SET_NULL, related_name="+",
     )
     preferred_size = models.CharField(_("preferred size"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, help_text=_("Municipality, e.g. 渋谷区."))
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=20, choices=ConsentChannel.choices,
+                                         blank=True)
+    sizes = models.JSONField(_("sizes"), default=dict, blank=True,
+                             help_text=_('What they wear, by kind: {"tops": "M", "shoes": "24.5"}.'))
+    interests = models.JSONField(_("interests"), default=list, blank=True,
+                                 help_text=_("Tags they chose, e.g. linen, tea, tableware."))
     search_text = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(_("customer since"), auto_now_add=True)
 
@@ -75,18 +113,13 @@ class Customer(models.Model):
         return f"{self.family_name_kana} {self.given_name_kana}".strip()
 
 
-class ConsentChannel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    LINE = "line", _("LINE")
-    POSTAL = "postal", _("Direct mail")
-
-
 class ConsentRecord(AppendOnlyModel):
-    """Append-only ledger of marketing opt-ins and opt-outs: the latest row per channel wins."""
+    """Append-only ledger of opt-ins and opt-outs: the latest row per (channel, purpose) wins."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_records")
     channel = models.CharField(_("channel"), max_length=20, choices=ConsentChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices,
+                               default=ConsentPurpose.MARKETING)
     granted = models.BooleanField(_("opted in"))
     source = models.CharField(_("source"), max_length=60, help_text=_("Where the choice was made."))
     acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -97,9 +130,10 @@ class ConsentRecord(AppendOnlyModel):
         verbose_name = _("consent record")
         verbose_name_plural = _("consent ledger")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "channel", "purpose", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.channel} {'in' if self.granted else 'out'}"
+        return f"{self.channel}/{self.purpose} {'in' if self.granted else 'out'}"
 
 
 class EventKind(models.TextChoices):
@@ -144,3 +178,32 @@ class CustomerEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class IdentityKind(models.TextChoices):
+    """The keys one person is known by across channels. Values are stored normalised (see
+    ``customers.identities``) and each (kind, value) belongs to at most one customer."""
+
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    LOYALTY_CARD = "loyalty_card", _("Loyalty card")
+    LINE = "line", _("LINE user ID")
+    MARKETPLACE = "marketplace", _("Marketplace buyer ID")  # value "<marketplace>:<buyer id>"
+    BROWSER = "browser", _("Browser")  # kernel.browser id: anonymous until sign-in
+
+
+class Identity(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("kind"), max_length=20, choices=IdentityKind.choices)
+    value = models.CharField(_("value"), max_length=200)
+    source = models.CharField(_("source"), max_length=60, blank=True, help_text=_("Where it was learnt."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        ordering = ["customer_id", "kind", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_unique_kind_value")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

@@ -4,13 +4,13 @@ from django.db.models import QuerySet
 
 from kernel.subjects import subject_labels
 
-from .models import ConsentRecord, Customer, CustomerEvent
+from .models import ConsentPurpose, ConsentRecord, Customer, CustomerEvent
 
 
-def consent_state(*, customer: Customer) -> dict[str, bool]:
-    """Current opt-in per channel: the latest ledger row of each channel."""
+def consent_state(*, customer: Customer, purpose: str = ConsentPurpose.MARKETING) -> dict[str, bool]:
+    """Current opt-in per channel for ``purpose``: the latest ledger row of each channel."""
     state: dict[str, bool] = {}
-    for record in ConsentRecord.objects.filter(customer=customer).order_by("created_at", "id"):
+    for record in ConsentRecord.objects.filter(customer=customer, purpose=purpose).order_by("created_at", "id"):
         state[record.channel] = record.granted
     return state
 
