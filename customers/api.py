@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel import roles
 from kernel.api import (
     ERROR_400,
     ERROR_403,
@@ -30,6 +31,8 @@ from .serializers import (
     CustomerDetailSerializer,
     CustomerEmailInSerializer,
     CustomerEventSerializer,
+    CustomerImportInSerializer,
+    CustomerImportOutSerializer,
     CustomerProfileInSerializer,
     CustomerSerializer,
     StaffEventInSerializer,
@@ -69,6 +72,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         "email": "customers.change_customer",
         "create": "customers.add_customer",
         "destroy": "customers.delete_customer",
+        "import_rows": "customers.view_customer",  # and an administrator: checked in import_rows()
     }
 
     def get_queryset(self):
@@ -104,6 +108,31 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         customer = services.customer_create(acting_user=request.user, **incoming.validated_data)
         return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Import customers from another system (administrators)",
+        description="Customers with their original \"customer since\" time, profile and consent ledger (the "
+                    "rules of POST /customers/). All or nothing: one bad row refuses the whole request, with "
+                    "every bad row's errors under rows.<index>.<field>. No accounts are made and no domain "
+                    "events are published. At most 1000 rows per request.",
+        request=CustomerImportInSerializer,
+        responses={201: CustomerImportOutSerializer, 400: ERROR_400, 403: ERROR_403},
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_rows(self, request):
+        if not roles.is_administrator(request.user):
+            raise PermissionDenied(_("Only an administrator can import data."))
+        incoming = CustomerImportInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        rows = [services.CustomerImportIn(
+            **{**row, "email": row["email"] or None,
+               "consents": [services.ConsentImportIn(**consent) for consent in row["consents"]]})
+            for row in incoming.validated_data["rows"]]
+        created = services.customers_import(rows=rows, source=incoming.validated_data["source"],
+                                            acting_user=request.user)
+        return Response({"created": len(created), "customers": [
+            {"row": index, "id": customer.pk, "email": customer.email} for index, customer in enumerate(created)]},
+            status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a customer's email address",

@@ -1,4 +1,4 @@
-from kernel.errors import DomainError
+from kernel.errors import DomainError, InvalidRows
 
 
 class CustomerError(Exception):
@@ -10,3 +10,8 @@ class CustomerNotDeletable(CustomerError, DomainError):
 
     code = "customer_not_deletable"
     http_status = 409
+
+
+class CustomerImportInvalid(CustomerError, InvalidRows):
+    """An import of customers or of their touchpoints refused as a whole: ``errors`` lists every
+    bad row (``kernel.errors.RowError``); nothing was written."""

@@ -107,3 +107,55 @@ class CustomerEmailInSerializer(serializers.Serializer):
 class ConsentInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ConsentChannel.choices)
     granted = serializers.BooleanField(help_text=_("true: opted in; false: opted out."))
+
+
+# --- importing customers from another system (customers_import) ----------------------------
+
+# The most rows one request may carry: a bigger export is sent in several requests.
+IMPORT_MAX_ROWS = 1000
+
+
+class ConsentImportInSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=20, help_text=_("A consent channel, e.g. email or line."))
+    purpose = serializers.CharField(max_length=20, required=False, default="marketing",
+                                    help_text=_("What the consent is for (default: marketing)."))
+    granted = serializers.BooleanField(help_text=_("true: opted in; false: opted out."))
+    at = serializers.DateTimeField(help_text=_("When the customer made the choice (with its time zone)."))
+    source = serializers.CharField(max_length=60, required=False, allow_blank=True, default="",
+                                   help_text=_("Where the choice was made; empty: the import's source."))
+
+
+class CustomerImportRowSerializer(serializers.Serializer):
+    """One customer as the old system knew them; the rules are ``customers_import``'s."""
+
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    family_name = serializers.CharField(max_length=60, allow_blank=True)
+    given_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    family_name_kana = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    given_name_kana = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    prefecture = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    favourite_location = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                               help_text=_("Code of a store, or empty."))
+    preferred_size = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    created_at = serializers.DateTimeField(help_text=_("Customer since (with its time zone)."))
+    consents = ConsentImportInSerializer(many=True, required=False, default=list,
+                                         help_text=_("The consent ledger, oldest first."))
+
+
+class CustomerImportInSerializer(serializers.Serializer):
+    source = serializers.CharField(max_length=60, help_text=_("Names the import, e.g. shopify-2026-11."))
+    rows = CustomerImportRowSerializer(many=True, allow_empty=False, max_length=IMPORT_MAX_ROWS)
+
+
+class ImportedCustomerSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    id = serializers.IntegerField()
+    email = serializers.EmailField(allow_null=True)
+
+
+class CustomerImportOutSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    customers = ImportedCustomerSerializer(many=True)

@@ -1,20 +1,29 @@
 """Every write of the customers domain."""
 
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.audit import audit_changes, audit_record, audit_values
+from kernel.audit import audit_changes, audit_record, audit_record_many, audit_values
+from kernel.db import bulk_create_backdated
+from kernel.errors import RowError, row_errors
 from kernel.events import publish
 from kernel.japan import normalize_postal_code, validate_postal_code
+from kernel.models import Channel, Location
 from kernel.subjects import product_subject
 
 from . import domain_events
-from .errors import CustomerNotDeletable
-from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
+from .errors import CustomerImportInvalid, CustomerNotDeletable
+from .models import ConsentChannel, ConsentPurpose, ConsentRecord, Customer, CustomerEvent, EventKind
 from .validators import normalize_furigana
 
 
@@ -60,7 +69,13 @@ def staff_event_record(*, customer: Customer, kind: str, note: str = "", acting_
     if errors:
         raise ValidationError(errors)
     return event_record(customer=customer, kind=kind, location=location,
-                        data={"note": note, "staff": str(acting_user), "staff_id": acting_user.pk})
+                        data=staff_event_data(note=note, staff=acting_user))
+
+
+def staff_event_data(*, note: str, staff) -> dict:
+    """What a store visit or a staff note keeps: the note and who wrote it (also the shape an
+    import of such touchpoints gives them, see ``customer_events_import``)."""
+    return {"note": note, "staff": str(staff), "staff_id": staff.pk}
 
 
 @transaction.atomic
@@ -293,3 +308,215 @@ def customer_delete(*, customer: Customer, acting_user=None) -> None:
     audit_record(actor=acting_user, action="customer_delete", obj=customer, changes=changes,
                  object_repr=f"#{customer.pk}")
     customer.delete()
+
+
+# --- importing history from the system a retailer moves from -------------------------------
+#
+# A shop that moves to Omnishop brings its customers, their consent history and their past
+# touchpoints. The imports below take them as the old system recorded them (their own times),
+# all or nothing: every bad row is reported (CustomerImportInvalid, row + field + message) and
+# nothing is written then. They publish no domain events: the signed-up and consent-changed
+# events are for things happening now (a welcome journey must not greet two thousand customers
+# who signed up years ago elsewhere), and imported history did not happen in Omnishop.
+
+@dataclass(frozen=True)
+class ConsentImportIn:
+    """One opt-in or opt-out as the old system recorded it."""
+
+    channel: str  # ConsentChannel
+    granted: bool
+    at: datetime
+    source: str = ""  # where the choice was made; empty: the import's source
+    purpose: str = ConsentPurpose.MARKETING
+
+
+@dataclass(frozen=True)
+class CustomerImportIn:
+    """One customer from the old system: the profile fields of ``customer_create`` (the
+    favourite store by its location code), the time they became a customer and their consent
+    ledger, oldest first."""
+
+    family_name: str
+    created_at: datetime
+    email: str | None = None
+    given_name: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    phone: str = ""
+    postal_code: str = ""
+    prefecture: str = ""
+    address: str = ""
+    favourite_location: str = ""
+    preferred_size: str = ""
+    consents: Sequence[ConsentImportIn] = ()
+
+
+# The profile fields a row carries (those of ``PROFILE_FIELDS`` the import takes so far).
+IMPORT_PROFILE_FIELDS = [f.name for f in dataclasses.fields(CustomerImportIn) if f.name in PROFILE_FIELDS]
+IMPORT_SOURCE_MAX_LENGTH = ConsentRecord._meta.get_field("source").max_length
+IMPORT_BATCH = 1000
+
+
+def _import_time_errors(at, *, name: str, now, not_before=None) -> dict[str, list[str]]:
+    if not isinstance(at, datetime) or timezone.is_naive(at):
+        return {name: [_("Give a date and time with its time zone.")]}
+    if at > now:
+        return {name: [_("This time is in the future.")]}
+    if not_before is not None and at < not_before:
+        return {name: [_("This time is before the customer was created.")]}
+    return {}
+
+
+def _merge(errors: dict[str, list[str]], more: dict[str, list[str]], prefix: str = "") -> None:
+    for field_name, messages in more.items():
+        errors.setdefault(f"{prefix}{field_name}", []).extend(str(m) for m in messages)
+
+
+@transaction.atomic
+def customers_import(*, rows: Sequence[CustomerImportIn], source: str, acting_user=None) -> list[Customer]:
+    """Create the customers of another system with their history: each with the profile rules
+    of ``customer_create`` (furigana in katakana, the postal code 123-4567, a Japanese phone
+    number, an email no other customer has), their original "customer since" time, and their
+    consent ledger with its original times and sources (each entry also on the timeline, like
+    ``consent_set`` writes it). ``source`` names the import ("shopify-2026-11"): the consent
+    entries' source where a row gives none, and the audit trail's.
+
+    All or nothing: raise CustomerImportInvalid naming every bad row; nothing is written then.
+    No domain events are published (see above) and no accounts are made: an imported customer
+    signs up on the storefront with their email, which attaches the account to their record.
+    Returns the customers in the order of ``rows``."""
+    source = (source or "").strip()
+    if not source or len(source) > IMPORT_SOURCE_MAX_LENGTH:
+        raise ValidationError({"source": [_("Name the import in at most %(n)d characters.") % {
+            "n": IMPORT_SOURCE_MAX_LENGTH}]})
+    now = timezone.now()
+    emails = [(row.email or "").strip().lower() or None for row in rows]
+    taken = set(Customer.objects.annotate(lower=Lower("email")).filter(
+        lower__in={email for email in emails if email}).values_list("lower", flat=True))
+    locations = {loc.code: loc for loc in Location.objects.filter(
+        code__in={row.favourite_location for row in rows if row.favourite_location})}
+    problems: list[RowError] = []
+    customers: list[Customer] = []
+    consents: list[tuple[Customer, ConsentImportIn]] = []
+    seen: set[str] = set()
+    for index, (row, email) in enumerate(zip(rows, emails, strict=True)):
+        errors: dict[str, list[str]] = {}
+        if email is not None:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = [_("Enter a valid email address.")]
+            else:
+                if email in taken:
+                    errors["email"] = [_("Another customer already has this email address.")]
+                elif email in seen:
+                    errors["email"] = [_("This email address is in the import twice.")]
+            seen.add(email)
+        _merge(errors, _import_time_errors(row.created_at, name="created_at", now=now))
+        profile = {name: getattr(row, name) for name in IMPORT_PROFILE_FIELDS}
+        profile["favourite_location"] = locations.get(row.favourite_location)
+        if row.favourite_location and profile["favourite_location"] is None:
+            errors.setdefault("favourite_location", []).append(
+                _("Unknown location: %(code)s") % {"code": row.favourite_location})
+        customer = Customer()
+        _merge(errors, customer_profile_errors(customer=customer, fields=profile))
+        customer.email = email
+        customer.created_at = row.created_at
+        for number, consent in enumerate(row.consents):
+            prefix = f"consents.{number}."
+            if consent.channel not in ConsentChannel.values:
+                errors.setdefault(f"{prefix}channel", []).append(_("Unknown consent channel."))
+            if consent.purpose not in ConsentPurpose.values:
+                errors.setdefault(f"{prefix}purpose", []).append(_("Unknown consent purpose."))
+            if not isinstance(consent.granted, bool):
+                errors.setdefault(f"{prefix}granted", []).append(_("Give true or false."))
+            if len(consent.source or "") > IMPORT_SOURCE_MAX_LENGTH:
+                errors.setdefault(f"{prefix}source", []).append(
+                    _("At most %(n)d characters.") % {"n": IMPORT_SOURCE_MAX_LENGTH})
+            if "created_at" not in errors:
+                _merge(errors, _import_time_errors(consent.at, name="at", now=now, not_before=row.created_at),
+                       prefix)
+            consents.append((customer, consent))
+        problems += row_errors(index, errors)
+        customers.append(customer)
+    if problems:
+        raise CustomerImportInvalid(problems)
+
+    for customer in customers:
+        customer.fill_search_fields()  # bulk_create skips save()
+    customers = bulk_create_backdated(Customer, customers, time_field="created_at", batch_size=IMPORT_BATCH)
+    records = bulk_create_backdated(ConsentRecord, [
+        ConsentRecord(customer=customer, channel=consent.channel, purpose=consent.purpose, granted=consent.granted,
+                      source=consent.source or source, acting_user=acting_user, created_at=consent.at)
+        for customer, consent in consents], time_field="created_at", batch_size=IMPORT_BATCH)
+    CustomerEvent.objects.bulk_create([
+        CustomerEvent(customer=record.customer, kind=EventKind.CONSENT_CHANGED, occurred_at=record.created_at,
+                      data={"channel": record.channel, "granted": record.granted, "source": record.source})
+        for record in records], batch_size=IMPORT_BATCH)
+    audit_record_many(actor=acting_user, action="customers_import", entries=[
+        (customer, {"source": source, **audit_values(customer, ["email", "created_at", *IMPORT_PROFILE_FIELDS])})
+        for customer in customers])
+    return customers
+
+
+@dataclass(frozen=True)
+class EventImportIn:
+    """One past touchpoint of a customer, as ``event_record`` takes it, at its own time."""
+
+    customer: Customer
+    kind: str
+    occurred_at: datetime
+    channel: Channel | None = None
+    location: Location | None = None
+    subject: str = ""
+    data: dict = dataclasses.field(default_factory=dict)
+
+
+# The touchpoints an import may carry: only kinds that Omnishop itself writes, each with the
+# data its writer gives it (the keys; tests/customers/test_import.py checks them against the
+# writers). Not imported: sign-ups (accounts are made by the customer), consent changes (they
+# come with the consent ledger, customers_import), emails (the timeline says "sent" only for
+# what the delivery ledger sent), and kinds nothing in Omnishop writes yet.
+IMPORT_EVENT_DATA: dict[str, frozenset[str]] = {
+    EventKind.PRODUCT_VIEWED: frozenset({"code", "name"}),
+    EventKind.STORE_VISIT: frozenset({"note", "staff", "staff_id"}),
+    EventKind.STAFF_NOTE: frozenset({"note", "staff", "staff_id"}),
+    EventKind.ORDER_PLACED: frozenset({"total", "method", "lines"}),
+    EventKind.ORDER_READY: frozenset({"pickup_code"}),
+    EventKind.PICKUP_COMPLETED: frozenset({"total"}),
+    EventKind.ORDER_SHIPPED: frozenset({"tracking_number"}),
+    EventKind.ORDER_CANCELLED: frozenset({"reason"}),
+}
+SUBJECT_MAX_LENGTH = CustomerEvent._meta.get_field("subject").max_length
+
+
+@transaction.atomic
+def customer_events_import(*, events: Sequence[EventImportIn], acting_user=None) -> list[CustomerEvent]:
+    """Append past touchpoints to customers' timelines at their own times (an import of history;
+    ``orders.services.orders_import`` writes its orders' events through here). Only the kinds of
+    ``IMPORT_EVENT_DATA``, with the data their writers give them; a store visit happens at a
+    store. All or nothing: raise CustomerImportInvalid naming every bad event; nothing is
+    written then. Publishes nothing (see above)."""
+    now = timezone.now()
+    problems: list[RowError] = []
+    for index, event in enumerate(events):
+        errors: dict[str, list[str]] = {}
+        keys = IMPORT_EVENT_DATA.get(event.kind)
+        if keys is None:
+            errors["kind"] = [_("This kind of event cannot be imported.")]
+        elif not isinstance(event.data, dict) or set(event.data) != keys:
+            errors["data"] = [_("Give exactly these fields: %(fields)s.") % {"fields": ", ".join(sorted(keys))}]
+        if not isinstance(event.customer, Customer) or event.customer.pk is None:
+            errors["customer"] = [_("Name a saved customer.")]
+        if event.kind == EventKind.STORE_VISIT and (event.location is None or event.location.kind not in STORE_KINDS):
+            errors["location"] = [_("A store visit happens at a store.")]
+        if len(event.subject or "") > SUBJECT_MAX_LENGTH:
+            errors["subject"] = [_("At most %(n)d characters.") % {"n": SUBJECT_MAX_LENGTH}]
+        _merge(errors, _import_time_errors(event.occurred_at, name="occurred_at", now=now))
+        problems += row_errors(index, errors)
+    if problems:
+        raise CustomerImportInvalid(problems)
+    return CustomerEvent.objects.bulk_create([
+        CustomerEvent(customer=event.customer, kind=event.kind, occurred_at=event.occurred_at, channel=event.channel,
+                      location=event.location, subject=event.subject or "", data=event.data)
+        for event in events], batch_size=IMPORT_BATCH)

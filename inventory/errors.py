@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from kernel.errors import DomainError
+from kernel.errors import DomainError, InvalidRows
 
 
 class InventoryError(DomainError):
@@ -52,3 +52,8 @@ class VariantInUse(InventoryError):
         self.sku = sku
         super().__init__(_("%(sku)s has stock movements, holds or order lines and cannot be deleted: its history "
                            "stays.") % {"sku": sku})
+
+
+class StockImportInvalid(InventoryError, InvalidRows):
+    """An import of opening stock balances refused as a whole: ``errors`` lists every bad row
+    (``kernel.errors.RowError``); nothing was written."""

@@ -221,6 +221,7 @@ class MovementReason(models.TextChoices):
     TRANSFER_OUT = "transfer_out", _("Transfer out")
     TRANSFER_IN = "transfer_in", _("Transfer in")
     COUNT = "count", _("Stock count")
+    OPENING_BALANCE = "opening_balance", _("Opening balance")
 
 
 class StockMovement(models.Model):

@@ -21,12 +21,13 @@ from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
 from kernel import channels, images
 from kernel.audit import audit_changes, audit_record, audit_values
+from kernel.errors import RowError, row_errors
 from kernel.events import publish_many
 from kernel.models import Location, LocationKind
 from kernel.subjects import sku_subject
 
 from . import domain_events
-from .errors import InvalidStockOperation, OutOfStock, ShortLine, VariantInUse
+from .errors import InvalidStockOperation, OutOfStock, ShortLine, StockImportInvalid, VariantInUse
 from .models import (
     MovementReason,
     Product,
@@ -547,3 +548,93 @@ def _copy_check(description: str, *, source: str) -> tuple[dict[str, list[str]],
     violations = brandkit.lint(description, COPY_CHANNEL, COPY_LOCALE, record=source)
     errors = [_("Brand kit: %(message)s") % {"message": v.message} for v in violations if v.severity == LINT_ERROR]
     return ({"description": errors} if errors else {}), [v for v in violations if v.severity != LINT_ERROR]
+
+
+# --- opening balances: the stock a shop brings when it moves to Omnishop --------------------
+
+@dataclass(frozen=True)
+class StockBalanceIn:
+    """What is on the shelf of one variant at one location when the shop starts with Omnishop."""
+
+    sku: str
+    location: str  # location code
+    on_hand: int
+    safety_stock: int = 0
+
+
+IMPORT_REFERENCE_MAX_LENGTH = StockMovement._meta.get_field("reference").max_length
+
+
+@transaction.atomic
+def stock_import(*, rows: Iterable[StockBalanceIn], source: str, acting_user=None) -> list[StockLevel]:
+    """Book the opening balances of a shop that moves to Omnishop: for each (variant, location)
+    its on-hand quantity (one ledger row, reason "opening balance", reference ``source``) and
+    its safety stock. A migration brings today's balances, not the old system's history of
+    receipts and sales: past orders come in through ``orders.services.orders_import``, which
+    moves no stock, so the ledger of every level starts here and still sums to on_hand.
+
+    Only for stock Omnishop does not hold yet: a (variant, location) with stock, holds or
+    ledger rows is refused (book a receipt or an adjustment instead). All or nothing: raise
+    StockImportInvalid naming every bad row; nothing is written then. Publishes no
+    ``inventory.stock_available``: stock that was on the shelf before the shop started with
+    Omnishop did not come back for anyone."""
+    rows = list(rows)
+    source = (source or "").strip()
+    if not source or len(source) > IMPORT_REFERENCE_MAX_LENGTH:
+        raise ValidationError({"source": [_("Name the import in at most %(n)d characters.") % {
+            "n": IMPORT_REFERENCE_MAX_LENGTH}]})
+    variants = {v.sku: v for v in Variant.objects.filter(sku__in={row.sku for row in rows})}
+    locations = {loc.code: loc for loc in Location.objects.filter(code__in={row.location for row in rows})}
+    levels = {(level.variant_id, level.location_id): level for level in StockLevel.objects.filter(
+        variant__in=variants.values(), location__in=locations.values())}
+    moved = set(StockMovement.objects.filter(variant__in=variants.values(), location__in=locations.values())
+                .values_list("variant_id", "location_id").distinct())
+    held = set(Reservation.objects.filter(variant__in=variants.values(), location__in=locations.values())
+               .values_list("variant_id", "location_id").distinct())
+    problems: list[RowError] = []
+    seen: set[tuple[int, int]] = set()
+    for index, row in enumerate(rows):
+        variant, location = variants.get(row.sku), locations.get(row.location)
+        errors: dict[str, list[str]] = {}
+        if variant is None:
+            errors["sku"] = [_("Unknown SKU: %(sku)s") % {"sku": row.sku}]
+        if location is None:
+            errors["location"] = [_("Unknown location: %(code)s") % {"code": row.location}]
+        for name in ("on_hand", "safety_stock"):
+            value = getattr(row, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                errors[name] = [_("Give a whole number of at least 0.")]
+        if variant is not None and location is not None:
+            key = (variant.pk, location.pk)
+            level = levels.get(key)
+            if key in seen:
+                errors.setdefault("sku", []).append(_("This SKU is in the import twice for this location."))
+            elif key in moved or key in held or (level is not None and (level.on_hand or level.reserved)):
+                errors.setdefault("sku", []).append(_("Omnishop already holds stock of %(sku)s at %(location)s: "
+                                                      "book a receipt or an adjustment instead.") % {
+                    "sku": row.sku, "location": location.code})
+            seen.add(key)
+        problems += row_errors(index, errors)
+    if problems:
+        raise StockImportInvalid(problems)
+
+    now = timezone.now()
+    result, new, existing, movements = [], [], [], []
+    for row in rows:
+        variant, location = variants[row.sku], locations[row.location]
+        level = levels.get((variant.pk, location.pk))
+        if level is None:
+            level = StockLevel(variant=variant, location=location)
+            new.append(level)
+        else:  # an empty row made earlier (a pre-order's hold point, a location's first look)
+            existing.append(level)
+        result.append(level)
+        level.on_hand, level.safety_stock, level.updated_at = row.on_hand, row.safety_stock, now
+        if row.on_hand:
+            movements.append(StockMovement(variant=variant, location=location, quantity=row.on_hand,
+                                           reason=MovementReason.OPENING_BALANCE, reference=source,
+                                           acting_user=acting_user))
+    StockLevel.objects.bulk_create(new, batch_size=1000)
+    StockLevel.objects.bulk_update(existing, ["on_hand", "safety_stock", "updated_at"], batch_size=1000)
+    StockMovement.objects.bulk_create(movements, batch_size=1000)
+    return result

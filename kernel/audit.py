@@ -5,6 +5,7 @@ in its own transaction, with the user it was given as ``acting_user`` (``None``:
 import, a task). Writes that already keep their own ledger with the acting user (stock
 movements, order events, the consent ledger) do not need a second row here."""
 
+from collections.abc import Iterable
 from functools import cache
 
 from django.core.signals import setting_changed
@@ -61,3 +62,13 @@ def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None 
         object_repr = str(obj)
     return AuditEntry.objects.create(actor=actor, action=action, object_type=obj._meta.label_lower,
                                      object_id=str(obj.pk), object_repr=object_repr[:200], changes=changes or {})
+
+
+def audit_record_many(*, actor, action: str, entries: Iterable[tuple[models.Model, dict]]) -> list[AuditEntry]:
+    """``audit_record`` for many objects at once (an import): one entry per ``(obj, changes)``,
+    written in one insert."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEntry.objects.bulk_create([
+        AuditEntry(actor=actor, action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
+                   object_repr=str(obj)[:200], changes=changes or {}) for obj, changes in entries], batch_size=1000)

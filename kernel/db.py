@@ -79,3 +79,23 @@ def retry_on_conflict(
     if func is not None:
         return decorate(func)
     return decorate
+
+
+def bulk_create_backdated(model, rows: list, *, time_field: str, batch_size: int = 1000) -> list:
+    """``bulk_create`` rows that carry their own past time in ``time_field``, an ``auto_now_add``
+    field: imported history (a customer since 2023, a consent given then, an order event of last
+    month). ``bulk_create`` stamps such a field with the current time whatever the row holds (and
+    switching ``auto_now_add`` off would change the field for every thread of the process); the
+    given times are written back by primary key in the same transaction, before anyone can read
+    the rows. Call it inside ``transaction.atomic``; it needs the primary keys back from the
+    insert (SQLite 3.35+, PostgreSQL). Returns the rows, saved, with their given times."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("bulk_create_backdated writes twice: call it inside transaction.atomic.")
+    times = [getattr(row, time_field) for row in rows]
+    if any(at is None for at in times):
+        raise ValueError(f"Every row needs its {time_field}.")
+    created = model.objects.bulk_create(rows, batch_size=batch_size)
+    for row, at in zip(created, times, strict=True):
+        setattr(row, time_field, at)
+    model.objects.bulk_update(created, [time_field], batch_size=batch_size)
+    return created

@@ -83,6 +83,12 @@ def is_console_user(user) -> bool:
     return user.is_authenticated and user.is_active and (user.is_superuser or bool(roles_of(user)))
 
 
+def is_administrator(user) -> bool:
+    """A superuser or a user with the administrator role: the one who may load another system's
+    data into the shop (the import endpoints)."""
+    return is_console_user(user) and (user.is_superuser or ADMINISTRATOR in roles_of(user))
+
+
 def is_scoped(user) -> bool:
     return not user.is_superuser and bool(roles_of(user)) and roles_of(user) <= scoped_roles()
 

@@ -45,6 +45,8 @@ from .serializers import (
     CartQuantitySerializer,
     CartSerializer,
     OrderCreateSerializer,
+    OrderImportInSerializer,
+    OrderImportOutSerializer,
     OrderSerializer,
     ShipSerializer,
 )
@@ -120,6 +122,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         "hand_over": "orders.run_pickup_desk",
         "cancel": "orders.run_pickup_desk",
         "ship": "orders.ship_orders",
+        "import_rows": "orders.view_order",  # and an administrator: checked in import_rows()
     }
 
     def get_queryset(self):
@@ -244,6 +247,34 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         services.fulfillment_ship(fulfillment=group, tracking_number=incoming.validated_data["tracking_number"],
                                   acting_user=request.user)
         return self._detail(order)
+
+    # --- importing another system's history ------------------------------------------------
+
+    @extend_schema(
+        summary="Import finished orders from another system (administrators)",
+        description="Orders with their times, lines as sold (price and tax rate), fulfilment and final state "
+                    "(collected, shipped or cancelled), numbered like every order. They move no stock, send no "
+                    "email and publish no domain events. All or nothing: one bad row refuses the whole request, "
+                    "with every bad row's errors under rows.<index>.<field>. At most 1000 rows per request.",
+        request=OrderImportInSerializer,
+        responses={201: OrderImportOutSerializer, 400: ERROR_400, 403: ERROR_403},
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_rows(self, request):
+        if not roles.is_administrator(request.user):
+            raise PermissionDenied(_("Only an administrator can import data."))
+        incoming = OrderImportInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        rows = [services.OrderImportIn(
+            **{**row, "lines": [services.ImportLineIn(**line) for line in row["lines"]],
+               "fulfillment": services.FulfillmentIn(**row["fulfillment"]),
+               "contact": services.ContactIn(**row["contact"]) if row["contact"] else None})
+            for row in incoming.validated_data["rows"]]
+        created = services.orders_import(rows=rows, source=incoming.validated_data["source"],
+                                         acting_user=request.user)
+        return Response({"created": len(created), "orders": [
+            {"row": index, "number": order.number} for index, order in enumerate(created)]},
+            status=status.HTTP_201_CREATED)
 
 
 # --- the caller's own account -------------------------------------------------------------

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from inventory.errors import OutOfStock, ShortLine  # noqa: F401  (re-exported: callers catch it here)
-from kernel.errors import DomainError
+from kernel.errors import DomainError, InvalidRows
 
 
 class OrderError(DomainError):
@@ -47,3 +47,8 @@ class CartFull(OrderError):
 
     def payload(self) -> dict:
         return {"limit": self.limit}
+
+
+class OrderImportInvalid(OrderError, InvalidRows):
+    """An import of past orders refused as a whole: ``errors`` lists every bad row
+    (``kernel.errors.RowError``); nothing was written."""

@@ -2,8 +2,8 @@
 
 Every OrderEvent is written through these functions, so a kind, the fulfilment status it
 records and the shape of its ``data`` are stated once. The services call them inside the
-transaction of the change they record; a bulk writer (the demo's history) passes
-``commit=False`` and an explicit ``at`` and saves the rows itself.
+transaction of the change they record; a bulk writer (``orders.services.orders_import``, the
+history of another system) passes ``commit=False`` and an explicit ``at`` and saves the rows itself.
 """
 
 from datetime import datetime
@@ -60,15 +60,19 @@ def order_event_tracking(*, fulfillment: Fulfillment, tracking_number: str, acti
                   acting_user=acting_user, data={"tracking_number": tracking_number})
 
 
-def order_event_cancelled(*, fulfillment: Fulfillment, from_status: str, acting_user=None) -> OrderEvent:
+def order_event_cancelled(*, fulfillment: Fulfillment, from_status: str, acting_user=None,
+                          at: datetime | None = None, commit: bool = True) -> OrderEvent:
     """Staff, the customer or the API cancelled an open fulfilment; its stock goes back."""
     return _event(OrderEventKind.CANCELLED, order=fulfillment.order, fulfillment=fulfillment,
-                  from_status=from_status, to_status=FulfillmentStatus.CANCELLED, acting_user=acting_user)
+                  from_status=from_status, to_status=FulfillmentStatus.CANCELLED, acting_user=acting_user, at=at,
+                  commit=commit)
 
 
-def order_event_cancel_reason(*, order: Order, reason: str, acting_user=None) -> OrderEvent:
+def order_event_cancel_reason(*, order: Order, reason: str, acting_user=None, at: datetime | None = None,
+                              commit: bool = True) -> OrderEvent:
     """Why the order was cancelled, as the person who cancelled it gave it."""
-    return _event(OrderEventKind.CANCEL_REASON, order=order, acting_user=acting_user, data={"reason": reason})
+    return _event(OrderEventKind.CANCEL_REASON, order=order, acting_user=acting_user, data={"reason": reason},
+                  at=at, commit=commit)
 
 
 def order_event_expired(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.READY,

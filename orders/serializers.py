@@ -156,3 +156,58 @@ class CartCheckoutSerializer(serializers.Serializer):
 
     def validate_channel(self, value: str) -> Channel:
         return OrderCreateSerializer().validate_channel(value)
+
+
+# --- importing finished orders from another system (orders_import) ---------------------------
+
+# The most rows one request may carry: a bigger export is sent in several requests.
+IMPORT_MAX_ROWS = 1000
+
+
+class ImportLineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=60)
+    quantity = serializers.IntegerField()
+    unit_price = serializers.IntegerField(help_text=_("Yen, tax included, as sold."))
+    tax_rate = serializers.IntegerField(help_text=_("Consumption tax rate in percent, as sold."))
+
+
+class ImportContactInSerializer(ContactInSerializer):
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+
+
+class OrderImportRowSerializer(serializers.Serializer):
+    """One finished order as the old system recorded it; the rules are ``orders_import``'s."""
+
+    channel = serializers.CharField(max_length=40, help_text=_("Channel code, e.g. web or pos-shibuya."))
+    placed_at = serializers.DateTimeField()
+    customer = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        help_text=_("Omnishop customer id (from the customer import)."))
+    contact = ImportContactInSerializer(required=False, allow_null=True, default=None)
+    lines = ImportLineInSerializer(many=True)
+    fulfillment = FulfillmentInSerializer()
+    status = serializers.CharField(max_length=20, help_text=_("How it ended: collected, shipped or cancelled."))
+    ready_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                         help_text=_("Pickups: when it was ready (default: when collected)."))
+    closed_at = serializers.DateTimeField(help_text=_("When it was collected, shipped or cancelled."))
+    payment_method = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    payment_status = serializers.CharField(max_length=20, required=False, default="paid")
+    placed_by = serializers.CharField(max_length=254, required=False, allow_blank=True, default="",
+                                      help_text=_("Email of the staff member who took the order, if known."))
+    closed_by = serializers.CharField(max_length=254, required=False, allow_blank=True, default="",
+                                      help_text=_("Email of the staff member who closed it, if known."))
+    cancel_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OrderImportInSerializer(serializers.Serializer):
+    source = serializers.CharField(max_length=100, help_text=_("Names the import, e.g. shopify-2026-11."))
+    rows = OrderImportRowSerializer(many=True, allow_empty=False, max_length=IMPORT_MAX_ROWS)
+
+
+class ImportedOrderSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    number = serializers.CharField()
+
+
+class OrderImportOutSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    orders = ImportedOrderSerializer(many=True)

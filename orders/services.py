@@ -6,24 +6,36 @@ queues its side effects (emails) with ``transaction.on_commit``.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, EventKind
-from customers.services import customer_get_or_create_for_order, event_record
+from customers.services import (
+    EventImportIn,
+    customer_events_import,
+    customer_get_or_create_for_order,
+    event_record,
+)
 from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import StockPolicy, Variant
 from kernel import roles
-from kernel.db import retry_on_conflict
+from kernel.audit import audit_record_many
+from kernel.db import bulk_create_backdated, retry_on_conflict
+from kernel.errors import RowError, row_errors
 from kernel.events import publish
 from kernel.japan import (
+    TAX_RATES,
     normalize_postal_code,
     normalize_prefecture,
     validate_phone,
@@ -34,13 +46,14 @@ from kernel.models import Channel, ChannelKind, Location
 from kernel.subjects import order_subject
 
 from . import domain_events, events
-from .errors import InvalidOrder, InvalidTransition
+from .errors import InvalidOrder, InvalidTransition, OrderImportInvalid
 from .models import (
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
     Order,
     OrderEmail,
+    OrderEvent,
     OrderLine,
     OrderStatus,
     PaymentMethod,
@@ -519,3 +532,256 @@ def _pickup_expire(*, pk: int, cutoff) -> str | None:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
                      location=group.location, subject=order_subject(order.number), data={"reason": "not collected"})
     return order.number
+
+
+# --- importing the order history of another system ------------------------------------------
+
+@dataclass(frozen=True)
+class ImportLineIn:
+    """One line of a past order, as it was sold."""
+
+    sku: str
+    quantity: int
+    unit_price: int  # yen, tax included, as sold then
+    tax_rate: int  # percent, as sold then (kernel.japan.TAX_RATES)
+
+
+# The states a past order may be imported in, per fulfilment method: finished ones only (an open
+# order is placed with order_place, which reserves its stock), and the order's status for each.
+IMPORT_FINAL_STATUSES = {
+    FulfillmentMethod.PICKUP: (FulfillmentStatus.COLLECTED, FulfillmentStatus.CANCELLED),
+    FulfillmentMethod.SHIP: (FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED),
+}
+IMPORT_ORDER_STATUS = {
+    FulfillmentStatus.COLLECTED: OrderStatus.COMPLETED,
+    FulfillmentStatus.SHIPPED: OrderStatus.SHIPPED,
+    FulfillmentStatus.CANCELLED: OrderStatus.CANCELLED,
+}
+IMPORT_SOURCE_MAX_LENGTH = 100
+IMPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class OrderImportIn:
+    """One finished order of another system: where it came in and when, what was sold at which
+    price and tax rate, how it was fulfilled (``fulfillment``: pickup at a store, or delivery
+    from a location to an address) and how it ended (``status``: collected, shipped or
+    cancelled, at ``closed_at``; a pickup was ready at ``ready_at``, by default when it was
+    collected). ``customer`` is an Omnishop customer id (``customers_import`` gives them);
+    ``placed_by`` and ``closed_by`` are staff emails, when known."""
+
+    channel: str  # channel code
+    placed_at: datetime
+    lines: Sequence[ImportLineIn]
+    fulfillment: FulfillmentIn
+    status: str
+    closed_at: datetime
+    ready_at: datetime | None = None
+    customer: int | None = None
+    contact: ContactIn | None = None
+    payment_method: str = ""  # default: as order_place chooses
+    payment_status: str = PaymentStatus.PAID
+    placed_by: str = ""
+    closed_by: str = ""
+    cancel_reason: str = ""
+
+
+def _import_time(errors: dict[str, list[str]], name: str, at, *, now, after=None) -> bool:
+    if not isinstance(at, datetime) or timezone.is_naive(at):
+        errors.setdefault(name, []).append(_("Give a date and time with its time zone."))
+    elif at > now:
+        errors.setdefault(name, []).append(_("This time is in the future."))
+    elif after is not None and isinstance(after, datetime) and not timezone.is_naive(after) and at < after:
+        errors.setdefault(name, []).append(_("This time is before the order was placed."))
+    else:
+        return True
+    return False
+
+
+@transaction.atomic
+def orders_import(*, rows: Sequence[OrderImportIn], source: str, acting_user=None) -> list[Order]:
+    """Bring the finished orders of the system a shop moves from into Omnishop, at their own
+    times: each order gets its Omnishop number (``order_number``, the same rule as every
+    order), its lines with the prices and tax rates they were sold at, its fulfilment in its
+    final state, the OrderEvents of its steps (``orders.events``, dated when they happened) and,
+    for a customer, the same timeline events the order services write for those steps
+    (``customers.services.customer_events_import``). ``source`` names the import in the audit
+    trail (one entry per order, by ``acting_user``).
+
+    Imported history is history, not activity:
+
+    - it moves no stock: a migration brings today's stock as opening balances
+      (``inventory.services.stock_import``) and the old system's sales are already out of it;
+      replaying them would count every sale twice or need the old system's receipts too;
+    - it publishes no domain events (``orders.order_placed``, ``picked_up``, ``shipped``...):
+      their consumers act on things happening now (a post-purchase journey must not thank a
+      customer for an order of three months ago), and no email is sent;
+    - it gives pickups no pickup code (a finished pickup needs none).
+
+    All or nothing: raise OrderImportInvalid naming every bad row (row, field, message);
+    nothing is written then. Returns the orders in the order of ``rows``."""
+    source = (source or "").strip()
+    if not source or len(source) > IMPORT_SOURCE_MAX_LENGTH:
+        raise ValidationError({"source": [_("Name the import in at most %(n)d characters.") % {
+            "n": IMPORT_SOURCE_MAX_LENGTH}]})
+    now = timezone.now()
+    channels = {c.code: c for c in Channel.objects.filter(code__in={row.channel for row in rows})}
+    locations = {loc.code: loc for loc in Location.objects.filter(
+        code__in={row.fulfillment.location for row in rows})}
+    variants = {v.sku: v for v in Variant.objects.select_related("product").filter(
+        sku__in={line.sku for row in rows for line in row.lines})}
+    customers = {c.pk: c for c in Customer.objects.filter(
+        pk__in={row.customer for row in rows if isinstance(row.customer, int)})}
+    staff_emails = {email.strip().lower() for row in rows for email in (row.placed_by, row.closed_by) if email}
+    staff = {user.email.lower(): user for user in get_user_model().objects.annotate(lower=Lower("email")).filter(
+        lower__in=staff_emails)} if staff_emails else {}
+
+    problems: list[RowError] = []
+    for index, row in enumerate(rows):
+        errors: dict[str, list[str]] = {}
+        if row.channel not in channels:
+            errors["channel"] = [_("Unknown channel: %(code)s") % {"code": row.channel}]
+        placed_ok = _import_time(errors, "placed_at", row.placed_at, now=now)
+        closed_ok = _import_time(errors, "closed_at", row.closed_at, now=now,
+                                 after=row.placed_at if placed_ok else None)
+        if not row.lines:
+            errors["lines"] = [_("An order needs at least one line.")]
+        total = 0
+        for number, line in enumerate(row.lines):
+            prefix = f"lines.{number}."
+            if line.sku not in variants:
+                errors.setdefault(f"{prefix}sku", []).append(_("Unknown SKU: %(sku)s") % {"sku": line.sku})
+            if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or \
+                    not 1 <= line.quantity <= MAX_LINE_QUANTITY:
+                errors.setdefault(f"{prefix}quantity", []).append(
+                    _("Give a whole number from 1 to %(max)s.") % {"max": MAX_LINE_QUANTITY})
+            elif not isinstance(line.unit_price, int) or isinstance(line.unit_price, bool) or \
+                    not 0 <= line.unit_price <= MAX_ORDER_TOTAL:
+                errors.setdefault(f"{prefix}unit_price", []).append(_("Give the price in whole yen, tax included."))
+            else:
+                total += line.unit_price * line.quantity
+            if line.tax_rate not in TAX_RATES:
+                errors.setdefault(f"{prefix}tax_rate", []).append(
+                    _("Give a consumption tax rate: %(rates)s.") % {"rates": ", ".join(map(str, TAX_RATES))})
+        if total > MAX_ORDER_TOTAL:
+            errors.setdefault("lines", []).append(_("The order comes to more than ¥%(max)s.") % {
+                "max": f"{MAX_ORDER_TOTAL:,}"})
+        method = row.fulfillment.method
+        if method not in FulfillmentMethod.values:
+            errors["fulfillment.method"] = [_("Choose pickup or delivery.")]
+        elif row.status not in IMPORT_FINAL_STATUSES[method]:
+            errors["status"] = [_("Give how the order ended: %(statuses)s.") % {
+                "statuses": ", ".join(IMPORT_FINAL_STATUSES[method])}]
+        if row.fulfillment.location not in locations:
+            errors["fulfillment.location"] = [_("Unknown location: %(code)s") % {"code": row.fulfillment.location}]
+        if method == FulfillmentMethod.SHIP:
+            _validate_address(row.fulfillment.address or {}, errors)
+            if row.ready_at is not None:
+                errors["ready_at"] = [_("Only a pickup is ready at a store.")]
+        elif row.ready_at is not None and placed_ok and closed_ok and \
+                _import_time(errors, "ready_at", row.ready_at, now=now, after=row.placed_at) and \
+                row.ready_at > row.closed_at:
+            errors["ready_at"] = [_("This time is after the order was closed.")]
+        customer = customers.get(row.customer) if row.customer is not None else None
+        if row.customer is not None and customer is None:
+            errors["customer"] = [_("Unknown customer: %(id)s") % {"id": row.customer}]
+        _validate_contact(row.contact or ContactIn(), errors, customer)
+        if row.payment_method and row.payment_method not in PaymentMethod.values:
+            errors["payment_method"] = [_("Unknown payment method.")]
+        if row.payment_status not in PaymentStatus.values:
+            errors["payment_status"] = [_("Unknown payment status.")]
+        for name in ("placed_by", "closed_by"):
+            email = getattr(row, name)
+            if email and email.strip().lower() not in staff:
+                errors[name] = [_("No user has this email address.")]
+        if row.cancel_reason and row.status != FulfillmentStatus.CANCELLED:
+            errors["cancel_reason"] = [_("Only a cancelled order has a reason for cancelling.")]
+        elif len(row.cancel_reason) > MAX_REASON_LENGTH:
+            errors["cancel_reason"] = [_("At most %(n)d characters.") % {"n": MAX_REASON_LENGTH}]
+        problems += row_errors(index, errors)
+    if problems:
+        raise OrderImportInvalid(problems)
+
+    orders = []
+    for row in rows:
+        customer = customers.get(row.customer)
+        contact = row.contact or ContactIn()
+        closed = row.status != FulfillmentStatus.CANCELLED
+        order = Order(
+            number=f"tmp-{uuid.uuid4().hex[:16]}",  # replaced by the pk-based number below
+            channel=channels[row.channel], customer=customer, status=IMPORT_ORDER_STATUS[row.status],
+            email=contact.email or (customer.email if customer else "") or "",
+            name=contact.name or (customer.full_name if customer else ""),
+            phone=contact.phone or (customer.phone if customer else ""),
+            total=sum(line.unit_price * line.quantity for line in row.lines),
+            payment_method=row.payment_method or (
+                PaymentMethod.PAY_IN_STORE if row.fulfillment.method == FulfillmentMethod.PICKUP
+                else PaymentMethod.CASH_ON_DELIVERY),
+            payment_status=row.payment_status, placed_by=staff.get(row.placed_by.strip().lower()),
+            completed_at=row.closed_at if closed else None,
+        )
+        order.fill_search_fields()  # bulk_create skips save()
+        orders.append(order)
+    orders = Order.objects.bulk_create(orders, batch_size=IMPORT_BATCH)
+    # The number is the one rule of every order (order_number, from the id); created_at is set
+    # to the time the order was placed, over the insert's auto_now_add, before anyone can read it
+    # (see kernel.db.bulk_create_backdated).
+    for order, row in zip(orders, rows, strict=True):
+        order.number = order_number(channel_kind=order.channel.kind, pk=order.pk)
+        order.created_at = row.placed_at
+    Order.objects.bulk_update(orders, ["number", "created_at"], batch_size=IMPORT_BATCH)
+
+    groups = Fulfillment.objects.bulk_create([
+        Fulfillment(order=order, method=row.fulfillment.method, location=locations[row.fulfillment.location],
+                    status=row.status, address=_validate_address(row.fulfillment.address or {}, {})
+                    if row.fulfillment.method == FulfillmentMethod.SHIP else {},
+                    ready_at=(row.ready_at or (row.closed_at if row.status == FulfillmentStatus.COLLECTED else None))
+                    if row.fulfillment.method == FulfillmentMethod.PICKUP else None,
+                    closed_at=row.closed_at)
+        for order, row in zip(orders, rows, strict=True)], batch_size=IMPORT_BATCH)
+    OrderLine.objects.bulk_create([
+        OrderLine(order=order, fulfillment=group, variant=variants[line.sku], sku=line.sku,
+                  product_name=variants[line.sku].product.name, variant_label=variants[line.sku].label,
+                  quantity=line.quantity, unit_price=line.unit_price, tax_rate=line.tax_rate,
+                  line_total=line.unit_price * line.quantity)
+        for order, group, row in zip(orders, groups, rows, strict=True) for line in row.lines],
+        batch_size=IMPORT_BATCH)
+
+    order_events, timeline = [], []
+    for order, group, row in zip(orders, groups, rows, strict=True):
+        placed_by, closed_by = order.placed_by, staff.get(row.closed_by.strip().lower())
+        subject = order_subject(order.number)
+        order_events.append(events.order_event_placed(order=order, fulfillment=group, acting_user=placed_by,
+                                                      at=row.placed_at, commit=False))
+        steps = [(EventKind.ORDER_PLACED, row.placed_at, group.location,
+                  {"total": order.total, "method": group.method, "lines": len(row.lines)})]
+        if group.ready_at is not None:
+            order_events.append(events.order_event_ready(fulfillment=group, acting_user=closed_by, at=group.ready_at,
+                                                         commit=False))
+            steps.append((EventKind.ORDER_READY, group.ready_at, group.location, {"pickup_code": group.pickup_code}))
+        if row.status == FulfillmentStatus.COLLECTED:
+            order_events.append(events.order_event_handed_over(fulfillment=group, acting_user=closed_by,
+                                                               at=row.closed_at, commit=False))
+            steps.append((EventKind.PICKUP_COMPLETED, row.closed_at, group.location, {"total": order.total}))
+        elif row.status == FulfillmentStatus.SHIPPED:
+            order_events.append(events.order_event_shipped(fulfillment=group, acting_user=closed_by,
+                                                           at=row.closed_at, commit=False))
+            steps.append((EventKind.ORDER_SHIPPED, row.closed_at, group.location, {"tracking_number": ""}))
+        else:
+            order_events.append(events.order_event_cancelled(
+                fulfillment=group, acting_user=closed_by, at=row.closed_at, commit=False,
+                from_status=FulfillmentStatus.READY if group.ready_at else FulfillmentStatus.RESERVED))
+            if row.cancel_reason.strip():
+                order_events.append(events.order_event_cancel_reason(
+                    order=order, reason=row.cancel_reason.strip(), acting_user=closed_by, at=row.closed_at,
+                    commit=False))
+            steps.append((EventKind.ORDER_CANCELLED, row.closed_at, None, {"reason": row.cancel_reason}))
+        if order.customer is not None:
+            timeline += [EventImportIn(customer=order.customer, kind=kind, occurred_at=at, channel=order.channel,
+                                       location=location, subject=subject, data=data)
+                         for kind, at, location, data in steps]
+    bulk_create_backdated(OrderEvent, order_events, time_field="created_at", batch_size=IMPORT_BATCH)
+    customer_events_import(events=timeline, acting_user=acting_user)
+    audit_record_many(actor=acting_user, action="orders_import", entries=[(order, {"source": source})
+                                                                          for order in orders])
+    return orders

@@ -12,11 +12,29 @@ from PIL import Image
 from brandkit.models import Brand
 from brandkit.selectors import consistency_scores
 from customers.models import ConsentRecord, Customer, CustomerEvent, EventKind
-from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, Variant
+from customers.services import IMPORT_EVENT_DATA
+from inventory.models import (
+    MovementReason,
+    Product,
+    ProductImage,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
 from inventory.validators import validate_ean13
 from kernel import roles
+from kernel.models import DomainEvent
 from omnishop import demo
-from orders.models import Fulfillment, FulfillmentStatus, Order, OrderLine
+from orders.models import (
+    Fulfillment,
+    FulfillmentStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    order_number,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -115,8 +133,33 @@ def test_customers_have_furigana_consent_ledger_and_timelines(seeded):
     assert 0.3 * customers.count() < opted < 0.9 * customers.count()
     assert len(set(ConsentRecord.objects.values_list("source", flat=True))) >= 3
     kinds = set(customers.values_list("events__kind", flat=True))
-    assert {EventKind.ORDER_PLACED, EventKind.PRODUCT_VIEWED, EventKind.EMAIL_SENT} <= kinds
+    assert {EventKind.ORDER_PLACED, EventKind.PRODUCT_VIEWED, EventKind.CONSENT_CHANGED} <= kinds
     assert kinds & {EventKind.PICKUP_COMPLETED, EventKind.ORDER_SHIPPED}
+
+
+def test_the_demo_writes_only_events_the_shop_itself_records(seeded):
+    """No campaign opens or clicks (nothing in Omnishop records them), no campaign emails (nothing
+    sends them yet): the imported history holds the kinds customer_events_import takes, the
+    consent ledger's changes, and what today's orders and Hanako's sign-up wrote."""
+    written = set(CustomerEvent.objects.values_list("kind", flat=True))
+    assert not written & {EventKind.EMAIL_OPENED, EventKind.EMAIL_CLICKED}
+    assert written <= {*IMPORT_EVENT_DATA, EventKind.CONSENT_CHANGED, EventKind.SIGNED_UP, EventKind.EMAIL_SENT}
+    assert not CustomerEvent.objects.filter(subject__startswith="campaign").exists()
+    for event in CustomerEvent.objects.filter(kind__in=list(IMPORT_EVENT_DATA)):
+        assert set(event.data) == IMPORT_EVENT_DATA[event.kind], event.kind
+
+
+def test_the_demos_orders_are_numbered_by_the_shops_rule_and_history_publishes_nothing(seeded):
+    orders = list(Order.objects.select_related("channel"))
+    assert [o.number for o in orders] == [order_number(channel_kind=o.channel.kind, pk=o.pk) for o in orders]
+    open_orders = Order.objects.filter(status__in=[OrderStatus.PLACED, OrderStatus.READY])
+    assert 0 < open_orders.count() < len(orders)
+    # today's open orders were placed through order_place; the imported history published no events
+    placed = DomainEvent.objects.filter(type="orders.order_placed")
+    assert sorted(placed.values_list("payload__number", flat=True)) == sorted(open_orders.values_list("number", flat=True))
+    assert not DomainEvent.objects.filter(type__in=["orders.picked_up", "orders.shipped"]).exists()
+    assert set(StockMovement.objects.values_list("reason", flat=True)) == {MovementReason.OPENING_BALANCE}
+    assert OrderEvent.objects.filter(created_at__lt=timezone.now() - timezone.timedelta(days=4)).exists()
 
 
 def test_reset_removes_the_demo_data_and_seeds_it_again(seeded):
@@ -127,18 +170,30 @@ def test_reset_removes_the_demo_data_and_seeds_it_again(seeded):
     assert after["products"] == before["products"] and after["customers"] == before["customers"]
 
 
-def pickup_codes(fulfillments) -> list[str]:
-    return list(fulfillments.filter(method="pickup").order_by("id").values_list("pickup_code", flat=True))
+def key_rows() -> dict:
+    """What the demo is made of, without ids or the minutes of "now": the same on every seed."""
+    orders = Order.objects.order_by("id")
+    return {
+        "counts": demo.demo_counts(),
+        "customers": list(Customer.objects.order_by("id").values_list("email", "family_name", "postal_code")),
+        "consent": list(ConsentRecord.objects.order_by("id").values_list("customer__email", "channel", "granted")),
+        "orders": [(o.channel.code, o.customer.email if o.customer else None, o.status, o.total,
+                    [(line.sku, line.quantity, line.unit_price) for line in o.lines.all()])
+                   for o in orders.select_related("channel", "customer").prefetch_related("lines")],
+        "stock": sorted(StockLevel.objects.values_list("variant__sku", "location__code", "on_hand", "reserved")),
+        "timeline": list(CustomerEvent.objects.order_by("id").values_list("customer__email", "kind")),
+    }
 
 
-def test_seeding_again_gives_the_same_pickup_codes(seeded):
-    everything, waiting = pickup_codes(Fulfillment.objects), pickup_codes(Fulfillment.objects.awaiting_pickup())
-    assert waiting  # today's open pickups, placed through order_place
+def test_seeding_again_gives_the_same_shop(seeded):
+    before = key_rows()
+    assert before["orders"] and before["timeline"]
     seed(reset=True)
-    assert pickup_codes(Fulfillment.objects.awaiting_pickup()) == waiting
-    assert pickup_codes(Fulfillment.objects) == everything
-    # ... and the customers whose order is ready were told the code their order has.
+    assert key_rows() == before
+    # ... and the customers whose pickup is ready were told the code their order has (the shop's
+    # own codes: random, as for every order).
     ready = Fulfillment.objects.awaiting_pickup().filter(status=FulfillmentStatus.READY).select_related("order")
+    assert ready.exists()
     told = {event.subject: event.data["pickup_code"] for event in CustomerEvent.objects.filter(
         kind=EventKind.ORDER_READY, subject__in=[f"order:{group.order.number}" for group in ready])}
     assert told == {f"order:{group.order.number}": group.pickup_code for group in ready}
