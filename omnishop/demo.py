@@ -43,8 +43,10 @@ from inventory.validators import ean13_check_digit
 from kernel import roles
 from kernel.models import Channel, ChannelKind, Location
 from kernel.subjects import product_subject
+from orders import cart as carts
 from orders import services as orders
 from orders.models import (
+    Cart,
     FulfillmentMethod,
     FulfillmentStatus,
     Order,
@@ -121,6 +123,7 @@ def demo_counts() -> dict[str, int]:
         "orders": Order.objects.count(),
         "order lines": OrderLine.objects.count(),
         "order events": OrderEvent.objects.count(),
+        "carts": Cart.objects.count(),
     }
 
 
@@ -208,7 +211,9 @@ class _Seeder:
         self.import_touchpoints()
         t = self.step("browsing and store visits (customer_events_import)", t)
         self.place_open_orders()
-        self.step("today's open orders (order_place)", t)
+        t = self.step("today's open orders (order_place)", t)
+        self.fill_carts()
+        self.step("carts in progress (cart_add)", t)
 
     # --- brand, places, people ---------------------------------------------------------
 
@@ -595,6 +600,22 @@ class _Seeder:
                         occurred_at=at, data=customers.staff_event_data(note=rng.choice(STORE_VISIT_NOTES),
                                                                         staff=staff)))
         customers.customer_events_import(events=events)
+
+    # --- carts in progress (orders.cart) --------------------------------------------------
+
+    def fill_carts(self) -> None:
+        """Some customers have something in their cart now (through the cart services, so the
+        cart events exist): Hanako two items, and about one customer in twenty one to three."""
+        rng = self.rng
+        web = self.channels["web"]
+        sellable = [v for v in self.variants if v.product.is_active]
+        for variant in rng.sample(sellable, 2):
+            carts.cart_add(variant=variant, quantity=1, customer=self.hanako, channel=web,
+                           acting_user=self.hanako.user)
+        for customer in self.customers:
+            if rng.random() < 0.05:
+                for variant in rng.sample(sellable, rng.randint(1, 3)):
+                    carts.cart_add(variant=variant, quantity=rng.randint(1, 2), customer=customer, channel=web)
 
     # --- today's open orders (order_place) ----------------------------------------------
 

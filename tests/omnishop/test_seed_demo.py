@@ -27,6 +27,8 @@ from kernel import roles
 from kernel.models import DomainEvent
 from omnishop import demo
 from orders.models import (
+    Cart,
+    CartLine,
     Fulfillment,
     FulfillmentStatus,
     Order,
@@ -143,7 +145,8 @@ def test_the_demo_writes_only_events_the_shop_itself_records(seeded):
     consent ledger's changes, and what today's orders and Hanako's sign-up wrote."""
     written = set(CustomerEvent.objects.values_list("kind", flat=True))
     assert not written & {EventKind.EMAIL_OPENED, EventKind.EMAIL_CLICKED}
-    assert written <= {*IMPORT_EVENT_DATA, EventKind.CONSENT_CHANGED, EventKind.SIGNED_UP, EventKind.EMAIL_SENT}
+    assert written <= {*IMPORT_EVENT_DATA, EventKind.CONSENT_CHANGED, EventKind.SIGNED_UP, EventKind.EMAIL_SENT,
+                       EventKind.CART_ADDED}
     assert not CustomerEvent.objects.filter(subject__startswith="campaign").exists()
     for event in CustomerEvent.objects.filter(kind__in=list(IMPORT_EVENT_DATA)):
         assert set(event.data) == IMPORT_EVENT_DATA[event.kind], event.kind
@@ -182,7 +185,17 @@ def key_rows() -> dict:
                    for o in orders.select_related("channel", "customer").prefetch_related("lines")],
         "stock": sorted(StockLevel.objects.values_list("variant__sku", "location__code", "on_hand", "reserved")),
         "timeline": list(CustomerEvent.objects.order_by("id").values_list("customer__email", "kind")),
+        "carts": sorted(CartLine.objects.values_list("cart__customer__email", "sku", "quantity")),
     }
+
+
+def test_carts_in_progress_are_filled_through_the_cart_services(seeded):
+    hanako = Customer.objects.get(email="hanako@demo.omnishop.jp")
+    assert CartLine.objects.filter(cart__customer=hanako).count() == 2
+    assert Cart.objects.count() >= 2 and not Cart.objects.filter(customer__isnull=True).exists()
+    changed = DomainEvent.objects.filter(type="orders.cart_changed")
+    assert changed.count() == CartLine.objects.count()  # one event per line added, none written around them
+    assert CustomerEvent.objects.filter(kind=EventKind.CART_ADDED).count() == changed.count()
 
 
 def test_seeding_again_gives_the_same_shop(seeded):
