@@ -31,4 +31,5 @@ class CustomersConfig(AppConfig):
         "customer_email_change": _("Customer email address changed"),
         "customer_delete": _("Customer deleted"),
         "customers_import": _("Customers imported"),
+        "customer_events_import": _("Past touchpoints imported"),
     }

@@ -516,7 +516,14 @@ def customer_events_import(*, events: Sequence[EventImportIn], acting_user=None)
         problems += row_errors(index, errors)
     if problems:
         raise CustomerImportInvalid(problems)
-    return CustomerEvent.objects.bulk_create([
+    created = CustomerEvent.objects.bulk_create([
         CustomerEvent(customer=event.customer, kind=event.kind, occurred_at=event.occurred_at, channel=event.channel,
                       location=event.location, subject=event.subject or "", data=event.data)
         for event in events], batch_size=IMPORT_BATCH)
+    per_customer: dict[int, tuple[Customer, int]] = {}
+    for event in events:
+        customer, count = per_customer.get(event.customer.pk, (event.customer, 0))
+        per_customer[event.customer.pk] = (customer, count + 1)
+    audit_record_many(actor=acting_user, action="customer_events_import",
+                      entries=[(customer, {"events": count}) for customer, count in per_customer.values()])
+    return created
