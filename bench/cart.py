@@ -22,18 +22,16 @@ Asserts nothing.
 """
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import run_child  # noqa: E402  (after the path: run as a script)
 
 
 def jan(number: int) -> str:
@@ -62,7 +60,6 @@ def child(args) -> None:
 
     from customers.models import Customer
     from inventory import services as inventory
-    from inventory.models import Variant
     from inventory.services import VariantIn
     from orders import cart as carts
     from orders.models import Cart, CartLine
@@ -102,7 +99,6 @@ def child(args) -> None:
         return len(captured)
 
     n = args.samples
-    by_sku = {v.sku: v for v in Variant.objects.filter(sku__in=skus).select_related("product")}
     new_ids = [f"f{k:031x}" for k in range(n + 1)]
     queries = count_queries(lambda: carts.cart_add(variant=variants[0], quantity=1, browser_id=new_ids[n]))
     figures("cart_add, a new guest cart (first item)",
@@ -154,31 +150,11 @@ def child(args) -> None:
         logins.append(timed(lambda b=browser, c=customer: b.post(
             "/account/login/", {"username": c.email, "password": "bench-pass-1234"})))
     figures("POST /account/login/ merging a 3-line guest cart (MD5 hasher)", logins)
-    assert by_sku  # keep the lookup warm for the counts above
 
 
 def run(args, backend: str) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="cart-bench-"))
-    env = {**os.environ, "OMNISHOP_VAR_DIR": str(var_dir), "OMNISHOP_MODE": "dev", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "omnishop.settings", "PYTHONWARNINGS": "ignore"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    dbname = f"cart_bench_{os.getpid()}"
-    admin = None
-    if backend == "postgresql":
-        import psycopg
-
-        admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{args.postgres}/{dbname}"
-    try:
-        subprocess.run([sys.executable, __file__, "--child", "--carts", str(args.carts), "--samples",
-                        str(args.samples)], cwd=ROOT, env=env, check=True)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            admin.close()
+    run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="cart-bench",
+              args=["--carts", str(args.carts), "--samples", str(args.samples)])
 
 
 def main() -> None:

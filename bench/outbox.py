@@ -26,10 +26,8 @@ the handler, advance the cursor in the same transaction). Asserts nothing.
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,8 @@ from django.apps import AppConfig
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import run_child  # noqa: E402  (after the path: run as a script)
 
 
 @dataclass(frozen=True)
@@ -187,28 +187,10 @@ def publish_for(seconds: float, batch: int, rate: float) -> None:
 
 
 def run(args, backend: str) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="outbox-bench-"))
-    env = {**os.environ, "OMNISHOP_VAR_DIR": str(var_dir), "OMNISHOP_MODE": "dev", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "bench.outbox_settings", "PYTHONWARNINGS": "ignore"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    dbname = f"outbox_bench_{os.getpid()}"
-    admin = None
-    if backend == "postgresql":
-        import psycopg
-
-        admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{args.postgres}/{dbname}"
-    try:
-        subprocess.run([sys.executable, __file__, "--child", "--events", str(args.events),
-                        "--seconds", str(args.seconds), "--publishers", str(args.publishers),
-                        "--grace", str(args.grace), "--batch", str(args.batch), "--rate", str(args.rate)], cwd=ROOT, env=env, check=True)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            admin.close()
+    run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="outbox-bench",
+              settings_module="bench.outbox_settings",
+              args=["--events", str(args.events), "--seconds", str(args.seconds), "--publishers", str(args.publishers),
+                    "--grace", str(args.grace), "--batch", str(args.batch), "--rate", str(args.rate)])
 
 
 def main() -> None:
