@@ -63,27 +63,19 @@ def staff_event_record(*, customer: Customer, kind: str, note: str = "", acting_
                         data={"note": note, "staff": str(acting_user), "staff_id": acting_user.pk})
 
 
-@transaction.atomic
 def consent_set(
-    *, customer: Customer, channel: str, granted: bool, source: str, acting_user=None, event_channel=None
+    *, customer: Customer, channel: str, granted: bool, source: str, acting_user=None, event_channel=None,
+    purpose: str = "marketing", ip_address: str | None = None, user_agent: str = "",
 ) -> ConsentRecord | None:
-    """Record an opt-in or opt-out with its source and time; no row when nothing changes."""
-    if channel not in ConsentChannel.values:
-        raise ValidationError({"channel": [_("Unknown consent channel.")]})
-    from .selectors import consent_state
+    """Record an opt-in or opt-out; no row when nothing changes. The older call shape, kept for
+    its callers: ``source`` may be a ``ConsentSource`` or a free text like "storefront-signup"
+    (stored as its source, the text kept as ``source_detail``). See ``customers.consent``."""
+    from .consent import consent_decide, consent_source_from_text
 
-    if consent_state(customer=customer).get(channel, False) == granted and customer.consent_records.filter(
-        channel=channel
-    ).exists():
-        return None
-    record = ConsentRecord.objects.create(customer=customer, channel=channel, granted=granted, source=source,
-                                          acting_user=acting_user)
-    event_record(customer=customer, kind=EventKind.CONSENT_CHANGED, channel=event_channel,
-                 data={"channel": channel, "granted": granted, "source": source})
-    publish(domain_events.CONSENT_CHANGED, subject=f"customer:{customer.pk}", actor=acting_user,
-            payload=domain_events.ConsentChanged(customer_id=customer.pk, channel=channel, granted=granted,
-                                                 source=source))
-    return record
+    kind = consent_source_from_text(source)
+    return consent_decide(customer=customer, channel=channel, purpose=purpose, granted=granted, source=kind,
+                          source_detail="" if source == kind else source, acting_user=acting_user,
+                          ip_address=ip_address, user_agent=user_agent, event_channel=event_channel)
 
 
 @transaction.atomic
@@ -99,9 +91,14 @@ def customer_sign_up(
     email_marketing: bool = False,
     channel=None,
     source: str = "storefront-signup",
+    email_double_opt_in: bool = False,
+    ip_address: str | None = None,
+    user_agent: str = "",
 ):
     """Create a storefront account; attach it to an existing customer record with the same
-    email (a shopper known from the POS) instead of creating a duplicate."""
+    email (a shopper known from the POS) instead of creating a duplicate. With
+    ``email_double_opt_in`` (the storefront) ticking email marketing only asks: the customer
+    confirms by the link we email them (``customers.consent.consent_opt_in_request``)."""
     User = get_user_model()
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -124,8 +121,14 @@ def customer_sign_up(
     publish(domain_events.CUSTOMER_SIGNED_UP, subject=f"customer:{customer.pk}", actor=user,
             payload=domain_events.CustomerSignedUp(customer_id=customer.pk, user_id=user.pk,
                                                    channel=channel.code if channel else "", source=source))
-    consent_set(customer=customer, channel=ConsentChannel.EMAIL, granted=email_marketing, source=source,
-                event_channel=channel)
+    if email_marketing and email_double_opt_in:
+        from .consent import consent_opt_in_request, consent_source_from_text
+
+        consent_opt_in_request(customer=customer, source=consent_source_from_text(source), source_detail=source,
+                               acting_user=user, ip_address=ip_address, user_agent=user_agent)
+    else:
+        consent_set(customer=customer, channel=ConsentChannel.EMAIL, granted=email_marketing, source=source,
+                    event_channel=channel, acting_user=user, ip_address=ip_address, user_agent=user_agent)
     return user, customer
 
 
