@@ -57,7 +57,7 @@ class ConsentPendingSerializer(serializers.ModelSerializer):
         fields = ["id", "channel", "purpose", "source", "requested_at"]
 
 
-class ConsentStateSerializer(serializers.Serializer):
+class ConsentGridSerializer(serializers.Serializer):
     at = serializers.DateTimeField(allow_null=True, help_text=gettext_lazy("The time asked for; null: now."))
     consents = ConsentCellSerializer(many=True)
     pending = ConsentPendingSerializer(many=True, help_text=gettext_lazy(
@@ -67,7 +67,7 @@ class ConsentStateSerializer(serializers.Serializer):
 class StaffConsentInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ConsentChannel.choices)
     purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
-    source = serializers.ChoiceField(choices=[(s.value, s.label) for s in consent.STAFF_SOURCES], help_text=(
+    source = serializers.ChoiceField(choices=consent.STAFF_SOURCE_CHOICES, help_text=(
         gettext_lazy("Where the customer told you: staff, pos, import or api. Required.")))
     source_detail = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -77,7 +77,7 @@ class MyConsentInSerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
 
 
-class ConsentChangeSerializer(ConsentStateSerializer):
+class ConsentChangeSerializer(ConsentGridSerializer):
     record = ConsentRecordSerializer(allow_null=True, help_text=gettext_lazy(
         "The ledger row written; null when nothing changed or when a confirmation is pending."))
     confirmation_pending = serializers.BooleanField(help_text=gettext_lazy(
@@ -140,7 +140,7 @@ def consent_state_body(customer: Customer, *, at=None) -> dict:
 
 
 def _state(customer, at=None) -> dict:
-    return ConsentStateSerializer(consent_state_body(customer, at=at)).data
+    return ConsentGridSerializer(consent_state_body(customer, at=at)).data
 
 
 def _change(customer, *, record=None, pending=False) -> dict:
@@ -171,7 +171,7 @@ class CustomerConsentStateView(_StaffConsent):
     action_permissions = {"get": "customers.view_customer"}
 
     @extend_schema(summary="A customer's consent by channel and purpose, now or at time T", parameters=[AT_PARAMETER],
-                   responses={200: ConsentStateSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+                   responses={200: ConsentGridSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
                    examples=[STATE_EXAMPLE])
     def get(self, request, customer_id: int):
         customer = self.customer()
@@ -249,7 +249,7 @@ class MyConsentStateView(_Mine):
     action_permissions = {"get": None}
 
     @extend_schema(summary="My consent by channel and purpose, now or at time T", parameters=[AT_PARAMETER],
-                   responses={200: ConsentStateSerializer, 400: ERROR_400, 403: ERROR_403}, examples=[STATE_EXAMPLE])
+                   responses={200: ConsentGridSerializer, 400: ERROR_400, 403: ERROR_403}, examples=[STATE_EXAMPLE])
     def get(self, request):
         customer = self.customer(request)
         return Response(_state(customer, _at(request)))

@@ -60,6 +60,7 @@ CONFIRMATION_RESEND_AFTER = timedelta(minutes=10)
 # What staff (console, staff API) may name as the source; the storefront, the unsubscribe link
 # and the confirmation are recorded by their own doors.
 STAFF_SOURCES = (ConsentSource.STAFF, ConsentSource.POS, ConsentSource.IMPORT, ConsentSource.API)
+STAFF_SOURCE_CHOICES = [(source.value, source.label) for source in STAFF_SOURCES]
 
 
 def consent_transactional_allowed(*, customer: Customer | None = None, channel: str = "") -> bool:
@@ -166,15 +167,16 @@ def consent_history(*, customer: Customer) -> QuerySet[ConsentRecord]:
     return customer.consent_records.select_related("acting_user").order_by("-created_at", "-id")
 
 
-def consent_pending(*, customer: Customer) -> list[ConsentRequest]:
+def consent_pending(*, customer: Customer, grid: dict | None = None) -> list[ConsentRequest]:
     """Opt-ins waiting for the customer's confirmation (not confirmed, not expired, not made void
-    by a later decision), newest first."""
+    by a later decision), newest first. ``grid``: the customer's ``consent_grid`` when already read."""
     since = timezone.now() - confirmation_lifetime()
     requests = list(customer.consent_requests.filter(record__isnull=True, requested_at__gte=since)
                     .order_by("-requested_at", "-id"))
     if not requests:
         return []
-    latest = {key: record.created_at for key, record in consent_grid(customer=customer).items() if record}
+    grid = consent_grid(customer=customer) if grid is None else grid
+    latest = {key: record.created_at for key, record in grid.items() if record}
     seen, pending = set(), []
     for request in requests:
         key = (request.channel, request.purpose)
@@ -201,7 +203,7 @@ def consent_grid_rows(*, customer: Customer) -> dict:
     channel with a cell per purpose (the decision in force and whether a confirmation is
     pending). Two queries, whatever the ledger's length."""
     grid = consent_grid(customer=customer)
-    pending = {(r.channel, r.purpose): r for r in consent_pending(customer=customer)}
+    pending = {(r.channel, r.purpose): r for r in consent_pending(customer=customer, grid=grid)}
     rows = []
     for channel, channel_label in ConsentChannel.choices:
         cells = []
