@@ -29,12 +29,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, models, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kernel.events import publish
 from kernel.site import absolute_url
@@ -188,9 +188,9 @@ def consent_pending(*, customer: Customer, grid: dict | None = None) -> list[Con
 
 
 PURPOSE_HELP = {
-    ConsentPurpose.MARKETING: _lazy("News, offers and events"),
-    ConsentPurpose.PERSONALISATION: _lazy("Recommendations tailored to what you browse and buy"),
-    ConsentPurpose.ANALYTICS: _lazy("Measuring how our site and messages are used"),
+    ConsentPurpose.MARKETING: gettext_lazy("News, offers and events"),
+    ConsentPurpose.PERSONALISATION: gettext_lazy("Recommendations tailored to what you browse and buy"),
+    ConsentPurpose.ANALYTICS: gettext_lazy("Measuring how our site and messages are used"),
 }
 
 
@@ -242,12 +242,39 @@ def customers_with_consent(customers: QuerySet[Customer] | None = None, *, chann
     return customers.annotate(**{name: consent_latest(channel=channel, purpose=purpose, at=at)})
 
 
+class _LatestGranted(Subquery):
+    """``(SELECT customer_id FROM (<latest row per customer>) AS latest WHERE latest.granted)``:
+    the inner query is a PostgreSQL ``DISTINCT ON (customer_id)`` read in the order of the
+    ``consent_latest_by_purpose`` index (no sort, no table access)."""
+
+    template = '(SELECT "latest"."customer_id" FROM (%(subquery)s) AS "latest" WHERE "latest"."granted")'
+
+
+def consent_latest_granted_ids(*, channel: str, purpose: str = ConsentPurpose.MARKETING,
+                               at: datetime | None = None) -> Subquery:
+    """PostgreSQL: the ids of the customers whose decision in force on (channel, purpose) at
+    ``at`` is a grant, as one subquery for ``pk__in`` (see ``customers_consenting``)."""
+    consent_validate(channel=channel, purpose=purpose)
+    rows = ConsentRecord.objects.filter(channel=channel, purpose=purpose)
+    if at is not None:
+        rows = rows.filter(created_at__lte=at)
+    latest = rows.order_by("customer_id", "-created_at", "-id").distinct("customer_id").values("customer_id",
+                                                                                                "granted")
+    return _LatestGranted(latest, output_field=models.BigIntegerField())
+
+
 def customers_consenting(customers: QuerySet[Customer] | None = None, *, channel: str,
                          purpose: str = ConsentPurpose.MARKETING, at: datetime | None = None) -> QuerySet[Customer]:
-    """The customers of ``customers`` (all when None) we may contact on ``channel`` for
-    ``purpose`` at ``at`` (now when None): the set-based ``consent_allows``, one SQL query.
-    A campaign narrows its audience with it; a segment rule filters with it."""
-    customers = Customer.objects.all() if customers is None else customers
+    """The customers of ``customers`` (all when None, unordered) we may contact on ``channel``
+    for ``purpose`` at ``at`` (now when None): the set-based ``consent_allows``, one SQL query.
+    A campaign narrows its audience with it; a segment rule filters with it.
+
+    On PostgreSQL the latest ledger row of every customer is read once, in index order
+    (``DISTINCT ON``), and semi-joined (a million customers in a few seconds); elsewhere (SQLite)
+    each customer's latest row is one index probe of a correlated subquery."""
+    customers = Customer.objects.order_by() if customers is None else customers
+    if connections[customers.db].vendor == "postgresql":
+        return customers.filter(pk__in=consent_latest_granted_ids(channel=channel, purpose=purpose, at=at))
     return customers.alias(_consent_in_force=consent_latest(channel=channel, purpose=purpose, at=at)).filter(
         _consent_in_force=True)
 

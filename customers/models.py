@@ -147,7 +147,14 @@ class ConsentRecord(AppendOnlyModel):
         verbose_name = _("consent record")
         verbose_name_plural = _("consent ledger")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "channel", "purpose", "-created_at"])]
+        indexes = [
+            models.Index(fields=["customer", "channel", "purpose", "-created_at"]),
+            # the audience check (customers.consent.customers_consenting): the latest row per
+            # customer for one (channel, purpose) read in index order, "granted" included so the
+            # table itself is not read
+            models.Index(fields=["channel", "purpose", "customer", "-created_at", "-id", "granted"],
+                         name="consent_latest_by_purpose"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}/{self.purpose} {'in' if self.granted else 'out'}"

@@ -93,4 +93,8 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['customer', 'channel', 'purpose', '-requested_at'], name='customers_c_custome_02852f_idx')],
             },
         ),
+        migrations.AddIndex(
+            model_name='consentrecord',
+            index=models.Index(fields=['channel', 'purpose', 'customer', '-created_at', '-id', 'granted'], name='consent_latest_by_purpose'),
+        ),
     ]
