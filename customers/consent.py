@@ -418,7 +418,8 @@ def consent_opt_in_confirm(*, token: str, ip_address: str | None = None, user_ag
     ConsentLinkInvalid for an altered or expired link, ConsentRequestVoid when the customer
     withdrew after asking; nothing is stored then."""
     request = consent_confirmation_read(token)
-    request = ConsentRequest.objects.select_for_update().select_related("customer", "record").get(pk=request.pk)
+    ConsentRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk", flat=True).first()
+    request = ConsentRequest.objects.select_related("customer", "record").get(pk=request.pk)
     if request.record_id:
         return request.record
     current = consent_decision(customer=request.customer, channel=request.channel, purpose=request.purpose)
