@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 @pytest.mark.parametrize("language", ["ja", "en"])
-def test_consent_screens_look_finished_and_work(e2e_shop, e2e_staff, page, new_page, live_server, axe_source,
+def test_consent_screens_look_finished_and_work(e2e_shop, e2e_staff, page, new_page, live_server, axe_source,  # noqa: F811
                                                 language, viewport):
     from brandkit.services import brandkit_seed_default
 
