@@ -31,6 +31,7 @@ from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from customers.consent import consent_source_from_text
 from customers.models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
 from customers.services import customer_sign_up
 from inventory import services as inventory
@@ -825,10 +826,12 @@ class _Seeder:
             if rng.random() < 0.10:
                 choices.append((ConsentChannel.SMS, True, at))
             for channel, granted, when in choices:
-                consents.append(ConsentRecord(customer=customer, channel=channel, granted=granted, source=source,
-                                              created_at=when))
+                kind = consent_source_from_text(source)  # "pos-signup" -> pos, the words kept as detail
+                consents.append(ConsentRecord(customer=customer, channel=channel, granted=granted, source=kind,
+                                              source_detail=source, created_at=when))
                 events.append(CustomerEvent(customer=customer, kind=EventKind.CONSENT_CHANGED, occurred_at=when,
-                                            data={"channel": channel, "granted": granted, "source": source}))
+                                            data={"channel": channel, "purpose": "marketing", "granted": granted,
+                                                  "source": kind}))
         with _explicit_timestamps((ConsentRecord, "created_at")):
             ConsentRecord.objects.bulk_create(consents, batch_size=2000)
         CustomerEvent.objects.bulk_create(events, batch_size=2000)
