@@ -26,7 +26,7 @@ class AppendOnlyInline(admin.TabularInline):
 
 class ConsentInline(AppendOnlyInline):
     model = ConsentRecord
-    fields = ["created_at", "channel", "granted", "source", "acting_user"]
+    fields = ["created_at", "channel", "purpose", "granted", "source", "source_detail", "acting_user", "ip_address"]
     readonly_fields = fields
 
 
@@ -121,9 +121,10 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "customer", "channel", "granted", "source", "acting_user"]
-    list_filter = ["channel", "granted"]
-    search_fields = ["customer__email", "source"]
+    list_display = ["created_at", "customer", "channel", "purpose", "granted", "source", "source_detail", "acting_user",
+                    "ip_address"]
+    list_filter = ["channel", "purpose", "granted", "source"]
+    search_fields = ["customer__email", "source_detail"]
     list_select_related = ["customer", "acting_user"]
 
 

@@ -23,7 +23,8 @@ from kernel.api import (
 )
 
 from . import selectors, services
-from .models import Customer, CustomerEvent
+from .consent import consent_opt_in_request, consent_request_meta, double_opt_in_applies
+from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent
 from .serializers import (
     ConsentInSerializer,
     ConsentStateSerializer,
@@ -172,7 +173,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         incoming.is_valid(raise_exception=True)
         services.consent_set(customer=customer, channel=incoming.validated_data["channel"],
                              granted=incoming.validated_data["granted"], source=STAFF_CONSENT_SOURCE,
-                             acting_user=request.user)
+                             acting_user=request.user, **consent_request_meta(request))
         return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
 
 
@@ -238,13 +239,21 @@ class MyConsentView(APIView):
         return Response(selectors.consent_state(customer=self._customer(request)))
 
     @extend_schema(summary="Opt in or out of a marketing channel (source \"api-me\")", tags=["me"],
+                   description="Email opt-ins are confirmed by a link we email first (double opt-in); see "
+                               "/me/consents/ for every channel and purpose.",
                    request=ConsentInSerializer,
                    responses={200: ConsentStateSerializer, 400: ERROR_400, 403: ERROR_403})
     def post(self, request):
         customer = self._customer(request)
         incoming = ConsentInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.consent_set(customer=customer, channel=incoming.validated_data["channel"],
-                             granted=incoming.validated_data["granted"], source=OWN_CONSENT_SOURCE,
-                             acting_user=request.user)
+        channel, granted = incoming.validated_data["channel"], incoming.validated_data["granted"]
+        if granted and double_opt_in_applies(channel=channel, purpose=ConsentPurpose.MARKETING):
+            # email marketing is confirmed by the link we email first (customers.consent)
+            consent_opt_in_request(customer=customer, channel=channel, source=ConsentSource.API,
+                                   source_detail=OWN_CONSENT_SOURCE, acting_user=request.user,
+                                   **consent_request_meta(request))
+        else:
+            services.consent_set(customer=customer, channel=channel, granted=granted, source=OWN_CONSENT_SOURCE,
+                                 acting_user=request.user, **consent_request_meta(request))
         return Response(selectors.consent_state(customer=customer))

@@ -18,7 +18,9 @@ class ConsentChanged:
     customer_id: int
     channel: str  # email / sms / ... (ConsentChannel)
     granted: bool
-    source: str
+    source: str  # ConsentSource: storefront / pos / import / api / unsubscribe / staff / confirmation
+    purpose: str = "marketing"  # ConsentPurpose (events published before purposes existed were marketing)
+    source_detail: str = ""
 
 
 CUSTOMER_SIGNED_UP = EventType("customers.signed_up", CustomerSignedUp)

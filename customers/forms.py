@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.japan import validate_phone
 
-from .models import ConsentChannel
 from .validators import normalize_furigana
 
 
@@ -75,10 +74,3 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Email address")
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "inputmode": "email"})
-
-
-class ConsentForm(forms.Form):
-    channel = forms.ChoiceField(choices=[(ConsentChannel.EMAIL.value, ConsentChannel.EMAIL.label),
-                                         (ConsentChannel.SMS.value, ConsentChannel.SMS.label)])
-    granted = forms.TypedChoiceField(choices=[("1", _("Opt in")), ("0", _("Opt out"))],
-                                     coerce=lambda value: value == "1")

@@ -31,6 +31,18 @@ class ConsentPurpose(models.TextChoices):
     ANALYTICS = "analytics", _("Analytics")
 
 
+class ConsentSource(models.TextChoices):
+    """Where a consent decision was made (the ledger's provenance; ``source_detail`` says more)."""
+
+    STOREFRONT = "storefront", _("Online store")
+    POS = "pos", _("Store till (POS)")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    STAFF = "staff", _("Staff")
+    CONFIRMATION = "confirmation", _("Double opt-in confirmation")
+
+
 class Gender(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
@@ -121,16 +133,28 @@ class ConsentRecord(AppendOnlyModel):
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices,
                                default=ConsentPurpose.MARKETING)
     granted = models.BooleanField(_("opted in"))
-    source = models.CharField(_("source"), max_length=60, help_text=_("Where the choice was made."))
+    source = models.CharField(_("source"), max_length=20, choices=ConsentSource.choices,
+                              help_text=_("Where the choice was made."))
+    source_detail = models.CharField(_("source detail"), max_length=200, blank=True,
+                                     help_text=_("More about the source: the form, the store, the staff's note."))
     acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("consent record")
         verbose_name_plural = _("consent ledger")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "channel", "purpose", "-created_at"])]
+        indexes = [
+            models.Index(fields=["customer", "channel", "purpose", "-created_at"]),
+            # the audience check (customers.consent.customers_consenting): the latest row per
+            # customer for one (channel, purpose) read in index order, "granted" included so the
+            # table itself is not read
+            models.Index(fields=["channel", "purpose", "customer", "-created_at", "-id", "granted"],
+                         name="consent_latest_by_purpose"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}/{self.purpose} {'in' if self.granted else 'out'}"
@@ -207,3 +231,33 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+# --- Consent: email double opt-in (issue 8, "Consent") -------------------------------------
+
+class ConsentRequest(models.Model):
+    """An opt-in waiting for the customer to confirm it (email double opt-in): nothing is granted
+    until the signed link in the confirmation email is followed. ``record`` is the ledger row
+    the confirmation wrote; a withdrawal recorded after the request makes it void."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_requests")
+    channel = models.CharField(_("channel"), max_length=20, choices=ConsentChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    source = models.CharField(_("source"), max_length=20, choices=ConsentSource.choices)
+    source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    record = models.OneToOneField(ConsentRecord, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="request", verbose_name=_("confirmation"))
+
+    class Meta:
+        verbose_name = _("consent confirmation request")
+        verbose_name_plural = _("consent confirmation requests")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["customer", "channel", "purpose", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.purpose} #{self.pk}"

@@ -26,7 +26,9 @@ class ConsentStateSerializer(serializers.Serializer):
     email = serializers.BooleanField(required=False)
     sms = serializers.BooleanField(required=False)
     line = serializers.BooleanField(required=False)
+    push = serializers.BooleanField(required=False)
     postal = serializers.BooleanField(required=False)
+    phone = serializers.BooleanField(required=False)
 
 
 class CustomerDetailSerializer(CustomerSerializer):

@@ -1,6 +1,7 @@
 """Every write of the customers domain."""
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,15 @@ from kernel.subjects import product_subject
 
 from . import domain_events
 from .errors import CustomerImportInvalid, CustomerNotDeletable
-from .models import ConsentChannel, ConsentPurpose, ConsentRecord, Customer, CustomerEvent, EventKind
+from .models import (
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    Customer,
+    CustomerEvent,
+    EventKind,
+)
 from .validators import normalize_furigana
 
 
@@ -78,27 +87,19 @@ def staff_event_data(*, note: str, staff) -> dict:
     return {"note": note, "staff": str(staff), "staff_id": staff.pk}
 
 
-@transaction.atomic
 def consent_set(
-    *, customer: Customer, channel: str, granted: bool, source: str, acting_user=None, event_channel=None
+    *, customer: Customer, channel: str, granted: bool, source: str, acting_user=None, event_channel=None,
+    purpose: str = "marketing", ip_address: str | None = None, user_agent: str = "",
 ) -> ConsentRecord | None:
-    """Record an opt-in or opt-out with its source and time; no row when nothing changes."""
-    if channel not in ConsentChannel.values:
-        raise ValidationError({"channel": [_("Unknown consent channel.")]})
-    from .selectors import consent_state
+    """Record an opt-in or opt-out; no row when nothing changes. The older call shape, kept for
+    its callers: ``source`` may be a ``ConsentSource`` or a free text like "storefront-signup"
+    (stored as its source, the text kept as ``source_detail``). See ``customers.consent``."""
+    from .consent import consent_decide, consent_source_from_text
 
-    if consent_state(customer=customer).get(channel, False) == granted and customer.consent_records.filter(
-        channel=channel
-    ).exists():
-        return None
-    record = ConsentRecord.objects.create(customer=customer, channel=channel, granted=granted, source=source,
-                                          acting_user=acting_user)
-    event_record(customer=customer, kind=EventKind.CONSENT_CHANGED, channel=event_channel,
-                 data={"channel": channel, "granted": granted, "source": source})
-    publish(domain_events.CONSENT_CHANGED, subject=f"customer:{customer.pk}", actor=acting_user,
-            payload=domain_events.ConsentChanged(customer_id=customer.pk, channel=channel, granted=granted,
-                                                 source=source))
-    return record
+    kind = consent_source_from_text(source)
+    return consent_decide(customer=customer, channel=channel, purpose=purpose, granted=granted, source=kind,
+                          source_detail="" if source == kind else source, acting_user=acting_user,
+                          ip_address=ip_address, user_agent=user_agent, event_channel=event_channel)
 
 
 @transaction.atomic
@@ -114,9 +115,14 @@ def customer_sign_up(
     email_marketing: bool = False,
     channel=None,
     source: str = "storefront-signup",
+    email_double_opt_in: bool = False,
+    ip_address: str | None = None,
+    user_agent: str = "",
 ):
     """Create a storefront account; attach it to an existing customer record with the same
-    email (a shopper known from the POS) instead of creating a duplicate."""
+    email (a shopper known from the POS) instead of creating a duplicate. With
+    ``email_double_opt_in`` (the storefront) ticking email marketing only asks: the customer
+    confirms by the link we email them (``customers.consent.consent_opt_in_request``)."""
     User = get_user_model()
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -139,8 +145,14 @@ def customer_sign_up(
     publish(domain_events.CUSTOMER_SIGNED_UP, subject=f"customer:{customer.pk}", actor=user,
             payload=domain_events.CustomerSignedUp(customer_id=customer.pk, user_id=user.pk,
                                                    channel=channel.code if channel else "", source=source))
-    consent_set(customer=customer, channel=ConsentChannel.EMAIL, granted=email_marketing, source=source,
-                event_channel=channel)
+    if email_marketing and email_double_opt_in:
+        from .consent import consent_opt_in_request, consent_source_from_text
+
+        consent_opt_in_request(customer=customer, source=consent_source_from_text(source), source_detail=source,
+                               acting_user=user, ip_address=ip_address, user_agent=user_agent)
+    else:
+        consent_set(customer=customer, channel=ConsentChannel.EMAIL, granted=email_marketing, source=source,
+                    event_channel=channel, acting_user=user, ip_address=ip_address, user_agent=user_agent)
     return user, customer
 
 
@@ -353,8 +365,18 @@ class CustomerImportIn:
 
 # The profile fields a row carries (those of ``PROFILE_FIELDS`` the import takes so far).
 IMPORT_PROFILE_FIELDS = [f.name for f in dataclasses.fields(CustomerImportIn) if f.name in PROFILE_FIELDS]
-IMPORT_SOURCE_MAX_LENGTH = ConsentRecord._meta.get_field("source").max_length
+IMPORT_SOURCE_MAX_LENGTH = 80  # the old system's words, kept in the ledger's source_detail
 IMPORT_BATCH = 1000
+
+
+def _imported_consent_source(words: str) -> str:
+    """Where an imported consent was given, as far as the old system's words say ("pos-signup" was
+    given at a till); a ledger row the words do not place is an import. The words themselves are
+    kept in ``source_detail`` beside the import's name."""
+    from .consent import SOURCE_WORDS
+
+    lowered = set(re.split(r"[^a-z0-9]+", (words or "").lower()))
+    return next((kind for word, kind in SOURCE_WORDS if word in lowered), ConsentSource.IMPORT)
 
 
 def _import_time_errors(at, *, name: str, now, not_before=None) -> dict[str, list[str]]:
@@ -447,11 +469,14 @@ def customers_import(*, rows: Sequence[CustomerImportIn], source: str, acting_us
     customers = bulk_create_backdated(Customer, customers, time_field="created_at", batch_size=IMPORT_BATCH)
     records = bulk_create_backdated(ConsentRecord, [
         ConsentRecord(customer=customer, channel=consent.channel, purpose=consent.purpose, granted=consent.granted,
-                      source=consent.source or source, acting_user=acting_user, created_at=consent.at)
+                      source=_imported_consent_source(consent.source), acting_user=acting_user,
+                      source_detail=f"{source}: {consent.source}" if consent.source else source,
+                      created_at=consent.at)
         for customer, consent in consents], time_field="created_at", batch_size=IMPORT_BATCH)
     CustomerEvent.objects.bulk_create([
         CustomerEvent(customer=record.customer, kind=EventKind.CONSENT_CHANGED, occurred_at=record.created_at,
-                      data={"channel": record.channel, "granted": record.granted, "source": record.source})
+                      data={"channel": record.channel, "purpose": record.purpose, "granted": record.granted,
+                            "source": record.source})
         for record in records], batch_size=IMPORT_BATCH)
     audit_record_many(actor=acting_user, action="customers_import", entries=[
         (customer, {"source": source, **audit_values(customer, ["email", "created_at", *IMPORT_PROFILE_FIELDS])})

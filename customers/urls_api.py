@@ -2,10 +2,24 @@
 
 from django.urls import path
 
+from . import api_consent
 from .api import CustomerEventViewSet, CustomerViewSet, MyConsentView
 
 urlpatterns = [
     path("me/consent/", MyConsentView.as_view(), name="me-consent"),
+    # consent by channel and purpose (customers.api_consent)
+    path("me/consents/", api_consent.MyConsentStateView.as_view(), name="me-consents"),
+    path("me/consents/history/", api_consent.MyConsentHistoryView.as_view(), name="me-consents-history"),
+    path("me/consents/grant/", api_consent.MyConsentGrantView.as_view(), name="me-consents-grant"),
+    path("me/consents/withdraw/", api_consent.MyConsentWithdrawView.as_view(), name="me-consents-withdraw"),
+    path("customers/<int:customer_id>/consents/", api_consent.CustomerConsentStateView.as_view(),
+         name="customer-consents"),
+    path("customers/<int:customer_id>/consents/history/", api_consent.CustomerConsentHistoryView.as_view(),
+         name="customer-consents-history"),
+    path("customers/<int:customer_id>/consents/grant/", api_consent.CustomerConsentGrantView.as_view(),
+         name="customer-consents-grant"),
+    path("customers/<int:customer_id>/consents/withdraw/", api_consent.CustomerConsentWithdrawView.as_view(),
+         name="customer-consents-withdraw"),
 ]
 
 

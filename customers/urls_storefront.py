@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from .views import storefront
+from .views import consent, storefront
 
 urlpatterns = [
     path("account/signup/", storefront.signup, name="signup"),
     path("account/login/", storefront.LoginView.as_view(), name="login"),
     path("account/logout/", storefront.LogoutView.as_view(), name="logout"),
-    path("account/consent/", storefront.consent_change, name="consent"),
+    path("account/consent/", consent.preferences, name="consent"),
+    path("consent/confirm/<str:token>/", consent.confirm, name="consent_confirm"),
+    path("consent/unsubscribe/<str:token>/", consent.unsubscribe, name="consent_unsubscribe"),
 ]

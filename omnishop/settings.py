@@ -315,7 +315,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set that several serializers share (spectacular warns otherwise).
-    "ENUM_NAME_OVERRIDES": {"BrandChannelEnum": "brandkit.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {"BrandChannelEnum": "brandkit.models.Channel",
+                            "ConsentChannelEnum": "customers.models.ConsentChannel",
+                            "ConsentPurposeEnum": "customers.models.ConsentPurpose",
+                            "ConsentSourceEnum": "customers.models.ConsentSource",
+                            "StaffConsentSourceEnum": "customers.consent.STAFF_SOURCE_CHOICES"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------
@@ -332,6 +336,11 @@ PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
 # A guest cart (a browser's, before signing in) untouched this many days is deleted by the daily
 # job orders.tasks.carts_expire; a signed-in customer's cart is kept.
 CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))
+# Consent (customers/consent.py): how long an email double opt-in link and an unsubscribe link
+# work; an optional mailto for List-Unsubscribe (only if your mail system processes those mails).
+CONSENT_CONFIRMATION_HOURS = int(os.environ.get("CONSENT_CONFIRMATION_HOURS", "72"))
+CONSENT_UNSUBSCRIBE_DAYS = int(os.environ.get("CONSENT_UNSUBSCRIBE_DAYS", "365"))
+CONSENT_UNSUBSCRIBE_MAILTO = os.environ.get("CONSENT_UNSUBSCRIBE_MAILTO", "")
 # The highest price (yen, tax included) a variant may have: a typo or a bad import must not put
 # ¥1,000,000,000,000,000 on the storefront. Ten million yen leaves room for furniture, jewellery
 # and kimono, and 99 units of it (the per-line maximum) still fit an order line's integer column.

@@ -16,9 +16,8 @@ from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
 from .. import selectors, services
-from ..models import ConsentChannel, Customer, EventKind
-
-CONSOLE_CONSENT_SOURCE = "console"
+from ..models import Customer, EventKind
+from .consent import console_consent_context
 
 
 class StaffProfileForm(forms.Form):
@@ -85,13 +84,7 @@ def customers(request):
 
 
 def _consent_context(customer) -> dict:
-    state = selectors.consent_state(customer=customer)
-    return {
-        "consent": [{"channel": label, "value": value, "granted": state.get(value), "known": value in state}
-                    for value, label in ConsentChannel.choices],
-        "consent_ledger": list(customer.consent_records.select_related("acting_user").order_by("-created_at",
-                                                                                                  "-id")[:50]),
-    }
+    return console_consent_context(customer)
 
 
 def _timeline(customer, user) -> list[dict]:
@@ -154,27 +147,6 @@ def customer_edit(request, pk: int):
         form = StaffProfileForm(initial={name: getattr(customer, name) for name in fields})
     return render(request, "customers/console/customer_edit.html", {"customer": customer, "form": form},
                   status=400 if request.method == "POST" else 200)
-
-
-@require_POST
-@console_view("customers.change_customer")
-def customer_consent(request, pk: int):
-    """Staff record an opt-in or opt-out the customer gave them (phone, counter)."""
-    customer = _customer(pk)
-    channel = request.POST.get("channel", "")
-    granted = request.POST.get("granted") == "1"
-    error = ""
-    try:
-        services.consent_set(customer=customer, channel=channel, granted=granted, source=CONSOLE_CONSENT_SOURCE,
-                             acting_user=request.user)
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-    if request.htmx:
-        context = {"customer": customer, "can_change": True, "consent_error": error, **_consent_context(customer)}
-        return render(request, "customers/console/customer_detail.html#consent", context)
-    if error:
-        messages.error(request, error)
-    return redirect("console:customer_detail", pk=customer.pk)
 
 
 @require_POST

@@ -9,11 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.models import ConsentChannel
-from customers.selectors import consent_state
+from customers.consent import consent_grid_rows
 from customers.services import product_view_record
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, StockPolicy, Variant
@@ -310,20 +310,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 # --- account, orders, receipts ---------------------------------------------------------------
 
-CONSENT_CHANNELS = [ConsentChannel.EMAIL, ConsentChannel.SMS]
-
-
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     context = {"customer": customer}
     if customer is not None:
-        state = consent_state(customer=customer)
         context.update({
             "orders": selectors.customer_orders(customer=customer, limit=50),
-            "consents": [{"channel": channel.value, "label": channel.label, "granted": state.get(channel.value, False)}
-                         for channel in CONSENT_CHANNELS],
-            "consent_history": customer.consent_records.order_by("-created_at", "-id")[:50],
+            # the customers domain's preference grid (customers/storefront/consent_grid.html)
+            **consent_grid_rows(customer=customer),
+            "consent_next": reverse("storefront:account") + "#consent",
         })
     return render(request, "orders/storefront/account.html", context)
 

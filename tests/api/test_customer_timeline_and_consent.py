@@ -160,7 +160,8 @@ def test_a_customer_reads_and_changes_their_own_consent(shop, api, make_customer
     assert response.status_code == 200
     assert response.json() == {"email": False}
     record = ConsentRecord.objects.filter(customer=customer).order_by("-id").first()
-    assert (record.granted, record.source, record.acting_user) == (False, "api-me", user)
+    assert (record.granted, record.source, record.source_detail, record.acting_user) == (False, "api", "api-me", user)
+    assert record.ip_address == "127.0.0.1"
     assert client.post("/api/v1/me/consent/", {"channel": "line", "granted": True},
                        format="json").json() == {"email": False, "line": True}
 

@@ -40,14 +40,18 @@ def test_a_bad_phone_or_kana_is_a_field_error_and_nothing_changes(client, staff,
 
 def test_consent_change_goes_into_the_ledger_with_who_made_it(client, staff, customer):
     client.force_login(staff["hq_marketer"])
-    response = client.post(_url("customer_consent", customer), {"channel": "sms", "granted": "1"},
+    response = client.post(_url("customer_consent", customer), {"channel": "sms", "purpose": "marketing",
+                                                                "granted": "1", "source": "staff",
+                                                                "source_detail": "電話で"},
                            HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert html.lstrip().startswith('<section class="card" id="consent">')
     record = customer.consent_records.get(channel="sms")
-    assert (record.granted, record.source, record.acting_user) == (True, "console", staff["hq_marketer"])
+    assert (record.granted, record.source, record.source_detail, record.acting_user) == (
+        True, "staff", "電話で", staff["hq_marketer"])
     assert '<span class="consent-by">hq_marketer</span>' in html  # the staff user's display name
-    client.post(_url("customer_consent", customer), {"channel": "email", "granted": "0"})
+    client.post(_url("customer_consent", customer), {"channel": "email", "purpose": "marketing", "granted": "0",
+                                                     "source": "pos"})
     assert customer.consent_records.filter(channel="email").latest("id").granted is False
 
 

@@ -80,8 +80,8 @@ def test_customer_page_shows_consent_and_the_timeline_of_the_pickup_flow(client,
     assert EventKind.SIGNED_UP in kinds
     pickup = response.context["timeline"][0]
     assert pickup["icon"] == "store" and pickup["event"].location == shop.store_a
-    email = next(row for row in response.context["consent"] if row["known"])
-    assert email["granted"] is True
+    known = [cell for row in response.context["consent_rows"] for cell in row["cells"] if cell["known"]]
+    assert [(cell["channel"], cell["purpose"], cell["granted"]) for cell in known] == [("email", "marketing", True)]
     assert len(response.context["consent_ledger"]) == 1
     html = response.content.decode()
     assert pickups["a"].number in html and shop.store_a.name in html

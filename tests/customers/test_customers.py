@@ -19,7 +19,8 @@ def hanako(db):
 
 def test_sign_up_records_consent_with_source_and_time(hanako):
     record = ConsentRecord.objects.get(customer=hanako)
-    assert (record.channel, record.granted, record.source) == ("email", True, "storefront-signup")
+    assert (record.channel, record.granted, record.source, record.source_detail) == (
+        "email", True, "storefront", "storefront-signup")
     assert record.created_at is not None
     assert hanako.email == "hanako@example.jp"
 

@@ -51,8 +51,10 @@ def test_good_rows_become_customers_with_their_own_times_and_consent_ledgers(sho
         "ヤマダ", "150-0001", shop.store_a, "M")
     assert Customer.objects.search("山田 花子").get().email == "hanako@example.jp"  # search columns filled in
     ledger = list(first.consent_records.order_by("created_at").values_list("channel", "granted", "source",
-                                                                             "created_at"))
-    assert ledger == [("email", True, "pos-signup", opted_in), ("email", False, "legacy-pos-2026", opted_out)]
+                                                                             "source_detail", "created_at"))
+    # Where the old system says the choice was made (a till), its words kept beside the import's name.
+    assert ledger == [("email", True, "pos", "legacy-pos-2026: pos-signup", opted_in),
+                      ("email", False, "import", "legacy-pos-2026", opted_out)]
     assert consent_state(customer=first) == {"email": False}
     assert list(first.events.order_by("occurred_at").values_list("kind", "occurred_at")) == [
         (EventKind.CONSENT_CHANGED, opted_in), (EventKind.CONSENT_CHANGED, opted_out)]
@@ -139,7 +141,8 @@ def test_administrators_import_customers_through_the_api(shop, staff):
     assert body["created"] == 2 and [c["email"] for c in body["customers"]] == ["api.0@example.jp", "api.1@example.jp"]
     customer = Customer.objects.get(pk=body["customers"][1]["id"])
     assert customer.created_at == SINCE + timedelta(days=1) and customer.favourite_location == shop.store_b
-    assert customer.consent_records.get().source == "legacy-2026"
+    record = customer.consent_records.get()
+    assert (record.source, record.source_detail) == ("import", "legacy-2026")
     assert AuditEntry.objects.filter(action="customers_import", actor=staff["administrator"]).count() == 2
 
 

@@ -18,7 +18,8 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import expect
 
-from customers.models import ConsentRecord, Customer, EventKind
+from customers.consent import consent_confirmation_token
+from customers.models import ConsentRecord, ConsentRequest, Customer, EventKind
 from inventory.models import MovementReason, Product, StockLevel
 from orders.models import Order, OrderStatus
 from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, PHONE, assert_no_problems, screenshot
@@ -142,9 +143,15 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
     page.locator("form:has(#id_password2) [type=submit]").click()
     page.wait_for_load_state()
     customer = Customer.objects.get(email="hanako@example.jp")
-    consent = ConsentRecord.objects.get(customer=customer)
-    assert consent.granted and consent.channel == "email" and consent.source == "storefront-signup"
     assert customer.family_name_kana == "ヤマダ"
+    # email news is a double opt-in: nothing is granted until the emailed link is confirmed
+    assert not ConsentRecord.objects.filter(customer=customer).exists()
+    request = ConsentRequest.objects.get(customer=customer)
+    page.goto(reverse("storefront:consent_confirm", kwargs={"token": consent_confirmation_token(request)}))
+    page.locator(".auth form [type=submit]").click()
+    page.wait_for_load_state()
+    consent = ConsentRecord.objects.get(customer=customer)
+    assert consent.granted and consent.channel == "email" and consent.source == "confirmation"
 
     page.goto(reverse("storefront:catalogue"))
     search = page.locator("input[name=q]").first

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from customers.models import ConsentRecord, Customer
+from customers.models import ConsentRecord, ConsentRequest, Customer
 from customers.selectors import consent_state
 from customers.services import customer_sign_up
 from orders import services
@@ -18,14 +18,22 @@ SIGNUP = {
 }
 
 
-def test_signup_with_consent_records_it_with_source_and_logs_in(shop, client):
-    response = client.post(reverse("storefront:signup"), {**SIGNUP, "email_marketing": "on"})
+def test_signup_with_consent_asks_for_confirmation_by_email_and_logs_in(shop, client, mailoutbox,
+                                                                        django_capture_on_commit_callbacks):
+    """Email marketing ticked on the storefront is a double opt-in: nothing is granted until the
+    customer follows the link in the confirmation email."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("storefront:signup"), {**SIGNUP, "email_marketing": "on"},
+                               HTTP_USER_AGENT="Mozilla/5.0 test")
     assert response.status_code == 302 and response["Location"] == reverse("storefront:account")
     customer = Customer.objects.get(email="taro@example.jp")
     assert (customer.family_name_kana, customer.given_name_kana) == ("サトウ", "タロウ")
-    record = ConsentRecord.objects.get(customer=customer)
-    assert (record.channel, record.granted, record.source) == ("email", True, "storefront-signup")
-    assert record.created_at is not None
+    assert not ConsentRecord.objects.filter(customer=customer).exists()
+    request = ConsentRequest.objects.get(customer=customer)
+    assert (request.channel, request.purpose, request.source, request.source_detail) == (
+        "email", "marketing", "storefront", "storefront-signup")
+    assert (request.ip_address, request.user_agent) == ("127.0.0.1", "Mozilla/5.0 test")
+    assert [m.to for m in mailoutbox] == [["taro@example.jp"]]
     assert client.get(reverse("storefront:account")).context["customer"] == customer
 
 
@@ -67,16 +75,17 @@ def test_logout_is_a_post(customer_client):
     assert customer_client.get(reverse("storefront:account")).status_code == 302
 
 
-def test_consent_toggle_records_account_source_and_history_is_shown(shop, customer, customer_client):
+def test_consent_toggle_records_storefront_source_and_the_grid_is_shown(shop, customer, customer_client):
+    """The older one-toggle form shape still works (an SMS opt-in is granted at once)."""
     customer_client.post(reverse("storefront:consent"), {"channel": "sms", "granted": "1"})
-    customer_client.post(reverse("storefront:consent"), {"channel": "email", "granted": "1"})
-    assert consent_state(customer=customer) == {"email": True, "sms": True}
+    assert consent_state(customer=customer) == {"email": False, "sms": True}
     latest = customer.consent_records.order_by("-id").first()
-    assert latest.source == "storefront-account"
+    assert (latest.source, latest.acting_user) == ("storefront", customer.user)
     response = customer_client.get(reverse("storefront:account"))
-    assert [c["granted"] for c in response.context["consents"]] == [True, True]
+    rows = {row["channel"]: row for row in response.context["consent_rows"]}
+    assert [cell["granted"] for cell in rows["sms"]["cells"]] == [True, False, False]
     html = response.content.decode()
-    assert "storefront-account" in html and "storefront-signup" in html
+    assert 'id="consent-grid"' in html and 'value="sms:marketing" checked' in html
 
 
 def test_account_lists_the_customers_orders_with_status(shop, customer, customer_client):
