@@ -3,10 +3,12 @@
 from django.urls import path
 
 from .views import storefront
+from .views import tracking as tracking_views
 
 urlpatterns = [
     path("account/signup/", storefront.signup, name="signup"),
     path("account/login/", storefront.LoginView.as_view(), name="login"),
     path("account/logout/", storefront.LogoutView.as_view(), name="logout"),
     path("account/consent/", storefront.consent_change, name="consent"),
+    path("privacy/analytics/", tracking_views.analytics_consent, name="analytics_consent"),
 ]
