@@ -333,6 +333,11 @@ PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
 # A guest cart (a browser's, before signing in) untouched this many days is deleted by the daily
 # job orders.tasks.carts_expire; a signed-in customer's cart is kept.
 CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))
+# First-party events (customers.tracking): an anonymous browser's events and banner decision (no
+# customer, no identity) are deleted after this many days by the daily job
+# customers.anonymous_events_expire; POST /api/v1/events/ takes at most EVENTS_MAX_BATCH events.
+ANONYMOUS_EVENT_RETENTION_DAYS = int(os.environ.get("ANONYMOUS_EVENT_RETENTION_DAYS", "90"))
+EVENTS_MAX_BATCH = int(os.environ.get("EVENTS_MAX_BATCH", "500"))
 # The highest price (yen, tax included) a variant may have: a typo or a bad import must not put
 # ¥1,000,000,000,000,000 on the storefront. Ten million yen leaves room for furniture, jewellery
 # and kimono, and 99 units of it (the per-line maximum) still fit an order line's integer column.
