@@ -12,10 +12,13 @@ register = template.Library()
 
 
 def _consent(request):
+    """The visitor's analytics consent; crawlers and headless browsers are asked nothing (their
+    events would be filtered anyway, and a banner is no part of a page a search engine indexes)."""
     if request is None:
         return False
     if not hasattr(request, "_analytics_consent"):
-        request._analytics_consent = tracking.analytics_consent(request)
+        bot = tracking.bot_reason(user_agent=request.headers.get("User-Agent", ""), browser_id=None, count=0)
+        request._analytics_consent = False if bot else tracking.analytics_consent(request)
     return request._analytics_consent
 
 

@@ -63,17 +63,19 @@
     }
   }
 
-  function send(events, keepalive) {
+  // keepalive: a batch in flight survives the visitor moving to the next page (batches stay far
+  // below the browser's 64 KB keepalive allowance).
+  function send(events) {
     return fetch(config.endpoint, {
       method: "POST",
       credentials: "same-origin",
-      keepalive,
+      keepalive: true,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(events),
     }).catch(() => undefined); // offline: these events are lost, the shop works on
   }
 
-  function flush(keepalive = false) {
+  function flush() {
     if (timer) {
       clearTimeout(timer);
       timer = null;
@@ -83,7 +85,7 @@
     }
     const events = queue;
     queue = [];
-    send(events, keepalive);
+    send(events);
   }
 
   function track(type, properties) {
@@ -127,7 +129,7 @@
     const quantity = Number.parseInt(data.get("quantity") || "1", 10);
     if (data.get("sku")) {
       track("add_to_cart", { sku: String(data.get("sku")).slice(0, 60), quantity: Number.isNaN(quantity) ? 1 : quantity });
-      flush(true); // the page may be about to change
+      flush(); // the page may be about to change
     }
   }, true);
 
@@ -174,10 +176,10 @@
   // Whatever is queued goes when the visitor leaves or hides the page.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") {
-      flush(true);
+      flush();
     }
   });
-  window.addEventListener("pagehide", () => flush(true));
+  window.addEventListener("pagehide", () => flush());
 
   if (granted) {
     trackPage();

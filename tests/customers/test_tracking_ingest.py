@@ -213,7 +213,7 @@ def test_oversized_properties_are_refused(shop, member):
 def test_10000_deep_json_is_refused_and_nothing_is_stored(shop):
     client = consenting_browser()
     deep = "[" * 10000 + "]" * 10000
-    body = '[{"id": "%s", "type": "page_view", "properties": {"path": "/", "x": %s}}]' % (uuid.uuid4(), deep)
+    body = '[{"id": "' + str(uuid.uuid4()) + '", "type": "page_view", "properties": {"path": "/", "x": ' + deep + "}}]"
     response = client.post(URL, body, content_type="application/json")
     assert response.status_code == 400 and response.json()["code"] == "parse_error"
     assert not ingested().exists()
