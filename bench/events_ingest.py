@@ -190,9 +190,10 @@ def child(args) -> None:
 
     # the storefront script's path: cookies, CSRF, consent; batches of 10
     from django.conf import settings
+    from django.test.utils import override_settings
 
-    settings.EVENTS_BROWSER_MAX_PER_MINUTE = 10**9
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"events_browser": "1000000/min"}}
+    override_settings(EVENTS_BROWSER_MAX_PER_MINUTE=10**9, REST_FRAMEWORK={
+        **settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"events_browser": "1000000/min"}}).enable()
     browser = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
                                      "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1",
                      enforce_csrf_checks=True)

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
 from kernel.models import AppendOnlyModel
@@ -162,7 +163,7 @@ class EventKind(models.TextChoices):
 class InteractionChannel(models.TextChoices):
     """How a staff interaction happened (customers.services.staff_event_record)."""
 
-    PHONE = "phone", _("Phone")
+    PHONE = "phone", pgettext_lazy("interaction", "Phone")
     CHAT = "chat", _("Chat")
     STORE = "store", _("In store")
     SOCIAL_DM = "social_dm", _("Social media DM")

@@ -34,11 +34,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kernel.audit import audit_record
 from kernel.browser import BROWSER_ID_RE, tracking_refused
@@ -509,7 +510,7 @@ def _rows(items: list[_Item], *, customer_id=None, browser_id: str = "", channel
           locations=None) -> list[tuple]:
     """The batch as INSERT parameters (``INGEST_COLUMNS``), each event once."""
     fields = {name: CustomerEvent._meta.get_field(name) for name in ("uid", "occurred_at", "data")}
-    conn = connection
+    conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the ``connection`` proxy costs a lookup per use
     rows, seen = [], set()
     for item in items:
         if item.uid in seen:  # the same event twice in one batch
@@ -707,17 +708,17 @@ def timeline_filters() -> list[TimelineFilter]:
     """The channels the console's timeline filters by: where the touchpoint happened, however it
     is recorded (a sales channel, a message, a staff interaction's channel)."""
     return [
-        TimelineFilter("online", _("Online"), Q(channel__kind__in=[ChannelKind.WEB, ChannelKind.APP])
+        TimelineFilter("online", pgettext("timeline channel", "Online"), Q(channel__kind__in=[ChannelKind.WEB, ChannelKind.APP])
                        | Q(channel__isnull=True, kind__in=[EventKind.PAGE_VIEWED, EventKind.SEARCHED])),
-        TimelineFilter("store", _("Stores"), Q(channel__kind=ChannelKind.POS) | Q(interaction=InteractionChannel.STORE)
+        TimelineFilter("store", pgettext("timeline channel", "Stores"), Q(channel__kind=ChannelKind.POS) | Q(interaction=InteractionChannel.STORE)
                        | Q(kind=EventKind.STORE_VISIT) | Q(kind=EventKind.PICKUP_COMPLETED)),
-        TimelineFilter("email", _("Email"), Q(kind__in=MESSAGE_KINDS)),
-        TimelineFilter("sms", _("SMS"), Q(kind=EventKind.SMS_SENT)),
-        TimelineFilter("phone", _("Phone"), Q(channel__kind=ChannelKind.PHONE) | Q(interaction=InteractionChannel.PHONE)),
-        TimelineFilter("chat", _("Chat"), Q(interaction=InteractionChannel.CHAT)),
-        TimelineFilter("social", _("Social"), Q(channel__kind=ChannelKind.SOCIAL)
+        TimelineFilter("email", pgettext("timeline channel", "Email"), Q(kind__in=MESSAGE_KINDS)),
+        TimelineFilter("sms", pgettext("timeline channel", "SMS"), Q(kind=EventKind.SMS_SENT)),
+        TimelineFilter("phone", pgettext("timeline channel", "Phone"), Q(channel__kind=ChannelKind.PHONE) | Q(interaction=InteractionChannel.PHONE)),
+        TimelineFilter("chat", pgettext("timeline channel", "Chat"), Q(interaction=InteractionChannel.CHAT)),
+        TimelineFilter("social", pgettext("timeline channel", "Social"), Q(channel__kind=ChannelKind.SOCIAL)
                        | Q(interaction=InteractionChannel.SOCIAL_DM)),
-        TimelineFilter("marketplace", _("Marketplaces"), Q(channel__kind=ChannelKind.MARKETPLACE)),
+        TimelineFilter("marketplace", pgettext("timeline channel", "Marketplaces"), Q(channel__kind=ChannelKind.MARKETPLACE)),
     ]
 
 
