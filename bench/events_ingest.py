@@ -232,7 +232,7 @@ def through_gunicorn(bodies: list[bytes], token: str, concurrency: int, var_dir:
         while True:
             try:
                 probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                probe.request("GET", "/api/v1/events/")
+                probe.request("OPTIONS", "/api/v1/events/")
                 probe.getresponse().read()
                 probe.close()
                 break

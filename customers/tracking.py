@@ -508,22 +508,25 @@ INGEST_COLUMNS = ("uid", "kind", "occurred_at", "customer_id", "browser_id", "ch
 
 def _rows(items: list[_Item], *, customer_id=None, browser_id: str = "", channel_id=None, channels=None,
           locations=None) -> list[tuple]:
-    """The batch as INSERT parameters (``INGEST_COLUMNS``), each event once."""
-    fields = {name: CustomerEvent._meta.get_field(name) for name in ("uid", "occurred_at", "data")}
+    """The batch as INSERT parameters (``INGEST_COLUMNS``), each event once, adapted the way the
+    model's fields store them (PostgreSQL: native uuid and timestamptz; SQLite: hex and UTC text)."""
     conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the ``connection`` proxy costs a lookup per use
+    native = conn.vendor == "postgresql"
+    adapt_time = conn.ops.adapt_datetimefield_value
+    channels, locations = channels or {}, locations or {}
     rows, seen = [], set()
     for item in items:
         if item.uid in seen:  # the same event twice in one batch
             continue
         seen.add(item.uid)
         extra = item.fields
+        kind = item.event_type.kind
         rows.append((
-            fields["uid"].get_db_prep_save(item.uid, conn), item.event_type.kind,
-            fields["occurred_at"].get_db_prep_save(item.occurred_at, conn),
+            item.uid if native else item.uid.hex, kind, item.occurred_at if native else adapt_time(item.occurred_at),
             item.customer_id or customer_id, item.browser_id or browser_id or "",
-            (channels or {}).get(item.channel) or channel_id, (locations or {}).get(item.location),
-            _subject(item.event_type, item.properties), fields["data"].get_db_prep_save(item.properties, conn),
-            InteractionChannel.STORE if item.event_type.kind == EventKind.STORE_VISIT else "",
+            channels.get(item.channel) or channel_id, locations.get(item.location),
+            _subject(item.event_type, item.properties), json.dumps(item.properties, ensure_ascii=False),
+            InteractionChannel.STORE if kind == EventKind.STORE_VISIT else "",
             extra.get("campaign", ""), *(extra.get(name, "") for name in UTM_FIELDS),
         ))
     return rows
@@ -550,9 +553,6 @@ def _store(rows: list[tuple]) -> int:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{kind}[]" for kind in PG_COLUMN_TYPES)
             values = [list(column) for column in zip(*rows, strict=True)]
-            data = INGEST_COLUMNS.index("data")
-            values[data] = [json.dumps(value.obj if hasattr(value, "obj") else value, ensure_ascii=False)
-                            for value in values[data]]
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
                            values)
             return len(cursor.fetchall())
