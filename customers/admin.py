@@ -10,7 +10,7 @@ from kernel.admin import ReadOnlyAdmin
 
 from . import services
 from .errors import CustomerNotDeletable
-from .models import ConsentRecord, Customer, CustomerEvent
+from .models import BrowserConsent, ConsentRecord, Customer, CustomerEvent, FilteredEventCount
 
 
 class AppendOnlyInline(admin.TabularInline):
@@ -130,8 +130,23 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(CustomerEvent)
 class CustomerEventAdmin(ReadOnlyAdmin):
-    list_display = ["occurred_at", "customer", "kind", "channel", "location", "subject"]
-    list_filter = ["kind", "channel"]
-    search_fields = ["customer__email", "subject"]
+    list_display = ["occurred_at", "customer", "kind", "channel", "location", "interaction", "subject"]
+    list_filter = ["kind", "channel", "interaction"]
+    search_fields = ["customer__email", "subject", "browser_id"]
     list_select_related = ["customer", "channel", "location"]
     date_hierarchy = "occurred_at"
+
+
+# --- first-party events (customers.tracking) ------------------------------------------------
+
+@admin.register(BrowserConsent)
+class BrowserConsentAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "browser_id", "purpose", "granted", "source", "ip_address"]
+    list_filter = ["purpose", "granted"]
+    search_fields = ["browser_id"]
+
+
+@admin.register(FilteredEventCount)
+class FilteredEventCountAdmin(ReadOnlyAdmin):
+    list_display = ["day", "reason", "count"]
+    list_filter = ["reason"]

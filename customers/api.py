@@ -22,7 +22,7 @@ from kernel.api import (
     is_customer_account,
 )
 
-from . import selectors, services
+from . import selectors, services, tracking
 from .consent import consent_opt_in_request, consent_request_meta, double_opt_in_applies
 from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent
 from .serializers import (
@@ -184,6 +184,11 @@ CUSTOMER_ID_PARAMETER = OpenApiParameter("customer_id", OpenApiTypes.INT, OpenAp
 @extend_schema(tags=["customers"], parameters=[CUSTOMER_ID_PARAMETER])
 @extend_schema_view(
     list=extend_schema(summary="The customer's timeline: every touchpoint, newest first",
+                       parameters=[
+                           OpenApiParameter("channel", OpenApiTypes.STR, description=(
+                               "Only one channel: online, store, email, sms, phone, chat, social, marketplace.")),
+                           OpenApiParameter("kind", OpenApiTypes.STR, description="Only one kind, e.g. page_viewed."),
+                       ],
                        responses={200: CustomerEventSerializer(many=True), 403: ERROR_403, 404: ERROR_404}),
 )
 class CustomerEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -201,7 +206,9 @@ class CustomerEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustomerEvent.objects.none()
-        return selectors.customer_events(customer=self.get_customer())
+        return tracking.customer_events_filtered(customer=self.get_customer(),
+                                                 channel=self.request.query_params.get("channel", ""),
+                                                 kind=self.request.query_params.get("kind", ""))
 
     def list(self, request, *args, **kwargs):
         page = selectors.events_labelled(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
@@ -217,6 +224,7 @@ class CustomerEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         incoming = StaffEventInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         event = services.staff_event_record(customer=customer, kind=incoming.validated_data["kind"],
+                                            interaction=incoming.validated_data["interaction"],
                                             note=incoming.validated_data["note"], acting_user=request.user)
         event = selectors.events_labelled([selectors.customer_events(customer=customer).get(pk=event.pk)])[0]
         return Response(CustomerEventSerializer(event).data, status=status.HTTP_201_CREATED)

@@ -5,6 +5,17 @@ from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
 
 
+def ensure_schedules(sender, **kwargs) -> None:
+    """Recurring jobs are configuration: make sure they exist after every migrate."""
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name="customers.anonymous_events_expire",
+        defaults={"func": "customers.tracking.anonymous_events_expire", "schedule_type": Schedule.DAILY,
+                  "repeats": -1},
+    )
+
+
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
@@ -20,7 +31,7 @@ class CustomersConfig(AppConfig):
     role_permissions = {
         STORE_STAFF: ["customers.view_customer"],
         HQ_MARKETER: ["customers.view_customer", "customers.change_customer"],
-        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer"],
+        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.ingest_events"],
     }
     # The domain events its services publish (kernel.events).
     domain_events = "customers.domain_events.EVENT_TYPES"
@@ -32,4 +43,18 @@ class CustomersConfig(AppConfig):
         "customer_delete": _("Customer deleted"),
         "customers_import": _("Customers imported"),
         "customer_events_import": _("Past touchpoints imported"),
+        # identities and first-party events (customers.identities, customers.tracking)
+        "identity_add": _("Customer identity added"),
+        "identity_remove": _("Customer identity removed"),
+        "browser_attach": _("Browser's anonymous events attached to the customer"),
+        "events_ingest": _("Events received through the API"),
     }
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_migrate
+
+        from .tracking import browser_attach_on_sign_in
+
+        post_migrate.connect(ensure_schedules, sender=self)
+        user_logged_in.connect(browser_attach_on_sign_in, dispatch_uid="customers.browser_attach_on_sign_in")

@@ -27,3 +27,18 @@ CUSTOMER_SIGNED_UP = EventType("customers.signed_up", CustomerSignedUp)
 CONSENT_CHANGED = EventType("customers.consent_changed", ConsentChanged)
 
 EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED]
+
+
+@dataclass(frozen=True)
+class AnalyticsConsentChanged:
+    """A visitor accepted or declined analytics (the storefront banner): a customer's
+    (``customer_id``) or, before signing in, a browser's (``customer_id`` None)."""
+
+    customer_id: int | None
+    browser_id: str
+    granted: bool
+    source: str
+
+
+ANALYTICS_CONSENT_CHANGED = EventType("customers.analytics_consent_changed", AnalyticsConsentChanged)
+EVENT_TYPES.append(ANALYTICS_CONSENT_CHANGED)

@@ -36,3 +36,26 @@ class ConsentRequestVoid(CustomerError, DomainError):
 
     code = "consent_request_void"
     http_status = 409
+
+
+class IdentityClaimed(CustomerError, DomainError):
+    """An identity (email, phone, card number, ...) already belongs to another customer: the
+    duplicate review and merge resolve that, never a silent move."""
+
+    code = "identity_claimed"
+    http_status = 409
+
+    def __init__(self, message: str, *, kind: str, value: str, customer_id: int, field: str = "value"):
+        super().__init__(message)
+        self.kind, self.value, self.customer_id, self.field = kind, value, customer_id, field
+
+    def payload(self) -> dict:
+        return {"errors": {self.field: [str(self)]}, "identity": {"kind": self.kind, "value": self.value},
+                "customer": self.customer_id}
+
+
+class IdentityInUse(CustomerError, DomainError):
+    """An identity the profile itself holds (the customer's email or phone): change the profile instead."""
+
+    code = "identity_in_use"
+    http_status = 409

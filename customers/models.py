@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
 from kernel.models import AppendOnlyModel
@@ -178,13 +179,26 @@ class EventKind(models.TextChoices):
     COUPON_REDEEMED = "coupon_redeemed", _("Coupon redeemed")
     RETURN = "return", _("Returned items")
     STAFF_NOTE = "staff_note", _("Staff interaction")
+    # first-party events (customers.tracking)
+    PAGE_VIEWED = "page_viewed", _("Viewed a page")
+    SEARCHED = "searched", _("Searched")
+
+
+class InteractionChannel(models.TextChoices):
+    """How a staff interaction happened (customers.services.staff_event_record)."""
+
+    PHONE = "phone", pgettext_lazy("interaction", "Phone")
+    CHAT = "chat", _("Chat")
+    STORE = "store", _("In store")
+    SOCIAL_DM = "social_dm", _("Social media DM")
 
 
 class CustomerEvent(AppendOnlyModel):
     """One touchpoint, online or offline. Append-only: the timeline, segments, journeys
     and attribution all read this stream."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events",
+                                 help_text=_("Empty: an anonymous browser's event, attached when they sign in."))
     kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     channel = models.ForeignKey("omnishop.Channel", null=True, blank=True, on_delete=models.SET_NULL,
@@ -193,12 +207,30 @@ class CustomerEvent(AppendOnlyModel):
                                  related_name="+")
     subject = models.CharField(_("subject"), max_length=100, blank=True, help_text=_("e.g. order:W-000123"))
     data = models.JSONField(default=dict, blank=True)
+    # first-party events (customers.tracking): who sent it, and where the visit came from
+    uid = models.UUIDField(_("event id"), null=True, blank=True, unique=True, editable=False,
+                           help_text=_("The sender's id of the event: a retried batch stores it once."))
+    browser_id = models.CharField(_("browser"), max_length=32, blank=True, default="")
+    interaction = models.CharField(_("interaction channel"), max_length=20, blank=True, default="",
+                                   choices=InteractionChannel.choices)
+    campaign = models.CharField(_("campaign code"), max_length=60, blank=True, default="")
+    utm_source = models.CharField(max_length=100, blank=True, default="")
+    utm_medium = models.CharField(max_length=100, blank=True, default="")
+    utm_campaign = models.CharField(max_length=100, blank=True, default="")
+    utm_content = models.CharField(max_length=100, blank=True, default="")
+    utm_term = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         verbose_name = _("customer event")
         verbose_name_plural = _("customer events")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-occurred_at"]), models.Index(fields=["kind", "occurred_at"])]
+        permissions = [("ingest_events", _("Can send first-party events through the API"))]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]), models.Index(fields=["kind", "occurred_at"]),
+            # an anonymous browser's events: attached on sign-in, expired after the retention period
+            models.Index(fields=["browser_id", "occurred_at"], condition=Q(customer__isnull=True),
+                         name="event_anonymous_browser"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
@@ -261,3 +293,50 @@ class ConsentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}/{self.purpose} #{self.pk}"
+# --- First-party events (customers.tracking) ----------------------------------------------
+
+class BrowserConsent(AppendOnlyModel):
+    """The consent ledger of a visitor not signed in, keyed by their browser id
+    (``kernel.browser``): the storefront banner's "Accept analytics" / "Decline". At sign-in the
+    latest decision is copied to the customer's own ledger (``ConsentRecord``, purpose
+    analytics); rows of browsers that never became a customer expire with their events."""
+
+    browser_id = models.CharField(_("browser"), max_length=32, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices,
+                               default=ConsentPurpose.ANALYTICS)
+    granted = models.BooleanField(_("opted in"))
+    source = models.CharField(_("source"), max_length=60)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("browser consent record")
+        verbose_name_plural = _("browser consent ledger")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.browser_id[:8]} {self.purpose} {'in' if self.granted else 'out'}"
+
+
+class FilteredEventReason(models.TextChoices):
+    BOT = "bot", _("Crawler or headless browser")
+    RATE = "rate", _("Too many events from one browser")
+    NO_CONSENT = "no_consent", _("No analytics consent")
+
+
+class FilteredEventCount(models.Model):
+    """Events refused without being stored (bots, floods, no consent), counted per day and reason."""
+
+    day = models.DateField(_("day"))
+    reason = models.CharField(_("reason"), max_length=20, choices=FilteredEventReason.choices)
+    count = models.PositiveBigIntegerField(_("events"), default=0)
+
+    class Meta:
+        verbose_name = _("filtered events")
+        verbose_name_plural = _("filtered events")
+        ordering = ["-day", "reason"]
+        constraints = [models.UniqueConstraint(fields=["day", "reason"], name="filtered_event_count_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.reason}: {self.count}"

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from kernel.japan import Prefecture
 from kernel.models import Location
 
-from .models import ConsentChannel, Customer, CustomerEvent
+from .models import ConsentChannel, Customer, CustomerEvent, InteractionChannel
 from .selectors import consent_state
 from .services import STAFF_EVENT_KINDS
 
@@ -57,8 +57,9 @@ class CustomerEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CustomerEvent
-        fields = ["id", "kind", "kind_label", "occurred_at", "channel", "location", "subject", "subject_label",
-                  "subject_detail", "data"]
+        fields = ["id", "kind", "kind_label", "occurred_at", "channel", "location", "interaction", "subject",
+                  "subject_label", "subject_detail", "data", "campaign", "utm_source", "utm_medium", "utm_campaign",
+                  "utm_content", "utm_term"]
 
     def get_subject_label(self, event: CustomerEvent) -> str:
         label = event.subject_label
@@ -71,6 +72,8 @@ class CustomerEventSerializer(serializers.ModelSerializer):
 
 class StaffEventInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in STAFF_EVENT_KINDS])
+    interaction = serializers.ChoiceField(choices=InteractionChannel.choices, help_text=_(
+        "How it happened: phone, chat, store (in person; a store visit always is) or social_dm."))
     note = serializers.CharField(required=False, allow_blank=True, default="", help_text=_(
         "Required for a staff note; a store visit is recorded at the staff member's store."))
 

@@ -24,6 +24,7 @@ from kernel.subjects import product_subject
 
 from . import domain_events
 from .errors import CustomerImportInvalid, CustomerNotDeletable
+from .identities import identities_contact_errors, identities_sync_contact
 from .models import (
     ConsentChannel,
     ConsentPurpose,
@@ -32,18 +33,20 @@ from .models import (
     Customer,
     CustomerEvent,
     EventKind,
+    InteractionChannel,
 )
 from .validators import normalize_furigana
 
 
 def event_record(
     *, customer: Customer, kind: str, channel=None, location=None, subject: str = "", data: dict | None = None,
-    occurred_at=None,
+    occurred_at=None, interaction: str = "",
 ) -> CustomerEvent:
-    """Append one touchpoint to the customer's event stream."""
+    """Append one touchpoint to the customer's event stream (``interaction``: the channel a staff
+    interaction happened on, ``InteractionChannel``)."""
     return CustomerEvent.objects.create(
         customer=customer, kind=kind, channel=channel, location=location, subject=subject, data=data or {},
-        occurred_at=occurred_at or timezone.now(),
+        occurred_at=occurred_at or timezone.now(), interaction=interaction,
     )
 
 
@@ -61,9 +64,11 @@ STAFF_NOTE_MAX_LENGTH = 500
 STORE_KINDS = ("store", "popup")
 
 
-def staff_event_record(*, customer: Customer, kind: str, note: str = "", acting_user) -> CustomerEvent:
+def staff_event_record(*, customer: Customer, kind: str, interaction: str, note: str = "",
+                       acting_user) -> CustomerEvent:
     """A staff member notes a store visit or a conversation on the customer's timeline, at
-    their own location. Raise ValidationError naming the bad field."""
+    their own location, with the channel it happened on (``InteractionChannel``: phone, chat,
+    in store, social media DM; a store visit is in store). Raise ValidationError naming the bad field."""
     note = (note or "").strip()
     location = acting_user.location if getattr(acting_user, "location_id", None) else None
     errors: dict[str, list[str]] = {}
@@ -71,13 +76,17 @@ def staff_event_record(*, customer: Customer, kind: str, note: str = "", acting_
         errors["kind"] = [_("Choose a store visit or a staff note.")]
     elif kind == EventKind.STORE_VISIT and (location is None or location.kind not in STORE_KINDS):
         errors["kind"] = [_("Only staff working at a store can record a store visit.")]
+    if interaction not in InteractionChannel.values:
+        errors["interaction"] = [_("Choose how it happened: phone, chat, in store or social media DM.")]
+    elif kind == EventKind.STORE_VISIT and interaction != InteractionChannel.STORE:
+        errors["interaction"] = [_("A store visit happens in store.")]
     if kind == EventKind.STAFF_NOTE and not note:
         errors["note"] = [_("Write the note.")]
     if len(note) > STAFF_NOTE_MAX_LENGTH:
         errors["note"] = [_("At most %(n)d characters.") % {"n": STAFF_NOTE_MAX_LENGTH}]
     if errors:
         raise ValidationError(errors)
-    return event_record(customer=customer, kind=kind, location=location,
+    return event_record(customer=customer, kind=kind, location=location, interaction=interaction,
                         data=staff_event_data(note=note, staff=acting_user))
 
 
@@ -141,6 +150,8 @@ def customer_sign_up(
         customer.phone = phone
     customer.full_clean(exclude=["user"])
     customer.save()
+    # a storefront sign-up never fails (nor tells anyone) over another record's identity: the duplicate review does
+    identities_sync_contact(customer=customer, acting_user=user, strict=False)
     event_record(customer=customer, kind=EventKind.SIGNED_UP, channel=channel, data={"source": source})
     publish(domain_events.CUSTOMER_SIGNED_UP, subject=f"customer:{customer.pk}", actor=user,
             payload=domain_events.CustomerSignedUp(customer_id=customer.pk, user_id=user.pk,
@@ -194,10 +205,14 @@ def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -
         raise ValueError(", ".join(sorted(unknown)))
     before = audit_values(customer, fields)
     errors = customer_profile_errors(customer=customer, fields=fields)
+    if "phone" in fields and "phone" not in errors:
+        errors.update(identities_contact_errors(customer=customer, kinds=("phone",)))
     if errors:
         customer.refresh_from_db(fields=sorted(fields))  # the caller's instance shows what is stored
         raise ValidationError(errors)
     customer.save()
+    if "phone" in fields:
+        identities_sync_contact(customer=customer, acting_user=acting_user)
     audit_record(actor=acting_user, action="customer_update_profile", obj=customer,
                  changes=audit_changes(before, customer))
     return customer
@@ -220,6 +235,7 @@ def customer_get_or_create_for_order(
     try:
         with transaction.atomic():
             customer.save()
+            identities_sync_contact(customer=customer, strict=False)
     except IntegrityError:
         # two first orders with a new email at the same moment: the other one created the customer
         existing = Customer.objects.filter(email__iexact=email).first()
@@ -274,9 +290,12 @@ def customer_create(*, email: str | None = None, acting_user=None, **fields) -> 
         errors.update(exc.message_dict)
     for field, messages in customer_profile_errors(customer=customer, fields=fields).items():
         errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    for field, messages in identities_contact_errors(customer=customer).items():
+        errors.setdefault(field, messages)
     if errors:
         raise ValidationError(errors)
     customer.save()
+    identities_sync_contact(customer=customer, acting_user=acting_user)
     audit_record(actor=acting_user, action="customer_create", obj=customer,
                  changes=audit_values(customer, ["email", *sorted(fields)]))
     return customer
@@ -288,12 +307,17 @@ def customer_email_change(*, customer: Customer, email: str | None, acting_user=
     signs in with it: the account's email changes with it, so the two stay equal. Raise
     ValidationError on ``email`` (see ``customer_email_clean``)."""
     new = customer_email_clean(email=email, customer=customer)
+    if new:
+        claimed = identities_contact_errors(customer=Customer(pk=customer.pk, email=new), kinds=("email",))
+        if claimed:
+            raise ValidationError(claimed)
     old = Customer.objects.filter(pk=customer.pk).values_list("email", flat=True).get()
     if new == old:
         customer.email = old
         return customer
     customer.email = new
     customer.save()
+    identities_sync_contact(customer=customer, acting_user=acting_user)
     changes = {"email": [old, new]}
     if customer.user_id:
         user = customer.user

@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import api_consent
 from .api import CustomerEventViewSet, CustomerViewSet, MyConsentView
+from .api_tracking import EventsIngestView, IdentityViewSet
 
 urlpatterns = [
     path("me/consent/", MyConsentView.as_view(), name="me-consent"),
@@ -20,9 +21,11 @@ urlpatterns = [
          name="customer-consents-grant"),
     path("customers/<int:customer_id>/consents/withdraw/", api_consent.CustomerConsentWithdrawView.as_view(),
          name="customer-consents-withdraw"),
+    path("events/", EventsIngestView.as_view(), name="events"),
 ]
 
 
 def register_routes(router) -> None:
     router.register("customers", CustomerViewSet, basename="customer")
     router.register(r"customers/(?P<customer_id>[0-9]+)/events", CustomerEventViewSet, basename="customer-event")
+    router.register(r"customers/(?P<customer_id>[0-9]+)/identities", IdentityViewSet, basename="customer-identity")

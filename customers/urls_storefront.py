@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import consent, storefront
+from .views import tracking as tracking_views
 
 urlpatterns = [
     path("account/signup/", storefront.signup, name="signup"),
@@ -11,4 +12,5 @@ urlpatterns = [
     path("account/consent/", consent.preferences, name="consent"),
     path("consent/confirm/<str:token>/", consent.confirm, name="consent_confirm"),
     path("consent/unsubscribe/<str:token>/", consent.unsubscribe, name="consent_unsubscribe"),
+    path("privacy/analytics/", tracking_views.analytics_consent, name="analytics_consent"),
 ]

@@ -319,7 +319,8 @@ SPECTACULAR_SETTINGS = {
                             "ConsentChannelEnum": "customers.models.ConsentChannel",
                             "ConsentPurposeEnum": "customers.models.ConsentPurpose",
                             "ConsentSourceEnum": "customers.models.ConsentSource",
-                            "StaffConsentSourceEnum": "customers.consent.STAFF_SOURCE_CHOICES"},
+                            "StaffConsentSourceEnum": "customers.consent.STAFF_SOURCE_CHOICES",
+                            "IdentityKindEnum": "customers.models.IdentityKind"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------
@@ -341,6 +342,11 @@ CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))
 CONSENT_CONFIRMATION_HOURS = int(os.environ.get("CONSENT_CONFIRMATION_HOURS", "72"))
 CONSENT_UNSUBSCRIBE_DAYS = int(os.environ.get("CONSENT_UNSUBSCRIBE_DAYS", "365"))
 CONSENT_UNSUBSCRIBE_MAILTO = os.environ.get("CONSENT_UNSUBSCRIBE_MAILTO", "")
+# First-party events (customers.tracking): an anonymous browser's events and banner decision (no
+# customer, no identity) are deleted after this many days by the daily job
+# customers.anonymous_events_expire; POST /api/v1/events/ takes at most EVENTS_MAX_BATCH events.
+ANONYMOUS_EVENT_RETENTION_DAYS = int(os.environ.get("ANONYMOUS_EVENT_RETENTION_DAYS", "90"))
+EVENTS_MAX_BATCH = int(os.environ.get("EVENTS_MAX_BATCH", "500"))
 # The highest price (yen, tax included) a variant may have: a typo or a bad import must not put
 # ¥1,000,000,000,000,000 on the storefront. Ten million yen leaves room for furniture, jewellery
 # and kimono, and 99 units of it (the per-line maximum) still fit an order line's integer column.

@@ -15,8 +15,8 @@ from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
-from .. import selectors, services
-from ..models import Customer, EventKind
+from .. import selectors, services, tracking
+from ..models import Customer, EventKind, InteractionChannel
 from .consent import console_consent_context
 
 
@@ -46,6 +46,7 @@ class StaffEventForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("What happened"),
                              choices=[(k.value, k.label) for k in services.STAFF_EVENT_KINDS])
+    interaction = forms.ChoiceField(label=_("How"), choices=[("", "—"), *InteractionChannel.choices])
     note = forms.CharField(label=_("Note"), max_length=services.STAFF_NOTE_MAX_LENGTH, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("e.g. tried on the linen shirt in M, will come back for L"))
@@ -70,6 +71,8 @@ EVENT_STYLE = {
     EventKind.COUPON_REDEEMED: ("tag", "success"),
     EventKind.RETURN: ("return", "warning"),
     EventKind.STAFF_NOTE: ("note", "info"),
+    EventKind.PAGE_VIEWED: ("eye", "muted"),
+    EventKind.SEARCHED: ("eye", "muted"),
 }
 
 @console_view("customers.view_customer")
@@ -87,12 +90,15 @@ def _consent_context(customer) -> dict:
     return console_consent_context(customer)
 
 
-def _timeline(customer, user) -> list[dict]:
+def _timeline(customer, user, *, channel: str = "", page=1) -> dict:
+    """The timeline card's context: one page of events, filtered by channel (customers.tracking)."""
+    timeline_page, chosen = tracking.customer_timeline_page(customer=customer, channel=channel, page=page, user=user)
     timeline = []
-    for event in selectors.customer_timeline(customer=customer, limit=100, user=user):
+    for event in timeline_page.object_list:
         icon, tone = EVENT_STYLE.get(event.kind, ("note", "muted"))
         timeline.append({"event": event, "icon": icon, "tone": tone, "subject": event.subject_label})
-    return timeline
+    return {"timeline": timeline, "timeline_page": timeline_page, "timeline_channel": chosen,
+            "timeline_filters": tracking.timeline_filters()}
 
 
 def _cart(customer, user) -> dict:
@@ -111,6 +117,10 @@ def _customer(pk: int) -> Customer:
 @console_view("customers.view_customer")
 def customer_detail(request, pk: int, event_form=None, status: int = 200):
     customer = _customer(pk)
+    timeline = _timeline(customer, request.user, channel=request.GET.get("channel", ""),
+                         page=request.GET.get("page", 1))
+    if request.htmx and request.htmx.target == "timeline":
+        return render(request, "customers/console/tracking_timeline.html", {"customer": customer, **timeline})
     context = {
         "customer": customer,
         **_consent_context(customer),
@@ -119,7 +129,7 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
         # orders sit above customers: read them through the reverse relation, never import orders
         "orders": list(customer.orders.select_related("channel").prefetch_related("fulfillments__location")
                        .order_by("-created_at", "-id")[:50]),
-        "timeline": _timeline(customer, request.user),
+        **timeline,
         **_cart(customer, request.user),
         "can_view_orders": request.user.has_perm("orders.view_order"),
         "title": _("Customer"),
@@ -158,6 +168,7 @@ def customer_event_add(request, pk: int):
     if form.is_valid():
         try:
             services.staff_event_record(customer=customer, kind=form.cleaned_data["kind"],
+                                        interaction=form.cleaned_data["interaction"],
                                         note=form.cleaned_data["note"], acting_user=request.user)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -173,8 +184,8 @@ def customer_event_add(request, pk: int):
         fresh = render_to_string("customers/console/customer_detail.html#event-form",
                                  {"customer": customer, "event_form": StaffEventForm(), "event_saved": True},
                                  request=request)
-        timeline = render_to_string("customers/console/customer_detail.html#timeline",
-                                    {"customer": customer, "timeline": _timeline(customer, request.user), "oob": True},
+        timeline = render_to_string("customers/console/tracking_timeline.html",
+                                    {"customer": customer, **_timeline(customer, request.user), "oob": True},
                                     request=request)
         return HttpResponse(fresh + timeline)
     messages.success(request, gettext("Added to the customer's timeline."))

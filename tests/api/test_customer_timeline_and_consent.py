@@ -67,7 +67,7 @@ def test_the_timeline_query_count_does_not_grow_with_events(shop, staff, make_cu
 
 def test_store_staff_record_a_store_visit_at_their_store(shop, staff, api, make_customer):
     _user, customer = make_customer()
-    response = api(staff["store_staff"]).post(events_url(customer), {"kind": "store_visit",
+    response = api(staff["store_staff"]).post(events_url(customer), {"kind": "store_visit", "interaction": "store",
                                                                      "note": " tried the linen shirt in M "},
                                               format="json")
     assert response.status_code == 201, response.json()
@@ -80,7 +80,7 @@ def test_store_staff_record_a_store_visit_at_their_store(shop, staff, api, make_
 
 def test_hq_staff_write_a_note_without_a_location(shop, staff, api, make_customer):
     _user, customer = make_customer()
-    response = api(staff["hq_marketer"]).post(events_url(customer), {"kind": "staff_note",
+    response = api(staff["hq_marketer"]).post(events_url(customer), {"kind": "staff_note", "interaction": "phone",
                                                                      "note": "called about sizes"}, format="json")
     assert response.status_code == 201
     assert response.json()["location"] is None
@@ -89,12 +89,15 @@ def test_hq_staff_write_a_note_without_a_location(shop, staff, api, make_custome
 @pytest.mark.parametrize(
     ("who", "body", "field"),
     [
-        ("hq_marketer", {"kind": "store_visit"}, "kind"),  # not working at a store
-        ("store_staff", {"kind": "staff_note", "note": "  "}, "note"),
-        ("store_staff", {"kind": "staff_note"}, "note"),
-        ("store_staff", {"kind": "order_placed", "note": "x"}, "kind"),  # the system's own events
-        ("store_staff", {"note": "x"}, "kind"),
-        ("store_staff", {"kind": "staff_note", "note": "x" * 501}, "note"),
+        ("hq_marketer", {"kind": "store_visit", "interaction": "store"}, "kind"),  # not working at a store
+        ("store_staff", {"kind": "staff_note", "interaction": "phone", "note": "  "}, "note"),
+        ("store_staff", {"kind": "staff_note", "interaction": "chat"}, "note"),
+        ("store_staff", {"kind": "order_placed", "note": "x", "interaction": "phone"}, "kind"),  # the system's own events
+        ("store_staff", {"note": "x", "interaction": "phone"}, "kind"),
+        ("store_staff", {"kind": "staff_note", "interaction": "phone", "note": "x" * 501}, "note"),
+        ("store_staff", {"kind": "staff_note", "note": "no channel"}, "interaction"),
+        ("store_staff", {"kind": "staff_note", "interaction": "fax", "note": "x"}, "interaction"),
+        ("store_staff", {"kind": "store_visit", "interaction": "phone"}, "interaction"),
     ],
 )
 def test_bad_staff_entries_are_400_and_nothing_is_recorded(shop, staff, api, make_customer, who, body, field):
@@ -108,7 +111,7 @@ def test_bad_staff_entries_are_400_and_nothing_is_recorded(shop, staff, api, mak
 
 def test_staff_entries_need_customer_access_and_an_existing_customer(shop, staff, api, make_customer):
     user, customer = make_customer()
-    body = {"kind": "staff_note", "note": "x"}
+    body = {"kind": "staff_note", "interaction": "phone", "note": "x"}
     assert api(staff["warehouse_operator"]).post(events_url(customer), body, format="json").status_code == 403
     assert api(user).post(events_url(customer), body, format="json").status_code == 403
     assert api(staff["store_staff"]).post("/api/v1/customers/999999/events/", body,

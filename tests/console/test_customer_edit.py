@@ -67,7 +67,7 @@ def test_store_staff_see_consent_but_cannot_change_it(client, staff, customer):
 def test_store_staff_record_a_store_visit_at_their_store(client, staff, shop, customer):
     client.force_login(staff["store_staff"])
     response = client.post(_url("customer_event_add", customer),
-                           {"kind": "store_visit", "note": "Lサイズを試着、来週また来店予定"}, HTTP_HX_REQUEST="true")
+                           {"kind": "store_visit", "interaction": "store", "note": "Lサイズを試着、来週また来店予定"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     event = CustomerEvent.objects.get(customer=customer, kind="store_visit")
     assert event.location == shop.store_a
@@ -81,18 +81,18 @@ def test_store_staff_record_a_store_visit_at_their_store(client, staff, shop, cu
 
 def test_a_staff_note_needs_text(client, staff, customer):
     client.force_login(staff["store_staff"])
-    response = client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": ""})
+    response = client.post(_url("customer_event_add", customer), {"kind": "staff_note", "interaction": "phone", "note": ""})
     assert response.status_code == 400
     assert not customer.events.filter(kind="staff_note").exists()
 
 
 def test_staff_without_a_store_cannot_record_a_store_visit(client, staff, customer):
     client.force_login(staff["hq_marketer"])
-    response = client.post(_url("customer_event_add", customer), {"kind": "store_visit", "note": ""},
+    response = client.post(_url("customer_event_add", customer), {"kind": "store_visit", "interaction": "store", "note": ""},
                            HTTP_HX_REQUEST="true")
     assert "field-invalid" in response.content.decode()
     assert not customer.events.filter(kind="store_visit").exists()
-    client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": "電話でサイズの相談"})
+    client.post(_url("customer_event_add", customer), {"kind": "staff_note", "interaction": "phone", "note": "電話でサイズの相談"})
     assert customer.events.get(kind="staff_note").location is None
 
 
@@ -110,7 +110,7 @@ def test_a_timeline_note_goes_through_the_same_service_as_the_api(client, staff,
 
     monkeypatch.setattr(services, "staff_event_record", spy)
     client.force_login(staff["store_staff"])
-    client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": "  電話でサイズの相談 "})
+    client.post(_url("customer_event_add", customer), {"kind": "staff_note", "interaction": "phone", "note": "  電話でサイズの相談 "})
     assert [(c["kind"], c["note"], c["acting_user"]) for c in calls] == [
         ("staff_note", "電話でサイズの相談", staff["store_staff"])]
     assert customer.events.get(kind="staff_note").data["note"] == "電話でサイズの相談"
@@ -121,6 +121,6 @@ def test_a_timeline_note_goes_through_the_same_service_as_the_api(client, staff,
         raise ValidationError({"note": ["A rule only the service knows."]})
 
     monkeypatch.setattr(services, "staff_event_record", stricter)
-    response = client.post(_url("customer_event_add", customer), {"kind": "staff_note", "note": "もう一件"})
+    response = client.post(_url("customer_event_add", customer), {"kind": "staff_note", "interaction": "phone", "note": "もう一件"})
     assert response.status_code == 400
     assert "A rule only the service knows." in response.content.decode()

@@ -39,7 +39,7 @@ POST_DATA = {
     "order_cancel": {"reason": ""},
     "shipment_ship": {"tracking_number": ""},
     "customer_consent": {"channel": "fax", "granted": "1"},
-    "customer_event_add": {"kind": "staff_note", "note": ""},
+    "customer_event_add": {"kind": "staff_note", "interaction": "phone", "note": ""},
 }
 
 

@@ -36,7 +36,7 @@ ROLE_TABLE = {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
         "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",
-        "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
+        "customers.ingest_events", "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
         "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
     },

@@ -150,11 +150,11 @@ def test_a_staff_note_gives_the_same_event_through_console_and_api(shop, staff, 
 
     def through_console():
         url = reverse("console:customer_event_add", kwargs={"pk": customer.pk})
-        assert console(clerk).post(url, {"kind": "store_visit", "note": "Lサイズを試着"}).status_code == 302
+        assert console(clerk).post(url, {"kind": "store_visit", "interaction": "store", "note": "Lサイズを試着"}).status_code == 302
         return rows()
 
     def through_api():
-        body = {"kind": "store_visit", "note": "Lサイズを試着"}
+        body = {"kind": "store_visit", "interaction": "store", "note": "Lサイズを試着"}
         assert api(clerk).post(f"/api/v1/customers/{customer.pk}/events/", body, format="json").status_code == 201
         return rows()
 
