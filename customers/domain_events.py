@@ -21,7 +21,16 @@ class ConsentChanged:
     source: str
 
 
+@dataclass(frozen=True)
+class SegmentChanged:
+    segment_id: int
+    kind: str  # dynamic / static
+    change: str  # created / updated / deleted / members_uploaded
+
+
 CUSTOMER_SIGNED_UP = EventType("customers.signed_up", CustomerSignedUp)
 CONSENT_CHANGED = EventType("customers.consent_changed", ConsentChanged)
 
-EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED]
+SEGMENT_CHANGED = EventType("customers.segment_changed", SegmentChanged)
+
+EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED, SEGMENT_CHANGED]
