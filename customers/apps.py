@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
 
-
 # Segments, personas and scores: marketers and administrators; store staff see none of it.
 SEGMENT_PERMISSIONS = [
     "customers.view_segment", "customers.add_segment", "customers.change_segment", "customers.delete_segment",

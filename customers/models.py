@@ -277,6 +277,9 @@ class SegmentMember(models.Model):
         verbose_name_plural = _("segment members")
         constraints = [models.UniqueConstraint(fields=["segment", "customer"], name="segment_member_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.segment_id}:{self.customer_id}"
+
 
 class SegmentSnapshot(AppendOnlyModel):
     """A segment's size on a date, and optionally who was in it (for an export "as of")."""
@@ -292,6 +295,9 @@ class SegmentSnapshot(AppendOnlyModel):
         ordering = ["-taken_at", "-id"]
         indexes = [models.Index(fields=["segment", "-taken_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.segment_id} {self.taken_at:%Y-%m-%d}: {self.count}"
+
 
 class SegmentSnapshotMember(models.Model):
     snapshot = models.ForeignKey(SegmentSnapshot, on_delete=models.CASCADE, related_name="members")
@@ -299,6 +305,9 @@ class SegmentSnapshotMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "customer"], name="snapshot_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}:{self.customer_id}"
 
 
 class ExportEncoding(models.TextChoices):
@@ -335,6 +344,9 @@ class SegmentExport(models.Model):
         verbose_name = _("segment export")
         verbose_name_plural = _("segment exports")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} export {self.pk} ({self.status})"
 
     @property
     def percent(self) -> int:

@@ -83,6 +83,7 @@ def scores_recompute(*, acting_user=None, now=None) -> ScoreRun:
     agg_sql, agg_params = aggregate.query.sql_with_params()
     table = CustomerScore._meta.db_table
     stamp = connection.ops.adapt_datetimefield_value(now)
+    # table names and SQL fragments are ours; every value is a parameter
     sql = f"""
         INSERT INTO {table} (customer_id, last_order_at, recency_days, frequency, monetary, r, f, m, label,
                              computed_at)
@@ -95,12 +96,12 @@ def scores_recompute(*, acting_user=None, now=None) -> ScoreRun:
             last_order_at = excluded.last_order_at, recency_days = excluded.recency_days,
             frequency = excluded.frequency, monetary = excluded.monetary, r = excluded.r, f = excluded.f,
             m = excluded.m, label = excluded.label, computed_at = excluded.computed_at
-    """
+    """  # noqa: S608
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, [stamp, stamp, *agg_params])
             scored = cursor.rowcount
-            cursor.execute(f"DELETE FROM {table} WHERE computed_at <> %s", [stamp])
+            cursor.execute(f"DELETE FROM {table} WHERE computed_at <> %s", [stamp])  # noqa: S608
         run = ScoreRun.objects.create(started_at=now, seconds=round(time.perf_counter() - started, 3),
                                       customers=max(scored, 0),
                                       acting_user=acting_user if getattr(acting_user, "is_authenticated",

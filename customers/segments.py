@@ -765,10 +765,10 @@ def segment_snapshot_take(*, segment: Segment, with_members: bool = False, actin
     members = segment_customers(segment)
     snapshot = SegmentSnapshot.objects.create(segment=segment, count=0, with_members=with_members)
     if with_members:
-        sql, params = members.values("pk").query.sql_with_params()
+        sql, params = members.order_by().values("id").query.sql_with_params()
         table = SegmentSnapshotMember._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} (snapshot_id, customer_id) SELECT %s, m.id FROM ({sql}) m",
+            cursor.execute(f"INSERT INTO {table} (snapshot_id, customer_id) SELECT %s, m.id FROM ({sql}) m",  # noqa: S608
                            [snapshot.pk, *params])
         count = snapshot.members.count()
     else:

@@ -103,7 +103,7 @@ def reference_ids(rules: dict, now: datetime = NOW) -> set[int]:
             "orders__lines__variant__product", "orders__channel", "events__channel", "consent_records"):
         facts = _facts(customer, today, now)
         groups = [[_holds(c, customer, facts, today, now) for c in g["conditions"]] for g in rules["groups"]]
-        results = [all(g) if group["match"] == "all" else any(g) for g, group in zip(groups, rules["groups"])]
+        results = [all(g) if group["match"] == "all" else any(g) for g, group in zip(groups, rules["groups"], strict=True)]
         if all(results) if rules["match"] == "all" else any(results):
             chosen.add(customer.pk)
     return chosen
