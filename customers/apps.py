@@ -23,7 +23,7 @@ class CustomersConfig(AppConfig):
     console_nav = [
         NavEntry("console:customers", _("Customers"), "customers", "customers.view_customer", "store", 30,
                  active_also=("console:customer_detail", "console:customer_edit")),
-        NavEntry("console:segments", _("Segments"), "customers", "customers.view_segment", "store", 35,
+        NavEntry("console:segments", _("Segments"), "tag", "customers.view_segment", "store", 35,
                  active_also=("console:segment_create", "console:segment_detail", "console:segment_edit",
                               "console:personas", "console:persona_create", "console:persona_edit")),
     ]
