@@ -156,12 +156,12 @@ def test_a_running_export_polls_its_progress(world, marketer):
 
 def test_upload_with_bad_rows_lists_them_and_imports_nothing(world, marketer):
     segment = segments.segment_create(name="VIP", kind="static")
-    upload = SimpleUploadedFile("l.csv", "email\nc1@example.jp\nnobody@example.jp\n".encode())
+    upload = SimpleUploadedFile("l.csv", b"email\nc1@example.jp\nnobody@example.jp\n")
     response = marketer.post(reverse("console:segment_upload", args=[segment.pk]), {"file": upload, "replace": "on"})
     assert response.status_code == 400
     html = response.content.decode()
     assert "nobody@example.jp" in html and not SegmentMember.objects.exists()
-    upload = SimpleUploadedFile("l.csv", "email\nc1@example.jp\nc2@example.jp\n".encode())
+    upload = SimpleUploadedFile("l.csv", b"email\nc1@example.jp\nc2@example.jp\n")
     response = marketer.post(reverse("console:segment_upload", args=[segment.pk]), {"file": upload, "replace": "on"})
     assert response.status_code == 302 and SegmentMember.objects.count() == 2
 
