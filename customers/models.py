@@ -230,6 +230,11 @@ class Persona(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def preferred_channel_labels(self) -> list[str]:
+        labels = dict(ConsentChannel.choices)
+        return [str(labels.get(code, code)) for code in self.preferred_channels or []]
+
 
 class SegmentKind(models.TextChoices):
     DYNAMIC = "dynamic", _("Dynamic (rules)")

@@ -40,7 +40,7 @@ DEFAULT_FIELD = "prefecture"
 
 class SegmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    description = forms.CharField(label=_("Description"), required=False,
+    description = forms.CharField(label=_("What this segment is for"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 2}))
     kind = forms.ChoiceField(label=_("Kind"), choices=SegmentKind.choices, initial=SegmentKind.DYNAMIC)
     persona = forms.ModelChoiceField(label=_("Persona"), queryset=Persona.objects.order_by("name"), required=False,
@@ -275,7 +275,7 @@ def segment_builder(request):
     Stores nothing; the live count follows (HX-Trigger ``rules-changed``)."""
     rules = apply_builder_op(rules_from_post(request.POST), request.POST.get("op", ""))
     response = render(request, "customers/console/segment_form.html#rules-editor", editor_context(rules))
-    response["HX-Trigger"] = "rules-changed"
+    response["HX-Trigger-After-Settle"] = "rules-changed"  # after the swap: the count reads the new form
     return response
 
 

@@ -41,7 +41,7 @@ def test_the_builder_adds_and_removes_conditions_without_storing(world, marketer
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="rules-editor"' in html and "<html" not in html
-    assert 'name="g0-c1-field"' in html and response["HX-Trigger"] == "rules-changed"
+    assert 'name="g0-c1-field"' in html and response["HX-Trigger-After-Settle"] == "rules-changed"
     assert 'value="13" selected' in html  # what was chosen stays chosen
     response = marketer.post(reverse("console:segment_builder"), {**builder_post(), "op": "add-group"}, **HTMX)
     assert 'name="g1-c0-field"' in response.content.decode()
