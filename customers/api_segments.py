@@ -282,11 +282,9 @@ class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def export_file_response(export: SegmentExport) -> FileResponse:
-    from django.core.files.storage import default_storage
-
     charset = "shift_jis" if export.encoding == ExportEncoding.SHIFT_JIS else "utf-8"
     stamp = timezone.localtime(export.created_at).strftime("%Y%m%d")
-    response = FileResponse(default_storage.open(export.file, "rb"), as_attachment=True,
+    response = FileResponse(segments.export_storage().open(export.file, "rb"), as_attachment=True,
                             filename=f"segment-{export.segment_id}-{stamp}.csv",
                             content_type=f"text/csv; charset={charset}")
     return response

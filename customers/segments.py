@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Contains, Exact
 from django.utils import timezone
@@ -293,7 +294,8 @@ def _last_visit(op, value, extras, ctx) -> Q:
 
 
 def _size(op, value, extras, ctx) -> Q:
-    return Q(**{f"sizes__{extras['size_kind']}": value})
+    # an explicit key transform: a kind named like a lookup ("contains", "in") stays a key
+    return Q(Exact(KeyTextTransform(extras["size_kind"], "sizes"), value))
 
 
 def _interests(op, value, extras, ctx) -> Q:
@@ -797,6 +799,19 @@ def snapshot_customers(snapshot: SegmentSnapshot) -> QuerySet[Customer]:
 # --- exports --------------------------------------------------------------------------------
 
 EXPORT_BATCH = 5000
+
+
+def export_storage():
+    """Where member exports are written: NOT under MEDIA_ROOT (served publicly at /media/), but
+    in ``SEGMENT_EXPORTS_ROOT`` (default ``<OMNISHOP_VAR_DIR>/exports``), read back only through
+    the permission-checked download views."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.files.storage import FileSystemStorage
+
+    root = getattr(settings, "SEGMENT_EXPORTS_ROOT", None) or Path(settings.VAR_DIR) / "exports"
+    return FileSystemStorage(location=root, base_url=None)
 EXPORT_COLUMNS = ("id", "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone",
                   "postal_code", "prefecture", "city", "score__r", "score__f", "score__m", "score__label",
                   "score__monetary")
@@ -835,8 +850,9 @@ def segment_export_start(*, segment: Segment, encoding: str = ExportEncoding.UTF
 
 def segment_export_run(export_id: int) -> SegmentExport:
     """Write the CSV in batches, saving progress after each; safe to run twice (starts over)."""
+    import secrets
+
     from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
 
     export = SegmentExport.objects.select_related("segment", "snapshot").get(pk=export_id)
     if export.status == JobStatus.DONE:
@@ -862,8 +878,8 @@ def segment_export_run(export_id: int) -> SegmentExport:
             last_id = rows[-1][0]
             SegmentExport.objects.filter(pk=export.pk).update(done=done)
         encoded = buffer.getvalue().encode(export.encoding, errors="replace")
-        name = default_storage.save(f"exports/segments/segment-{export.segment_id}-{export.pk}.csv",
-                                    ContentFile(encoded))
+        name = export_storage().save(
+            f"segment-{export.segment_id}-{export.pk}-{secrets.token_hex(8)}.csv", ContentFile(encoded))
     except Exception as exc:
         SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.FAILED, error=str(exc)[:1000],
                                                           finished_at=timezone.now())

@@ -2,6 +2,8 @@
 carts, events, consent), and a Python reference of every rule field to compare the SQL with."""
 
 import random
+
+import pytest
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -21,6 +23,13 @@ NOW = timezone.now()
 PREFS = ["13", "14", "27", "01", "40", "11"]
 CITIES = ["渋谷区", "横浜市", "大阪市北区", "札幌市", "福岡市"]
 TAGS = ["linen", "茶", "tableware", "アウトドア"]
+
+
+@pytest.fixture(autouse=True)
+def private_exports(settings, tmp_path):
+    """Member exports go to their own private folder (never MEDIA_ROOT), one per test."""
+    settings.SEGMENT_EXPORTS_ROOT = tmp_path / "exports"
+    return settings.SEGMENT_EXPORTS_ROOT
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """Segments through the API: define, count, members, static-list upload, export, snapshots,
 personas; bad input answers 400 naming the path and stores nothing; store staff are refused."""
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -10,7 +12,7 @@ from customers import segments
 from customers.models import Customer, Persona, Segment, SegmentExport, SegmentMember, SegmentSnapshot
 from customers.scores import scores_recompute
 from kernel.models import AuditEntry, DomainEvent
-from tests.customers.segments_world import NOW, build_world, reference_ids
+from tests.customers.segments_world import NOW, build_world, private_exports, reference_ids  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +113,8 @@ def test_upload_to_a_dynamic_segment_is_refused(world, marketer):
 
 @pytest.mark.parametrize(("encoding", "charset"), [("utf-8-sig", "utf-8"), ("cp932", "shift_jis")])
 def test_export_runs_as_a_job_and_downloads_in_the_chosen_encoding(world, marketer, encoding, charset,
-                                                                   django_capture_on_commit_callbacks):
+                                                                   django_capture_on_commit_callbacks, settings,
+                                                                   private_exports):
     segment = segments.segment_create(name="輸出", rules=FOUR_RULES)
     with django_capture_on_commit_callbacks(execute=True):
         response = marketer.post(reverse("api:segment-export", args=[segment.pk]), {"encoding": encoding},
@@ -132,6 +135,10 @@ def test_export_runs_as_a_job_and_downloads_in_the_chosen_encoding(world, market
     assert len(lines) == 1 + status["total"]
     assert "山田" in text
     assert AuditEntry.objects.filter(action="segment_export_start").exists()
+    # personal data never lands where /media/ serves it
+    assert (private_exports / export.file).is_file()
+    assert not list(Path(settings.MEDIA_ROOT).rglob("*.csv")) if Path(settings.MEDIA_ROOT).exists() else True
+    assert marketer.get(f"/media/{export.file}").status_code == 404
 
 
 def test_snapshot_keeps_members_and_exports_them_as_of_that_date(world, marketer,

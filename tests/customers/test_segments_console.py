@@ -9,7 +9,7 @@ from customers import segments
 from customers.models import Persona, Segment, SegmentExport, SegmentMember
 from customers.scores import scores_recompute
 from kernel.models import AuditEntry
-from tests.customers.segments_world import NOW, build_world, reference_ids
+from tests.customers.segments_world import NOW, build_world, private_exports, reference_ids  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -141,3 +141,12 @@ def test_counts_of_many_segments_are_one_query(world, shop, django_assert_num_qu
         counts = segments.segment_counts(made)
     for segment in made:
         assert counts[segment.pk] == len(reference_ids(segment.rules))
+
+
+def test_a_size_kind_named_like_a_lookup_stays_a_key(shop):
+    from customers.models import Customer
+
+    odd = Customer.objects.create(email="odd@example.jp", family_name="山田", sizes={"contains": "M"})
+    Customer.objects.create(email="plain@example.jp", family_name="山田", sizes={"tops": "M"})
+    rules = segments.rules_clean(one("size", "eq", "M", size_kind="contains"))
+    assert list(segments.rules_customers(rules).values_list("pk", flat=True)) == [odd.pk]
