@@ -113,8 +113,7 @@ def test_upload_to_a_dynamic_segment_is_refused(world, marketer):
 
 @pytest.mark.parametrize(("encoding", "charset"), [("utf-8-sig", "utf-8"), ("cp932", "shift_jis")])
 def test_export_runs_as_a_job_and_downloads_in_the_chosen_encoding(world, marketer, encoding, charset,
-                                                                   django_capture_on_commit_callbacks, settings,
-                                                                   private_exports):
+                                                                   django_capture_on_commit_callbacks, settings):
     segment = segments.segment_create(name="輸出", rules=FOUR_RULES)
     with django_capture_on_commit_callbacks(execute=True):
         response = marketer.post(reverse("api:segment-export", args=[segment.pk]), {"encoding": encoding},
@@ -136,7 +135,7 @@ def test_export_runs_as_a_job_and_downloads_in_the_chosen_encoding(world, market
     assert "山田" in text
     assert AuditEntry.objects.filter(action="segment_export_start").exists()
     # personal data never lands where /media/ serves it
-    assert (private_exports / export.file).is_file()
+    assert (Path(settings.SEGMENT_EXPORTS_ROOT) / export.file).is_file()
     assert not list(Path(settings.MEDIA_ROOT).rglob("*.csv")) if Path(settings.MEDIA_ROOT).exists() else True
     assert marketer.get(f"/media/{export.file}").status_code == 404
 
