@@ -2,11 +2,10 @@
 carts, events, consent), and a Python reference of every rule field to compare the SQL with."""
 
 import random
-
-import pytest
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import pytest
 from django.utils import timezone
 
 from customers import segments
