@@ -4,6 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
 
+# Segments, personas and scores: marketers and administrators; store staff see none of it.
+SEGMENT_PERMISSIONS = [
+    "customers.view_segment", "customers.add_segment", "customers.change_segment", "customers.delete_segment",
+    "customers.export_segment", "customers.recompute_scores", "customers.view_persona", "customers.add_persona",
+    "customers.change_persona", "customers.delete_persona", "customers.view_customerscore",
+]
+
 
 def ensure_schedules(sender, **kwargs) -> None:
     """Recurring jobs are configuration: make sure they exist after every migrate."""
@@ -27,11 +34,15 @@ class CustomersConfig(AppConfig):
     console_nav = [
         NavEntry("console:customers", _("Customers"), "customers", "customers.view_customer", "store", 30,
                  active_also=("console:customer_detail", "console:customer_edit")),
+        NavEntry("console:segments", _("Segments"), "tag", "customers.view_segment", "store", 35,
+                 active_also=("console:segment_create", "console:segment_detail", "console:segment_edit",
+                              "console:personas", "console:persona_create", "console:persona_edit")),
     ]
     role_permissions = {
         STORE_STAFF: ["customers.view_customer"],
-        HQ_MARKETER: ["customers.view_customer", "customers.change_customer"],
-        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.ingest_events"],
+        HQ_MARKETER: ["customers.view_customer", "customers.change_customer", *SEGMENT_PERMISSIONS],
+        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.ingest_events",
+                        *SEGMENT_PERMISSIONS],
     }
     # The domain events its services publish (kernel.events).
     domain_events = "customers.domain_events.EVENT_TYPES"
@@ -48,13 +59,26 @@ class CustomersConfig(AppConfig):
         "identity_remove": _("Customer identity removed"),
         "browser_attach": _("Browser's anonymous events attached to the customer"),
         "events_ingest": _("Events received through the API"),
+        # segments, personas and scores (customers.segments, customers.scores)
+        "segment_create": _("Segment created"),
+        "segment_update": _("Segment edited"),
+        "segment_delete": _("Segment deleted"),
+        "segment_members_upload": _("Static list uploaded"),
+        "segment_snapshot_take": _("Segment snapshot taken"),
+        "segment_export_start": _("Segment members exported"),
+        "persona_create": _("Persona created"),
+        "persona_update": _("Persona edited"),
+        "persona_delete": _("Persona deleted"),
+        "scores_recompute": _("RFM scores recomputed"),
     }
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from .scores import ensure_schedule
         from .tracking import browser_attach_on_sign_in
 
         post_migrate.connect(ensure_schedules, sender=self)
         user_logged_in.connect(browser_attach_on_sign_in, dispatch_uid="customers.browser_attach_on_sign_in")
+        post_migrate.connect(ensure_schedule, sender=self, dispatch_uid="customers.scores.ensure_schedule")

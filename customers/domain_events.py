@@ -23,10 +23,17 @@ class ConsentChanged:
     source_detail: str = ""
 
 
+@dataclass(frozen=True)
+class SegmentChanged:
+    segment_id: int
+    kind: str  # dynamic / static
+    change: str  # created / updated / deleted / members_uploaded
+
+
 CUSTOMER_SIGNED_UP = EventType("customers.signed_up", CustomerSignedUp)
 CONSENT_CHANGED = EventType("customers.consent_changed", ConsentChanged)
 
-EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED]
+SEGMENT_CHANGED = EventType("customers.segment_changed", SegmentChanged)
 
 
 @dataclass(frozen=True)
@@ -41,4 +48,5 @@ class AnalyticsConsentChanged:
 
 
 ANALYTICS_CONSENT_CHANGED = EventType("customers.analytics_consent_changed", AnalyticsConsentChanged)
-EVENT_TYPES.append(ANALYTICS_CONSENT_CHANGED)
+
+EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED, SEGMENT_CHANGED, ANALYTICS_CONSENT_CHANGED]

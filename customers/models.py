@@ -340,3 +340,212 @@ class FilteredEventCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.reason}: {self.count}"
+
+
+# --- segments, RFM scores and personas (customers.segments, customers.scores) -------------------
+
+class Persona(models.Model):
+    """Who a segment is, in words marketers share: what they want, where to reach them, what works."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    summary = models.CharField(_("summary"), max_length=200, blank=True)
+    goals = models.TextField(_("goals"), blank=True, help_text=_("What they want from the brand."))
+    preferred_channels = models.JSONField(_("channels they prefer"), default=list, blank=True)
+    messages = models.TextField(_("messages that work"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("persona")
+        verbose_name_plural = _("personas")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def preferred_channel_labels(self) -> list[str]:
+        labels = dict(ConsentChannel.choices)
+        return [str(labels.get(code, code)) for code in self.preferred_channels or []]
+
+
+class SegmentKind(models.TextChoices):
+    DYNAMIC = "dynamic", _("Dynamic (rules)")
+    STATIC = "static", _("Static list")
+
+
+class Segment(models.Model):
+    """A named audience: rules compiled to one SQL filter (dynamic) or an uploaded list (static)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    persona = models.ForeignKey(Persona, verbose_name=_("persona"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="segments")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+        permissions = [
+            ("export_segment", _("Can export a segment's members")),
+            ("recompute_scores", _("Can recompute RFM scores")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMember(models.Model):
+    """One customer on a static list."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_memberships")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
+        constraints = [models.UniqueConstraint(fields=["segment", "customer"], name="segment_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}:{self.customer_id}"
+
+
+class SegmentSnapshot(AppendOnlyModel):
+    """A segment's size on a date, and optionally who was in it (for an export "as of")."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(_("taken at"), auto_now_add=True)
+    count = models.PositiveIntegerField(_("members"))
+    with_members = models.BooleanField(_("members kept"), default=False)
+
+    class Meta:
+        verbose_name = _("segment snapshot")
+        verbose_name_plural = _("segment snapshots")
+        ordering = ["-taken_at", "-id"]
+        indexes = [models.Index(fields=["segment", "-taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} {self.taken_at:%Y-%m-%d}: {self.count}"
+
+
+class SegmentSnapshotMember(models.Model):
+    snapshot = models.ForeignKey(SegmentSnapshot, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "customer"], name="snapshot_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}:{self.customer_id}"
+
+
+class ExportEncoding(models.TextChoices):
+    UTF8_BOM = "utf-8-sig", _("UTF-8 (with BOM, for Excel)")
+    SHIFT_JIS = "cp932", _("Shift_JIS")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class SegmentExport(models.Model):
+    """A members CSV written by a django-q2 job, with its progress for the console's bar."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="exports")
+    snapshot = models.ForeignKey(SegmentSnapshot, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    encoding = models.CharField(_("encoding"), max_length=12, choices=ExportEncoding.choices,
+                                default=ExportEncoding.UTF8_BOM)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("segment export")
+        verbose_name_plural = _("segment exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} export {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0
+
+
+class RfmLabel(models.TextChoices):
+    """The standard RFM segment map over the recency and frequency scores."""
+
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal customers")
+    POTENTIAL_LOYALISTS = "potential_loyalists", _("Potential loyalists")
+    NEW = "new", _("New customers")
+    PROMISING = "promising", _("Promising")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    AT_RISK = "at_risk", _("At risk")
+    CANT_LOSE = "cant_lose", _("Can't lose them")
+    HIBERNATING = "hibernating", _("Hibernating")
+
+
+class CustomerScore(models.Model):
+    """RFM and historic CLV of a customer with at least one order that was not cancelled,
+    recomputed for everyone at once in SQL (customers.scores.scores_recompute)."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    last_order_at = models.DateTimeField(_("last order"))
+    recency_days = models.PositiveIntegerField(_("days since last order"))
+    frequency = models.PositiveIntegerField(_("orders"))
+    monetary = models.BigIntegerField(_("total spent (historic CLV)"))
+    r = models.PositiveSmallIntegerField("R")
+    f = models.PositiveSmallIntegerField("F")
+    m = models.PositiveSmallIntegerField("M")
+    label = models.CharField(_("RFM segment"), max_length=30, choices=RfmLabel.choices)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        indexes = [models.Index(fields=["r", "f", "m"]), models.Index(fields=["label"]),
+                   models.Index(fields=["monetary"])]
+
+    def __str__(self) -> str:
+        return f"{self.r}{self.f}{self.m} {self.label}"
+
+
+class ScoreRun(AppendOnlyModel):
+    """One recompute of every customer's scores: when, by whom (none: the daily schedule), how long."""
+
+    started_at = models.DateTimeField(_("started at"))
+    seconds = models.FloatField(_("seconds"))
+    customers = models.PositiveIntegerField(_("customers scored"))
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = _("score recompute")
+        verbose_name_plural = _("score recomputes")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.customers})"

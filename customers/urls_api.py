@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import api_consent
 from .api import CustomerEventViewSet, CustomerViewSet, MyConsentView
+from .api_segments import CustomerScoreView, PersonaViewSet, ScoresRecomputeView, SegmentViewSet
 from .api_tracking import EventsIngestView, IdentityViewSet
 
 urlpatterns = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/consents/withdraw/", api_consent.CustomerConsentWithdrawView.as_view(),
          name="customer-consents-withdraw"),
     path("events/", EventsIngestView.as_view(), name="events"),
+    path("customers/<int:customer_id>/score/", CustomerScoreView.as_view(), name="customer-score"),
+    path("scores/recompute/", ScoresRecomputeView.as_view(), name="scores-recompute"),
 ]
 
 
@@ -29,3 +32,5 @@ def register_routes(router) -> None:
     router.register("customers", CustomerViewSet, basename="customer")
     router.register(r"customers/(?P<customer_id>[0-9]+)/events", CustomerEventViewSet, basename="customer-event")
     router.register(r"customers/(?P<customer_id>[0-9]+)/identities", IdentityViewSet, basename="customer-identity")
+    router.register("segments", SegmentViewSet, basename="segment")
+    router.register("personas", PersonaViewSet, basename="persona")

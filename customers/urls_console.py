@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import consent, console
+from .views import segments as seg
 
 urlpatterns = [
     path("customers/", console.customers, name="customers"),
@@ -10,4 +11,23 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", console.customer_edit, name="customer_edit"),
     path("customers/<int:pk>/consent/", consent.customer_consent, name="customer_consent"),
     path("customers/<int:pk>/events/", console.customer_event_add, name="customer_event_add"),
+    # segments, personas, RFM scores (customers.views.segments)
+    path("segments/", seg.segment_list, name="segments"),
+    path("segments/new/", seg.segment_create, name="segment_create"),
+    path("segments/builder/", seg.segment_builder, name="segment_builder"),
+    path("segments/count/", seg.segment_count, name="segment_count"),
+    path("segments/scores/recompute/", seg.scores_recompute, name="scores_recompute"),
+    path("segments/<int:pk>/", seg.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/edit/", seg.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/delete/", seg.segment_delete, name="segment_delete"),
+    path("segments/<int:pk>/upload/", seg.segment_upload, name="segment_upload"),
+    path("segments/<int:pk>/snapshot/", seg.segment_snapshot, name="segment_snapshot"),
+    path("segments/<int:pk>/export/", seg.segment_export, name="segment_export"),
+    path("segments/<int:pk>/exports/<int:export_id>/", seg.segment_export_progress, name="segment_export_progress"),
+    path("segments/<int:pk>/exports/<int:export_id>/download/", seg.segment_export_download,
+         name="segment_export_download"),
+    path("personas/", seg.persona_list, name="personas"),
+    path("personas/new/", seg.persona_create, name="persona_create"),
+    path("personas/<int:pk>/edit/", seg.persona_edit, name="persona_edit"),
+    path("personas/<int:pk>/delete/", seg.persona_delete, name="persona_delete"),
 ]

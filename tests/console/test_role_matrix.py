@@ -25,6 +25,16 @@ MATRIX = {
     "stock_adjust": [302, 403, 200, 200, 403, 200],
     "shipments": [302, 403, 403, 200, 403, 200],
     "customer_edit": [302, 403, 403, 403, 200, 200],
+    # segments and personas: marketers and administrators only
+    "segments": [302, 403, 403, 403, 200, 200],
+    "segment_create": [302, 403, 403, 403, 200, 200],
+    "segment_detail": [302, 403, 403, 403, 200, 200],
+    "segment_edit": [302, 403, 403, 403, 200, 200],
+    "segment_export_progress": [302, 403, 403, 403, 200, 200],
+    "segment_export_download": [302, 403, 403, 403, 200, 200],
+    "personas": [302, 403, 403, 403, 200, 200],
+    "persona_create": [302, 403, 403, 403, 200, 200],
+    "persona_edit": [302, 403, 403, 403, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -34,13 +44,44 @@ POST_MATRIX = {
     "shipment_ship": [302, 403, 403, 302, 403, 302],  # no tracking number: nothing is shipped
     "customer_consent": [302, 403, 403, 403, 302, 302],  # unknown channel: nothing is recorded
     "customer_event_add": [302, 403, 400, 403, 400, 400],  # staff note without a note
+    "segment_builder": [302, 403, 403, 403, 200, 200],  # re-renders the editor, stores nothing
+    "segment_count": [302, 403, 403, 403, 200, 200],  # counts, stores nothing
+    "segment_upload": [302, 403, 403, 403, 400, 400],  # no file
+    "segment_export": [302, 403, 403, 403, 302, 302],  # unknown encoding: nothing starts
+    "segment_snapshot": [302, 403, 403, 403, 302, 302],
+    "scores_recompute": [302, 403, 403, 403, 302, 302],
+    "segment_delete": [302, 403, 403, 403, 302, 302],  # a segment made to be deleted
+    "persona_delete": [302, 403, 403, 403, 302, 302],  # a persona made to be deleted
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
     "shipment_ship": {"tracking_number": ""},
     "customer_consent": {"channel": "fax", "granted": "1"},
     "customer_event_add": {"kind": "staff_note", "interaction": "phone", "note": ""},
+    "segment_builder": {}, "segment_count": {}, "segment_upload": {}, "segment_export": {"encoding": "utf-16"},
+    "segment_snapshot": {}, "scores_recompute": {}, "segment_delete": {}, "persona_delete": {},
 }
+
+
+def _segments() -> dict:
+    """A segment with a persona and a finished export, and a segment and persona to delete."""
+    from customers import segments
+    from customers.models import Persona, Segment, SegmentExport
+
+    if not Segment.objects.filter(name="東京").exists():
+        persona = segments.persona_create(name="週末派")
+        segment = segments.segment_create(name="東京", persona=persona, rules={"groups": [{"conditions": [
+            {"field": "prefecture", "operator": "in", "value": ["13"]}]}]})
+        export = segments.segment_export_start(segment=segment)
+        segments.segment_export_run(export.pk)
+    if not Segment.objects.filter(name="消す").exists():
+        segments.segment_create(name="消す", kind="static")
+    if not Persona.objects.filter(name="消す").exists():
+        segments.persona_create(name="消す")
+    segment = Segment.objects.get(name="東京")
+    return {"segment": segment.pk, "persona": Persona.objects.get(name="週末派").pk,
+            "export": SegmentExport.objects.get(segment=segment).pk,
+            "doomed_segment": Segment.objects.get(name="消す").pk, "doomed_persona": Persona.objects.get(name="消す").pk}
 
 
 def _url(name, shop, pickups, customer, shipment=None):
@@ -55,6 +96,18 @@ def _url(name, shop, pickups, customer, shipment=None):
         "customer_event_add": {"pk": customer.pk},
         "shipment_ship": {"pk": shipment.pk if shipment else 0},
     }.get(name, {})
+    if name.startswith(("segment_", "persona_")) and name not in ("segment_create", "segment_builder",
+                                                                   "segment_count", "persona_create"):
+        ids = _segments()
+        kwargs = {"pk": ids["segment"]}
+        if name.startswith("segment_export_"):
+            kwargs["export_id"] = ids["export"]
+        elif name == "segment_delete":
+            kwargs = {"pk": ids["doomed_segment"]}
+        elif name == "persona_edit":
+            kwargs = {"pk": ids["persona"]}
+        elif name == "persona_delete":
+            kwargs = {"pk": ids["doomed_persona"]}
     return reverse(f"console:{name}", kwargs=kwargs)
 
 

@@ -14,6 +14,13 @@ from kernel.console import navigation
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Segments, personas and scores (issue 8): marketers and administrators.
+SEGMENTS = {
+    "customers.view_segment", "customers.add_segment", "customers.change_segment", "customers.delete_segment",
+    "customers.export_segment", "customers.recompute_scores", "customers.view_persona", "customers.add_persona",
+    "customers.change_persona", "customers.delete_persona", "customers.view_customerscore",
+}
+
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
     roles.STORE_STAFF: {
@@ -30,7 +37,7 @@ ROLE_TABLE = {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "inventory.view_stockmovement", "customers.view_customer",
         "customers.change_customer", "orders.view_order", "orders.view_sales_dashboard",
-        "brandkit.view_brandkit", "brandkit.change_brandkit",
+        "brandkit.view_brandkit", "brandkit.change_brandkit", *SEGMENTS,
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -39,6 +46,7 @@ ROLE_TABLE = {
         "customers.ingest_events", "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
         "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
+        *SEGMENTS,
     },
 }
 
@@ -54,7 +62,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     urls = [[item["url"] for item in section["items"]] for section in sections]
     assert urls == [
         [reverse("console:dashboard")],
-        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers")],
+        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
+         reverse("console:segments")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
          reverse("console:stock_adjust"), reverse("console:ledger")],

@@ -86,7 +86,28 @@ def console_pages(w) -> list[str]:
         reverse("console:customer_edit", kwargs={"pk": customer.pk}),
         reverse("console:login"),
         *brandkit_pages(w),
+        *segment_pages(w),
     ]
+
+
+def _segment(w):
+    """A segment with a persona and a finished export (built once, through the services)."""
+    if "segment" not in w:
+        from customers import segments
+
+        persona = segments.persona_create(name="週末派")
+        segment = segments.segment_create(name="東京", persona=persona, rules={"groups": [{"conditions": [
+            {"field": "prefecture", "operator": "in", "value": ["13"]}]}]})
+        w["segment"], w["persona"] = segment, persona
+    return w["segment"]
+
+
+def segment_pages(w) -> list[str]:
+    segment = _segment(w)
+    return [reverse("console:segments"), reverse("console:segment_create"),
+            reverse("console:segment_detail", kwargs={"pk": segment.pk}),
+            reverse("console:segment_edit", kwargs={"pk": segment.pk}), reverse("console:personas"),
+            reverse("console:persona_create"), reverse("console:persona_edit", kwargs={"pk": w["persona"].pk})]
 
 
 def brandkit_pages(w) -> list[str]:
@@ -103,6 +124,9 @@ def api_reads(w) -> list[str]:
         "/api/v1/variants/", "/api/v1/variants/LS-S/", "/api/v1/locations/", "/api/v1/stock-levels/",
         "/api/v1/customers/", f"/api/v1/customers/{customer.pk}/", f"/api/v1/customers/{customer.pk}/events/",
         "/api/v1/orders/", f"/api/v1/orders/{w['pickups']['a'].number}/", "/api/v1/me/", "/api/v1/me/consent/",
+        "/api/v1/segments/", f"/api/v1/segments/{_segment(w).pk}/", f"/api/v1/segments/{_segment(w).pk}/count/",
+        f"/api/v1/segments/{_segment(w).pk}/members/", f"/api/v1/segments/{_segment(w).pk}/snapshots/",
+        "/api/v1/segments/fields/", "/api/v1/personas/", f"/api/v1/customers/{customer.pk}/score/",
     ]
 
 
