@@ -1,8 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
+
+
+def ensure_schedules(sender, **kwargs) -> None:
+    """Recurring jobs are configuration: make sure they exist after every migrate."""
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name="customers.exports_expire",
+        defaults={"func": "customers.customer_list.customer_exports_expire", "schedule_type": Schedule.HOURLY,
+                  "repeats": -1},
+    )
 
 
 class CustomersConfig(AppConfig):
@@ -19,8 +31,9 @@ class CustomersConfig(AppConfig):
     ]
     role_permissions = {
         STORE_STAFF: ["customers.view_customer"],
-        HQ_MARKETER: ["customers.view_customer", "customers.change_customer"],
-        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer"],
+        HQ_MARKETER: ["customers.view_customer", "customers.change_customer", "customers.export_customers"],
+        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.export_customers",
+                        "customers.handle_privacy_requests"],
     }
     # The domain events its services publish (kernel.events).
     domain_events = "customers.domain_events.EVENT_TYPES"
@@ -31,4 +44,16 @@ class CustomersConfig(AppConfig):
         "customer_email_change": _("Customer email address changed"),
         "customer_delete": _("Customer deleted"),
         "customers_import": _("Customers imported"),
+        # profile, address book and privacy (issue 8)
+        "address_add": _("Address added"),
+        "address_update": _("Address corrected"),
+        "address_set_default": _("Default address changed"),
+        "address_delete": _("Address removed"),
+        "customer_addresses_replace": _("Address book replaced"),
+        "customer_data_export": _("Customer's personal data exported"),
+        "customer_erase": _("Customer's personal data erased"),
+        "customer_list_export": _("Customer list exported as CSV"),
     }
+
+    def ready(self) -> None:
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="customers.ensure_schedules")

@@ -25,3 +25,17 @@ CUSTOMER_SIGNED_UP = EventType("customers.signed_up", CustomerSignedUp)
 CONSENT_CHANGED = EventType("customers.consent_changed", ConsentChanged)
 
 EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED]
+
+
+# --- privacy (issue 8) ---
+
+@dataclass(frozen=True)
+class CustomerErased:
+    """A customer's personal data was erased (customers.privacy.customer_erase): other domains
+    holding copies (campaign audiences, exports) drop theirs."""
+
+    customer_id: int
+
+
+CUSTOMER_ERASED = EventType("customers.customer_erased", CustomerErased)
+EVENT_TYPES.append(CUSTOMER_ERASED)

@@ -10,3 +10,10 @@ class CustomerNotDeletable(CustomerError, DomainError):
 
     code = "customer_not_deletable"
     http_status = 409
+
+
+class CustomerErased(CustomerError, DomainError):
+    """The customer's personal data was erased: nothing left to export, erase or edit."""
+
+    code = "customer_erased"
+    http_status = 409

@@ -1,5 +1,7 @@
 """Every write of the customers domain."""
 
+from datetime import date
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -15,7 +17,7 @@ from kernel.subjects import product_subject
 from . import domain_events
 from .errors import CustomerNotDeletable
 from .models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
-from .validators import normalize_furigana
+from .validators import normalize_furigana, normalize_interests, normalize_sizes
 
 
 def event_record(
@@ -131,7 +133,12 @@ def customer_sign_up(
 
 # What staff (console, API, admin) and the customer may change; the email and the account are the identity.
 PROFILE_FIELDS = frozenset({"family_name", "given_name", "family_name_kana", "given_name_kana", "phone",
-                            "postal_code", "prefecture", "address", "favourite_location", "preferred_size"})
+                            "postal_code", "prefecture", "address", "favourite_location", "preferred_size",
+                            # issue 8: the preference centre's and the console's profile fields
+                            "city", "birthday", "gender", "language", "preferred_channel", "sizes", "interests"})
+
+
+BIRTHDAY_EARLIEST = date(1900, 1, 1)
 
 
 def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, list[str]]:
@@ -146,6 +153,14 @@ def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, li
             elif name == "postal_code" and value:
                 validate_postal_code(value)
                 value = normalize_postal_code(value)
+            elif name == "sizes":
+                value = normalize_sizes(value)
+            elif name == "interests":
+                value = normalize_interests(value)
+            elif name == "city":
+                value = (value or "").strip()
+            elif name == "birthday" and value and not (BIRTHDAY_EARLIEST <= value <= timezone.localdate()):
+                raise ValidationError(_("Enter a birthday between 1900 and today."), code="birthday")
         except ValidationError as exc:
             errors.setdefault(name, []).extend(exc.messages)
         setattr(customer, name, value)
