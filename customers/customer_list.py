@@ -23,7 +23,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BooleanField, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,7 +93,9 @@ def _filter_q(qs, value):
 
 def _filter_consent(qs, value):
     qs = qs.annotate(consent_filter=consent_granted_subquery(channel=ConsentChannel.EMAIL))
-    return qs.filter(consent_filter=True) if value == "granted" else qs.exclude(consent_filter=True)
+    if value == "granted":
+        return qs.filter(consent_filter=True)
+    return qs.filter(Q(consent_filter=False) | Q(consent_filter__isnull=True))  # opted out or never asked
 
 
 def _filter_last_order_from(qs, value):
