@@ -30,7 +30,7 @@ class ConsentStateSerializer(serializers.Serializer):
     postal = serializers.BooleanField(required=False)
 
 
-class AddressSerializer(serializers.Serializer):
+class CustomerAddressSerializer(serializers.Serializer):
     """One address of the book (issue 8). Postal code as 1234567 or 123-4567 (any width),
     prefecture as its code ("13") or its name ("東京都"); stored normalised."""
 
@@ -47,7 +47,7 @@ class AddressSerializer(serializers.Serializer):
 
 class CustomerDetailSerializer(CustomerSerializer):
     consent = serializers.SerializerMethodField()
-    addresses = AddressSerializer(many=True, read_only=True)
+    addresses = CustomerAddressSerializer(many=True, read_only=True)
 
     class Meta(CustomerSerializer.Meta):
         fields = [*CustomerSerializer.Meta.fields, "postal_code", "address", "preferred_size", "consent",
@@ -119,7 +119,7 @@ class CustomerProfileInSerializer(serializers.Serializer):
     sizes = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=40), required=False,
                                   help_text=_('By kind, e.g. {"tops": "M", "shoes": "24.5"}.'))
     interests = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=30)
-    addresses = AddressSerializer(many=True, required=False, help_text=_(
+    addresses = CustomerAddressSerializer(many=True, required=False, help_text=_(
         "The whole address book: replaces the stored one. The first is the default unless one says so."))
 
 

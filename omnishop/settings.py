@@ -315,7 +315,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set that several serializers share (spectacular warns otherwise).
-    "ENUM_NAME_OVERRIDES": {"BrandChannelEnum": "brandkit.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {"BrandChannelEnum": "brandkit.models.Channel",
+                            "ConsentChannelEnum": "customers.models.ConsentChannel"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------

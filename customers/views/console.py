@@ -159,10 +159,12 @@ def customer_edit(request, pk: int):
     fields = list(StaffProfileForm.base_fields)
     if request.method == "POST":
         form = StaffProfileForm(request.POST)
-        formset = StaffAddressFormSet(request.POST, prefix="addresses")
-        if form.is_valid() and formset.is_valid():
+        # a post without the address forms (an older page, a script) leaves the address book alone
+        with_addresses = "addresses-TOTAL_FORMS" in request.POST
+        formset = StaffAddressFormSet(request.POST if with_addresses else None, prefix="addresses")
+        if form.is_valid() and (not with_addresses or formset.is_valid()):
             addresses = [{name: row[name] for name in (*StaffAddressForm.FIELDS, "is_default")}
-                         for row in formset.cleaned_data if row and not row.get("DELETE")]
+                         for row in formset.cleaned_data if row and not row.get("DELETE")] if with_addresses else None
             try:
                 profile.customer_profile_save(customer=customer, acting_user=request.user, addresses=addresses,
                                               **form.cleaned_data)
@@ -174,7 +176,8 @@ def customer_edit(request, pk: int):
                         continue
                     for message in errors:
                         form.add_error(field if field in form.fields else None, message)
-                kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+                kept = [f for f in formset.forms if getattr(f, "cleaned_data", None)
+                        and not f.cleaned_data.get("DELETE")] if with_addresses else []
                 for path, errors in address_errors.items():
                     _prefix, index, name = (path.split(".", 2) + ["", ""])[:3]
                     if index.isdigit() and int(index) < len(kept):
