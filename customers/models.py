@@ -1,12 +1,14 @@
 """The single customer view: one customer across channels, consent as a ledger, and the
 append-only event stream of every touchpoint."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
+from kernel.japan import Prefecture, normalize_phone, normalize_text, search_key, validate_phone
 from kernel.models import AppendOnlyModel
 
 
@@ -44,6 +46,8 @@ class Gender(models.TextChoices):
 # or two typed characters mean and what an index can answer at a million customers.
 SEARCH_CONTAINS_MIN_LENGTH = 3
 SEARCH_PHONE_MIN_DIGITS = 4
+# what a typed phone number is made of (after NFKC): the digits of an email are not a phone
+_PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -62,7 +66,7 @@ class CustomerQuerySet(models.QuerySet):
                          | Q(email__startswith=key))
         condition |= Q(email=query.strip().lower())  # emails are stored in lower case
         phone = normalize_phone(query)
-        if len(phone) >= SEARCH_PHONE_MIN_DIGITS:
+        if len(phone) >= SEARCH_PHONE_MIN_DIGITS and _PHONE_QUERY.fullmatch(normalize_text(query)):
             condition |= Q(phone_digits__contains=phone)
         return self.filter(condition)
 

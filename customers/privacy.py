@@ -212,7 +212,7 @@ def customer_erase(*, customer: Customer, acting_user=None, via: str, reason: st
     module docstring for what happens to each kind of record). ``via``: ``storefront`` (they
     closed their account), ``console`` or ``api`` (staff, for a request). Refused (409
     ``customer_erased``) when already done."""
-    customer = Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("user").get(pk=customer.pk)
     if customer.erased_at:
         raise CustomerErased(_("This customer's personal data was already erased."))
     email, phone_digits, pk = customer.email, customer.phone_digits, customer.pk
