@@ -58,16 +58,19 @@ class CustomerQuerySet(models.QuerySet):
         key = search_key(query)
         if not key:
             return self.none()
+        email = query.strip().lower()
+        phone = normalize_phone(query)
+        if "@" in email:  # an email address, whole or its start: the unique/prefix index on email
+            return self.filter(Q(email__startswith=email))
+        if len(phone) >= SEARCH_PHONE_MIN_DIGITS and _PHONE_QUERY.fullmatch(normalize_text(query)):
+            # a phone number: the whole number by its index, a part of it by the trigram index
+            return self.filter(Q(phone_digits=phone) if len(phone) >= 10 else Q(phone_digits__contains=phone))
         if len(key) >= SEARCH_CONTAINS_MIN_LENGTH:
             condition = Q(search_text__contains=key)
         else:
             condition = (Q(family_name_kana__startswith=key) | Q(given_name_kana__startswith=key)
                          | Q(family_name__startswith=key) | Q(given_name__startswith=key)
                          | Q(email__startswith=key))
-        condition |= Q(email=query.strip().lower())  # emails are stored in lower case
-        phone = normalize_phone(query)
-        if len(phone) >= SEARCH_PHONE_MIN_DIGITS and _PHONE_QUERY.fullmatch(normalize_text(query)):
-            condition |= Q(phone_digits__contains=phone)
         return self.filter(condition)
 
 
