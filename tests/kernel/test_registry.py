@@ -31,6 +31,7 @@ ROLE_TABLE = {
         "omnishop.view_location", "inventory.view_stockmovement", "customers.view_customer",
         "customers.change_customer", "orders.view_order", "orders.view_sales_dashboard",
         "brandkit.view_brandkit", "brandkit.change_brandkit",
+        "customers.export_customers",  # issue 8: the customer list's CSV export
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -39,6 +40,7 @@ ROLE_TABLE = {
         "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
         "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
+        "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
     },
 }
 
