@@ -5,7 +5,13 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,7 +28,8 @@ from kernel.api import (
     is_customer_account,
 )
 
-from . import selectors, services, tracking
+from . import profile, selectors, services, tracking
+from .api_privacy import CustomerPrivacyActions
 from .consent import consent_opt_in_request, consent_request_meta, double_opt_in_applies
 from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent
 from .serializers import (
@@ -61,7 +68,7 @@ class CustomerFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="One customer with consent state",
                            responses={200: CustomerDetailSerializer, 403: ERROR_403, 404: ERROR_404}),
 )
-class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(CustomerPrivacyActions, viewsets.ReadOnlyModelViewSet):
     filterset_class = CustomerFilter
     pagination_class = Pagination
     permission_classes = [ActionPermission]
@@ -74,6 +81,8 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         "create": "customers.add_customer",
         "destroy": "customers.delete_customer",
         "import_rows": "customers.view_customer",  # and an administrator: checked in import_rows()
+        "export": "customers.handle_privacy_requests",
+        "erase": "customers.handle_privacy_requests",
     }
 
     def get_queryset(self):
@@ -85,15 +94,27 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Correct a customer's profile (only the fields sent change)",
         description="The same rules as the console's profile form: furigana become katakana, the postal code "
-                    "123-4567, the phone must be a Japanese number. The email (the login) is not changed here.",
+                    "123-4567, the phone must be a Japanese number (full-width digits are fine). The email (the "
+                    "login) is not changed here. `addresses`, when sent, replaces the whole address book. Every "
+                    "field is checked before anything is stored: a 400 names each bad field "
+                    "(`addresses.1.postal_code`) and nothing changes.",
         request=CustomerProfileInSerializer,
+        examples=[OpenApiExample("Preferences and an address", request_only=True, value={
+            "phone": "０９０-１２３４-５６７８", "birthday": "1990-04-01", "preferred_channel": "line",
+            "sizes": {"tops": "M", "shoes": "24.5"}, "interests": ["linen", "tea"],
+            "addresses": [{"label": "自宅", "name": "山田 花子", "postal_code": "1500001", "prefecture": "東京都",
+                           "city": "渋谷区", "line1": "神宮前1-2-3", "line2": "ハイツ101"}]}),
+                  OpenApiExample("Bad postal code", response_only=True, status_codes=["400"], value={
+                      "code": "invalid", "detail": "The request has invalid fields.",
+                      "errors": {"addresses.0.postal_code": ["Enter a postal code as 123-4567."]}})],
         responses={200: CustomerDetailSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
     )
     def partial_update(self, request, pk=None):
         customer = self.get_object()
         incoming = CustomerProfileInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.customer_update_profile(customer=customer, acting_user=request.user, **incoming.validated_data)
+        profile.customer_profile_save(customer=customer, acting_user=request.user, **incoming.validated_data)
+        customer.refresh_from_db()
         return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -106,7 +127,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         incoming = CustomerCreateInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        customer = services.customer_create(acting_user=request.user, **incoming.validated_data)
+        customer = profile.customer_create_with_addresses(acting_user=request.user, **incoming.validated_data)
         return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 

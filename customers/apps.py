@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from kernel.registry import NavEntry
@@ -21,6 +22,11 @@ def ensure_schedules(sender, **kwargs) -> None:
         defaults={"func": "customers.tracking.anonymous_events_expire", "schedule_type": Schedule.DAILY,
                   "repeats": -1},
     )
+    Schedule.objects.get_or_create(
+        name="customers.exports_expire",
+        defaults={"func": "customers.customer_list.customer_exports_expire", "schedule_type": Schedule.HOURLY,
+                  "repeats": -1},
+    )
 
 
 class CustomersConfig(AppConfig):
@@ -40,9 +46,10 @@ class CustomersConfig(AppConfig):
     ]
     role_permissions = {
         STORE_STAFF: ["customers.view_customer"],
-        HQ_MARKETER: ["customers.view_customer", "customers.change_customer", *SEGMENT_PERMISSIONS],
-        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.ingest_events",
-                        *SEGMENT_PERMISSIONS],
+        HQ_MARKETER: ["customers.view_customer", "customers.change_customer", "customers.export_customers",
+                      *SEGMENT_PERMISSIONS],
+        ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.export_customers",
+                        "customers.handle_privacy_requests", "customers.ingest_events", *SEGMENT_PERMISSIONS],
     }
     # The domain events its services publish (kernel.events).
     domain_events = "customers.domain_events.EVENT_TYPES"
@@ -70,15 +77,23 @@ class CustomersConfig(AppConfig):
         "persona_update": _("Persona edited"),
         "persona_delete": _("Persona deleted"),
         "scores_recompute": _("RFM scores recomputed"),
+        # profile, address book and privacy (issue 8)
+        "address_add": _("Address added"),
+        "address_update": _("Address corrected"),
+        "address_set_default": _("Default address changed"),
+        "address_delete": _("Address removed"),
+        "customer_addresses_replace": _("Address book replaced"),
+        "customer_data_export": _("Customer's personal data exported"),
+        "customer_erase": _("Customer's personal data erased"),
+        "customer_list_export": _("Customer list exported as CSV"),
     }
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import post_migrate
 
         from .scores import ensure_schedule
         from .tracking import browser_attach_on_sign_in
 
-        post_migrate.connect(ensure_schedules, sender=self)
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="customers.ensure_schedules")
         user_logged_in.connect(browser_attach_on_sign_in, dispatch_uid="customers.browser_attach_on_sign_in")
         post_migrate.connect(ensure_schedule, sender=self, dispatch_uid="customers.scores.ensure_schedule")

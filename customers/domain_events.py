@@ -50,3 +50,17 @@ class AnalyticsConsentChanged:
 ANALYTICS_CONSENT_CHANGED = EventType("customers.analytics_consent_changed", AnalyticsConsentChanged)
 
 EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED, SEGMENT_CHANGED, ANALYTICS_CONSENT_CHANGED]
+
+
+# --- privacy (issue 8) ---
+
+@dataclass(frozen=True)
+class CustomerErased:
+    """A customer's personal data was erased (customers.privacy.customer_erase): other domains
+    holding copies (campaign audiences, exports) drop theirs."""
+
+    customer_id: int
+
+
+CUSTOMER_ERASED = EventType("customers.customer_erased", CustomerErased)
+EVENT_TYPES.append(CUSTOMER_ERASED)

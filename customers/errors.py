@@ -107,3 +107,10 @@ class MembersFileInvalid(CustomerError, DomainError):
 
     def payload(self) -> dict:
         return {"rows": self.rows, "errors": {f"rows.{r['row']}": [str(r["error"])] for r in self.rows}}
+
+
+class CustomerErased(CustomerError, DomainError):
+    """The customer's personal data was erased: nothing left to export, erase or edit."""
+
+    code = "customer_erased"
+    http_status = 409

@@ -1,13 +1,15 @@
 """The single customer view: one customer across channels, consent as a ledger, and the
 append-only event stream of every touchpoint."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kernel.japan import Prefecture, normalize_phone, search_key, validate_phone
+from kernel.japan import Prefecture, normalize_phone, normalize_text, search_key, validate_phone
 from kernel.models import AppendOnlyModel
 
 
@@ -51,15 +53,37 @@ class Gender(models.TextChoices):
     UNSAID = "unsaid", _("Prefer not to say")
 
 
+# Search-as-you-type: from this many characters a query matches anywhere in the name, furigana
+# or email (``search_text``; a pg_trgm GIN index on PostgreSQL, migration 0009); shorter ones
+# match the start of a name, a reading or the email (btree prefix indexes), which is what one
+# or two typed characters mean and what an index can answer at a million customers.
+SEARCH_CONTAINS_MIN_LENGTH = 3
+SEARCH_PHONE_MIN_DIGITS = 4
+# what a typed phone number is made of (after NFKC): the digits of an email are not a phone
+_PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
+
+
 class CustomerQuerySet(models.QuerySet):
     def search(self, query: str):
+        """Customers whose name (kanji or kana, any width, hiragana or katakana), email or phone
+        (any part of 4+ digits) matches ``query``. Every branch is answered by an index on
+        PostgreSQL (see ``SEARCH_CONTAINS_MIN_LENGTH``)."""
         key = search_key(query)
         if not key:
             return self.none()
+        email = query.strip().lower()
         phone = normalize_phone(query)
-        condition = Q(search_text__contains=key) | Q(email__iexact=query.strip())
-        if len(phone) >= 4:
-            condition |= Q(phone_digits__contains=phone)
+        if "@" in email:  # an email address, whole or its start: the unique/prefix index on email
+            return self.filter(Q(email__startswith=email))
+        if len(phone) >= SEARCH_PHONE_MIN_DIGITS and _PHONE_QUERY.fullmatch(normalize_text(query)):
+            # a phone number: the whole number by its index, a part of it by the trigram index
+            return self.filter(Q(phone_digits=phone) if len(phone) >= 10 else Q(phone_digits__contains=phone))
+        if len(key) >= SEARCH_CONTAINS_MIN_LENGTH:
+            condition = Q(search_text__contains=key)
+        else:
+            condition = (Q(family_name_kana__startswith=key) | Q(given_name_kana__startswith=key)
+                         | Q(family_name__startswith=key) | Q(given_name__startswith=key)
+                         | Q(email__startswith=key))
         return self.filter(condition)
 
 
@@ -94,6 +118,8 @@ class Customer(models.Model):
                                  help_text=_("Tags they chose, e.g. linen, tea, tableware."))
     search_text = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(_("customer since"), auto_now_add=True)
+    # set by customers.privacy.customer_erase: the personal data is gone, the orders stay
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -293,6 +319,8 @@ class ConsentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}/{self.purpose} #{self.pk}"
+
+
 # --- First-party events (customers.tracking) ----------------------------------------------
 
 class BrowserConsent(AppendOnlyModel):
@@ -549,3 +577,85 @@ class ScoreRun(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} ({self.customers})"
+
+
+# --- Profile, self-service and privacy (issue 8): the address book and the list's CSV exports ---
+
+class Address(models.Model):
+    """One address of the customer's address book (home, office, parents'...), as Japanese
+    addresses are written: 〒 postal code, prefecture, city, then the street and the building.
+    Written only by ``customers.profile``; at most one is the default."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(_("label"), max_length=40, blank=True, help_text=_("e.g. Home, Office."))
+    name = models.CharField(_("recipient"), max_length=120)
+    postal_code = models.CharField(_("postal code"), max_length=8)
+    prefecture = models.CharField(_("prefecture"), max_length=2, choices=Prefecture.choices)
+    city = models.CharField(_("city"), max_length=100, help_text=_("Municipality, e.g. 渋谷区."))
+    line1 = models.CharField(_("street address"), max_length=200, help_text=_("Town and block, e.g. 神宮前1-2-3."))
+    line2 = models.CharField(_("building"), max_length=200, blank=True, help_text=_("Building and room number."))
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["-is_default", "id"]
+        constraints = [models.UniqueConstraint(fields=["customer"], condition=Q(is_default=True),
+                                               name="address_one_default_per_customer")]
+
+    def __str__(self) -> str:
+        return f"〒{self.postal_code} {self.get_prefecture_display()}{self.city}{self.line1} {self.line2}".strip()
+
+
+class CustomerExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class CustomerExportEncoding(models.TextChoices):
+    UTF8_BOM = "utf-8-sig", _("UTF-8 (with BOM)")
+    SHIFT_JIS = "cp932", _("Shift_JIS (Excel on Japanese Windows)")
+
+
+class CustomerExport(models.Model):
+    """A CSV export of the console's customer list, built by a django-q2 job
+    (``customers.customer_list.customer_export_run``) with its progress; the file is kept out of
+    ``MEDIA_ROOT``, served only to the staff member who asked, and deleted after
+    ``CUSTOMER_EXPORT_RETENTION_HOURS``."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filters = models.JSONField(default=dict, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=12, choices=CustomerExportEncoding.choices)
+    status = models.CharField(_("status"), max_length=10, choices=CustomerExportStatus.choices,
+                              default=CustomerExportStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    replaced = models.JSONField(default=dict, blank=True,
+                                help_text=_("Characters Shift_JIS cannot hold: what replaced them and how often."))
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer export")
+        verbose_name_plural = _("customer exports")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("export_customers", _("Can export the customer list as CSV")),
+            ("handle_privacy_requests", _("Can export or erase a customer's personal data on their request")),
+        ]
+
+    def __str__(self) -> str:
+        return f"customers-{self.pk}.csv"
+
+    @property
+    def percent(self) -> int:
+        if self.status == CustomerExportStatus.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0

@@ -1,5 +1,6 @@
 """API shapes of the customers domain."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,7 +8,7 @@ from rest_framework import serializers
 from kernel.japan import Prefecture
 from kernel.models import Location
 
-from .models import ConsentChannel, Customer, CustomerEvent, InteractionChannel
+from .models import ConsentChannel, Customer, CustomerEvent, Gender, InteractionChannel
 from .selectors import consent_state
 from .services import STAFF_EVENT_KINDS
 
@@ -31,11 +32,30 @@ class ConsentStateSerializer(serializers.Serializer):
     phone = serializers.BooleanField(required=False)
 
 
+class CustomerAddressSerializer(serializers.Serializer):
+    """One address of the book (issue 8). Postal code as 1234567 or 123-4567 (any width),
+    prefecture as its code ("13") or its name ("東京都"); stored normalised."""
+
+    label = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=120, help_text=_("The recipient."))
+    postal_code = serializers.CharField(max_length=10)
+    prefecture = serializers.CharField(max_length=10)
+    city = serializers.CharField(max_length=100)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    is_default = serializers.BooleanField(required=False, default=False)
+
+
 class CustomerDetailSerializer(CustomerSerializer):
     consent = serializers.SerializerMethodField()
+    addresses = CustomerAddressSerializer(many=True, read_only=True)
 
     class Meta(CustomerSerializer.Meta):
-        fields = [*CustomerSerializer.Meta.fields, "postal_code", "address", "preferred_size", "consent"]
+        fields = [*CustomerSerializer.Meta.fields, "postal_code", "address", "preferred_size", "consent",
+                  # issue 8
+                  "city", "birthday", "gender", "language", "preferred_channel", "sizes", "interests", "addresses",
+                  "erased_at"]
 
     @extend_schema_field(ConsentStateSerializer)
     def get_consent(self, customer: Customer) -> dict[str, bool]:
@@ -95,6 +115,17 @@ class CustomerProfileInSerializer(serializers.Serializer):
         slug_field="code", queryset=Location.objects.stores(), required=False, allow_null=True,
         help_text=_("Code of a store, or null."))
     preferred_size = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    # issue 8: the rest of the profile, the preferences and the address book
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
+    preferred_channel = serializers.ChoiceField(choices=ConsentChannel.choices, required=False, allow_blank=True)
+    sizes = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=40), required=False,
+                                  help_text=_('By kind, e.g. {"tops": "M", "shoes": "24.5"}.'))
+    interests = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=30)
+    addresses = CustomerAddressSerializer(many=True, required=False, help_text=_(
+        "The whole address book: replaces the stored one. The first is the default unless one says so."))
 
 
 class CustomerCreateInSerializer(CustomerProfileInSerializer):

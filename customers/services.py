@@ -4,7 +4,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -35,7 +35,7 @@ from .models import (
     EventKind,
     InteractionChannel,
 )
-from .validators import normalize_furigana
+from .validators import normalize_furigana, normalize_interests, normalize_sizes
 
 
 def event_record(
@@ -64,12 +64,15 @@ STAFF_NOTE_MAX_LENGTH = 500
 STORE_KINDS = ("store", "popup")
 
 
-def staff_event_record(*, customer: Customer, kind: str, interaction: str, note: str = "",
+def staff_event_record(*, customer: Customer, kind: str, interaction: str = "", note: str = "",
                        acting_user) -> CustomerEvent:
     """A staff member notes a store visit or a conversation on the customer's timeline, at
     their own location, with the channel it happened on (``InteractionChannel``: phone, chat,
-    in store, social media DM; a store visit is in store). Raise ValidationError naming the bad field."""
+    in store, social media DM; a store visit is in store, and says so when not told). Raise
+    ValidationError naming the bad field."""
     note = (note or "").strip()
+    if kind == EventKind.STORE_VISIT and not interaction:
+        interaction = InteractionChannel.STORE
     location = acting_user.location if getattr(acting_user, "location_id", None) else None
     errors: dict[str, list[str]] = {}
     if kind not in STAFF_EVENT_KINDS:
@@ -169,7 +172,12 @@ def customer_sign_up(
 
 # What staff (console, API, admin) and the customer may change; the email and the account are the identity.
 PROFILE_FIELDS = frozenset({"family_name", "given_name", "family_name_kana", "given_name_kana", "phone",
-                            "postal_code", "prefecture", "address", "favourite_location", "preferred_size"})
+                            "postal_code", "prefecture", "address", "favourite_location", "preferred_size",
+                            # issue 8: the preference centre's and the console's profile fields
+                            "city", "birthday", "gender", "language", "preferred_channel", "sizes", "interests"})
+
+
+BIRTHDAY_EARLIEST = date(1900, 1, 1)
 
 
 def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, list[str]]:
@@ -184,6 +192,14 @@ def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, li
             elif name == "postal_code" and value:
                 validate_postal_code(value)
                 value = normalize_postal_code(value)
+            elif name == "sizes":
+                value = normalize_sizes(value)
+            elif name == "interests":
+                value = normalize_interests(value)
+            elif name == "city":
+                value = (value or "").strip()
+            elif name == "birthday" and value and not (BIRTHDAY_EARLIEST <= value <= timezone.localdate()):
+                raise ValidationError(_("Enter a birthday between 1900 and today."), code="birthday")
         except ValidationError as exc:
             errors.setdefault(name, []).extend(exc.messages)
         setattr(customer, name, value)

@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from .views import consent, console
+from .views import consent, console, customer_list
 from .views import segments as seg
 
 urlpatterns = [
-    path("customers/", console.customers, name="customers"),
+    path("customers/", customer_list.customer_list, name="customers"),
+    path("customers/exports/", customer_list.export_start, name="customer_export_start"),
+    path("customers/exports/<int:pk>/", customer_list.export_progress, name="customer_export"),
+    path("customers/exports/<int:pk>/download/", customer_list.export_download, name="customer_export_download"),
     path("customers/<int:pk>/", console.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/edit/", console.customer_edit, name="customer_edit"),
     path("customers/<int:pk>/consent/", consent.customer_consent, name="customer_consent"),
@@ -30,4 +33,7 @@ urlpatterns = [
     path("personas/new/", seg.persona_create, name="persona_create"),
     path("personas/<int:pk>/edit/", seg.persona_edit, name="persona_edit"),
     path("personas/<int:pk>/delete/", seg.persona_delete, name="persona_delete"),
+    path("customers/<int:pk>/privacy/", customer_list.privacy_request, name="customer_privacy"),
+    path("customers/<int:pk>/privacy/export/", customer_list.privacy_export, name="customer_privacy_export"),
+    path("customers/<int:pk>/privacy/erase/", customer_list.privacy_erase, name="customer_privacy_erase"),
 ]

@@ -1,6 +1,7 @@
 """Console pages of the single customer view: lookup and the customer's page."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -15,8 +16,14 @@ from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
-from .. import selectors, services, tracking
-from ..models import Customer, EventKind, InteractionChannel
+from .. import profile, selectors, services, tracking
+from ..models import ConsentChannel, Customer, EventKind, Gender, InteractionChannel
+from ..profile_forms import (
+    InterestsField,
+    SizesField,
+    StaffAddressForm,
+    StaffAddressFormSet,
+)
 from .consent import console_consent_context
 
 
@@ -37,6 +44,16 @@ class StaffProfileForm(forms.Form):
     favourite_location = forms.ModelChoiceField(label=_("Favourite store"), required=False,
                                                 queryset=Location.objects.stores().order_by("code"), empty_label="—")
     preferred_size = forms.CharField(label=_("Preferred size"), max_length=20, required=False)
+    # issue 8: the rest of the profile (customers.profile_forms parses sizes and interests)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices])
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", "—"), *settings.LANGUAGES])
+    preferred_channel = forms.ChoiceField(label=_("Preferred channel"), required=False,
+                                          choices=[("", "—"), *ConsentChannel.choices])
+    sizes = SizesField(label=_("Sizes"), required=False, help_text=_("One per line, e.g. tops: M, shoes: 24.5."))
+    interests = InterestsField(label=_("Interests"), required=False, max_length=1000,
+                               help_text=_("Separated by commas."))
     # furigana, phone and postal code are checked by services.customer_update_profile (as for the API)
 
 
@@ -139,23 +156,50 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
 
 @console_view("customers.change_customer")
 def customer_edit(request, pk: int):
+    """The profile and the address book in one form, saved by ``profile.customer_profile_save``:
+    everything or nothing, every change audited."""
     customer = _customer(pk)
     fields = list(StaffProfileForm.base_fields)
     if request.method == "POST":
         form = StaffProfileForm(request.POST)
-        if form.is_valid():
+        # a post without the address forms (an older page, a script) leaves the address book alone
+        with_addresses = "addresses-TOTAL_FORMS" in request.POST
+        formset = StaffAddressFormSet(request.POST if with_addresses else None, prefix="addresses")
+        if form.is_valid() and (not with_addresses or formset.is_valid()):
+            addresses = [{name: row[name] for name in (*StaffAddressForm.FIELDS, "is_default")}
+                         for row in formset.cleaned_data if row and not row.get("DELETE")] if with_addresses else None
             try:
-                services.customer_update_profile(customer=customer, acting_user=request.user, **form.cleaned_data)
+                profile.customer_profile_save(customer=customer, acting_user=request.user, addresses=addresses,
+                                              **form.cleaned_data)
             except ValidationError as exc:
+                address_errors = {}
                 for field, errors in exc.message_dict.items():
+                    if field.startswith("addresses."):
+                        address_errors[field] = errors
+                        continue
                     for message in errors:
                         form.add_error(field if field in form.fields else None, message)
+                kept = [f for f in formset.forms if getattr(f, "cleaned_data", None)
+                        and not f.cleaned_data.get("DELETE")] if with_addresses else []
+                for path, errors in address_errors.items():
+                    _prefix, index, name = (path.split(".", 2) + ["", ""])[:3]
+                    if index.isdigit() and int(index) < len(kept):
+                        target = kept[int(index)]
+                        for message in errors:
+                            target.add_error(name if name in target.fields else None, message)
+                    else:
+                        for message in errors:
+                            form.add_error(None, message)
             else:
                 messages.success(request, gettext("The customer's profile was saved."))
                 return redirect("console:customer_detail", pk=customer.pk)
     else:
         form = StaffProfileForm(initial={name: getattr(customer, name) for name in fields})
-    return render(request, "customers/console/customer_edit.html", {"customer": customer, "form": form},
+        formset = StaffAddressFormSet(prefix="addresses", initial=[
+            {"is_default": a.is_default, **{name: getattr(a, name) for name in StaffAddressForm.FIELDS}}
+            for a in customer.addresses.all()])
+    return render(request, "customers/console/customer_edit.html",
+                  {"customer": customer, "form": form, "formset": formset},
                   status=400 if request.method == "POST" else 200)
 
 

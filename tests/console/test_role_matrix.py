@@ -35,6 +35,10 @@ MATRIX = {
     "personas": [302, 403, 403, 403, 200, 200],
     "persona_create": [302, 403, 403, 403, 200, 200],
     "persona_edit": [302, 403, 403, 403, 200, 200],
+    # issue 8: privacy requests; exports of the customer list (another person's or no export: 404)
+    "customer_privacy": [302, 403, 403, 403, 403, 200],
+    "customer_export": [302, 403, 403, 403, 404, 404],
+    "customer_export_download": [302, 403, 403, 403, 404, 404],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -52,6 +56,9 @@ POST_MATRIX = {
     "scores_recompute": [302, 403, 403, 403, 302, 302],
     "segment_delete": [302, 403, 403, 403, 302, 302],  # a segment made to be deleted
     "persona_delete": [302, 403, 403, 403, 302, 302],  # a persona made to be deleted
+    "customer_export_start": [302, 403, 403, 403, 302, 302],  # no encoding: nothing is queued
+    "customer_privacy_erase": [302, 403, 403, 403, 403, 400],  # no reason, no confirmation
+    "customer_privacy_export": [302, 403, 403, 403, 403, 200],  # the JSON (an audit row, nothing else)
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -60,6 +67,9 @@ POST_DATA = {
     "customer_event_add": {"kind": "staff_note", "interaction": "phone", "note": ""},
     "segment_builder": {}, "segment_count": {}, "segment_upload": {}, "segment_export": {"encoding": "utf-16"},
     "segment_snapshot": {}, "scores_recompute": {}, "segment_delete": {}, "persona_delete": {},
+    "customer_export_start": {"encoding": ""},
+    "customer_privacy_erase": {"reason": ""},
+    "customer_privacy_export": {},
 }
 
 
@@ -94,6 +104,11 @@ def _url(name, shop, pickups, customer, shipment=None):
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
         "customer_event_add": {"pk": customer.pk},
+        "customer_privacy": {"pk": customer.pk},
+        "customer_privacy_erase": {"pk": customer.pk},
+        "customer_privacy_export": {"pk": customer.pk},
+        "customer_export": {"pk": 0},
+        "customer_export_download": {"pk": 0},
         "shipment_ship": {"pk": shipment.pk if shipment else 0},
     }.get(name, {})
     if name.startswith(("segment_", "persona_")) and name not in ("segment_create", "segment_builder",
@@ -175,6 +190,8 @@ def test_superuser_without_role_opens_every_page(client, django_user_model, shop
     root = django_user_model.objects.create_superuser("root@example.jp", "pass-Word-123")
     client.force_login(root)
     for page in MATRIX:
+        if page in ("customer_export", "customer_export_download"):
+            continue  # only the staff member who asked for an export opens it (404 for anyone else)
         assert client.get(_url(page, shop, pickups, customer)).status_code == 200, page
 
 

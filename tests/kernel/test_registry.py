@@ -38,6 +38,7 @@ ROLE_TABLE = {
         "omnishop.view_location", "inventory.view_stockmovement", "customers.view_customer",
         "customers.change_customer", "orders.view_order", "orders.view_sales_dashboard",
         "brandkit.view_brandkit", "brandkit.change_brandkit", *SEGMENTS,
+        "customers.export_customers",  # issue 8: the customer list's CSV export
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -47,6 +48,7 @@ ROLE_TABLE = {
         "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
         *SEGMENTS,
+        "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
     },
 }
 

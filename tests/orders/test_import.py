@@ -156,7 +156,7 @@ def test_imported_touchpoints_have_the_data_of_the_writers_that_make_them_in_the
     """The keys ``customer_events_import`` demands per kind are the ones Omnishop's own code writes."""
     customer_services.product_view_record(customer=customer, code="linen-shirt", name="リネンシャツ")
     customer_services.staff_event_record(customer=customer, kind=EventKind.STORE_VISIT, acting_user=staff["store_staff"])
-    customer_services.staff_event_record(customer=customer, kind=EventKind.STAFF_NOTE, note="試着",
+    customer_services.staff_event_record(customer=customer, kind=EventKind.STAFF_NOTE, note="試着", interaction="store",
                                          acting_user=staff["store_staff"])
     collected = services.order_place(channel=shop.web, customer=customer, lines=[LineIn("LS-S", 1)],
                                      fulfillment=FulfillmentIn("pickup", "shibuya"))

@@ -1,0 +1,260 @@
+"""Storefront self-service (issue 8): the customer's profile, address book and preference centre,
+a copy of their data, closing their account, and resetting a forgotten password.
+
+Every page shows and changes only the signed-in customer's own records: addresses are looked up
+with ``customer=request.user.customer``, so another customer's id is a 404."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from brandkit.theme import theme
+from kernel.throttling import client_address
+
+from .. import privacy, profile
+from ..models import Address, Customer
+from ..profile_forms import AddressForm, CloseAccountForm, PreferencesForm, ProfileForm, add_service_errors
+
+ACCOUNT_VIA = "storefront"
+
+
+def _own_customer(request: HttpRequest) -> Customer:
+    customer = Customer.objects.filter(user=request.user, erased_at__isnull=True).select_related(
+        "favourite_location").first() if request.user.is_authenticated else None
+    if customer is None:
+        raise Http404(_("This login has no shopping profile."))
+    return customer
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    customer = _own_customer(request)
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                profile.customer_profile_save(
+                    customer=customer, acting_user=request.user, email=data["email"],
+                    **{name: data[name] for name in ProfileForm.PROFILE_FIELDS})
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Your profile was saved."))
+                return redirect("storefront:account_profile")
+    else:
+        form = ProfileForm(initial={"email": customer.email,
+                                    **{name: getattr(customer, name) for name in ProfileForm.PROFILE_FIELDS}})
+    return render(request, "customers/storefront/account_profile.html", {"form": form, "customer": customer},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def addresses(request: HttpRequest) -> HttpResponse:
+    """The address book, and the form to add one (POST)."""
+    customer = _own_customer(request)
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            profile.address_add(customer=customer, acting_user=request.user, is_default=data["is_default"],
+                                **{name: data[name] for name in AddressForm.FIELDS})
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The address was added."))
+            return redirect("storefront:account_addresses")
+    context = {"customer": customer, "addresses": list(customer.addresses.all()), "form": form}
+    return render(request, "customers/storefront/account_addresses.html", context,
+                  status=400 if request.method == "POST" else 200)
+
+
+def _own_address(request: HttpRequest, pk: int) -> Address:
+    return get_object_or_404(Address.objects.select_related("customer"), pk=pk, customer=_own_customer(request))
+
+
+@login_required
+def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    address = _own_address(request, pk)
+    if request.method == "POST":
+        form = AddressForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                profile.address_update(address=address, acting_user=request.user,
+                                       **{name: data[name] for name in AddressForm.FIELDS})
+                if data["is_default"]:
+                    profile.address_set_default(address=address, acting_user=request.user)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The address was saved."))
+                return redirect("storefront:account_addresses")
+    else:
+        form = AddressForm(initial={"is_default": address.is_default,
+                                    **{name: getattr(address, name) for name in AddressForm.FIELDS}})
+    return render(request, "customers/storefront/account_address_form.html", {"form": form, "address": address},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    profile.address_delete(address=_own_address(request, pk), acting_user=request.user)
+    messages.success(request, _("The address was removed."))
+    return redirect("storefront:account_addresses")
+
+
+@login_required
+@require_POST
+def address_default(request: HttpRequest, pk: int) -> HttpResponse:
+    profile.address_set_default(address=_own_address(request, pk), acting_user=request.user)
+    messages.success(request, _("That is now your default address."))
+    return redirect("storefront:account_addresses")
+
+
+PREFERENCE_FIELDS = ("sizes", "interests", "preferred_channel", "language", "favourite_location")
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The preference centre: what the customer tells us (sizes, interests, how and where they
+    like to shop). Their consents by channel and purpose live at /account/consent/."""
+    customer = _own_customer(request)
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            try:
+                profile.customer_profile_save(customer=customer, acting_user=request.user,
+                                              **{name: form.cleaned_data[name] for name in PREFERENCE_FIELDS})
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Your preferences were saved."))
+                return redirect("storefront:account_preferences")
+    else:
+        form = PreferencesForm(initial={name: getattr(customer, name) for name in PREFERENCE_FIELDS})
+    return render(request, "customers/storefront/account_preferences.html", {"form": form, "customer": customer},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def privacy_page(request: HttpRequest) -> HttpResponse:
+    customer = _own_customer(request)
+    return render(request, "customers/storefront/account_privacy.html",
+                  {"customer": customer, "close_form": CloseAccountForm(user=request.user)})
+
+
+@login_required
+@require_POST
+def data_download(request: HttpRequest) -> HttpResponse:
+    """Download my data: a POST (it is logged), answered with the JSON file."""
+    customer = _own_customer(request)
+    body = privacy.customer_data_export(customer=customer, acting_user=request.user, via=ACCOUNT_VIA)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{privacy.export_file_name(customer)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def account_close(request: HttpRequest) -> HttpResponse:
+    customer = _own_customer(request)
+    form = CloseAccountForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "customers/storefront/account_privacy.html",
+                      {"customer": customer, "close_form": form}, status=400)
+    privacy.customer_erase(customer=customer, acting_user=request.user, via=ACCOUNT_VIA,
+                           reason=form.cleaned_data["reason"])
+    logout(request)
+    return redirect("storefront:account_closed")
+
+
+def account_closed(request: HttpRequest) -> HttpResponse:
+    return render(request, "customers/storefront/account_closed.html")
+
+
+# --- password reset (Django's views, the brand's templates, throttled) -------------------------
+
+PASSWORD_RESET_LIMIT = 5  # emails per hour per address and per client
+PASSWORD_RESET_WINDOW = 3600
+
+
+def _over_limit(key: str) -> bool:
+    if cache.add(key, 1, PASSWORD_RESET_WINDOW):
+        return False
+    try:
+        return cache.incr(key) > PASSWORD_RESET_LIMIT
+    except ValueError:
+        return False
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form: at most ``PASSWORD_RESET_LIMIT`` emails an hour per address and per
+    client address. Over the limit the page answers the same (it never tells whether an address
+    has an account) but no email goes out. The email goes through Django's mail (``MAILERS``)
+    straight away: it is a one-off message the customer is waiting for, not a customer message
+    that ``kernel.deliveries`` must keep from being sent twice (a second click sends a new link
+    anyway), and it is sent in the language of the page the customer used."""
+
+    request = None
+
+    def save(self, *args, request=None, **kwargs):
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        address = client_address(request) if request is not None else "-"
+        if _over_limit(f"password-reset:email:{email}") or _over_limit(f"password-reset:ip:{address}"):
+            return
+        kwargs.setdefault("extra_email_context", {})
+        kwargs["extra_email_context"].update({"brand": theme(), "language": get_language()})
+        return super().save(*args, request=request, **kwargs)
+
+    def get_users(self, email):
+        # only customers' own, active accounts (staff reset through the console's administrator)
+        return [user for user in super().get_users(email) if getattr(user, "customer", None) is not None
+                and not user.is_staff]
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "customers/storefront/account_password_reset.html"
+    email_template_name = "customers/storefront/account_password_reset_email.txt"
+    html_email_template_name = "customers/storefront/account_password_reset_email.html"
+    subject_template_name = "customers/storefront/account_password_reset_subject.txt"
+    form_class = ThrottledPasswordResetForm
+    success_url = reverse_lazy("storefront:password_reset_done")
+
+    def form_valid(self, form):
+        form.save(request=self.request, use_https=self.request.is_secure(), token_generator=self.token_generator,
+                  from_email=settings.DEFAULT_FROM_EMAIL, email_template_name=self.email_template_name,
+                  subject_template_name=self.subject_template_name,
+                  html_email_template_name=self.html_email_template_name, extra_email_context={})
+        return redirect(self.get_success_url())
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "customers/storefront/account_password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "customers/storefront/account_password_reset_confirm.html"
+    success_url = reverse_lazy("storefront:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "customers/storefront/account_password_reset_complete.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["login_url"] = reverse("storefront:login")
+        return context
