@@ -3,9 +3,15 @@
 from django.urls import path
 
 from .api import CustomerEventViewSet, CustomerViewSet, MyConsentView
+from .api_merge import CustomerMergeView, DuplicateDismissView, DuplicateListView, DuplicateScanView
 
 urlpatterns = [
     path("me/consent/", MyConsentView.as_view(), name="me-consent"),
+    # duplicate review and merge (before the customers router: "duplicates" is not a customer id)
+    path("customers/duplicates/", DuplicateListView.as_view(), name="customer-duplicates"),
+    path("customers/duplicates/scan/", DuplicateScanView.as_view(), name="customer-duplicates-scan"),
+    path("customers/duplicates/<int:pk>/dismiss/", DuplicateDismissView.as_view(), name="customer-duplicate-dismiss"),
+    path("customers/<int:pk>/merge/", CustomerMergeView.as_view(), name="customer-merge"),
 ]
 
 
