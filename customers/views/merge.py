@@ -175,7 +175,7 @@ def customer_merge_with(request, pk: int):
     other_id = request.GET.get("other") or request.POST.get("other")
     results = []
     if query:
-        results = list(selectors.customer_search(query=query, limit=20).exclude(pk=customer.pk))
+        results = [c for c in selectors.customer_search(query=query, limit=21) if c.pk != customer.pk][:20]
     other = None
     if other_id and str(other_id).isdigit() and int(other_id) != customer.pk:
         other = Customer.objects.select_related("favourite_location", "user").filter(pk=int(other_id)).first()

@@ -25,6 +25,9 @@ MATRIX = {
     "stock_adjust": [302, 403, 200, 200, 403, 200],
     "shipments": [302, 403, 403, 200, 403, 200],
     "customer_edit": [302, 403, 403, 403, 200, 200],
+    "duplicates": [302, 403, 403, 403, 200, 200],
+    "duplicates_scan_status": [302, 403, 403, 403, 200, 200],
+    "customer_merge_with": [302, 403, 403, 403, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -34,12 +37,20 @@ POST_MATRIX = {
     "shipment_ship": [302, 403, 403, 302, 403, 302],  # no tracking number: nothing is shipped
     "customer_consent": [302, 403, 403, 403, 302, 302],  # unknown channel: nothing is recorded
     "customer_event_add": [302, 403, 400, 403, 400, 400],  # staff note without a note
+    "duplicate_merge": [302, 403, 403, 403, 302, 302],  # a pair reviewed before: nothing is merged
+    "duplicate_dismiss": [302, 403, 403, 403, 404, 404],  # no such pair
+    "customer_merge_with": [302, 403, 403, 403, 400, 400],  # no other record chosen
+    "duplicates_scan": [302, 403, 403, 403, 302, 302],  # a scan already running: nothing new
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
     "shipment_ship": {"tracking_number": ""},
     "customer_consent": {"channel": "fax", "granted": "1"},
     "customer_event_add": {"kind": "staff_note", "note": ""},
+    "duplicate_merge": {},
+    "duplicate_dismiss": {},
+    "customer_merge_with": {},
+    "duplicates_scan": {},
 }
 
 
@@ -53,9 +64,29 @@ def _url(name, shop, pickups, customer, shipment=None):
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
         "customer_event_add": {"pk": customer.pk},
+        "customer_merge_with": {"pk": customer.pk},
+        "duplicate_merge": {"pk": _reviewed_pair(customer).pk} if name == "duplicate_merge" else {},
+        "duplicate_dismiss": {"pk": 999999},
+        "duplicates_scan": _scan_running() if name == "duplicates_scan" else {},
         "shipment_ship": {"pk": shipment.pk if shipment else 0},
     }.get(name, {})
     return reverse(f"console:{name}", kwargs=kwargs)
+
+
+def _reviewed_pair(customer):
+    """A pair staff already dismissed: merging it changes nothing."""
+    from customers.models import DuplicateCandidate
+
+    return DuplicateCandidate.objects.get_or_create(low_pk=customer.pk, high_pk=customer.pk + 1000,
+                                                    defaults={"status": "dismissed"})[0]
+
+
+def _scan_running() -> dict:
+    """A duplicate search already running: asking for one starts nothing (no URL kwargs)."""
+    from customers.models import DuplicateScan
+
+    DuplicateScan.objects.get_or_create(pk=1)
+    return {}
 
 
 def _console_page_names() -> set[str]:

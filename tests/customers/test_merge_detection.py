@@ -103,7 +103,7 @@ def test_a_key_shared_by_many_records_says_nothing(settings):
 def test_dismissed_pair_never_comes_back_and_open_pairs_follow_the_data(django_user_model):
     staff = django_user_model.objects.create_user("hq@example.jp", "pass-Word-123")
     a = make(given_name="花子", phone="090-1234-5678")
-    b = make(family_name="佐藤", given_name="花子", phone="090-1234-5678")
+    make(family_name="佐藤", given_name="花子", phone="090-1234-5678")
     c = make(family_name="鈴木", given_name="一郎", phone="080-1111-2222")
     d = make(family_name="鈴木", given_name="二郎", phone="080-1111-2222")
     merge.duplicates_scan()

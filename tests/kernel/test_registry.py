@@ -31,6 +31,7 @@ ROLE_TABLE = {
         "omnishop.view_location", "inventory.view_stockmovement", "customers.view_customer",
         "customers.change_customer", "orders.view_order", "orders.view_sales_dashboard",
         "brandkit.view_brandkit", "brandkit.change_brandkit",
+        "customers.merge_customer",  # issue 8: duplicate review and merge
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -39,6 +40,7 @@ ROLE_TABLE = {
         "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
         "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
+        "customers.merge_customer",  # issue 8: duplicate review and merge
     },
 }
 
@@ -54,7 +56,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     urls = [[item["url"] for item in section["items"]] for section in sections]
     assert urls == [
         [reverse("console:dashboard")],
-        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers")],
+        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
+         reverse("console:duplicates")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
          reverse("console:stock_adjust"), reverse("console:ledger")],
