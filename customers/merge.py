@@ -159,31 +159,33 @@ def duplicates_scan(*, scan: DuplicateScan | None = None) -> DuplicateScan:
             found.setdefault(pair, set()).add(str(reason))
         DuplicateScan.objects.filter(pk=scan.pk).update(steps_done=step)
     with transaction.atomic():
-        existing = {(c.low_pk, c.high_pk): c for c in DuplicateCandidate.objects.select_for_update()
-                    .filter(Q(status=DuplicateStatus.OPEN) | Q(low_pk__in=_lows(found)))}
+        # every pair ever proposed (reviewed ones included): no IN list of the found pairs, which
+        # could pass SQLite's limit of parameters; statuses are re-checked by the writes below
+        existing = {(low, high): (pk, status, reasons) for pk, low, high, status, reasons in
+                    DuplicateCandidate.objects.values_list("pk", "low_pk", "high_pk", "status", "reasons")}
         new, changed = [], []
         for (low, high), reasons in found.items():
             ordered = sorted(reasons)
-            candidate = existing.get((low, high))
-            if candidate is None:
+            known = existing.get((low, high))
+            if known is None:
                 new.append(DuplicateCandidate(low_pk=low, high_pk=high, customer_low_id=low, customer_high_id=high,
                                               reasons=ordered, score=pair_score(ordered)))
-            elif candidate.status == DuplicateStatus.OPEN and candidate.reasons != ordered:
-                candidate.reasons, candidate.score = ordered, pair_score(ordered)
-                changed.append(candidate)
-        gone = [c.pk for key, c in existing.items() if c.status == DuplicateStatus.OPEN and key not in found]
+            elif known[1] == DuplicateStatus.OPEN and known[2] != ordered:
+                changed.append(DuplicateCandidate(pk=known[0], reasons=ordered, score=pair_score(ordered)))
+        gone = [pk for key, (pk, status, _reasons) in existing.items()
+                if status == DuplicateStatus.OPEN and key not in found]
         # ignore_conflicts: a pair reviewed while this scan ran keeps its review
         DuplicateCandidate.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-        DuplicateCandidate.objects.bulk_update(changed, ["reasons", "score"], batch_size=1000)
-        DuplicateCandidate.objects.filter(pk__in=gone, status=DuplicateStatus.OPEN).delete()
+        for start in range(0, len(changed), 500):
+            for candidate in changed[start:start + 500]:
+                DuplicateCandidate.objects.filter(pk=candidate.pk, status=DuplicateStatus.OPEN).update(
+                    reasons=candidate.reasons, score=candidate.score)
+        for start in range(0, len(gone), 500):
+            DuplicateCandidate.objects.filter(pk__in=gone[start:start + 500], status=DuplicateStatus.OPEN).delete()
         DuplicateScan.objects.filter(pk=scan.pk).update(finished_at=timezone.now(), pairs_found=len(found),
                                                         pairs_new=len(new), steps_done=len(RULES))
     scan.refresh_from_db()
     return scan
-
-
-def _lows(found) -> list[int]:
-    return sorted({low for low, _high in found})
 
 
 def duplicates_scan_task(scan_id: int | None = None) -> int:
