@@ -27,6 +27,10 @@ def ensure_schedules(sender, **kwargs) -> None:
         defaults={"func": "customers.customer_list.customer_exports_expire", "schedule_type": Schedule.HOURLY,
                   "repeats": -1},
     )
+    Schedule.objects.get_or_create(
+        name="customers.duplicates_scan",
+        defaults={"func": "customers.merge.duplicates_scan_task", "schedule_type": Schedule.DAILY, "repeats": -1},
+    )
 
 
 class CustomersConfig(AppConfig):
@@ -40,6 +44,8 @@ class CustomersConfig(AppConfig):
     console_nav = [
         NavEntry("console:customers", _("Customers"), "customers", "customers.view_customer", "store", 30,
                  active_also=("console:customer_detail", "console:customer_edit")),
+        NavEntry("console:duplicates", _("Duplicates"), "user", "customers.merge_customer", "store", 31,
+                 active_also=("console:customer_merge_with",)),
         NavEntry("console:segments", _("Segments"), "tag", "customers.view_segment", "store", 35,
                  active_also=("console:segment_create", "console:segment_detail", "console:segment_edit",
                               "console:personas", "console:persona_create", "console:persona_edit")),
@@ -47,9 +53,10 @@ class CustomersConfig(AppConfig):
     role_permissions = {
         STORE_STAFF: ["customers.view_customer"],
         HQ_MARKETER: ["customers.view_customer", "customers.change_customer", "customers.export_customers",
-                      *SEGMENT_PERMISSIONS],
+                      "customers.merge_customer", *SEGMENT_PERMISSIONS],
         ADMINISTRATOR: ["customers.view_customer", "customers.change_customer", "customers.export_customers",
-                        "customers.handle_privacy_requests", "customers.ingest_events", *SEGMENT_PERMISSIONS],
+                        "customers.handle_privacy_requests", "customers.ingest_events", "customers.merge_customer",
+                        *SEGMENT_PERMISSIONS],
     }
     # The domain events its services publish (kernel.events).
     domain_events = "customers.domain_events.EVENT_TYPES"
@@ -86,6 +93,9 @@ class CustomersConfig(AppConfig):
         "customer_data_export": _("Customer's personal data exported"),
         "customer_erase": _("Customer's personal data erased"),
         "customer_list_export": _("Customer list exported as CSV"),
+        "customer_merge": _("Customers merged"),
+        "duplicate_dismiss": _("Possible duplicate dismissed"),
+        "duplicates_scan": _("Duplicate search started"),
     }
 
     def ready(self) -> None:

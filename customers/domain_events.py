@@ -30,6 +30,17 @@ class SegmentChanged:
     change: str  # created / updated / deleted / members_uploaded
 
 
+@dataclass(frozen=True)
+class CustomerMerged:
+    """Two records were one person: everything of ``merged_id`` now belongs to ``survivor_id``
+    and the ``merged_id`` record is gone (``merge_id``: the customers.CustomerMerge row)."""
+
+    survivor_id: int
+    merged_id: int
+    merge_id: int
+    moved: dict  # rows moved per kind, e.g. {"orders": 3, "events": 41}
+
+
 CUSTOMER_SIGNED_UP = EventType("customers.signed_up", CustomerSignedUp)
 CONSENT_CHANGED = EventType("customers.consent_changed", ConsentChanged)
 
@@ -49,7 +60,9 @@ class AnalyticsConsentChanged:
 
 ANALYTICS_CONSENT_CHANGED = EventType("customers.analytics_consent_changed", AnalyticsConsentChanged)
 
-EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED, SEGMENT_CHANGED, ANALYTICS_CONSENT_CHANGED]
+CUSTOMER_MERGED = EventType("customers.customer_merged", CustomerMerged)
+
+EVENT_TYPES = [CUSTOMER_SIGNED_UP, CONSENT_CHANGED, SEGMENT_CHANGED, ANALYTICS_CONSENT_CHANGED, CUSTOMER_MERGED]
 
 
 # --- privacy (issue 8) ---

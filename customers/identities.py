@@ -131,10 +131,12 @@ def identity_remove(*, identity: Identity, acting_user=None) -> None:
     identity.delete()
 
 
-def identities_contact_errors(*, customer: Customer, kinds=("email", "phone")) -> dict[str, list[str]]:
-    """``{"email"|"phone": [message]}`` for the profile's email or phone (as set on the unsaved
-    ``customer``) that is another customer's identity; ``{}`` when none. Read only: the profile
-    services call it before saving, so nothing is stored when it answers."""
+def identities_contact_errors(*, customer: Customer, kinds=("email",)) -> dict[str, list[str]]:
+    """``{"email"|"phone": [message]}`` for the profile's email (or, when asked, phone) as set on
+    the unsaved ``customer`` that is another customer's identity; ``{}`` when none. Read only: the
+    profile services call it before saving, so nothing is stored when it answers. A phone is not
+    checked by default: a household shares its landline, and the duplicate review finds two
+    records with one phone (``customers.merge``)."""
     errors: dict[str, list[str]] = {}
     checks = []
     if "email" in kinds and customer.email:
@@ -153,8 +155,8 @@ def identities_sync_contact(*, customer: Customer, acting_user=None, strict: boo
     """Make the customer's email and phone identities equal to their profile: add the current
     ones, drop the profile's earlier ones (identities learnt elsewhere stay). Called by the
     customers services that create a customer or change its email or phone, inside their
-    transaction. ``strict``: a value another customer holds raises ValidationError on the
-    profile field (``email``, ``phone``) naming that customer, so forms and the API (400) show it
+    transaction. ``strict``: an email another customer holds raises ValidationError on the
+    profile field naming that customer, so forms and the API (400) show it
     beside the field; otherwise it is skipped (a checkout must not fail: the duplicate review
     finds the pair)."""
     wanted = {}
@@ -174,7 +176,9 @@ def identities_sync_contact(*, customer: Customer, acting_user=None, strict: boo
                 identity_add(customer=customer, kind=kind, value=value, source=SOURCE_PROFILE,
                              acting_user=acting_user, field=field)
         except IdentityClaimed as exc:
-            if strict:
+            # a phone another record holds is shared (a household's landline), never an error:
+            # the identity stays with the first record, the duplicate review shows the pair
+            if strict and kind == IdentityKind.EMAIL:
                 raise ValidationError({field: [str(exc)]}) from None
         except ValidationError:
             continue  # a legacy profile value the identity rules refuse: nothing to match on

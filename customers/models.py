@@ -4,6 +4,7 @@ append-only event stream of every touchpoint."""
 import re
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +118,9 @@ class Customer(models.Model):
     interests = models.JSONField(_("interests"), default=list, blank=True,
                                  help_text=_("Tags they chose, e.g. linen, tea, tableware."))
     search_text = models.TextField(editable=False, blank=True)
+    # Duplicate detection keys (customers.merge): the full name in kanji and in kana as search_key folds them.
+    name_key = models.CharField(max_length=120, editable=False, blank=True)
+    kana_key = models.CharField(max_length=120, editable=False, blank=True)
     created_at = models.DateTimeField(_("customer since"), auto_now_add=True)
     # set by customers.privacy.customer_erase: the personal data is gone, the orders stay
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
@@ -127,6 +131,8 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["family_name_kana", "given_name_kana", "id"]
+        indexes = [models.Index(fields=["name_key", "postal_code"], name="customer_name_postal"),
+                   models.Index(fields=["kana_key", "postal_code"], name="customer_kana_postal")]
 
     def __str__(self) -> str:
         return self.full_name or (self.email or "")
@@ -142,6 +148,11 @@ class Customer(models.Model):
             self.family_name, self.given_name, self.family_name_kana, self.given_name_kana,
             self.family_name + self.given_name, self.family_name_kana + self.given_name_kana, self.email or "",
         ]))
+        # a name key needs both names: a family name alone is a household, not a person
+        both = self.family_name.strip() and self.given_name.strip()
+        self.name_key = search_key(self.family_name + self.given_name)[:120] if both else ""
+        both_kana = self.family_name_kana.strip() and self.given_name_kana.strip()
+        self.kana_key = search_key(self.family_name_kana + self.given_name_kana)[:120] if both_kana else ""
 
     @property
     def full_name(self) -> str:
@@ -659,3 +670,113 @@ class CustomerExport(models.Model):
         if self.status == CustomerExportStatus.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+# --- Identities and merge: duplicate detection, the review queue, merge records (customers.merge) ---
+
+class DuplicateReason(models.TextChoices):
+    """Why two customer records look like one person (each a key compared after normalisation)."""
+
+    EMAIL = "email", _("Same email address")
+    PHONE = "phone", _("Same phone number")
+    NAME_POSTAL = "name_postal", _("Same name and postal code")
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not the same person")
+
+
+class DuplicateCandidate(models.Model):
+    """One pair of customer records that may be one person, for staff to review. The pair is
+    stored once, lower id first (``low_pk`` < ``high_pk``, unique), and keeps its ids after a
+    merge deletes one side: a dismissed pair is never proposed again, a merged one shows what
+    happened. Written by ``customers.merge`` only."""
+
+    low_pk = models.PositiveBigIntegerField(_("first customer id"))
+    high_pk = models.PositiveBigIntegerField(_("second customer id"))
+    customer_low = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer_high = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reasons = models.JSONField(_("reasons"), default=list, help_text=_("DuplicateReason values."))
+    score = models.PositiveSmallIntegerField(_("score"), default=0, help_text=_("0-100: how sure the match is."))
+    status = models.CharField(_("status"), max_length=10, choices=DuplicateStatus.choices,
+                              default=DuplicateStatus.OPEN)
+    found_at = models.DateTimeField(_("found"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    merge = models.ForeignKey("customers.CustomerMerge", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        ordering = ["-score", "low_pk", "high_pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["low_pk", "high_pk"], name="duplicate_pair_unique"),
+            models.CheckConstraint(condition=Q(low_pk__lt=models.F("high_pk")), name="duplicate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-score"])]
+
+    def __str__(self) -> str:
+        return f"#{self.low_pk} / #{self.high_pk}"
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate detection (daily schedule or on demand), with its progress."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    steps_total = models.PositiveSmallIntegerField(default=3)
+    pairs_found = models.PositiveIntegerField(default=0)
+    pairs_new = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk}"
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.steps_done / self.steps_total) if self.steps_total else 100
+
+
+class CustomerMerge(AppendOnlyModel):
+    """What one merge did: the surviving and the merged customer's ids, the merged record as it
+    was, what moved per kind of row, the profile fields filled in and the consent that holds
+    after it (with the ledger row it comes from). The merged customer is deleted by the merge;
+    this row is how the console still shows it ("merged from ...")."""
+
+    survivor = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="merges")
+    survivor_pk = models.PositiveBigIntegerField(_("surviving customer id"))
+    merged_pk = models.PositiveBigIntegerField(_("merged customer id"), unique=True)
+    merged_name = models.CharField(_("merged customer"), max_length=130, blank=True)
+    merged_snapshot = models.JSONField(_("merged customer's record"), default=dict, encoder=DjangoJSONEncoder)
+    moved = models.JSONField(_("rows moved"), default=dict)
+    filled = models.JSONField(_("profile fields filled"), default=dict, encoder=DjangoJSONEncoder)
+    consents = models.JSONField(_("consent after the merge"), default=dict, encoder=DjangoJSONEncoder)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        ordering = ["-created_at", "-id"]
+        permissions = [("merge_customer", _("Can review duplicates and merge customers"))]
+
+    def __str__(self) -> str:
+        return f"#{self.merged_pk} → #{self.survivor_pk}"

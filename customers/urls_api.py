@@ -4,11 +4,17 @@ from django.urls import path
 
 from . import api_consent
 from .api import CustomerEventViewSet, CustomerViewSet, MyConsentView
+from .api_merge import CustomerMergeView, DuplicateDismissView, DuplicateListView, DuplicateScanView
 from .api_segments import CustomerScoreView, PersonaViewSet, ScoresRecomputeView, SegmentViewSet
 from .api_tracking import EventsIngestView, IdentityViewSet
 
 urlpatterns = [
     path("me/consent/", MyConsentView.as_view(), name="me-consent"),
+    # duplicate review and merge (before the customers router: "duplicates" is not a customer id)
+    path("customers/duplicates/", DuplicateListView.as_view(), name="customer-duplicates"),
+    path("customers/duplicates/scan/", DuplicateScanView.as_view(), name="customer-duplicates-scan"),
+    path("customers/duplicates/<int:pk>/dismiss/", DuplicateDismissView.as_view(), name="customer-duplicate-dismiss"),
+    path("customers/<int:pk>/merge/", CustomerMergeView.as_view(), name="customer-merge"),
     # consent by channel and purpose (customers.api_consent)
     path("me/consents/", api_consent.MyConsentStateView.as_view(), name="me-consents"),
     path("me/consents/history/", api_consent.MyConsentHistoryView.as_view(), name="me-consents-history"),

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import consent, console, customer_list
+from .views import merge as merge_views
 from .views import segments as seg
 
 urlpatterns = [
@@ -36,4 +37,11 @@ urlpatterns = [
     path("customers/<int:pk>/privacy/", customer_list.privacy_request, name="customer_privacy"),
     path("customers/<int:pk>/privacy/export/", customer_list.privacy_export, name="customer_privacy_export"),
     path("customers/<int:pk>/privacy/erase/", customer_list.privacy_erase, name="customer_privacy_erase"),
+    # duplicate review and merge (customers.merge)
+    path("customers/duplicates/", merge_views.duplicates, name="duplicates"),
+    path("customers/duplicates/scan/", merge_views.duplicates_scan, name="duplicates_scan"),
+    path("customers/duplicates/scan/status/", merge_views.duplicates_scan_status, name="duplicates_scan_status"),
+    path("customers/duplicates/<int:pk>/merge/", merge_views.duplicate_merge, name="duplicate_merge"),
+    path("customers/duplicates/<int:pk>/dismiss/", merge_views.duplicate_dismiss, name="duplicate_dismiss"),
+    path("customers/<int:pk>/merge/", merge_views.customer_merge_with, name="customer_merge_with"),
 ]

@@ -16,7 +16,7 @@ from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
-from .. import profile, selectors, services, tracking
+from .. import merge, profile, selectors, services, tracking
 from ..models import ConsentChannel, Customer, EventKind, Gender, InteractionChannel
 from ..profile_forms import (
     InterestsField,
@@ -149,6 +149,8 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
         **timeline,
         **_cart(customer, request.user),
         "can_view_orders": request.user.has_perm("orders.view_order"),
+        "can_merge": request.user.has_perm("customers.merge_customer"),
+        "merges": merge.customer_merges(customer=customer),
         "title": _("Customer"),
     }
     return render(request, "customers/console/customer_detail.html", context, status=status)

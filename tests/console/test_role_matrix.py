@@ -39,6 +39,9 @@ MATRIX = {
     "customer_privacy": [302, 403, 403, 403, 403, 200],
     "customer_export": [302, 403, 403, 403, 404, 404],
     "customer_export_download": [302, 403, 403, 403, 404, 404],
+    "duplicates": [302, 403, 403, 403, 200, 200],
+    "duplicates_scan_status": [302, 403, 403, 403, 200, 200],
+    "customer_merge_with": [302, 403, 403, 403, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -59,6 +62,10 @@ POST_MATRIX = {
     "customer_export_start": [302, 403, 403, 403, 302, 302],  # no encoding: nothing is queued
     "customer_privacy_erase": [302, 403, 403, 403, 403, 400],  # no reason, no confirmation
     "customer_privacy_export": [302, 403, 403, 403, 403, 200],  # the JSON (an audit row, nothing else)
+    "duplicate_merge": [302, 403, 403, 403, 302, 302],  # a pair reviewed before: nothing is merged
+    "duplicate_dismiss": [302, 403, 403, 403, 404, 404],  # no such pair
+    "customer_merge_with": [302, 403, 403, 403, 400, 400],  # no other record chosen
+    "duplicates_scan": [302, 403, 403, 403, 302, 302],  # a scan already running: nothing new
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -70,6 +77,10 @@ POST_DATA = {
     "customer_export_start": {"encoding": ""},
     "customer_privacy_erase": {"reason": ""},
     "customer_privacy_export": {},
+    "duplicate_merge": {},
+    "duplicate_dismiss": {},
+    "customer_merge_with": {},
+    "duplicates_scan": {},
 }
 
 
@@ -109,6 +120,10 @@ def _url(name, shop, pickups, customer, shipment=None):
         "customer_privacy_export": {"pk": customer.pk},
         "customer_export": {"pk": 0},
         "customer_export_download": {"pk": 0},
+        "customer_merge_with": {"pk": customer.pk},
+        "duplicate_merge": {"pk": _reviewed_pair(customer).pk} if name == "duplicate_merge" else {},
+        "duplicate_dismiss": {"pk": 999999},
+        "duplicates_scan": _scan_running() if name == "duplicates_scan" else {},
         "shipment_ship": {"pk": shipment.pk if shipment else 0},
     }.get(name, {})
     if name.startswith(("segment_", "persona_")) and name not in ("segment_create", "segment_builder",
@@ -124,6 +139,22 @@ def _url(name, shop, pickups, customer, shipment=None):
         elif name == "persona_delete":
             kwargs = {"pk": ids["doomed_persona"]}
     return reverse(f"console:{name}", kwargs=kwargs)
+
+
+def _reviewed_pair(customer):
+    """A pair staff already dismissed: merging it changes nothing."""
+    from customers.models import DuplicateCandidate
+
+    return DuplicateCandidate.objects.get_or_create(low_pk=customer.pk, high_pk=customer.pk + 1000,
+                                                    defaults={"status": "dismissed"})[0]
+
+
+def _scan_running() -> dict:
+    """A duplicate search already running: asking for one starts nothing (no URL kwargs)."""
+    from customers.models import DuplicateScan
+
+    DuplicateScan.objects.get_or_create(pk=1)
+    return {}
 
 
 def _console_page_names() -> set[str]:

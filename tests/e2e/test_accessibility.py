@@ -29,7 +29,8 @@ RUN_AXE = """async (tags) => {
 
 STOREFRONT = ["storefront:home", "storefront:catalogue", "storefront:cart", "storefront:login", "storefront:signup"]
 CONSOLE = ["console:dashboard", "console:pickup_desk", "console:orders", "console:products", "console:stock",
-           "console:ledger", "console:customers", "console:brandkit:index", "console:brandkit:check"]
+           "console:ledger", "console:customers", "console:duplicates", "console:brandkit:index",
+           "console:brandkit:check"]
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +73,17 @@ def test_storefront_pages_have_no_accessibility_violations(e2e_shop, page, live_
     assert problems == [], "\n".join(problems)
 
 
+def _duplicate_pair() -> None:
+    """Two records of one person, so the duplicates page shows its side-by-side comparison."""
+    from customers.merge import duplicates_scan
+    from customers.services import consent_set, customer_create
+
+    first = customer_create(email="a11y-1@example.jp", family_name="山田", given_name="花子", phone="090-1234-5678")
+    customer_create(email="a11y-2@example.jp", family_name="山田", given_name="花子", phone="090-1234-5678")
+    consent_set(customer=first, channel="email", granted=True, source="pos")
+    duplicates_scan()
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 @pytest.mark.parametrize("role", ["hq_marketer", "store_staff"])
 def test_console_pages_have_no_accessibility_violations(e2e_shop, e2e_staff, page, login_as, axe_source, role,
@@ -79,6 +91,7 @@ def test_console_pages_have_no_accessibility_violations(e2e_shop, e2e_staff, pag
     from brandkit.services import brandkit_seed_default
 
     brandkit_seed_default()
+    _duplicate_pair()
     login_as(e2e_staff[role])
     problems = []
     for name in CONSOLE:

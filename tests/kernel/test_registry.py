@@ -39,6 +39,7 @@ ROLE_TABLE = {
         "customers.change_customer", "orders.view_order", "orders.view_sales_dashboard",
         "brandkit.view_brandkit", "brandkit.change_brandkit", *SEGMENTS,
         "customers.export_customers",  # issue 8: the customer list's CSV export
+        "customers.merge_customer",  # issue 8: duplicate review and merge
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -49,6 +50,7 @@ ROLE_TABLE = {
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
         *SEGMENTS,
         "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
+        "customers.merge_customer",  # issue 8: duplicate review and merge
     },
 }
 
@@ -65,7 +67,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     assert urls == [
         [reverse("console:dashboard")],
         [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
-         reverse("console:segments")],
+         reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
          reverse("console:stock_adjust"), reverse("console:ledger")],

@@ -16,6 +16,8 @@ from django.urls import reverse
 
 from brandkit import services as brandkit_services
 from brandkit.views.console import SESSION_KIT
+from customers.merge import duplicates_scan
+from customers.services import customer_create
 from tests.console.conftest import place_delivery
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +41,10 @@ def world(shop, staff, customer, pickups):
     shipment = place_delivery(shop, customer=customer).fulfillments.get()
     kit = brandkit_services.brandkit_seed_default()
     other_kit = brandkit_services.brand_start(name="SORA", slug="sora")  # a second brand to switch to
-    return {"shop": shop, "staff": staff, "customer": customer, "pickups": pickups, "shipment": shipment,
+    twin = customer_create(email="hanako.sato@example.com", family_name="佐藤", given_name="花子",
+                           phone="090-1234-5678")  # a second record of the customer: the duplicates queue
+    duplicates_scan()
+    return {"twin": twin, "shop": shop, "staff": staff, "customer": customer, "pickups": pickups, "shipment": shipment,
             "kit": kit, "other_kit": other_kit}
 
 
@@ -84,6 +89,10 @@ def console_pages(w) -> list[str]:
         reverse("console:customers") + "?q=サトウ",
         reverse("console:customer_detail", kwargs={"pk": customer.pk}),
         reverse("console:customer_edit", kwargs={"pk": customer.pk}),
+        reverse("console:duplicates"),
+        reverse("console:duplicates_scan_status"),
+        reverse("console:customer_merge_with", kwargs={"pk": customer.pk}) + "?q=サトウ",
+        reverse("console:customer_merge_with", kwargs={"pk": customer.pk}) + f"?other={w['twin'].pk}",
         reverse("console:login"),
         *brandkit_pages(w),
         *segment_pages(w),
@@ -127,6 +136,7 @@ def api_reads(w) -> list[str]:
         "/api/v1/segments/", f"/api/v1/segments/{_segment(w).pk}/", f"/api/v1/segments/{_segment(w).pk}/count/",
         f"/api/v1/segments/{_segment(w).pk}/members/", f"/api/v1/segments/{_segment(w).pk}/snapshots/",
         "/api/v1/segments/fields/", "/api/v1/personas/", f"/api/v1/customers/{customer.pk}/score/",
+        "/api/v1/customers/duplicates/", "/api/v1/customers/duplicates/scan/", f"/api/v1/customers/{customer.pk}/merge/",
     ]
 
 
