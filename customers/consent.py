@@ -50,6 +50,7 @@ from .models import (
     ConsentSource,
     Customer,
     EventKind,
+    consent_applies,
 )
 
 USER_AGENT_MAX = 300
@@ -90,6 +91,8 @@ def consent_validate(*, channel: str | None = None, purpose: str | None = None, 
         errors["channel"] = [_("Unknown consent channel.")]
     if purpose is not None and purpose not in ConsentPurpose.values:
         errors["purpose"] = [_("Unknown consent purpose.")]
+    elif channel in ConsentChannel.values and purpose is not None and not consent_applies(channel, purpose):
+        errors["purpose"] = [_("The online store sends no marketing: choose a channel that reaches the customer.")]
     if source is not None:
         if not source:
             errors["source"] = [_("Say where the customer made this choice.")]
@@ -156,9 +159,11 @@ def consent_grid(*, customer: Customer, at: datetime | None = None) -> dict[tupl
     """The decision in force for every (channel, purpose) at ``at`` (now when None), in one
     query: ``{(channel, purpose): ConsentRecord or None}``."""
     grid: dict[tuple[str, str], ConsentRecord | None] = {
-        (channel, purpose): None for channel in ConsentChannel.values for purpose in ConsentPurpose.values}
+        (channel, purpose): None for channel in ConsentChannel.values for purpose in ConsentPurpose.values
+        if consent_applies(channel, purpose)}
     for record in _ledger(customer.pk, at).select_related("acting_user").order_by("created_at", "id"):
-        grid[(record.channel, record.purpose)] = record
+        if (record.channel, record.purpose) in grid:
+            grid[(record.channel, record.purpose)] = record
     return grid
 
 
@@ -208,8 +213,13 @@ def consent_grid_rows(*, customer: Customer) -> dict:
     for channel, channel_label in ConsentChannel.choices:
         cells = []
         for purpose, purpose_label in ConsentPurpose.choices:
+            if not consent_applies(channel, purpose):
+                cells.append({"applies": False, "channel": channel, "purpose": purpose,
+                              "purpose_label": purpose_label, "record": None, "granted": False, "known": False,
+                              "pending": None})
+                continue
             record = grid[(channel, purpose)]
-            cells.append({"key": _cell_key(channel, purpose), "channel": channel, "purpose": purpose,
+            cells.append({"applies": True, "key": _cell_key(channel, purpose), "channel": channel, "purpose": purpose,
                           "purpose_label": purpose_label, "record": record,
                           "granted": bool(record and record.granted), "known": record is not None,
                           "pending": pending.get((channel, purpose))})

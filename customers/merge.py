@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
@@ -56,7 +57,6 @@ DUPLICATE_GROUP_LIMIT = 10  # records sharing one key beyond this are not one pe
 REASON_SCORES = {DuplicateReason.EMAIL: 70, DuplicateReason.NAME_POSTAL: 50, DuplicateReason.PHONE: 40}
 MERGE_SOURCE = "merge"
 SCAN_STALE_AFTER = timedelta(hours=2)  # a scan "running" longer than this died with its worker
-CART_MAX_LINES = 100  # orders.cart.MAX_CART_LINES (customers cannot import orders)
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -374,7 +374,7 @@ def _move_cart(survivor: Customer, merged: Customer) -> dict[str, int | str]:
         Cart.objects.filter(pk=theirs.pk).update(customer=survivor)
         return {"cart": "moved", "cart_lines": theirs.lines.count()}
     existing = dict(mine.lines.values_list("sku", "quantity"))
-    room = CART_MAX_LINES - len(existing)
+    room = settings.CART_MAX_LINES - len(existing)
     to_move, raised = [], 0
     for line in theirs.lines.order_by("added_at", "id"):
         if line.sku in existing:

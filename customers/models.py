@@ -15,7 +15,10 @@ from kernel.models import AppendOnlyModel
 
 
 class ConsentChannel(models.TextChoices):
-    """How we may reach a customer. Transactional messages (an order's emails) need no consent."""
+    """How we may reach a customer, and the online store itself. Transactional messages (an
+    order's emails) need no consent. ``WEB`` is not a way of contacting anyone: it carries the
+    decisions about the online store and app (measuring visits, tailoring what they show), so it
+    has no marketing purpose (``consent_applies``) and is no one's preferred channel."""
 
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
@@ -23,6 +26,18 @@ class ConsentChannel(models.TextChoices):
     PUSH = "push", _("Push notification")
     POSTAL = "postal", _("Direct mail")
     PHONE = "phone", _("Phone call")
+    WEB = "web", _("Online store and app")
+
+
+# The channels a message can be sent on (preferred channel, personas, campaign audiences).
+CONTACT_CHANNELS = [channel for channel in ConsentChannel if channel != ConsentChannel.WEB]
+CONTACT_CHANNEL_CHOICES = [(channel.value, channel.label) for channel in CONTACT_CHANNELS]
+
+
+def consent_applies(channel: str, purpose: str) -> bool:
+    """Whether (channel, purpose) is a decision one can make: every purpose on every contact
+    channel, and on the online store personalisation and analytics (it sends no marketing)."""
+    return not (channel == ConsentChannel.WEB and purpose == ConsentPurpose.MARKETING)
 
 
 class ConsentPurpose(models.TextChoices):
@@ -45,6 +60,7 @@ class ConsentSource(models.TextChoices):
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
     STAFF = "staff", _("Staff")
     CONFIRMATION = "confirmation", _("Double opt-in confirmation")
+    ERASURE = "erasure", _("Erasure of personal data")
 
 
 class Gender(models.TextChoices):
@@ -111,7 +127,7 @@ class Customer(models.Model):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
-    preferred_channel = models.CharField(_("preferred channel"), max_length=20, choices=ConsentChannel.choices,
+    preferred_channel = models.CharField(_("preferred channel"), max_length=20, choices=CONTACT_CHANNEL_CHOICES,
                                          blank=True)
     sizes = models.JSONField(_("sizes"), default=dict, blank=True,
                              help_text=_('What they wear, by kind: {"tops": "M", "shoes": "24.5"}.'))
@@ -132,7 +148,10 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["family_name_kana", "given_name_kana", "id"]
         indexes = [models.Index(fields=["name_key", "postal_code"], name="customer_name_postal"),
-                   models.Index(fields=["kana_key", "postal_code"], name="customer_kana_postal")]
+                   models.Index(fields=["kana_key", "postal_code"], name="customer_kana_postal"),
+                   # search-as-you-type and the console list answer in this order: a common
+                   # one- or two-character prefix reads the first 25 matches in index order
+                   models.Index(fields=["family_name_kana", "id"], name="customer_kana_order")]
 
     def __str__(self) -> str:
         return self.full_name or (self.email or "")

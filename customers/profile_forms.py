@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from kernel.japan import Prefecture
 from kernel.models import Location
 
-from .models import ConsentChannel, Gender
+from .models import CONTACT_CHANNEL_CHOICES, Gender
 from .validators import normalize_interests, normalize_sizes
 
 SIZE_LINE = re.compile(r"^\s*([^:：=]+?)\s*[:：=]\s*(.*?)\s*$")
@@ -90,7 +90,7 @@ class PreferencesForm(forms.Form):
     interests = InterestsField(label=_("Interests"), required=False, max_length=1000,
                                help_text=_("Separated by commas, e.g. linen, tea, tableware."))
     preferred_channel = forms.ChoiceField(label=_("How you prefer to hear from us"), required=False,
-                                          choices=[("", "—"), *ConsentChannel.choices])
+                                          choices=[("", "—"), *CONTACT_CHANNEL_CHOICES])
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", "—"), *settings.LANGUAGES])
 
     def __init__(self, *args, **kwargs):

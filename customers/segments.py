@@ -48,6 +48,8 @@ from kernel.models import ChannelKind, Location
 from . import domain_events
 from .errors import SegmentError, SegmentRulesInvalid
 from .models import (
+    CONTACT_CHANNEL_CHOICES,
+    CONTACT_CHANNELS,
     ConsentChannel,
     ConsentPurpose,
     ConsentRecord,
@@ -372,7 +374,7 @@ FIELDS: dict[str, Field] = {f.key: f for f in [
           {"size_kind": Input("text", gettext_lazy("kind, e.g. tops"))}),
     Field("interests", gettext_lazy("Interests"), PREFERENCES, ("any_of", "all_of"), Input("tags"), _interests),
     Field("preferred_channel", gettext_lazy("Preferred channel"), PREFERENCES, ("in", "not_in"),
-          Input("choices", choices=lambda: ConsentChannel.choices), _choice_in("preferred_channel")),
+          Input("choices", choices=lambda: CONTACT_CHANNEL_CHOICES), _choice_in("preferred_channel")),
     Field("favourite_store", gettext_lazy("Favourite store"), PREFERENCES, ("in", "not_in"),
           Input("choices", choices=_store_choices, coerce_int=True), _choice_in("favourite_location_id")),
     Field("consent", gettext_lazy("Consent"), CONSENT, ("granted", "not_granted"),
@@ -604,7 +606,7 @@ PERSONA_FIELDS = ("name", "summary", "goals", "preferred_channels", "messages")
 def _persona_clean(persona: Persona) -> None:
     errors: dict[str, list[str]] = {}
     channels = persona.preferred_channels
-    if not isinstance(channels, list) or any(c not in ConsentChannel.values for c in channels):
+    if not isinstance(channels, list) or any(c not in CONTACT_CHANNELS for c in channels):
         errors["preferred_channels"] = [_("Choose channels from the list.")]
     try:
         persona.full_clean(exclude=["preferred_channels"])

@@ -8,7 +8,14 @@ from rest_framework import serializers
 from kernel.japan import Prefecture
 from kernel.models import Location
 
-from .models import ConsentChannel, Customer, CustomerEvent, Gender, InteractionChannel
+from .models import (
+    CONTACT_CHANNEL_CHOICES,
+    ConsentChannel,
+    Customer,
+    CustomerEvent,
+    Gender,
+    InteractionChannel,
+)
 from .selectors import consent_state
 from .services import STAFF_EVENT_KINDS
 
@@ -120,7 +127,7 @@ class CustomerProfileInSerializer(serializers.Serializer):
     birthday = serializers.DateField(required=False, allow_null=True)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
-    preferred_channel = serializers.ChoiceField(choices=ConsentChannel.choices, required=False, allow_blank=True)
+    preferred_channel = serializers.ChoiceField(choices=CONTACT_CHANNEL_CHOICES, required=False, allow_blank=True)
     sizes = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=40), required=False,
                                   help_text=_('By kind, e.g. {"tops": "M", "shoes": "24.5"}.'))
     interests = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=30)

@@ -49,12 +49,15 @@ from kernel.parsers import MAX_JSON_DEPTH
 from kernel.subjects import product_subject, sku_subject
 
 from . import domain_events
+from .consent import consent_decide, consent_decision
 from .errors import IdentityClaimed
 from .identities import identities_find, identity_add, identity_normalise
 from .models import (
     BrowserConsent,
+    ConsentChannel,
     ConsentPurpose,
     ConsentRecord,
+    ConsentSource,
     Customer,
     CustomerEvent,
     EventKind,
@@ -68,11 +71,11 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 CONSENT_COOKIE_SALT = "customers.analytics-consent"
-BANNER_SOURCE = "storefront-banner"
-BANNER_BROWSER_SOURCE = "storefront-banner:browser"  # decided before signing in, copied at sign-in
+BANNER_SOURCE = "banner"  # the ledger's source_detail (its source is the storefront)
+BANNER_BROWSER_SOURCE = "banner, before signing in"  # decided before signing in, copied at sign-in
 INGEST_SOURCE = "api-events"
-# The consent ledger's channel for analytics: analytics is a purpose, not a way of contacting anyone.
-ANALYTICS_CONSENT_CHANNEL = ""
+# The consent ledger's channel for analytics: the online store itself (it contacts no one).
+ANALYTICS_CONSENT_CHANNEL = ConsentChannel.WEB
 
 
 def setting(name: str, default):
@@ -233,7 +236,8 @@ def consent_cookie_set(response, granted: bool) -> None:
 
 def customer_analytics_consent(*, customer: Customer) -> bool | None:
     """The customer's latest analytics decision in their own ledger, or None when never asked."""
-    return (ConsentRecord.objects.filter(customer=customer, purpose=ConsentPurpose.ANALYTICS)
+    return (ConsentRecord.objects.filter(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
+                                         purpose=ConsentPurpose.ANALYTICS)
             .order_by("-created_at", "-id").values_list("granted", flat=True).first())
 
 
@@ -264,15 +268,17 @@ def analytics_consent_record(*, granted: bool, browser_id: str, customer: Custom
                              source: str = BANNER_SOURCE, ip_address: str | None = None, user_agent: str = "",
                              acting_user=None) -> ConsentRecord | BrowserConsent:
     """Record a visitor's "Accept analytics" or "Decline": in the customer's own consent ledger
-    when signed in (purpose analytics, with a timeline entry), else in the browser's ledger
+    when signed in (through the consent service: channel ``web``, purpose analytics, source
+    storefront with ``source`` as its detail, and a timeline entry), else in the browser's ledger
     (keyed by ``browser_id``, copied to the customer's when they sign in)."""
     if customer is not None:
-        record = ConsentRecord.objects.create(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
-                                              purpose=ConsentPurpose.ANALYTICS, granted=granted, source=source,
-                                              acting_user=acting_user)
-        CustomerEvent.objects.create(customer=customer, kind=EventKind.CONSENT_CHANGED, occurred_at=timezone.now(),
-                                     browser_id=browser_id or "",
-                                     data={"purpose": ConsentPurpose.ANALYTICS, "granted": granted, "source": source})
+        record = consent_decide(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
+                                purpose=ConsentPurpose.ANALYTICS, granted=granted, source=ConsentSource.STOREFRONT,
+                                source_detail=source, acting_user=acting_user, ip_address=ip_address,
+                                user_agent=user_agent)
+        if record is None:  # already the decision in force: nothing to record or announce
+            return consent_decision(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
+                                    purpose=ConsentPurpose.ANALYTICS)
     else:
         record = BrowserConsent.objects.create(browser_id=browser_id, purpose=ConsentPurpose.ANALYTICS,
                                                granted=granted, source=source, ip_address=ip_address,
@@ -633,7 +639,8 @@ def browser_attach(*, customer: Customer, browser_id: str, acting_user=None) -> 
     decision = (BrowserConsent.objects.filter(browser_id=browser_id, purpose=ConsentPurpose.ANALYTICS)
                 .order_by("-created_at", "-id").first())
     if decision is not None:
-        own = (ConsentRecord.objects.filter(customer=customer, purpose=ConsentPurpose.ANALYTICS)
+        own = (ConsentRecord.objects.filter(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
+                                            purpose=ConsentPurpose.ANALYTICS)
                .order_by("-created_at", "-id").first())
         if own is None or (own.created_at < decision.created_at and own.granted != decision.granted):
             analytics_consent_record(granted=decision.granted, browser_id=browser_id, customer=customer,

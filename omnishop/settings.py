@@ -337,6 +337,8 @@ PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
 # A guest cart (a browser's, before signing in) untouched this many days is deleted by the daily
 # job orders.tasks.carts_expire; a signed-in customer's cart is kept.
 CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))
+# The most different items one cart holds (orders.cart; a customer merge keeps within it too).
+CART_MAX_LINES = 100
 # Consent (customers/consent.py): how long an email double opt-in link and an unsubscribe link
 # work; an optional mailto for List-Unsubscribe (only if your mail system processes those mails).
 CONSENT_CONFIRMATION_HOURS = int(os.environ.get("CONSENT_CONFIRMATION_HOURS", "72"))

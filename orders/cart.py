@@ -48,7 +48,7 @@ from .tax import TaxSummary, summarise
 
 # The most lines one cart may hold: far above any real basket, low enough that a script cannot
 # grow one row without bound.
-MAX_CART_LINES = 100
+MAX_CART_LINES = settings.CART_MAX_LINES
 EXPIRE_BATCH = 1000
 
 

@@ -6,7 +6,6 @@ from .views import storefront
 
 urlpatterns = [
     path("products/<slug:code>/", storefront.product_page, name="product"),
-    path("products/<slug:code>/viewed/", storefront.product_viewed, name="product_viewed"),
     path("cart/", storefront.cart_page, name="cart"),
     path("cart/add/", storefront.cart_add, name="cart_add"),
     path("checkout/", storefront.checkout, name="checkout"),

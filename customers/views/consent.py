@@ -21,7 +21,7 @@ from kernel.console import console_view
 
 from .. import consent
 from ..errors import ConsentLinkInvalid, ConsentRequestVoid
-from ..models import ConsentChannel, ConsentPurpose, ConsentSource, Customer
+from ..models import ConsentChannel, ConsentPurpose, ConsentSource, Customer, consent_applies
 
 HISTORY_LIMIT = 50
 consent_grid_rows = consent.consent_grid_rows
@@ -50,7 +50,7 @@ def _wanted_cells(request) -> set[tuple[str, str]]:
     wanted, bad = set(), []
     for value in request.POST.getlist("consent"):
         channel, _sep, purpose = value.partition(":")
-        if channel in ConsentChannel.values and purpose in ConsentPurpose.values:
+        if channel in ConsentChannel.values and purpose in ConsentPurpose.values and consent_applies(channel, purpose):
             wanted.add((channel, purpose))
         else:
             bad.append(value)

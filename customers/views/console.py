@@ -17,7 +17,7 @@ from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
 from .. import merge, profile, selectors, services, tracking
-from ..models import ConsentChannel, Customer, EventKind, Gender, InteractionChannel
+from ..models import CONTACT_CHANNEL_CHOICES, Customer, EventKind, Gender, InteractionChannel
 from ..profile_forms import (
     InterestsField,
     SizesField,
@@ -50,7 +50,7 @@ class StaffProfileForm(forms.Form):
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices])
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", "—"), *settings.LANGUAGES])
     preferred_channel = forms.ChoiceField(label=_("Preferred channel"), required=False,
-                                          choices=[("", "—"), *ConsentChannel.choices])
+                                          choices=[("", "—"), *CONTACT_CHANNEL_CHOICES])
     sizes = SizesField(label=_("Sizes"), required=False, help_text=_("One per line, e.g. tops: M, shoes: 24.5."))
     interests = InterestsField(label=_("Interests"), required=False, max_length=1000,
                                help_text=_("Separated by commas."))

@@ -24,6 +24,7 @@ from .. import scores, segments
 from ..api_segments import export_file_response
 from ..errors import MembersFileInvalid, SegmentError, SegmentRulesInvalid
 from ..models import (
+    CONTACT_CHANNEL_CHOICES,
     ConsentChannel,
     ExportEncoding,
     JobStatus,
@@ -54,7 +55,7 @@ class PersonaForm(forms.Form):
     goals = forms.CharField(label=_("Goals"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                             help_text=_("What they want from the brand."))
     preferred_channels = forms.MultipleChoiceField(label=_("Channels they prefer"), required=False,
-                                                   choices=ConsentChannel.choices,
+                                                   choices=CONTACT_CHANNEL_CHOICES,
                                                    widget=forms.CheckboxSelectMultiple)
     messages = forms.CharField(label=_("Messages that work"), required=False,
                                widget=forms.Textarea(attrs={"rows": 3}))

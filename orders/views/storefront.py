@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.consent import consent_grid_rows
-from customers.services import product_view_record
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
@@ -114,20 +113,9 @@ def product_page(request: HttpRequest, code: str) -> HttpResponse:
         "hx-trigger": "change",
     })
     context["form"] = form
-    # A GET writes nothing: the page asks ``product_viewed`` (a POST) to record the view once shown.
-    context["record_view"] = _customer(request) is not None
+    # A GET writes nothing. The view is measured by the first-party events script
+    # (customers.tracking, "product_view"), and only with the visitor's analytics consent.
     return render(request, template, context)
-
-
-@require_POST
-def product_viewed(request: HttpRequest, code: str) -> HttpResponse:
-    """The product page's beacon (htmx, on load): a signed-in customer's view of a published
-    product becomes one event on their timeline. Anyone else gets the same empty answer."""
-    product = get_object_or_404(catalogue(), code=code)
-    customer = _customer(request)
-    if customer is not None:
-        product_view_record(customer=customer, code=product.code, name=product.name, channel=web_channel())
-    return HttpResponse(status=204)
 
 
 @require_POST

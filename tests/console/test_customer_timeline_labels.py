@@ -30,7 +30,7 @@ def _touchpoints(client, shop, customer, *, views: int = 1) -> str:
     order made ready with its emails sent; returns the order number."""
     client.force_login(customer.user)
     for _ in range(views):
-        client.post(reverse("storefront:product_viewed", kwargs={"code": "linen-shirt"}))
+        product_view_record(customer=customer, code="linen-shirt", name="リネンシャツ")  # what the events script sends
         client.post(reverse("storefront:cart_add"), {"sku": "LS-S", "quantity": "1"})
     order = place_pickup(shop, location=shop.store_a, customer=customer)
     orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get())

@@ -75,7 +75,7 @@ def test_the_state_at_time_t(staff, hanako):
     assert _cells(past)[("line", "marketing")]["granted"] is True
     assert _cells(now)[("line", "marketing")]["granted"] is False
     assert _cells(before)[("line", "marketing")]["decided"] is False
-    assert len(now["consents"]) == 18
+    assert len(now["consents"]) == 20  # 6 contact channels × 3 purposes, and the online store × 2
 
 
 @pytest.mark.parametrize("body, field", [
@@ -129,7 +129,7 @@ def test_a_customer_grants_withdraws_and_reads_their_own(hanako, mailoutbox, dja
     assert _cells(response.json())[("push", "personalisation")]["granted"] is False
     history = me.get("/api/v1/me/consents/history/").json()["results"]
     assert [(r["channel"], r["granted"]) for r in history] == [("push", False), ("push", True), ("email", False)]
-    assert len(me.get("/api/v1/me/consents/").json()["consents"]) == 18
+    assert len(me.get("/api/v1/me/consents/").json()["consents"]) == 20
 
 
 @pytest.mark.parametrize("body, field", [({"channel": "fax", "purpose": "marketing"}, "channel"),

@@ -41,7 +41,7 @@ def _ticked(customer) -> set[str]:
 
 def test_the_preference_centre_needs_a_login_and_shows_every_channel_and_purpose(client, hanako_client):
     html = hanako_client.get(reverse("storefront:consent")).content.decode()
-    assert html.count('type="checkbox" name="consent"') == 18
+    assert html.count('type="checkbox" name="consent"') == 20
     assert 'value="push:personalisation"' in html and 'value="phone:analytics"' in html
     client.logout()
     assert client.get(reverse("storefront:consent")).status_code == 302

@@ -101,7 +101,7 @@ def test_the_state_at_time_t_is_the_decision_in_force_then(hanako):
     assert consent.consent_decision(customer=hanako, channel="line", at=T0 + timedelta(days=15)).source == "staff"
     assert consent.consent_decision(customer=hanako, channel="line", at=T0 - timedelta(days=1)) is None
     grid = consent.consent_grid(customer=hanako, at=T0 + timedelta(days=15))
-    assert len(grid) == 18 and grid[("line", "marketing")].granted is False and grid[("email", "marketing")] is None
+    assert len(grid) == 20 and grid[("line", "marketing")].granted is False and grid[("email", "marketing")] is None
 
 
 def _mixed_audience(count: int = 60) -> list[Customer]:

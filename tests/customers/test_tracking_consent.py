@@ -56,7 +56,7 @@ def test_the_banner_asks_until_the_visitor_decides(shop):
     page = client.get("/").content.decode()
     assert 'id="consent-banner"' not in page and 'data-consent="granted"' in page
     row = BrowserConsent.objects.get()
-    assert (row.granted, row.purpose, row.source, row.user_agent) == (True, "analytics", "storefront-banner", CHROME)
+    assert (row.granted, row.purpose, row.source, row.user_agent) == (True, "analytics", "banner", CHROME)
     assert row.browser_id == client.cookies["omnishop_bid"].value.split(":")[0]
 
 
@@ -88,7 +88,8 @@ def test_a_signed_in_customer_s_decision_is_a_row_of_their_consent_ledger(shop):
     client.force_login(user)
     client.post("/privacy/analytics/", {"choice": "accept"})
     record = ConsentRecord.objects.get(customer=customer, purpose=ConsentPurpose.ANALYTICS)
-    assert (record.granted, record.channel, record.source, record.acting_user) == (True, "", "storefront-banner", user)
+    assert (record.granted, record.channel, record.source, record.source_detail, record.acting_user) == (
+        True, "web", "storefront", "banner", user)
     assert customer.events.filter(kind=EventKind.CONSENT_CHANGED, data__purpose="analytics").exists()
     # the ledger, not the cookie, speaks for a signed-in customer: a withdrawal elsewhere stops the script
     tracking.analytics_consent_record(granted=False, browser_id="", customer=customer, source="preference-centre")
@@ -134,7 +135,8 @@ def test_anonymous_events_and_the_banner_decision_join_the_customer_at_sign_in(s
     assert CustomerEvent.objects.filter(browser_id=bid, customer=customer, uid__isnull=False).count() == 2
     assert Identity.objects.get(kind=IdentityKind.BROWSER, value=bid).customer == customer
     record = ConsentRecord.objects.get(customer=customer, purpose=ConsentPurpose.ANALYTICS)
-    assert (record.granted, record.source) == (True, "storefront-banner:browser")
+    assert (record.granted, record.channel, record.source, record.source_detail) == (
+        True, "web", "storefront", "banner, before signing in")
     assert send(client, "page_view")["stored"] == 1
     assert CustomerEvent.objects.filter(kind=EventKind.PAGE_VIEWED, customer=customer).count() == 2
 

@@ -43,25 +43,12 @@ def test_add_to_cart_without_javascript_redirects_to_the_cart(shop, client):
     assert "リネンシャツ" in page and "¥5,500" in page
 
 
-def test_product_view_is_recorded_for_a_logged_in_customer(shop, customer, customer_client):
-    """The page itself writes nothing; once shown it posts its beacon, which records the view once."""
-    beacon = reverse("storefront:product_viewed", kwargs={"code": "linen-shirt"})
-    response = customer_client.get(reverse("storefront:product", kwargs={"code": "linen-shirt"}))
-    assert response.status_code == 200
-    assert f'hx-post="{beacon}" hx-trigger="load"' in response.content.decode()
+def test_the_product_page_records_no_view_itself(shop, customer, customer_client):
+    """Product views are measured by the events script with the visitor's analytics consent
+    (tests/customers/test_tracking_*), never by the page: no beacon, no event from the GET."""
+    page = customer_client.get(reverse("storefront:product", kwargs={"code": "linen-shirt"})).content.decode()
+    assert "/viewed/" not in page
     assert not CustomerEvent.objects.filter(customer=customer, kind=EventKind.PRODUCT_VIEWED).exists()
-    assert customer_client.post(beacon, headers={"HX-Request": "true"}).status_code == 204
-    assert CustomerEvent.objects.filter(customer=customer, kind=EventKind.PRODUCT_VIEWED,
-                                        subject="product:linen-shirt").count() == 1
-
-
-def test_the_view_beacon_is_post_only_and_records_nothing_for_guests(shop, client):
-    beacon = reverse("storefront:product_viewed", kwargs={"code": "linen-shirt"})
-    assert beacon not in client.get(reverse("storefront:product", kwargs={"code": "linen-shirt"})).content.decode()
-    assert client.get(beacon).status_code == 405
-    assert client.post(beacon).status_code == 204
-    assert client.post(reverse("storefront:product_viewed", kwargs={"code": "no-such"})).status_code == 404
-    assert not CustomerEvent.objects.filter(kind=EventKind.PRODUCT_VIEWED).exists()
 
 
 def test_product_page_shows_availability_per_pickup_store(shop, client):
