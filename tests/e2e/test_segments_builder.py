@@ -25,6 +25,11 @@ def marketing_world(e2e_shop, e2e_staff):
     return e2e_staff
 
 
+def settled(page) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')")
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_build_a_segment_with_a_live_count(page, marketing_world, login_as, viewport):
     login_as(marketing_world["hq_marketer"])
@@ -37,6 +42,7 @@ def test_build_a_segment_with_a_live_count(page, marketing_world, login_as, view
     expect(page.locator("#live .live-count")).to_have_text("3")
     page.get_by_role("button", name="条件を追加").click()
     page.locator("select[name=g0-c1-field]").wait_for()
+    settled(page)  # htmx binds the new row's select when the swap has settled
     page.select_option("select[name=g0-c1-field]", "interests")
     page.locator("input[name=g0-c1-value]").wait_for()
     page.fill("input[name=g0-c1-value]", "リネン")
