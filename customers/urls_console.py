@@ -15,6 +15,9 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", console.customer_edit, name="customer_edit"),
     path("customers/<int:pk>/consent/", consent.customer_consent, name="customer_consent"),
     path("customers/<int:pk>/events/", console.customer_event_add, name="customer_event_add"),
+    path("customers/<int:pk>/identities/", console.customer_identity_add, name="customer_identity_add"),
+    path("customers/<int:pk>/identities/<int:identity_id>/remove/", console.customer_identity_remove,
+         name="customer_identity_remove"),
     # segments, personas, RFM scores (customers.views.segments)
     path("segments/", seg.segment_list, name="segments"),
     path("segments/new/", seg.segment_create, name="segment_create"),

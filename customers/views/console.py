@@ -16,8 +16,17 @@ from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
-from .. import merge, profile, selectors, services, tracking
-from ..models import CONTACT_CHANNEL_CHOICES, Customer, EventKind, Gender, InteractionChannel
+from .. import identities, merge, profile, selectors, services, tracking
+from ..errors import IdentityClaimed, IdentityInUse
+from ..models import (
+    CONTACT_CHANNEL_CHOICES,
+    Customer,
+    CustomerScore,
+    EventKind,
+    Gender,
+    IdentityKind,
+    InteractionChannel,
+)
 from ..profile_forms import (
     InterestsField,
     SizesField,
@@ -151,9 +160,81 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
         "can_view_orders": request.user.has_perm("orders.view_order"),
         "can_merge": request.user.has_perm("customers.merge_customer"),
         "merges": merge.customer_merges(customer=customer),
+        **_identities_context(customer),
+        "score": CustomerScore.objects.filter(customer=customer).first(),
         "title": _("Customer"),
     }
     return render(request, "customers/console/customer_detail.html", context, status=status)
+
+
+# --- identities: the keys the customer is known by (customers.identities) ----------------------
+
+# What staff add by hand: the profile keeps the email and phone, sign-ins bring the browsers.
+STAFF_IDENTITY_KINDS = (IdentityKind.LOYALTY_CARD, IdentityKind.LINE, IdentityKind.MARKETPLACE)
+CONSOLE_IDENTITY_SOURCE = "console"
+
+
+class IdentityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(k.value, k.label) for k in STAFF_IDENTITY_KINDS])
+    value = forms.CharField(label=_("Value"), max_length=200,
+                            help_text=_("A marketplace buyer ID is written marketplace:id, e.g. rakuten:abc123."))
+
+
+def _identities_context(customer, form=None) -> dict:
+    identities = list(customer.identities.order_by("kind", "id"))
+    own = {(IdentityKind.EMAIL, (customer.email or "").lower()), (IdentityKind.PHONE, customer.phone_digits)}
+    return {"identities": [{"identity": i, "own": (i.kind, i.value) in own} for i in identities],
+            "identity_form": form or IdentityForm()}
+
+
+def _identities_response(request, customer, *, form=None, error: str = ""):
+    """The identities card again (htmx; errors beside their field, like the other console forms),
+    or back to the customer's page with the outcome as a message."""
+    if request.htmx:
+        return render(request, "customers/console/customer_detail.html#identities",
+                      {"customer": customer, "can_change": True, "identity_error": error,
+                       **_identities_context(customer, form)})
+    if form is not None and form.errors:
+        error = " ".join(str(message) for messages_ in form.errors.values() for message in messages_)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, gettext("Identities saved."))
+    return redirect("console:customer_detail", pk=customer.pk)
+
+
+@require_POST
+@console_view("customers.change_customer")
+def customer_identity_add(request, pk: int):
+    """Staff record another key the customer is known by (a loyalty card, LINE, a marketplace)."""
+    customer = _customer(pk)
+    form = IdentityForm(request.POST)
+    if not form.is_valid():
+        return _identities_response(request, customer, form=form)
+    try:
+        identities.identity_add(customer=customer, kind=form.cleaned_data["kind"], value=form.cleaned_data["value"],
+                                source=CONSOLE_IDENTITY_SOURCE, acting_user=request.user)
+    except IdentityClaimed as exc:
+        form.add_error("value", str(exc))
+        return _identities_response(request, customer, form=form)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+        return _identities_response(request, customer, form=form)
+    return _identities_response(request, customer)
+
+
+@require_POST
+@console_view("customers.change_customer")
+def customer_identity_remove(request, pk: int, identity_id: int):
+    customer = _customer(pk)
+    identity = get_object_or_404(customer.identities, pk=identity_id)
+    try:
+        identities.identity_remove(identity=identity, acting_user=request.user)
+    except IdentityInUse as exc:
+        return _identities_response(request, customer, error=str(exc))
+    return _identities_response(request, customer)
 
 
 @console_view("customers.change_customer")

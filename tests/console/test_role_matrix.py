@@ -51,6 +51,8 @@ POST_MATRIX = {
     "shipment_ship": [302, 403, 403, 302, 403, 302],  # no tracking number: nothing is shipped
     "customer_consent": [302, 403, 403, 403, 302, 302],  # unknown channel: nothing is recorded
     "customer_event_add": [302, 403, 400, 403, 400, 400],  # staff note without a note
+    "customer_identity_add": [302, 403, 403, 403, 302, 302],  # no value: the form's error, nothing stored
+    "customer_identity_remove": [302, 403, 403, 403, 404, 404],  # no such identity
     "segment_builder": [302, 403, 403, 403, 200, 200],  # re-renders the editor, stores nothing
     "segment_count": [302, 403, 403, 403, 200, 200],  # counts, stores nothing
     "segment_upload": [302, 403, 403, 403, 400, 400],  # no file
@@ -72,6 +74,8 @@ POST_DATA = {
     "shipment_ship": {"tracking_number": ""},
     "customer_consent": {"channel": "fax", "granted": "1"},
     "customer_event_add": {"kind": "staff_note", "interaction": "phone", "note": ""},
+    "customer_identity_add": {"kind": "loyalty_card", "value": ""},
+    "customer_identity_remove": {},
     "segment_builder": {}, "segment_count": {}, "segment_upload": {}, "segment_export": {"encoding": "utf-16"},
     "segment_snapshot": {}, "scores_recompute": {}, "segment_delete": {}, "persona_delete": {},
     "customer_export_start": {"encoding": ""},
@@ -115,6 +119,8 @@ def _url(name, shop, pickups, customer, shipment=None):
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
         "customer_event_add": {"pk": customer.pk},
+        "customer_identity_add": {"pk": customer.pk},
+        "customer_identity_remove": {"pk": customer.pk, "identity_id": 999999},
         "customer_privacy": {"pk": customer.pk},
         "customer_privacy_erase": {"pk": customer.pk},
         "customer_privacy_export": {"pk": customer.pk},
