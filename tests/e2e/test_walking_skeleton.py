@@ -220,7 +220,10 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
     assert sale.quantity == -1
     kinds = set(customer.events.values_list("kind", flat=True))
     assert {EventKind.SIGNED_UP, EventKind.ORDER_PLACED, EventKind.ORDER_READY, EventKind.PICKUP_COMPLETED,
-            EventKind.EMAIL_SENT, EventKind.PRODUCT_VIEWED} <= kinds
+            EventKind.EMAIL_SENT} <= kinds
+    # this customer never accepted analytics (headless Chromium gets no banner): no product view is
+    # measured (tests/e2e/test_tracking_consent.py measures them after consent)
+    assert EventKind.PRODUCT_VIEWED not in kinds
 
     staff_page.goto(reverse("console:customer_detail", kwargs={"pk": customer.pk}))
     timeline = staff_page.locator("body").inner_text()
