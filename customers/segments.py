@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Contains, Exact
@@ -46,11 +46,11 @@ from kernel.japan import Prefecture, normalize_phone
 from kernel.models import ChannelKind, Location
 
 from . import domain_events
+from .consent import consent_latest, consent_q
 from .errors import SegmentError, SegmentRulesInvalid
 from .models import (
     ConsentChannel,
     ConsentPurpose,
-    ConsentRecord,
     Customer,
     CustomerEvent,
     EventKind,
@@ -313,16 +313,21 @@ def _interests(op, value, extras, ctx) -> Q:
     return combined
 
 
-def consent_granted_now(*, channel: str, purpose: str):
-    """An expression on Customer: their latest ledger row for ``channel`` and ``purpose`` opts in
-    (False when there is no row). One correlated subquery, answered by the ledger's index."""
-    latest = ConsentRecord.objects.filter(customer=OuterRef("pk"), channel=channel, purpose=purpose).order_by(
-        "-created_at", "-id").values("granted")[:1]
-    return Coalesce(Subquery(latest, output_field=BooleanField()), Value(False))
+def consent_not_granted_q(*, channel: str, purpose: str) -> Q:
+    """The complement of ``consent.consent_q``: opted out OR never asked on (channel, purpose).
+    ``~consent_q(...)`` is not it: SQL's ``NOT (NULL = TRUE)`` is NULL, which would drop every
+    customer who was never asked. The decision in force is the consent module's own subquery
+    (``consent_latest``); only the NULL is folded here."""
+    in_force = consent_latest(channel=channel, purpose=purpose)
+    return Q(Exact(Coalesce(in_force, Value(False), output_field=BooleanField()), Value(False)))
 
 
 def _consent(op, value, extras, ctx) -> Q:
-    return Q(Exact(consent_granted_now(channel=value, purpose=extras["purpose"]), op == "granted"))
+    # The consent module's audience check, as a Q that AND/OR groups combine: per channel and
+    # purpose the latest ledger row wins, exactly as campaigns ask ``customers_consenting``.
+    if op == "granted":
+        return consent_q(channel=value, purpose=extras["purpose"])
+    return consent_not_granted_q(channel=value, purpose=extras["purpose"])
 
 
 def _months():
