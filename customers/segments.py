@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -817,6 +818,8 @@ def export_storage():
 
     root = getattr(settings, "SEGMENT_EXPORTS_ROOT", None) or Path(settings.VAR_DIR) / "exports"
     return FileSystemStorage(location=root, base_url=None)
+
+
 EXPORT_COLUMNS = ("id", "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone",
                   "postal_code", "prefecture", "city", "score__r", "score__f", "score__m", "score__label",
                   "score__monetary")
@@ -854,43 +857,63 @@ def segment_export_start(*, segment: Segment, encoding: str = ExportEncoding.UTF
 
 
 def segment_export_run(export_id: int) -> SegmentExport:
-    """Write the CSV in batches, saving progress after each; safe to run twice (starts over)."""
+    """Stream the CSV to its file: ONE query read ``EXPORT_BATCH`` rows at a time
+    (``iterator(chunk_size=...)``, a server-side cursor on PostgreSQL), each chunk written and
+    flushed before the next is fetched, the progress saved after each. The whole list is never
+    held in memory. Cells that would start a spreadsheet formula get a leading apostrophe; in
+    Shift_JIS, characters it lacks get the customer list's substitutes (𠮷→吉). Safe to run twice:
+    a finished export is left alone, an interrupted one deletes its partial file and starts over."""
     import secrets
 
-    from django.core.files.base import ContentFile
+    from django.conf import settings
+    from django.utils import translation
 
-    export = SegmentExport.objects.select_related("segment", "snapshot").get(pk=export_id)
+    from .customer_list import csv_cell, shift_jis_text
+
+    export = SegmentExport.objects.select_related("segment", "snapshot", "requested_by").get(pk=export_id)
     if export.status == JobStatus.DONE:
         return export
+    storage = export_storage()
+    if export.file:  # an earlier run died half-way: its partial file goes
+        storage.delete(export.file)
     members = snapshot_customers(export.snapshot) if export.snapshot else segment_customers(export.segment)
     total = members.count()
-    SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, total=total, done=0)
-    prefectures = dict(Prefecture.choices)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(export_header())
-    done, last_id = 0, 0
+    name = f"segment-{export.segment_id}-{export.pk}-{secrets.token_hex(8)}.csv"
+    SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, total=total, done=0, file=name,
+                                                      error="")
+    prefectures, rfm_labels = dict(Prefecture.choices), dict(RfmLabel.choices)
+    shift_jis = export.encoding == ExportEncoding.SHIFT_JIS
+    replaced: dict = {}  # what Shift_JIS lacked (the segment export has no column to report it)
+
+    def cells(row) -> list[str]:
+        out = [csv_cell(value) for value in row]
+        return [shift_jis_text(cell, replaced) for cell in out] if shift_jis else out
+
+    path = storage.path(name)
+    done = 0
+    language = getattr(export.requested_by, "language", "") or settings.LANGUAGE_CODE
     try:
-        while True:
-            rows = list(members.filter(pk__gt=last_id).order_by("pk").values_list(*EXPORT_COLUMNS)[:EXPORT_BATCH])
-            if not rows:
-                break
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with translation.override(language), open(path, "x", encoding=export.encoding, errors="replace",
+                                                  newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(cells(export_header()))
+            rows = members.order_by("pk").values_list(*EXPORT_COLUMNS).iterator(chunk_size=EXPORT_BATCH)
             for row in rows:
                 row = list(row)
                 row[8] = prefectures.get(row[8], row[8])
-                writer.writerow(["" if v is None else v for v in row])
-            done += len(rows)
-            last_id = rows[-1][0]
-            SegmentExport.objects.filter(pk=export.pk).update(done=done)
-        encoded = buffer.getvalue().encode(export.encoding, errors="replace")
-        name = export_storage().save(
-            f"segment-{export.segment_id}-{export.pk}-{secrets.token_hex(8)}.csv", ContentFile(encoded))
+                row[13] = rfm_labels.get(row[13], row[13])
+                writer.writerow(cells(row))
+                done += 1
+                if done % EXPORT_BATCH == 0:  # a chunk is written: on disk, and on the progress bar
+                    out.flush()
+                    SegmentExport.objects.filter(pk=export.pk).update(done=done)
     except Exception as exc:
-        SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.FAILED, error=str(exc)[:1000],
+        storage.delete(name)
+        SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.FAILED, error=str(exc)[:1000], file="",
                                                           finished_at=timezone.now())
         raise
     SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.DONE, done=done, total=done, file=name,
                                                       finished_at=timezone.now())
     export.refresh_from_db()
     return export
-
