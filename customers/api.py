@@ -31,7 +31,8 @@ from kernel.api import (
 from . import profile, selectors, services, tracking
 from .api_privacy import CustomerPrivacyActions
 from .consent import consent_opt_in_request, consent_request_meta, double_opt_in_applies
-from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent
+from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent, Segment
+from .segments import segment_condition
 from .serializers import (
     ConsentInSerializer,
     ConsentStateSerializer,
@@ -53,13 +54,22 @@ OWN_CONSENT_SOURCE = "api-me"
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Name, furigana, email or phone")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
+    segment = django_filters.ModelChoiceFilter(
+        queryset=Segment.objects.all(), method="filter_segment",
+        label="Members of this segment (id): its rules or static list, in the same query "
+              "(needs customers.view_segment)")
 
     class Meta:
         model = Customer
-        fields = ["q", "email"]
+        fields = ["q", "email", "segment"]
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_segment(self, queryset, name, value):
+        if not self.request.user.has_perm("customers.view_segment"):
+            raise PermissionDenied(_("You may not read segments."))
+        return queryset.filter(segment_condition(value))
 
 
 @extend_schema(tags=["customers"])
