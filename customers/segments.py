@@ -16,9 +16,12 @@ clean rules into one ``Q`` (EXISTS / IN subqueries over the reverse relations), 
 member list is one SQL statement, never a loop over customers. Orders sit above this domain:
 they are reached by string lookups on ``Customer.orders`` and ``Customer.cart`` only.
 
-Distance to a store: postal codes cannot be geocoded offline, so a customer is placed at their
-prefecture's prefectural office (``PREFECTURE_CENTROIDS``) and a store at its prefecture's; a
-"within 100 km of 梅田店" rule is "lives in a prefecture whose office is within 100 km of Osaka's".
+Distance to a store is an approximation, and says so in the builder: neither ``Customer`` nor
+``Location`` has coordinates and postal codes cannot be geocoded offline (no postal-code
+coordinate data ships with the app), so a customer is placed at their prefecture's prefectural
+office (``PREFECTURE_CENTROIDS``) and a store at its prefecture's; a "within 100 km of 梅田店" rule
+is "lives in a prefecture whose office is within 100 km of Osaka's". Exact distances need
+latitude/longitude columns on both (a migration) and a geocoding source.
 """
 
 import csv
@@ -200,6 +203,7 @@ class Field:
     value: Input
     compile: Callable  # (operator, value, extras, context) -> Q
     extras: dict[str, Input] = field(default_factory=dict)
+    help: object = ""  # shown beside the condition in the builder and in GET /segments/fields/
 
 
 DAYS = Input("int", gettext_lazy("days"), minimum=1, maximum=3650)
@@ -331,6 +335,12 @@ def _consent(op, value, extras, ctx) -> Q:
     return consent_not_granted_q(channel=value, purpose=extras["purpose"])
 
 
+def _languages():
+    from django.conf import settings
+
+    return list(settings.LANGUAGES)
+
+
 def _months():
     return [(str(n), str(n)) for n in range(1, 13)]
 
@@ -349,9 +359,12 @@ FIELDS: dict[str, Field] = {f.key: f for f in [
     Field("prefecture", gettext_lazy("Prefecture"), GEOGRAPHY, ("in", "not_in"),
           Input("choices", choices=lambda: Prefecture.choices), _choice_in("prefecture")),
     Field("city", gettext_lazy("City"), GEOGRAPHY, ("eq", "contains"), Input("text"), _city),
-    Field("distance_to_store", gettext_lazy("Distance to a store"), GEOGRAPHY, ("within_km",),
+    Field("distance_to_store", gettext_lazy("Distance to a store (by prefecture)"), GEOGRAPHY, ("within_km",),
           Input("int", gettext_lazy("km"), minimum=1, maximum=3000), _distance,
-          {"location": Input("choice", gettext_lazy("store"), choices=_store_choices, coerce_int=True)}),
+          {"location": Input("choice", gettext_lazy("store"), choices=_store_choices, coerce_int=True)},
+          help=gettext_lazy("Approximate: customers and stores have no map coordinates, so the distance is "
+                            "measured between prefectural offices (the customer's prefecture and the "
+                            "store's). Customers without a prefecture never match.")),
     Field("rfm_r", gettext_lazy("RFM recency score (1–5)"), BEHAVIOUR, ("eq", "gte", "lte"), SCORE,
           _compare("score__r")),
     Field("rfm_f", gettext_lazy("RFM frequency score (1–5)"), BEHAVIOUR, ("eq", "gte", "lte"), SCORE,
@@ -377,6 +390,8 @@ FIELDS: dict[str, Field] = {f.key: f for f in [
     Field("size", gettext_lazy("Size"), PREFERENCES, ("eq",), Input("text"), _size,
           {"size_kind": Input("text", gettext_lazy("kind, e.g. tops"))}),
     Field("interests", gettext_lazy("Interests"), PREFERENCES, ("any_of", "all_of"), Input("tags"), _interests),
+    Field("language", gettext_lazy("Language"), PREFERENCES, ("in", "not_in"),
+          Input("choices", choices=_languages), _choice_in("language")),
     Field("preferred_channel", gettext_lazy("Preferred channel"), PREFERENCES, ("in", "not_in"),
           Input("choices", choices=lambda: ConsentChannel.choices), _choice_in("preferred_channel")),
     Field("favourite_store", gettext_lazy("Favourite store"), PREFERENCES, ("in", "not_in"),
@@ -500,6 +515,9 @@ def rules_compile(rules: dict, *, now: datetime | None = None) -> Q:
     for part in group_qs[1:]:
         combined = combined & part if rules["match"] == "all" else combined | part
     return combined
+
+
+PREVIEW_SIZE = 10  # members shown beside the live count (console builder, API preview)
 
 
 def rules_customers(rules: dict, *, now: datetime | None = None) -> QuerySet[Customer]:
