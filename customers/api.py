@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiTypes,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
@@ -51,10 +52,15 @@ STAFF_CONSENT_SOURCE = "api"
 OWN_CONSENT_SOURCE = "api-me"
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class SegmentFilter(django_filters.ModelChoiceFilter):
+    """A segment by id (the schema says integer: the filter reads a ``Segment``)."""
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Name, furigana, email or phone")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
-    segment = django_filters.ModelChoiceFilter(
+    segment = SegmentFilter(
         queryset=Segment.objects.all(), method="filter_segment",
         label="Members of this segment (id): its rules or static list, in the same query "
               "(needs customers.view_segment)")

@@ -202,5 +202,6 @@ def test_fields_describe_the_registry(world, marketer):
     assert set(fields) == set(segments.FIELDS)
     assert fields["consent"]["extras"]["purpose"]["type"] == "choice"
     # the distance rule says what it really measures
-    assert "prefectur" in fields["distance_to_store"]["help"] and "prefectur" in fields["distance_to_store"]["label"]
+    distance = fields["distance_to_store"]
+    assert all("prefectur" in distance[key] or "都道府県" in distance[key] for key in ("label", "help"))
     assert {c["value"] for c in fields["language"]["value"]["choices"]} == {"ja", "en"}
