@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiTypes,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
@@ -31,7 +32,8 @@ from kernel.api import (
 from . import profile, selectors, services, tracking
 from .api_privacy import CustomerPrivacyActions
 from .consent import consent_opt_in_request, consent_request_meta, double_opt_in_applies
-from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent
+from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent, Segment
+from .segments import segment_condition
 from .serializers import (
     ConsentInSerializer,
     ConsentStateSerializer,
@@ -50,16 +52,30 @@ STAFF_CONSENT_SOURCE = "api"
 OWN_CONSENT_SOURCE = "api-me"
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class SegmentFilter(django_filters.ModelChoiceFilter):
+    """A segment by id (the schema says integer: the filter reads a ``Segment``)."""
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Name, furigana, email or phone")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
+    segment = SegmentFilter(
+        queryset=Segment.objects.all(), method="filter_segment",
+        label="Members of this segment (id): its rules or static list, in the same query "
+              "(needs customers.view_segment)")
 
     class Meta:
         model = Customer
-        fields = ["q", "email"]
+        fields = ["q", "email", "segment"]
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_segment(self, queryset, name, value):
+        if not self.request.user.has_perm("customers.view_segment"):
+            raise PermissionDenied(_("You may not read segments."))
+        return queryset.filter(segment_condition(value))
 
 
 @extend_schema(tags=["customers"])

@@ -101,6 +101,9 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
 
 COUNT_OUT = inline_serializer("SegmentCount", {"count": serializers.IntegerField()})
+PREVIEW_SIZE = segments.PREVIEW_SIZE
+PREVIEW_OUT = inline_serializer("SegmentPreview", {"count": serializers.IntegerField(),
+                                                   "members": MemberSerializer(many=True)})
 RULES_IN = inline_serializer("SegmentRulesIn", {"rules": serializers.JSONField()})
 EXPORT_IN = inline_serializer("SegmentExportIn", {
     "encoding": serializers.ChoiceField(choices=ExportEncoding.choices, required=False),
@@ -189,15 +192,23 @@ class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
     def count(self, request, pk=None):
         return Response({"count": segments.segment_customers(self.get_object()).count()})
 
-    @extend_schema(summary="Count rules without saving them (the builder's live count)", request=RULES_IN,
-                   responses={200: COUNT_OUT, 400: ERROR_400, 403: ERROR_403},
+    @extend_schema(summary="Count rules without saving them, with the first members (the builder's live "
+                           "count and preview)", request=RULES_IN,
+                   description=f"``count`` and the first {PREVIEW_SIZE} members by id: two SQL queries.",
+                   responses={200: PREVIEW_OUT, 400: ERROR_400, 403: ERROR_403},
                    examples=[OpenApiExample("Rules", request_only=True, value={"rules": RULES_EXAMPLE}),
+                             OpenApiExample("Preview", response_only=True, value={"count": 12840, "members": [
+                                 {"id": 42, "family_name": "山田", "given_name": "花子", "family_name_kana": "ヤマダ",
+                                  "given_name_kana": "ハナコ", "email": "hanako@example.jp", "phone": "090-1234-5678",
+                                  "prefecture": "13", "city": "渋谷区"}]}),
                              OpenApiExample("Unknown field", response_only=True, status_codes=["400"],
                                             value=BAD_RULES_EXAMPLE)])
     @action(detail=False, methods=["post"])
     def preview(self, request):
         rules = segments.rules_clean(request.data.get("rules") if isinstance(request.data, dict) else None)
-        return Response({"count": segments.rules_customers(rules).count()})
+        members = segments.rules_customers(rules)
+        return Response({"count": members.count(),
+                         "members": MemberSerializer(members.order_by("pk")[:PREVIEW_SIZE], many=True).data})
 
     @extend_schema(summary="The fields rules may use: operators, value type and extra inputs",
                    responses={200: OpenApiTypes.OBJECT})
@@ -302,7 +313,8 @@ def fields_schema() -> list[dict]:
         return out
 
     return [{"field": f.key, "label": str(f.label), "group": str(f.group), "operators": list(f.operators),
-             "value": describe(f.value), "extras": {name: describe(i) for name, i in f.extras.items()}}
+             "value": describe(f.value), "extras": {name: describe(i) for name, i in f.extras.items()},
+             "help": str(f.help)}
             for f in segments.FIELDS.values()]
 
 

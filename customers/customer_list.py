@@ -4,8 +4,11 @@ Filters are a registry (``LIST_FILTERS``): each names its form field and how it 
 queryset, so another part (segments, RFM) adds its own with ``list_filter_register`` without
 touching the view or the template. Every filter and sort compiles to SQL: the last order and the
 amount spent are correlated subqueries over ``customer.orders`` (orders sit above this domain:
-the model is reached through the reverse relation, never imported), the email marketing consent
-is a subquery on the latest ledger row for (email, marketing).
+the model is reached through the reverse relation, never imported); consent is the consent
+module's audience check (``customers_consenting``; latest decision per channel and purpose wins);
+a saved segment is the segment compiler's ``Q`` (dynamic) or its membership rows (static); RFM
+reads ``CustomerScore`` through the one-to-one join. Filters that need a permission beyond the
+list's own (segments, scores) are left out of the form of a user without it.
 
 The CSV export runs as a django-q2 job (``customer_export_run``) that writes the file in batches
 and its progress on the ``CustomerExport`` row; the console polls that row. Files live outside
@@ -23,24 +26,27 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BooleanField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import F, IntegerField, Model, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kernel.audit import audit_record
 from kernel.japan import Prefecture
 from kernel.models import Location
 
+from . import segments
+from .consent import consent_latest, customers_consenting
 from .models import (
     ConsentChannel,
-    ConsentPurpose,
-    ConsentRecord,
     Customer,
     CustomerExport,
     CustomerExportEncoding,
     CustomerExportStatus,
+    RfmLabel,
+    Segment,
 )
 
 PAGE_SIZE = 50
@@ -63,24 +69,18 @@ def total_spent_subquery() -> Subquery:
     return Coalesce(Subquery(orders, output_field=IntegerField()), 0)
 
 
-def consent_granted_subquery(*, channel: str, purpose: str = ConsentPurpose.MARKETING) -> Subquery:
-    """The latest ledger row's answer for (channel, purpose) per customer: True, False or NULL
-    (never asked), as one correlated subquery the database answers for the whole list."""
-    latest = ConsentRecord.objects.filter(customer=OuterRef("pk"), channel=channel, purpose=purpose).order_by(
-        "-created_at", "-id")
-    return Subquery(latest.values("granted")[:1], output_field=BooleanField())
-
-
 # --- filters (a registry others extend) ------------------------------------------------------
 
 @dataclass(frozen=True)
 class ListFilter:
     """One filter of the list: ``field()`` builds its form field (not required), ``apply(queryset,
-    value)`` narrows the queryset with the cleaned value (called only for a non-empty value)."""
+    value)`` narrows the queryset with the cleaned value (called only for a non-empty value).
+    ``permission``, when set, is needed on top of viewing customers to see and use the filter."""
 
     name: str
     field: Callable[[], forms.Field]
     apply: Callable[[QuerySet, object], QuerySet]
+    permission: str = ""
 
 
 def _day_start(day):
@@ -91,11 +91,35 @@ def _filter_q(qs, value):
     return qs.filter(pk__in=Customer.objects.search(value).values("pk"))
 
 
+CONSENT_STATES = (("granted", pgettext_lazy("consent filter", "opted in")),
+                  ("not_granted", pgettext_lazy("consent filter", "not opted in")))
+LEGACY_CONSENT = {"granted": "email:granted", "not_granted": "email:not_granted"}  # links made before channels
+
+
+class ConsentFilterField(forms.ChoiceField):
+    """``channel:state``; the older ``granted`` / ``not_granted`` (email) still read from saved links."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return LEGACY_CONSENT.get(value, value)
+
+
+def _consent_choices():
+    return [("", gettext_lazy("Any")), *[
+        (label, [(f"{channel}:{state}", format_lazy(gettext_lazy("{channel}: {state}"), channel=label,
+                                                    state=state_label))
+                 for state, state_label in CONSENT_STATES])
+        for channel, label in ConsentChannel.choices]]
+
+
 def _filter_consent(qs, value):
-    qs = qs.annotate(consent_filter=consent_granted_subquery(channel=ConsentChannel.EMAIL))
-    if value == "granted":
-        return qs.filter(consent_filter=True)
-    return qs.filter(Q(consent_filter=False) | Q(consent_filter__isnull=True))  # opted out or never asked
+    """Marketing consent on a channel, as the consent module answers it for an audience."""
+    channel, state = value.split(":")
+    if state == "granted":
+        return customers_consenting(qs, channel=channel)
+    # opted out or never asked: NOT IN the consenting set would be a per-row scan of a big hash on
+    # PostgreSQL; the NULL-safe correlated form is one index probe per listed customer
+    return qs.filter(segments.consent_not_granted_q(channel=channel, purpose="marketing"))
 
 
 def _filter_last_order_from(qs, value):
@@ -112,6 +136,44 @@ def _filter_has_orders(qs, value):
     return qs.filter(pk__in=has) if value == "yes" else qs.exclude(pk__in=has)
 
 
+def _filter_segment(qs, segment):
+    """The members of a saved segment in the same query: a dynamic segment's compiled rules, a
+    static list's membership rows (``segments.segment_condition``)."""
+    return qs.filter(segments.segment_condition(segment))
+
+
+NO_SCORE = "none"
+
+
+def _filter_rfm(qs, value):
+    return qs.filter(score__isnull=True) if value == NO_SCORE else qs.filter(score__label=value)
+
+
+SCORE_BANDS = [("", gettext_lazy("Any")), ("5-5", "5"), ("4-5", "4–5"), ("3-5", "3–5"), ("1-2", "1–2"),
+               ("1-1", "1")]
+
+
+def _score_band(letter: str):
+    def apply(qs, value):
+        low, high = (int(part) for part in value.split("-"))
+        return qs.filter(**{f"score__{letter}__gte": low, f"score__{letter}__lte": high})
+    return apply
+
+
+def _segment_field():
+    return forms.ModelChoiceField(label=gettext_lazy("Segment"), required=False,
+                                  empty_label=gettext_lazy("All customers"),
+                                  queryset=Segment.objects.order_by("name"))
+
+
+BAND_LABELS = {"r": gettext_lazy("RFM recency (R)"), "f": gettext_lazy("RFM frequency (F)"),
+               "m": gettext_lazy("RFM monetary (M)")}
+
+
+def _band_field(letter: str):
+    return lambda: forms.ChoiceField(label=BAND_LABELS[letter], required=False, choices=SCORE_BANDS)
+
+
 LIST_FILTERS: list[ListFilter] = [
     ListFilter("q", lambda: forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100),
                _filter_q),
@@ -123,10 +185,8 @@ LIST_FILTERS: list[ListFilter] = [
         label=gettext_lazy("Favourite store"), required=False, empty_label=gettext_lazy("All stores"),
         queryset=Location.objects.stores().order_by("code"), to_field_name="code"),
         lambda qs, value: qs.filter(favourite_location=value)),
-    ListFilter("consent", lambda: forms.ChoiceField(
-        label=gettext_lazy("Email offers"), required=False,
-        choices=[("", gettext_lazy("Any")), ("granted", gettext_lazy("Opted in")),
-                 ("not_granted", gettext_lazy("Not opted in"))]), _filter_consent),
+    ListFilter("consent", lambda: ConsentFilterField(
+        label=gettext_lazy("Offers consent"), required=False, choices=_consent_choices()), _filter_consent),
     ListFilter("ordered", lambda: forms.ChoiceField(
         label=gettext_lazy("Orders"), required=False,
         choices=[("", gettext_lazy("Any")), ("yes", gettext_lazy("Has ordered")),
@@ -137,6 +197,13 @@ LIST_FILTERS: list[ListFilter] = [
     ListFilter("last_order_to", lambda: forms.DateField(
         label=gettext_lazy("Last order to"), required=False, widget=forms.DateInput(attrs={"type": "date"})),
         _filter_last_order_to),
+    ListFilter("segment", _segment_field, _filter_segment, permission="customers.view_segment"),
+    ListFilter("rfm", lambda: forms.ChoiceField(
+        label=gettext_lazy("RFM segment"), required=False,
+        choices=[("", gettext_lazy("Any")), *RfmLabel.choices, (NO_SCORE, gettext_lazy("No score (no order)"))]),
+        _filter_rfm, permission="customers.view_customerscore"),
+    *[ListFilter(f"rfm_{letter}", _band_field(letter), _score_band(letter), permission="customers.view_customerscore")
+      for letter in "rfm"],
 ]
 
 
@@ -154,42 +221,64 @@ SORTS = {
     "-last_order": (F("last_order_at").desc(nulls_last=True), "-id"),
     "spent": ("total_spent", "id"),
     "-spent": ("-total_spent", "-id"),
+    # RFM: R, then F, then M (customers without a score, who never ordered, last when best first)
+    "rfm": (F("score__r").asc(nulls_first=True), F("score__f").asc(nulls_first=True),
+            F("score__m").asc(nulls_first=True), "id"),
+    "-rfm": (F("score__r").desc(nulls_last=True), F("score__f").desc(nulls_last=True),
+             F("score__m").desc(nulls_last=True), "-id"),
 }
+SORT_PERMISSIONS = {"rfm": "customers.view_customerscore"}
 DEFAULT_SORT = "-since"
 
 
+def sort_allowed(sort: str, user=None) -> str:
+    """``sort`` when it is known and ``user`` (None: no check) may sort by it, else the default."""
+    if sort not in SORTS:
+        return DEFAULT_SORT
+    permission = SORT_PERMISSIONS.get(sort.lstrip("-"))
+    if permission and user is not None and not user.has_perm(permission):
+        return DEFAULT_SORT
+    return sort
+
+
 class CustomerListForm(forms.Form):
-    """The list's filters (from ``LIST_FILTERS``) and its sort order."""
+    """The list's filters (from ``LIST_FILTERS``, those ``user`` may use) and its sort order."""
 
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS], widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        for list_filter in LIST_FILTERS:
+        self.list_filters = [f for f in LIST_FILTERS
+                             if not f.permission or user is None or user.has_perm(f.permission)]
+        for list_filter in self.list_filters:
             self.fields[list_filter.name] = list_filter.field()
-        self.order_fields([f.name for f in LIST_FILTERS])
+        self.order_fields([f.name for f in self.list_filters])
 
     def filters(self) -> dict:
-        """The non-empty cleaned filters, JSON-ready (kept on an export job)."""
-        if not self.is_valid():
-            return {}
+        """The non-empty valid filters, JSON-ready (kept on an export job); a filter with an error
+        (a segment deleted meanwhile) is left out, and named in ``errors``."""
+        self.is_valid()
         values = {}
-        for list_filter in LIST_FILTERS:
+        for list_filter in self.list_filters:
             value = self.cleaned_data.get(list_filter.name)
             if value in (None, "", []):
                 continue
-            values[list_filter.name] = getattr(value, "code", None) or (
-                value.isoformat() if hasattr(value, "isoformat") else value)
+            if isinstance(value, Model):
+                value = getattr(value, self.fields[list_filter.name].to_field_name or "pk")
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            values[list_filter.name] = value
         return values
 
 
 def customer_list(*, filters: dict, sort: str = DEFAULT_SORT) -> QuerySet[Customer]:
     """Customers matching ``filters`` (as ``CustomerListForm.filters`` gives them: raw values are
     cleaned again, unknown names ignored), annotated with ``last_order_at``, ``total_spent`` and
-    ``email_marketing``, in ``sort`` order. One query for a page, one for the count."""
+    ``email_marketing``, with their RFM ``score`` joined, in ``sort`` order. One query for a page,
+    one for the count (plus one to read a chosen segment's definition)."""
     form = CustomerListForm(data=filters)
     form.is_valid()
-    qs = Customer.objects.select_related("favourite_location")
+    qs = Customer.objects.select_related("favourite_location", "score")
     for list_filter in LIST_FILTERS:
         if list_filter.name in form.errors:
             continue
@@ -197,7 +286,7 @@ def customer_list(*, filters: dict, sort: str = DEFAULT_SORT) -> QuerySet[Custom
         if value not in (None, "", []):
             qs = list_filter.apply(qs, value)
     qs = qs.annotate(last_order_at=last_order_subquery(), total_spent=total_spent_subquery(),
-                     email_marketing=consent_granted_subquery(channel=ConsentChannel.EMAIL))
+                     email_marketing=consent_latest(channel=ConsentChannel.EMAIL))
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 

@@ -16,15 +16,19 @@ clean rules into one ``Q`` (EXISTS / IN subqueries over the reverse relations), 
 member list is one SQL statement, never a loop over customers. Orders sit above this domain:
 they are reached by string lookups on ``Customer.orders`` and ``Customer.cart`` only.
 
-Distance to a store: postal codes cannot be geocoded offline, so a customer is placed at their
-prefecture's prefectural office (``PREFECTURE_CENTROIDS``) and a store at its prefecture's; a
-"within 100 km of 梅田店" rule is "lives in a prefecture whose office is within 100 km of Osaka's".
+Distance to a store is an approximation, and says so in the builder: neither ``Customer`` nor
+``Location`` has coordinates and postal codes cannot be geocoded offline (no postal-code
+coordinate data ships with the app), so a customer is placed at their prefecture's prefectural
+office (``PREFECTURE_CENTROIDS``) and a store at its prefecture's; a "within 100 km of 梅田店" rule
+is "lives in a prefecture whose office is within 100 km of Osaka's". Exact distances need
+latitude/longitude columns on both (a migration) and a geocoding source.
 """
 
 import csv
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +36,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Contains, Exact
@@ -46,13 +50,13 @@ from kernel.japan import Prefecture, normalize_phone
 from kernel.models import ChannelKind, Location
 
 from . import domain_events
+from .consent import consent_latest, consent_q
 from .errors import SegmentError, SegmentRulesInvalid
 from .models import (
     CONTACT_CHANNEL_CHOICES,
     CONTACT_CHANNELS,
     ConsentChannel,
     ConsentPurpose,
-    ConsentRecord,
     Customer,
     CustomerEvent,
     EventKind,
@@ -201,6 +205,7 @@ class Field:
     value: Input
     compile: Callable  # (operator, value, extras, context) -> Q
     extras: dict[str, Input] = field(default_factory=dict)
+    help: object = ""  # shown beside the condition in the builder and in GET /segments/fields/
 
 
 DAYS = Input("int", gettext_lazy("days"), minimum=1, maximum=3650)
@@ -315,16 +320,27 @@ def _interests(op, value, extras, ctx) -> Q:
     return combined
 
 
-def consent_granted_now(*, channel: str, purpose: str):
-    """An expression on Customer: their latest ledger row for ``channel`` and ``purpose`` opts in
-    (False when there is no row). One correlated subquery, answered by the ledger's index."""
-    latest = ConsentRecord.objects.filter(customer=OuterRef("pk"), channel=channel, purpose=purpose).order_by(
-        "-created_at", "-id").values("granted")[:1]
-    return Coalesce(Subquery(latest, output_field=BooleanField()), Value(False))
+def consent_not_granted_q(*, channel: str, purpose: str) -> Q:
+    """The complement of ``consent.consent_q``: opted out OR never asked on (channel, purpose).
+    ``~consent_q(...)`` is not it: SQL's ``NOT (NULL = TRUE)`` is NULL, which would drop every
+    customer who was never asked. The decision in force is the consent module's own subquery
+    (``consent_latest``); only the NULL is folded here."""
+    in_force = consent_latest(channel=channel, purpose=purpose)
+    return Q(Exact(Coalesce(in_force, Value(False), output_field=BooleanField()), Value(False)))
 
 
 def _consent(op, value, extras, ctx) -> Q:
-    return Q(Exact(consent_granted_now(channel=value, purpose=extras["purpose"]), op == "granted"))
+    # The consent module's audience check, as a Q that AND/OR groups combine: per channel and
+    # purpose the latest ledger row wins, exactly as campaigns ask ``customers_consenting``.
+    if op == "granted":
+        return consent_q(channel=value, purpose=extras["purpose"])
+    return consent_not_granted_q(channel=value, purpose=extras["purpose"])
+
+
+def _languages():
+    from django.conf import settings
+
+    return list(settings.LANGUAGES)
 
 
 def _months():
@@ -345,9 +361,12 @@ FIELDS: dict[str, Field] = {f.key: f for f in [
     Field("prefecture", gettext_lazy("Prefecture"), GEOGRAPHY, ("in", "not_in"),
           Input("choices", choices=lambda: Prefecture.choices), _choice_in("prefecture")),
     Field("city", gettext_lazy("City"), GEOGRAPHY, ("eq", "contains"), Input("text"), _city),
-    Field("distance_to_store", gettext_lazy("Distance to a store"), GEOGRAPHY, ("within_km",),
+    Field("distance_to_store", gettext_lazy("Distance to a store (by prefecture)"), GEOGRAPHY, ("within_km",),
           Input("int", gettext_lazy("km"), minimum=1, maximum=3000), _distance,
-          {"location": Input("choice", gettext_lazy("store"), choices=_store_choices, coerce_int=True)}),
+          {"location": Input("choice", gettext_lazy("store"), choices=_store_choices, coerce_int=True)},
+          help=gettext_lazy("Approximate: customers and stores have no map coordinates, so the distance is "
+                            "measured between prefectural offices (the customer's prefecture and the "
+                            "store's). Customers without a prefecture never match.")),
     Field("rfm_r", gettext_lazy("RFM recency score (1–5)"), BEHAVIOUR, ("eq", "gte", "lte"), SCORE,
           _compare("score__r")),
     Field("rfm_f", gettext_lazy("RFM frequency score (1–5)"), BEHAVIOUR, ("eq", "gte", "lte"), SCORE,
@@ -373,6 +392,8 @@ FIELDS: dict[str, Field] = {f.key: f for f in [
     Field("size", gettext_lazy("Size"), PREFERENCES, ("eq",), Input("text"), _size,
           {"size_kind": Input("text", gettext_lazy("kind, e.g. tops"))}),
     Field("interests", gettext_lazy("Interests"), PREFERENCES, ("any_of", "all_of"), Input("tags"), _interests),
+    Field("language", gettext_lazy("Language"), PREFERENCES, ("in", "not_in"),
+          Input("choices", choices=_languages), _choice_in("language")),
     Field("preferred_channel", gettext_lazy("Preferred channel"), PREFERENCES, ("in", "not_in"),
           Input("choices", choices=lambda: CONTACT_CHANNEL_CHOICES), _choice_in("preferred_channel")),
     Field("favourite_store", gettext_lazy("Favourite store"), PREFERENCES, ("in", "not_in"),
@@ -496,6 +517,9 @@ def rules_compile(rules: dict, *, now: datetime | None = None) -> Q:
     for part in group_qs[1:]:
         combined = combined & part if rules["match"] == "all" else combined | part
     return combined
+
+
+PREVIEW_SIZE = 10  # members shown beside the live count (console builder, API preview)
 
 
 def rules_customers(rules: dict, *, now: datetime | None = None) -> QuerySet[Customer]:
@@ -814,6 +838,8 @@ def export_storage():
 
     root = getattr(settings, "SEGMENT_EXPORTS_ROOT", None) or Path(settings.VAR_DIR) / "exports"
     return FileSystemStorage(location=root, base_url=None)
+
+
 EXPORT_COLUMNS = ("id", "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone",
                   "postal_code", "prefecture", "city", "score__r", "score__f", "score__m", "score__label",
                   "score__monetary")
@@ -851,43 +877,63 @@ def segment_export_start(*, segment: Segment, encoding: str = ExportEncoding.UTF
 
 
 def segment_export_run(export_id: int) -> SegmentExport:
-    """Write the CSV in batches, saving progress after each; safe to run twice (starts over)."""
+    """Stream the CSV to its file: ONE query read ``EXPORT_BATCH`` rows at a time
+    (``iterator(chunk_size=...)``, a server-side cursor on PostgreSQL), each chunk written and
+    flushed before the next is fetched, the progress saved after each. The whole list is never
+    held in memory. Cells that would start a spreadsheet formula get a leading apostrophe; in
+    Shift_JIS, characters it lacks get the customer list's substitutes (𠮷→吉). Safe to run twice:
+    a finished export is left alone, an interrupted one deletes its partial file and starts over."""
     import secrets
 
-    from django.core.files.base import ContentFile
+    from django.conf import settings
+    from django.utils import translation
 
-    export = SegmentExport.objects.select_related("segment", "snapshot").get(pk=export_id)
+    from .customer_list import csv_cell, shift_jis_text
+
+    export = SegmentExport.objects.select_related("segment", "snapshot", "requested_by").get(pk=export_id)
     if export.status == JobStatus.DONE:
         return export
+    storage = export_storage()
+    if export.file:  # an earlier run died half-way: its partial file goes
+        storage.delete(export.file)
     members = snapshot_customers(export.snapshot) if export.snapshot else segment_customers(export.segment)
     total = members.count()
-    SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, total=total, done=0)
-    prefectures = dict(Prefecture.choices)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(export_header())
-    done, last_id = 0, 0
+    name = f"segment-{export.segment_id}-{export.pk}-{secrets.token_hex(8)}.csv"
+    SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, total=total, done=0, file=name,
+                                                      error="")
+    prefectures, rfm_labels = dict(Prefecture.choices), dict(RfmLabel.choices)
+    shift_jis = export.encoding == ExportEncoding.SHIFT_JIS
+    replaced: dict = {}  # what Shift_JIS lacked (the segment export has no column to report it)
+
+    def cells(row) -> list[str]:
+        out = [csv_cell(value) for value in row]
+        return [shift_jis_text(cell, replaced) for cell in out] if shift_jis else out
+
+    path = storage.path(name)
+    done = 0
+    language = getattr(export.requested_by, "language", "") or settings.LANGUAGE_CODE
     try:
-        while True:
-            rows = list(members.filter(pk__gt=last_id).order_by("pk").values_list(*EXPORT_COLUMNS)[:EXPORT_BATCH])
-            if not rows:
-                break
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with translation.override(language), open(path, "x", encoding=export.encoding, errors="replace",
+                                                  newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(cells(export_header()))
+            rows = members.order_by("pk").values_list(*EXPORT_COLUMNS).iterator(chunk_size=EXPORT_BATCH)
             for row in rows:
                 row = list(row)
                 row[8] = prefectures.get(row[8], row[8])
-                writer.writerow(["" if v is None else v for v in row])
-            done += len(rows)
-            last_id = rows[-1][0]
-            SegmentExport.objects.filter(pk=export.pk).update(done=done)
-        encoded = buffer.getvalue().encode(export.encoding, errors="replace")
-        name = export_storage().save(
-            f"segment-{export.segment_id}-{export.pk}-{secrets.token_hex(8)}.csv", ContentFile(encoded))
+                row[13] = rfm_labels.get(row[13], row[13])
+                writer.writerow(cells(row))
+                done += 1
+                if done % EXPORT_BATCH == 0:  # a chunk is written: on disk, and on the progress bar
+                    out.flush()
+                    SegmentExport.objects.filter(pk=export.pk).update(done=done)
     except Exception as exc:
-        SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.FAILED, error=str(exc)[:1000],
+        storage.delete(name)
+        SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.FAILED, error=str(exc)[:1000], file="",
                                                           finished_at=timezone.now())
         raise
     SegmentExport.objects.filter(pk=export.pk).update(status=JobStatus.DONE, done=done, total=done, file=name,
                                                       finished_at=timezone.now())
     export.refresh_from_db()
     return export
-

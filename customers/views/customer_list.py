@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -25,6 +26,7 @@ COLUMNS = [  # (sort key, label, css class)
     ("since", gettext_lazy("Customer since"), "hide-phone nowrap"),
     ("last_order", gettext_lazy("Last order"), "nowrap"),
     ("spent", gettext_lazy("Total spent"), "num"),
+    ("rfm", gettext_lazy("RFM"), "hide-phone nowrap"),
 ]
 
 
@@ -33,6 +35,8 @@ def _sort_links(request, sort: str) -> list[dict]:
     query.pop("page", None)
     links = []
     for key, label, css in COLUMNS:
+        if listing.sort_allowed(key, request.user) != key:
+            continue  # a column the user may not see (RFM without the scores permission)
         current = sort.lstrip("-") == key
         descending = sort.startswith("-")
         # first click: names A→Z, everything else newest/largest first; a second click reverses
@@ -46,16 +50,15 @@ def _sort_links(request, sort: str) -> list[dict]:
 
 @console_view("customers.view_customer")
 def customer_list(request):
-    form = listing.CustomerListForm(request.GET or None)
+    form = listing.CustomerListForm(request.GET or None, user=request.user)
     filters = form.filters() if request.GET else {}
-    sort = request.GET.get("sort") or listing.DEFAULT_SORT
-    if sort not in listing.SORTS:
-        sort = listing.DEFAULT_SORT
+    sort = listing.sort_allowed(request.GET.get("sort") or listing.DEFAULT_SORT, request.user)
     page = paginate(request, listing.customer_list(filters=filters, sort=sort), per_page=listing.PAGE_SIZE)
     can_export = request.user.has_perm("customers.export_customers")
     context = {
         "form": form, "page": page, "customers": list(page.object_list), "sort": sort, "filters": filters,
         "columns": _sort_links(request, sort), "can_export": can_export,
+        "show_rfm": request.user.has_perm("customers.view_customerscore"),
         "encodings": CustomerExportEncoding.choices,
         "exports": list(CustomerExport.objects.filter(requested_by=request.user).order_by("-created_at")[:3])
         if can_export else [],
@@ -64,18 +67,27 @@ def customer_list(request):
     return render(request, htmx_template(request, "customers/console/customer_list_page.html", "results"), context)
 
 
+def _export_refused(request, message: str):
+    if request.htmx:  # the export bar swaps the answer into the list of exports
+        return HttpResponse(format_html('<p class="row-note error" role="alert">{}</p>', message))
+    messages.error(request, message)
+    return redirect("console:customers")
+
+
 @require_POST
 @console_view("customers.export_customers")
 def export_start(request):
-    form = listing.CustomerListForm(request.POST)
-    sort = request.POST.get("sort") or listing.DEFAULT_SORT
+    form = listing.CustomerListForm(request.POST, user=request.user)
+    sort = listing.sort_allowed(request.POST.get("sort") or listing.DEFAULT_SORT, request.user)
+    filters = form.filters()
+    if form.errors:  # never export more than was asked for: a filter that no longer reads stops it
+        return _export_refused(request, " ".join(f"{form.fields[name].label}: {' '.join(errors)}"
+                                                 for name, errors in form.errors.items() if name in form.fields))
     try:
-        export = listing.customer_export_request(filters=form.filters(), sort=sort if sort in listing.SORTS else
-                                                 listing.DEFAULT_SORT, encoding=request.POST.get("encoding", ""),
-                                                 acting_user=request.user)
+        export = listing.customer_export_request(filters=filters, sort=sort,
+                                                 encoding=request.POST.get("encoding", ""), acting_user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("console:customers")
+        return _export_refused(request, " ".join(exc.messages))
     if request.htmx:
         export.refresh_from_db()
         return render(request, "customers/console/customer_list_export.html", {"export": export})

@@ -35,7 +35,7 @@ from ..models import (
     SegmentKind,
 )
 
-PREVIEW_SIZE = 10
+PREVIEW_SIZE = segments.PREVIEW_SIZE
 DEFAULT_FIELD = "prefecture"
 
 
@@ -163,7 +163,7 @@ def editor_context(rules: dict, errors: dict | None = None) -> dict:
             inputs += [_widget(extra, f"g{g}-c{c}-{name}", condition.get(name), str(extra.label))
                        for name, extra in spec.extras.items()]
             conditions.append({
-                "g": g, "c": c, "field": spec.key, "operator": condition.get("operator"),
+                "g": g, "c": c, "field": spec.key, "operator": condition.get("operator"), "help": spec.help,
                 "operators": [(op, str(segments.OPERATORS[op])) for op in spec.operators], "inputs": inputs,
                 "errors": [m for key, found in errors.items() if key == path or key.startswith(path + ".")
                            for m in found],

@@ -63,6 +63,7 @@ def build_world(shop, *, n: int = 36, seed: int = 8) -> World:
             favourite_location=rng.choice([shop.store_a, shop.store_b, None]),
             sizes=rng.choice([{}, {"tops": "M"}, {"tops": "L", "shoes": "24.5"}]),
             interests=rng.sample(TAGS, rng.randint(0, 3)),
+            language=["ja", "en", ""][i % 3],  # not drawn from rng: the rest of the world stays as it was
         )
         world.customers.append(customer)
         for _k in range(rng.choice([0, 0, 1, 1, 2, 3, 5])):
@@ -141,7 +142,7 @@ def _holds(c, customer, facts, today, now) -> bool:  # noqa: C901 - one branch p
         return customer.birthday is not None and _cmp(op, _age(customer.birthday, today), value)
     if field_ == "birthday_month":
         return customer.birthday is not None and customer.birthday.month in value
-    if field_ in ("gender", "prefecture", "preferred_channel"):
+    if field_ in ("gender", "prefecture", "preferred_channel", "language"):
         inside = getattr(customer, field_) in value
         return not inside if op == "not_in" else inside
     if field_ == "favourite_store":

@@ -74,10 +74,18 @@ def test_a_bad_update_leaves_the_segment_as_it_was(world, marketer):
     assert segment.rules == segments.rules_clean(FOUR_RULES)
 
 
-def test_preview_counts_without_saving(world, marketer):
-    response = marketer.post(reverse("api:segment-preview"), {"rules": FOUR_RULES}, format="json")
-    assert response.json() == {"count": len(reference_ids(segments.rules_clean(FOUR_RULES)))}
+def test_preview_counts_and_shows_the_first_members_without_saving(world, marketer,
+                                                                    django_assert_max_num_queries):
+    expected = sorted(reference_ids(segments.rules_clean(FOUR_RULES)))
+    with django_assert_max_num_queries(2 + 4):  # the count and the members; the rest is the request's own
+        response = marketer.post(reverse("api:segment-preview"), {"rules": FOUR_RULES}, format="json")
+    body = response.json()
+    assert body["count"] == len(expected)
+    assert [m["id"] for m in body["members"]] == expected[:segments.PREVIEW_SIZE]
     assert not Segment.objects.exists()
+    wide = {"groups": [{"conditions": [{"field": "age", "operator": "gte", "value": 0}]}]}
+    body = marketer.post(reverse("api:segment-preview"), {"rules": wide}, format="json").json()
+    assert body["count"] > segments.PREVIEW_SIZE and len(body["members"]) == segments.PREVIEW_SIZE
 
 
 def _csv(text: str, encoding="utf-8-sig"):
@@ -193,3 +201,7 @@ def test_fields_describe_the_registry(world, marketer):
     fields = {f["field"]: f for f in marketer.get(reverse("api:segment-fields")).json()}
     assert set(fields) == set(segments.FIELDS)
     assert fields["consent"]["extras"]["purpose"]["type"] == "choice"
+    # the distance rule says what it really measures
+    distance = fields["distance_to_store"]
+    assert all("prefectur" in distance[key] or "都道府県" in distance[key] for key in ("label", "help"))
+    assert {c["value"] for c in fields["language"]["value"]["choices"]} == {"ja", "en"}

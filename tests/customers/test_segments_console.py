@@ -60,6 +60,10 @@ def test_choosing_another_field_changes_the_operators_and_inputs(world, marketer
     data = builder_post(**{"g0-c0-field": "consent", "op": "field:0:0"})
     html = marketer.post(reverse("console:segment_builder"), data, **HTMX).content.decode()
     assert 'name="g0-c0-purpose"' in html and 'value="granted"' in html
+    assert 'class="rule-help"' not in html
+    data = builder_post(**{"g0-c0-field": "distance_to_store", "op": "field:0:0"})
+    html = marketer.post(reverse("console:segment_builder"), data, **HTMX).content.decode()
+    assert 'name="g0-c0-location"' in html and 'class="rule-help"' in html  # says it is by prefecture
 
 
 def test_the_live_count_and_preview_match_the_rules(world, marketer, django_assert_max_num_queries):
@@ -130,6 +134,7 @@ def test_detail_shows_members_persona_and_rules_in_words(world, marketer, django
         response = marketer.get(reverse("console:segment_detail", args=[segment.pk]))
     html = response.content.decode()
     assert "週末の街歩き派" in html and "長く着られる服" in html and "東京都" in html
+    assert f'{reverse("console:customers")}?segment={segment.pk}' in html  # the same customers, in the list
 
 
 def test_export_from_the_console_shows_progress_and_downloads(world, marketer, django_capture_on_commit_callbacks):

@@ -48,6 +48,7 @@ def cases(shop):
         one("size", "eq", "M", size_kind="tops"),
         one("interests", "any_of", ["茶", "linen"]), one("interests", "all_of", ["茶", "linen"]),
         one("preferred_channel", "in", ["line"]),
+        one("language", "in", ["en"]), one("language", "not_in", ["ja"]),
         one("favourite_store", "in", [shop.store_a.pk]), one("favourite_store", "not_in", [shop.store_b.pk]),
         one("consent", "granted", "email", purpose="marketing"),
         one("consent", "not_granted", "line", purpose="marketing"),

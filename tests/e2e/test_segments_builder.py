@@ -60,3 +60,27 @@ def test_build_a_segment_with_a_live_count(page, marketing_world, login_as, view
     page.goto(reverse("console:personas"))
     screenshot(page, f"segments-personas-{suffix}")
     assert_no_problems(page)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_segment_opens_in_the_customer_list_and_filters_it(page, marketing_world, login_as, viewport):
+    """From the segment's page to the customer list filtered by it; the filter bar then narrows by
+    RFM without a page load (htmx) and keeps the segment."""
+    login_as(marketing_world["hq_marketer"])
+    suffix = "phone" if viewport == PHONE else "desktop"
+    segment = Segment.objects.get(name="首都圏の顧客")
+    page.goto(reverse("console:segment_detail", args=[segment.pk]))
+    page.get_by_role("link", name="顧客一覧で開く").click()
+    page.wait_for_url(f"**/customers/?segment={segment.pk}")
+    expect(page.locator("#results tbody tr")).to_have_count(3)
+    expect(page.locator("select[name=segment]")).to_have_value(str(segment.pk))
+    screenshot(page, f"customers-list-segment-{suffix}")
+    with page.expect_response(lambda r: "rfm=none" in r.url):
+        page.select_option("select[name=rfm]", "none")  # nobody has ordered: all three stay
+    expect(page.locator("#results tbody tr")).to_have_count(3)
+    with page.expect_response(lambda r: "rfm=champions" in r.url):
+        page.select_option("select[name=rfm]", "champions")
+    expect(page.locator("#results tbody tr td.empty")).to_have_count(1)
+    assert "segment=" in page.url and "rfm=champions" in page.url
+    screenshot(page, f"customers-list-rfm-{suffix}")
+    assert_no_problems(page)
