@@ -24,7 +24,7 @@ from kernel.subjects import product_subject
 
 from . import domain_events
 from .errors import CustomerImportInvalid, CustomerNotDeletable
-from .identities import identities_contact_errors, identities_sync_contact
+from .identities import SOURCE_PROFILE, identities_contact_errors, identities_find, identities_sync_contact
 from .models import (
     ConsentChannel,
     ConsentPurpose,
@@ -33,6 +33,8 @@ from .models import (
     Customer,
     CustomerEvent,
     EventKind,
+    Identity,
+    IdentityKind,
     InteractionChannel,
 )
 from .validators import normalize_furigana, normalize_interests, normalize_sizes
@@ -385,8 +387,8 @@ class ConsentImportIn:
 @dataclass(frozen=True)
 class CustomerImportIn:
     """One customer from the old system: the profile fields of ``customer_create`` (the
-    favourite store by its location code), the time they became a customer and their consent
-    ledger, oldest first."""
+    favourite store by its location code; sizes and interests as ``customer_update_profile``
+    takes them), the time they became a customer and their consent ledger, oldest first."""
 
     family_name: str
     created_at: datetime
@@ -400,10 +402,17 @@ class CustomerImportIn:
     address: str = ""
     favourite_location: str = ""
     preferred_size: str = ""
+    city: str = ""
+    birthday: date | None = None
+    gender: str = ""
+    language: str = ""
+    preferred_channel: str = ""
+    sizes: dict = dataclasses.field(default_factory=dict)
+    interests: Sequence[str] = ()
     consents: Sequence[ConsentImportIn] = ()
 
 
-# The profile fields a row carries (those of ``PROFILE_FIELDS`` the import takes so far).
+# The profile fields a row carries (every one of ``PROFILE_FIELDS``).
 IMPORT_PROFILE_FIELDS = [f.name for f in dataclasses.fields(CustomerImportIn) if f.name in PROFILE_FIELDS]
 IMPORT_SOURCE_MAX_LENGTH = 80  # the old system's words, kept in the ledger's source_detail
 IMPORT_BATCH = 1000
@@ -507,6 +516,7 @@ def customers_import(*, rows: Sequence[CustomerImportIn], source: str, acting_us
     for customer in customers:
         customer.fill_search_fields()  # bulk_create skips save()
     customers = bulk_create_backdated(Customer, customers, time_field="created_at", batch_size=IMPORT_BATCH)
+    _import_contact_identities(customers)
     records = bulk_create_backdated(ConsentRecord, [
         ConsentRecord(customer=customer, channel=consent.channel, purpose=consent.purpose, granted=consent.granted,
                       source=_imported_consent_source(consent.source), acting_user=acting_user,
@@ -522,6 +532,23 @@ def customers_import(*, rows: Sequence[CustomerImportIn], source: str, acting_us
         (customer, {"source": source, **audit_values(customer, ["email", "created_at", *IMPORT_PROFILE_FIELDS])})
         for customer in customers])
     return customers
+
+
+def _import_contact_identities(customers: list[Customer]) -> None:
+    """The imported customers' email and phone as their identities, as ``identities_sync_contact``
+    makes them for one customer: a value another customer (or an earlier row) already has stays
+    theirs, and the duplicate review finds the pair."""
+    wanted = [(customer, kind, value) for customer in customers for kind, value in (
+        (IdentityKind.EMAIL, customer.email), (IdentityKind.PHONE, customer.phone_digits)) if value]
+    taken: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), IMPORT_BATCH):
+        taken |= set(identities_find((kind, value) for _c, kind, value in wanted[start:start + IMPORT_BATCH]))
+    rows = []
+    for customer, kind, value in wanted:
+        if (kind, value) not in taken:
+            taken.add((kind, value))
+            rows.append(Identity(customer=customer, kind=kind, value=value, source=SOURCE_PROFILE))
+    Identity.objects.bulk_create(rows, batch_size=IMPORT_BATCH)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,15 @@ pictures in ``demo_art``. Every row is written by the domain that owns it:
   (``customer_events_import``: only touchpoints Omnishop itself records);
 - today's open orders through ``order_place`` and the pickup desk's ``fulfillment_mark_ready``,
   so their stock is really reserved, their emails are queued and their domain events published.
-  Their pickup codes are the shop's own (unpredictable) ones.
+  Their pickup codes are the shop's own (unpredictable) ones;
+- what the customer pages need (issue 8): the imported customers' profiles (birthday, city,
+  sizes, interests...) and consent by purpose come with ``customers_import``; loyalty cards, LINE
+  and marketplace ids through ``identity_add``; the official app's page views, searches and
+  product views through the events ingest (``events_ingest_system``) and Hanako's phone through
+  the storefront script's (``events_ingest_browser``, ``browser_attach``); an old POS's member
+  list imported a second time (the same people written differently) and the duplicate scan
+  (``duplicates_scan``); RFM and CLV (``scores_recompute``), then personas, segments (one a CSV
+  static list) and a snapshot of each, as a marketer makes them.
 
 Idempotent: a database that already holds the demo warehouse and the demo administrator is
 left alone. ``demo_reset`` removes the demo rows (and only those).
@@ -21,10 +29,13 @@ left alone. ``demo_reset`` removes the demo rows (and only those).
 
 import random
 import time
+import unicodedata
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -35,13 +46,35 @@ from django.utils import timezone
 
 from brandkit import services as brandkit
 from brandkit.models import ColourRole, LintCheck
+from customers import consent as consents
+from customers import identities, merge, profile, scores, segments, tracking
 from customers import services as customers
-from customers.models import ConsentChannel, ConsentRecord, Customer, CustomerEvent, EventKind
+from customers.models import (
+    Address,
+    BrowserConsent,
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    Customer,
+    CustomerEvent,
+    CustomerScore,
+    DuplicateCandidate,
+    DuplicateStatus,
+    EventKind,
+    Gender,
+    Identity,
+    IdentityKind,
+    Persona,
+    Segment,
+    SegmentKind,
+    SegmentSnapshot,
+)
 from inventory import services as inventory
 from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, TaxClass, Variant
 from inventory.validators import ean13_check_digit
 from kernel import roles
-from kernel.models import Channel, ChannelKind, Location
+from kernel.models import AuditEntry, Channel, ChannelKind, Location
 from kernel.subjects import product_subject
 from orders import cart as carts
 from orders import services as orders
@@ -58,6 +91,8 @@ from orders.models import (
 
 from .demo_art import brand_logo_png, product_image_bytes
 from .demo_data import (
+    BOTTOM_SIZES,
+    BROWSER_USER_AGENT,
     CAMPAIGN_COPY,
     CAMPAIGN_COPY_SOURCE,
     CANCEL_REASONS,
@@ -75,13 +110,32 @@ from .demo_data import (
     DEMO_USERS,
     FAMILY_NAMES,
     GIVEN_NAMES,
+    GMAIL_LOCAL,
+    HANAKO_ADDRESSES,
+    HANAKO_BROWSER,
+    HANAKO_LINE_ID,
+    HANAKO_LOYALTY_CARD,
+    HANAKO_PROFILE,
+    IDENTITY_SOURCES,
+    INTEREST_MATERIALS,
     JAN_PREFIX,
+    LEGACY_CONSENT_SOURCE,
+    LEGACY_SOURCE,
     LOCATIONS,
     LOGO_NAME,
+    LOYALTY_CARD_PREFIX,
+    MARKETPLACE_CODE,
+    MASCULINE_GIVEN_NAMES,
     NAME_VARIANTS,
     NEAREST_STORE,
+    PERSONAS,
     POPUP_CODE,
+    SEARCH_TERMS,
     SEED,
+    SEGMENTS,
+    SHOE_SIZES_MEN,
+    SHOE_SIZES_WOMEN,
+    STATIC_LIST_SIZE,
     STORE_CODES,
     STORE_TRAFFIC,
     STORE_VISIT_NOTES,
@@ -118,8 +172,15 @@ def demo_counts() -> dict[str, int]:
         "reservations": Reservation.objects.count(),
         "users": get_user_model().objects.count(),
         "customers": Customer.objects.count(),
+        "addresses": Address.objects.count(),
+        "identities": Identity.objects.count(),
         "consent records": ConsentRecord.objects.count(),
         "customer events": CustomerEvent.objects.count(),
+        "duplicate pairs to review": DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).count(),
+        "customer scores (RFM, CLV)": CustomerScore.objects.count(),
+        "personas": Persona.objects.count(),
+        "segments": Segment.objects.count(),
+        "segment snapshots": SegmentSnapshot.objects.count(),
         "orders": Order.objects.count(),
         "order lines": OrderLine.objects.count(),
         "order events": OrderEvent.objects.count(),
@@ -154,9 +215,17 @@ def demo_reset() -> dict[str, int]:
     product_ids = list(Product.objects.filter(variants__barcode__startswith=JAN_PREFIX).values_list("id", flat=True)
                        .distinct())
     demo_emails = [u.email for u in [*DEMO_USERS, DEMO_CUSTOMER]]
+    legacy = AuditEntry.objects.filter(action="customers_import", object_type="customers.customer",
+                                       changes__source=LEGACY_SOURCE).values_list("object_id", flat=True)
     customer_filter = Q(email__regex=rf"^[a-z]+\.[a-z]+\.[0-9]{{4}}@{CUSTOMER_EMAIL_DOMAIN}$") | Q(
-        email__in=demo_emails)
+        email__in=demo_emails) | Q(pk__in=[int(pk) for pk in legacy])
     deleted: dict[str, int] = {}
+    deleted["browser consent"] = BrowserConsent.objects.filter(browser_id=HANAKO_BROWSER).delete()[0]
+    deleted["segments"] = Segment.objects.filter(name__in=[name for name, *_rest in SEGMENTS]).delete()[0]
+    deleted["personas"] = Persona.objects.filter(name__in=[spec["name"] for spec in PERSONAS]).delete()[0]
+    demo_customers = Customer.objects.filter(customer_filter)
+    deleted["duplicate pairs"] = DuplicateCandidate.objects.filter(
+        Q(customer_low__in=demo_customers) | Q(customer_high__in=demo_customers)).delete()[0]
     deleted["orders"] = Order.objects.filter(channel__in=channels).delete()[0]
     deleted["reservations"] = Reservation.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
@@ -179,6 +248,9 @@ def demo_reset() -> dict[str, int]:
 class _Seeder:
     def __init__(self, *, customers: int, products: int, days: int, log):
         self.rng = random.Random(SEED)
+        # What issue 8 added (profiles, identities, first-party events, duplicates) draws from its
+        # own stream, so the shop's catalogue, customers and history stay what they were.
+        self.rng8 = random.Random(SEED + 8)
         self.n_customers = max(customers, 1)
         self.n_products = max(products, 1)
         self.days = max(days, 1)
@@ -213,7 +285,15 @@ class _Seeder:
         self.place_open_orders()
         t = self.step("today's open orders (order_place)", t)
         self.fill_carts()
-        self.step("carts in progress (cart_add)", t)
+        t = self.step("carts in progress (cart_add)", t)
+        self.add_identities()
+        t = self.step("loyalty cards, LINE and marketplace ids (identity_add)", t)
+        self.ingest_first_party_events()
+        t = self.step("the app's and Hanako's browsing (events_ingest_system, events_ingest_browser)", t)
+        self.import_legacy_duplicates()
+        t = self.step("an old POS's members imported again, duplicate scan (duplicates_scan)", t)
+        self.seed_segments()
+        self.step("RFM and CLV (scores_recompute), personas, segments and snapshots", t)
 
     # --- brand, places, people ---------------------------------------------------------
 
@@ -291,9 +371,18 @@ class _Seeder:
             family_name_kana="ヤマダ", given_name_kana="ハナコ", phone="090-5555-0123", email_marketing=True,
             channel=self.channels["web"], source="storefront-signup",
         )
-        customers.customer_update_profile(
+        year, month, day = HANAKO_PROFILE["birthday"]
+        profile.customer_profile_save(
             customer=self.hanako, postal_code="154-0004", prefecture="13", address="世田谷区太子堂2-1-1",
-            favourite_location=self.locations["shibuya"], preferred_size="M", acting_user=self.hanako_user)
+            favourite_location=self.locations["shibuya"], preferred_size="M", acting_user=self.hanako_user,
+            **{**HANAKO_PROFILE, "birthday": date(year, month, day)}, addresses=HANAKO_ADDRESSES)
+        # The preference centre: news on LINE too, tailored recommendations by email and LINE.
+        for channel, purpose in ((ConsentChannel.LINE, ConsentPurpose.MARKETING),
+                                 (ConsentChannel.EMAIL, ConsentPurpose.PERSONALISATION),
+                                 (ConsentChannel.LINE, ConsentPurpose.PERSONALISATION)):
+            consents.consent_grant(customer=self.hanako, channel=channel, purpose=purpose,
+                                   source=ConsentSource.STOREFRONT, source_detail="preferences",
+                                   acting_user=self.hanako_user, event_channel=self.channels["web"])
 
     def staff_email(self, location: Location) -> str:
         user = self.staff.get(location.code)
@@ -394,6 +483,8 @@ class _Seeder:
             weight = w or weight  # 0 means "same weight as the line above"
             area_weights.append(weight)
         rows = []
+        self.plans: list[dict] = []  # per customer: what issue 8's steps give them (cards, the app)
+        interests = sorted({p.category for p in self.products}) + list(INTEREST_MATERIALS)
         for index in range(self.n_customers):
             family, family_kana, family_romaji = rng.choice(FAMILY_NAMES)
             given, given_kana, given_romaji = rng.choice(GIVEN_NAMES)
@@ -405,13 +496,19 @@ class _Seeder:
             else:
                 created = self.window_start + timedelta(days=rng.uniform(0, self.days))
             created = min(created, self.now - timedelta(hours=1))
+            postal_code = f"{postal}-{rng.randrange(0, 10000):04d}"
+            address = f"{city}{rng.choice(TOWNS)}{rng.randrange(1, 6)}-{rng.randrange(1, 30)}-{rng.randrange(1, 20)}"
+            preferred_size = rng.choice(["", "", "S", "M", "M", "L", "XL"])
+            history = self.consent_history(created)
+            plan = self.plan_customer(created, history)
+            self.plans.append(plan)
             rows.append(customers.CustomerImportIn(
                 email=f"{given_romaji}.{family_romaji}.{index + 1:04d}@{CUSTOMER_EMAIL_DOMAIN}",
                 family_name=family, given_name=given, family_name_kana=family_kana, given_name_kana=given_kana,
-                phone=phone, postal_code=f"{postal}-{rng.randrange(0, 10000):04d}", prefecture=prefecture,
-                address=f"{city}{rng.choice(TOWNS)}{rng.randrange(1, 6)}-{rng.randrange(1, 30)}-{rng.randrange(1, 20)}",
-                favourite_location=favourite, preferred_size=rng.choice(["", "", "S", "M", "M", "L", "XL"]),
-                created_at=created, consents=self.consent_history(created),
+                phone=phone, postal_code=postal_code, prefecture=prefecture, address=address,
+                favourite_location=favourite, preferred_size=preferred_size,
+                created_at=created, consents=[*history, *plan.pop("consents")],
+                city=city, **self.profile_of(given, preferred_size, plan, interests),
             ))
         self.customers = customers.customers_import(rows=rows, source=DEMO_SOURCE)
         # A loyal core buys more often: index weights fall off along the list.
@@ -440,6 +537,68 @@ class _Seeder:
             choices.append((ConsentChannel.SMS, True, at))
         return [customers.ConsentImportIn(channel=channel, granted=granted, at=when, source=source)
                 for channel, granted, when in choices]
+
+    def plan_customer(self, created: datetime, history: list) -> dict:
+        """Issue 8's part of one imported customer (from ``rng8``): a loyalty card (about 40 %),
+        the official app (a third of the card holders), and the consents by purpose they gave
+        besides marketing: tailored recommendations and measuring, by email and LINE where they
+        take our news there, and in the app they installed."""
+        rng = self.rng8
+        latest = {consent.channel: consent.granted for consent in history}  # oldest first: the last one holds
+        email, line = latest.get(ConsentChannel.EMAIL, False), latest.get(ConsentChannel.LINE, False)
+        card = rng.random() < 0.40
+        app = card and rng.random() < 0.35
+        extra: list[customers.ConsentImportIn] = []
+
+        def later(days: float) -> datetime:
+            return min(created + timedelta(days=rng.uniform(0, days), minutes=61), self.now - timedelta(minutes=10))
+
+        if email and rng.random() < 0.5:
+            extra.append(customers.ConsentImportIn(ConsentChannel.EMAIL, True, later(120), "storefront-preferences",
+                                                   ConsentPurpose.PERSONALISATION))
+        if email and rng.random() < 0.3:
+            extra.append(customers.ConsentImportIn(ConsentChannel.EMAIL, True, later(120), "storefront-preferences",
+                                                   ConsentPurpose.ANALYTICS))
+        if line and rng.random() < 0.4:
+            extra.append(customers.ConsentImportIn(ConsentChannel.LINE, True, later(60), "line-account-link",
+                                                   ConsentPurpose.PERSONALISATION))
+        app_since = None
+        if app:  # the app asks on first start: news by push, and measuring how the app is used
+            app_since = later(300)
+            extra.append(customers.ConsentImportIn(ConsentChannel.PUSH, rng.random() < 0.7, app_since, "app",
+                                                   ConsentPurpose.MARKETING))
+            if rng.random() < 0.8:
+                extra.append(customers.ConsentImportIn(ConsentChannel.PUSH, True, app_since, "app",
+                                                       ConsentPurpose.ANALYTICS))
+            else:
+                app_since = None  # they declined: the app sends nothing about them
+        return {"card": card, "line": line, "email": email, "app_since": app_since, "consents": extra}
+
+    def profile_of(self, given: str, preferred_size: str, plan: dict, interests: list[str]) -> dict:
+        """What the customer told us about themselves (most tell some of it)."""
+        rng = self.rng8
+        fields: dict = {"language": "ja" if rng.random() < 0.8 else ""}
+        masculine = given in MASCULINE_GIVEN_NAMES
+        if rng.random() < 0.85:
+            age = rng.choices([rng.randint(20, 29), rng.randint(30, 39), rng.randint(40, 49), rng.randint(50, 59),
+                               rng.randint(60, 75)], weights=[15, 30, 28, 17, 10])[0]
+            fields["birthday"] = date(self.now.year - age, 1, 1) + timedelta(days=rng.randrange(365))
+        if rng.random() < 0.45:
+            fields["gender"] = (Gender.UNSAID if rng.random() < 0.06 else Gender.MALE if masculine else Gender.FEMALE)
+        if rng.random() < 0.6:
+            sizes = {"tops": preferred_size or rng.choice(["S", "M", "M", "L"])}
+            if rng.random() < 0.6:
+                sizes["bottoms"] = rng.choice(BOTTOM_SIZES[3:] if masculine else BOTTOM_SIZES[:5])
+            if rng.random() < 0.7:
+                sizes["shoes"] = rng.choice(SHOE_SIZES_MEN if masculine else SHOE_SIZES_WOMEN)
+            fields["sizes"] = sizes
+        if rng.random() < 0.7:
+            fields["interests"] = rng.sample(interests, rng.choice([1, 2, 2, 3, 4]))
+        if rng.random() < 0.6:
+            channels = ([ConsentChannel.LINE] * 2 if plan["line"] else []) + (
+                [ConsentChannel.EMAIL] * 2 if plan["email"] else []) + [ConsentChannel.POSTAL]
+            fields["preferred_channel"] = rng.choice(channels)
+        return fields
 
     def pick_customer(self, at: datetime) -> Customer | None:
         for _attempt in range(4):
@@ -656,3 +815,208 @@ class _Seeder:
                                                  address=self.address_of(customer)),
                 payment_method=PaymentMethod.MARKETPLACE if code == "hare-ichiba" else None,
             )
+
+    # --- identities (customers.identities) ----------------------------------------------
+
+    def add_identities(self) -> None:
+        """Loyalty cards issued at the tills, the LINE accounts linked by those who take our news
+        on LINE, and the buyer ids of a few customers who bought on ハレマチ市場: each through
+        ``identity_add``, as the POS, the LINE link and the marketplace connector add them."""
+        rng = self.rng8
+        self.cards: dict[int, str] = {}
+        self.customer_by_pk = {customer.pk: customer for customer in self.customers}
+        tills = {code: self.staff.get(code) for code in STORE_CODES}
+        issued = {HANAKO_LOYALTY_CARD.replace("-", "")}
+        for customer, plan in zip(self.customers, self.plans, strict=True):
+            if plan["card"]:
+                number = next(iter(issued))
+                while number in issued:
+                    number = f"{LOYALTY_CARD_PREFIX}{rng.randrange(10**12):012d}"
+                issued.add(number)
+                store = customer.favourite_location.code if customer.favourite_location else ""
+                identities.identity_add(customer=customer, kind=IdentityKind.LOYALTY_CARD, value=number,
+                                        source=IDENTITY_SOURCES["loyalty_card"], acting_user=tills.get(store))
+                self.cards[customer.pk] = number
+            if plan["line"]:
+                identities.identity_add(customer=customer, kind=IdentityKind.LINE, value=f"U{rng.getrandbits(128):032x}",
+                                        source=IDENTITY_SOURCES["line"])
+        buyers = sorted({row.customer for row in self.history_rows
+                         if row.customer and row.channel == MARKETPLACE_CODE and row.customer in self.customer_by_pk})
+        for customer_id in buyers[:: max(1, len(buyers) // 20)][:20]:
+            identities.identity_add(customer=self.customer_by_pk[customer_id], kind=IdentityKind.MARKETPLACE,
+                                    value=f"{MARKETPLACE_CODE}:hm{rng.randrange(10**8):08d}",
+                                    source=IDENTITY_SOURCES["marketplace"])
+        # Hanako: the card 渋谷店 gave her, and the LINE account she linked herself.
+        identities.identity_add(customer=self.hanako, kind=IdentityKind.LOYALTY_CARD, value=HANAKO_LOYALTY_CARD,
+                                source=IDENTITY_SOURCES["loyalty_card"], acting_user=self.staff.get("shibuya"))
+        identities.identity_add(customer=self.hanako, kind=IdentityKind.LINE, value=HANAKO_LINE_ID,
+                                source=IDENTITY_SOURCES["line"], acting_user=self.hanako_user)
+
+    # --- first-party events (customers.tracking) ----------------------------------------
+
+    def ingest_first_party_events(self) -> None:
+        """The official app (the membership card app) sends what its users did through the events
+        API, naming them by their card: page views, searches and product views of the last weeks,
+        only for those who let the app measure its use. Hanako's phone sends hers through the
+        storefront script's door."""
+        rng = self.rng8
+        earliest = self.now - tracking.max_age() + timedelta(hours=1)
+        latest = self.now - timedelta(minutes=30)
+        events: list[dict] = []
+        for customer, plan in zip(self.customers, self.plans, strict=True):
+            since = plan["app_since"]
+            if since is None or customer.pk not in self.cards or rng.random() < 0.4:
+                continue
+            start = max(since, earliest)
+            span = max((latest - start).total_seconds(), 0)
+            for _session in range(rng.choice([1, 1, 2, 3])):
+                at = start + timedelta(seconds=rng.uniform(0, span))
+                for event in self.browsing_session(at):
+                    events.append({**event, "identity": {"kind": IdentityKind.LOYALTY_CARD,
+                                                         "value": self.cards[customer.pk]}, "channel": "app"})
+        # the app's integration token is the administrator's (customers.ingest_events)
+        sender = self.staff[roles.ADMINISTRATOR]
+        size = tracking.max_batch()
+        for start in range(0, len(events), size):
+            tracking.events_ingest_system(events=events[start:start + size], acting_user=sender)
+        self.browse_as_hanako()
+
+    def browsing_session(self, at: datetime | None) -> list[dict]:
+        """One visit as the storefront script reports it: the home page, then a search or a
+        category, then a product page (``at`` None: now, as a browser sends it)."""
+        rng = self.rng8
+        events: list[dict] = []
+
+        def send(kind: str, properties: dict) -> None:
+            nonlocal at
+            event = {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "type": kind,
+                     "properties": properties}
+            if at is not None:
+                event["occurred_at"] = timezone.localtime(at).isoformat()
+                at += timedelta(seconds=rng.uniform(8, 90))
+            events.append(event)
+
+        active = [product for product in self.products if product.is_active]
+        send("page_view", {"path": "/", "title": LOGO_NAME})
+        if rng.random() < 0.55:
+            term = rng.choice(SEARCH_TERMS)
+            found = [product for product in active if term in product.name]
+            send("page_view", {"path": "/products/?" + urlencode({"q": term}), "title": f"商品一覧 | {LOGO_NAME}"})
+            send("search", {"query": term, "results": len(found)})
+        else:
+            category = rng.choice(sorted({product.category for product in active}))
+            found = [product for product in active if product.category == category]
+            send("page_view", {"path": "/products/?" + urlencode({"category": category}),
+                               "title": f"商品一覧 | {LOGO_NAME}"})
+        for product in rng.sample(found, min(len(found), rng.choice([0, 1, 1, 2]))):
+            send("page_view", {"path": f"/products/{product.code}/", "title": f"{product.name} | {LOGO_NAME}"})
+            send("product_view", {"code": product.code})
+        return events
+
+    def browse_as_hanako(self) -> None:
+        """On her phone Hanako accepts the analytics banner and looks around before signing in;
+        signing in makes the browser hers (``browser_attach``, what ``user_logged_in`` runs), and
+        she goes on browsing signed in."""
+        web = self.channels["web"]
+        tracking.analytics_consent_record(granted=True, browser_id=HANAKO_BROWSER, user_agent=BROWSER_USER_AGENT)
+        tracking.events_ingest_browser(events=self.browsing_session(None), browser_id=HANAKO_BROWSER, customer=None,
+                                       consent=True, user_agent=BROWSER_USER_AGENT, channel=web)
+        tracking.browser_attach(customer=self.hanako, browser_id=HANAKO_BROWSER, acting_user=self.hanako_user)
+        tracking.events_ingest_browser(
+            events=self.browsing_session(None), browser_id=HANAKO_BROWSER, customer=self.hanako,
+            consent=tracking.customer_analytics_consent(customer=self.hanako), user_agent=BROWSER_USER_AGENT,
+            channel=web)
+
+    # --- an old POS's members imported again, and the duplicate scan (customers.merge) ------
+
+    def import_legacy_duplicates(self) -> None:
+        """The member list of the POS the stores used before, imported a second time: the same
+        people as the old till wrote them (names in half-width katakana or in hiragana, phones with
+        brackets or full-width digits, a Gmail address with and without its dots), then the
+        duplicate scan the nightly job runs, so the review queue has their pairs."""
+        rng = self.rng8
+        originals = rng.sample(self.customers, min(9, len(self.customers)))
+        rows: list[customers.CustomerImportIn] = []
+
+        def legacy(original: Customer, **fields) -> None:
+            created = min(original.created_at, self.window_start) - timedelta(days=rng.uniform(200, 1500))
+            ledger = [customers.ConsentImportIn(ConsentChannel.POSTAL, True, created + timedelta(minutes=5),
+                                                LEGACY_CONSENT_SOURCE)] if rng.random() < 0.5 else []
+            rows.append(customers.CustomerImportIn(**{
+                "family_name": original.family_name, "given_name": original.given_name, "created_at": created,
+                "prefecture": original.prefecture, "consents": ledger, **fields}))
+
+        for index, original in enumerate(originals):
+            digits = original.phone_digits
+            if index < 4:  # the till's half-width katakana, the phone with brackets: same name, postal code, phone
+                legacy(original, family_name=half_width_kana(original.family_name_kana),
+                       given_name=half_width_kana(original.given_name_kana),
+                       family_name_kana=half_width_kana(original.family_name_kana),
+                       given_name_kana=half_width_kana(original.given_name_kana),
+                       phone=f"{digits[:3]}({digits[3:7]}){digits[7:]}", postal_code=original.postal_code,
+                       address=original.address, city=original.city)
+            elif index < 6:  # a paper form typed in: the name and the postal code, no phone
+                legacy(original, postal_code=original.postal_code.replace("-", ""), address=original.address)
+            elif index < 8:  # the name in hiragana, an address they have since left, the phone in full width
+                legacy(original, family_name=katakana_to_hiragana(original.family_name_kana),
+                       given_name=katakana_to_hiragana(original.given_name_kana),
+                       phone=f"{digits[:3]}-{digits[3:7]}-{digits[7:]}".translate(FULL_WIDTH_DIGITS),
+                       postal_code=f"{original.postal_code[:3]}-{rng.randrange(10000):04d}")
+            else:  # a Gmail address with dots and the phone as +81, then the same mailbox without the dots
+                given, family = (email_part(original.email, 0), email_part(original.email, 1))
+                dotted = GMAIL_LOCAL.format(given=given, family=family)
+                legacy(original, email=f"{dotted}@gmail.com", phone=f"+81 {digits[1:3]}-{digits[3:7]}-{digits[7:]}")
+                legacy(original, email=f"{dotted.replace('.', '')}+pos@gmail.com",
+                       family_name_kana=original.family_name_kana, given_name_kana=original.given_name_kana)
+        customers.customers_import(rows=rows, source=LEGACY_SOURCE)
+        merge.duplicates_scan()
+
+    # --- RFM and CLV, personas, segments (customers.scores, customers.segments) ----------
+
+    def seed_segments(self) -> None:
+        """What a marketer sets up on the first morning: RFM and CLV recomputed, three personas,
+        segments attached to them (dynamic rules, and a static list uploaded as a Shift_JIS CSV),
+        and a snapshot of each with its members."""
+        marketer = self.staff[roles.HQ_MARKETER]
+        scores.scores_recompute()
+        personas = {spec["name"]: segments.persona_create(acting_user=marketer, **spec) for spec in PERSONAS}
+        for name, persona, description, rules in SEGMENTS:
+            segment = segments.segment_create(
+                name=name, kind=SegmentKind.DYNAMIC if rules else SegmentKind.STATIC, rules=rules,
+                description=description, persona=personas.get(persona), acting_user=marketer)
+            if rules is None:
+                segments.segment_members_upload(segment=segment, data=self.invitation_csv(), acting_user=marketer)
+            segments.segment_snapshot_take(segment=segment, with_members=True, acting_user=marketer)
+
+    def invitation_csv(self) -> bytes:
+        """渋谷店's invitation list as the store keeps it in Excel: Hanako and the biggest spenders
+        among the customers whose favourite store it is."""
+        spent: dict[int, int] = defaultdict(int)
+        for order in self.history:
+            if order.customer_id:
+                spent[order.customer_id] += order.total
+        regulars = sorted((c for c in self.customers if c.favourite_location and c.favourite_location.code == "shibuya"),
+                          key=lambda c: (-spent[c.pk], c.pk))[:STATIC_LIST_SIZE - 1]
+        lines = ["メールアドレス", self.hanako.email, *(customer.email for customer in regulars)]
+        return ("\r\n".join(lines) + "\r\n").encode("cp932")
+
+
+# --- how an old till wrote names and numbers ---------------------------------------------------
+
+_HALF_WIDTH = {unicodedata.normalize("NFKC", chr(code)): chr(code) for code in range(0xFF66, 0xFF9E)}
+_HALF_WIDTH.update({"\u3099": "\uff9e", "\u309a": "\uff9f"})  # the voiced and semi-voiced marks
+FULL_WIDTH_DIGITS = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+def half_width_kana(text: str) -> str:
+    """Katakana as old tills print them: ``サトウ`` → ``ｻﾄｳ``, ``ゴトウ`` → ``ｺﾞﾄｳ``."""
+    return "".join(_HALF_WIDTH.get(char, char) for char in unicodedata.normalize("NFD", text))
+
+
+def katakana_to_hiragana(text: str) -> str:
+    return "".join(chr(ord(char) - 0x60) if "ァ" <= char <= "ヶ" else char for char in text)
+
+
+def email_part(email: str, index: int) -> str:
+    """The demo's addresses are ``given.family.0001@example.jp``: one of the name parts."""
+    return email.split("@", 1)[0].split(".")[index]

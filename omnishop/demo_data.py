@@ -281,3 +281,104 @@ CANCEL_REASONS = ("お客様から電話でキャンセル", "ご来店が難し
 # What staff note when they record a store visit on the customer's timeline (often nothing).
 STORE_VISIT_NOTES = ("", "", "", "リネンシャツをご試着（M）", "ギフト包装のご相談", "土鍋の入荷をお問い合わせ",
                      "新作ニットをご覧になった")
+
+
+# --- issue 8: profiles, identities, first-party events, duplicates, personas and segments ----
+
+# The given names above that are usually men's (for the gender some customers tell us).
+MASCULINE_GIVEN_NAMES = frozenset(kanji for kanji, _kana, _romaji in GIVEN_NAMES[20:])
+# Interests a customer ticks in the preference centre: the catalogue's categories and a few materials.
+INTEREST_MATERIALS = ("リネン", "藍染め", "有田焼")
+# Shoe sizes (cm) customers tell us, by the usual ranges.
+SHOE_SIZES_WOMEN = ("22.5", "23.0", "23.5", "24.0", "24.5", "25.0")
+SHOE_SIZES_MEN = ("25.0", "25.5", "26.0", "26.5", "27.0", "27.5", "28.0")
+BOTTOM_SIZES = ("61", "64", "67", "70", "73", "76", "79", "82")  # waist (cm)
+# Loyalty cards: 16 digits starting with the brand's prefix; marketplace buyer ids on ハレマチ市場.
+LOYALTY_CARD_PREFIX = "2926"
+MARKETPLACE_CODE = "hare-ichiba"
+IDENTITY_SOURCES = {"loyalty_card": "pos-card-issue", "line": "line-account-link", "marketplace": "hare-ichiba-order"}
+
+# What app users search for (the official app sends page views, searches and product views).
+SEARCH_TERMS = ("リネン", "シャツ", "土鍋", "煎茶", "マグカップ", "タオル", "藍染め", "ストール", "ほうじ茶", "有田焼",
+                "ワンピース", "はちみつ")
+BROWSER_USER_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+                      "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1")
+
+# Hanako, complete: the profile she filled in, her address book, her cards and her phone's browser.
+HANAKO_PROFILE = {
+    "city": "世田谷区", "birthday": (1988, 5, 14), "gender": "female", "language": "ja", "preferred_channel": "line",
+    "sizes": {"tops": "M", "bottoms": "64", "shoes": "24.5"}, "interests": ["リネン", "食器", "お茶", "インテリア"],
+}
+HANAKO_ADDRESSES = [
+    {"label": "自宅", "name": "山田 花子", "postal_code": "154-0004", "prefecture": "13", "city": "世田谷区",
+     "line1": "太子堂2-1-1", "line2": "コーポ太子堂203", "phone": "090-5555-0123", "is_default": True},
+    {"label": "勤務先", "name": "山田 花子", "postal_code": "150-0002", "prefecture": "13", "city": "渋谷区",
+     "line1": "渋谷2-21-1", "line2": "オムニタワー12F 株式会社みなと企画", "phone": "03-5555-0188"},
+]
+HANAKO_LOYALTY_CARD = "2926-0000-0012-3456"
+HANAKO_LINE_ID = "U4f1c2a9e7b3d4c5e6f708192a3b4c5d6"
+HANAKO_BROWSER = "8c1f4e2a9b7d4e3f8a6c5b4d3e2f1a09"
+
+# An old POS's member list imported a second time: the same people written differently.
+LEGACY_SOURCE = "omnishop-demo: 旧POS会員データ"
+LEGACY_CONSENT_SOURCE = "pos-signup"
+GMAIL_LOCAL = "minato.demo.{given}.{family}"  # the dotted form; the POS's other record drops the dots
+
+PERSONAS = [
+    {
+        "name": "都内のロイヤル顧客",
+        "summary": "東京都内にお住まいで、渋谷店とオンラインストアを使い分けながら年に何度もお買い物くださる常連のお客様。",
+        "goals": "長く使える良いものを、実物を確かめてから選びたい。新作や再入荷をいち早く知りたい。"
+                 "店舗スタッフに顔を覚えてもらえる気安さも大切にしている。",
+        "preferred_channels": ["email", "line"],
+        "messages": "新作・再入荷の先行案内、店舗での取り置きや受け取りの便利さ、職人や産地の背景を伝えるストーリー。"
+                    "値引きよりも、限定感と丁寧なご案内が響きます。",
+    },
+    {
+        "name": "リネン好きの休眠顧客",
+        "summary": "以前はリネンのシャツや寝具を繰り返し買ってくださったものの、ここしばらくご購入のないお客様。",
+        "goals": "肌ざわりのよい天然素材で、季節を気持ちよく過ごしたい。手持ちのリネンに合わせやすいものを探している。",
+        "preferred_channels": ["email", "postal"],
+        "messages": "新色・新作リネンのご案内や、お手入れ・育て方の読みもの。「お久しぶりです」の一言に、"
+                    "次回使えるクーポンを添えて再来店のきっかけに。",
+    },
+    {
+        "name": "はじめての購入者",
+        "summary": "最近はじめてお買い物をされたお客様。ブランドのことをまだよく知らない段階です。",
+        "goals": "買った商品に満足したい。サイズ選びやお手入れで失敗したくない。次に何を選べばよいか知りたい。",
+        "preferred_channels": ["email", "line"],
+        "messages": "ご購入のお礼とお手入れガイド、購入品に合わせたおすすめ。会員カードや公式LINEのご登録特典で、"
+                    "2回目のお買い物につなげます。",
+    },
+]
+
+LOYAL_LABELS = ["champions", "loyal"]
+KANTO = ["13", "14", "11", "12"]
+
+
+def _condition(field: str, operator: str, value, **extras) -> dict:
+    return {"field": field, "operator": operator, "value": value, **extras}
+
+
+# (name, persona name or "", description, rules; None: a static list uploaded as a CSV)
+SEGMENTS: list[tuple[str, str, str, dict | None]] = [
+    ("都内のロイヤル顧客", "都内のロイヤル顧客", "東京都にお住まいで、RFM が「優良顧客」または「ロイヤル顧客」のお客様。",
+     {"match": "all", "groups": [{"match": "all", "conditions": [
+         _condition("prefecture", "in", ["13"]), _condition("rfm_segment", "in", LOYAL_LABELS)]}]}),
+    ("リネン好きの休眠顧客", "リネン好きの休眠顧客",
+     "興味のある分野にリネンを選び、最後のご購入から時間が経っている（RFM の R が 2 以下）お客様。",
+     {"match": "all", "groups": [
+         {"match": "any", "conditions": [_condition("interests", "any_of", ["リネン", "バス・リネン"])]},
+         {"match": "all", "conditions": [_condition("rfm_r", "lte", 2)]}]}),
+    ("はじめての購入者", "はじめての購入者", "ご購入が1回で、最近お買い物された（RFM の「新規顧客」「有望顧客」）お客様。",
+     {"match": "all", "groups": [{"match": "all", "conditions": [
+         _condition("rfm_segment", "in", ["new", "promising"])]}]}),
+    ("関東のお茶好き（メール配信可）", "",
+     "関東1都3県にお住まいで、90日以内にお茶を買い、購入金額の RFM が 3 以上、メールでのご案内に同意済みのお客様。",
+     {"match": "all", "groups": [{"match": "all", "conditions": [
+         _condition("prefecture", "in", KANTO), _condition("bought_category", "in_last_days", "お茶", days=90),
+         _condition("rfm_m", "gte", 3), _condition("consent", "granted", "email", purpose="marketing")]}]}),
+    ("渋谷店 内覧会ご招待リスト", "都内のロイヤル顧客",
+     "渋谷店スタッフが選んだ、新作内覧会にご招待するお客様（CSV で登録した固定リスト）。", None),
+]
+STATIC_LIST_SIZE = 30

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from customers import services
+from customers import identities, services
 from customers.errors import CustomerImportInvalid
 from customers.models import ConsentRecord, Customer, CustomerEvent, EventKind
 from customers.selectors import consent_state
@@ -63,6 +63,24 @@ def test_good_rows_become_customers_with_their_own_times_and_consent_ledgers(sho
     assert AuditEntry.objects.filter(action="customers_import").count() == 3
     assert not DomainEvent.objects.filter(type__startswith="customers.").exists()  # history: no signed_up, no
     # consent_changed (the shop fixture's receipts published their own stock events)
+
+
+def test_imported_customers_are_known_by_their_email_and_phone_and_profile_fields_are_kept(shop):
+    household = services.customer_create(family_name="既存", email="taken@example.jp", phone="03-1111-2222")
+    rows = [_row(0, phone="０９０（５５５５）０００１", city="渋谷区", birthday=SINCE.date(), gender="female",
+                 sizes={"tops": "M", "shoes": "２４．５"}, interests=["リネン", "お茶"], preferred_channel="line"),
+            _row(1, phone="03-1111-2222"),  # the household's landline: it stays the first record's
+            _row(2, phone="090-5555-0001")]  # the same phone twice in one import: the first row's
+    created = services.customers_import(rows=rows, source="legacy-pos")
+
+    assert identities.identity_find(kind="email", value="TARO.0@example.jp") == created[0]
+    assert identities.identity_find(kind="phone", value="090-5555-0001") == created[0]
+    assert identities.identity_find(kind="email", value="taro.1@example.jp") == created[1]
+    assert identities.identity_find(kind="phone", value="0311112222") == household
+    assert set(created[2].identities.values_list("kind", flat=True)) == {"email"}
+    first = Customer.objects.get(pk=created[0].pk)
+    assert (first.city, first.birthday, first.gender, first.sizes, first.interests, first.preferred_channel) == (
+        "渋谷区", SINCE.date(), "female", {"tops": "M", "shoes": "24.5"}, ["リネン", "お茶"], "line")
 
 
 def test_one_bad_row_among_many_imports_nothing_and_every_bad_row_is_reported(shop):

@@ -11,7 +11,24 @@ from PIL import Image
 
 from brandkit.models import Brand
 from brandkit.selectors import consistency_scores
-from customers.models import ConsentRecord, Customer, CustomerEvent, EventKind
+from customers import consent as consents
+from customers import segments
+from customers.merge import duplicates_open
+from customers.models import (
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentRecord,
+    Customer,
+    CustomerEvent,
+    CustomerScore,
+    DuplicateReason,
+    EventKind,
+    Identity,
+    IdentityKind,
+    Persona,
+    Segment,
+    SegmentKind,
+)
 from customers.services import IMPORT_EVENT_DATA
 from inventory.models import (
     MovementReason,
@@ -24,7 +41,7 @@ from inventory.models import (
 )
 from inventory.validators import validate_ean13
 from kernel import roles
-from kernel.models import DomainEvent
+from kernel.models import AuditEntry, DomainEvent
 from omnishop import demo
 from orders.models import (
     Cart,
@@ -60,8 +77,10 @@ def test_running_seed_demo_twice_changes_nothing(seeded):
     output = seed()
     assert "already seeded" in output
     assert demo.demo_counts() == before
-    assert before["products"] == 10 and before["customers"] == 51  # 50 + the demo customer
+    # 50, the demo customer and the old POS's second records of nine of them (one of them twice)
+    assert before["products"] == 10 and before["customers"] == 51 + 10
     assert before["orders"] > 0 and before["customer events"] > 0
+    assert before["duplicate pairs to review"] > 0 and before["segments"] == len(demo.SEGMENTS)
 
 
 def test_ledger_sums_to_on_hand_at_every_stock_level(seeded):
@@ -129,8 +148,9 @@ def test_todays_orders_span_channels_and_pickups_wait_with_real_reservations(see
 
 
 def test_customers_have_furigana_consent_ledger_and_timelines(seeded):
-    customers = Customer.objects.exclude(email=demo.DEMO_CUSTOMER.email)
-    assert all(c.family_name_kana and c.given_name_kana and c.email.endswith("@example.jp") for c in customers)
+    customers = imported_customers()
+    assert customers.count() == SMALL["customers"]
+    assert all(c.family_name_kana and c.given_name_kana for c in customers)
     opted = ConsentRecord.objects.filter(channel="email", granted=True).values("customer").distinct().count()
     assert 0.3 * customers.count() < opted < 0.9 * customers.count()
     assert len(set(ConsentRecord.objects.values_list("source", flat=True))) >= 3
@@ -142,14 +162,20 @@ def test_customers_have_furigana_consent_ledger_and_timelines(seeded):
 def test_the_demo_writes_only_events_the_shop_itself_records(seeded):
     """No campaign opens or clicks (nothing in Omnishop records them), no campaign emails (nothing
     sends them yet): the imported history holds the kinds customer_events_import takes, the
-    consent ledger's changes, and what today's orders and Hanako's sign-up wrote."""
+    consent ledger's changes, what today's orders and Hanako's sign-up wrote, and the page views,
+    searches and product views the events ingest took (each with its event id)."""
     written = set(CustomerEvent.objects.values_list("kind", flat=True))
     assert not written & {EventKind.EMAIL_OPENED, EventKind.EMAIL_CLICKED}
     assert written <= {*IMPORT_EVENT_DATA, EventKind.CONSENT_CHANGED, EventKind.SIGNED_UP, EventKind.EMAIL_SENT,
-                       EventKind.CART_ADDED}
+                       EventKind.CART_ADDED, EventKind.PAGE_VIEWED, EventKind.SEARCHED}
     assert not CustomerEvent.objects.filter(subject__startswith="campaign").exists()
-    for event in CustomerEvent.objects.filter(kind__in=list(IMPORT_EVENT_DATA)):
+    for event in CustomerEvent.objects.filter(kind__in=list(IMPORT_EVENT_DATA), uid__isnull=True):
         assert set(event.data) == IMPORT_EVENT_DATA[event.kind], event.kind
+    ingested = CustomerEvent.objects.filter(uid__isnull=False)
+    assert set(ingested.values_list("kind", flat=True)) == {EventKind.PAGE_VIEWED, EventKind.SEARCHED,
+                                                            EventKind.PRODUCT_VIEWED}
+    assert not CustomerEvent.objects.filter(kind__in=[EventKind.PAGE_VIEWED, EventKind.SEARCHED],
+                                            uid__isnull=True).exists()
 
 
 def test_the_demos_orders_are_numbered_by_the_shops_rule_and_history_publishes_nothing(seeded):
@@ -239,3 +265,108 @@ def test_the_kit_dashboard_has_consistency_scores_for_every_channel(seeded):
     assert scores["web"]["total"] == Product.objects.count()  # every product's copy was checked
     assert scores["web"]["score"] == 100
     assert 0 < scores["email"]["score"] < 100  # a draft without an unsubscribe link was refused
+
+
+# --- issue 8: what the customer pages show ---------------------------------------------------
+
+def imported_customers():
+    return Customer.objects.filter(email__endswith="@example.jp")
+
+
+def test_most_customers_have_a_profile_whose_city_is_in_their_prefecture(seeded):
+    customers = list(imported_customers())
+    assert len(customers) == SMALL["customers"]
+    areas = {(prefecture, city) for prefecture, _weight, city, _postal in demo.CUSTOMER_AREAS}
+    assert all((c.prefecture, c.city) in areas for c in customers)
+    assert sum(1 for c in customers if c.birthday) > 0.6 * len(customers)
+    assert 0 < sum(1 for c in customers if c.gender) < len(customers)
+    sized = [c for c in customers if c.sizes]
+    assert len(sized) > 0.3 * len(customers) and all("tops" in c.sizes for c in sized)
+    tags = set(Product.objects.values_list("category", flat=True)) | set(demo.INTEREST_MATERIALS)
+    interested = [c for c in customers if c.interests]
+    assert len(interested) > 0.4 * len(customers) and all(set(c.interests) <= tags for c in interested)
+    assert any(c.preferred_channel for c in customers)
+
+
+def test_cards_line_ids_and_marketplace_ids_are_identities(seeded):
+    customers = imported_customers()
+    cards = Identity.objects.filter(kind=IdentityKind.LOYALTY_CARD, customer__in=customers)
+    assert 0.2 * customers.count() < cards.count() < 0.6 * customers.count()
+    assert all(len(value) == 16 and value.startswith("2926") for value in cards.values_list("value", flat=True))
+    # a LINE id for exactly those who take our news on LINE
+    line_ids = set(Identity.objects.filter(kind=IdentityKind.LINE).values_list("customer_id", flat=True))
+    on_line = set(consents.customers_consenting(channel=ConsentChannel.LINE).values_list("pk", flat=True))
+    assert line_ids and line_ids == on_line
+    assert Identity.objects.filter(kind=IdentityKind.MARKETPLACE, value__startswith="hare-ichiba:").exists()
+    # imported customers are known by their email and phone too
+    first = customers.order_by("pk").first()
+    assert set(first.identities.filter(kind__in=["email", "phone"]).values_list("value", flat=True)) == {
+        first.email, first.phone_digits}
+
+
+def test_consent_is_recorded_by_purpose_not_only_for_marketing(seeded):
+    for purpose in (ConsentPurpose.PERSONALISATION, ConsentPurpose.ANALYTICS):
+        granted = ConsentRecord.objects.filter(purpose=purpose, granted=True, customer__in=imported_customers())
+        assert granted.values("customer").distinct().count() >= 3, purpose
+        assert granted.exclude(source="import").exists()  # where the choice was made (preferences, the app)
+
+
+def test_hanako_is_complete_with_two_addresses_cards_and_her_browsing(seeded):
+    hanako = Customer.objects.get(email=demo.DEMO_CUSTOMER.email)
+    assert hanako.birthday and hanako.gender == "female" and hanako.city == "世田谷区"
+    assert hanako.sizes["shoes"] == "24.5" and "リネン" in hanako.interests
+    addresses = list(hanako.addresses.all())
+    assert [(a.label, a.is_default) for a in addresses] == [("自宅", True), ("勤務先", False)]
+    kinds = dict(hanako.identities.values_list("kind", "value"))
+    assert kinds[IdentityKind.LOYALTY_CARD] == "2926000000123456"
+    assert kinds[IdentityKind.LINE] == demo.HANAKO_LINE_ID and kinds[IdentityKind.BROWSER] == demo.HANAKO_BROWSER
+    assert consents.consent_allows(customer=hanako, channel=ConsentChannel.LINE)
+    assert consents.consent_allows(customer=hanako, channel=ConsentChannel.EMAIL,
+                                   purpose=ConsentPurpose.PERSONALISATION)
+    browsing = hanako.events.filter(browser_id=demo.HANAKO_BROWSER, channel__code="web")
+    assert {EventKind.PAGE_VIEWED, EventKind.SEARCHED} <= set(browsing.values_list("kind", flat=True))
+    # the analytics banner she accepted before signing in is in her own ledger now
+    assert hanako.consent_records.filter(purpose=ConsentPurpose.ANALYTICS, granted=True).exists()
+
+
+def test_the_apps_events_came_through_the_ingest_after_analytics_consent(seeded):
+    app_events = CustomerEvent.objects.filter(channel__code="app", uid__isnull=False).select_related("customer")
+    assert app_events.filter(kind=EventKind.SEARCHED).exists() and app_events.filter(
+        kind=EventKind.PRODUCT_VIEWED).exists()
+    for event in app_events:
+        record = ConsentRecord.objects.filter(customer=event.customer, purpose=ConsentPurpose.ANALYTICS,
+                                              created_at__lte=event.occurred_at).order_by("-created_at").first()
+        assert record is not None and record.granted
+        assert event.customer.identities.filter(kind=IdentityKind.LOYALTY_CARD).exists()
+    sender = get_user_model().objects.get(email="admin@demo.omnishop.jp")
+    assert AuditEntry.objects.filter(action="events_ingest", actor=sender).exists()
+
+
+def test_the_old_pos_members_fill_the_duplicate_queue(seeded):
+    queue = list(duplicates_open())
+    assert 8 <= len(queue) <= 12
+    assert {reason for pair in queue for reason in pair.reasons} == set(DuplicateReason.values)
+    legacy = set(Customer.objects.filter(pk__in=[int(pk) for pk in AuditEntry.objects.filter(
+        action="customers_import", changes__source=demo.LEGACY_SOURCE).values_list("object_id", flat=True)])
+                 .values_list("pk", flat=True))
+    assert all({pair.low_pk, pair.high_pk} & legacy for pair in queue)
+    half_width = Customer.objects.filter(pk__in=legacy, family_name__regex=r"^[\uff66-\uff9f]+$")
+    assert half_width.exists()  # the old till's ｻﾄｳ, found by its reading
+
+
+def test_segments_have_personas_members_and_snapshots(seeded):
+    assert CustomerScore.objects.exists()
+    assert set(Persona.objects.values_list("name", flat=True)) == {spec["name"] for spec in demo.PERSONAS}
+    found = {segment.name: segment for segment in Segment.objects.select_related("persona")}
+    assert set(found) == {name for name, *_rest in demo.SEGMENTS}
+    assert sum(1 for segment in found.values() if segment.persona) == 4
+    fields = {condition["field"] for segment in found.values() if segment.rules
+              for group in segment.rules["groups"] for condition in group["conditions"]}
+    assert {"rfm_segment", "prefecture", "bought_category", "consent", "interests"} <= fields
+    static = [segment for segment in found.values() if segment.kind == SegmentKind.STATIC]
+    assert len(static) == 1 and static[0].members.filter(customer__email=demo.DEMO_CUSTOMER.email).exists()
+    for segment in found.values():
+        members = segments.segment_customers(segment).count()
+        assert members > 0, segment.name
+        snapshot = segment.snapshots.get()
+        assert snapshot.count == members == snapshot.members.count()
