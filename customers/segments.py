@@ -71,6 +71,7 @@ from .models import (
     SegmentMember,
     SegmentSnapshot,
     SegmentSnapshotMember,
+    consent_applies,
 )
 
 # --- geography ------------------------------------------------------------------------------
@@ -485,6 +486,9 @@ def condition_clean(condition, path: str, errors: dict) -> dict | None:
     if spec.key == "size" and isinstance(clean.get("size_kind"), str) and not SIZE_KIND.match(clean["size_kind"]):
         errors.setdefault(f"{path}.size_kind", []).append(
             _("Lower-case letters, digits and _ only, e.g. tops or shoes."))
+    if spec.key == "consent" and len(errors) == before and not consent_applies(clean["value"], clean["purpose"]):
+        errors.setdefault(f"{path}.purpose", []).append(
+            _("The online store sends no marketing: choose a channel that reaches the customer."))
     return clean if len(errors) == before else None
 
 

@@ -844,7 +844,7 @@ class _Seeder:
                          if row.customer and row.channel == MARKETPLACE_CODE and row.customer in self.customer_by_pk})
         for customer_id in buyers[:: max(1, len(buyers) // 20)][:20]:
             identities.identity_add(customer=self.customer_by_pk[customer_id], kind=IdentityKind.MARKETPLACE,
-                                    value=f"{MARKETPLACE_CODE}:hm{rng.randrange(10**8):08d}",
+                                    value=f"{MARKETPLACE_CODE}:hm{rng.randrange(10**7, 10**8)}",
                                     source=IDENTITY_SOURCES["marketplace"])
         # Hanako: the card 渋谷店 gave her, and the LINE account she linked herself.
         identities.identity_add(customer=self.hanako, kind=IdentityKind.LOYALTY_CARD, value=HANAKO_LOYALTY_CARD,

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from customers import consent, segments
 from customers.consent import consent_grant, consent_withdraw
-from customers.models import ConsentChannel, ConsentPurpose, ConsentRecord, Customer
+from customers.errors import SegmentRulesInvalid
+from customers.models import ConsentChannel, ConsentPurpose, ConsentRecord, Customer, consent_applies
 from tests.customers.segments_world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,8 @@ def test_segments_and_the_audience_check_agree_for_every_channel_and_purpose(sho
     separated = 0
     for channel in ConsentChannel.values:
         for purpose in ConsentPurpose.values:
+            if not consent_applies(channel, purpose):  # the online store sends no marketing
+                continue
             audience = set(consent.customers_consenting(channel=channel, purpose=purpose).values_list("pk",
                                                                                                     flat=True))
             granted, refused = ids(rule("granted", channel, purpose)), ids(rule("not_granted", channel, purpose))
@@ -86,3 +89,14 @@ def test_consent_inside_an_any_group_keeps_the_never_asked(people):
         {"field": "prefecture", "operator": "in", "value": ["47"]},
         {"field": "consent", "operator": "not_granted", "value": "sms", "purpose": "marketing"}]}]})
     assert people["never"].pk in ids(rules)
+
+
+def test_a_marketing_rule_on_the_online_store_is_refused_naming_the_purpose(shop):
+    """The online store (channel web) carries analytics and personalisation, never marketing."""
+    with pytest.raises(SegmentRulesInvalid) as refused:
+        segments.rules_clean({"groups": [{"conditions": [
+            {"field": "consent", "operator": "granted", "value": "web", "purpose": "marketing"}]}]})
+    assert list(refused.value.errors) == ["rules.groups.0.conditions.0.purpose"]
+    rules = segments.rules_clean({"groups": [{"conditions": [
+        {"field": "consent", "operator": "granted", "value": "web", "purpose": "analytics"}]}]})
+    assert segments.rules_customers(rules).count() == 0
