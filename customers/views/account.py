@@ -189,6 +189,29 @@ def account_closed(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/storefront/account_closed.html")
 
 
+# --- password change (signed in) and reset (by email) -----------------------------------------
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change for a signed-in customer (their current password first); the
+    session stays signed in. Staff change theirs in the console."""
+
+    template_name = "customers/storefront/account_password.html"
+    success_url = reverse_lazy("storefront:account_password")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            _own_customer(request)  # a login without a shopping profile (staff) has no such page here
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
 # --- password reset (Django's views, the brand's templates, throttled) -------------------------
 
 PASSWORD_RESET_LIMIT = 5  # emails per hour per address and per client
