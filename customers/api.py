@@ -5,6 +5,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -13,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +32,13 @@ from kernel.api import (
 
 from . import profile, selectors, services, tracking
 from .api_privacy import CustomerPrivacyActions
-from .consent import consent_opt_in_request, consent_request_meta, double_opt_in_applies
+from .consent import (
+    STAFF_SOURCE_CHOICES,
+    consent_decide,
+    consent_opt_in_request,
+    consent_request_meta,
+    double_opt_in_applies,
+)
 from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent, Segment
 from .segments import segment_condition
 from .serializers import (
@@ -48,8 +55,22 @@ from .serializers import (
     StaffEventInSerializer,
 )
 
-STAFF_CONSENT_SOURCE = "api"
 OWN_CONSENT_SOURCE = "api-me"
+
+
+class LegacyConsentInSerializer(ConsentInSerializer):
+    """The body of the deprecated POST /customers/{id}/consent/ (see customers.api_consent for the
+    endpoints that replace it): the channel and the choice, and optionally where it was made."""
+
+    source = serializers.ChoiceField(choices=STAFF_SOURCE_CHOICES, required=False, default=ConsentSource.API,
+                                     help_text=gettext_lazy("Where the customer told you: staff, pos, import or api "
+                                                           "(default api)."))
+    source_detail = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+def legacy_consent_detail(user) -> str:
+    """What the ledger says about a legacy staff consent change that came with no detail: who called."""
+    return f"{user.get_username()} (deprecated POST /customers/<id>/consent/)"[:200]
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -199,18 +220,28 @@ class CustomerViewSet(CustomerPrivacyActions, viewsets.ReadOnlyModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Record an opt-in or opt-out the customer gave staff (source \"api\")",
-        request=ConsentInSerializer,
+        summary="Record a marketing opt-in or opt-out the customer gave staff (deprecated)",
+        description="Deprecated: use POST /customers/{id}/consents/grant/ and /consents/withdraw/, which take a "
+                    "purpose and require the source. This older door records the same ledger row through the same "
+                    "service (purpose marketing, no double opt-in for staff): `source` is where the customer told "
+                    "you (staff, pos, import or api; `api` when left out) and `source_detail` says more (when left "
+                    "out: the staff user who called). An unknown source is a 400 naming it; nothing is stored.",
+        request=LegacyConsentInSerializer,
+        examples=[OpenApiExample("Opt-in told at the counter", request_only=True, value={
+            "channel": "sms", "granted": True, "source": "staff", "source_detail": "渋谷店カウンターで口頭"})],
         responses={200: CustomerDetailSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404},
+        deprecated=True,
     )
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
         customer = self.get_object()
-        incoming = ConsentInSerializer(data=request.data)
+        incoming = LegacyConsentInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.consent_set(customer=customer, channel=incoming.validated_data["channel"],
-                             granted=incoming.validated_data["granted"], source=STAFF_CONSENT_SOURCE,
-                             acting_user=request.user, **consent_request_meta(request))
+        data = incoming.validated_data
+        consent_decide(customer=customer, channel=data["channel"], purpose=ConsentPurpose.MARKETING,
+                       granted=data["granted"], source=data["source"],
+                       source_detail=data["source_detail"] or legacy_consent_detail(request.user),
+                       acting_user=request.user, **consent_request_meta(request))
         return Response(CustomerDetailSerializer(customer, context=self.get_serializer_context()).data)
 
 

@@ -33,8 +33,15 @@ and tax records (帳簿・請求書等の保存, 7 years) and the stock ledger p
 - the audit trail's entries about the customer keep who did what and when, but their recorded
   values (old names, phones) are replaced by ``{"erased": true}``; the delivery ledger's
   recipient (the email address, the phone) becomes ``erased:<id>``;
+- django-axes' records of signing in with the person's email addresses: successful logins are
+  deleted, failed attempts stay (they count towards locking a client address out) with the
+  address typed replaced by ``erased:<id>``;
 - an audit entry ``customer_erase`` (counts only, no personal data) and the domain event
   ``customers.customer_erased`` (for domains that keep copies) are written in the same transaction.
+  The orders domain consumes it (``orders.privacy``, run by the events dispatch job within the
+  minute): it blanks the free text it holds about the person (what they or staff typed as a
+  reason for cancelling, and the contact fields of any order attached meanwhile), keeping the
+  orders' tax figures.
 """
 
 import json
@@ -51,7 +58,7 @@ from kernel.models import AuditEntry, Delivery
 
 from . import domain_events
 from .errors import CustomerErased
-from .models import ConsentRecord, Customer, CustomerEvent, EventKind
+from .models import ConsentRecord, Customer, CustomerEvent, EventKind, IdentityKind
 
 EXPORT_FORMAT = "omnishop.customer-data/1"
 ERASURE_SOURCE = "erasure"
@@ -193,6 +200,34 @@ def _withdraw_all(customer: Customer, acting_user) -> int:
     return len(rows)
 
 
+def _login_names(customer: Customer) -> set[str]:
+    """Every address the person may have typed to sign in, as django-axes stores it (stripped and
+    lower-cased: kernel.lockout.login_username): their account's, their profile's and their email
+    identities'."""
+    names = {customer.email or ""}
+    if customer.user is not None:
+        names.add(customer.user.email or "")
+    names.update(customer.identities.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True))
+    return {name.strip().lower()[:255] for name in names if name and name.strip()}
+
+
+def _scrub_login_attempts(names: set[str], pk: int) -> int:
+    """django-axes' rows about signing in as the person. Successful logins (``AccessLog``: their
+    own device and address) are deleted; failed attempts (``AccessAttempt``, ``AccessFailureLog``)
+    may be anyone's guesses and still count towards locking the client address out, so they stay
+    but lose the address typed (``erased:<id>``). Their request data never holds it: axes masks
+    the username and password (``AXES_SENSITIVE_PARAMETERS``)."""
+    if not names:
+        return 0
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    erased = f"erased:{pk}"
+    count = AccessLog.objects.filter(username__in=names).delete()[0]
+    count += AccessAttempt.objects.filter(username__in=names).update(username=erased)
+    count += AccessFailureLog.objects.filter(username__in=names).update(username=erased)
+    return count
+
+
 def _anonymise_orders(customer: Customer) -> int:
     orders = customer.orders.all()
     count = orders.update(name="", email="", phone="", phone_digits="", search_text="")
@@ -216,12 +251,14 @@ def customer_erase(*, customer: Customer, acting_user=None, via: str, reason: st
     if customer.erased_at:
         raise CustomerErased(_("This customer's personal data was already erased."))
     email, phone_digits, pk = customer.email, customer.phone_digits, customer.pk
+    login_names = _login_names(customer)
     counts = {
         "orders": _anonymise_orders(customer),
         "events_scrubbed": _scrub_events(customer),
         "consent_withdrawn": _withdraw_all(customer, acting_user),
         "addresses": customer.addresses.all().delete()[0],
         "identities": customer.identities.all().delete()[0],
+        "login_attempts": _scrub_login_attempts(login_names, pk),
     }
     try:
         counts["cart"] = customer.cart.delete()[0]
@@ -249,7 +286,7 @@ def customer_erase(*, customer: Customer, acting_user=None, via: str, reason: st
     customer.save()
     AuditEntry.objects.filter(object_type=Customer._meta.label_lower, object_id=str(pk)).update(
         changes={"erased": True}, object_repr=f"#{pk}")
-    recipients = [value for value in (email, phone_digits) if value]
+    recipients = sorted({value for value in (email, phone_digits, *login_names) if value})
     if recipients:
         Delivery.objects.filter(recipient__in=recipients).update(recipient=f"erased:{pk}")
     audit_record(actor=acting_user, action="customer_erase", obj=customer, object_repr=f"#{pk}",

@@ -24,7 +24,13 @@ from kernel.subjects import product_subject
 
 from . import domain_events
 from .errors import CustomerImportInvalid, CustomerNotDeletable
-from .identities import SOURCE_PROFILE, identities_contact_errors, identities_find, identities_sync_contact
+from .identities import (
+    SOURCE_PROFILE,
+    identities_contact_errors,
+    identities_find,
+    identities_sync_contact,
+    identity_find,
+)
 from .models import (
     ConsentChannel,
     ConsentPurpose,
@@ -237,14 +243,21 @@ def customer_update_profile(*, customer: Customer, acting_user=None, **fields) -
 
 
 @transaction.atomic
+def _customer_with_email(email: str) -> Customer | None:
+    return Customer.objects.filter(email__iexact=email).first() or identity_find(kind=IdentityKind.EMAIL,
+                                                                                 value=email)
+
+
 def customer_get_or_create_for_order(
     *, email: str = "", family_name: str = "", given_name: str = "", phone: str = ""
 ) -> Customer | None:
-    """Find the customer an order belongs to by email (identity merge on email), or create one."""
+    """Find the customer an order belongs to by email, or create one. The email matches a
+    customer's own address or any email identity of theirs (an address they used before, or the
+    one a merged record had: ``customers.identities``, normalised the same way)."""
     email = (email or "").strip().lower()
     if not email:
         return None
-    customer = Customer.objects.filter(email__iexact=email).first()
+    customer = _customer_with_email(email)
     if customer:
         return customer
     customer = Customer(email=email, family_name=family_name or email.split("@")[0], given_name=given_name,
@@ -256,7 +269,7 @@ def customer_get_or_create_for_order(
             identities_sync_contact(customer=customer, strict=False)
     except IntegrityError:
         # two first orders with a new email at the same moment: the other one created the customer
-        existing = Customer.objects.filter(email__iexact=email).first()
+        existing = _customer_with_email(email)
         if existing is None:
             raise
         return existing

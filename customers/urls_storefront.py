@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/privacy/my-data/", account.data_download, name="account_data_download"),
     path("account/close/", account.account_close, name="account_close"),
     path("account/closed/", account.account_closed, name="account_closed"),
+    path("account/password/", account.PasswordChangeView.as_view(), name="account_password"),
     path("account/password-reset/", account.PasswordResetView.as_view(), name="password_reset"),
     path("account/password-reset/sent/", account.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("account/password-reset/<uidb64>/<token>/", account.PasswordResetConfirmView.as_view(),

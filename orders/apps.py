@@ -47,7 +47,18 @@ class OrdersConfig(AppConfig):
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).
-    audit_actions = {"orders_import": _("Orders imported")}
+    audit_actions = {"orders_import": _("Orders imported"),
+                     "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}
+
+    @property
+    def event_consumers(self) -> dict:
+        """What it does when other domains' events happen (kernel.events): a customer's erasure
+        blanks the personal free text of their orders (orders.privacy). A property: kernel.events
+        imports models, which cannot be imported while the app configs are being loaded."""
+        from kernel.events import EventConsumer
+
+        return {"orders.customer_erased": EventConsumer("orders.privacy.customer_erased_handle",
+                                                        types=("customers.customer_erased",))}
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

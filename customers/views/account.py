@@ -4,6 +4,9 @@ a copy of their data, closing their account, and resetting a forgotten password.
 Every page shows and changes only the signed-in customer's own records: addresses are looked up
 with ``customer=request.user.customer``, so another customer's id is a 404."""
 
+import uuid
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -12,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -19,7 +23,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from brandkit.theme import theme
 from kernel.throttling import client_address
 
 from .. import privacy, profile
@@ -186,6 +189,29 @@ def account_closed(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/storefront/account_closed.html")
 
 
+# --- password change (signed in) and reset (by email) -----------------------------------------
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change for a signed-in customer (their current password first); the
+    session stays signed in. Staff change theirs in the console."""
+
+    template_name = "customers/storefront/account_password.html"
+    success_url = reverse_lazy("storefront:account_password")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            _own_customer(request)  # a login without a shopping profile (staff) has no such page here
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
 # --- password reset (Django's views, the brand's templates, throttled) -------------------------
 
 PASSWORD_RESET_LIMIT = 5  # emails per hour per address and per client
@@ -203,42 +229,48 @@ def _over_limit(key: str) -> bool:
 
 class ThrottledPasswordResetForm(PasswordResetForm):
     """Django's reset form: at most ``PASSWORD_RESET_LIMIT`` emails an hour per address and per
-    client address. Over the limit the page answers the same (it never tells whether an address
-    has an account) but no email goes out. The email goes through Django's mail (``MAILERS``)
-    straight away: it is a one-off message the customer is waiting for, not a customer message
-    that ``kernel.deliveries`` must keep from being sent twice (a second click sends a new link
-    anyway), and it is sent in the language of the page the customer used."""
+    client address. Over the limit, or for an address no customer account uses, the page answers
+    the same (it never tells whether an address has an account) and no email goes out.
 
-    request = None
+    The email is a customer message like any other: ``save`` queues
+    ``customers.account_tasks.password_reset_send`` (django-q2, after commit), which sends it
+    once through the delivery ledger (``kernel.deliveries``) in the brand's email layout, with a
+    token of Django's default token generator made in the task. Each request is its own message
+    (a second click sends a new link); a retried task does not send the same one twice. It is
+    sent in the language of the page the customer used."""
 
     def save(self, *args, request=None, **kwargs):
         email = (self.cleaned_data.get("email") or "").strip().lower()
         address = client_address(request) if request is not None else "-"
         if _over_limit(f"password-reset:email:{email}") or _over_limit(f"password-reset:ip:{address}"):
             return
-        kwargs.setdefault("extra_email_context", {})
-        kwargs["extra_email_context"].update({"brand": theme(), "language": get_language()})
-        return super().save(*args, request=request, **kwargs)
+        language = get_language() or ""
+        for user in self.get_users(email):
+            request_id = uuid.uuid4().hex
+            transaction.on_commit(partial(_queue_password_reset, user.pk, request_id, language))
 
     def get_users(self, email):
         # only customers' own, active accounts (staff reset through the console's administrator)
         return [user for user in super().get_users(email) if getattr(user, "customer", None) is not None
-                and not user.is_staff]
+                and not user.is_staff and user.customer.erased_at is None]
+
+
+def _queue_password_reset(user_id: int, request_id: str, language: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task("customers.account_tasks.password_reset_send", user_id, request_id, language,
+               task_name=f"password-reset-{user_id}-{request_id}", sync=settings.Q_CLUSTER.get("sync", False))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view and token generator; the email goes out through the form's ``save``."""
+
     template_name = "customers/storefront/account_password_reset.html"
-    email_template_name = "customers/storefront/account_password_reset_email.txt"
-    html_email_template_name = "customers/storefront/account_password_reset_email.html"
-    subject_template_name = "customers/storefront/account_password_reset_subject.txt"
     form_class = ThrottledPasswordResetForm
     success_url = reverse_lazy("storefront:password_reset_done")
 
     def form_valid(self, form):
-        form.save(request=self.request, use_https=self.request.is_secure(), token_generator=self.token_generator,
-                  from_email=settings.DEFAULT_FROM_EMAIL, email_template_name=self.email_template_name,
-                  subject_template_name=self.subject_template_name,
-                  html_email_template_name=self.html_email_template_name, extra_email_context={})
+        form.save(request=self.request)
         return redirect(self.get_success_url())
 
 

@@ -1,4 +1,5 @@
-"""Console pages of the single customer view: lookup and the customer's page."""
+"""Console pages of the single customer view: the customer's page, its edit form and staff entries
+(the customer list is customers.views.customer_list)."""
 
 from django import forms
 from django.conf import settings
@@ -11,12 +12,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from kernel.console import console_view, htmx_template
+from kernel.console import console_view
 from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
-from .. import identities, merge, profile, selectors, services, tracking
+from .. import identities, merge, profile, services, tracking
 from ..errors import IdentityClaimed, IdentityInUse
 from ..models import (
     CONTACT_CHANNEL_CHOICES,
@@ -100,17 +101,6 @@ EVENT_STYLE = {
     EventKind.PAGE_VIEWED: ("eye", "muted"),
     EventKind.SEARCHED: ("eye", "muted"),
 }
-
-@console_view("customers.view_customer")
-def customers(request):
-    query = request.GET.get("q", "").strip()
-    if query:
-        results = list(selectors.customer_search(query=query, limit=50))
-    else:
-        results = list(Customer.objects.order_by("-created_at", "-id")[:25])
-    context = {"query": query, "customers": results}
-    return render(request, htmx_template(request, "customers/console/customers.html", "results"), context)
-
 
 def _consent_context(customer) -> dict:
     return console_consent_context(customer)

@@ -68,7 +68,7 @@ def test_a_consumer_declared_by_an_app_is_found_without_the_kernel_importing_it(
     assert events.event_consumers()[ECHO].types == ("events_app.ping",)
     assert "events_app.seen" in events.event_types()
     ping(1, 2, 3)
-    assert tasks.events_dispatch() == {ECHO: 3}
+    assert tasks.events_dispatch()[ECHO] == 3  # (the domain apps declare consumers of their own)
     assert seen() == Counter({e.id: 1 for e in DomainEvent.objects.filter(type="events_app.ping")})
     assert cursor().handled == 3
 
