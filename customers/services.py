@@ -18,7 +18,7 @@ from kernel.audit import audit_changes, audit_record, audit_record_many, audit_v
 from kernel.db import bulk_create_backdated
 from kernel.errors import RowError, row_errors
 from kernel.events import publish
-from kernel.japan import normalize_postal_code, validate_postal_code
+from kernel.japan import fullwidth_kana, normalize_postal_code, validate_postal_code
 from kernel.models import Channel, Location
 from kernel.subjects import product_subject
 
@@ -197,6 +197,8 @@ def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, li
         try:
             if name in ("family_name_kana", "given_name_kana"):
                 value = normalize_furigana(value or "")
+            elif name in ("family_name", "given_name"):
+                value = fullwidth_kana(value or "").strip()
             elif name == "postal_code" and value:
                 validate_postal_code(value)
                 value = normalize_postal_code(value)

@@ -74,6 +74,17 @@ def normalize_text(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]+")
+
+
+def fullwidth_kana(value: str) -> str:
+    """Half-width katakana (old tills and card systems: ｺｳｼﾞ) as full-width (コウジ), the voiced
+    marks joined to their letter; everything else as written. A name keeps its own spelling,
+    but half-width kana are a system's limit, not the customer's, and a voiced mark on its own
+    is a separate character that fonts cannot draw with its letter."""
+    return _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), value or "")
+
+
 def hiragana_to_katakana(value: str) -> str:
     return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in value)
 
