@@ -34,7 +34,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kernel.events import publish
 from kernel.site import absolute_url
@@ -199,6 +199,15 @@ PURPOSE_HELP = {
 }
 
 
+# The grid's column heads on a phone: a word each (the full purpose is the cells' label for
+# screen readers and the abbreviation's title).
+PURPOSE_SHORT = {
+    ConsentPurpose.MARKETING: pgettext_lazy("consent purpose, short", "Offers"),
+    ConsentPurpose.PERSONALISATION: pgettext_lazy("consent purpose, short", "For you"),
+    ConsentPurpose.ANALYTICS: pgettext_lazy("consent purpose, short", "Analytics"),
+}
+
+
 def _cell_key(channel: str, purpose: str) -> str:
     return f"{channel}:{purpose}"
 
@@ -225,7 +234,7 @@ def consent_grid_rows(*, customer: Customer) -> dict:
                           "pending": pending.get((channel, purpose))})
         rows.append({"channel": channel, "label": channel_label, "cells": cells})
     return {"consent_rows": rows,
-            "consent_purposes": [{"value": v, "label": label, "help": PURPOSE_HELP[v]}
+            "consent_purposes": [{"value": v, "label": label, "help": PURPOSE_HELP[v], "short": PURPOSE_SHORT[v]}
                                  for v, label in ConsentPurpose.choices],
             "consent_pending": list(pending.values())}
 
