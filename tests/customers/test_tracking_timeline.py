@@ -112,3 +112,18 @@ def test_anonymous_events_are_in_no_customer_s_timeline(client, shop, staff, cus
     client.force_login(staff["hq_marketer"])
     response = client.get(reverse("console:customer_detail", kwargs={"pk": customer.pk}))
     assert EventKind.PAGE_VIEWED not in _kinds(response)
+
+
+def test_the_timeline_puts_stored_codes_in_words(client, staff, shop):
+    """A consent change says which channel and purpose and which way; a page path reads as typed."""
+    from customers.consent import consent_grant
+
+    customer = services.customer_create(family_name="山田", email="yamada@example.jp")
+    consent_grant(customer=customer, channel="line", purpose="personalisation", source="staff")
+    CustomerEvent.objects.create(customer=customer, kind=EventKind.PAGE_VIEWED, occurred_at=timezone.now(),
+                                 data={"path": "/products/?q=%E5%9C%9F%E9%8D%8B"})
+    client.force_login(staff["hq_marketer"])
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/console/customers/{customer.pk}/").content.decode()
+    assert "LINE · Personalisation: opted in" in page
+    assert "/products/?q=土鍋" in page
