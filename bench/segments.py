@@ -151,11 +151,11 @@ def child(args) -> None:
     run(f"generate {n:,} customers", f"""{w}
         INSERT INTO customers_customer (email, family_name, given_name, family_name_kana, given_name_kana, phone,
             phone_digits, postal_code, prefecture, address, preferred_size, city, birthday, gender, language,
-            preferred_channel, sizes, interests, search_text, created_at)
+            preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at)
         SELECT 'c' || g || '@bench.example', 'ベンチ', '', '', '', '', '', '',
                CASE WHEN g % 4 = 0 THEN '13' ELSE {two_digits("1 + " + rnd(47))} END, '', '', '',
                {birthday}, CASE g % 3 WHEN 0 THEN 'female' WHEN 1 THEN 'male' ELSE '' END, '', '', '{{}}', '[]', '',
-               {ago("g % 1000", "0")}
+               '', '', {ago("g % 1000", "0")}
         FROM {f}""")
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(id) FROM customers_customer")
@@ -197,22 +197,25 @@ def child(args) -> None:
         w, f = series(size)
         with connection.cursor() as cursor:
             cursor.execute(f"""{w}
-                INSERT INTO customers_customerevent (customer_id, kind, occurred_at, channel_id, subject, data)
+                INSERT INTO customers_customerevent (customer_id, kind, occurred_at, channel_id, subject, data,
+                    browser_id, interaction, campaign, utm_source, utm_medium, utm_campaign, utm_content, utm_term)
                 SELECT {cmin} + {rnd(n)}, {kind},
                        {ago(rnd(365), rnd(86400))},
-                       CASE WHEN g % 3 = 0 THEN NULL ELSE {web.pk} END, '', '{{}}'
+                       CASE WHEN g % 3 = 0 THEN NULL ELSE {web.pk} END, '', '{{}}', '', '', '', '', '', '', '', ''
                 FROM {f}""")
         print(f"    events {offset + size:,} / {total_events:,}  ({time.perf_counter() - started:.0f} s)",
               flush=True)
     events_load.__exit__(None, None, None)
     w, f = series(n)
     run(f"generate the consent ledger ({n:,} + {n // 9:,} rows)", f"""{w}
-        INSERT INTO customers_consentrecord (customer_id, channel, purpose, granted, source, created_at)
-        SELECT {cmin} + g - 1, 'email', 'marketing', {rnd(10)} < 7, 'bench', {ago("400 + g % 500", "0")}
+        INSERT INTO customers_consentrecord (customer_id, channel, purpose, granted, source, source_detail, user_agent,
+            created_at)
+        SELECT {cmin} + g - 1, 'email', 'marketing', {rnd(10)} < 7, 'bench', '', '', {ago("400 + g % 500", "0")}
         FROM {f}""")
     run("  + later opt-outs", f"""
-        INSERT INTO customers_consentrecord (customer_id, channel, purpose, granted, source, created_at)
-        SELECT id, 'email', 'marketing', {"false" if pg else "0"}, 'bench', {ago("(id % 300)", "0")}
+        INSERT INTO customers_consentrecord (customer_id, channel, purpose, granted, source, source_detail, user_agent,
+            created_at)
+        SELECT id, 'email', 'marketing', {"false" if pg else "0"}, 'bench', '', '', {ago("(id % 300)", "0")}
         FROM customers_customer WHERE {rnd(9)} = 0""")
     # what autovacuum does on a live database after a load: statistics and the visibility map
     # (index-only scans); SQLite: statistics

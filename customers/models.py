@@ -5,8 +5,9 @@ import re
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import Func, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -80,6 +81,29 @@ SEARCH_PHONE_MIN_DIGITS = 4
 _PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
 
 
+class CodePointOrder(Func):
+    """A text column compared and sorted by Unicode code point, whatever the database's collation:
+    ``COLLATE "C"`` on PostgreSQL; SQLite's default collation (BINARY) already is. Katakana in
+    code-point order is gojūon order, a voiced kana right after its plain one (カ ガ キ ギ).
+
+    Under this collation a btree index answers both a prefix (as a range: ``prefix_upper_bound``)
+    and the order, so "the first 25 whose furigana starts with ヤマ" reads 25 index entries."""
+
+    template = '%(expressions)s COLLATE "C"'
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return compiler.compile(self.get_source_expressions()[0])
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` in code-point order (so
+    ``prefix <= s < bound`` is ``s.startswith(prefix)``), or None when there is none."""
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters: the next one is U+E000
+        following = 0xE000
+    return prefix[:-1] + chr(following) if following <= 0x10FFFF else None
+
+
 class CustomerQuerySet(models.QuerySet):
     def search(self, query: str):
         """Customers whose name (kanji or kana, any width, hiragana or katakana), email or phone
@@ -92,16 +116,63 @@ class CustomerQuerySet(models.QuerySet):
         phone = normalize_phone(query)
         if "@" in email:  # an email address, whole or its start: the unique/prefix index on email
             return self.filter(Q(email__startswith=email))
-        if len(phone) >= SEARCH_PHONE_MIN_DIGITS and _PHONE_QUERY.fullmatch(normalize_text(query)):
+        if self._phone_query(query, phone):
             # a phone number: the whole number by its index, a part of it by the trigram index
             return self.filter(Q(phone_digits=phone) if len(phone) >= 10 else Q(phone_digits__contains=phone))
         if len(key) >= SEARCH_CONTAINS_MIN_LENGTH:
             condition = Q(search_text__contains=key)
         else:
-            condition = (Q(family_name_kana__startswith=key) | Q(given_name_kana__startswith=key)
-                         | Q(family_name__startswith=key) | Q(given_name__startswith=key)
-                         | Q(email__startswith=key))
+            condition = Q(family_name_kana__startswith=key) | self._short_others(key)
         return self.filter(condition)
+
+    def search_first(self, query: str, limit: int):
+        """The first ``limit`` customers ``search(query)`` finds, in furigana order (then id): the
+        console's search-as-you-type. One query.
+
+        One or two typed characters (a prefix) can match tens of thousands of customers, nearly
+        all by the start of their family-name furigana. Those are read from the ``customer_kana_order``
+        index (furigana in code-point order, id) as a range, already in list order, so the
+        ``LIMIT`` stops after ``limit`` entries; the customers matched only by another column (a
+        given name, a name in kanji, an email) are fetched by their prefix indexes and sorted with
+        them: ``(first limit by furigana range) UNION ALL (the others, not in that range)``. Longer
+        queries, phone numbers and emails match few rows: they are fetched and sorted. Every path
+        sorts by code point (``CodePointOrder``), so the order is the same whatever was typed."""
+        # What is fetched and then sorted is sorted by an order key spelled so that the planner
+        # cannot read it from customer_kana_order instead, filtering as it goes: a name in kanji
+        # follows its furigana (山田 is ヤマダ), and a part of a name or an email is anywhere, so
+        # that scan would read most of the index (all of it for a match of under 25 rows).
+        sorted_apart = self.annotate(kana_order=CodePointOrder(Coalesce("family_name_kana", Value(""))))
+        key = search_key(query)
+        upper = prefix_upper_bound(key) if key else None
+        if (not key or upper is None or len(key) >= SEARCH_CONTAINS_MIN_LENGTH or "@" in query
+                or self._phone_query(query, normalize_phone(query))):
+            return sorted_apart.search(query).order_by("kana_order", "id")[:limit]
+        connection = connections[self.db]
+        in_range = Q(kana_order__gte=key, kana_order__lt=upper)  # family_name_kana starts with key
+        others = self._short_others(key)
+        if connection.vendor != "postgresql":
+            # SQLite's LIKE ignores ASCII case: furigana typed in another case, outside the range
+            others |= Q(family_name_kana__startswith=key)
+        first = (self.annotate(kana_order=CodePointOrder("family_name_kana")).filter(in_range)
+                 .order_by("kana_order", "id")[:limit])
+        if not connection.features.supports_slicing_ordering_in_compound:
+            # SQLite (no LIMIT inside a UNION here): both parts in one WHERE; it scans the table
+            # for the other columns anyway (its LIKE uses no index)
+            return sorted_apart.filter(Q(pk__in=first.values("pk")) | (others & ~in_range)).order_by(
+                "kana_order", "id")[:limit]
+        # the others, fetched by their prefix indexes; disjoint from ``first``: no customer twice
+        rest = sorted_apart.filter(others).exclude(in_range).order_by()
+        return first.union(rest, all=True).order_by("kana_order", "id")[:limit]
+
+    @staticmethod
+    def _phone_query(query: str, phone: str) -> bool:
+        return len(phone) >= SEARCH_PHONE_MIN_DIGITS and bool(_PHONE_QUERY.fullmatch(normalize_text(query)))
+
+    @staticmethod
+    def _short_others(key: str) -> Q:
+        """A one- or two-character query on everything but the family-name furigana."""
+        return (Q(given_name_kana__startswith=key) | Q(family_name__startswith=key)
+                | Q(given_name__startswith=key) | Q(email__startswith=key))
 
 
 class Customer(models.Model):
@@ -149,9 +220,9 @@ class Customer(models.Model):
         ordering = ["family_name_kana", "given_name_kana", "id"]
         indexes = [models.Index(fields=["name_key", "postal_code"], name="customer_name_postal"),
                    models.Index(fields=["kana_key", "postal_code"], name="customer_kana_postal"),
-                   # search-as-you-type and the console list answer in this order: a common
-                   # one- or two-character prefix reads the first 25 matches in index order
-                   models.Index(fields=["family_name_kana", "id"], name="customer_kana_order")]
+                   # search-as-you-type (CustomerQuerySet.search_first): the first 25 whose
+                   # furigana starts with one or two characters, read in index order
+                   models.Index(CodePointOrder("family_name_kana"), "id", name="customer_kana_order")]
 
     def __str__(self) -> str:
         return self.full_name or (self.email or "")

@@ -38,4 +38,6 @@ def customer_timeline(*, customer: Customer, limit: int = 100, user=None) -> lis
 
 
 def customer_search(*, query: str, limit: int = 25) -> QuerySet[Customer]:
-    return Customer.objects.search(query).order_by("family_name_kana", "id")[:limit]
+    """The first ``limit`` customers matching ``query``, by furigana then id (one query; see
+    ``CustomerQuerySet.search_first``)."""
+    return Customer.objects.search_first(query, limit)
