@@ -40,6 +40,7 @@ from kernel.models import Location
 from . import segments
 from .consent import consent_latest, customers_consenting
 from .models import (
+    CodePointOrder,
     ConsentChannel,
     Customer,
     CustomerExport,
@@ -213,8 +214,9 @@ def list_filter_register(list_filter: ListFilter) -> None:
 
 
 SORTS = {
-    "name": ("family_name_kana", "given_name_kana", "id"),
-    "-name": ("-family_name_kana", "-given_name_kana", "-id"),
+    # furigana in code-point (gojūon) order, as the search lists them (customers.models.CodePointOrder)
+    "name": (CodePointOrder("family_name_kana").asc(), CodePointOrder("given_name_kana").asc(), "id"),
+    "-name": (CodePointOrder("family_name_kana").desc(), CodePointOrder("given_name_kana").desc(), "-id"),
     "since": ("created_at", "id"),
     "-since": ("-created_at", "-id"),
     "last_order": (F("last_order_at").asc(nulls_first=True), "id"),
