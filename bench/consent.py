@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 
 CUSTOMER_COLUMNS = ("email, family_name, given_name, family_name_kana, given_name_kana, phone, phone_digits, "
                     "postal_code, prefecture, address, preferred_size, city, gender, language, preferred_channel, "
-                    "sizes, interests, search_text, created_at")
+                    "sizes, interests, search_text, name_key, kana_key, created_at")
 LEDGER_COLUMNS = "customer_id, channel, purpose, granted, source, source_detail, user_agent, created_at"
 
 
@@ -64,7 +64,7 @@ def generate(connection, customers: int, base) -> None:
     cursor.execute(
         f"{prefix}INSERT INTO customers_customer ({CUSTOMER_COLUMNS}) "
         f"SELECT 'c' || n || '@bench.example.jp', '顧客', '' || n, 'コキャク', '', '', '', '', '', '', '', '', '', '', '', "
-        f"{json_empty_object}, {json_empty_list}, 'c' || n, {minutes('0')} FROM {series}")
+        f"{json_empty_object}, {json_empty_list}, 'c' || n, '', '', {minutes('0')} FROM {series}")
     # every decision is a ledger row: (which customers, channel, purpose, granted, minute offset)
     passes = [
         ("c.id % 10 < 7", "email", "marketing", "(c.id % 10 < 5)", "c.id % 1440"),           # first decision
