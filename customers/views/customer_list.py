@@ -63,6 +63,8 @@ def customer_list(request):
         "exports": list(CustomerExport.objects.filter(requested_by=request.user).order_by("-created_at")[:3])
         if can_export else [],
         "query": filters.get("q", ""), "title": _("Customers"),
+        # how many filters besides the search narrow the list (the phone's filter drawer says so)
+        "filters_active": sum(1 for name, value in filters.items() if name not in ("q", "sort") and value),
     }
     return render(request, htmx_template(request, "customers/console/customer_list_page.html", "results"), context)
 

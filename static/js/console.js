@@ -1,4 +1,5 @@
-// The console's only script: the phone navigation drawer. Everything else is htmx.
+// The console's only script: the phone navigation drawer, and filter drawers that stay open on
+// a wider screen (closed on a phone until a filter is in use). Everything else is htmx.
 (function () {
   "use strict";
   document.documentElement.classList.remove("no-js");
@@ -19,4 +20,7 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") setOpen(false);
   });
+  if (window.matchMedia && window.matchMedia("(min-width: 760px)").matches) {
+    document.querySelectorAll("details[data-filter-drawer]").forEach(function (drawer) { drawer.open = true; });
+  }
 })();
