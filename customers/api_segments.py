@@ -4,6 +4,7 @@ The same services as the console: ``customers.segments`` and ``customers.scores`
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -252,12 +253,17 @@ class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def export(self, request, pk=None):
         segment = self.get_object()
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         encoding = request.data.get("encoding", ExportEncoding.UTF8_BOM)
         snapshot = None
-        if request.data.get("snapshot"):
-            snapshot = SegmentSnapshot.objects.filter(pk=request.data["snapshot"]).first()
+        chosen = request.data.get("snapshot")
+        if chosen not in (None, ""):
+            # one of this segment's snapshots, by its id
+            snapshot = (segment.snapshots.filter(pk=int(chosen)).first()
+                        if str(chosen).isdigit() else None)
             if snapshot is None:
-                raise serializers.ValidationError({"snapshot": ["No such snapshot."]})
+                raise serializers.ValidationError({"snapshot": [_("No such snapshot of this segment.")]})
         export = segments.segment_export_start(segment=segment, encoding=encoding, snapshot=snapshot,
                                                acting_user=request.user)
         export.refresh_from_db()

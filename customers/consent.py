@@ -49,6 +49,7 @@ from .models import (
     ConsentRequest,
     ConsentSource,
     Customer,
+    CustomerMerge,
     EventKind,
     consent_applies,
 )
@@ -508,6 +509,11 @@ def consent_unsubscribe_read(token: str) -> UnsubscribeTarget:
             value.get("p") not in ConsentPurpose.values:
         raise ConsentLinkInvalid(_("This unsubscribe link is not valid."), reason="invalid")
     customer = Customer.objects.filter(pk=value.get("c")).first()
+    if customer is None:
+        # merged into another record since the email was sent: the link speaks for the survivor,
+        # who holds the ledger now (a merge hands its survivor on when the survivor is merged too)
+        merged = CustomerMerge.objects.filter(merged_pk=value.get("c")).select_related("survivor").first()
+        customer = merged.survivor if merged is not None else None
     if customer is None:
         raise ConsentLinkInvalid(_("This unsubscribe link is not valid."), reason="invalid")
     return UnsubscribeTarget(customer=customer, channel=value["ch"], purpose=value["p"])

@@ -143,6 +143,15 @@ class MergeCustomerNotFound(MergeError):
         self.field = field
 
 
+class MergeCustomerErased(MergeError):
+    code = "customer_erased"
+    http_status = 409
+
+    def __init__(self, message: str, *, field: str = "merged"):
+        super().__init__(message)
+        self.field = field
+
+
 class CustomerAlreadyMerged(MergeError):
     """The customer was merged into another one before (its record is gone)."""
 

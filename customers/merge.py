@@ -37,7 +37,7 @@ from kernel.events import publish
 from kernel.japan import normalize_phone
 
 from . import domain_events
-from .errors import CustomerAlreadyMerged, MergeCustomerNotFound, MergeSameCustomer
+from .errors import CustomerAlreadyMerged, MergeCustomerErased, MergeCustomerNotFound, MergeSameCustomer
 from .identities import SOURCE_PROFILE, identities_sync_contact
 from .models import (
     ConsentRecord,
@@ -294,6 +294,10 @@ def customer_merge(*, survivor: Customer, merged: Customer, acting_user, reason:
     for pk, field in sorted([(survivor.pk, "survivor"), (merged.pk, "merged")]):
         locked[field] = customer_for_merge(pk, field=field, for_update=True)
     survivor, merged = locked["survivor"], locked["merged"]
+    for field, record in (("survivor", survivor), ("merged", merged)):
+        if record.erased_at:  # its personal data is gone on request: nothing may be put back on it
+            raise MergeCustomerErased(_("Customer #%(id)s was erased on request and cannot be merged.")
+                                      % {"id": record.pk}, field=field)
     snapshot = _snapshot(merged)
     moved: dict[str, int | str] = {}
 
@@ -577,7 +581,7 @@ def duplicates_open(*, limit: int | None = None):
     """Open pairs whose two records both still exist, surest first, customers joined."""
     queryset = (DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN, customer_low__isnull=False,
                                                   customer_high__isnull=False)
-                .select_related("customer_low", "customer_high").order_by("-score", "low_pk", "high_pk"))
+                .select_related("customer_low__favourite_location", "customer_high__favourite_location").order_by("-score", "low_pk", "high_pk"))
     return queryset[:limit] if limit else queryset
 
 

@@ -49,6 +49,7 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,7 +59,7 @@ from kernel.models import AuditEntry, Delivery
 
 from . import domain_events
 from .errors import CustomerErased
-from .models import ConsentRecord, Customer, CustomerEvent, EventKind, IdentityKind
+from .models import ConsentRecord, Customer, CustomerEvent, CustomerMerge, EventKind, IdentityKind
 
 EXPORT_FORMAT = "omnishop.customer-data/1"
 ERASURE_SOURCE = "erasure"
@@ -259,6 +260,9 @@ def customer_erase(*, customer: Customer, acting_user=None, via: str, reason: st
         "addresses": customer.addresses.all().delete()[0],
         "identities": customer.identities.all().delete()[0],
         "login_attempts": _scrub_login_attempts(login_names, pk),
+        # a merge keeps the merged record's profile as it was (to show what it did): not any more
+        "merges_scrubbed": CustomerMerge.objects.filter(Q(survivor=customer) | Q(merged_pk=pk)).update(
+            merged_snapshot={"erased": True}, merged_name="", reason=""),
     }
     try:
         counts["cart"] = customer.cart.delete()[0]

@@ -266,7 +266,7 @@ def analytics_consent(request) -> bool | None:
 @transaction.atomic
 def analytics_consent_record(*, granted: bool, browser_id: str, customer: Customer | None = None,
                              source: str = BANNER_SOURCE, ip_address: str | None = None, user_agent: str = "",
-                             acting_user=None) -> ConsentRecord | BrowserConsent:
+                             acting_user=None) -> ConsentRecord | BrowserConsent | None:
     """Record a visitor's "Accept analytics" or "Decline": in the customer's own consent ledger
     when signed in (through the consent service: channel ``web``, purpose analytics, source
     storefront with ``source`` as its detail, and a timeline entry), else in the browser's ledger
@@ -279,10 +279,12 @@ def analytics_consent_record(*, granted: bool, browser_id: str, customer: Custom
         if record is None:  # already the decision in force: nothing to record or announce
             return consent_decision(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
                                     purpose=ConsentPurpose.ANALYTICS)
-    else:
+    elif browser_id:
         record = BrowserConsent.objects.create(browser_id=browser_id, purpose=ConsentPurpose.ANALYTICS,
                                                granted=granted, source=source, ip_address=ip_address,
                                                user_agent=(user_agent or "")[:300])
+    else:  # a visitor without a browser id declined: the signed cookie is the only record kept
+        return None
     publish(domain_events.ANALYTICS_CONSENT_CHANGED, subject=f"customer:{customer.pk}" if customer else "",
             actor=acting_user,
             payload=domain_events.AnalyticsConsentChanged(customer_id=customer.pk if customer else None,
@@ -631,13 +633,16 @@ def browser_attach(*, customer: Customer, browser_id: str, acting_user=None) -> 
     its anonymous events since then go to the customer signing in now."""
     if not BROWSER_ID_RE.fullmatch(browser_id or ""):
         return 0
-    if not Identity.objects.filter(kind=IdentityKind.BROWSER, value=browser_id).exists():
+    decision = (BrowserConsent.objects.filter(browser_id=browser_id, purpose=ConsentPurpose.ANALYTICS)
+                .order_by("-created_at", "-id").first())
+    measured = (decision is not None and decision.granted) or CustomerEvent.objects.filter(
+        browser_id=browser_id, customer__isnull=True).exists()
+    # the browser becomes one of their identities only where it was measured with their consent
+    if measured and not Identity.objects.filter(kind=IdentityKind.BROWSER, value=browser_id).exists():
         with contextlib.suppress(IdentityClaimed):  # another customer's sign-in on this browser just now
             identity_add(customer=customer, kind=IdentityKind.BROWSER, value=browser_id, source="sign-in",
                          acting_user=acting_user)
     attached = CustomerEvent.objects.filter(browser_id=browser_id, customer__isnull=True).update(customer=customer)
-    decision = (BrowserConsent.objects.filter(browser_id=browser_id, purpose=ConsentPurpose.ANALYTICS)
-                .order_by("-created_at", "-id").first())
     if decision is not None:
         own = (ConsentRecord.objects.filter(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
                                             purpose=ConsentPurpose.ANALYTICS)

@@ -116,7 +116,7 @@ def duplicates_scan(request):
 
 
 def _candidate(pk: int) -> DuplicateCandidate:
-    return get_object_or_404(DuplicateCandidate.objects.select_related("customer_low", "customer_high"), pk=pk)
+    return get_object_or_404(DuplicateCandidate.objects.select_related("customer_low__favourite_location", "customer_high__favourite_location"), pk=pk)
 
 
 def _done(request, cand: DuplicateCandidate, message: str):

@@ -388,7 +388,8 @@ def segment_export(request, pk: int):
     form = ExportForm(request.POST)
     snapshot = None
     if request.POST.get("snapshot"):
-        snapshot = get_object_or_404(segment.snapshots, pk=request.POST["snapshot"])
+        chosen = request.POST["snapshot"]
+        snapshot = get_object_or_404(segment.snapshots, pk=int(chosen) if chosen.isdigit() else -1)
     if form.is_valid():
         try:
             segments.segment_export_start(segment=segment, encoding=form.cleaned_data["encoding"], snapshot=snapshot,

@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from kernel.browser import browser_id_issue, tracking_refused
+from kernel.browser import browser_id, browser_id_issue, tracking_refused
 from kernel.throttling import client_address
 
 from .. import tracking
@@ -24,8 +24,11 @@ def analytics_consent(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"code": "invalid", "errors": {"choice": ["accept or decline"]}}, status=400)
         return redirect(_next(request))
     granted = choice == "accept" and not tracking_refused(request)
+    # a browser id only for a visitor who accepts (or already has one, from a cart): declining
+    # must not leave an identifier behind; the signed decision cookie remembers the "no"
+    bid = browser_id_issue(request) if granted else (browser_id(request) or "")
     tracking.analytics_consent_record(
-        granted=granted, browser_id=browser_id_issue(request), customer=tracking.request_customer(request),
+        granted=granted, browser_id=bid, customer=tracking.request_customer(request),
         ip_address=client_address(request), user_agent=request.headers.get("User-Agent", ""),
         acting_user=request.user if request.user.is_authenticated else None)
     response = JsonResponse({"analytics": granted}) if wants_json else redirect(_next(request))

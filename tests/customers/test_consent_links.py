@@ -196,3 +196,19 @@ def test_only_the_signed_unsubscribe_endpoint_is_csrf_exempt(hanako):
     assert strict.post(f"/consent/confirm/{consent.consent_confirmation_token(request)}/").status_code == 403
     assert strict.post(reverse("storefront:consent"), {"consent": ["sms:marketing"]}).status_code in (302, 403)
     assert not ConsentRecord.objects.exists()
+
+
+def test_an_unsubscribe_link_still_works_after_its_customer_was_merged(hanako, staff):
+    """The email went to a record merged since: the link withdraws on the survivor, who holds
+    the ledger now; a mail client's one-click POST must never fail silently."""
+    from customers import merge
+
+    consent.consent_grant(customer=hanako, channel="sms", purpose="marketing", source="staff")
+    token = consent.consent_unsubscribe_token(customer=hanako, channel="sms", purpose="marketing")
+    survivor = customer_create(family_name="山田", given_name="花子", email="hanako.new@example.jp")
+    merge.customer_merge(survivor=survivor, merged=hanako, acting_user=staff["hq_marketer"])
+    assert consent.consent_allows(customer=survivor, channel="sms", purpose="marketing")
+    response = Client().post(reverse("storefront:consent_unsubscribe", args=[token]),
+                             {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert not consent.consent_allows(customer=survivor, channel="sms", purpose="marketing")

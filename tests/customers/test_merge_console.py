@@ -16,7 +16,8 @@ def make_pairs(shop, n, start=0):
     made = []
     for i in range(start, start + n):
         a = customer_create(email=f"a{i}@example.jp", family_name="山田", given_name=f"花子{i}",
-                            phone=f"090-0000-{i:04d}", postal_code="150-0001")
+                            phone=f"090-0000-{i:04d}", postal_code="150-0001",
+                            favourite_location=shop.store_a)  # read with the pair, not once per customer
         b = customer_create(email=f"b{i}@example.jp", family_name="山田", given_name=f"花子{i}",
                             phone=f"090-0000-{i:04d}")
         place_delivery(shop, customer=b)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from customers import privacy, profile
 from customers.errors import CustomerErased
 from customers.models import ConsentRecord, Customer, CustomerEvent, Identity
-from customers.services import consent_set, customer_sign_up, staff_event_record
+from customers.services import consent_set, customer_create, customer_sign_up, staff_event_record
 from inventory.models import StockMovement
 from kernel.models import AuditEntry, DomainEvent
 from orders import services as orders
@@ -184,3 +184,23 @@ def test_erased_customers_cannot_sign_in(client, hanako):
                                                           "password": "pass-Word-123"})
     assert response.status_code == 200  # the form again
     assert get_user_model().objects.filter(pk=user.pk, is_active=False).exists()
+
+
+def test_erasure_scrubs_what_a_merge_kept_and_an_erased_record_cannot_be_merged(hanako, staff):
+    from customers import merge
+    from customers.errors import MergeCustomerErased
+    from customers.models import CustomerMerge
+
+    user, customer, order = hanako
+    twin = customer_create(family_name="山田", given_name="花子", email="hanako.pos@example.jp", phone="03-1111-2222")
+    record = merge.customer_merge(survivor=customer, merged=twin, acting_user=staff["hq_marketer"], reason="電話で確認")
+    assert record.merged_snapshot["email"] == "hanako.pos@example.jp"
+    privacy.customer_erase(customer=customer, acting_user=staff["administrator"], via="console", reason="phone")
+    record.refresh_from_db()
+    assert record.merged_snapshot == {"erased": True} and record.merged_name == "" and record.reason == ""
+    assert "hanako.pos@example.jp" not in str(CustomerMerge.objects.values_list("merged_snapshot", flat=True))
+    other = customer_create(family_name="佐藤", email="sato@example.jp")
+    with pytest.raises(MergeCustomerErased):
+        merge.customer_merge(survivor=customer, merged=other, acting_user=staff["hq_marketer"])
+    with pytest.raises(MergeCustomerErased):
+        merge.customer_merge(survivor=other, merged=customer, acting_user=staff["hq_marketer"])

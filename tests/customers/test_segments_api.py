@@ -205,3 +205,18 @@ def test_fields_describe_the_registry(world, marketer):
     distance = fields["distance_to_store"]
     assert all("prefectur" in distance[key] or "都道府県" in distance[key] for key in ("label", "help"))
     assert {c["value"] for c in fields["language"]["value"]["choices"]} == {"ja", "en"}
+
+
+def test_an_export_naming_a_bad_or_foreign_snapshot_is_a_400_and_starts_nothing(world, marketer):
+    from customers.models import SegmentExport
+
+    segment = segments.segment_create(name="e", rules=FOUR_RULES)
+    other = segments.segment_create(name="f", rules=FOUR_RULES)
+    foreign = segments.segment_snapshot_take(segment=other)
+    url = reverse("api:segment-export", args=[segment.pk])
+    for body in ({"snapshot": "abc"}, {"snapshot": foreign.pk}, {"snapshot": [1]}):
+        response = marketer.post(url, body, format="json")
+        assert response.status_code == 400 and "snapshot" in response.json()["errors"], body
+    response = marketer.post(url, [1, 2], format="json")
+    assert response.status_code == 400
+    assert not SegmentExport.objects.exists()

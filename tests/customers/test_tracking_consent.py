@@ -65,7 +65,8 @@ def test_after_declining_there_is_no_banner_and_no_script(shop):
     client.post("/privacy/analytics/", {"choice": "decline"})
     page = client.get("/").content.decode()
     assert "consent-banner" not in page and "omnishop-events.js" not in page
-    assert BrowserConsent.objects.get().granted is False
+    # declining leaves no identifier behind: no browser id, no ledger row keyed by one
+    assert not BrowserConsent.objects.exists() and "omnishop_bid" not in client.cookies
 
 
 def test_a_browser_refusing_tracking_sees_no_banner_and_gets_no_script(shop):
@@ -158,11 +159,21 @@ def test_sign_up_attaches_the_browser_too(shop):
 def test_a_browser_first_used_by_someone_else_keeps_its_identity(shop):
     _u1, first = customer_sign_up(email="a@example.jp", password="pass-Word-123", family_name="甲")
     _u2, second = customer_sign_up(email="b@example.jp", password="pass-Word-123", family_name="乙")
+    BrowserConsent.objects.create(browser_id="cd" * 16, granted=True, source="banner")  # measured, with consent
     tracking.browser_attach(customer=first, browser_id="cd" * 16)
     CustomerEvent.objects.create(kind=EventKind.PAGE_VIEWED, occurred_at=timezone.now(), browser_id="cd" * 16)
     assert tracking.browser_attach(customer=second, browser_id="cd" * 16) == 1
     assert Identity.objects.get(kind=IdentityKind.BROWSER).customer == first
     assert CustomerEvent.objects.get(kind=EventKind.PAGE_VIEWED).customer == second
+
+
+def test_a_browser_never_measured_does_not_become_an_identity(shop):
+    """Signing in on a browser that declined (or never answered) adds no browser identity."""
+    _user, customer = customer_sign_up(email="a@example.jp", password="pass-Word-123", family_name="甲")
+    BrowserConsent.objects.create(browser_id="ef" * 16, granted=False, source="banner")
+    tracking.browser_attach(customer=customer, browser_id="ef" * 16)
+    tracking.browser_attach(customer=customer, browser_id="ab" * 16)
+    assert not Identity.objects.filter(kind=IdentityKind.BROWSER).exists()
 
 
 # --- retention ------------------------------------------------------------------------------------
