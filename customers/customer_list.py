@@ -273,13 +273,19 @@ class CustomerListForm(forms.Form):
         return values
 
 
-def customer_list(*, filters: dict, sort: str = DEFAULT_SORT) -> QuerySet[Customer]:
+def customer_list(*, filters: dict, sort: str = DEFAULT_SORT, strict: bool = False) -> QuerySet[Customer]:
     """Customers matching ``filters`` (as ``CustomerListForm.filters`` gives them: raw values are
     cleaned again, unknown names ignored), annotated with ``last_order_at``, ``total_spent`` and
     ``email_marketing``, with their RFM ``score`` joined, in ``sort`` order. One query for a page,
-    one for the count (plus one to read a chosen segment's definition)."""
+    one for the count (plus one to read a chosen segment's definition). A filter that no longer
+    holds (a segment deleted meanwhile) is left out of a page, but ``strict`` (an export job)
+    raises ValidationError instead: a file must never hold more customers than were asked for."""
     form = CustomerListForm(data=filters)
     form.is_valid()
+    if strict and form.errors:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
     qs = Customer.objects.select_related("favourite_location", "score")
     for list_filter in LIST_FILTERS:
         if list_filter.name in form.errors:
@@ -406,7 +412,13 @@ def customer_export_run(export_id: int) -> str:
     from django.utils import translation
 
     language = getattr(export.requested_by, "language", "") or settings.LANGUAGE_CODE
-    queryset = customer_list(filters=filters, sort=sort)
+    try:
+        queryset = customer_list(filters=filters, sort=sort, strict=True)
+    except Exception as exc:  # a filter that no longer holds: the export fails, it never widens
+        messages_ = getattr(exc, "messages", None) or [str(exc)]
+        CustomerExport.objects.filter(pk=export.pk).update(status=CustomerExportStatus.FAILED,
+                                                           error=" ".join(messages_)[:500], finished_at=timezone.now())
+        return CustomerExportStatus.FAILED
     total = queryset.count()
     CustomerExport.objects.filter(pk=export.pk).update(status=CustomerExportStatus.RUNNING, total=total, done=0)
     folder = export_dir()

@@ -171,6 +171,23 @@ def test_an_export_whose_segment_is_gone_is_refused_not_widened(client, staff, w
     assert not CustomerExport.objects.exists()
 
 
+def test_an_export_job_whose_segment_went_before_it_ran_fails_instead_of_widening(
+        staff, world, settings, tmp_path, django_capture_on_commit_callbacks):
+    """Queued with a segment that is deleted before the job runs: the job fails, no file holds
+    every customer."""
+    settings.CUSTOMER_EXPORT_DIR = tmp_path
+    segment = segments.segment_create(name="首都圏", rules=TOKYO)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        export = listing.customer_export_request(filters={"segment": segment.pk}, sort=listing.DEFAULT_SORT,
+                                                 encoding="utf-8-sig", acting_user=staff["hq_marketer"])
+    segments.segment_delete(segment=segment)
+    for callback in queued:
+        callback()
+    export.refresh_from_db()
+    assert export.status == "failed" and export.error and export.total == 0
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_api_list_takes_a_segment(staff, world):
     segment = segments.segment_create(name="首都圏", rules=TOKYO)
     api = APIClient()
