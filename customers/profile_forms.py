@@ -77,9 +77,30 @@ class ProfileForm(forms.Form):
     birthday = forms.DateField(label=_("Birthday"), required=False,
                                widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}))
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices])
+    current_password = forms.CharField(
+        label=_("Current password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your email address, which is also your login."))
 
     PROFILE_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana", "phone", "birthday",
                       "gender")
+
+    def __init__(self, *args, user=None, current_email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.current_email = user, (current_email or "").strip().lower()
+
+    def clean(self):
+        """A new login email needs the current password: a borrowed or stolen session alone must
+        not be enough to take the account over (the password reset goes to the email)."""
+        cleaned = super().clean()
+        email = (cleaned.get("email") or "").strip().lower()
+        if self.user is not None and email and email != self.current_email:
+            password = cleaned.get("current_password") or ""
+            if not password:
+                self.add_error("current_password", _("Enter your current password to change your email address."))
+            elif not self.user.check_password(password):
+                self.add_error("current_password", _("The password is not correct."))
+        return cleaned
 
 
 class PreferencesForm(forms.Form):

@@ -44,7 +44,7 @@ def _own_customer(request: HttpRequest) -> Customer:
 def profile_edit(request: HttpRequest) -> HttpResponse:
     customer = _own_customer(request)
     if request.method == "POST":
-        form = ProfileForm(request.POST)
+        form = ProfileForm(request.POST, user=request.user, current_email=customer.email or "")
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -131,6 +131,24 @@ def test_pages_need_a_login(client):
     assert response.status_code == 302 and "login" in response["Location"]
 
 
+def test_changing_the_login_email_needs_the_current_password(client, hanako, shop):
+    """A borrowed session alone cannot move the account to another address."""
+    user, customer = hanako
+    client.force_login(user)
+    data = {"family_name": "山田", "given_name": "花子", "email": "thief@example.jp", "phone": "", "gender": ""}
+    response = client.post(reverse("storefront:account_profile"), data)
+    assert response.status_code == 400 and "current_password" in response.context["form"].errors
+    response = client.post(reverse("storefront:account_profile"), {**data, "current_password": "wrong-Pass-999"})
+    assert response.status_code == 400 and "current_password" in response.context["form"].errors
+    customer.refresh_from_db()
+    user.refresh_from_db()
+    assert customer.email == user.email == "hanako@example.jp"
+    response = client.post(reverse("storefront:account_profile"), {**data, "current_password": "pass-Word-123"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.email == "thief@example.jp"
+
+
 def test_password_reset_sends_a_branded_link_and_is_throttled(client, hanako, settings,
                                                              django_capture_on_commit_callbacks):
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
