@@ -467,12 +467,15 @@ def export_file_path(export: CustomerExport) -> Path | None:
 
 
 def customer_exports_expire(*, now=None) -> int:
-    """Scheduled hourly: delete export files and rows older than the retention. Returns how many."""
+    """Scheduled hourly: delete export files and rows older than the retention, the customer
+    list's and the segments' (both are personal data). Returns how many."""
+    from . import segments
+
     cutoff = (now or timezone.now()) - export_retention()
     old = list(CustomerExport.objects.filter(created_at__lt=cutoff))
     for export in old:
         if export.file_name:
             (export_dir() / export.file_name).unlink(missing_ok=True)
     CustomerExport.objects.filter(pk__in=[e.pk for e in old]).delete()
-    return len(old)
+    return len(old) + segments.segment_exports_expire(before=cutoff)
 

@@ -844,6 +844,19 @@ def export_storage():
     return FileSystemStorage(location=root, base_url=None)
 
 
+def segment_exports_expire(*, before) -> int:
+    """Delete segment exports (files and rows) made before ``before``: member lists are personal
+    data, kept as long as the customer list's exports (``customer_list.customer_exports_expire``,
+    hourly, calls this). Returns how many."""
+    storage = export_storage()
+    old = list(SegmentExport.objects.filter(created_at__lt=before))
+    for export in old:
+        if export.file and storage.exists(export.file):
+            storage.delete(export.file)
+    SegmentExport.objects.filter(pk__in=[e.pk for e in old]).delete()
+    return len(old)
+
+
 EXPORT_COLUMNS = ("id", "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone",
                   "postal_code", "prefecture", "city", "score__r", "score__f", "score__m", "score__label",
                   "score__monetary")

@@ -107,3 +107,19 @@ def test_a_failing_export_leaves_no_file(many, monkeypatch, private_exports):  #
     export.refresh_from_db()
     assert export.status == JobStatus.FAILED and "No space" in export.error and not export.file
     assert not list(Path(private_exports).glob("segment-*.csv"))
+
+
+def test_segment_exports_expire_with_the_customer_list_s(many, private_exports, settings, tmp_path):  # noqa: F811
+    """Member lists are personal data: the hourly job deletes them after the retention too."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.CUSTOMER_EXPORT_DIR = tmp_path
+    segment = segments.segment_create(name="東京", rules={"groups": [{"conditions": [
+        {"field": "prefecture", "operator": "in", "value": ["13"]}]}]})
+    export = start(segment)
+    assert segments.export_storage().exists(export.file)
+    assert customer_list.customer_exports_expire(now=timezone.now() + timedelta(hours=1)) == 0
+    assert customer_list.customer_exports_expire(now=timezone.now() + timedelta(hours=25)) == 1
+    assert not SegmentExport.objects.exists() and not segments.export_storage().exists(export.file)
