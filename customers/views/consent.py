@@ -59,6 +59,14 @@ def _wanted_cells(request) -> set[tuple[str, str]]:
     return wanted
 
 
+def _shown_cells(request) -> set[tuple[str, str]] | None:
+    """The boxes that were ticked when the page was drawn (``shown``), or None when the form did
+    not say (an older page: the whole grid is then taken as wanted)."""
+    if "shown" not in request.POST:
+        return None
+    return {tuple(value.partition(":")[::2]) for value in request.POST["shown"].split(",") if ":" in value}
+
+
 @transaction.atomic
 def _save_choices(request, customer: Customer) -> dict:
     """Apply the posted grid: every change through the consent services, all or nothing.
@@ -74,11 +82,16 @@ def _save_choices(request, customer: Customer) -> dict:
             raise ValidationError({"granted": [_("Choose subscribe or unsubscribe.")]})
         wanted = {key for key, record in grid.items() if record and record.granted}
         (wanted.add if request.POST["granted"] == "1" else wanted.discard)((channel, purpose))
+    # Only the boxes the customer changed on this page count: a tab left open must not undo an
+    # unsubscribe link followed since, nor grant again what was withdrawn elsewhere.
+    shown = _shown_cells(request) if "channel" not in request.POST else None
     done = {"granted": 0, "withdrawn": 0, "pending": 0}
     web = channels.web_channel()
     for key, record in grid.items():
         channel, purpose = key
         is_granted = bool(record and record.granted)
+        if shown is not None and (key in wanted) == (key in shown):
+            continue
         if key in wanted and not is_granted:
             if consent.double_opt_in_applies(channel=channel, purpose=purpose):
                 if consent.consent_opt_in_request(customer=customer, channel=channel, purpose=purpose,

@@ -2,6 +2,8 @@
 consent card (the decision in force with its source and time, the ledger with who and IP, and
 staff changes that need a source)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -67,6 +69,22 @@ def test_saving_the_grid_grants_and_withdraws_and_email_marketing_waits_for_conf
     assert _ticked(hanako) == {"line:personalisation"}
     assert hanako.consent_records.filter(channel="sms", granted=False).exists()
     assert hanako.consent_records.filter(channel="email").count() == 1  # the explicit no at sign-up only
+
+
+def test_a_tab_left_open_changes_only_the_boxes_changed_on_it(hanako, hanako_client):
+    """The page was drawn with SMS ticked; an unsubscribe link withdrew SMS since. Saving the old
+    page to tick LINE must not grant SMS again."""
+    from customers import consent
+
+    url = reverse("storefront:consent")
+    consent.consent_grant(customer=hanako, channel="sms", purpose="marketing", source="staff")
+    page = hanako_client.get(url).content.decode()
+    shown = re.search(r'name="shown" value="([^"]*)"', page).group(1)
+    assert "sms:marketing" in shown.split(",")
+    consent.consent_withdraw(customer=hanako, channel="sms", purpose="marketing", source="unsubscribe")
+    hanako_client.post(url, {"shown": shown, "consent": ["sms:marketing", "line:marketing"]})
+    assert not consent.consent_allows(customer=hanako, channel="sms", purpose="marketing")
+    assert consent.consent_allows(customer=hanako, channel="line", purpose="marketing")
 
 
 def test_htmx_gets_the_grid_back_in_place(hanako, hanako_client):
