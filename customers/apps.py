@@ -27,6 +27,13 @@ def ensure_schedules(sender, **kwargs) -> None:
         defaults={"func": "customers.customer_list.customer_exports_expire", "schedule_type": Schedule.HOURLY,
                   "repeats": -1},
     )
+    Schedule.objects.get_or_create(  # RFM scores and historic CLV (customers.scores)
+        name="customers.scores_recompute",
+        defaults={"func": "customers.scores.scores_recompute_task", "schedule_type": Schedule.DAILY, "repeats": -1})
+    Schedule.objects.get_or_create(  # every segment's size (customers.segments)
+        name="customers.segments_snapshot",
+        defaults={"func": "customers.segments.segments_snapshot_all", "schedule_type": Schedule.DAILY,
+                  "repeats": -1})
     Schedule.objects.get_or_create(
         name="customers.duplicates_scan",
         defaults={"func": "customers.merge.duplicates_scan_task", "schedule_type": Schedule.DAILY, "repeats": -1},
@@ -101,9 +108,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from .scores import ensure_schedule
         from .tracking import browser_attach_on_sign_in
 
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="customers.ensure_schedules")
         user_logged_in.connect(browser_attach_on_sign_in, dispatch_uid="customers.browser_attach_on_sign_in")
-        post_migrate.connect(ensure_schedule, sender=self, dispatch_uid="customers.scores.ensure_schedule")

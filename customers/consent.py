@@ -20,7 +20,7 @@ SQL query (a correlated subquery on the ledger's (customer, channel, purpose, ti
 composable with any customer queryset (segments, campaigns).
 
 Transactional messages (an order's confirmation, "ready for pickup", a password reset, the
-double opt-in confirmation itself) need no consent: ``consent_transactional_allowed``."""
+double opt-in confirmation itself) need no consent: their senders do not ask."""
 
 import re
 from dataclasses import dataclass
@@ -63,15 +63,6 @@ CONFIRMATION_RESEND_AFTER = timedelta(minutes=10)
 # and the confirmation are recorded by their own doors.
 STAFF_SOURCES = (ConsentSource.STAFF, ConsentSource.POS, ConsentSource.IMPORT, ConsentSource.API)
 STAFF_SOURCE_CHOICES = [(source.value, source.label) for source in STAFF_SOURCES]
-
-
-def consent_transactional_allowed(*, customer: Customer | None = None, channel: str = "") -> bool:
-    """Transactional messages are always allowed, whatever the customer's consent: an order's
-    confirmation and "ready for pickup" email, a password reset, the double opt-in confirmation
-    and a reply to their own question are what the customer asked for, not marketing (the Act on
-    Specified Electronic Mail covers advertising email only). This answers True by design, so a
-    sender can say which kind of message it sends; marketing goes through ``consent_allows``."""
-    return True
 
 
 # --- request metadata ------------------------------------------------------------------------

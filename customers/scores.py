@@ -113,7 +113,7 @@ def scores_recompute(*, acting_user=None, now=None) -> ScoreRun:
 
 
 def scores_recompute_task() -> int:
-    """The daily django-q2 schedule (see ``ensure_schedule``) and the console/API button's job."""
+    """The daily django-q2 schedule (``customers.apps.ensure_schedules``) and the console/API button's job."""
     return scores_recompute().customers
 
 
@@ -131,16 +131,3 @@ def scores_recompute_for(user_id: int) -> int:
 
     user = get_user_model().objects.filter(pk=user_id).first()
     return scores_recompute(acting_user=user).customers
-
-
-def ensure_schedule(sender, **kwargs) -> None:
-    """Recurring jobs are configuration: scores every day, segment sizes every day."""
-    from django_q.models import Schedule
-
-    Schedule.objects.get_or_create(
-        name="customers.scores_recompute",
-        defaults={"func": "customers.scores.scores_recompute_task", "schedule_type": Schedule.DAILY, "repeats": -1})
-    Schedule.objects.get_or_create(
-        name="customers.segments_snapshot",
-        defaults={"func": "customers.segments.segments_snapshot_all", "schedule_type": Schedule.DAILY,
-                  "repeats": -1})

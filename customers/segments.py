@@ -73,6 +73,7 @@ from .models import (
     SegmentSnapshotMember,
     consent_applies,
 )
+from .scores import BOUGHT_STATUSES
 
 # --- geography ------------------------------------------------------------------------------
 
@@ -128,7 +129,6 @@ OPERATORS = {
 STORE_KINDS = ("store", "popup")
 NOT_A_VISIT = (EventKind.EMAIL_SENT, EventKind.SMS_SENT, EventKind.CONSENT_CHANGED, EventKind.ORDER_READY,
                EventKind.ORDER_SHIPPED, EventKind.ORDER_CANCELLED, EventKind.STAFF_NOTE)
-BOUGHT_STATUSES = ("placed", "ready", "shipped", "completed")  # orders.OrderStatus but cancelled
 SIZE_KIND = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 MAX_GROUPS = 20
 MAX_CONDITIONS = 50

@@ -46,9 +46,13 @@ from .models import Cart, CartLine, Order, new_checkout_token
 from .services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn, LineIn, order_place
 from .tax import TaxSummary, summarise
 
-# The most lines one cart may hold: far above any real basket, low enough that a script cannot
-# grow one row without bound.
-MAX_CART_LINES = settings.CART_MAX_LINES
+
+def max_cart_lines() -> int:
+    """The most lines one cart may hold (``settings.CART_MAX_LINES``): far above any real basket,
+    low enough that a script cannot grow one row without bound."""
+    return settings.CART_MAX_LINES
+
+
 EXPIRE_BATCH = 1000
 
 
@@ -171,7 +175,7 @@ def cart_add(*, variant: Variant, quantity: int, customer: Customer | None = Non
              tracking: bool = True, channel: Channel | None = None, acting_user=None) -> int:
     """Put ``quantity`` units of ``variant`` in the cart of ``customer`` (else of the browser);
     the line is capped at the per-line maximum. Returns the line's new quantity. Raises
-    ``CartFull`` when a new line would pass ``MAX_CART_LINES``."""
+    ``CartFull`` when a new line would pass ``max_cart_lines()``."""
     if quantity < 1:
         raise ValueError("quantity must be positive")
     cart = _cart_for_update(customer=customer, browser_id=browser_id)
@@ -179,8 +183,8 @@ def cart_add(*, variant: Variant, quantity: int, customer: Customer | None = Non
     before = line.quantity if line else 0
     after = min(before + quantity, MAX_LINE_QUANTITY)
     if line is None:
-        if cart.lines.count() >= MAX_CART_LINES:
-            raise CartFull(MAX_CART_LINES)
+        if cart.lines.count() >= max_cart_lines():
+            raise CartFull(max_cart_lines())
         CartLine.objects.create(cart=cart, sku=variant.sku, quantity=after)
     elif after != before:
         CartLine.objects.filter(pk=line.pk).update(quantity=after)
@@ -247,7 +251,7 @@ def cart_merge(*, customer: Customer, browser_id: str | None, tracking: bool = T
     existing = {line.sku: line for line in cart.lines.all()}
     prices = dict(Variant.objects.filter(sku__in=[line.sku for line in guest_lines], product__is_active=True)
                   .values_list("sku", "price"))
-    room = MAX_CART_LINES - len(existing)
+    room = max_cart_lines() - len(existing)
     changes = []
     for line in guest_lines:
         mine = existing.get(line.sku)

@@ -33,7 +33,7 @@ class InvalidTransition(OrderError):
 
 
 class CartFull(OrderError):
-    """The cart already holds its maximum number of different items (``orders.cart.MAX_CART_LINES``)."""
+    """The cart already holds its maximum number of different items (``settings.CART_MAX_LINES``)."""
 
     code = "cart_full"
     http_status = 409

@@ -78,10 +78,21 @@ def test_default_is_no_consent_and_purposes_are_separate(hanako):
     assert consent.consent_allows(customer=hanako, channel="sms", purpose="analytics") is False
 
 
-def test_transactional_messages_are_always_allowed(hanako):
-    consent.consent_withdraw(customer=hanako, channel="email", source="unsubscribe")
+def test_transactional_messages_are_sent_whatever_the_marketing_consent(hanako, shop, mailoutbox,
+                                                                         django_capture_on_commit_callbacks):
+    """Withdrawn from every email purpose, the customer still gets the emails of their order."""
+    from orders import services as orders
+    from orders.services import FulfillmentIn, LineIn
+
+    for purpose in ConsentPurpose.values:
+        consent.consent_withdraw(customer=hanako, channel="email", purpose=purpose, source="unsubscribe")
     assert consent.consent_allows(customer=hanako, channel="email") is False
-    assert consent.consent_transactional_allowed(customer=hanako, channel="email") is True
+    with django_capture_on_commit_callbacks(execute=True):
+        order = orders.order_place(channel=shop.web, customer=hanako, lines=[LineIn("LS-S", 1)],
+                                   fulfillment=FulfillmentIn("pickup", shop.store_a.code))
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get())
+    assert {message.to[0] for message in mailoutbox} == {hanako.email} and len(mailoutbox) == 2
 
 
 def test_the_state_at_time_t_is_the_decision_in_force_then(hanako):

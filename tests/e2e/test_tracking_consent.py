@@ -84,7 +84,9 @@ def test_declining_sends_nothing(browser, live_server, e2e_shop):
         page.goto(reverse("storefront:catalogue"))
         page.wait_for_load_state("networkidle")
         time.sleep(1)
-        assert sent == [] and BrowserConsent.objects.get().granted is False
+        # no id left behind: no ledger row keyed by a browser id, no browser id cookie
+        assert sent == [] and not BrowserConsent.objects.exists()
+        assert "omnishop_bid" not in {cookie["name"] for cookie in context.cookies()}
         assert not page.locator("script[src*='omnishop-events']").count()
         assert_no_problems(page)
     finally:

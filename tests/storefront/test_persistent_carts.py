@@ -182,8 +182,8 @@ def test_merging_on_a_browser_that_refuses_tracking_writes_no_timeline(shop, cus
 
 # --- limits, checkout, expiry -------------------------------------------------------------------
 
-def test_a_cart_holds_at_most_max_cart_lines_items(shop, client, monkeypatch):
-    monkeypatch.setattr(carts, "MAX_CART_LINES", 1)
+def test_a_cart_holds_at_most_max_cart_lines_items(shop, client, settings):
+    settings.CART_MAX_LINES = 1
     add(client, "LS-S")
     response = client.post(ADD, {"sku": "LS-L", "quantity": "1"}, headers={"HX-Request": "true"})
     assert "notice--error" in response.content.decode()
