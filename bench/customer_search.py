@@ -25,17 +25,16 @@ Asserts nothing.
 import argparse
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import run_child  # noqa: E402  (after the path: run as a script)
 
 FAMILY = [("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
           ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
@@ -202,27 +201,9 @@ def child(args) -> None:
 
 
 def run(backend: str, args) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="customer-search-bench-"))
-    env = {**os.environ, "OMNISHOP_VAR_DIR": str(var_dir), "OMNISHOP_MODE": "dev", "DEBUG": "0",
-           "PYTHONPATH": str(ROOT)}
-    env.pop("DATABASE_URL", None)
-    dbname = f"customer_search_bench_{os.getpid()}"
-    admin = None
     count = args.customers if backend == "postgresql" else args.sqlite_customers
-    try:
-        if backend == "postgresql":
-            import psycopg
-
-            admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
-            admin.execute(f'CREATE DATABASE "{dbname}"')
-            env["DATABASE_URL"] = f"{args.postgres}/{dbname}"
-        subprocess.run([sys.executable, __file__, "--child", "--customers", str(count), "--samples",
-                        str(args.samples), *(["--plans"] if args.plans else [])], env=env, check=True, cwd=ROOT)
-    finally:
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            admin.close()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="customer-search-bench",
+              args=["--customers", str(count), "--samples", str(args.samples), *(["--plans"] if args.plans else [])])
 
 
 def main() -> None:

@@ -23,19 +23,17 @@ Asserts nothing.
 """
 
 import argparse
-import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import run_child  # noqa: E402  (after the path: run as a script)
 
 FAMILY = ["佐藤", "サトウ", "鈴木", "スズキ", "高橋", "タカハシ", "田中", "タナカ", "伊藤", "イトウ", "渡辺", "ワタナベ", "山本", "ヤマモト", "中村", "ナカムラ", "小林", "コバヤシ", "加藤", "カトウ", "吉田", "ヨシダ", "山田", "ヤマダ", "佐々木", "ササキ", "山口", "ヤマグチ", "松本", "マツモト", "井上", "イノウエ", "木村", "キムラ", "林", "ハヤシ", "斎藤", "サイトウ", "清水", "シミズ"]
 GIVEN = ["花子", "ハナコ", "太郎", "タロウ", "陽子", "ヨウコ", "一郎", "イチロウ", "美咲", "ミサキ", "健太", "ケンタ", "さくら", "サクラ", "翔", "ショウ", "結衣", "ユイ", "大輔", "ダイスケ", "愛", "アイ", "直樹", "ナオキ", "恵", "メグミ", "拓也", "タクヤ", "彩", "アヤ", "誠", "マコト", "舞", "マイ", "亮", "リョウ", "真由美", "マユミ", "悠斗", "ユウト"]
@@ -154,27 +152,8 @@ def child(args) -> None:
 
 
 def run(args, backend: str) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="duplicates-bench-"))
-    env = {**os.environ, "OMNISHOP_VAR_DIR": str(var_dir), "OMNISHOP_MODE": "dev", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "omnishop.settings", "PYTHONWARNINGS": "ignore"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    dbname = f"duplicates_bench_{os.getpid()}"
-    admin = None
-    if backend == "postgresql":
-        import psycopg
-
-        admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{args.postgres}/{dbname}"
-    try:
-        subprocess.run([sys.executable, __file__, "--child", "--customers", str(args.customers), "--merges",
-                        str(args.merges)], cwd=ROOT, env=env, check=True)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            admin.close()
+    run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="duplicates-bench",
+              args=["--customers", str(args.customers), "--merges", str(args.merges)])
 
 
 def main() -> None:

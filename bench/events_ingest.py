@@ -37,7 +37,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -46,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import run_child  # noqa: E402  (after the path: run as a script)
 
 BATCH = 500
 UTM = [{}, {"utm_source": "line", "utm_medium": "social", "utm_campaign": "winter-sale"},
@@ -277,33 +278,12 @@ def through_gunicorn(bodies: list[bytes], token: str, concurrency: int, var_dir:
 
 
 def run(args, backend: str) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="events-bench-"))
-    env = {**os.environ, "OMNISHOP_VAR_DIR": str(var_dir), "OMNISHOP_MODE": "dev", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "omnishop.settings", "PYTHONWARNINGS": "ignore"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    dbname = f"events_bench_{os.getpid()}"
-    admin = None
     customers, background = args.customers, args.background
-    if backend == "postgresql":
-        import psycopg
-
-        admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{args.postgres}/{dbname}"
-    else:
+    if backend != "postgresql":
         customers, background = max(1, customers // 10), max(1, background // 10)
-    try:
-        command = [sys.executable, __file__, "--child", "--customers", str(customers), "--background",
-                   str(background), "--batches", str(args.batches), "--concurrency", str(args.concurrency)]
-        if args.no_gunicorn:
-            command.append("--no-gunicorn")
-        subprocess.run(command, cwd=ROOT, env=env, check=True)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            admin.close()
+    run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="events-bench",
+              args=["--customers", str(customers), "--background", str(background), "--batches", str(args.batches),
+                    "--concurrency", str(args.concurrency), *(["--no-gunicorn"] if args.no_gunicorn else [])])
 
 
 def main() -> None:

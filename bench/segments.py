@@ -25,18 +25,16 @@ Asserts nothing.
 """
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import run_child  # noqa: E402  (after the path: run as a script)
 
 KINDS = ["product_viewed", "cart_added", "email_sent", "email_opened", "store_visit", "order_placed",
          "email_clicked", "product_viewed"]
@@ -255,33 +253,10 @@ def jan(number: int) -> str:
 
 
 def run(args, backend: str) -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="segments-bench-"))
-    env = {**os.environ, "OMNISHOP_VAR_DIR": str(var_dir), "OMNISHOP_MODE": "dev", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "omnishop.settings", "PYTHONWARNINGS": "ignore"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    dbname = f"segments_bench_{os.getpid()}"
-    admin = None
-    customers = args.customers
-    if backend == "postgresql":
-        import psycopg
-
-        admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{args.postgres}/{dbname}"
-    else:
-        customers = args.sqlite_customers
-    try:
-        command = [sys.executable, __file__, "--child", "--customers", str(customers), "--events-per-customer",
-                   str(args.events_per_customer), "--orders-per-customer", str(args.orders_per_customer)]
-        if args.explain:
-            command.append("--explain")
-        subprocess.run(command, cwd=ROOT, env=env, check=True)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            admin.close()
+    customers = args.customers if backend == "postgresql" else args.sqlite_customers
+    run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="segments-bench",
+              args=["--customers", str(customers), "--events-per-customer", str(args.events_per_customer),
+                    "--orders-per-customer", str(args.orders_per_customer), *(["--explain"] if args.explain else [])])
 
 
 def main() -> None:
