@@ -244,6 +244,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _show_placed(request, placed)  # this checkout was submitted before: one order
     lines = cart_lines(cart)
     if not lines:
+        # the same checkout submitted a moment earlier may have placed the order (emptying the
+        # cart) between the look-up above and this read: show that order, not an empty cart
+        if request.method == "POST" and token and (placed := selectors.checkout_order(customer=customer, token=token)):
+            return _show_placed(request, placed)
         messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
     options = selectors.pickup_options(lines=[(line.variant.id, line.quantity) for line in lines if line.available])
