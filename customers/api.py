@@ -34,10 +34,9 @@ from . import profile, selectors, services, tracking
 from .api_privacy import CustomerPrivacyActions
 from .consent import (
     STAFF_SOURCE_CHOICES,
+    consent_customer_choose,
     consent_decide,
-    consent_opt_in_request,
     consent_request_meta,
-    double_opt_in_applies,
 )
 from .models import ConsentPurpose, ConsentSource, Customer, CustomerEvent, Segment
 from .segments import segment_condition
@@ -324,12 +323,8 @@ class MyConsentView(APIView):
         incoming = ConsentInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         channel, granted = incoming.validated_data["channel"], incoming.validated_data["granted"]
-        if granted and double_opt_in_applies(channel=channel, purpose=ConsentPurpose.MARKETING):
-            # email marketing is confirmed by the link we email first (customers.consent)
-            consent_opt_in_request(customer=customer, channel=channel, source=ConsentSource.API,
-                                   source_detail=OWN_CONSENT_SOURCE, acting_user=request.user,
-                                   **consent_request_meta(request))
-        else:
-            services.consent_set(customer=customer, channel=channel, granted=granted, source=OWN_CONSENT_SOURCE,
-                                 acting_user=request.user, **consent_request_meta(request))
+        # email marketing is confirmed by the link we email first (customers.consent)
+        consent_customer_choose(customer=customer, channel=channel, purpose=ConsentPurpose.MARKETING, granted=granted,
+                                source=ConsentSource.API, source_detail=OWN_CONSENT_SOURCE, acting_user=request.user,
+                                **consent_request_meta(request))
         return Response(selectors.consent_state(customer=customer))

@@ -283,14 +283,12 @@ class MyConsentGrantView(_Mine):
         incoming.is_valid(raise_exception=True)
         channel, purpose = incoming.validated_data["channel"], incoming.validated_data["purpose"]
         meta = consent.consent_request_meta(request)
+        choice = consent.consent_customer_choose(customer=customer, channel=channel, purpose=purpose, granted=True,
+                                                 source=ConsentSource.API, acting_user=request.user, **meta)
         if consent.double_opt_in_applies(channel=channel, purpose=purpose):
-            pending = consent.consent_opt_in_request(customer=customer, channel=channel, purpose=purpose,
-                                                     source=ConsentSource.API, acting_user=request.user, **meta)
-            return Response(_change(customer, pending=pending is not None),
-                            status=status.HTTP_202_ACCEPTED if pending else status.HTTP_200_OK)
-        record = consent.consent_grant(customer=customer, channel=channel, purpose=purpose, source=ConsentSource.API,
-                                       acting_user=request.user, **meta)
-        return Response(_change(customer, record=record))
+            return Response(_change(customer, pending=choice.pending is not None),
+                            status=status.HTTP_202_ACCEPTED if choice.pending else status.HTTP_200_OK)
+        return Response(_change(customer, record=choice.record))
 
 
 @extend_schema(tags=["me"])

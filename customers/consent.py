@@ -389,6 +389,31 @@ def consent_opt_in_request(*, customer: Customer, channel: str = ConsentChannel.
     return request
 
 
+@dataclass(frozen=True)
+class CustomerChoice:
+    """What a customer's own choice did: a ledger row (or None: already so), or a pending opt-in
+    waiting for the emailed confirmation."""
+
+    record: ConsentRecord | None = None
+    pending: ConsentRequest | None = None
+
+
+def consent_customer_choose(*, customer: Customer, channel: str, purpose: str, granted: bool, source: str,
+                            source_detail: str = "", acting_user=None, ip_address: str | None = None,
+                            user_agent: str = "", event_channel=None) -> CustomerChoice:
+    """A choice the customer makes themselves (the preference centre, their own API): an opt-in
+    that needs double opt-in (``double_opt_in_applies``) becomes a confirmation request, anything
+    else is recorded at once. Staff and imports record decisions with ``consent_decide``."""
+    if granted and double_opt_in_applies(channel=channel, purpose=purpose):
+        return CustomerChoice(pending=consent_opt_in_request(
+            customer=customer, channel=channel, purpose=purpose, source=source, source_detail=source_detail,
+            acting_user=acting_user, ip_address=ip_address, user_agent=user_agent))
+    return CustomerChoice(record=consent_decide(
+        customer=customer, channel=channel, purpose=purpose, granted=granted, source=source,
+        source_detail=source_detail, acting_user=acting_user, ip_address=ip_address, user_agent=user_agent,
+        event_channel=event_channel))
+
+
 def _queue_confirmation(request_id: int) -> None:
     from django_q.tasks import async_task
 

@@ -37,6 +37,7 @@ from kernel.events import publish
 from kernel.japan import normalize_phone
 
 from . import domain_events
+from .consent import consent_grid
 from .errors import CustomerAlreadyMerged, MergeCustomerErased, MergeCustomerNotFound, MergeSameCustomer
 from .identities import SOURCE_PROFILE, identities_sync_contact
 from .models import (
@@ -565,16 +566,12 @@ def _candidates_after_merge(survivor_pk: int, merged_pk: int, record: CustomerMe
 # --- reads -----------------------------------------------------------------------------------
 
 def consent_provenance(*, customer: Customer) -> dict[str, dict]:
-    """Per ``channel/purpose``, the ledger row that decides the customer's consent now (the
-    latest, as ``selectors.consent_state`` reads it): granted, source, time, who, row id."""
-    decided: dict[str, dict] = {}
-    rows = customer.consent_records.order_by("created_at", "id").values(
-        "id", "channel", "purpose", "granted", "source", "created_at", "acting_user_id")
-    for row in rows:
-        decided[f"{row['channel']}/{row['purpose']}"] = {
-            "granted": row["granted"], "source": row["source"], "at": row["created_at"].isoformat(),
-            "record": row["id"], "by": row["acting_user_id"]}
-    return decided
+    """Per ``channel/purpose``, the ledger row that decides the customer's consent now
+    (``customers.consent.consent_grid``): granted, source, time, who, row id."""
+    return {f"{channel}/{purpose}": {"granted": record.granted, "source": record.source,
+                                     "at": record.created_at.isoformat(), "record": record.pk,
+                                     "by": record.acting_user_id}
+            for (channel, purpose), record in consent_grid(customer=customer).items() if record is not None}
 
 
 def duplicates_open(*, limit: int | None = None):

@@ -58,6 +58,7 @@ from kernel.events import publish
 from kernel.models import AuditEntry, Delivery
 
 from . import domain_events
+from .consent import consent_grid
 from .errors import CustomerErased
 from .models import ConsentRecord, Customer, CustomerEvent, CustomerMerge, EventKind, IdentityKind
 
@@ -103,8 +104,9 @@ def customer_data(*, customer: Customer) -> dict:
     }
     ledger = list(customer.consent_records.order_by("created_at", "id"))
     current: dict[str, dict[str, bool]] = {}
-    for record in ledger:
-        current.setdefault(record.purpose, {})[record.channel] = record.granted
+    for (channel, purpose), record in consent_grid(customer=customer).items():
+        if record is not None:
+            current.setdefault(purpose, {})[channel] = record.granted
     events = customer.events.select_related("channel", "location").order_by("occurred_at", "id")
     orders = (customer.orders.select_related("channel")
               .prefetch_related("lines", "fulfillments__location").order_by("created_at", "id"))
@@ -186,13 +188,9 @@ def _scrub_events(customer: Customer) -> int:
 
 
 def _withdraw_all(customer: Customer, acting_user) -> int:
-    latest: dict[tuple[str, str], bool] = {}
-    for channel, purpose, granted in customer.consent_records.order_by("created_at", "id").values_list(
-            "channel", "purpose", "granted"):
-        latest[(channel, purpose)] = granted
     rows = [ConsentRecord(customer=customer, channel=channel, purpose=purpose, granted=False, source=ERASURE_SOURCE,
                           acting_user=acting_user if getattr(acting_user, "is_authenticated", False) else None)
-            for (channel, purpose), granted in latest.items() if granted]
+            for (channel, purpose), record in consent_grid(customer=customer).items() if record and record.granted]
     ConsentRecord.objects.bulk_create(rows)
     device = {name: "" for name in CONSENT_DEVICE_FIELDS
               if any(f.name == name for f in ConsentRecord._meta.get_fields())}

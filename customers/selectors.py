@@ -4,15 +4,16 @@ from django.db.models import QuerySet
 
 from kernel.subjects import subject_labels
 
-from .models import ConsentPurpose, ConsentRecord, Customer, CustomerEvent
+from .models import ConsentPurpose, Customer, CustomerEvent
 
 
 def consent_state(*, customer: Customer, purpose: str = ConsentPurpose.MARKETING) -> dict[str, bool]:
-    """Current opt-in per channel for ``purpose``: the latest ledger row of each channel."""
-    state: dict[str, bool] = {}
-    for record in ConsentRecord.objects.filter(customer=customer, purpose=purpose).order_by("created_at", "id"):
-        state[record.channel] = record.granted
-    return state
+    """Current opt-in per channel for ``purpose`` (channels never asked are left out), as
+    ``customers.consent.consent_grid`` decides it."""
+    from .consent import consent_grid
+
+    return {channel: record.granted for (channel, chosen), record in consent_grid(customer=customer).items()
+            if chosen == purpose and record is not None}
 
 
 def customer_events(*, customer: Customer) -> QuerySet[CustomerEvent]:

@@ -236,9 +236,8 @@ def consent_cookie_set(response, granted: bool) -> None:
 
 def customer_analytics_consent(*, customer: Customer) -> bool | None:
     """The customer's latest analytics decision in their own ledger, or None when never asked."""
-    return (ConsentRecord.objects.filter(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL,
-                                         purpose=ConsentPurpose.ANALYTICS)
-            .order_by("-created_at", "-id").values_list("granted", flat=True).first())
+    record = consent_decision(customer=customer, channel=ANALYTICS_CONSENT_CHANNEL, purpose=ConsentPurpose.ANALYTICS)
+    return record.granted if record is not None else None
 
 
 def request_customer(request) -> Customer | None:

@@ -92,23 +92,16 @@ def _save_choices(request, customer: Customer) -> dict:
         is_granted = bool(record and record.granted)
         if shown is not None and (key in wanted) == (key in shown):
             continue
-        if key in wanted and not is_granted:
-            if consent.double_opt_in_applies(channel=channel, purpose=purpose):
-                if consent.consent_opt_in_request(customer=customer, channel=channel, purpose=purpose,
-                                                  source=ConsentSource.STOREFRONT,
-                                                  source_detail="preference centre", acting_user=request.user,
-                                                  **meta):
-                    done["pending"] += 1
-            else:
-                consent.consent_grant(customer=customer, channel=channel, purpose=purpose,
-                                      source=ConsentSource.STOREFRONT, source_detail="preference centre",
-                                      acting_user=request.user, event_channel=web, **meta)
-                done["granted"] += 1
-        elif key not in wanted and is_granted:
-            consent.consent_withdraw(customer=customer, channel=channel, purpose=purpose,
-                                     source=ConsentSource.STOREFRONT, source_detail="preference centre",
-                                     acting_user=request.user, event_channel=web, **meta)
-            done["withdrawn"] += 1
+        if (key in wanted) == is_granted:
+            continue
+        choice = consent.consent_customer_choose(
+            customer=customer, channel=channel, purpose=purpose, granted=key in wanted,
+            source=ConsentSource.STOREFRONT, source_detail="preference centre", acting_user=request.user,
+            event_channel=web, **meta)
+        if choice.pending is not None:
+            done["pending"] += 1
+        elif choice.record is not None or key not in wanted:
+            done["granted" if key in wanted else "withdrawn"] += 1
     return done
 
 
