@@ -1,0 +1,148 @@
+"""One interface for every transport a campaign sends through.
+
+A provider takes an ``OutgoingMessage`` and returns the id the transport knows it by (an email's
+Message-ID, an SMS gateway's message id); the delivery ledger keeps that id, and the provider's
+delivery receipts (campaigns.receipts) find the recipient by it. A provider raises
+``ProviderError`` when the transport refused the message: ``retryable`` says whether trying again
+later may work (a timeout, a 5xx, throttling) or not (an invalid number).
+
+Which provider serves which channel is configuration (``CAMPAIGN_PROVIDERS``: channel → dotted
+path of a class); email defaults to Django's email backend (SMTP in production, tested against a
+real SMTP server on loopback). A batch opens the provider once (``open``/``close``: one SMTP
+connection for a batch of messages) and throttles to the provider's rate (``rate_per_second``).
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    channel: str
+    to: str
+    text: str
+    subject: str = ""
+    html: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    message_id: str = ""
+    reference: str = ""  # the campaign recipient's id, echoed back in receipts where a provider allows
+
+
+class ProviderError(Exception):
+    """The transport refused the message. ``retryable``: a later attempt may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ProviderNotConfigured(ProviderError):
+    def __init__(self, channel: str):
+        super().__init__(_("No provider is configured for %(channel)s (setting CAMPAIGN_PROVIDERS).")
+                         % {"channel": channel}, retryable=False)
+
+
+class Provider:
+    """Base class: subclasses set ``name`` and implement ``send``."""
+
+    name = "provider"
+    rate_per_second: float | None = None  # None: as fast as the transport takes them
+
+    def __init__(self, options: dict | None = None):
+        self.options = options or {}
+        self.rate_per_second = self.options.get("rate_per_second", self.rate_per_second)
+        self._throttle = Throttle(self.rate_per_second)
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, message: OutgoingMessage) -> str:
+        raise NotImplementedError
+
+    def throttle(self) -> None:
+        self._throttle.wait()
+
+
+class Throttle:
+    """At most ``rate`` calls a second from this process (a token bucket of one second)."""
+
+    def __init__(self, rate: float | None):
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if not self.rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + 1.0 / self.rate
+        if start > now:
+            time.sleep(start - now)
+
+
+class EmailProvider(Provider):
+    """Django's email backend (``EMAIL_BACKEND``): one connection per batch."""
+
+    name = "email"
+
+    def open(self) -> None:
+        self.connection = get_connection(fail_silently=False)
+        self.connection.open()
+
+    def close(self) -> None:
+        connection = getattr(self, "connection", None)
+        if connection is not None:
+            try:
+                connection.close()
+            finally:
+                self.connection = None
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.throttle()
+        email = EmailMultiAlternatives(subject=message.subject, body=message.text, to=[message.to],
+                                       headers={**message.headers, "Message-ID": message.message_id},
+                                       connection=getattr(self, "connection", None))
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        try:
+            sent = email.send()
+        except OSError as exc:  # smtplib's errors are OSErrors: the relay is down or refused
+            raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        if not sent:
+            raise ProviderError(_("The email backend did not accept the message."), retryable=True)
+        return message.message_id
+
+
+DEFAULT_PROVIDERS = {"email": "campaigns.providers.EmailProvider"}
+
+
+def provider_for(channel: str) -> Provider:
+    """A new provider for ``channel`` as configured (``CAMPAIGN_PROVIDERS[channel]`` is a dotted
+    path, or a dict ``{"class": path, **options}``)."""
+    configured = {**DEFAULT_PROVIDERS, **getattr(settings, "CAMPAIGN_PROVIDERS", {})}
+    spec = configured.get(channel)
+    if not spec:
+        raise ProviderNotConfigured(channel)
+    options = {}
+    if isinstance(spec, dict):
+        options = {key: value for key, value in spec.items() if key != "class"}
+        spec = spec["class"]
+    return import_string(spec)(options)
