@@ -106,6 +106,8 @@ class Campaign(models.Model):
         help_text=_("Customers in any of these segments never receive it."))
     send_at = models.DateTimeField(_("send at"), null=True, blank=True,
                                    help_text=_("Empty: as soon as it is started."))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True,
+                                   help_text=_("On-site banners stop showing and the campaign's offers end then."))
     quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True, default=default_quiet_start)
     quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True, default=default_quiet_end)
     utm_campaign = models.SlugField(_("UTM campaign"), max_length=60, blank=True,
