@@ -5,3 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
+    storefront_urls = "campaigns.urls_storefront"
