@@ -48,8 +48,8 @@ BEST_SELLERS_PER_CATEGORY = 20  # a category's best sellers that are kept (befor
 # (offer_code, unsubscribe_url, shop_url). The postcard's address block (postal code, address
 # lines) is on MergeContext for the print layout, not a merge field.
 MERGE_FIELDS: dict[str, str] = {
-    "name": _("Full name (山田 花子)"),
-    "name_honorific": _("Full name with 様 (山田 花子 様; the name alone in English)"),
+    "name": _("Full name"),
+    "name_honorific": _("Full name with the honorific 様 (the name alone in English messages)"),
     "family_name": _("Family name"),
     "given_name": _("Given name"),
     "favourite_store": _("Favourite store"),
