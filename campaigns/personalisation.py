@@ -5,7 +5,7 @@ own history, for a whole sending batch at once.
 The sender renders messages in batches of a few hundred customers; everything here reads a batch
 in a fixed number of queries, however many customers it holds (never one per customer):
 
-- ``merge_contexts``: one ``MergeContext`` per customer (4 queries; 7 more with recommendations).
+- ``merge_contexts``: one ``MergeContext`` per customer (4 queries; at most 7 more with recommendations).
 - ``recommendations_for``: up to ``limit`` products per customer, from three sources in this
   order: products they viewed in the last ``VIEWED_DAYS`` days, products bought together with
   what they bought (other orders of the last ``TOGETHER_DAYS`` days), best sellers of the
@@ -100,6 +100,7 @@ class MergeContext:
     given_name: str
     language: str  # the customer's (settings.LANGUAGE_CODE when they chose none)
     favourite_store: str  # the store's name, '' when none (or it closed)
+    favourite_store_id: int | None  # for featured_in_stock(location_id=...) at sending time
     favourite_store_url: str  # the store's storefront page: '' (the storefront has no store pages yet)
     last_purchase: str  # the product of their most recent purchase, '' when none
     last_purchase_date: date | None
@@ -129,7 +130,7 @@ def honorific(name: str, language: str) -> str:
 def merge_contexts(*, customer_ids: Sequence[int], language: str | None = None, now=None,
                    recommendations: bool = False, limit: int = 4) -> dict[int, MergeContext]:
     """The merge context of each customer of ``customer_ids`` (erased customers and unknown ids
-    are left out), in 4 queries, 7 more with ``recommendations``. ``language``: the language
+    are left out), in 4 queries, at most 7 more with ``recommendations``. ``language``: the language
     the message is written in (how the name is addressed); by default each customer's own."""
     ids = sorted(set(customer_ids))
     if not ids:
@@ -160,7 +161,8 @@ def merge_contexts(*, customer_ids: Sequence[int], language: str | None = None, 
             customer_id=customer.pk, name=customer.full_name,
             name_honorific=honorific(customer.full_name, language or own_language),
             family_name=customer.family_name, given_name=customer.given_name, language=own_language,
-            favourite_store=store.name if store else "", favourite_store_url="",
+            favourite_store=store.name if store else "", favourite_store_id=store.pk if store else None,
+            favourite_store_url="",
             last_purchase=product, last_purchase_date=timezone.localdate(bought_at) if bought_at else None,
             points=None, email=customer.email or "", phone=customer.phone,
             line_user_id=line_ids.get(customer.pk, ""), postal_code=postal_code, prefecture=prefecture,
@@ -208,11 +210,8 @@ def recommendations_for(*, customer_ids: Sequence[int], limit: int = 4, now=None
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
-    favourites = dict(Customer.objects.filter(pk__in=ids, erased_at__isnull=True).values_list(
-        "pk", "favourite_location_id"))
-    active = set(Location.objects.filter(pk__in={pk for pk in favourites.values() if pk}, is_active=True)
-                 .values_list("pk", flat=True)) if any(favourites.values()) else set()
-    favourites = {pk: store if store in active else None for pk, store in favourites.items()}
+    favourites = {pk: store if active else None for pk, store, active in Customer.objects.filter(
+        pk__in=ids, erased_at__isnull=True).values_list("pk", "favourite_location_id", "favourite_location__is_active")}
     return _recommend(favourites, limit=limit, now=now or timezone.now())
 
 

@@ -124,16 +124,21 @@ def test_a_customer_who_chose_no_language_gets_the_shop_s_and_one_who_did_keeps_
 def test_favourite_store_contact_details_and_the_shop_s_time_zone(shop, hanako, settings):
     identity_add(customer=hanako, kind=IdentityKind.LINE, value="U" + "a1" * 16, source="line-login")
     context = merge_contexts(customer_ids=[hanako.pk])[hanako.pk]
-    assert context.favourite_store == "渋谷店"
+    assert (context.favourite_store, context.favourite_store_id) == ("渋谷店", shop.store_a.pk)
     assert (context.email, context.phone, context.line_user_id) == ("hanako@example.jp", "090-1234-5678",
                                                                    "U" + "a1" * 16)
     assert context.time_zone == settings.TIME_ZONE
     assert context.points is None and context.favourite_store_url == ""
 
 
-def test_a_closed_favourite_store_is_not_named(shop, hanako):
+def test_a_closed_favourite_store_is_not_named_nor_its_stock_counted(shop, hanako, catalogue):
+    viewed(hanako, "cap")
+    viewed(hanako, "tee", days=2)
     inventory.location_update(location=shop.store_a, is_active=False)
-    assert merge_contexts(customer_ids=[hanako.pk])[hanako.pk].favourite_store == ""
+    context = merge_contexts(customer_ids=[hanako.pk], recommendations=True)[hanako.pk]
+    assert (context.favourite_store, context.favourite_store_id) == ("", None)
+    assert [(r.code, r.in_stock_at_favourite) for r in context.recommendations] == [("tee", False)]
+    assert [r.code for r in recommendations_for(customer_ids=[hanako.pk])[hanako.pk]] == ["tee"]
 
 
 def test_last_purchase_is_the_latest_order_that_was_not_cancelled(shop, hanako, catalogue):
@@ -303,9 +308,9 @@ def test_a_batch_takes_the_same_queries_for_5_customers_as_for_50(shop, catalogu
         large = merge_contexts(customer_ids=ids, recommendations=True, now=NOW)
     assert len(small) == 5 and len(large) == 50
     assert all(context.recommendations for context in large.values())
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         recommendations_for(customer_ids=ids[:5], now=NOW)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         recommendations_for(customer_ids=ids, now=NOW)
 
 
