@@ -90,6 +90,7 @@ class Theme:
     email_heading_font: str = "'Noto Sans JP', 'Hiragino Kaku Gothic ProN', Meiryo, Arial, sans-serif"
     email_header: str = ""
     email_footer: str = ""
+    email_layout: str = ""  # the order of a campaign email's blocks (campaigns.rendering.email_blocks)
     sms_signature: str = ""
 
     @property
@@ -181,6 +182,7 @@ def theme_for_version(version) -> Theme:
         email_heading_font=email_font_stack(typography.get("heading"), Theme.email_heading_font),
         email_header=str(email_template.get("header", "")),
         email_footer=str(email_template.get("footer", "")),
+        email_layout=str(email_template.get("layout", "")),
         sms_signature=str(sms_template.get("signature", "")),
     )
 

@@ -1,8 +1,46 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from kernel.registry import NavEntry, NavSection
+from kernel.roles import ADMINISTRATOR, HQ_MARKETER
+
+CAMPAIGN_PERMISSIONS = [
+    "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
+    "campaigns.approve_campaign", "campaigns.send_campaign", "campaigns.view_sendingpolicy",
+    "campaigns.change_sendingpolicy",
+]
+
+
+def ensure_schedules(sender, **kwargs) -> None:
+    """Recurring jobs are configuration: make sure they exist after every migrate."""
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(  # scheduled campaigns, quiet hours, retries, finishing
+        name="campaigns.tick",
+        defaults={"func": "campaigns.sending.campaigns_tick", "schedule_type": Schedule.MINUTES, "minutes": 1,
+                  "repeats": -1})
 
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
+    console_urls = "campaigns.urls_console"
     storefront_urls = "campaigns.urls_storefront"
+    api_urls = "campaigns.urls_api"
+    api_routes = "campaigns.urls_api.register_routes"
+    console_sections = {"marketing": NavSection(_("Marketing"), order=35)}
+    console_nav = [
+        NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,
+                 active_also=("console:campaign_create", "console:campaign_detail", "console:campaign_edit",
+                              "console:campaign_message", "console:campaign_preview", "console:sending_policy")),
+    ]
+    role_permissions = {
+        HQ_MARKETER: CAMPAIGN_PERMISSIONS,
+        ADMINISTRATOR: CAMPAIGN_PERMISSIONS,
+    }
+
+    audit_actions = "campaigns.services.AUDIT_ACTIONS"
+
+    def ready(self) -> None:
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="campaigns.ensure_schedules")

@@ -23,4 +23,9 @@
   if (window.matchMedia && window.matchMedia("(min-width: 760px)").matches) {
     document.querySelectorAll("details[data-filter-drawer]").forEach(function (drawer) { drawer.open = true; });
   }
+  // A form that ends something (cancel a campaign) asks first: <form data-confirm="question">.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
 })();

@@ -1,0 +1,583 @@
+"""Sending a campaign: fan-out in batches, one delivery per (message, recipient), every recipient
+accounted for.
+
+1. ``campaign_fan_out`` (a task, run when a campaign starts) materialises the audience into
+   ``CampaignRecipient`` rows — one INSERT … SELECT per channel, idempotent (a unique constraint and
+   ON CONFLICT DO NOTHING) — then enqueues one ``campaign_send_batch`` task per ``BATCH`` recipients,
+   the boundaries read in one query.
+2. ``campaign_send_batch`` re-checks at the moment of sending, for the whole batch in a few
+   queries: consent (``customers.consent.customers_consenting``: a withdrawal since the start
+   counts), suppression, erasure, the frequency cap across all campaigns, quiet hours in the
+   customer's time (held back, not skipped: ``not_before``). Each remaining recipient's message is
+   rendered and handed to the channel's provider through the delivery ledger
+   (``kernel.deliveries.deliver_once``): a worker killed mid-send and restarted sends nothing
+   twice, and the recipient row is marked sent in the same transaction as the ledger.
+3. A provider failure that may pass (a timeout, throttling) leaves the recipient pending with a
+   backoff (``not_before``); after ``MAX_ATTEMPTS`` it is failed with the error. A refusal is
+   failed at once. ``campaigns_tick`` (every minute) starts scheduled campaigns, re-queues held
+   recipients whose time has come, and marks a campaign finished when no recipient is pending.
+"""
+
+import dataclasses
+import logging
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from customers.consent import consent_unsubscribe_headers, consent_unsubscribe_url, customers_consenting
+from customers.models import Customer, EventKind
+from customers.services import event_record
+from kernel.deliveries import deliver_once, delivery_message_id, delivery_normalise_recipient
+from kernel.models import Delivery, DeliveryStatus
+from kernel.site import absolute_url
+
+from . import personalisation
+from .models import (
+    CONSENT_FOR_CHANNEL,
+    PERSONAL_CHANNELS,
+    SENT_CHANNELS,
+    Campaign,
+    CampaignMessage,
+    CampaignRecipient,
+    CampaignStatus,
+    MessageChannel,
+    RecipientStatus,
+    SkipReason,
+    Suppression,
+)
+from .providers import OutgoingMessage, ProviderError, provider_for
+from .rendering import body_html, email_blocks, render_text
+from .services import _queue_fan_out, audience_customers, sender_identity, sending_policy
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_ATTEMPTS = 5
+SENT_EVENT = {MessageChannel.EMAIL: EventKind.EMAIL_SENT, MessageChannel.SMS: EventKind.SMS_SENT,
+              MessageChannel.LINE: getattr(EventKind, "LINE_SENT", EventKind.SMS_SENT)}
+
+
+# --- fan-out ------------------------------------------------------------------------------------
+
+def campaign_channels(campaign: Campaign) -> list[str]:
+    """The personal channels the campaign has a message on, in a stable order."""
+    channels = set(campaign.messages.values_list("channel", flat=True))
+    return [channel for channel in PERSONAL_CHANNELS if channel in channels]
+
+
+def recipients_materialise(campaign: Campaign) -> int:
+    """Insert one pending recipient per audience member and personal channel (INSERT … SELECT,
+    nothing loaded into Python); safe to run again. Returns the campaign's recipients."""
+    audience = audience_customers(campaign).order_by().values("pk")
+    select_sql, params = audience.query.sql_with_params()
+    table = CampaignRecipient._meta.db_table
+    for channel in campaign_channels(campaign):
+        sql = (f"INSERT INTO {table} (campaign_id, customer_id, channel, status, reason, error, address, "  # noqa: S608
+               f"language, attempts) SELECT %s, audience.id, %s, %s, '', '', '', '', 0 FROM ({select_sql}) audience "
+               f"WHERE 1 = 1 ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING")
+        # (the table name comes from the model; every value is a parameter)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [campaign.pk, channel, RecipientStatus.PENDING, *params])
+    total = CampaignRecipient.objects.filter(campaign=campaign).count()
+    Campaign.objects.filter(pk=campaign.pk).update(recipients_total=total)
+    return total
+
+
+def batch_bounds(campaign_id: int, *, size: int = BATCH, only_due: bool = False) -> list[tuple[int, int]]:
+    """``(first id, last id)`` of each run of ``size`` pending recipients, in one query."""
+    pending = CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.PENDING)
+    if only_due:
+        pending = pending.filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
+    sql, params = pending.order_by().values("id").query.sql_with_params()
+    query = (f"SELECT MIN(id), MAX(id) FROM (SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %s AS chunk "  # noqa: S608
+             f"FROM ({sql}) pending) numbered GROUP BY chunk ORDER BY 1")
+    with connection.cursor() as cursor:
+        cursor.execute(query, [size, *params])
+        return [(first, last) for first, last in cursor.fetchall()]
+
+
+def _enqueue_batches(campaign_id: int, bounds: list[tuple[int, int]]) -> None:
+    from django_q.tasks import async_task
+
+    for first, last in bounds:
+        async_task("campaigns.sending.campaign_send_batch", campaign_id, first, last,
+                   task_name=f"campaign-{campaign_id}-{first}-{last}")
+
+
+def campaign_fan_out(campaign_id: int) -> int:
+    """Task: materialise the recipients and enqueue their batches. Returns the recipients."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if campaign.status != CampaignStatus.SENDING:
+        return 0
+    total = recipients_materialise(campaign)
+    _enqueue_batches(campaign_id, batch_bounds(campaign_id))
+    campaign_finish_if_done(campaign_id)
+    return total
+
+
+# --- one batch ----------------------------------------------------------------------------------
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    held: int = 0
+    retrying: int = 0
+
+
+def _customer_zone(context) -> zoneinfo.ZoneInfo:
+    name = getattr(context, "time_zone", "") or settings.TIME_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def quiet_until(campaign: Campaign, now: datetime, zone) -> datetime | None:
+    """When the quiet hours holding a message at ``now`` (in ``zone``) end; None outside them."""
+    start, end = campaign.quiet_start, campaign.quiet_end
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(zone)
+    clock = local.time()
+    inside = (start <= clock or clock < end) if start > end else (start <= clock < end)
+    if not inside:
+        return None
+    release = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if release <= local:
+        release += timedelta(days=1)
+    return release
+
+
+def _messages_by_channel(campaign: Campaign) -> dict[str, dict[str, CampaignMessage]]:
+    found: dict[str, dict[str, CampaignMessage]] = defaultdict(dict)
+    for message in campaign.messages.all():
+        found[message.channel][message.language] = message
+    return found
+
+
+def _pick_message(messages: dict[str, CampaignMessage], language: str) -> CampaignMessage | None:
+    return messages.get(language) or messages.get(settings.LANGUAGE_CODE) or next(iter(messages.values()), None)
+
+
+def _address(channel: str, context) -> str:
+    if channel == MessageChannel.EMAIL:
+        return context.email or ""
+    if channel == MessageChannel.SMS:
+        from .providers_http import sms_address
+
+        return sms_address(context.phone or "") or ""
+    if channel == MessageChannel.LINE:
+        return context.line_user_id or ""
+    if channel == MessageChannel.POSTCARD:
+        return context.postal_code if context.postal_code and context.address_lines else ""
+    return str(context.customer_id)  # on-site: shown to the signed-in customer
+
+
+def featured_skus(message: CampaignMessage) -> list[str]:
+    """The SKUs of the product a message's button points at (its product page), or none."""
+    from django.urls import Resolver404, resolve
+
+    from inventory.models import Variant
+
+    path = urlsplit(message.cta_url or "").path
+    if not path.startswith("/"):
+        return []
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return []
+    if match.view_name != "storefront:product":
+        return []
+    return list(Variant.objects.filter(product__code=match.kwargs.get("code")).values_list("sku", flat=True))
+
+
+class StockCheck:
+    """Whether a message's featured product can still be bought, online or at the customer's
+    favourite store, read at the moment of sending (one query per message and store a batch meets)."""
+
+    def __init__(self):
+        self._skus: dict[int, list[str]] = {}
+        self._answers: dict[tuple[int, int | None], bool] = {}
+
+    def in_stock(self, message: CampaignMessage, favourite_store_id: int | None) -> bool:
+        if message.pk not in self._skus:
+            self._skus[message.pk] = featured_skus(message)
+        skus = self._skus[message.pk]
+        if not skus:
+            return True
+        for location_id in (None, favourite_store_id) if favourite_store_id else (None,):
+            key = (message.pk, location_id)
+            if key not in self._answers:
+                found = personalisation.featured_in_stock(skus=skus, location_id=location_id)
+                self._answers[key] = any(found.values())
+            if self._answers[key]:
+                return True
+        return False
+
+
+def _frequency_counts(campaign: Campaign, customer_ids: list[int], now: datetime) -> dict[int, int]:
+    policy = sending_policy()
+    since = now - timedelta(days=policy.frequency_days)
+    rows = (CampaignRecipient.objects.filter(customer_id__in=customer_ids, status=RecipientStatus.SENT,
+                                             sent_at__gte=since, channel__in=SENT_CHANNELS)
+            .exclude(campaign_id=campaign.pk).values("customer_id")
+            .annotate(n=Count("campaign_id", distinct=True)))
+    return {row["customer_id"]: row["n"] for row in rows}
+
+
+def _skip(recipient_ids: list[int], reason: str) -> int:
+    if not recipient_ids:
+        return 0
+    return CampaignRecipient.objects.filter(pk__in=recipient_ids, status=RecipientStatus.PENDING).update(
+        status=RecipientStatus.SKIPPED, reason=reason)
+
+
+def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
+    """Task: send the pending recipients ``first_id``…``last_id`` of a campaign. Safe to run twice
+    and after a worker died: the delivery ledger never sends a message twice."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    result = BatchResult()
+    if campaign.status != CampaignStatus.SENDING:
+        return result.__dict__
+    now = timezone.now()
+    recipients = list(CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, pk__gte=first_id, pk__lte=last_id, status=RecipientStatus.PENDING).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)).order_by("pk"))
+    if not recipients:
+        campaign_finish_if_done(campaign_id)
+        return result.__dict__
+    customer_ids = sorted({r.customer_id for r in recipients})
+    messages = _messages_by_channel(campaign)
+    wants_recommendations = any(m.include_recommendations for by_lang in messages.values() for m in by_lang.values())
+    contexts = personalisation.merge_contexts(customer_ids=customer_ids, recommendations=wants_recommendations,
+                                              now=now)
+    consenting: dict[str, set[int]] = {}
+    for channel in {r.channel for r in recipients}:
+        consent_channel, purpose = CONSENT_FOR_CHANNEL[channel]
+        consenting[channel] = set(customers_consenting(
+            Customer.objects.filter(pk__in=customer_ids), channel=consent_channel, purpose=purpose)
+            .values_list("pk", flat=True))
+    policy = sending_policy()
+    stock = StockCheck()
+    frequency = _frequency_counts(campaign, customer_ids, now)
+    skips: dict[str, list[int]] = defaultdict(list)
+    to_send: list[tuple[CampaignRecipient, object, CampaignMessage, str]] = []
+    addresses: dict[str, set[str]] = defaultdict(set)
+    for recipient in recipients:
+        context = contexts.get(recipient.customer_id)
+        if context is None:
+            skips[SkipReason.ERASED].append(recipient.pk)
+            continue
+        if recipient.customer_id not in consenting[recipient.channel]:
+            skips[SkipReason.NO_CONSENT].append(recipient.pk)
+            continue
+        message = _pick_message(messages.get(recipient.channel, {}), context.language)
+        if message is None:
+            skips[SkipReason.NO_MESSAGE].append(recipient.pk)
+            continue
+        if not stock.in_stock(message, getattr(context, "favourite_store_id", None)):
+            skips[SkipReason.OUT_OF_STOCK].append(recipient.pk)
+            continue
+        address = _address(recipient.channel, context)
+        if not address:
+            skips[SkipReason.NO_ADDRESS].append(recipient.pk)
+            continue
+        if recipient.channel in SENT_CHANNELS and frequency.get(recipient.customer_id, 0) >= policy.frequency_cap:
+            skips[SkipReason.FREQUENCY_CAP].append(recipient.pk)
+            continue
+        address = delivery_normalise_recipient(address, recipient.channel)
+        addresses[recipient.channel].add(address)
+        to_send.append((recipient, context, message, address))
+    suppressed = set()
+    for channel, channel_addresses in addresses.items():
+        suppressed |= {(channel, a) for a in Suppression.objects.filter(
+            channel=channel, address__in=channel_addresses).values_list("address", flat=True)}
+    for reason, ids in skips.items():
+        result.skipped += _skip(ids, reason)
+    held: dict[datetime, list[int]] = defaultdict(list)
+    providers: dict[str, object] = {}
+    try:
+        for recipient, context, message, address in to_send:
+            if (recipient.channel, address) in suppressed:
+                result.skipped += _skip([recipient.pk], SkipReason.SUPPRESSED)
+                continue
+            if recipient.channel in SENT_CHANNELS:
+                release = quiet_until(campaign, now, _customer_zone(context))
+                if release is not None:
+                    held[release].append(recipient.pk)
+                    continue
+            outcome = _send_one(campaign, recipient, context, message, address, providers)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+    finally:
+        for provider in providers.values():
+            provider.close()
+    for release, ids in held.items():
+        result.held += CampaignRecipient.objects.filter(pk__in=ids, status=RecipientStatus.PENDING).update(
+            not_before=release)
+    campaign_finish_if_done(campaign_id)
+    return result.__dict__
+
+
+def _provider(channel: str, providers: dict):
+    if channel not in providers:
+        provider = provider_for(channel)
+        provider.open()
+        providers[channel] = provider
+    return providers[channel]
+
+
+def _send_one(campaign, recipient, context, message, address, providers) -> str:
+    """Send one recipient's message through the ledger; returns the BatchResult field to count."""
+    channel = recipient.channel
+    if channel not in SENT_CHANNELS:  # on-site and postcards: the audience is set, nothing to transmit
+        with transaction.atomic():
+            done = CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+                status=RecipientStatus.SENT, sent_at=timezone.now(), address=address[:254],
+                language=message.language)
+        return "sent" if done else "skipped"
+    message_key = recipient.message_key
+    try:
+        outgoing = outgoing_message(campaign, recipient, context, message, address)
+        provider = _provider(channel, providers)
+    except ProviderError as exc:
+        return _failed(recipient, exc)
+
+    def send(delivery) -> str:
+        return provider.send(outgoing)
+
+    def record_sent(delivery) -> None:
+        updated = CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+            status=RecipientStatus.SENT, sent_at=delivery.sent_at or timezone.now(), address=address[:254],
+            language=message.language, error="")
+        if updated:
+            event_record(customer=Customer(pk=recipient.customer_id), kind=SENT_EVENT[channel],
+                         subject=f"campaign:{campaign.pk}",
+                         data={"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]})
+
+    try:
+        delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
+                                on_sent=record_sent)
+    except ProviderError as exc:
+        return _failed(recipient, exc)
+    if delivery is not None:
+        return "sent"
+    return _settle_unsent(recipient, message_key, address, channel, message)
+
+
+def _settle_unsent(recipient, message_key, address, channel, message) -> str:
+    """The ledger said not to send: find out why and settle the recipient accordingly."""
+    row = Delivery.objects.filter(message_key=message_key, recipient=address, channel=channel).first()
+    if row is None or row.status in (DeliveryStatus.CLAIMED, DeliveryStatus.SENDING):
+        return "held"  # a live worker has it: it settles the recipient
+    if row.status == DeliveryStatus.SENT:
+        # the same address was sent this campaign's message already (two customers sharing an
+        # address, or a recipient re-added): the person has it; count this one as sent
+        CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+            status=RecipientStatus.SENT, sent_at=row.sent_at, address=address[:254], language=message.language,
+            error="Already sent to this address in this campaign.")
+        return "sent"
+    CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+        status=RecipientStatus.FAILED, error=(row.error or "Outcome unknown: the worker stopped mid-send.")[:500],
+        address=address[:254])
+    return "failed"
+
+
+def _failed(recipient: CampaignRecipient, exc: ProviderError) -> str:
+    attempts = recipient.attempts + 1
+    error = str(exc)[:500]
+    if exc.retryable and attempts < MAX_ATTEMPTS:
+        wait = max(getattr(exc, "retry_after", 0) or 0, 60 * 2 ** (attempts - 1))
+        CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+            attempts=attempts, error=error, not_before=timezone.now() + timedelta(seconds=min(wait, 3600)))
+        return "retrying"
+    CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+        attempts=attempts, error=error, status=RecipientStatus.FAILED)
+    return "failed"
+
+
+# --- the message itself -------------------------------------------------------------------------
+
+def merge_values(campaign: Campaign, context, *, channel: str, track=None) -> dict:
+    """The values of the merge fields for one recipient (rendering.MERGE_FIELDS)."""
+    from brandkit.theme import theme
+
+    values = context.as_context()
+    recommendations = [dataclasses.asdict(item) for item in values.get("recommendations") or []]
+    if track is not None:
+        recommendations = [{**item, "url": track(item["url"])} for item in recommendations]
+    values.update({
+        "recommendations": recommendations,
+        "offer_code": values.get("offer_code", ""),
+        "shop_url": absolute_url("/"),
+        "brand_name": theme().brand_name,
+    })
+    return values
+
+
+def _cta_target(message: CampaignMessage) -> str:
+    return absolute_url(message.cta_url) if message.cta_url else ""
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str = ""
+
+
+def render_message(campaign: Campaign, message: CampaignMessage, context, *, track=None, pixel_url: str = "",
+                   unsubscribe_url: str = "") -> RenderedMessage:
+    """A message rendered for one customer (``context``: personalisation.MergeContext) in the
+    message's language: the email in the brand's layout (HTML and text), an SMS or LINE text with
+    the sender and the opt-out link. ``track`` wraps each link (the click redirect); a preview
+    passes none, and no pixel."""
+    from brandkit.theme import theme
+
+    channel = message.channel
+    sender = sender_identity()
+    brand = theme()
+    with translation.override(message.language):
+        values = merge_values(campaign, context, channel=channel, track=track)
+        values["unsubscribe_url"] = unsubscribe_url
+        cta = _cta_target(message)
+        if cta and track is not None:
+            cta = track(cta)
+        subject = render_text(message.subject, values)
+        body = render_text(message.body, values)
+        if channel == MessageChannel.EMAIL:
+            page = {
+                "brand": brand, "message": message, "campaign": campaign, "values": values,
+                "subject": subject, "preheader": render_text(message.preheader, values),
+                "body_html": body_html(body, track=track), "body_text": body, "cta_url": cta,
+                "cta_label": message.cta_label, "sender": sender, "blocks": email_blocks(brand.email_layout).blocks,
+                "pixel_url": pixel_url, "LANGUAGE_CODE": message.language,
+            }
+            return RenderedMessage(subject=subject, text=render_to_string("campaigns/email/campaign.txt", page),
+                                   html=render_to_string("campaigns/email/campaign.html", page))
+        if cta:
+            body += "\n" + cta
+        if channel == MessageChannel.SMS:
+            body = render_to_string("campaigns/sms.txt", {"text": body, "signature": brand.sms_signature,
+                                                          "sender": sender, "unsubscribe_url": unsubscribe_url})
+        return RenderedMessage(subject=subject, text=body.strip())
+
+
+def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, message: CampaignMessage,
+                     address: str) -> OutgoingMessage:
+    """One recipient's message, with tracking, the opt-out link (RFC 8058 headers on email) and
+    the Message-ID every attempt of it carries."""
+    from . import tracking  # the click and open links (campaigns.tracking)
+
+    channel = recipient.channel
+    customer = Customer(pk=recipient.customer_id)
+    reference = f"campaign:{campaign.pk}"
+    consent_channel = CONSENT_FOR_CHANNEL[channel][0]
+
+    def track(url: str) -> str:
+        return tracking.click_url(recipient, url)
+
+    rendered = render_message(
+        campaign, message, context, track=track,
+        pixel_url=tracking.open_pixel_url(recipient) if channel == MessageChannel.EMAIL else "",
+        unsubscribe_url=consent_unsubscribe_url(customer=customer, channel=consent_channel, reference=reference))
+    headers = {}
+    if channel == MessageChannel.EMAIL:
+        headers = consent_unsubscribe_headers(customer=customer, channel=consent_channel, reference=reference)
+    return OutgoingMessage(channel=channel, to=address, subject=rendered.subject, text=rendered.text,
+                           html=rendered.html, headers=headers, reference=str(recipient.pk),
+                           message_id=delivery_message_id(message_key=recipient.message_key, recipient=address))
+
+
+# --- the campaign's end, and the clock ----------------------------------------------------------
+
+def campaign_finish_if_done(campaign_id: int) -> bool:
+    """Mark a sending campaign finished once no recipient is pending."""
+    if CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.PENDING).exists():
+        return False
+    return bool(Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+        status=CampaignStatus.FINISHED, finished_at=timezone.now()))
+
+
+STALE_BATCH = timedelta(minutes=15)
+
+
+def campaigns_tick() -> dict:
+    """Scheduled every minute: start campaigns whose time has come, re-queue recipients held by
+    quiet hours or a retry whose time has come (and batches a lost task left pending), and finish
+    campaigns with nothing pending."""
+    now = timezone.now()
+    started = 0
+    for campaign_id in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, send_at__lte=now).values_list(
+            "pk", flat=True):
+        with transaction.atomic():
+            if Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SCHEDULED).update(
+                    status=CampaignStatus.SENDING, started_at=now):
+                started += 1
+                transaction.on_commit(lambda pk=campaign_id: _queue_fan_out(pk))
+    requeued = 0
+    for campaign in Campaign.objects.filter(status=CampaignStatus.SENDING):
+        due = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING)
+        held_due = due.filter(not_before__lte=now)
+        lost = campaign.started_at and campaign.started_at < now - STALE_BATCH and due.filter(
+            not_before__isnull=True).exists()
+        if held_due.exists() or lost:
+            bounds = batch_bounds(campaign.pk, only_due=True)
+            requeued += len(bounds)
+            _enqueue_batches(campaign.pk, bounds)
+        else:
+            campaign_finish_if_done(campaign.pk)
+    return {"started": started, "batches": requeued}
+
+
+def campaign_progress(campaign: Campaign) -> dict:
+    """Counts by status for the progress bar (one query)."""
+    counts = CampaignRecipient.objects.filter(campaign=campaign).aggregate(
+        total=Count("pk"), pending=Count("pk", filter=Q(status=RecipientStatus.PENDING)),
+        sent=Count("pk", filter=Q(status=RecipientStatus.SENT)),
+        skipped=Count("pk", filter=Q(status=RecipientStatus.SKIPPED)),
+        failed=Count("pk", filter=Q(status=RecipientStatus.FAILED)),
+        held=Count("pk", filter=Q(status=RecipientStatus.PENDING, not_before__gt=timezone.now())),
+        first=Min("sent_at"), last=Max("sent_at"))
+    done = counts["done"] = counts["total"] - counts["pending"]
+    counts["percent"] = int(done * 100 / counts["total"]) if counts["total"] else (
+        100 if campaign.status == CampaignStatus.FINISHED else 0)
+    return counts
+
+
+def campaign_test_send(*, campaign: Campaign, message: CampaignMessage, customer: Customer, to: str,
+                       acting_user) -> str:
+    """Send ``message`` as ``customer`` would get it to a member of staff (``to``), marked as a
+    test, with no tracking and an inert opt-out link. Email only: an SMS or LINE message is checked
+    in the preview. Returns the Message-ID."""
+    from kernel.audit import audit_record
+
+    from .errors import CampaignError
+
+    if message.channel != MessageChannel.EMAIL:
+        raise CampaignError(_("Only email messages can be sent as a test; check SMS and LINE in the preview."))
+    if not to:
+        raise CampaignError(_("Your account has no email address to send the test to."))
+    context = personalisation.merge_contexts(customer_ids=[customer.pk], recommendations=message.include_recommendations)
+    if customer.pk not in context:
+        raise CampaignError(_("This customer cannot be used for a preview."))
+    rendered = render_message(campaign, message, context[customer.pk], unsubscribe_url=absolute_url("/"))
+    key = f"campaign-test:{campaign.pk}:{message.pk}:{timezone.now().timestamp():.0f}"
+    message_id = delivery_message_id(message_key=key, recipient=to)
+    outgoing = OutgoingMessage(channel="email", to=to, subject=f"[TEST] {rendered.subject}", text=rendered.text,
+                               html=rendered.html, message_id=message_id)
+    with provider_for("email") as provider:
+        deliver_once(message_key=key, recipient=to, channel="email", send=lambda delivery: provider.send(outgoing))
+    audit_record(actor=acting_user, action="campaign_test_send", obj=campaign,
+                 changes={"message": f"{message.channel}/{message.language}", "as": customer.pk})
+    return message_id

@@ -1,0 +1,14 @@
+"""Campaigns' API (namespace "api")."""
+
+from django.urls import path
+
+from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
+
+urlpatterns = [
+    path("campaigns/merge-fields/", MergeFieldsView.as_view(), name="campaign-merge-fields"),
+    path("campaigns/policy/", SendingPolicyView.as_view(), name="campaign-policy"),
+]
+
+
+def register_routes(router) -> None:
+    router.register("campaigns", CampaignViewSet, basename="campaign")

@@ -1,0 +1,20 @@
+"""Campaigns' console pages (namespace "console")."""
+
+from django.urls import path
+
+from .views import console
+
+urlpatterns = [
+    path("campaigns/", console.campaign_list, name="campaigns"),
+    path("campaigns/new/", console.campaign_create, name="campaign_create"),
+    path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),
+    path("campaigns/policy/", console.sending_policy, name="sending_policy"),
+    path("campaigns/<int:pk>/", console.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", console.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/progress/", console.campaign_progress_view, name="campaign_progress"),
+    path("campaigns/<int:pk>/do/<slug:action>/", console.campaign_action, name="campaign_action"),
+    path("campaigns/<int:pk>/messages/new/", console.message_new, name="campaign_message_new"),
+    path("campaigns/<int:pk>/messages/<slug:channel>/<str:language>/", console.message_edit, name="campaign_message"),
+    path("campaigns/<int:pk>/preview/<int:message_id>/", console.message_preview, name="campaign_preview"),
+    path("campaigns/<int:pk>/test/<int:message_id>/", console.message_test_send, name="campaign_test_send"),
+]
