@@ -29,6 +29,8 @@ class CampaignsConfig(AppConfig):
     storefront_urls = "campaigns.urls_storefront"
     api_urls = "campaigns.urls_api"
     api_routes = "campaigns.urls_api.register_routes"
+    # the personalised block on the storefront's home and product pages (kernel.slots)
+    storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
     console_sections = {"marketing": NavSection(_("Marketing"), order=35)}
     console_nav = [
         NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,

@@ -12,6 +12,7 @@ real SMTP server on loopback). A batch opens the provider once (``open``/``close
 connection for a batch of messages) and throttles to the provider's rate (``rate_per_second``).
 """
 
+import smtplib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,9 +38,11 @@ class OutgoingMessage:
 class ProviderError(Exception):
     """The transport refused the message. ``retryable``: a later attempt may succeed."""
 
-    def __init__(self, message: str, *, retryable: bool = True):
+    def __init__(self, message: str, *, retryable: bool = True, hard_bounce: bool = False, retry_after: int = 0):
         super().__init__(message)
         self.retryable = retryable
+        self.hard_bounce = hard_bounce  # the address does not exist: suppress it
+        self.retry_after = retry_after  # seconds the transport asked us to wait
 
 
 class ProviderNotConfigured(ProviderError):
@@ -124,6 +127,12 @@ class EmailProvider(Provider):
             email.attach_alternative(message.html, "text/html")
         try:
             sent = email.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _reply in exc.recipients.values()]
+            detail = "; ".join(f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+                               for code, reply in exc.recipients.values())
+            permanent = bool(codes) and all(code >= 500 for code in codes)
+            raise ProviderError(detail, retryable=not permanent, hard_bounce=permanent) from exc
         except OSError as exc:  # smtplib's errors are OSErrors: the relay is down or refused
             raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
         if not sent:

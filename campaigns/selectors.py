@@ -27,7 +27,8 @@ def campaigns_listed() -> QuerySet[Campaign]:
                       n_sent=Count("recipients", filter=Q(recipients__status=RecipientStatus.SENT)),
                       n_skipped=Count("recipients", filter=Q(recipients__status=RecipientStatus.SKIPPED)),
                       n_failed=Count("recipients", filter=Q(recipients__status=RecipientStatus.FAILED)),
-                      n_total=Count("recipients")))
+                      n_total=Count("recipients"))
+            .order_by("-created_at", "-id"))
 
 
 def audience_estimate(campaign: Campaign) -> dict:

@@ -53,6 +53,7 @@ from .models import (
     RecipientStatus,
     SkipReason,
     Suppression,
+    SuppressionReason,
 )
 from .providers import OutgoingMessage, ProviderError, provider_for
 from .rendering import body_html, email_blocks, render_text
@@ -369,7 +370,7 @@ def _send_one(campaign, recipient, context, message, address, providers) -> str:
         delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
                                 on_sent=record_sent)
     except ProviderError as exc:
-        return _failed(recipient, exc)
+        return _failed(recipient, exc, address)
     if delivery is not None:
         return "sent"
     return _settle_unsent(recipient, message_key, address, channel, message)
@@ -393,9 +394,12 @@ def _settle_unsent(recipient, message_key, address, channel, message) -> str:
     return "failed"
 
 
-def _failed(recipient: CampaignRecipient, exc: ProviderError) -> str:
+def _failed(recipient: CampaignRecipient, exc: ProviderError, address: str = "") -> str:
     attempts = recipient.attempts + 1
     error = str(exc)[:500]
+    if exc.hard_bounce and address:  # the address does not exist: no campaign tries it again
+        Suppression.objects.get_or_create(channel=recipient.channel, address=address, defaults={
+            "reason": SuppressionReason.HARD_BOUNCE, "detail": error[:300]})
     if exc.retryable and attempts < MAX_ATTEMPTS:
         wait = max(getattr(exc, "retry_after", 0) or 0, 60 * 2 ** (attempts - 1))
         CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
@@ -425,7 +429,7 @@ def merge_values(campaign: Campaign, context, *, channel: str, track=None) -> di
     return values
 
 
-def _cta_target(message: CampaignMessage) -> str:
+def cta_target(message: CampaignMessage) -> str:
     return absolute_url(message.cta_url) if message.cta_url else ""
 
 
@@ -450,7 +454,7 @@ def render_message(campaign: Campaign, message: CampaignMessage, context, *, tra
     with translation.override(message.language):
         values = merge_values(campaign, context, channel=channel, track=track)
         values["unsubscribe_url"] = unsubscribe_url
-        cta = _cta_target(message)
+        cta = cta_target(message)
         if cta and track is not None:
             cta = track(cta)
         subject = render_text(message.subject, values)

@@ -21,11 +21,11 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.lock = threading.Lock()
-        self.refuse: set[str] = set()  # recipients answered 550
+        self.refuse: dict[str, str] = {}  # recipient → the reply that refuses it ("550 5.1.1 No such user")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address.lower() in self.refuse:
-            return "550 5.1.1 No such user here"
+            return self.refuse[address.lower()]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -1,0 +1,211 @@
+"""Sending a campaign to a real SMTP server on loopback: only recorded opt-ins receive it, every
+recipient is accounted for with a reason, each email carries the sender, the opt-out link and the
+RFC 8058 headers, and a batch run again after a worker died sends nothing twice and leaves no gap."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from campaigns import sending, services
+from campaigns.models import (
+    CampaignRecipient,
+    CampaignStatus,
+    RecipientStatus,
+    SkipReason,
+    Suppression,
+    SuppressionReason,
+)
+from campaigns.providers import EmailProvider
+from customers.consent import consent_withdraw
+from customers.models import CustomerEvent, EventKind
+from kernel.models import Delivery, DeliveryStatus
+from tests.campaigns.smtp import SmtpServer
+from tests.campaigns.world import approved, build_world, write_campaign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.fixture
+def smtp(settings):
+    with SmtpServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        yield server.inbox
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def daytime(monkeypatch, hour: int = 12):
+    """Now is ``hour`` o'clock in Tokyo (outside or inside the default quiet hours 21:00–08:00)."""
+    moment = datetime(2026, 12, 1, hour, 0, tzinfo=TOKYO)
+    monkeypatch.setattr(sending.timezone, "now", lambda: moment)
+    monkeypatch.setattr(services.timezone, "now", lambda: moment)
+    return moment
+
+
+def send(world, campaign):
+    approved(world, campaign)
+    services.campaign_start(campaign=campaign, acting_user=world.approver)  # tasks run inline in tests
+    campaign.refresh_from_db()
+    return campaign
+
+
+def by_name(world, campaign) -> dict[str, CampaignRecipient]:
+    names = {c.pk: name for name, c in world.people.items()}
+    return {names[r.customer_id]: r for r in CampaignRecipient.objects.filter(campaign=campaign)}
+
+
+def test_only_recorded_opt_ins_receive_it_and_everyone_is_accounted_for(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    campaign = send(world, write_campaign(world))
+    assert campaign.status == CampaignStatus.FINISHED
+    rows = by_name(world, campaign)
+    assert set(rows) == {"hanako", "ken", "silent", "left"}  # Tokyo; the Osaka customer is not in the segment
+    assert rows["hanako"].status == rows["ken"].status == RecipientStatus.SENT
+    assert (rows["silent"].status, rows["silent"].reason) == (RecipientStatus.SKIPPED, SkipReason.NO_CONSENT)
+    assert (rows["left"].status, rows["left"].reason) == (RecipientStatus.SKIPPED, SkipReason.NO_CONSENT)
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]
+    assert CustomerEvent.objects.filter(kind=EventKind.EMAIL_SENT, subject=f"campaign:{campaign.pk}").count() == 2
+
+
+def test_each_email_names_the_sender_carries_the_opt_out_and_the_one_click_headers(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    send(world, write_campaign(world))
+    mail = smtp.to("hanako@example.jp")[0]
+    assert mail["Subject"] == "秋の新作のご案内"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["List-Unsubscribe"].startswith("<https://") or mail["List-Unsubscribe"].startswith("<http")
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "山田 花子 様" in text and "山田 花子 様" in html
+    for part in (text, html):
+        assert "株式会社ミナト商店" in part and "神奈川県横浜市" in part  # the sender and its address
+        assert "/consent/unsubscribe/" in part or "unsubscribe" in part
+    assert mail["Message-ID"].startswith("<") and mail["Message-ID"].endswith(">")
+
+
+def test_a_consent_withdrawn_after_the_start_is_respected_at_the_moment_of_sending(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    campaign = approved(world, write_campaign(world))
+    monkeypatch.setattr(sending, "_enqueue_batches", lambda campaign_id, bounds: None)  # the queue is slow today
+    services.campaign_start(campaign=campaign, acting_user=world.approver)
+    consent_withdraw(customer=world.people["ken"], channel="email", source="unsubscribe")
+    for first, last in sending.batch_bounds(campaign.pk):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    assert by_name(world, campaign)["ken"].reason == SkipReason.NO_CONSENT
+    assert [str(m["To"]) for m in smtp.messages] == ["hanako@example.jp"]
+
+
+def test_a_suppressed_address_is_skipped_whatever_the_consent(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    Suppression.objects.create(channel="email", address="ken@example.jp", reason=SuppressionReason.HARD_BOUNCE)
+    campaign = send(world, write_campaign(world))
+    assert by_name(world, campaign)["ken"].reason == SkipReason.SUPPRESSED
+    assert not smtp.to("ken@example.jp")
+
+
+def test_the_frequency_cap_counts_every_campaign(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    services.sending_policy_update(acting_user=world.author, frequency_cap=1, frequency_days=7)
+    send(world, write_campaign(world, name="一通目"))
+    second = send(world, write_campaign(world, name="二通目"))
+    assert {r.reason for r in CampaignRecipient.objects.filter(campaign=second, customer__email__in=[
+        "hanako@example.jp", "ken@example.jp"])} == {SkipReason.FREQUENCY_CAP}
+    assert len(smtp.messages) == 2
+
+
+def test_quiet_hours_hold_messages_until_morning_in_the_customers_time(world, smtp, monkeypatch):
+    night = daytime(monkeypatch, hour=22)
+    campaign = send(world, write_campaign(world))
+    assert campaign.status == CampaignStatus.SENDING and not smtp.messages
+    held = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING)
+    assert {r.not_before.astimezone(TOKYO).hour for r in held} == {8}
+    morning = night + timedelta(hours=10, minutes=1)
+    monkeypatch.setattr(sending.timezone, "now", lambda: morning)
+    sending.campaigns_tick()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED and len(smtp.messages) == 2
+
+
+def test_a_worker_killed_mid_send_resumes_without_duplicates_or_gaps(world, smtp, monkeypatch):
+    """The first run dies after the transport took the first message (the process is gone before
+    anything else is written); the batch is run again after the lease."""
+    daytime(monkeypatch)
+    campaign = approved(world, write_campaign(world))
+    monkeypatch.setattr(sending, "_enqueue_batches", lambda campaign_id, bounds: None)
+    services.campaign_start(campaign=campaign, acting_user=world.approver)
+    real_send = EmailProvider.send
+    calls = []
+
+    class WorkerKilled(BaseException):
+        pass
+
+    def dying_send(self, message):
+        calls.append(message.to)
+        if len(calls) == 2:
+            raise WorkerKilled  # the worker dies before the second message reaches the transport
+        return real_send(self, message)
+
+    monkeypatch.setattr(EmailProvider, "send", dying_send)
+    (first, last), = sending.batch_bounds(campaign.pk)
+    with pytest.raises(WorkerKilled):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    assert len(smtp.messages) == 1
+    # the lease of the dead worker's claim runs out; the batch is handed to another worker
+    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(claimed_at=timezone.now() - timedelta(hours=1))
+    monkeypatch.setattr(EmailProvider, "send", real_send)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    campaign.refresh_from_db()
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]
+    assert campaign.status == CampaignStatus.FINISHED
+    assert not CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING).exists()
+
+
+def test_an_address_the_relay_does_not_know_fails_at_once_and_is_suppressed(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    smtp.refuse["ken@example.jp"] = "550 5.1.1 No such user here"
+    campaign = send(world, write_campaign(world))
+    ken = by_name(world, campaign)["ken"]
+    assert ken.status == RecipientStatus.FAILED and "550" in ken.error
+    assert Suppression.objects.filter(channel="email", address="ken@example.jp",
+                                      reason=SuppressionReason.HARD_BOUNCE).exists()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+
+
+def test_a_relay_deferring_a_message_retries_with_backoff_then_fails_visibly(world, smtp, monkeypatch):
+    moment = daytime(monkeypatch)
+    smtp.refuse["ken@example.jp"] = "451 4.3.0 Try again later"
+    campaign = send(world, write_campaign(world))
+    ken = by_name(world, campaign)["ken"]
+    assert ken.status == RecipientStatus.PENDING and ken.attempts == 1 and ken.not_before > moment
+    assert "451" in ken.error
+    for attempt in range(sending.MAX_ATTEMPTS):
+        later = moment + timedelta(hours=attempt + 1)
+        monkeypatch.setattr(sending.timezone, "now", lambda later=later: later)
+        sending.campaigns_tick()
+    ken.refresh_from_db()
+    campaign.refresh_from_db()
+    assert ken.status == RecipientStatus.FAILED and ken.attempts == sending.MAX_ATTEMPTS
+    assert campaign.status == CampaignStatus.FINISHED
+
+
+def test_cancelling_mid_send_skips_those_not_sent_yet(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    campaign = approved(world, write_campaign(world))
+    monkeypatch.setattr(sending, "_enqueue_batches", lambda campaign_id, bounds: None)
+    services.campaign_start(campaign=campaign, acting_user=world.approver)
+    services.campaign_cancel(campaign=campaign, acting_user=world.approver)
+    for first, last in sending.batch_bounds(campaign.pk):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    assert not smtp.messages
+    assert {r.reason for r in CampaignRecipient.objects.filter(campaign=campaign)} <= {
+        SkipReason.CANCELLED, SkipReason.NO_CONSENT}
