@@ -94,6 +94,24 @@ def line_retry_key(message_id: str) -> str:
     return str(uuid.uuid5(LINE_RETRY_NAMESPACE, message_id))
 
 
+# Backoff of a retryable failure (provider_retry_delay): 30 s, 1, 2, 4 min... at most one hour,
+# and after MAX_SEND_ATTEMPTS attempts the recipient ends failed, with the last error shown.
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+MAX_SEND_ATTEMPTS = 5
+
+
+def provider_retry_delay(*, attempt: int, error: ProviderError) -> float | None:
+    """Seconds to wait before trying again after ``attempt`` (1 = the first) failed with
+    ``error``; None: give up now (not retryable, or the attempts are used up) and record the
+    failure. A provider's ``Retry-After`` is honoured when it asks for longer."""
+    if not error.retryable or attempt >= MAX_SEND_ATTEMPTS:
+        return None
+    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (max(attempt, 1) - 1))
+    asked = getattr(error, "retry_after", None)
+    return float(max(delay, min(asked, RETRY_MAX_SECONDS) if asked else 0))
+
+
 class ProviderHttpError(ProviderError):
     """An HTTP provider refused the message or could not be reached. ``status``: the HTTP status
     (None when no answer came); ``retry_after``: the seconds the provider asked to wait."""

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -31,7 +31,7 @@ class SuppressionFilterForm(forms.Form):
 
 class SuppressionAddForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=CHANNEL_CHOICES, initial=MessageChannel.EMAIL)
-    address = forms.CharField(label=_("Address"), max_length=254,
+    address = forms.CharField(label=pgettext_lazy("suppression", "Address"), max_length=254,
                               help_text=_("An email address, a mobile number (090-1234-5678) or a LINE user id."))
     reason = forms.ChoiceField(label=_("Reason"), initial=SuppressionReason.MANUAL,
                                choices=[(reason.value, reason.label) for reason in STAFF_REASONS])

@@ -8,12 +8,14 @@ from email.utils import format_datetime
 
 import pytest
 
-from campaigns.providers import OutgoingMessage, provider_for
+from campaigns.providers import OutgoingMessage, ProviderError, provider_for
 from campaigns.providers_http import (
+    MAX_SEND_ATTEMPTS,
     HttpSmsProvider,
     LineProvider,
     ProviderHttpError,
     line_retry_key,
+    provider_retry_delay,
     sms_address,
     sms_segments,
 )
@@ -226,3 +228,21 @@ def test_the_sms_and_line_channels_take_their_provider_and_options_from_settings
     assert isinstance(provider_for("line"), LineProvider)
     provider.send(message())
     assert json.loads(server.requests[0].body)["from"] == "SHOP"
+
+
+# --- backoff --------------------------------------------------------------------------------
+
+def test_a_retryable_failure_waits_longer_after_each_attempt_and_gives_up_after_the_last():
+    error = ProviderHttpError("down", retryable=True, status=503)
+    delays = [provider_retry_delay(attempt=n, error=error) for n in range(1, MAX_SEND_ATTEMPTS + 1)]
+    assert delays[:-1] == sorted(delays[:-1]) and len(set(delays[:-1])) == MAX_SEND_ATTEMPTS - 1
+    assert delays[-1] is None  # the recipient ends failed, with the error shown
+
+
+def test_the_backoff_waits_at_least_what_retry_after_asked():
+    throttled = ProviderHttpError("slow down", retryable=True, status=429, retry_after=600)
+    assert provider_retry_delay(attempt=1, error=throttled) == 600
+
+
+def test_a_final_refusal_is_never_retried():
+    assert provider_retry_delay(attempt=1, error=ProviderError("invalid number", retryable=False)) is None
