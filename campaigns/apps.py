@@ -8,7 +8,8 @@ from kernel.roles import ADMINISTRATOR, HQ_MARKETER
 CAMPAIGN_PERMISSIONS = [
     "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
     "campaigns.approve_campaign", "campaigns.send_campaign", "campaigns.view_sendingpolicy",
-    "campaigns.change_sendingpolicy",
+    "campaigns.change_sendingpolicy", "campaigns.view_suppression", "campaigns.add_suppression",
+    "campaigns.delete_suppression",
 ]
 
 
@@ -36,6 +37,7 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,
                  active_also=("console:campaign_create", "console:campaign_detail", "console:campaign_edit",
                               "console:campaign_message", "console:campaign_preview", "console:sending_policy")),
+        NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
     ]
     role_permissions = {
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -102,12 +102,12 @@ class Throttle:
 
 
 class EmailProvider(Provider):
-    """Django's email backend (``EMAIL_BACKEND``): one connection per batch."""
+    """Django's default mailer (``EMAIL_BACKEND``): one connection per batch."""
 
     name = "email"
 
     def open(self) -> None:
-        self.connection = get_connection(fail_silently=False)
+        self.connection = mailers.default  # a new connection of the default mailer (EMAIL_BACKEND)
         self.connection.open()
 
     def close(self) -> None:

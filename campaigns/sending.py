@@ -56,13 +56,15 @@ from .models import (
     SuppressionReason,
 )
 from .providers import OutgoingMessage, ProviderError, provider_for
+from .providers_http import MAX_SEND_ATTEMPTS, provider_retry_delay, sms_address
 from .rendering import body_html, email_blocks, render_text
 from .services import _queue_fan_out, audience_customers, sender_identity, sending_policy
+from .suppression import suppressed_addresses
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = MAX_SEND_ATTEMPTS
 SENT_EVENT = {MessageChannel.EMAIL: EventKind.EMAIL_SENT, MessageChannel.SMS: EventKind.SMS_SENT,
               MessageChannel.LINE: getattr(EventKind, "LINE_SENT", EventKind.SMS_SENT)}
 
@@ -175,8 +177,6 @@ def _address(channel: str, context) -> str:
     if channel == MessageChannel.EMAIL:
         return context.email or ""
     if channel == MessageChannel.SMS:
-        from .providers_http import sms_address
-
         return sms_address(context.phone or "") or ""
     if channel == MessageChannel.LINE:
         return context.line_user_id or ""
@@ -302,8 +302,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         to_send.append((recipient, context, message, address))
     suppressed = set()
     for channel, channel_addresses in addresses.items():
-        suppressed |= {(channel, a) for a in Suppression.objects.filter(
-            channel=channel, address__in=channel_addresses).values_list("address", flat=True)}
+        suppressed |= {(channel, a) for a in suppressed_addresses(channel, channel_addresses)}
     for reason, ids in skips.items():
         result.skipped += _skip(ids, reason)
     held: dict[datetime, list[int]] = defaultdict(list)
@@ -400,10 +399,10 @@ def _failed(recipient: CampaignRecipient, exc: ProviderError, address: str = "")
     if exc.hard_bounce and address:  # the address does not exist: no campaign tries it again
         Suppression.objects.get_or_create(channel=recipient.channel, address=address, defaults={
             "reason": SuppressionReason.HARD_BOUNCE, "detail": error[:300]})
-    if exc.retryable and attempts < MAX_ATTEMPTS:
-        wait = max(getattr(exc, "retry_after", 0) or 0, 60 * 2 ** (attempts - 1))
+    wait = provider_retry_delay(attempt=attempts, error=exc)
+    if wait is not None:
         CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
-            attempts=attempts, error=error, not_before=timezone.now() + timedelta(seconds=min(wait, 3600)))
+            attempts=attempts, error=error, not_before=timezone.now() + timedelta(seconds=wait))
         return "retrying"
     CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
         attempts=attempts, error=error, status=RecipientStatus.FAILED)

@@ -445,4 +445,6 @@ AUDIT_ACTIONS = {
     "campaign_cancel": gettext_lazy("Campaign cancelled"),
     "campaign_test_send": gettext_lazy("Campaign test sent to staff"),
     "sending_policy_update": gettext_lazy("Sending policy changed"),
+    "suppression_add": gettext_lazy("Address added to the suppression list"),
+    "suppression_remove": gettext_lazy("Address removed from the suppression list"),
 }

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import api_suppression
 from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
 
 urlpatterns = [
@@ -12,3 +13,4 @@ urlpatterns = [
 
 def register_routes(router) -> None:
     router.register("campaigns", CampaignViewSet, basename="campaign")
+    api_suppression.register_routes(router)

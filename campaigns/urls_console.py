@@ -1,10 +1,11 @@
 """Campaigns' console pages (namespace "console")."""
 
-from django.urls import path
+from django.urls import include, path
 
 from .views import console
 
 urlpatterns = [
+    path("", include("campaigns.urls_suppression")),  # the suppression list
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),

@@ -344,6 +344,27 @@ CART_MAX_LINES = 100
 CONSENT_CONFIRMATION_HOURS = int(os.environ.get("CONSENT_CONFIRMATION_HOURS", "72"))
 CONSENT_UNSUBSCRIBE_DAYS = int(os.environ.get("CONSENT_UNSUBSCRIBE_DAYS", "365"))
 CONSENT_UNSUBSCRIBE_MAILTO = os.environ.get("CONSENT_UNSUBSCRIBE_MAILTO", "")
+# Campaign SMS and LINE (campaigns.providers_http): configured only when their variables are set
+# (email always goes through EMAIL_BACKEND). Delivery receipts come to /webhooks/receipts/<name>/
+# signed with CAMPAIGN_WEBHOOK_SECRET_<NAME> (campaigns.receipts); older than the tolerance: refused.
+CAMPAIGN_PROVIDERS = {}
+if os.environ.get("SMS_PROVIDER_URL"):
+    CAMPAIGN_PROVIDERS["sms"] = {
+        "class": "campaigns.providers_http.HttpSmsProvider", "url": os.environ["SMS_PROVIDER_URL"],
+        "token": os.environ.get("SMS_PROVIDER_TOKEN", ""), "sender": os.environ.get("SMS_SENDER", ""),
+        "rate_per_second": float(os.environ.get("SMS_RATE_PER_SECOND", "10")),
+        "timeout": float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))}
+if os.environ.get("LINE_CHANNEL_ACCESS_TOKEN"):
+    CAMPAIGN_PROVIDERS["line"] = {
+        "class": "campaigns.providers_http.LineProvider",
+        "url": os.environ.get("LINE_API_URL", "https://api.line.me"),
+        "token": os.environ["LINE_CHANNEL_ACCESS_TOKEN"],
+        "rate_per_second": float(os.environ.get("LINE_RATE_PER_SECOND", "100")),
+        "timeout": float(os.environ.get("LINE_TIMEOUT_SECONDS", "10"))}
+CAMPAIGN_WEBHOOK_SECRETS = {name.removeprefix("CAMPAIGN_WEBHOOK_SECRET_").lower(): value
+                            for name, value in os.environ.items()
+                            if name.startswith("CAMPAIGN_WEBHOOK_SECRET_") and value}
+CAMPAIGN_RECEIPT_TOLERANCE_SECONDS = int(os.environ.get("CAMPAIGN_RECEIPT_TOLERANCE_SECONDS", "300"))
 # First-party events (customers.tracking): an anonymous browser's events and banner decision (no
 # customer, no identity) are deleted after this many days by the daily job
 # customers.anonymous_events_expire; POST /api/v1/events/ takes at most EVENTS_MAX_BATCH events.
