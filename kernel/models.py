@@ -265,7 +265,9 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message_key", "recipient", "channel"], name="delivery_once")
         ]
-        indexes = [models.Index(fields=["status", "claimed_at"], name="delivery_status")]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="delivery_status"),
+                   # a provider's delivery receipt finds its message by the transport's id
+                   models.Index(fields=["transport_id"], name="delivery_transport_id")]
 
     def __str__(self) -> str:
         return f"{self.message_key} → {self.recipient} ({self.channel})"
