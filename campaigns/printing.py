@@ -504,16 +504,17 @@ def _draw_postcard(pdf: _Document, piece: PostcardPiece, *, theme: Theme, sender
                                max_lines=max(1, int((panel_bottom - 15 - y) / (7.5 * PT * 1.5))))
     pdf.write_lines(body_lines, x=6, top=y + 1.5, size=7.5, leading=1.5)
     # The piece's code, on a white tag the till can read from.
+    label = str(_("Coupon code"))
+    label_w = pdf.measure(5.5)(label)
+    code_w = pdf.measure(10, bold=True)(piece.code)
     pdf.set_fill_color(255, 255, 255)
-    pdf.set_font(FONT_FAMILY, "B", 10)
-    label = _("Code")
-    code_w = pdf.get_string_width(piece.code) + 16
-    pdf.rect(6, panel_bottom - 11, code_w, 7, style="F", round_corners=True, corner_radius=1.2)
+    pdf.rect(6, panel_bottom - 11, min(label_w + code_w + 6, column), 7, style="F", round_corners=True,
+             corner_radius=1.2)
     pdf.set_text_color(*text)
     pdf.set_font(FONT_FAMILY, "", 5.5)
-    pdf.text(8, panel_bottom - 6.4, str(label))
+    pdf.text(8, panel_bottom - 6.4, label)
     pdf.set_font(FONT_FAMILY, "B", 10)
-    pdf.text(8 + 12 - 1.5, panel_bottom - 5.8, piece.code)
+    pdf.text(8 + label_w + 2, panel_bottom - 5.8, piece.code)
     pdf.qr(piece.qr_url, x=qr_x, y=qr_y, side=qr_side)
     pdf.set_text_color(*on_primary)
     url_lines = wrap_japanese(_display_url(piece.qr_url), measure=pdf.measure(4.5), width=qr_side + 4, max_lines=2)
@@ -643,6 +644,11 @@ def pop_pdf(*, piece: PopPiece, theme: Theme, out: BinaryIO) -> None:
     # Headline, as large as fits in two lines.
     pdf.set_text_color(*rgb(primary))
     size, lines = pdf.fit_size(piece.headline, width=inner, largest=64, smallest=30, max_lines=2)
+    words = piece.headline.replace("\u3000", " ").split()
+    if len(words) == 2:  # a space in a headline is the copywriter's line break: keep it when it fits
+        at_space, space_lines = pdf.fit_size("\n".join(words), width=inner, largest=64, smallest=30, max_lines=2)
+        if at_space >= size * 0.75:
+            size, lines = at_space, space_lines
     y = pdf.write_lines(lines, x=margin, top=42, size=size, bold=True, leading=1.25, align="C", box_width=inner)
     pdf.set_fill_color(*accent)
     pdf.rect(width / 2 - 20, y + 3, 40, 1.5, style="F")
@@ -675,14 +681,19 @@ def pop_pdf(*, piece: PopPiece, theme: Theme, out: BinaryIO) -> None:
     pdf.qr(piece.qr_url, x=qr_x, y=panel_top + 6, side=qr_side)
     pdf.set_text_color(*on_primary)
     column = qr_x - margin - 8
-    pdf.write_lines([str(_("Scan for details, or show this code at the till"))], x=margin, top=panel_top + 8,
-                    size=12, bold=True)
+    call = wrap_japanese(str(_("Scan for details, or show this code at the till")),
+                         measure=pdf.measure(12, bold=True), width=column, max_lines=1)
+    pdf.write_lines(call, x=margin, top=panel_top + 8, size=12, bold=True)
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(margin, panel_top + 18, column, 18, style="F", round_corners=True, corner_radius=2.5)
     pdf.set_text_color(*text)
-    pdf.write_lines([str(_("Code"))], x=margin + 5, top=panel_top + 23.5, size=10)
-    code_size, code_lines = pdf.fit_size(piece.code, width=column - 30, largest=30, smallest=14, max_lines=1)
-    pdf.write_lines(code_lines, x=margin + 25, top=panel_top + 27 - code_size * PT / 2, size=code_size, bold=True)
+    label = str(_("Coupon code"))
+    label_w = pdf.measure(10)(label)
+    pdf.write_lines([label], x=margin + 5, top=panel_top + 27 - 10 * PT / 2, size=10)
+    code_size, code_lines = pdf.fit_size(piece.code, width=column - label_w - 14, largest=30, smallest=14,
+                                         max_lines=1)
+    pdf.write_lines(code_lines, x=margin + label_w + 9, top=panel_top + 27 - code_size * PT / 2, size=code_size,
+                    bold=True)
     pdf.set_text_color(*on_primary)
     url_lines = wrap_japanese(_display_url(piece.qr_url), measure=pdf.measure(10), width=column, max_lines=2)
     pdf.write_lines(url_lines, x=margin, top=panel_top + 42, size=10, leading=1.3)

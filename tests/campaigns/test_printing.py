@@ -478,3 +478,8 @@ def test_too_long_post_drops_hashtags_then_shortens_the_text_but_keeps_the_url()
     assert draft.endswith(url)
     assert "…\n\n" in draft
     assert social.post_weight(draft) >= 278  # shortened no more than needed
+
+
+def test_pop_headline_breaks_at_the_copywriters_space_when_it_fits():
+    pdf = render_pop(headline="冬のご愛顧感謝祭 全品10％OFF")
+    assert pdf.text(pdf.pages[0])[1:3] == ["冬のご愛顧感謝祭", "全品10％OFF"]
