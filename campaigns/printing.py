@@ -21,12 +21,16 @@ the first three boxes and the hyphen 0.5 mm thick, the last four 0.3 mm, in 金�
 only, as a CMYK colour, so the sorting machines see them as the spec requires). The recipient is
 written horizontally under the boxes, the lower part of the address side carries the offer (like a
 DM postcard: Japan Post allows advertising on the lower half of the address side), with the code,
-the QR code and its short URL, and the sender at the bottom left.
+the QR code and its short URL, and the sender at the bottom left. With ``message_side=True`` each
+piece also gets the picture side (brand band, logo, headline, body, code, legal footer) as the
+next page, in the order a duplex press wants: address side, message side, address side, ...
 
-Size. fpdf2 keeps a whole document in memory until it is written: a postcard page costs about
-10 kB there (measured: see ``bench/`` figures in the report of this module's commit), so one file
-holds at most ``MAX_POSTCARDS_PER_FILE`` pieces; ``postcards_pdf_files`` splits a larger mailing
-into several files.
+Size and speed. fpdf2 keeps a whole document in memory until it is written. Measured on this
+machine (2 shared CPUs): 1,000 address sides in 10 to 18 s (segno's mask choice for each QR code
+is about half of it) and about 46 MB more peak memory, 2,000 in 27 s and 58 MB (the fonts take
+about 34 MB, each 1,000 pages about 12 MB); the PDF is about 2.5 kB a page. One file holds at
+most ``MAX_POSTCARDS_PER_FILE`` pieces; ``postcards_pdf_files`` splits a mailing of any size into
+files of that many, holding one chunk of pieces at a time.
 """
 
 import hashlib
@@ -105,7 +109,11 @@ def print_font_path(weight: int = 400) -> Path:
     fingerprint = hashlib.sha256(
         f"{FONT_BUILD}|".encode() + "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in sources).encode()
     ).hexdigest()[:12]
-    return _built_font(str(sources[0].parent), weight, fingerprint)
+    path = _built_font(str(sources[0].parent), weight, fingerprint)
+    if not path.exists():  # the cache folder was cleared while this process ran
+        _built_font.cache_clear()
+        path = _built_font(str(sources[0].parent), weight, fingerprint)
+    return path
 
 
 @lru_cache(maxsize=8)
@@ -535,6 +543,52 @@ def _draw_postcard(pdf: _Document, piece: PostcardPiece, *, theme: Theme, sender
     pdf.write_lines(address_lines[:3], x=sender_left, top=y, size=6.5, leading=1.35)
 
 
+def _draw_message_side(pdf: _Document, piece: PostcardPiece, *, theme: Theme, logo: Image.Image | None) -> None:
+    """The picture side: brand band (logo or name), the headline large, the body, the code."""
+    card_w, card_h = POSTCARD_SIZE
+    primary = theme.colours.get("primary") or DEFAULT_COLOURS["primary"]
+    on_primary = rgb(readable_on(primary))
+    text = _colour(theme, "text")
+    margin = 9.0
+    inner = card_w - 2 * margin
+    pdf.add_page()
+    pdf.set_fill_color(*_colour(theme, "background"))
+    pdf.rect(0, 0, card_w, card_h, style="F")
+    pdf.set_fill_color(*rgb(primary))
+    pdf.rect(0, 0, card_w, 22, style="F")
+    if logo is not None:
+        pdf.set_fill_color(255, 255, 255)
+        pdf.rect(margin - 1.5, 5, 30, 12, style="F", round_corners=True, corner_radius=1.5)
+        pdf.image(logo, x=margin, y=6, w=27, h=10, keep_aspect_ratio=True)
+    else:
+        pdf.set_text_color(*on_primary)
+        brand = wrap_japanese(theme.brand_name, measure=pdf.measure(13, bold=True), width=inner, max_lines=1)
+        pdf.write_lines(brand, x=margin, top=11 - 13 * PT / 2, size=13, bold=True)
+    pdf.set_text_color(*rgb(primary))
+    size, lines = pdf.fit_size(piece.headline, width=inner, largest=22, smallest=13, max_lines=3)
+    y = pdf.write_lines(lines, x=margin, top=32, size=size, bold=True, leading=1.3)
+    pdf.set_fill_color(*_colour(theme, "accent"))
+    pdf.rect(margin, y + 2, 16, 1.2, style="F")
+    pdf.set_text_color(*text)
+    room = int((card_h - 34 - (y + 8)) / (9 * PT * 1.7))
+    body = wrap_japanese(piece.body, measure=pdf.measure(9), width=inner, max_lines=max(1, room))
+    pdf.write_lines(body, x=margin, top=y + 8, size=9, leading=1.7)
+    label = str(_("Coupon code"))
+    label_w = pdf.measure(7)(label)
+    pdf.set_draw_color(*rgb(primary))
+    pdf.set_line_width(0.4)
+    pdf.rect(margin, card_h - 30, inner, 11, style="D", round_corners=True, corner_radius=1.5)
+    pdf.set_text_color(*text)
+    pdf.set_font(FONT_FAMILY, "", 7)
+    pdf.text(margin + 4, card_h - 23.3, label)
+    pdf.set_font(FONT_FAMILY, "B", 13)
+    pdf.text(margin + 4 + label_w + 3, card_h - 22.3, piece.code)
+    footer = " ".join(part for part in (theme.legal_name, theme.legal_footer) if part)
+    if footer:
+        lines = wrap_japanese(footer, measure=pdf.measure(6), width=inner, max_lines=2)
+        pdf.write_lines(lines, x=margin, top=card_h - 14, size=6, leading=1.4)
+
+
 def _display_url(url: str) -> str:
     """The short URL as printed, what people type: without the scheme and the query (the QR code
     carries the whole URL, with the signed recipient reference)."""
@@ -542,10 +596,12 @@ def _display_url(url: str) -> str:
 
 
 def postcards_pdf(*, pieces: Iterable[PostcardPiece], theme: Theme, sender_name: str, sender_address: str,
-                  out: BinaryIO, progress: Callable[[int], None] | None = None, postage_mark: str = "") -> int:
+                  out: BinaryIO, progress: Callable[[int], None] | None = None, postage_mark: str = "",
+                  message_side: bool = False) -> int:
     """Write one postcard page (address side with the offer) per piece to ``out``; return the
-    number of pages. ``progress(n)`` is called every ``PROGRESS_EVERY`` pieces and at the end.
-    ``postage_mark`` (e.g. "料金別納郵便") is printed where the stamp goes. At most
+    number of pages written. ``progress(n)`` is called every ``PROGRESS_EVERY`` pieces and at the end.
+    ``postage_mark`` (e.g. "料金別納郵便") is printed where the stamp goes; ``message_side`` adds
+    each piece's picture side as the next page (two pages a piece). At most
     ``MAX_POSTCARDS_PER_FILE`` pieces (fpdf2 holds the document in memory until it is written):
     use ``postcards_pdf_files`` for a larger mailing."""
     pdf = _Document(POSTCARD_SIZE, str(_("Direct-mail postcards")))
@@ -556,6 +612,8 @@ def postcards_pdf(*, pieces: Iterable[PostcardPiece], theme: Theme, sender_name:
             raise ValueError(f"more than {MAX_POSTCARDS_PER_FILE} postcards in one file: use postcards_pdf_files")
         _draw_postcard(pdf, piece, theme=theme, sender_name=sender_name, sender_address=sender_address,
                        logo=logo, postage_mark=postage_mark)
+        if message_side:
+            _draw_message_side(pdf, piece, theme=theme, logo=logo)
         count += 1
         if progress and count % PROGRESS_EVERY == 0:
             progress(count)
@@ -564,7 +622,7 @@ def postcards_pdf(*, pieces: Iterable[PostcardPiece], theme: Theme, sender_name:
     out.write(pdf.output())
     if progress and count % PROGRESS_EVERY:
         progress(count)
-    return count
+    return count * (2 if message_side else 1)
 
 
 def _chunks(pieces: Iterable[PostcardPiece], size: int) -> Iterator[list[PostcardPiece]]:
@@ -580,19 +638,21 @@ def _chunks(pieces: Iterable[PostcardPiece], size: int) -> Iterator[list[Postcar
 
 def postcards_pdf_files(*, pieces: Iterable[PostcardPiece], theme: Theme, sender_name: str, sender_address: str,
                         open_file: Callable[[int], BinaryIO], per_file: int = MAX_POSTCARDS_PER_FILE,
-                        progress: Callable[[int], None] | None = None, postage_mark: str = "") -> list[int]:
+                        progress: Callable[[int], None] | None = None, postage_mark: str = "",
+                        message_side: bool = False) -> list[int]:
     """A mailing of any size as several PDFs of at most ``per_file`` postcards: ``open_file(n)``
     (n = 1, 2, ...) gives the file to write the n-th to (it is closed here). Returns the page
-    count of each file. Only one chunk of pieces is held at a time."""
+    count of each file; ``progress`` counts pieces across files. Only one chunk of pieces is held
+    at a time."""
     counts: list[int] = []
     done = 0
     for number, chunk in enumerate(_chunks(pieces, min(per_file, MAX_POSTCARDS_PER_FILE)), start=1):
         with open_file(number) as out:
             counts.append(postcards_pdf(
                 pieces=chunk, theme=theme, sender_name=sender_name, sender_address=sender_address, out=out,
-                postage_mark=postage_mark,
+                postage_mark=postage_mark, message_side=message_side,
                 progress=(lambda n, base=done: progress(base + n)) if progress else None))
-        done += counts[-1]
+        done += len(chunk)
     return counts
 
 

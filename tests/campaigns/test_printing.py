@@ -483,3 +483,18 @@ def test_too_long_post_drops_hashtags_then_shortens_the_text_but_keeps_the_url()
 def test_pop_headline_breaks_at_the_copywriters_space_when_it_fits():
     pdf = render_pop(headline="冬のご愛顧感謝祭 全品10％OFF")
     assert pdf.text(pdf.pages[0])[1:3] == ["冬のご愛顧感謝祭", "全品10％OFF"]
+
+
+def test_message_side_follows_each_address_side_with_headline_body_code_and_footer():
+    pages, data = render_postcards([piece(1), piece(2)], message_side=True)
+    pdf = Pdf(data)
+    assert pages == 4 == len(pdf.pages)
+    address, message = pdf.pages[2], pdf.pages[3]
+    def postal_boxes(page):
+        return [box for box in pdf.rects(page, b"S") if abs(box[3] - 8.5) < 0.05 or abs(box[3] - 8.3) < 0.05]
+
+    assert len(postal_boxes(address)) == 7
+    assert postal_boxes(message) == []  # the picture side has no postal-code boxes
+    text = "".join(pdf.text(message))
+    for expected in ("冬のご愛顧感謝祭", "10％割引いたします（～12月31日）。", "CK7QH3X2", "株式会社港町商店 〒231-0001"):
+        assert expected in text
