@@ -394,7 +394,7 @@ class _Document(FPDF):
             if len(lines) <= max_lines or size <= smallest:
                 return size, lines[:max_lines] if len(lines) <= max_lines else wrap_japanese(
                     text, measure=self.measure(size, bold), width=width, max_lines=max_lines)
-            size -= 2
+            size = max(size - 2, smallest)
 
     def qr(self, url: str, *, x: float, y: float, side: float) -> None:
         """Draw the QR code of ``url`` in a ``side`` mm square (white, with the 4-module quiet zone)."""

@@ -86,10 +86,10 @@ def social_card_png(*, headline: str, subline: str, theme: Theme, url: str) -> b
         y += int(size * 1.3)
     if subline:
         sub_face = _face(32, False)
-        room = max(0, (bottom_band - y - 24) // 44)
+        room = max(0, (bottom_band - y - 36) // 44)
         for line in wrap_japanese(subline, measure=lambda s: draw.textlength(s, font=sub_face), width=text_width,
                                   max_lines=max(1, min(2, room))) if room else []:
-            draw.text((pad, y + 24), line, font=sub_face, fill=ink)
+            draw.text((pad, y + 36), line, font=sub_face, fill=ink)
             y += 44
 
     url_face = _face(30, False)
