@@ -370,3 +370,48 @@ class SendingPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class PrintKind(models.TextChoices):
+    POSTCARDS = "postcards", _("Direct-mail postcards (PDF)")
+    POP = "pop", _("In-store POP (PDF)")
+    SOCIAL = "social", _("Social card (PNG) and post")
+
+
+class PrintStatus(models.TextChoices):
+    QUEUED = "queued", pgettext_lazy("print", "Queued")
+    RUNNING = "running", pgettext_lazy("print", "Printing")
+    DONE = "done", pgettext_lazy("print", "Ready")
+    FAILED = "failed", pgettext_lazy("print", "Failed")
+
+
+class PrintRun(models.Model):
+    """The print-ready files of a campaign's offline pieces, made by a job (campaigns.print_runs):
+    one postcard per recipient (split into files of ``printing.POSTCARDS_PER_FILE``), a POP sign
+    in each language, or the social card with its post. Kept outside MEDIA_ROOT, downloaded by
+    marketers only."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="print_runs")
+    kind = models.CharField(_("kind"), max_length=12, choices=PrintKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=PrintStatus.choices, default=PrintStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    files = models.JSONField(default=list, blank=True, help_text=_("The file names, in order."))
+    post_text = models.TextField(_("post"), blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("print run")
+        verbose_name_plural = _("print runs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.kind}:{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return int(self.done * 100 / self.total) if self.total else (100 if self.status == PrintStatus.DONE else 0)

@@ -444,6 +444,7 @@ AUDIT_ACTIONS = {
     "campaign_start": gettext_lazy("Campaign sending started"),
     "campaign_cancel": gettext_lazy("Campaign cancelled"),
     "campaign_test_send": gettext_lazy("Campaign test sent to staff"),
+    "campaign_print": gettext_lazy("Campaign postcards, POP or social card made"),
     "sending_policy_update": gettext_lazy("Sending policy changed"),
     "suppression_add": gettext_lazy("Address added to the suppression list"),
     "suppression_remove": gettext_lazy("Address removed from the suppression list"),

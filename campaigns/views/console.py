@@ -2,7 +2,7 @@
 live preview, approval, sending with a live progress bar, results."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils.csp import CSP
@@ -23,6 +23,8 @@ from ..models import (
     CampaignMessage,
     CampaignStatus,
     MessageChannel,
+    PrintKind,
+    PrintRun,
 )
 from ..rendering import MERGE_FIELDS
 from ..sending import campaign_progress, campaign_test_send, render_message
@@ -133,7 +135,19 @@ def _detail_context(request, campaign: Campaign) -> dict:
         "can_cancel": campaign.status not in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED) and user.has_perm(
             "campaigns.send_campaign"),
         "samples": selectors.sample_customers(campaign),
+        "can_print": user.has_perm("campaigns.change_campaign"),
+        "print_runs": list(campaign.print_runs.select_related("requested_by")[:10]),
+        "print_kinds": [(kind, label) for kind, label in PrintKind.choices if _has_channel(
+            campaign_messages, kind)],
     }
+
+
+PRINT_CHANNELS = {PrintKind.POSTCARDS: MessageChannel.POSTCARD, PrintKind.POP: MessageChannel.POP,
+                  PrintKind.SOCIAL: MessageChannel.SOCIAL}
+
+
+def _has_channel(campaign_messages, kind: str) -> bool:
+    return any(m.channel == PRINT_CHANNELS[kind] for m in campaign_messages)
 
 
 @console_view("campaigns.view_campaign")
@@ -320,3 +334,40 @@ def sending_policy(request):
             return redirect("console:sending_policy")
     return render(request, "campaigns/console/sending_policy.html", {
         "form": form, "sender": services.sender_identity(policy)})
+
+
+# --- offline pieces -----------------------------------------------------------------------------
+
+@console_view("campaigns.change_campaign")
+@require_POST
+def print_start(request, pk: int):
+    from ..print_runs import print_run_start
+
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        print_run_start(campaign=campaign, kind=request.POST.get("kind", ""), acting_user=request.user)
+    except CampaignError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Printing started: the files appear below when they are ready."))
+    return redirect(campaign.get_absolute_url() + "#print")
+
+
+@console_view("campaigns.view_campaign")
+def print_run_row(request, pk: int, run_id: int):
+    """One print run's row, polled by htmx while it runs."""
+    run = get_object_or_404(PrintRun, pk=run_id, campaign_id=pk)
+    return render(request, "campaigns/console/_print_run.html", {"run": run, "campaign": run.campaign})
+
+
+@console_view("campaigns.view_campaign")
+def print_download(request, pk: int, run_id: int, index: int):
+    from ..print_runs import run_file
+
+    run = get_object_or_404(PrintRun, pk=run_id, campaign_id=pk)
+    path = run_file(run, index)
+    if path is None:
+        raise Http404
+    content_type = "application/pdf" if path.suffix == ".pdf" else "image/png"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{run.campaign.code}-{path.name}",
+                        content_type=content_type)
