@@ -370,3 +370,6 @@ class SendingPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)
