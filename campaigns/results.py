@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import ConsentRecord, ConsentSource
 
@@ -235,7 +235,9 @@ class Chart:
     empty: bool
 
 
-SERIES_LABELS = {"sent": _("Sent"), "opened": _("Opened"), "clicked": _("Clicked"), "converted": _("Converted")}
+SERIES_LABELS = {"sent": pgettext_lazy("campaign figure", "Sent"), "opened": pgettext_lazy("campaign figure", "Opened"),
+                 "clicked": pgettext_lazy("campaign figure", "Clicked"),
+                 "converted": pgettext_lazy("campaign figure", "Converted")}
 
 
 def _nice_max(value: int) -> int:
