@@ -105,6 +105,10 @@ def open_pixel_url(recipient: CampaignRecipient) -> str:
     return absolute_url(reverse("storefront:campaign_open", kwargs={"token": open_token(recipient.pk)}))
 
 
+# Links a message may carry that open an app rather than a page: left as they are, untracked.
+UNTRACKED_SCHEMES = ("mailto", "tel", "sms", "line")
+
+
 def _check_target(target: str) -> str:
     target = (target or "").strip()
     parts = urlsplit(target)
@@ -132,7 +136,11 @@ def click_token_read(token: str) -> tuple[int, str] | None:
 def click_url(recipient: CampaignRecipient, target: str) -> str:
     """The absolute URL a message's link to ``target`` (a path on the shop or an http(s) address)
     becomes for ``recipient``: following it records the click and redirects to ``target`` with the
-    campaign's UTM parameters. ValueError for any other kind of target."""
+    campaign's UTM parameters. A ``mailto:``, ``tel:``, ``sms:`` or ``line:`` link (an address
+    written in the body) is returned as it is; ValueError for any other kind of target
+    (``javascript:``, a relative or protocol-relative address)."""
+    if urlsplit((target or "").strip()).scheme.lower() in UNTRACKED_SCHEMES:
+        return target.strip()
     return absolute_url(reverse("storefront:campaign_click", kwargs={"token": click_token(recipient.pk, target)}))
 
 

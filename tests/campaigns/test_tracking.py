@@ -181,10 +181,16 @@ def test_a_tampered_click_token_is_not_found_and_redirects_nowhere(client, recip
     assert recipient.clicked_at is None
 
 
-@pytest.mark.parametrize("target", ["javascript:alert(1)", "//evil.example/", "mailto:a@example.jp", "products/x", ""])
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x",
+                                    "//evil.example/", "products/x", ""])
 def test_only_shop_paths_and_http_addresses_become_tracked_links(recipient, target):
     with pytest.raises(ValueError):
         tracking.click_url(recipient, target)
+
+
+@pytest.mark.parametrize("target", ["mailto:info@example.jp", "tel:03-1234-5678"])
+def test_an_address_or_phone_link_in_a_message_is_left_untracked(recipient, target):
+    assert tracking.click_url(recipient, target) == target
 
 
 def test_repeated_clicks_within_a_minute_append_one_event_and_a_second_link_its_own(client, recipient):
