@@ -45,6 +45,8 @@ class CampaignsConfig(AppConfig):
     audit_actions = "campaigns.services.AUDIT_ACTIONS"
     # The domain events its services publish (kernel.events).
     domain_events = "campaigns.domain_events.EVENT_TYPES"
+    # How the customer timeline shows the campaign its opens and clicks were of (kernel.subjects).
+    event_subjects = {"campaign": "campaigns.tracking.event_subject_labels"}
 
     @property
     def event_consumers(self) -> dict:

@@ -212,6 +212,10 @@ class ChartSeries:
     points: str  # the polyline's "x,y x,y ..."
     total: int
 
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}"
+
 
 @dataclass(frozen=True)
 class ChartTick:
@@ -274,7 +278,13 @@ def timeline_chart(points: list[TimelinePoint], *, bucket: str = "hour", width: 
                           total=sum(getattr(point, name) for point in points))
               for name in SERIES]
     every = max(1, -(-len(points) // 8))
-    x_ticks = [ChartTick(position=x(i), label=rows[i][0]) for i in range(0, len(points), every)]
+    x_ticks, last_day = [], None
+    for i in range(0, len(points), every):
+        day = points[i].at.date()
+        # by the hour, the date is written where it changes only: "11/20 09:00", "12:00", ...
+        label = rows[i][0] if bucket != "hour" or day != last_day else date_format(points[i].at, "H:i")
+        x_ticks.append(ChartTick(position=x(i), label=label))
+        last_day = day
     y_ticks = [ChartTick(position=y(value), label=f"{value:,}") for value in sorted({0, y_max // 2, y_max})]
     return Chart(width=width, height=height, left=left, top=top, right=right, bottom=bottom, series=series,
                  x_ticks=x_ticks, y_ticks=y_ticks, rows=rows, bucket=bucket, empty=not points)

@@ -185,6 +185,7 @@ def test_the_chart_draws_a_line_per_figure_with_a_title_and_the_figures_as_a_tab
     assert [s.key for s in chart.series] == ["sent", "opened", "clicked", "converted"]
     assert chart.series[0].total == 2 and len(chart.series[0].points.split()) == 3
     assert [tick.label for tick in chart.y_ticks] == ["0", "1"]
+    assert [tick.label for tick in chart.x_ticks] == ["11/20 09:00", "10:00", "11:00"]  # the date where it changes
     html = render_to_string("campaigns/_chart.html", {"chart": chart})
     assert 'role="img"' in html and "<title" in html and "<desc" in html
     assert html.count("<polyline") == 4 and 'class="chart-line chart-line-opened"' in html

@@ -267,3 +267,14 @@ def test_an_sms_short_link_with_its_recipient_token_is_an_sms_click(client, camp
 
 def test_an_unknown_short_link_is_not_found(client, shop):
     assert client.get("/r/nothing/").status_code == 404
+
+
+def test_the_customer_timeline_names_the_campaign_an_open_was_of(client, recipient, staff):
+    from kernel.subjects import subject_labels
+
+    client.get(_path(tracking.open_pixel_url(recipient)), HTTP_USER_AGENT=IPHONE)
+    [event] = _events()
+    label = subject_labels([event.subject], user=staff["hq_marketer"])[event.subject]
+    assert recipient.campaign.name in label.text
+    assert label.url == f"/console/campaigns/{recipient.campaign_id}/"
+    assert subject_labels(["campaign:999999"])["campaign:999999"].text == "999999"  # deleted since
