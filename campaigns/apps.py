@@ -45,6 +45,20 @@ class CampaignsConfig(AppConfig):
     }
 
     audit_actions = "campaigns.services.AUDIT_ACTIONS"
+    # The domain events its services publish (kernel.events).
+    domain_events = "campaigns.domain_events.EVENT_TYPES"
+    # How the customer timeline shows the campaign its opens and clicks were of (kernel.subjects).
+    event_subjects = {"campaign": "campaigns.tracking.event_subject_labels"}
+
+    @property
+    def event_consumers(self) -> dict:
+        """What it does when other domains' events happen (kernel.events): an order placed becomes
+        the conversion of the customer's last campaign touch (campaigns.conversions). A property:
+        kernel.events imports models, which cannot be imported while the app configs load."""
+        from kernel.events import EventConsumer
+
+        return {"campaigns.conversions": EventConsumer("campaigns.conversions.order_placed_handle",
+                                                       types=("orders.order_placed",))}
 
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="campaigns.ensure_schedules")

@@ -415,3 +415,6 @@ class PrintRun(models.Model):
     @property
     def percent(self) -> int:
         return int(self.done * 100 / self.total) if self.total else (100 if self.status == PrintStatus.DONE else 0)
+
+
+from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)

@@ -481,30 +481,43 @@ class UnsubscribeTarget:
     customer: Customer
     channel: str
     purpose: str
+    reference: str = ""  # what the link came with ("campaign:12"): the ledger row's source detail
+
+
+UNSUBSCRIBE_REFERENCE_MAX = 60
 
 
 def consent_unsubscribe_token(*, customer: Customer, channel: str = ConsentChannel.EMAIL,
-                              purpose: str = ConsentPurpose.MARKETING) -> str:
+                              purpose: str = ConsentPurpose.MARKETING, reference: str = "") -> str:
+    """The signed token of an unsubscribe link. ``reference`` says which message carried it
+    (``"campaign:12"``); the withdrawal records it as its source detail, so a campaign counts
+    the unsubscribes it caused. Tokens made without one (and those made before references
+    existed) stay valid."""
     consent_validate(channel=channel, purpose=purpose)
-    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign_object(
-        {"c": customer.pk, "ch": channel, "p": purpose})
+    if len(reference) > UNSUBSCRIBE_REFERENCE_MAX:
+        raise ValueError(f"An unsubscribe reference has at most {UNSUBSCRIBE_REFERENCE_MAX} characters.")
+    value = {"c": customer.pk, "ch": channel, "p": purpose}
+    if reference:
+        value["r"] = reference
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign_object(value)
 
 
 def consent_unsubscribe_url(*, customer: Customer, channel: str = ConsentChannel.EMAIL,
-                            purpose: str = ConsentPurpose.MARKETING) -> str:
-    token = consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose)
+                            purpose: str = ConsentPurpose.MARKETING, reference: str = "") -> str:
+    token = consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose, reference=reference)
     return absolute_url(reverse("storefront:consent_unsubscribe", kwargs={"token": token}))
 
 
 def consent_unsubscribe_headers(*, customer: Customer, channel: str = ConsentChannel.EMAIL,
-                                purpose: str = ConsentPurpose.MARKETING) -> dict[str, str]:
+                                purpose: str = ConsentPurpose.MARKETING, reference: str = "") -> dict[str, str]:
     """The headers a marketing message to ``customer`` carries for one-click unsubscribe (RFC
     8058, RFC 2369): ``List-Unsubscribe`` with the signed https URL (``SITE_URL`` must be https
     in production) and, when ``CONSENT_UNSUBSCRIBE_MAILTO`` is set, a mailto; and
     ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``. The mail client POSTs
     ``List-Unsubscribe=One-Click`` to the URL, with no cookie and no login; the withdrawal is
-    recorded at once. (Sign the message with DKIM covering both headers, as RFC 8058 asks.)"""
-    token = consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose)
+    recorded at once. (Sign the message with DKIM covering both headers, as RFC 8058 asks.)
+    ``reference``: see ``consent_unsubscribe_token``."""
+    token = consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose, reference=reference)
     targets = [f"<{absolute_url(reverse('storefront:consent_unsubscribe', kwargs={'token': token}))}>"]
     mailto = getattr(settings, "CONSENT_UNSUBSCRIBE_MAILTO", "")
     if mailto:
@@ -522,7 +535,7 @@ def consent_unsubscribe_read(token: str) -> UnsubscribeTarget:
     except (signing.BadSignature, ValueError, TypeError):
         raise ConsentLinkInvalid(_("This unsubscribe link is not valid."), reason="invalid") from None
     if not isinstance(value, dict) or value.get("ch") not in ConsentChannel.values or \
-            value.get("p") not in ConsentPurpose.values:
+            value.get("p") not in ConsentPurpose.values or not isinstance(value.get("r", ""), str):
         raise ConsentLinkInvalid(_("This unsubscribe link is not valid."), reason="invalid")
     customer = Customer.objects.filter(pk=value.get("c")).first()
     if customer is None:
@@ -532,13 +545,16 @@ def consent_unsubscribe_read(token: str) -> UnsubscribeTarget:
         customer = merged.survivor if merged is not None else None
     if customer is None:
         raise ConsentLinkInvalid(_("This unsubscribe link is not valid."), reason="invalid")
-    return UnsubscribeTarget(customer=customer, channel=value["ch"], purpose=value["p"])
+    return UnsubscribeTarget(customer=customer, channel=value["ch"], purpose=value["p"],
+                             reference=value.get("r", "")[:UNSUBSCRIBE_REFERENCE_MAX])
 
 
 def consent_unsubscribe(*, token: str, ip_address: str | None = None, user_agent: str = "") -> UnsubscribeTarget:
-    """Withdraw the consent an unsubscribe link names, at once (source "unsubscribe", the
-    caller's IP and user agent). Safe to repeat. ConsentLinkInvalid: nothing stored."""
+    """Withdraw the consent an unsubscribe link names, at once (source "unsubscribe", the link's
+    reference as the source detail, the caller's IP and user agent). Safe to repeat.
+    ConsentLinkInvalid: nothing stored."""
     target = consent_unsubscribe_read(token)
     consent_withdraw(customer=target.customer, channel=target.channel, purpose=target.purpose,
-                     source=ConsentSource.UNSUBSCRIBE, ip_address=ip_address, user_agent=user_agent)
+                     source=ConsentSource.UNSUBSCRIBE, source_detail=target.reference, ip_address=ip_address,
+                     user_agent=user_agent)
     return target

@@ -282,6 +282,10 @@ class ConsentRecord(AppendOnlyModel):
             # table itself is not read
             models.Index(fields=["channel", "purpose", "customer", "-created_at", "-id", "granted"],
                          name="consent_latest_by_purpose"),
+            # the unsubscribes a campaign caused (its results): withdrawals through a link whose
+            # reference ("campaign:12") is the source detail
+            models.Index(fields=["source_detail", "channel"], condition=Q(source="unsubscribe"),
+                         name="consent_unsubscribe_reference"),
         ]
 
     def __str__(self) -> str:
@@ -309,6 +313,11 @@ class EventKind(models.TextChoices):
     # first-party events (customers.tracking)
     PAGE_VIEWED = "page_viewed", _("Viewed a page")
     SEARCHED = "searched", _("Searched")
+    # campaign touches other than email (campaigns.tracking): a link followed, a QR code scanned
+    SMS_CLICKED = "sms_clicked", _("SMS link clicked")
+    LINE_CLICKED = "line_clicked", _("LINE link clicked")
+    ONSITE_CLICKED = "onsite_clicked", _("On-site banner clicked")
+    QR_SCANNED = "qr_scanned", _("QR code scanned")
 
 
 class InteractionChannel(models.TextChoices):

@@ -724,7 +724,7 @@ def timeline_filters() -> list[TimelineFilter]:
         TimelineFilter("store", pgettext("timeline channel", "Stores"), Q(channel__kind=ChannelKind.POS) | Q(interaction=InteractionChannel.STORE)
                        | Q(kind=EventKind.STORE_VISIT) | Q(kind=EventKind.PICKUP_COMPLETED)),
         TimelineFilter("email", pgettext("timeline channel", "Email"), Q(kind__in=MESSAGE_KINDS)),
-        TimelineFilter("sms", pgettext("timeline channel", "SMS"), Q(kind=EventKind.SMS_SENT)),
+        TimelineFilter("sms", pgettext("timeline channel", "SMS"), Q(kind__in=[EventKind.SMS_SENT, EventKind.SMS_CLICKED])),
         TimelineFilter("phone", pgettext("timeline channel", "Phone"), Q(channel__kind=ChannelKind.PHONE) | Q(interaction=InteractionChannel.PHONE)),
         TimelineFilter("chat", pgettext("timeline channel", "Chat"), Q(interaction=InteractionChannel.CHAT)),
         TimelineFilter("social", pgettext("timeline channel", "Social"), Q(channel__kind=ChannelKind.SOCIAL)

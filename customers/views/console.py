@@ -100,6 +100,10 @@ EVENT_STYLE = {
     EventKind.STAFF_NOTE: ("note", "info"),
     EventKind.PAGE_VIEWED: ("eye", "muted"),
     EventKind.SEARCHED: ("eye", "muted"),
+    EventKind.SMS_CLICKED: ("phone", "primary"),
+    EventKind.LINE_CLICKED: ("phone", "primary"),
+    EventKind.ONSITE_CLICKED: ("eye", "primary"),
+    EventKind.QR_SCANNED: ("tag", "primary"),
 }
 
 def _consent_context(customer) -> dict:
