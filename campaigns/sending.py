@@ -85,7 +85,7 @@ def recipients_materialise(campaign: Campaign) -> int:
     table = CampaignRecipient._meta.db_table
     for channel in campaign_channels(campaign):
         sql = (f"INSERT INTO {table} (campaign_id, customer_id, channel, status, reason, error, address, "  # noqa: S608
-               f"language, attempts) SELECT %s, audience.id, %s, %s, '', '', '', '', 0 FROM ({select_sql}) audience "
+               f"language, attempts) SELECT %s, audience.pk, %s, %s, '', '', '', '', 0 FROM ({select_sql}) audience "
                f"WHERE 1 = 1 ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING")
         # (the table name comes from the model; every value is a parameter)
         with connection.cursor() as cursor:

@@ -31,10 +31,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 @pytest.fixture
 def smtp(settings):
     with SmtpServer() as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                        "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5}}}
         yield server.inbox
 
 
@@ -44,8 +42,10 @@ def world(db):
 
 
 def daytime(monkeypatch, hour: int = 12):
-    """Now is ``hour`` o'clock in Tokyo (outside or inside the default quiet hours 21:00–08:00)."""
-    moment = datetime(2026, 12, 1, hour, 0, tzinfo=TOKYO)
+    """Now is ``hour`` o'clock in Tokyo tomorrow (outside or inside the default quiet hours 21:00–08:00),
+    after everything the world recorded."""
+    tomorrow = timezone.now().astimezone(TOKYO).date() + timedelta(days=1)
+    moment = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, 0, tzinfo=TOKYO)
     monkeypatch.setattr(sending.timezone, "now", lambda: moment)
     monkeypatch.setattr(services.timezone, "now", lambda: moment)
     return moment
@@ -135,38 +135,73 @@ def test_quiet_hours_hold_messages_until_morning_in_the_customers_time(world, sm
     assert campaign.status == CampaignStatus.FINISHED and len(smtp.messages) == 2
 
 
-def test_a_worker_killed_mid_send_resumes_without_duplicates_or_gaps(world, smtp, monkeypatch):
-    """The first run dies after the transport took the first message (the process is gone before
-    anything else is written); the batch is run again after the lease."""
-    daytime(monkeypatch)
-    campaign = approved(world, write_campaign(world))
+class WorkerKilled(BaseException):
+    """The process is gone: nothing after this point runs (not even an ``except Exception``)."""
+
+
+def _start_without_queue(world, campaign, monkeypatch):
+    campaign = approved(world, campaign)
     monkeypatch.setattr(sending, "_enqueue_batches", lambda campaign_id, bounds: None)
     services.campaign_start(campaign=campaign, acting_user=world.approver)
-    real_send = EmailProvider.send
+    (bounds,) = sending.batch_bounds(campaign.pk)
+    return campaign, bounds
+
+
+def test_a_worker_killed_mid_batch_resumes_without_duplicates_or_gaps(world, smtp, monkeypatch):
+    """The worker dies after the first message went out, while preparing the second; the broker
+    hands the batch to another worker, which sends the rest and nothing twice."""
+    daytime(monkeypatch)
+    campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
+    real = sending.outgoing_message
     calls = []
 
-    class WorkerKilled(BaseException):
-        pass
+    def dying(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise WorkerKilled
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sending, "outgoing_message", dying)
+    with pytest.raises(WorkerKilled):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    assert len(smtp.messages) == 1
+    monkeypatch.setattr(sending, "outgoing_message", real)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    sending.campaign_send_batch(campaign.pk, first, last)  # and a duplicate task changes nothing
+    campaign.refresh_from_db()
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]
+    assert len({m["Message-ID"] for m in smtp.messages}) == 2
+    assert campaign.status == CampaignStatus.FINISHED
+
+
+def test_a_worker_killed_while_the_relay_had_the_message_never_sends_it_twice_and_says_so(world, smtp, monkeypatch):
+    """Killed while the SMTP conversation was under way: the relay may have taken the message, and
+    SMTP cannot be asked. It is not sent again; the recipient is failed with the reason, and the
+    ledger lists it for staff, who may release it (kernel.deliveries)."""
+    daytime(monkeypatch)
+    campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
+    real_send = EmailProvider.send
+    calls = []
 
     def dying_send(self, message):
         calls.append(message.to)
         if len(calls) == 2:
-            raise WorkerKilled  # the worker dies before the second message reaches the transport
+            real_send(self, message)
+            raise WorkerKilled  # the relay accepted it; the worker died before recording it
         return real_send(self, message)
 
     monkeypatch.setattr(EmailProvider, "send", dying_send)
-    (first, last), = sending.batch_bounds(campaign.pk)
     with pytest.raises(WorkerKilled):
         sending.campaign_send_batch(campaign.pk, first, last)
-    assert len(smtp.messages) == 1
-    # the lease of the dead worker's claim runs out; the batch is handed to another worker
     Delivery.objects.filter(status=DeliveryStatus.SENDING).update(claimed_at=timezone.now() - timedelta(hours=1))
     monkeypatch.setattr(EmailProvider, "send", real_send)
     sending.campaign_send_batch(campaign.pk, first, last)
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]  # once each
+    second = CampaignRecipient.objects.get(campaign=campaign, address=calls[1])
+    assert second.status == RecipientStatus.FAILED and "stopped" in second.error
+    assert Delivery.objects.get(recipient=calls[1]).status == DeliveryStatus.UNKNOWN
     campaign.refresh_from_db()
-    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]
     assert campaign.status == CampaignStatus.FINISHED
-    assert not CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING).exists()
 
 
 def test_an_address_the_relay_does_not_know_fails_at_once_and_is_suppressed(world, smtp, monkeypatch):
@@ -200,9 +235,7 @@ def test_a_relay_deferring_a_message_retries_with_backoff_then_fails_visibly(wor
 
 def test_cancelling_mid_send_skips_those_not_sent_yet(world, smtp, monkeypatch):
     daytime(monkeypatch)
-    campaign = approved(world, write_campaign(world))
-    monkeypatch.setattr(sending, "_enqueue_batches", lambda campaign_id, bounds: None)
-    services.campaign_start(campaign=campaign, acting_user=world.approver)
+    campaign, _bounds = _start_without_queue(world, write_campaign(world), monkeypatch)
     services.campaign_cancel(campaign=campaign, acting_user=world.approver)
     for first, last in sending.batch_bounds(campaign.pk):
         sending.campaign_send_batch(campaign.pk, first, last)
