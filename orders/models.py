@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.japan import REDUCED_TAX_RATE, TAX_RATES, normalize_phone, search_key
 from kernel.models import ChannelKind
@@ -94,9 +95,9 @@ class Order(models.Model):
     # What the discounts took off the lines (the sum of OrderLine.discount), and the delivery fee
     # with what a free-shipping offer took off it: total = Σ line_total − discount_total
     # + shipping_fee − shipping_discount (orders.services.order_place).
-    discount_total = models.PositiveIntegerField(_("discount (tax incl.)"), default=0)
-    shipping_fee = models.PositiveIntegerField(_("shipping fee (tax incl.)"), default=0)
-    shipping_discount = models.PositiveIntegerField(_("shipping discount (tax incl.)"), default=0)
+    discount_total = models.PositiveIntegerField(pgettext_lazy("orders", "discount (tax incl.)"), default=0)
+    shipping_fee = models.PositiveIntegerField(pgettext_lazy("orders", "shipping fee (tax incl.)"), default=0)
+    shipping_discount = models.PositiveIntegerField(pgettext_lazy("orders", "shipping discount (tax incl.)"), default=0)
     payment_method = models.CharField(_("payment"), max_length=20, choices=PaymentMethod.choices,
                                       default=PaymentMethod.PAY_IN_STORE)
     payment_status = models.CharField(_("payment status"), max_length=20, choices=PaymentStatus.choices,
@@ -239,8 +240,8 @@ class OrderLine(models.Model):
     # what the discounts took off it and ``amount`` what the customer pays for it. The invoice
     # shows both, and its tax per rate is computed on ``amount``.
     line_total = models.PositiveIntegerField(_("amount (tax incl.)"))
-    discount = models.PositiveIntegerField(_("discount (tax incl.)"), default=0)
-    discount_reason = models.CharField(_("discount reason"), max_length=200, blank=True)
+    discount = models.PositiveIntegerField(pgettext_lazy("orders", "discount (tax incl.)"), default=0)
+    discount_reason = models.CharField(pgettext_lazy("orders", "discount reason"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("order line")
@@ -275,17 +276,17 @@ class OrderDiscount(models.Model):
     key: orders knows no offer)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
-    provider = models.CharField(_("provider"), max_length=60)
-    offer_id = models.PositiveBigIntegerField(_("offer"))
+    provider = models.CharField(pgettext_lazy("orders", "discount provider"), max_length=60)
+    offer_id = models.PositiveBigIntegerField(pgettext_lazy("orders", "offer id"))
     code = models.CharField(_("code"), max_length=60, blank=True)
-    label = models.CharField(_("offer"), max_length=200)
+    label = models.CharField(pgettext_lazy("orders", "offer"), max_length=200)
     amount = models.PositiveIntegerField(_("amount (tax incl.)"))
-    free_shipping = models.BooleanField(_("free shipping"), default=False)
-    campaign_id = models.PositiveBigIntegerField(_("campaign"), null=True, blank=True)
+    free_shipping = models.BooleanField(pgettext_lazy("orders", "free shipping"), default=False)
+    campaign_id = models.PositiveBigIntegerField(pgettext_lazy("orders", "campaign id"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("order discount")
-        verbose_name_plural = _("order discounts")
+        verbose_name = pgettext_lazy("orders", "order discount")
+        verbose_name_plural = pgettext_lazy("orders", "order discounts")
         ordering = ["order_id", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="orderdiscount_amount_non_negative"),
@@ -359,7 +360,7 @@ class Cart(models.Model):
     checkout_token = models.CharField(max_length=64, unique=True, default=new_checkout_token)
     # The discount codes the customer entered on the cart page (normalised, orders.discounts),
     # passed to order_place at checkout; written by orders.cart.cart_code_apply / cart_code_remove.
-    codes = models.JSONField(_("discount codes"), default=list, blank=True)
+    codes = models.JSONField(pgettext_lazy("orders", "discount codes"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
