@@ -18,6 +18,7 @@ PREVIEW = "/api/v1/orders/discounts/preview/"
 @pytest.fixture(autouse=True)
 def discounts_app(settings):
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "tests.discounts_app.apps.DiscountsAppConfig"]
+    settings.LANGUAGE_CODE = "en"  # the messages checked are the English ones
     test_providers.commits.clear()
     yield
     test_providers.commits.clear()
