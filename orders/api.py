@@ -51,6 +51,7 @@ from .models import (
 from .serializers import (
     CancelSerializer,
     CartCheckoutSerializer,
+    CartCodeInSerializer,
     CartLineInSerializer,
     CartQuantitySerializer,
     CartSerializer,
@@ -460,6 +461,31 @@ class MyCartLineView(APIView):
     def _line(self, customer, sku: str) -> None:
         if not CartLine.objects.filter(cart__customer=customer, sku=sku).exists():
             raise NotFound(_("This item is not in your cart."))
+
+
+class MyCartCodesView(APIView):
+    @extend_schema(summary="Apply a discount code to my cart", description=(
+        "Keeps the code on the cart for its checkout (normalised: full-width, dashes and case do not matter). "
+        "An unknown code answers 400 with `errors.codes` and `refused` and is not kept; a code that does not "
+        "apply yet (minimum spend...) is kept and listed under `refused` with its reason."),
+        request=CartCodeInSerializer, responses={200: CartSerializer, 400: ERROR_400_CODES, 403: ERROR_403},
+        tags=["me"])
+    def post(self, request):
+        customer = _my_customer(request)
+        incoming = CartCodeInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        carts.cart_code_apply(code=incoming.validated_data["code"], customer=customer,
+                              channel=channels.web_channel())
+        return Response(_cart_body(customer))
+
+
+class MyCartCodeView(APIView):
+    @extend_schema(summary="Take a discount code off my cart", responses={200: CartSerializer, 403: ERROR_403},
+                   tags=["me"])
+    def delete(self, request, code: str):
+        customer = _my_customer(request)
+        carts.cart_code_remove(code=code, customer=customer)
+        return Response(_cart_body(customer))
 
 
 class MyCartCheckoutView(APIView):

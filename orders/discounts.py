@@ -26,7 +26,7 @@ Rules every provider and caller can rely on:
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -38,6 +38,7 @@ from kernel.registry import declarations
 from .errors import DiscountRefused
 
 __all__ = [
+    "MAX_CODES",
     "REFUSAL_REASONS",
     "AppliedOffer",
     "DiscountContext",
@@ -257,7 +258,7 @@ def discounts_evaluate(*, lines: list[PricedLine], context: DiscountContext,
     providers = discount_providers() if providers is None else providers
     codes = context.codes[:MAX_CODES]
     if len(context.codes) > MAX_CODES:
-        context = DiscountContext(**{**context.__dict__, "codes": codes})
+        context = replace(context, codes=codes)
     merged = DiscountResult()
     for provider in providers:
         merged = merged.merge(provider.evaluate(lines=lines, context=context))

@@ -208,6 +208,10 @@ class CartQuantitySerializer(serializers.Serializer):
                                         help_text=_("The line's new quantity; 0 removes it."))
 
 
+class CartCodeInSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=60, help_text=_("A discount code as typed."))
+
+
 class CartCheckoutSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, default="web", help_text=_("web or app."))
     checkout_token = serializers.CharField(max_length=64, help_text=_("The cart's checkout token (GET /me/cart/)."))

@@ -81,3 +81,23 @@ def test_a_web_order_takes_codes_too(shop, staff, api):
     response = api(staff["administrator"]).post(URL, pickup_body(codes=["ＴＥＮ"]), format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["discount_total"] == 550
+
+
+def test_a_customer_keeps_codes_on_the_cart_over_the_api_and_checkout_uses_them(shop, make_customer, api):
+    user, customer = make_customer()
+    client = api(user)
+    client.post("/api/v1/me/cart/lines/", {"sku": "LS-S", "quantity": 1}, format="json")
+    unknown = client.post("/api/v1/me/cart/codes/", {"code": "nope"}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["refused"][0]["reason"] == "unknown"
+    body = client.post("/api/v1/me/cart/codes/", {"code": "t-e-n"}, format="json").json()
+    assert body["codes"] == ["TEN"] and (body["total"], body["discount_total"]) == (4950, 550)
+    assert [(a["code"], a["amount"]) for a in body["applied"]] == [("TEN", 550)]
+    assert body["lines"][0]["discount_reason"] == "10% off"
+    body = client.post("/api/v1/me/cart/codes/", {"code": "big"}, format="json").json()
+    assert [(r["code"], r["reason"]) for r in body["refused"]] == [("BIG", "min_spend")]
+    assert client.delete("/api/v1/me/cart/codes/BIG/").json()["codes"] == ["TEN"]
+    placed = client.post("/api/v1/me/cart/checkout/", {
+        "checkout_token": body["checkout_token"], "fulfillment": {"method": "pickup", "location": "shibuya"}},
+        format="json")
+    assert placed.status_code == 201 and placed.json()["discount_total"] == 550
+    assert client.get("/api/v1/me/cart/").json()["codes"] == []

@@ -82,3 +82,14 @@ def test_a_guest_keeps_the_codes_on_the_browser_cart_into_their_account(shop, cu
     assert Cart.objects.get(customer__isnull=True).codes == ["TEN"]
     client.post(reverse("storefront:login"), {"username": "hanako@example.jp", "password": "pass-Word-123"})
     assert Cart.objects.get(customer=customer).codes == ["TEN"]
+
+
+def test_checkout_with_a_code_that_does_not_apply_shows_why_and_places_nothing(shop, customer, customer_client):
+    customer_client.post("/cart/add/", {"sku": "LS-S", "quantity": "1"})
+    customer_client.post(CODES, {"code": "BIG"})
+    page = customer_client.get("/checkout/").content.decode()
+    token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
+    response = customer_client.post("/checkout/", {"method": "pickup", "location": "shibuya", "checkout_token": token})
+    assert response.status_code == 422
+    assert response.context["form"].non_field_errors() == ["Spend 20,000 yen to use BIG."]
+    assert not Order.objects.exists() and Cart.objects.get(customer=customer).codes == ["BIG"]
