@@ -294,6 +294,7 @@ def order_place(
         address = _validate_address(fulfillment.address or {}, errors)
     contact = contact or ContactIn()
     _validate_contact(contact, errors, customer)
+    codes = codes if isinstance(codes, str) else tuple(codes or ())
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
         errors.setdefault("codes", []).append(_("Give the discount codes as a list of texts."))
     if errors:
@@ -368,11 +369,17 @@ def order_place(
     total = order.total
     order.save()
     if discounts.applied:
-        OrderDiscount.objects.bulk_create([
-            OrderDiscount(order=order, provider=offer.provider, offer_id=offer.offer_id, code=offer.code,
-                          label=offer.label[:200], amount=offer.amount, free_shipping=offer.free_shipping,
-                          campaign_id=offer.campaign_id)
-            for offer in discounts.applied])
+        rows: dict[tuple, OrderDiscount] = {}  # one row per offer and code, even if a provider repeats it
+        for offer in discounts.applied:
+            key = (offer.provider, offer.offer_id, offer.code)
+            if key in rows:
+                rows[key].amount += offer.amount
+                rows[key].free_shipping |= offer.free_shipping
+            else:
+                rows[key] = OrderDiscount(order=order, provider=offer.provider, offer_id=offer.offer_id,
+                                          code=offer.code, label=offer.label[:200], amount=offer.amount,
+                                          free_shipping=offer.free_shipping, campaign_id=offer.campaign_id)
+        OrderDiscount.objects.bulk_create(rows.values())
         # the providers record the use of their offers (raising DiscountRefused rolls all back)
         discounts_commit(order_id=order.pk, order_number=order.number, lines=priced, context=context,
                          result=discounts)
