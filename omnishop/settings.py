@@ -339,6 +339,10 @@ PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
 CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))
 # The most different items one cart holds (orders.cart; a customer merge keeps within it too).
 CART_MAX_LINES = 100
+# Home delivery (fulfilment method "ship"): the fee in yen, tax included at the standard rate, and
+# the order amount from which it is free (orders.shipping). A pickup at a store is always free.
+SHIPPING_FEE_YEN = int(os.environ.get("SHIPPING_FEE_YEN", "550"))
+SHIPPING_FREE_OVER_YEN = int(os.environ.get("SHIPPING_FREE_OVER_YEN", "5000"))
 # Consent (customers/consent.py): how long an email double opt-in link and an unsubscribe link
 # work; an optional mailto for List-Unsubscribe (only if your mail system processes those mails).
 CONSENT_CONFIRMATION_HOURS = int(os.environ.get("CONSENT_CONFIRMATION_HOURS", "72"))

@@ -6,13 +6,14 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import Customer
 from customers.serializers import CustomerDetailSerializer
 from inventory.models import Variant
 from kernel import channels, roles
@@ -37,22 +38,40 @@ from kernel.models import ChannelKind
 from . import cart as carts
 from . import selectors, services
 from .errors import InvalidOrder
-from .models import CartLine, Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderLine, OrderStatus
+from .models import (
+    CartLine,
+    Fulfillment,
+    FulfillmentMethod,
+    FulfillmentStatus,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderStatus,
+)
 from .serializers import (
     CancelSerializer,
     CartCheckoutSerializer,
+    CartCodeInSerializer,
     CartLineInSerializer,
     CartQuantitySerializer,
     CartSerializer,
+    CodesRefusedErrorSerializer,
+    DiscountPreviewInSerializer,
+    DiscountPreviewSerializer,
     OrderCreateSerializer,
     OrderImportInSerializer,
     OrderImportOutSerializer,
     OrderSerializer,
     ShipSerializer,
 )
+from .tax import summarise_document
 
 # Channels a customer's own account may order through (not a store's POS, not a marketplace).
 CUSTOMER_CHANNEL_KINDS = {ChannelKind.WEB, ChannelKind.APP}
+
+ERROR_400_CODES = OpenApiResponse(CodesRefusedErrorSerializer, description=(
+    "Invalid input: messages per field path. Refused discount codes are under errors.codes, and each code "
+    "with its machine-readable reason under refused."))
 
 
 def orders_with_details(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
@@ -61,6 +80,7 @@ def orders_with_details(orders: QuerySet[Order] | None = None) -> QuerySet[Order
     return orders.select_related("channel", "customer").prefetch_related(
         Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("discounts", queryset=OrderDiscount.objects.order_by("id")),
     )
 
 
@@ -123,6 +143,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         "cancel": "orders.run_pickup_desk",
         "ship": "orders.ship_orders",
         "import_rows": "orders.view_order",  # and an administrator: checked in import_rows()
+        "discounts_preview": None,  # orders.add_order, or a customer account for itself: checked there
     }
 
     def get_queryset(self):
@@ -146,11 +167,18 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
             f"{IDEMPOTENCY_RETENTION // timedelta(hours=1)} hours and replayed for the same key and body "
             "(`Idempotent-Replayed: true`); the same key with another body is 422. Errors (400, 403, 409) are "
             "*not* stored: nothing was written, so retrying with the same key runs the request again. In "
-            "particular a 409 for short stock may turn into a 201 once stock is back."
+            "particular a 409 for short stock may turn into a 201 once stock is back.\n\n"
+            "**Discount codes** (`codes`, any channel: the web shop, the till's POS channel, phone orders): every "
+            "code must apply, else 400 with `errors.codes` (messages) and `refused` (each code with its reason: "
+            "unknown, expired, not_started, exhausted, already_used, wrong_channel, min_spend, not_eligible, "
+            "budget_spent, customer_limit) and nothing is placed. Each line then shows its `discount` and "
+            "`discount_reason`; `discounts` lists the offers applied. Delivery adds `shipping_fee` (free from a "
+            "threshold, or by a free-shipping offer: `shipping_discount`)."
         ),
         parameters=[IDEMPOTENCY_PARAMETER],
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 409: ERROR_409_STOCK, 422: ERROR_422},
+        responses={201: OrderSerializer, 400: ERROR_400_CODES, 403: ERROR_403, 409: ERROR_409_STOCK,
+                   422: ERROR_422},
     )
     def create(self, request, *args, **kwargs):
         user = request.user
@@ -183,10 +211,52 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                 contact=services.ContactIn(email=email, name=contact.get("name", ""), phone=contact.get("phone", "")),
                 payment_method=data.get("payment_method"),
                 acting_user=user,
+                codes=data.get("codes") or (),
             )
             return self._detail(order, status.HTTP_201_CREATED)
 
         return idempotent(request, endpoint="orders.create", handler=handler)
+
+    @extend_schema(
+        summary="Preview the discounts of a basket (nothing is written)",
+        description="What the discount providers would take off these lines with these codes now, through this "
+                    "channel (the till previews a POS sale; a customer account its own web or app basket): "
+                    "each line's discount, the offers applied, the codes refused with their reasons, the "
+                    "delivery fee for the method, the total and tax per rate. Refused codes are in the answer "
+                    "(200), not an error.",
+        request=DiscountPreviewInSerializer,
+        responses={200: DiscountPreviewSerializer, 400: ERROR_400, 403: ERROR_403})
+    @action(detail=False, methods=["post"], url_path="discounts/preview")
+    def discounts_preview(self, request):
+        user = request.user
+        staff = user.has_perm("orders.add_order")
+        if not staff and not is_customer_account(user):
+            raise PermissionDenied(_("You cannot place orders."))
+        incoming = DiscountPreviewInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        channel = data["channel"]
+        if staff:
+            email = (data.get("customer") or "").strip()
+            customer = Customer.objects.filter(email__iexact=email).first() if email else None
+        else:
+            customer = user.customer
+            if channel.kind not in CUSTOMER_CHANNEL_KINDS:
+                raise InvalidOrder({"channel": [_("This channel does not take orders from customer accounts.")]})
+        priced, context, result = services.order_discounts_preview(
+            channel=channel, customer=customer, codes=data["codes"], method=data["method"],
+            lines=[services.LineIn(sku=line["sku"], quantity=line["quantity"]) for line in data["lines"]])
+        per_sku = result.per_sku()
+        shipping = context.shipping_fee - result.shipping_discount
+        summary = summarise_document(lines=((line.amount - per_sku.get(line.sku, 0), line.tax_rate)
+                                            for line in priced), shipping=shipping)
+        return Response(DiscountPreviewSerializer({
+            "subtotal": context.subtotal, "line_discounts": result.line_discounts,
+            "discount_total": result.lines_total, "shipping_fee": context.shipping_fee,
+            "shipping_discount": result.shipping_discount, "total": summary.total, "applied": result.applied,
+            "refused": result.refused,
+            "tax": [{"rate": r.rate, "total": r.total, "tax": r.tax} for r in summary.by_rate],
+        }).data)
 
     # --- pickup desk ---------------------------------------------------------------------
 
@@ -321,12 +391,15 @@ def _my_customer(request):
 
 def _cart_body(customer) -> dict:
     cart = carts.cart_find(customer=customer, browser_id=None)
-    lines = carts.cart_lines(cart)
-    summary = carts.cart_summary(lines)
+    pricing = carts.cart_pricing(cart=cart, lines=carts.cart_lines(cart), customer=customer,
+                                 channel=channels.web_channel())
+    lines, summary = pricing.lines, pricing.summary
     return CartSerializer({
         "lines": lines, "count": sum(line.quantity for line in lines), "total": summary.total,
+        "discount_total": pricing.discount_total,
         "tax": [{"rate": r.rate, "total": r.total, "tax": r.tax} for r in summary.by_rate],
         "checkout_token": cart.checkout_token if cart is not None else "",
+        "codes": list(pricing.codes), "applied": pricing.result.applied, "refused": pricing.result.refused,
     }).data
 
 
@@ -390,15 +463,42 @@ class MyCartLineView(APIView):
             raise NotFound(_("This item is not in your cart."))
 
 
+class MyCartCodesView(APIView):
+    @extend_schema(summary="Apply a discount code to my cart", description=(
+        "Keeps the code on the cart for its checkout (normalised: full-width, dashes and case do not matter). "
+        "An unknown code answers 400 with `errors.codes` and `refused` and is not kept; a code that does not "
+        "apply yet (minimum spend...) is kept and listed under `refused` with its reason."),
+        request=CartCodeInSerializer, responses={200: CartSerializer, 400: ERROR_400_CODES, 403: ERROR_403},
+        tags=["me"])
+    def post(self, request):
+        customer = _my_customer(request)
+        incoming = CartCodeInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        carts.cart_code_apply(code=incoming.validated_data["code"], customer=customer,
+                              channel=channels.web_channel())
+        return Response(_cart_body(customer))
+
+
+class MyCartCodeView(APIView):
+    @extend_schema(summary="Take a discount code off my cart", responses={200: CartSerializer, 403: ERROR_403},
+                   tags=["me"])
+    def delete(self, request, code: str):
+        customer = _my_customer(request)
+        carts.cart_code_remove(code=code, customer=customer)
+        return Response(_cart_body(customer))
+
+
 class MyCartCheckoutView(APIView):
     @extend_schema(
         summary="Check out my cart",
         description=(
             "Places the order of the cart's available lines and empties the cart, in one transaction; on any "
             "error the cart stays as it was. Send the cart's `checkout_token`: the same checkout sent again "
-            "answers 201 with the order it placed, never a second order."),
+            "answers 201 with the order it placed, never a second order. `codes`: the discount codes to use "
+            "(omitted or null: the codes kept on the cart); a refused code answers 400 with `errors.codes` and "
+            "`refused` (each code and its reason), and the cart stays as it was."),
         request=CartCheckoutSerializer,
-        responses={201: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 409: ERROR_409_STOCK}, tags=["me"])
+        responses={201: OrderSerializer, 400: ERROR_400_CODES, 403: ERROR_403, 409: ERROR_409_STOCK}, tags=["me"])
     def post(self, request):
         customer = _my_customer(request)
         incoming = CartCheckoutSerializer(data=request.data)
@@ -422,6 +522,7 @@ class MyCartCheckoutView(APIView):
                 contact=services.ContactIn(email=customer.email or request.user.email,
                                            name=contact.get("name") or customer.full_name,
                                            phone=contact.get("phone") or customer.phone),
+                codes=data.get("codes"),
             )
         order = orders_with_details().get(pk=placed.pk)
         return Response(OrderSerializer(order, context={"request": request}).data, status=status.HTTP_201_CREATED)

@@ -12,6 +12,9 @@ bad order.
   cart joins the customer's cart and is deleted; ``orders.cart_merged`` ties the guest cart's
   earlier events to the customer. The same item in both keeps the larger quantity, not the sum:
   the customer most likely put the same thing in twice, once on each device.
+- ``cart_code_apply`` / ``cart_code_remove``: the discount codes kept on the cart (``Cart.codes``);
+  ``cart_pricing`` shows what they take off now (``orders.discounts``), and ``cart_checkout``
+  passes them to ``order_place``.
 - ``cart_checkout``: places the order from the cart and empties it in one transaction.
 - ``carts_expire``: deletes guest carts idle for ``CART_GUEST_DAYS`` (a daily job).
 
@@ -21,13 +24,15 @@ written. The consent purposes of the customers issue (analytics, personalisation
 that decision in ``cart_tracking_allowed``.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import Customer, EventKind
 from customers.services import event_record
@@ -41,10 +46,11 @@ from kernel.models import Channel
 from kernel.subjects import cart_subject, sku_subject
 
 from . import domain_events
-from .errors import CartFull
+from .discounts import MAX_CODES, DiscountResult, PricedLine, RefusedCode, code_normalise, discounts_evaluate
+from .errors import CartFull, DiscountRefused
 from .models import Cart, CartLine, Order, new_checkout_token
-from .services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn, LineIn, order_place
-from .tax import TaxSummary, summarise
+from .services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn, LineIn, discount_context, order_place
+from .tax import TaxSummary, summarise, summarise_document
 
 
 def max_cart_lines() -> int:
@@ -63,6 +69,13 @@ class CartLineView:
     sku: str
     quantity: int
     variant: Variant | None  # None: the SKU is no longer sold (stale cart)
+    discount: int = 0  # what the cart's discounts take off the line now (cart_pricing)
+    discount_reason: str = ""
+
+    @property
+    def amount(self) -> int:
+        """The line after its discount."""
+        return self.line_total - self.discount
 
     @property
     def available(self) -> bool:
@@ -130,7 +143,75 @@ def cart_lines(cart: Cart | None) -> list[CartLineView]:
 
 
 def cart_summary(lines: list[CartLineView]) -> TaxSummary:
-    return summarise((line.line_total, line.tax_rate) for line in lines if line.available)
+    """Totals and tax per rate of the available lines, after their discounts (``cart_pricing``)."""
+    return summarise((line.amount, line.tax_rate) for line in lines if line.available)
+
+
+@dataclass(frozen=True)
+class CartPricing:
+    """The cart with its discount codes applied now: ``lines`` carry their discounts, ``summary``
+    is per rate on the discounted amounts, ``result`` has the offers applied and the codes
+    refused with their reasons. No delivery fee: it depends on the method chosen at checkout."""
+
+    lines: list[CartLineView]
+    codes: tuple[str, ...]
+    result: DiscountResult
+    summary: TaxSummary
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.line_total for line in self.lines if line.available)
+
+    @property
+    def discount_total(self) -> int:
+        return sum(line.discount for line in self.lines)
+
+    @property
+    def refused(self) -> dict[str, RefusedCode]:
+        return {r.code: r for r in self.result.refused}
+
+    @property
+    def code_rows(self) -> list[dict]:
+        """One row per code kept on the cart: its offers and saving, or why it is refused."""
+        refused = self.refused
+        return [{"code": code, "refused": refused.get(code),
+                 "offers": [a for a in self.result.applied if a.code == code],
+                 "saving": sum(a.amount for a in self.result.applied if a.code == code)}
+                for code in self.codes]
+
+    @property
+    def automatic(self) -> list:
+        """Offers that apply without a code."""
+        return [a for a in self.result.applied if not a.code]
+
+
+def _priced(lines: list[CartLineView]) -> list[PricedLine]:
+    return [PricedLine(sku=line.sku, variant_id=line.variant.pk, product_id=line.variant.product_id,
+                       category=line.variant.product.category, quantity=line.quantity,
+                       unit_price=line.unit_price, tax_rate=line.tax_rate)
+            for line in lines if line.available]
+
+
+def cart_evaluate(*, lines: list[CartLineView], codes: Sequence[str], customer: Customer | None,
+                  channel: Channel | None = None, method: str = "") -> DiscountResult:
+    """What the discount providers would take off these cart lines with ``codes`` (a read)."""
+    priced = _priced(lines)
+    context = discount_context(channel=channel or web_channel(), customer=customer, location=None, codes=codes,
+                               lines=priced, method=method)
+    return discounts_evaluate(lines=priced, context=context)
+
+
+def cart_pricing(*, cart: Cart | None, lines: list[CartLineView], customer: Customer | None,
+                 channel: Channel | None = None) -> CartPricing:
+    """The cart's lines with the discounts its codes (and automatic offers) give now."""
+    codes = tuple(cart.codes) if cart is not None else ()
+    result = cart_evaluate(lines=lines, codes=codes, customer=customer, channel=channel)
+    per_sku, reasons = result.per_sku(), result.reasons()
+    priced = [replace(line, discount=per_sku.get(line.sku, 0), discount_reason=reasons.get(line.sku, ""))
+              if line.available else line for line in lines]
+    return CartPricing(lines=priced, codes=codes, result=result,
+                       summary=summarise_document(lines=((line.amount, line.tax_rate) for line in priced
+                                                         if line.available)))
 
 
 def cart_tracking_allowed(*, customer: Customer | None, refused: bool) -> bool:
@@ -232,6 +313,49 @@ def cart_remove(*, sku: str, customer: Customer | None = None, browser_id: str |
 
 @retry_on_conflict
 @transaction.atomic
+def cart_code_apply(*, code: str, customer: Customer | None = None, browser_id: str | None = None,
+                    channel: Channel | None = None) -> list[str]:
+    """Keep a discount code on the cart (normalised, once) for its checkout. A code no provider
+    knows is refused (``DiscountRefused``, reason ``unknown``) and not kept; a code refused for
+    now (minimum spend not reached, ...) is kept, and the cart page shows why it does not apply
+    yet. Returns the cart's codes."""
+    normal = code_normalise(code)
+    if not normal or len(normal) > 60:
+        raise DiscountRefused([RefusedCode(code=normal[:60], reason="unknown",
+                                           message=_("Enter a discount code."))])
+    cart = _cart_for_update(customer=customer, browser_id=browser_id)
+    codes = list(cart.codes or [])
+    if normal in codes:
+        return codes
+    if len(codes) >= MAX_CODES:
+        raise DiscountRefused([RefusedCode(code=normal, reason="not_eligible",
+                                           message=_("At most %(n)s codes per order.") % {"n": MAX_CODES})])
+    result = cart_evaluate(lines=cart_lines(cart), codes=[*codes, normal], customer=customer, channel=channel)
+    refused = next((r for r in result.refused if r.code == normal), None)
+    if refused is not None and refused.reason == "unknown":
+        raise DiscountRefused([refused])
+    codes.append(normal)
+    Cart.objects.filter(pk=cart.pk).update(codes=codes, updated_at=timezone.now())
+    return codes
+
+
+@retry_on_conflict
+@transaction.atomic
+def cart_code_remove(*, code: str, customer: Customer | None = None, browser_id: str | None = None) -> list[str]:
+    """Take a discount code off the cart (nothing happens when it is not there). Returns the cart's codes."""
+    cart = cart_find(customer=customer, browser_id=browser_id)
+    if cart is None:
+        return []
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    normal = code_normalise(code)
+    codes = [c for c in cart.codes or [] if c != normal]
+    if codes != list(cart.codes or []):
+        Cart.objects.filter(pk=cart.pk).update(codes=codes, updated_at=timezone.now())
+    return codes
+
+
+@retry_on_conflict
+@transaction.atomic
 def cart_merge(*, customer: Customer, browser_id: str | None, tracking: bool = True, channel: Channel | None = None,
                ) -> Cart | None:
     """The customer signed in on a browser that has a guest cart: move its lines into the
@@ -244,7 +368,7 @@ def cart_merge(*, customer: Customer, browser_id: str | None, tracking: bool = T
         return None
     guest_lines = list(guest.lines.order_by("added_at", "id"))
     guest_id = guest.pk
-    if not guest_lines:
+    if not guest_lines:  # (an empty guest cart's discount codes go with it)
         guest.delete()
         return None
     cart = _cart_for_update(customer=customer, browser_id=None)
@@ -264,6 +388,9 @@ def cart_merge(*, customer: Customer, browser_id: str | None, tracking: bool = T
         elif line.quantity > mine.quantity:
             CartLine.objects.filter(pk=mine.pk).update(quantity=line.quantity)
             changes.append((line.sku, line.quantity, line.quantity - mine.quantity))
+    merged_codes = list(dict.fromkeys([*(cart.codes or []), *(guest.codes or [])]))[:MAX_CODES]
+    if merged_codes != list(cart.codes or []):
+        Cart.objects.filter(pk=cart.pk).update(codes=merged_codes)  # the discount codes typed as a guest too
     guest.delete()
     _touch(cart)
     publish(domain_events.CART_MERGED, subject=cart_subject(cart.pk),
@@ -285,10 +412,12 @@ def cart_merge(*, customer: Customer, browser_id: str | None, tracking: bool = T
 @retry_on_conflict
 @transaction.atomic
 def cart_checkout(*, cart: Cart, channel: Channel, customer: Customer, fulfillment: FulfillmentIn,
-                  contact: ContactIn, checkout_token: str, acting_user=None) -> Order:
+                  contact: ContactIn, checkout_token: str, acting_user=None,
+                  codes: Sequence[str] | None = None) -> Order:
     """Place the order of the customer's cart and empty the cart, in one transaction (a failed
     order leaves the cart as it was). The same ``checkout_token`` again returns the order it
-    placed and changes nothing (see ``order_place``)."""
+    placed and changes nothing (see ``order_place``). ``codes`` are the discount codes (default:
+    the cart's own); a refused one raises DiscountRefused and the cart keeps them."""
     if cart.customer_id != customer.pk:
         raise ValueError("Only the customer's own cart can be checked out.")
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
@@ -298,10 +427,12 @@ def cart_checkout(*, cart: Cart, channel: Channel, customer: Customer, fulfillme
     lines = [LineIn(sku=sku, quantity=quantity)
              for sku, quantity in cart.lines.order_by("added_at", "id").values_list("sku", "quantity")]
     order = order_place(channel=channel, customer=customer, lines=lines, fulfillment=fulfillment, contact=contact,
-                        acting_user=acting_user, checkout_token=checkout_token)
+                        acting_user=acting_user, checkout_token=checkout_token,
+                        codes=tuple(cart.codes or ()) if codes is None else codes)
     cart.lines.all().delete()
     cart.checkout_token = new_checkout_token()
-    cart.save(update_fields=["checkout_token", "updated_at"])
+    cart.codes = []
+    cart.save(update_fields=["checkout_token", "codes", "updated_at"])
     publish(domain_events.CART_CHECKED_OUT, subject=cart_subject(cart.pk), actor=acting_user,
             payload=domain_events.CartCheckedOut(cart_id=cart.pk, customer_id=customer.pk, order_id=order.pk,
                                                  number=order.number))

@@ -52,3 +52,18 @@ class CartFull(OrderError):
 class OrderImportInvalid(OrderError, InvalidRows):
     """An import of past orders refused as a whole: ``errors`` lists every bad row
     (``kernel.errors.RowError``); nothing was written."""
+
+
+class DiscountRefused(InvalidOrder):
+    """Discount codes refused (``orders.discounts``): typed at checkout but not applicable, or
+    become unusable while the order was being placed (a provider's commit raises it and the
+    order rolls back). The field ``codes`` has each code's message; ``refused`` lists each code
+    with its machine-readable reason (``orders.discounts.REFUSAL_REASONS``)."""
+
+    def __init__(self, refused: list):
+        self.refused = list(refused)
+        super().__init__({"codes": [r.message for r in self.refused]})
+
+    def payload(self) -> dict:
+        return {**super().payload(),
+                "refused": [{"code": r.code, "reason": r.reason, "message": str(r.message)} for r in self.refused]}

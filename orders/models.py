@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.japan import REDUCED_TAX_RATE, TAX_RATES, normalize_phone, search_key
 from kernel.models import ChannelKind
@@ -91,6 +92,12 @@ class Order(models.Model):
     search_text = models.TextField(blank=True, editable=False)
     currency = models.CharField(max_length=3, default="JPY")
     total = models.PositiveIntegerField(_("total (tax incl.)"), default=0)
+    # What the discounts took off the lines (the sum of OrderLine.discount), and the delivery fee
+    # with what a free-shipping offer took off it: total = Σ line_total − discount_total
+    # + shipping_fee − shipping_discount (orders.services.order_place).
+    discount_total = models.PositiveIntegerField(pgettext_lazy("orders", "discount (tax incl.)"), default=0)
+    shipping_fee = models.PositiveIntegerField(pgettext_lazy("orders", "shipping fee (tax incl.)"), default=0)
+    shipping_discount = models.PositiveIntegerField(pgettext_lazy("orders", "shipping discount (tax incl.)"), default=0)
     payment_method = models.CharField(_("payment"), max_length=20, choices=PaymentMethod.choices,
                                       default=PaymentMethod.PAY_IN_STORE)
     payment_status = models.CharField(_("payment status"), max_length=20, choices=PaymentStatus.choices,
@@ -114,7 +121,13 @@ class Order(models.Model):
             ("view_sales_dashboard", _("Can see the sales dashboard")),
             ("ship_orders", _("Can pack and ship delivery orders")),
         ]
-        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+            models.CheckConstraint(condition=Q(discount_total__gte=0, shipping_fee__gte=0, shipping_discount__gte=0),
+                                   name="order_discounts_non_negative"),
+            models.CheckConstraint(condition=Q(shipping_discount__lte=F("shipping_fee")),
+                                   name="order_shipping_discount_within_fee"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -223,7 +236,12 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.PositiveIntegerField(_("unit price (tax incl.)"))
     tax_rate = models.PositiveSmallIntegerField(_("tax rate %"))
+    # The line's amount before discounts (unit_price × quantity), as it always was; ``discount`` is
+    # what the discounts took off it and ``amount`` what the customer pays for it. The invoice
+    # shows both, and its tax per rate is computed on ``amount``.
     line_total = models.PositiveIntegerField(_("amount (tax incl.)"))
+    discount = models.PositiveIntegerField(pgettext_lazy("orders", "discount (tax incl.)"), default=0)
+    discount_reason = models.CharField(pgettext_lazy("orders", "discount reason"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("order line")
@@ -232,6 +250,8 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
             models.CheckConstraint(condition=Q(tax_rate__in=sorted(TAX_RATES)), name="orderline_known_tax_rate"),
+            models.CheckConstraint(condition=Q(discount__gte=0, discount__lte=F("line_total")),
+                                   name="orderline_discount_within_amount"),
         ]
         # "who bought this product or category" (customers.segments): from the variants to their
         # orders without reading the lines' table
@@ -243,6 +263,39 @@ class OrderLine(models.Model):
     @property
     def is_reduced_rate(self) -> bool:
         return self.tax_rate == REDUCED_TAX_RATE
+
+    @property
+    def amount(self) -> int:
+        """What the customer pays for the line: its amount after discounts (tax incl.)."""
+        return self.line_total - self.discount
+
+
+class OrderDiscount(models.Model):
+    """One offer applied to an order (``orders.discounts.AppliedOffer``), as the provider that
+    applied it named it. ``offer_id`` and ``campaign_id`` are the provider's own ids (no foreign
+    key: orders knows no offer)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    provider = models.CharField(pgettext_lazy("orders", "discount provider"), max_length=60)
+    offer_id = models.PositiveBigIntegerField(pgettext_lazy("orders", "offer id"))
+    code = models.CharField(_("code"), max_length=60, blank=True)
+    label = models.CharField(pgettext_lazy("orders", "offer"), max_length=200)
+    amount = models.PositiveIntegerField(_("amount (tax incl.)"))
+    free_shipping = models.BooleanField(pgettext_lazy("orders", "free shipping"), default=False)
+    campaign_id = models.PositiveBigIntegerField(pgettext_lazy("orders", "campaign id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("orders", "order discount")
+        verbose_name_plural = pgettext_lazy("orders", "order discounts")
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="orderdiscount_amount_non_negative"),
+            models.UniqueConstraint(fields=["order", "provider", "offer_id", "code"], name="orderdiscount_once"),
+        ]
+        indexes = [models.Index(fields=["provider", "offer_id"], name="orderdiscount_offer")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.label}"
 
 
 class OrderEventKind(models.TextChoices):
@@ -305,6 +358,9 @@ class Cart(models.Model):
     # The one-time token of this cart's next checkout: the checkout form carries it and the order
     # keeps it (unique), so one checkout submitted twice places one order. A new one after each order.
     checkout_token = models.CharField(max_length=64, unique=True, default=new_checkout_token)
+    # The discount codes the customer entered on the cart page (normalised, orders.discounts),
+    # passed to order_place at checkout; written by orders.cart.cart_code_apply / cart_code_remove.
+    codes = models.JSONField(pgettext_lazy("orders", "discount codes"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

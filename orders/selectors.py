@@ -5,7 +5,7 @@ Each function returns rows with everything its page shows, in a fixed number of 
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -24,13 +24,14 @@ from .models import (
     FulfillmentMethod,
     FulfillmentStatus,
     Order,
+    OrderDiscount,
     OrderEmail,
     OrderEvent,
     OrderEventKind,
     OrderLine,
     OrderStatus,
 )
-from .tax import TaxSummary, summarise
+from .tax import TaxSummary, summarise_document
 
 
 def _today_bounds():
@@ -180,6 +181,7 @@ def customer_order(*, customer, number: str) -> Order:
             Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
             Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
             Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+            Prefetch("discounts", queryset=OrderDiscount.objects.order_by("id")),
         )
         .get()
     )
@@ -194,7 +196,35 @@ class Invoice:
     registration_number: str
     issued_at: datetime
     lines: list[OrderLine]
-    tax: TaxSummary
+    tax: TaxSummary  # per rate on what is paid: lines after discounts, delivery after its discount
+    discounts: list[OrderDiscount] = field(default_factory=list)  # the offers applied
+
+    @property
+    def subtotal(self) -> int:
+        """The goods before discounts."""
+        return sum(line.line_total for line in self.lines)
+
+    @property
+    def discount_total(self) -> int:
+        """Taken off the goods."""
+        return sum(line.discount for line in self.lines)
+
+    @property
+    def shipping_fee(self) -> int:
+        return self.order.shipping_fee
+
+    @property
+    def shipping_discount(self) -> int:
+        return self.order.shipping_discount
+
+    @property
+    def shipping_charged(self) -> int:
+        return self.order.shipping_fee - self.order.shipping_discount
+
+    @property
+    def savings(self) -> int:
+        """Everything the discounts took off: the goods' and the delivery's."""
+        return self.discount_total + self.shipping_discount
 
     @property
     def has_reduced(self) -> bool:
@@ -215,7 +245,9 @@ def invoice_seller_name() -> str:
 def order_invoice(order: Order) -> Invoice:
     """The invoice of ``order`` for the storefront receipt, the console and emails: items
     (reduced-rate ones flagged by ``line.is_reduced_rate``), totals and tax per rate,
-    rounded once per rate for the whole document (orders.tax.summarise)."""
+    rounded once per rate for the whole document (orders.tax.summarise), on the discounted
+    amounts and the delivery fee charged (standard rate). Each line shows its amount before
+    discount, its discount with the reason, and what is paid (``OrderLine.amount``)."""
     lines = list(order.lines.all())
     return Invoice(
         order=order,
@@ -223,8 +255,16 @@ def order_invoice(order: Order) -> Invoice:
         registration_number=settings.INVOICE_REGISTRATION_NUMBER,
         issued_at=order.created_at,
         lines=lines,
-        tax=summarise((line.line_total, line.tax_rate) for line in lines),
+        tax=order_tax(order, lines),
+        discounts=list(order.discounts.all()),
     )
+
+
+def order_tax(order: Order, lines: list[OrderLine] | None = None) -> TaxSummary:
+    """Tax per rate of an order: its lines after discounts and the delivery fee it charges."""
+    lines = list(order.lines.all()) if lines is None else lines
+    return summarise_document(lines=((line.amount, line.tax_rate) for line in lines),
+                              shipping=order.shipping_fee - order.shipping_discount)
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,29 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kernel.api import ValidationErrorSerializer
 from kernel.models import Channel
 
-from .models import Fulfillment, FulfillmentMethod, Order, OrderLine, PaymentMethod
+from .discounts import MAX_CODES, REFUSAL_REASONS
+from .models import Fulfillment, FulfillmentMethod, Order, OrderDiscount, OrderLine, PaymentMethod
+from .selectors import order_tax
 from .services import MAX_LINE_QUANTITY, MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
-from .tax import summarise
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    line_total = serializers.IntegerField(read_only=True, help_text=_("unit_price × quantity, before discounts."))
+    amount = serializers.IntegerField(read_only=True, help_text=_("What is paid for the line: line_total − discount."))
+
     class Meta:
         model = OrderLine
-        fields = ["sku", "product_name", "variant_label", "quantity", "unit_price", "tax_rate", "line_total"]
+        fields = ["sku", "product_name", "variant_label", "quantity", "unit_price", "tax_rate", "line_total",
+                  "discount", "discount_reason", "amount"]
+
+
+class OrderDiscountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderDiscount
+        fields = ["provider", "offer_id", "code", "label", "amount", "free_shipping", "campaign_id"]
 
 
 class FulfillmentSerializer(serializers.ModelSerializer):
@@ -38,11 +50,13 @@ class OrderSerializer(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     fulfillments = FulfillmentSerializer(many=True, read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
+    discounts = OrderDiscountSerializer(many=True, read_only=True, help_text=_("The offers applied."))
     tax = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
         fields = ["number", "status", "channel", "customer", "email", "name", "phone", "currency", "total", "tax",
+                  "discount_total", "shipping_fee", "shipping_discount", "discounts",
                   "payment_method", "payment_status", "created_at", "completed_at", "fulfillments", "lines"]
 
     def get_customer(self, order: Order) -> str | None:
@@ -51,7 +65,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TaxRateSerializer(many=True))
     def get_tax(self, order: Order) -> list[dict]:
-        summary = summarise((line.line_total, line.tax_rate) for line in order.lines.all())
+        summary = order_tax(order)
         return [{"rate": r.rate, "total": r.total, "tax": r.tax} for r in summary.by_rate]
 
 
@@ -84,8 +98,16 @@ class ContactInSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
+def codes_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=60, allow_blank=True), max_length=MAX_CODES, **kwargs,
+        help_text=_("Discount codes as typed (full-width, dashes and case do not matter). A refused code answers "
+                    "400 naming the field codes, with each code's reason under refused."))
+
+
 class OrderCreateSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, help_text=_("Channel code, e.g. web."))
+    codes = codes_field(required=False, default=list)
     customer = serializers.EmailField(required=False, allow_blank=True,
                                       help_text=_("Customer email; found or created. Customer accounts: omit."))
     contact = ContactInSerializer(required=False)
@@ -108,6 +130,35 @@ class ShipSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=MAX_TRACKING_LENGTH, help_text=_("From the delivery slip."))
 
 
+# --- discounts -------------------------------------------------------------------------------
+
+class RefusedCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("The code, normalised."))
+    reason = serializers.ChoiceField(choices=[(r, r) for r in REFUSAL_REASONS])
+    message = serializers.CharField()
+
+
+class CodesRefusedErrorSerializer(ValidationErrorSerializer):
+    refused = RefusedCodeSerializer(many=True, required=False,
+                                    help_text=_("When discount codes are refused: each code and why."))
+
+
+class LineDiscountSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    amount = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class AppliedOfferSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    offer_id = serializers.IntegerField()
+    code = serializers.CharField(allow_blank=True)
+    label = serializers.CharField()
+    amount = serializers.IntegerField()
+    free_shipping = serializers.BooleanField()
+    campaign_id = serializers.IntegerField(allow_null=True)
+
+
 # --- the caller's cart (/api/v1/me/cart/) ------------------------------------------------------
 
 class CartLineSerializer(serializers.Serializer):
@@ -118,7 +169,10 @@ class CartLineSerializer(serializers.Serializer):
     variant_label = serializers.SerializerMethodField()
     unit_price = serializers.IntegerField(help_text=_("Tax-inclusive price now (0 when no longer sold)."))
     tax_rate = serializers.IntegerField()
-    line_total = serializers.IntegerField()
+    line_total = serializers.IntegerField(help_text=_("Before discounts."))
+    discount = serializers.IntegerField(help_text=_("What the cart's discounts take off the line now."))
+    discount_reason = serializers.CharField(allow_blank=True)
+    amount = serializers.IntegerField(help_text=_("line_total − discount."))
 
     def get_product_name(self, line) -> str:
         return line.variant.product.name if line.variant is not None else ""
@@ -130,8 +184,14 @@ class CartLineSerializer(serializers.Serializer):
 class CartSerializer(serializers.Serializer):
     lines = CartLineSerializer(many=True)
     count = serializers.IntegerField(help_text=_("Units in the cart."))
-    total = serializers.IntegerField(help_text=_("Tax-inclusive total of the available lines."))
+    total = serializers.IntegerField(help_text=_("Tax-inclusive total of the available lines, after discounts "
+                                                 "(before any delivery fee)."))
+    discount_total = serializers.IntegerField(help_text=_("What the discounts take off the lines."))
     tax = TaxRateSerializer(many=True)
+    codes = serializers.ListField(child=serializers.CharField(),
+                                  help_text=_("The discount codes kept on the cart (checkout uses them)."))
+    applied = AppliedOfferSerializer(many=True, help_text=_("The offers that apply now."))
+    refused = RefusedCodeSerializer(many=True, help_text=_("The cart's codes that do not apply now, and why."))
     checkout_token = serializers.CharField(
         allow_blank=True,
         help_text=_("Send it with the checkout: the same checkout sent twice places one order. Empty when there "
@@ -148,14 +208,45 @@ class CartQuantitySerializer(serializers.Serializer):
                                         help_text=_("The line's new quantity; 0 removes it."))
 
 
+class CartCodeInSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=60, help_text=_("A discount code as typed."))
+
+
 class CartCheckoutSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, default="web", help_text=_("web or app."))
     checkout_token = serializers.CharField(max_length=64, help_text=_("The cart's checkout token (GET /me/cart/)."))
     fulfillment = FulfillmentInSerializer()
     contact = ContactInSerializer(required=False)
+    codes = codes_field(required=False, allow_null=True, default=None)
 
     def validate_channel(self, value: str) -> Channel:
         return OrderCreateSerializer().validate_channel(value)
+
+
+class DiscountPreviewInSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=40, help_text=_("Channel code, e.g. web or pos-shibuya."))
+    lines = LineInSerializer(many=True, allow_empty=False)
+    codes = codes_field(required=False, default=list)
+    customer = serializers.EmailField(required=False, allow_blank=True,
+                                      help_text=_("Customer email, for per-customer offers (staff only)."))
+    method = serializers.ChoiceField(choices=FulfillmentMethod.choices, required=False,
+                                     default=FulfillmentMethod.PICKUP,
+                                     help_text=_("How the order would be fulfilled (delivery has a fee)."))
+
+    def validate_channel(self, value: str) -> Channel:
+        return OrderCreateSerializer().validate_channel(value)
+
+
+class DiscountPreviewSerializer(serializers.Serializer):
+    subtotal = serializers.IntegerField(help_text=_("The lines before discounts."))
+    line_discounts = LineDiscountSerializer(many=True)
+    discount_total = serializers.IntegerField(help_text=_("Taken off the lines."))
+    shipping_fee = serializers.IntegerField()
+    shipping_discount = serializers.IntegerField()
+    total = serializers.IntegerField(help_text=_("What the order would come to."))
+    applied = AppliedOfferSerializer(many=True)
+    refused = RefusedCodeSerializer(many=True)
+    tax = TaxRateSerializer(many=True)
 
 
 # --- importing finished orders from another system (orders_import) ---------------------------

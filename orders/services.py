@@ -46,12 +46,21 @@ from kernel.models import Channel, ChannelKind, Location
 from kernel.subjects import order_subject
 
 from . import domain_events, events
-from .errors import InvalidOrder, InvalidTransition, OrderImportInvalid
+from .discounts import (
+    DiscountContext,
+    DiscountResult,
+    PricedLine,
+    codes_normalise,
+    discounts_commit,
+    discounts_evaluate,
+)
+from .errors import DiscountRefused, InvalidOrder, InvalidTransition, OrderImportInvalid
 from .models import (
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
     Order,
+    OrderDiscount,
     OrderEmail,
     OrderEvent,
     OrderLine,
@@ -61,6 +70,7 @@ from .models import (
     new_pickup_code,
     order_number,
 )
+from .shipping import shipping_fee
 
 MAX_LINE_QUANTITY = 99
 # The longest reason for cancelling and tracking number staff may give (console and API).
@@ -247,12 +257,20 @@ def order_place(
     payment_method: str | None = None,
     acting_user=None,
     checkout_token: str = "",
+    codes: Sequence[str] = (),
 ) -> Order:
     """Place an order and reserve its stock at the fulfilling location.
 
     Raises InvalidOrder (field errors), PermissionDenied (``acting_user`` may not place this
     order, see ``order_place_authorize``) or OutOfStock (per-line detail); in every case
     nothing is written and nothing stays reserved.
+
+    Discounts (``orders.discounts``): every provider is asked what applies to the lines with the
+    discount ``codes`` typed (normalised). Each line keeps its discount and reason, each applied
+    offer an OrderDiscount row, and the providers record their use inside this transaction.
+    A code refused, now or by a provider's commit, raises DiscountRefused (an InvalidOrder naming
+    ``codes``) and nothing is written. Delivery costs ``orders.shipping.shipping_fee``. The total
+    is Σ(line amount − its discount) + shipping fee − shipping discount.
 
     ``checkout_token`` (the storefront's one-time token of one checkout, for ``customer``)
     makes placing idempotent: when an order with that token exists, it is returned and
@@ -276,6 +294,9 @@ def order_place(
         address = _validate_address(fulfillment.address or {}, errors)
     contact = contact or ContactIn()
     _validate_contact(contact, errors, customer)
+    codes = codes if isinstance(codes, str) else tuple(codes or ())
+    if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
+        errors.setdefault("codes", []).append(_("Give the discount codes as a list of texts."))
     if errors:
         raise InvalidOrder(errors)
     order_place_authorize(acting_user=acting_user, channel=channel, location=location)
@@ -283,6 +304,12 @@ def order_place(
     if customer is None and contact.email:
         customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
                                                     phone=contact.phone)
+    priced = _priced_lines(resolved)
+    context = discount_context(channel=channel, customer=customer, location=location, codes=codes,
+                               lines=priced, method=fulfillment.method)
+    discounts = discounts_evaluate(lines=priced, context=context)
+    if discounts.refused:
+        raise DiscountRefused(discounts.refused)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -324,19 +351,38 @@ def order_place(
     if group is None:
         raise last_error or OutOfStock([])
 
-    total = 0
+    per_sku, reasons = discounts.per_sku(), discounts.reasons()
+    reason_limit = OrderLine._meta.get_field("discount_reason").max_length
     order_lines = []
     for variant, quantity in resolved:
-        line_total = variant.price * quantity
-        total += line_total
         order_lines.append(OrderLine(
             order=order, fulfillment=group, variant=variant, sku=variant.sku, product_name=variant.product.name,
             variant_label=variant.label, quantity=quantity, unit_price=variant.price,
-            tax_rate=variant.product.tax_rate, line_total=line_total,
+            tax_rate=variant.product.tax_rate, line_total=variant.price * quantity,
+            discount=per_sku.get(variant.sku, 0), discount_reason=reasons.get(variant.sku, "")[:reason_limit],
         ))
     OrderLine.objects.bulk_create(order_lines)
-    order.total = total
+    order.discount_total = sum(line.discount for line in order_lines)
+    order.shipping_fee = context.shipping_fee
+    order.shipping_discount = discounts.shipping_discount
+    order.total = (sum(line.amount for line in order_lines) + order.shipping_fee - order.shipping_discount)
+    total = order.total
     order.save()
+    if discounts.applied:
+        rows: dict[tuple, OrderDiscount] = {}  # one row per offer and code, even if a provider repeats it
+        for offer in discounts.applied:
+            key = (offer.provider, offer.offer_id, offer.code)
+            if key in rows:
+                rows[key].amount += offer.amount
+                rows[key].free_shipping |= offer.free_shipping
+            else:
+                rows[key] = OrderDiscount(order=order, provider=offer.provider, offer_id=offer.offer_id,
+                                          code=offer.code, label=offer.label[:200], amount=offer.amount,
+                                          free_shipping=offer.free_shipping, campaign_id=offer.campaign_id)
+        OrderDiscount.objects.bulk_create(rows.values())
+        # the providers record the use of their offers (raising DiscountRefused rolls all back)
+        discounts_commit(order_id=order.pk, order_number=order.number, lines=priced, context=context,
+                         result=discounts)
     events.order_event_placed(order=order, fulfillment=group, acting_user=acting_user,
                               backorder=any(v.product.stock_policy != StockPolicy.NORMAL for v, _q in resolved))
     publish(domain_events.ORDER_PLACED, subject=order_subject(order.number), actor=acting_user,
@@ -350,6 +396,42 @@ def order_place(
                      data={"total": total, "method": group.method, "lines": len(order_lines)})
     transaction.on_commit(lambda: _queue_email(order.pk, OrderEmail.CONFIRMATION))
     return order
+
+
+def _priced_lines(resolved: list[tuple[Variant, int]]) -> list[PricedLine]:
+    return [PricedLine(sku=variant.sku, variant_id=variant.pk, product_id=variant.product_id,
+                       category=variant.product.category, quantity=quantity, unit_price=variant.price,
+                       tax_rate=variant.product.tax_rate)
+            for variant, quantity in resolved]
+
+
+def discount_context(*, channel: Channel, customer: Customer | None, location: Location | None,
+                     codes: Sequence[str], lines: list[PricedLine], method: str, at: datetime | None = None,
+                     ) -> DiscountContext:
+    """What the discount providers are told about an order or cart: ``codes`` normalised, the
+    location the order is fulfilled at (else the channel's), the subtotal before discounts and
+    the delivery fee of ``method`` (``orders.shipping``)."""
+    subtotal = sum(line.amount for line in lines)
+    return DiscountContext(
+        customer_id=customer.pk if customer is not None else None, channel_id=channel.pk, channel_kind=channel.kind,
+        location_id=location.pk if location is not None else channel.location_id, codes=codes_normalise(codes),
+        at=at or timezone.now(), subtotal=subtotal, shipping_fee=shipping_fee(method=method, subtotal=subtotal))
+
+
+def order_discounts_preview(*, channel: Channel, lines: list[LineIn], codes: Sequence[str] = (),
+                            customer: Customer | None = None, method: str = FulfillmentMethod.SHIP,
+                            location: Location | None = None) -> tuple[list[PricedLine], DiscountContext,
+                                                                       DiscountResult]:
+    """What the discounts would be for these lines now (the till and the API's preview): nothing is
+    written, refused codes are in the result. Raises InvalidOrder for unknown SKUs or bad quantities."""
+    errors: dict[str, list[str]] = {}
+    resolved = _resolve_lines(lines, errors)
+    if errors:
+        raise InvalidOrder(errors)
+    priced = _priced_lines(resolved)
+    context = discount_context(channel=channel, customer=customer, location=location, codes=codes, lines=priced,
+                               method=method)
+    return priced, context, discounts_evaluate(lines=priced, context=context)
 
 
 def _checkout_placed(token: str, customer: Customer) -> Order | None:

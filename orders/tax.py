@@ -3,12 +3,17 @@
 Prices are tax-inclusive (総額表示). The tax of a document is computed once per rate
 from the tax-inclusive total of that rate and rounded down, as the qualified invoice
 rules require (one rounding per rate per document, never per line).
+
+The amounts summed are what the customer pays: each line after its discounts
+(``OrderLine.amount``, ``orders.discounts``), and the delivery fee after any free-shipping
+offer, at the standard rate. The invoice's 税率ごとに区分した対価の額 is therefore after
+discount, per rate.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.japan import REDUCED_TAX_RATE
+from kernel.japan import REDUCED_TAX_RATE, STANDARD_TAX_RATE
 
 
 @dataclass(frozen=True)
@@ -58,3 +63,12 @@ def summarise(lines: Iterable[tuple[int, int]]) -> TaxSummary:
     by_rate = [RateTotal(rate=rate, total=total, tax=tax_included_in(total, rate))
                for rate, total in sorted(totals.items(), reverse=True)]
     return TaxSummary(total=sum(totals.values()), by_rate=by_rate)
+
+
+def summarise_document(*, lines: Iterable[tuple[int, int]], shipping: int = 0) -> TaxSummary:
+    """The tax summary of an order or cart: ``lines`` are (amount after discounts, rate) pairs;
+    ``shipping`` is the delivery fee charged (after any shipping discount), standard-rated."""
+    pairs = list(lines)
+    if shipping:
+        pairs.append((shipping, STANDARD_TAX_RATE))
+    return summarise(pairs)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("products/<slug:code>/", storefront.product_page, name="product"),
     path("cart/", storefront.cart_page, name="cart"),
     path("cart/add/", storefront.cart_add, name="cart_add"),
+    path("cart/codes/", storefront.cart_codes, name="cart_codes"),
     path("checkout/", storefront.checkout, name="checkout"),
     path("account/", storefront.account, name="account"),
     path("account/orders/<str:number>/", storefront.order_detail, name="order"),

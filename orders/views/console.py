@@ -17,7 +17,6 @@ from .. import selectors, services
 from ..errors import InvalidTransition
 from ..models import Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
 from ..services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
-from ..tax import summarise
 
 # How each kind of order event looks in the order's history: an icon
 # (templates/console/_icon.html) and a tone.
@@ -147,7 +146,7 @@ def order_detail(request, number: str):
     context = {
         "order": order,
         "lines": lines,
-        "tax": summarise((line.line_total, line.tax_rate) for line in lines),
+        "tax": selectors.order_tax(order, lines),
         "fulfillments": list(order.fulfillments.all()),
         "events": [
             {"event": event, "label": event.get_kind_display(), "icon": EVENT_STYLE[event.kind][0],

@@ -5,6 +5,7 @@ their orders and receipts. Thin: parse, call a service or selector, render."""
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,21 +25,24 @@ from orders import selectors
 from orders.cart import (
     CartLineView,
     cart_checkout,
+    cart_code_apply,
+    cart_code_remove,
     cart_count,
     cart_find,
     cart_lines,
+    cart_pricing,
     cart_remove,
     cart_set,
-    cart_summary,
     cart_tracking_allowed,
 )
 from orders.cart import (
     cart_add as cart_add_service,
 )
-from orders.errors import CartFull, InvalidOrder, OutOfStock
+from orders.errors import CartFull, DiscountRefused, InvalidOrder, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order, OrderEventKind
 from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn
+from orders.shipping import shipping_fee
 
 # The checkout form's token: what ``new_checkout_token`` makes (and nothing a user can stuff in).
 CHECKOUT_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -154,6 +158,24 @@ def _badge_count(request: HttpRequest) -> int:
 
 # --- cart ------------------------------------------------------------------------------------
 
+def _cart_context(request: HttpRequest, owner: dict, **extra) -> dict:
+    cart = cart_find(**owner)
+    pricing = cart_pricing(cart=cart, lines=cart_lines(cart), customer=owner["customer"], channel=web_channel())
+    lines = pricing.lines
+    return {"lines": lines, "summary": pricing.summary, "pricing": pricing, "line_errors": {}, "code_error": "",
+            "has_unavailable": any(not line.available for line in lines),
+            "cart_count": sum(line.quantity for line in lines), "max_quantity": MAX_LINE_QUANTITY,
+            "delivery_fee_yen": settings.SHIPPING_FEE_YEN, "delivery_free_over": settings.SHIPPING_FREE_OVER_YEN,
+            **extra}
+
+
+def _cart_response(request: HttpRequest, context: dict, *, failed: bool) -> HttpResponse:
+    template = "orders/storefront/cart.html"
+    if request.htmx:
+        template += "#cart"
+    return render(request, template, context, status=422 if failed and not request.htmx else 200)
+
+
 def cart_page(request: HttpRequest) -> HttpResponse:
     owner = _cart_owner(request)
     line_errors: dict[str, list[str]] = {}
@@ -174,14 +196,25 @@ def cart_page(request: HttpRequest) -> HttpResponse:
                 line_errors[sku] = [error for errors in form.errors.values() for error in errors]
         if not request.htmx and not line_errors:
             return redirect("storefront:cart")
-    lines = cart_lines(cart_find(**owner))
-    context = {"lines": lines, "summary": cart_summary(lines), "line_errors": line_errors,
-               "has_unavailable": any(not line.available for line in lines),
-               "cart_count": sum(line.quantity for line in lines), "max_quantity": MAX_LINE_QUANTITY}
-    template = "orders/storefront/cart.html"
-    if request.htmx:
-        template += "#cart"
-    return render(request, template, context, status=422 if line_errors and not request.htmx else 200)
+    return _cart_response(request, _cart_context(request, owner, line_errors=line_errors), failed=bool(line_errors))
+
+
+@require_POST
+def cart_codes(request: HttpRequest) -> HttpResponse:
+    """Apply a discount code to the cart, or take one off (``action=remove``); htmx re-renders the cart."""
+    code = request.POST.get("code", "")[:100]
+    code_error = ""
+    if request.POST.get("action") == "remove":
+        cart_code_remove(code=code, **_cart_owner(request))
+    else:
+        try:
+            cart_code_apply(code=code, channel=web_channel(), **_cart_owner(request, issue=True))
+        except DiscountRefused as exc:
+            code_error = " ".join(str(message) for message in exc.errors["codes"])
+    if not request.htmx and not code_error:
+        return redirect("storefront:cart")
+    context = _cart_context(request, _cart_owner(request), code_error=code_error, code_value=code)
+    return _cart_response(request, context, failed=bool(code_error))
 
 
 # --- checkout --------------------------------------------------------------------------------
@@ -242,7 +275,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     token = _checkout_token(request, cart)
     if request.method == "POST" and token and (placed := selectors.checkout_order(customer=customer, token=token)):
         return _show_placed(request, placed)  # this checkout was submitted before: one order
-    lines = cart_lines(cart)
+    pricing = cart_pricing(cart=cart, lines=cart_lines(cart), customer=customer, channel=web_channel())
+    lines = pricing.lines
     if not lines:
         # the same checkout submitted a moment earlier may have placed the order (emptying the
         # cart) between the look-up above and this read: show that order, not an empty cart
@@ -293,8 +327,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
             return _show_placed(request, placed)
     return render(request, "orders/storefront/checkout.html", {
         "form": form, "address_form": address_form, "options": options, "lines": lines,
-        "checkout_token": token,
-        "summary": cart_summary(lines), "stock_problem": stock_problem,
+        "checkout_token": token, "pricing": pricing,
+        "summary": pricing.summary, "stock_problem": stock_problem,
+        "delivery_fee": shipping_fee(method=FulfillmentMethod.SHIP, subtotal=pricing.subtotal),
         "selected_location": form["location"].value() or "",
         "has_unavailable": any(not line.available for line in lines),
     }, status=200 if request.method == "GET" else 422)
@@ -350,10 +385,10 @@ def _timeline(order: Order, method: str) -> list[dict]:
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     fulfillment = order.fulfillments.all()[0]
-    lines = list(order.lines.all())
+    invoice = selectors.order_invoice(order)
     return render(request, "orders/storefront/order.html", {
-        "order": order, "fulfillment": fulfillment, "lines": lines,
-        "summary": selectors.order_invoice(order).tax, "timeline": _timeline(order, fulfillment.method),
+        "order": order, "fulfillment": fulfillment, "lines": invoice.lines, "invoice": invoice,
+        "summary": invoice.tax, "timeline": _timeline(order, fulfillment.method),
         "address_prefecture": Prefecture(fulfillment.address["prefecture"]).label
         if fulfillment.address.get("prefecture") in Prefecture.values else "",
     })
