@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from orders.models import PICKUP_CODE_ALPHABET
+
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
@@ -167,8 +169,9 @@ class Campaign(models.Model):
         return self.status in EDITABLE_STATUSES
 
 
-# What a campaign code is made of: printed and typed at the till, so no look-alikes.
-CAMPAIGN_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
+# What a campaign code is made of: printed and typed at the till, so no look-alikes (the
+# letters of a pickup code).
+CAMPAIGN_CODE_ALPHABET = PICKUP_CODE_ALPHABET
 
 
 def new_campaign_code() -> str:
@@ -262,7 +265,9 @@ class CampaignRecipient(models.Model):
     @property
     def message_key(self) -> str:
         """The delivery ledger's key of this recipient's message (kernel.deliveries)."""
-        return f"campaign:{self.campaign_id}"
+        from kernel.subjects import campaign_subject
+
+        return campaign_subject(self.campaign_id)
 
 
 class SuppressionReason(models.TextChoices):

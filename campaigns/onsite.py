@@ -1,5 +1,5 @@
 """On-site campaigns: the banner a signed-in customer of the audience sees on the storefront's
-home and product pages (kernel.slots: ``{% slot "home" %}``, ``{% slot "product" %}``).
+home and product pages (the kernel.slots named home and product).
 
 A customer sees a campaign's on-site message when sending reached them on the on-site channel
 (their recipient row is ``sent``: they were in the audience and allowed personalisation on the

@@ -39,6 +39,7 @@ from customers.services import event_record
 from kernel.deliveries import deliver_once, delivery_message_id, delivery_normalise_recipient
 from kernel.models import Delivery, DeliveryStatus
 from kernel.site import absolute_url
+from kernel.subjects import campaign_subject
 
 from . import personalisation
 from .models import (
@@ -362,7 +363,7 @@ def _send_one(campaign, recipient, context, message, address, providers) -> str:
             language=message.language, error="")
         if updated:
             event_record(customer=Customer(pk=recipient.customer_id), kind=SENT_EVENT[channel],
-                         subject=f"campaign:{campaign.pk}",
+                         subject=campaign_subject(campaign.pk),
                          data={"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]})
 
     try:
@@ -484,7 +485,7 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
 
     channel = recipient.channel
     customer = Customer(pk=recipient.customer_id)
-    reference = f"campaign:{campaign.pk}"
+    reference = campaign_subject(campaign.pk)
     consent_channel = CONSENT_FOR_CHANNEL[channel][0]
 
     def track(url: str) -> str:

@@ -37,7 +37,7 @@ from customers.services import event_record
 from customers.tracking import BOT_USER_AGENT
 from kernel.events import publish
 from kernel.site import absolute_url
-from kernel.subjects import SubjectLabel
+from kernel.subjects import SubjectLabel, campaign_subject
 
 from . import domain_events
 from .models import Campaign, CampaignRecipient, MessageChannel, TrackedLink
@@ -79,7 +79,7 @@ DEFAULT_MACHINE_NETWORKS = ("17.0.0.0/8",)  # Apple's; CAMPAIGN_MACHINE_NETWORKS
 
 def subject_for(campaign_id: int) -> str:
     """The customer events' and domain events' subject key of a campaign: ``campaign:<id>``."""
-    return f"campaign:{campaign_id}"
+    return campaign_subject(campaign_id)
 
 
 def event_subject_labels(references) -> dict[str, SubjectLabel]:

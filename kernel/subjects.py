@@ -41,6 +41,7 @@ ORDER = "order"
 SKU = "sku"
 PRODUCT = "product"
 CART = "cart"
+CAMPAIGN = "campaign"
 
 
 def order_subject(number: str, *about: str) -> str:
@@ -61,6 +62,12 @@ def product_subject(code: str) -> str:
 def cart_subject(cart_id: int) -> str:
     """``cart:<id>``: a storefront cart (the domain events of its changes)."""
     return f"{CART}:{cart_id}"
+
+
+def campaign_subject(campaign_id: int) -> str:
+    """``campaign:<id>``: a marketing campaign (its messages sent, opened, clicked; the ledger's
+    message key; the unsubscribe link's reference)."""
+    return f"{CAMPAIGN}:{campaign_id}"
 
 
 def split(subject: str) -> tuple[str, str]:
