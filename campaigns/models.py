@@ -370,3 +370,6 @@ class SendingPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
