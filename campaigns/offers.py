@@ -8,7 +8,7 @@ Decisions worth knowing:
 - **Codes** are stored normalised (``code_normalise``: NFKC, upper case, no hyphens or spaces),
   so ``spring-10``, ``ＳＰＲＩＮＧ１０`` and ``SPRING 10`` are one code. Single-use codes are
   ``[prefix] + 12`` symbols drawn with ``secrets`` from an alphabet without look-alikes (no
-  0/O, 1/I/L, 2/Z, 5/S, 8/B): 26^12 ≈ 9.5·10^16 codes, so with 500,000 issued a guess hits one
+  0/O, 1/I, 2/Z, 5/S, 8/B; the campaign codes' alphabet): 26^12 ≈ 9.5·10^16 codes, so with 500,000 issued a guess hits one
   in about 190 billion tries. The export prints them in groups of four.
 - **Automatic offers** (``Offer.automatic``): an active offer marked "applies without a code"
   applies to every order meeting its conditions (dates, channel, segment, minimum spend,
