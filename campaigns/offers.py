@@ -381,9 +381,18 @@ def _offer_refusal(offer: Offer, shown: str, context: DiscountContext, *, code: 
     return None
 
 
+def _lookup_fields() -> list[str]:
+    """The columns a code check reads: the code, its offer, and of the campaign only its end and
+    status (the campaign row is wide; the till pays for every column it compiles and reads)."""
+    return [*(f.name for f in OfferCode._meta.concrete_fields),
+            *(f"offer__{f.name}" for f in Offer._meta.concrete_fields),
+            "offer__campaign__ends_at", "offer__campaign__status"]
+
+
 def _code_lookup(normalised: str) -> OfferCode | None:
     try:
-        return OfferCode.objects.select_related("offer", "offer__campaign").get(code=normalised)
+        return OfferCode.objects.select_related("offer", "offer__campaign").only(*_lookup_fields()).get(
+            code=normalised)
     except OfferCode.DoesNotExist:
         return None
 
@@ -528,20 +537,21 @@ class OfferDiscounts:
         mine = [applied for applied in result.applied if applied.provider == self.name]
         if not mine:
             return
-        offers = Offer.objects.in_bulk([applied.offer_id for applied in mine])
+        limits = dict(Offer.objects.filter(pk__in=[applied.offer_id for applied in mine]).values_list(
+            "pk", "per_customer_limit"))
         customer = None
         if context.customer_id is not None:
             from customers.models import Customer
 
-            queryset = Customer.objects.all()
-            if any(offers[a.offer_id].per_customer_limit for a in mine):
+            queryset = Customer.objects.only("pk")  # the id is all the redemption and the event need
+            if any(limits[a.offer_id] for a in mine):
                 queryset = queryset.select_for_update()  # one customer's orders count their uses in turn
             customer = queryset.get(pk=context.customer_id)
         refused: list[RefusedCode] = []
         redemptions: list[Redemption] = []
         for applied in mine:
-            offer = offers[applied.offer_id]
-            shown = applied.code or offer.name
+            offer_id, limit = applied.offer_id, limits[applied.offer_id]
+            shown = applied.code or applied.label
             code_id = None
             if applied.code:
                 code_id, kind = OfferCode.objects.filter(code=applied.code).values_list("pk", "kind").get()
@@ -552,21 +562,21 @@ class OfferDiscounts:
                         "The code %(code)s has already been used.") % {"code": shown}) if kind == CodeKind.SINGLE_USE
                         else _refused(shown, "exhausted", _("The code %(code)s has been used up.") % {"code": shown}))
                     continue
-            if offer.per_customer_limit and customer is not None and Redemption.objects.filter(
-                    offer=offer, customer=customer).count() >= offer.per_customer_limit:
+            if limit and customer is not None and Redemption.objects.filter(
+                    offer_id=offer_id, customer=customer).count() >= limit:
                 refused.append(_refused(shown, "customer_limit", _(
                     "The code %(code)s has been used as many times as allowed per customer.") % {"code": shown}))
                 continue
             within = Q(budget__isnull=True) | Q(spent__lte=F("budget") - applied.amount)
-            if not Offer.objects.filter(pk=offer.pk).filter(within).update(
+            if not Offer.objects.filter(pk=offer_id).filter(within).update(
                     spent=F("spent") + applied.amount, redeemed=F("redeemed") + 1):
                 refused.append(_refused(shown, "budget_spent", _(
                     "The offer of the code %(code)s has ended: its budget is spent.") % {"code": shown}))
                 continue
             redemptions.append(Redemption(
-                code_id=code_id, offer=offer, customer=customer, order_id=order_id, order_number=order_number,
+                code_id=code_id, offer_id=offer_id, customer=customer, order_id=order_id, order_number=order_number,
                 channel_id=context.channel_id, location_id=context.location_id, amount=applied.amount,
-                campaign_id=offer.campaign_id))
+                campaign_id=applied.campaign_id))
         if refused:
             raise DiscountRefused(refused)
         Redemption.objects.bulk_create(redemptions)
