@@ -125,7 +125,7 @@ def test_export_is_a_utf8_bom_csv_of_every_code_for_print(shop, marketer, settin
 
 # --- the last use, raced -----------------------------------------------------------------------
 
-def race_for(code: str, channel_id: int, tills: int) -> list[str]:
+def race_for(code: str, channel_id: int, tills: int, customer=None) -> list[str]:
     barrier = threading.Barrier(tills)
     outcomes, lock = [], threading.Lock()
     provider = offers.OfferDiscounts()
@@ -136,7 +136,7 @@ def race_for(code: str, channel_id: int, tills: int) -> list[str]:
         try:
             channel = Channel.objects.get(pk=channel_id)
             lines = [line()]
-            ctx = context(lines=lines, codes=[code], channel=channel)
+            ctx = context(lines=lines, codes=[code], channel=channel, customer=customer)
             result = provider.evaluate(lines=lines, context=ctx)
             barrier.wait(timeout=10)
             try:
@@ -178,3 +178,19 @@ def test_last_use_of_a_code_goes_to_exactly_one_racing_till_on_postgresql(transa
     assert OfferCode.objects.get(code=code).uses == 1
     assert Redemption.objects.count() == 1
     assert CodeBatch.objects.get().generated == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level races are proven on PostgreSQL")
+def test_one_customer_racing_two_tills_gets_the_once_per_customer_offer_once_on_postgresql(transactional_db):
+    from customers.services import customer_create
+
+    shop = build_shop()
+    marketer = build_staff(shop)["hq_marketer"]
+    hanako = customer_create(email="hanako@example.jp", family_name="山田", given_name="花子")
+    shared(make_offer(marketer, per_customer_limit=1), code="ONCEEACH")
+
+    outcomes = race_for("ONCEEACH", shop.pos_a.pk, 4, customer=hanako)
+
+    assert sorted(outcomes) == ["redeemed"] + ["refused customer_limit"] * 3, outcomes
+    assert Redemption.objects.filter(customer=hanako).count() == 1
