@@ -149,8 +149,8 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
         incoming = OfferSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
-        offer = offers.offer_create(acting_user=request.user, name=data.pop("name"), kind=data.pop("kind", "percent"),
-                                    value=data.pop("value", 0), **data)
+        offer = offers.offer_create(acting_user=request.user, name=data.pop("name"),
+                                    kind=data.pop("kind", "percent"), value=data.pop("value", 0), **data)
         return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Change an offer (only the fields sent change)", request=OfferSerializer,
@@ -217,7 +217,8 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(summary="The offer's codes as CSV for print (UTF-8 with BOM), streamed",
                    description="All codes, or one batch with ``?batch=<id>``.",
-                   responses={(200, "text/csv"): OpenApiResponse(description="CSV"), 403: ERROR_403, 404: ERROR_404})
+                   responses={(200, "text/csv"): OpenApiResponse(description="CSV"), 403: ERROR_403,
+                              404: ERROR_404})
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         offer = self.get_object()

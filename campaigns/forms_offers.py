@@ -3,6 +3,7 @@ The rules themselves are in ``campaigns.offers``; these forms only read the fiel
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Segment
 from kernel.models import ChannelKind
@@ -22,9 +23,10 @@ def category_choices() -> list[tuple[str, str]]:
 
 
 class OfferForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120, help_text=_("Shown on the order line and the receipt."))
+    name = forms.CharField(label=_("Name"), max_length=120,
+                           help_text=_("Shown on the order line and the receipt."))
     kind = forms.ChoiceField(label=_("Kind"), choices=OfferKind.choices)
-    value = forms.IntegerField(label=_("Value"), min_value=0, required=False,
+    value = forms.IntegerField(label=pgettext_lazy("offer", "Value"), min_value=0, required=False,
                                help_text=_("Percent (1–100) or yen off, by kind."))
     buy_quantity = forms.IntegerField(label=_("Buy"), min_value=0, initial=2, required=False)
     get_quantity = forms.IntegerField(label=_("Get free"), min_value=0, initial=1, required=False)
@@ -34,7 +36,8 @@ class OfferForm(forms.Form):
                                            help_text=_("None ticked: every product."))
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"), required=False,
                                      empty_label=_("Everyone"))
-    channel_kinds = forms.MultipleChoiceField(label=_("Channels"), choices=ChannelKind.choices, required=False,
+    channel_kinds = forms.MultipleChoiceField(label=pgettext_lazy("offer", "Channels"), choices=ChannelKind.choices,
+                                              required=False,
                                               widget=forms.CheckboxSelectMultiple,
                                               help_text=_("None ticked: everywhere."))
     starts_at = forms.DateTimeField(label=_("Starts at"), required=False, widget=DATETIME)
@@ -48,7 +51,7 @@ class OfferForm(forms.Form):
     automatic = forms.BooleanField(label=_("Applies without a code"), required=False,
                                    help_text=_("Applied to every order that meets the conditions; "
                                                "such an offer has no codes."))
-    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    is_active = forms.BooleanField(label=pgettext_lazy("offer", "Active"), required=False, initial=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,7 +67,8 @@ class OfferForm(forms.Form):
 
 
 class SharedCodeForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=40, help_text=_("4 to 32 letters and digits, e.g. SPRING10."))
+    code = forms.CharField(label=pgettext_lazy("offer code", "Code"), max_length=40,
+                           help_text=_("4 to 32 letters and digits, e.g. SPRING10."))
     max_uses = forms.IntegerField(label=_("Uses at most"), min_value=1, required=False,
                                   help_text=_("Empty: no limit."))
 

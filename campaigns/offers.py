@@ -8,8 +8,8 @@ Decisions worth knowing:
 - **Codes** are stored normalised (``code_normalise``: NFKC, upper case, no hyphens or spaces),
   so ``spring-10``, ``ＳＰＲＩＮＧ１０`` and ``SPRING 10`` are one code. Single-use codes are
   ``[prefix] + 12`` symbols drawn with ``secrets`` from an alphabet without look-alikes (no
-  0/O, 1/I, 2/Z, 5/S, 8/B; the campaign codes' alphabet): 26^12 ≈ 9.5·10^16 codes, so with 500,000 issued a guess hits one
-  in about 190 billion tries. The export prints them in groups of four.
+  0/O, 1/I, 2/Z, 5/S, 8/B; the campaign codes' alphabet): 26^12 ≈ 9.5·10^16 codes, so with
+  500,000 issued a guess hits one in about 190 billion tries. The export prints them in groups of four.
 - **Automatic offers** (``Offer.automatic``): an active offer marked "applies without a code"
   applies to every order meeting its conditions (dates, channel, segment, minimum spend,
   categories, budget, per-customer limit), silently skipped when one fails. An offer is either
@@ -37,7 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from kernel.audit import audit_record
 from kernel.models import Channel, ChannelKind, Location
@@ -288,7 +288,8 @@ def codes_export(*, offer: Offer, batch: CodeBatch | None = None, acting_user=No
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([_("Printed code"), _("Code"), _("Kind"), _("Uses"), _("Uses at most"), _("Valid until")])
+        writer.writerow([_("Printed code"), pgettext("offer code", "Code"), _("Kind"), _("Uses"), _("Uses at most"),
+                         _("Valid until")])
         yield "\ufeff" + buffer.getvalue()
         codes = OfferCode.objects.filter(offer=offer)
         if batch is not None:
@@ -350,7 +351,8 @@ def _offer_refusal(offer: Offer, shown: str, context: DiscountContext, *, code: 
             "code": shown, "date": timezone.localtime(ends).strftime("%Y-%m-%d %H:%M")})
     if offer.channel_kinds and context.channel_kind not in offer.channel_kinds:
         labels = dict(ChannelKind.choices)
-        return _refused(shown, "wrong_channel", _("The code %(code)s cannot be used here; it is for: %(where)s.") % {
+        message = _("The code %(code)s cannot be used here; it is for: %(where)s.")
+        return _refused(shown, "wrong_channel", message % {
             "code": shown, "where": "、".join(str(labels.get(k, k)) for k in offer.channel_kinds)})
     if code is not None:
         if code.max_uses is not None and code.uses >= code.max_uses:
@@ -362,8 +364,8 @@ def _offer_refusal(offer: Offer, shown: str, context: DiscountContext, *, code: 
             return _refused(shown, "not_eligible", _("The code %(code)s belongs to another customer.") % {
                 "code": shown})
     if offer.budget is not None and offer.spent >= offer.budget:
-        return _refused(shown, "budget_spent", _("The offer of the code %(code)s has ended: its budget is spent.") % {
-            "code": shown})
+        return _refused(shown, "budget_spent", _(
+            "The offer of the code %(code)s has ended: its budget is spent.") % {"code": shown})
     if context.subtotal < offer.min_spend:
         return _refused(shown, "min_spend", _("The code %(code)s needs a purchase of at least ¥%(amount)s.") % {
             "code": shown, "amount": f"{offer.min_spend:,}"})
@@ -558,9 +560,12 @@ class OfferDiscounts:
                 taken = OfferCode.objects.filter(pk=code_id).filter(
                     Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))).update(uses=F("uses") + 1)
                 if not taken:
-                    refused.append(_refused(shown, "already_used", _(
-                        "The code %(code)s has already been used.") % {"code": shown}) if kind == CodeKind.SINGLE_USE
-                        else _refused(shown, "exhausted", _("The code %(code)s has been used up.") % {"code": shown}))
+                    if kind == CodeKind.SINGLE_USE:
+                        refused.append(_refused(shown, "already_used", _(
+                            "The code %(code)s has already been used.") % {"code": shown}))
+                    else:
+                        refused.append(_refused(shown, "exhausted", _(
+                            "The code %(code)s has been used up.") % {"code": shown}))
                     continue
             if limit and customer is not None and Redemption.objects.filter(
                     offer_id=offer_id, customer=customer).count() >= limit:
@@ -574,8 +579,8 @@ class OfferDiscounts:
                     "The offer of the code %(code)s has ended: its budget is spent.") % {"code": shown}))
                 continue
             redemptions.append(Redemption(
-                code_id=code_id, offer_id=offer_id, customer=customer, order_id=order_id, order_number=order_number,
-                channel_id=context.channel_id, location_id=context.location_id, amount=applied.amount,
+                code_id=code_id, offer_id=offer_id, customer=customer, order_id=order_id,
+                order_number=order_number, channel_id=context.channel_id, location_id=context.location_id, amount=applied.amount,
                 campaign_id=applied.campaign_id))
         if refused:
             raise DiscountRefused(refused)

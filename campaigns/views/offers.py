@@ -75,7 +75,8 @@ def _detail_context(request, offer: Offer, **forms) -> dict:
     return {
         "offer": offer, "ends_at": offers.offer_ends_at(offer),
         "channel_labels": [str(dict(ChannelKind.choices).get(k, k)) for k in offer.channel_kinds],
-        "shared_codes": list(offer.codes.filter(kind=CodeKind.SHARED).select_related("customer").order_by("code")),
+        "shared_codes": list(offer.codes.filter(kind=CodeKind.SHARED).select_related("customer")
+                             .order_by("code")),
         "batches": list(offer.batches.select_related("requested_by")[:20]),
         "redemptions": list(offer.redemptions.select_related("code", "channel")[:10]),
         "code_form": forms.get("code_form") or SharedCodeForm(),

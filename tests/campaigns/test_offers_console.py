@@ -186,3 +186,26 @@ def test_api_validate_needs_the_view_permission(client, staff):
     response = client.post("/api/v1/offers/codes/validate/", {"code": "X", "channel": "web"},
                            content_type="application/json")
     assert response.status_code == 403
+
+
+def test_offer_detail_reads_in_constant_queries_as_codes_and_batches_grow(client, marketer, shop,
+                                                                          django_assert_num_queries):
+    from tests.campaigns.offers_world import context, line
+
+    offer = make_offer(marketer)
+    shared(offer, code="FIRST1")
+    client.force_login(marketer)
+    assert client.get(f"/console/offers/{offer.pk}/").status_code == 200
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/console/offers/{offer.pk}/")
+    for index in range(3):
+        shared(offer, code=f"MORE{index}A")
+        offers.code_batch_fill(offers.codes_generate(offer=offer, count=5, acting_user=marketer).pk)
+        lines = [line()]
+        ctx = context(lines=lines, codes=[f"MORE{index}A"], channel=shop.web)
+        provider = offers.OfferDiscounts()
+        provider.commit(order_id=index, order_number=f"W-{index}", lines=lines, context=ctx,
+                        result=provider.evaluate(lines=lines, context=ctx))
+    with django_assert_num_queries(len(few)):
+        page = client.get(f"/console/offers/{offer.pk}/").content.decode()
+    assert "W-2" in page and "MORE2A" in page
