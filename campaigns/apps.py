@@ -3,13 +3,14 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from kernel.registry import NavEntry, NavSection
-from kernel.roles import ADMINISTRATOR, HQ_MARKETER
+from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
 
 CAMPAIGN_PERMISSIONS = [
     "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
     "campaigns.approve_campaign", "campaigns.send_campaign", "campaigns.view_sendingpolicy",
     "campaigns.change_sendingpolicy", "campaigns.view_suppression", "campaigns.add_suppression",
     "campaigns.delete_suppression",
+    "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
 ]
 
 
@@ -37,14 +38,19 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,
                  active_also=("console:campaign_create", "console:campaign_detail", "console:campaign_edit",
                               "console:campaign_message", "console:campaign_preview", "console:sending_policy")),
+        NavEntry("console:offers", _("Offers and codes"), "tag", "campaigns.view_offer", "marketing", 20,
+                 active_also=("console:offer_create", "console:offer_detail", "console:offer_edit")),
         NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
     ]
     role_permissions = {
+        STORE_STAFF: ["campaigns.view_offer"],  # the till checks a code before the sale
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,
         ADMINISTRATOR: CAMPAIGN_PERMISSIONS,
     }
 
     audit_actions = "campaigns.services.AUDIT_ACTIONS"
+    # offers apply to orders through the orders domain's one discount hook (orders.discounts)
+    discount_providers = ["campaigns.offers.OfferDiscounts"]
     # The domain events its services publish (kernel.events).
     domain_events = "campaigns.domain_events.EVENT_TYPES"
     # How the customer timeline shows the campaign its opens and clicks were of (kernel.subjects).

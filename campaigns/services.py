@@ -35,6 +35,7 @@ from .models import (
     Objective,
     SendingPolicy,
 )
+from .offers import OFFER_AUDIT_ACTIONS
 from .rendering import template_errors
 
 SMS_MAX = 670  # characters of a long Japanese SMS (10 segments of 67)
@@ -432,6 +433,7 @@ def sending_policy_update(*, acting_user, **fields) -> SendingPolicy:
 
 
 AUDIT_ACTIONS = {
+    **OFFER_AUDIT_ACTIONS,
     "campaign_create": gettext_lazy("Campaign created"),
     "campaign_update": gettext_lazy("Campaign edited"),
     "campaign_message_set": gettext_lazy("Campaign message written"),

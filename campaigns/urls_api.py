@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api_suppression
+from . import api_offers, api_suppression
 from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
 
 urlpatterns = [
@@ -14,3 +14,4 @@ urlpatterns = [
 def register_routes(router) -> None:
     router.register("campaigns", CampaignViewSet, basename="campaign")
     api_suppression.register_routes(router)
+    api_offers.register_routes(router)

@@ -6,6 +6,7 @@ from .views import console
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
+    path("", include("campaigns.urls_offers")),  # offers and codes
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),

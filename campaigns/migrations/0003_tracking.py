@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0001_initial'),
+        ('campaigns', '0002_offers'),
         ('customers', '0012_campaign_touches'),
         ('orders', '0007_orderline_variant_order'),
     ]
