@@ -280,7 +280,9 @@ def discounts_evaluate(*, lines: list[PricedLine], context: DiscountContext,
         if code in applied_codes:
             continue
         if code not in refused or refused[code].reason == "unknown":
-            refused[code] = RefusedCode(code=code, reason=r.reason, message=r.message)
+            # an unknown code reads the same whichever provider did not know it
+            refused[code] = _unknown(code) if r.reason == "unknown" else RefusedCode(
+                code=code, reason=r.reason, message=r.message)
     for code in codes:
         if code not in applied_codes and code not in refused:
             refused[code] = _unknown(code)

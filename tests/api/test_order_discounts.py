@@ -17,7 +17,8 @@ PREVIEW = "/api/v1/orders/discounts/preview/"
 
 @pytest.fixture(autouse=True)
 def discounts_app(settings):
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "tests.discounts_app.apps.DiscountsAppConfig"]
+    # first: its answers come before the shop's own offers (campaigns) where both speak
+    settings.INSTALLED_APPS = ["tests.discounts_app.apps.DiscountsAppConfig", *settings.INSTALLED_APPS]
     settings.LANGUAGE_CODE = "en"  # the messages checked are the English ones
     test_providers.commits.clear()
     yield

@@ -36,7 +36,8 @@ SHIP_TO = {"name": "山田 太郎", "postal_code": "150-0001", "prefecture": "13
 
 @pytest.fixture
 def discounts_app(settings):
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "tests.discounts_app.apps.DiscountsAppConfig"]
+    # first: its answers come before the shop's own offers (campaigns) where both speak
+    settings.INSTALLED_APPS = ["tests.discounts_app.apps.DiscountsAppConfig", *settings.INSTALLED_APPS]
     settings.LANGUAGE_CODE = "en"  # the messages checked are the English ones
     test_providers.commits.clear()
     yield
@@ -105,10 +106,11 @@ def test_the_merged_result_never_takes_more_off_a_line_than_its_amount_or_more_s
 
 
 def test_providers_come_from_the_app_configs_that_declare_them(discounts_app):
-    assert [provider.name for provider in discount_providers()] == ["test"]
+    # the test app's, then the shop's own offers (campaigns), in INSTALLED_APPS order
+    assert [provider.name for provider in discount_providers()] == ["test", "offers"]
 
 
-def test_without_a_provider_every_code_is_refused_as_unknown(shop, settings):
+def test_a_code_no_provider_knows_is_refused_as_unknown(shop, settings):
     settings.LANGUAGE_CODE = "en"
     with pytest.raises(DiscountRefused) as refused:
         place(shop, [LineIn("LS-S", 1)], codes=["ten"])

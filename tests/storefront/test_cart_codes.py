@@ -20,7 +20,8 @@ HTMX = {"HX-Request": "true", "HX-Target": "cart"}
 
 @pytest.fixture(autouse=True)
 def discounts_app(settings):
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "tests.discounts_app.apps.DiscountsAppConfig"]
+    # first: its answers come before the shop's own offers (campaigns) where both speak
+    settings.INSTALLED_APPS = ["tests.discounts_app.apps.DiscountsAppConfig", *settings.INSTALLED_APPS]
     settings.LANGUAGE_CODE = "en"
     test_providers.commits.clear()
     yield
