@@ -14,7 +14,7 @@ from kernel.api import ERROR_400, ERROR_403, ERROR_404, ERROR_409, ActionPermiss
 from . import personalisation, selectors, services
 from .models import Campaign, CampaignMessage, MessageChannel, SendingPolicy
 from .rendering import MERGE_FIELDS
-from .sending import campaign_progress, campaign_test_send, render_message
+from .sending import campaign_progress, campaign_test_send, render_message, sample_offer_code
 
 
 class CampaignMessageSerializer(serializers.ModelSerializer):
@@ -216,7 +216,8 @@ class CampaignViewSet(viewsets.ModelViewSet):
                             status=status.HTTP_404_NOT_FOUND)
         contexts = personalisation.merge_contexts(customer_ids=[customer.pk],
                                                   recommendations=message.include_recommendations)
-        rendered = render_message(campaign, message, contexts[customer.pk], unsubscribe_url="#unsubscribe-preview")
+        rendered = render_message(campaign, message, contexts[customer.pk], unsubscribe_url="#unsubscribe-preview",
+                              offer_code=sample_offer_code(message.campaign))
         return Response({"subject": rendered.subject, "text": rendered.text, "html": rendered.html})
 
     @extend_schema(summary="Send an email message as a test to the signed-in staff member",

@@ -118,7 +118,7 @@ def _target(campaign: Campaign, message: CampaignMessage) -> str:
 
 def _postcard_pieces(run: PrintRun, message_for) -> Iterator:
     from .printing import PostcardPiece
-    from .sending import merge_values
+    from .sending import campaign_codes, merge_values
 
     campaign = run.campaign
     recipients = CampaignRecipient.objects.filter(campaign=campaign, channel=MessageChannel.POSTCARD,
@@ -130,12 +130,14 @@ def _postcard_pieces(run: PrintRun, message_for) -> Iterator:
             return
         last = batch[-1].pk
         contexts = personalisation.merge_contexts(customer_ids=[r.customer_id for r in batch])
+        codes = campaign_codes(campaign, [r.customer_id for r in batch if r.customer_id in contexts])
         for recipient in batch:
             context = contexts.get(recipient.customer_id)
             if context is None:
                 continue  # erased since: nothing to print
             message = message_for(context.language)
-            values = merge_values(campaign, context, channel=MessageChannel.POSTCARD)
+            values = merge_values(campaign, context, channel=MessageChannel.POSTCARD,
+                                  offer_code=codes.get(recipient.customer_id, ""))
             link = link_for(campaign=campaign, channel=MessageChannel.POSTCARD, target=_target(campaign, message),
                             label=message.cta_label)
             yield PostcardPiece(

@@ -228,6 +228,47 @@ class StockCheck:
         return False
 
 
+def campaign_codes(campaign: Campaign, customer_ids: list[int]) -> dict[int, str]:
+    """The coupon code each customer's message carries (``{{ offer_code }}``), as printed: the
+    campaign offer's shared code for everyone, or one of its single-use codes per customer,
+    assigned to them here (the same code again on a retry or a reprint; another customer
+    cannot use it). No offer, or no free code left: no code (the message's coupon block is left out)."""
+    from .models_offers import CodeKind, Offer, OfferCode
+    from .offers import code_printed
+
+    offer = Offer.objects.filter(campaign=campaign, is_active=True, automatic=False).order_by("pk").first()
+    if offer is None or not customer_ids:
+        return {}
+    shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
+    if shared is not None:
+        return dict.fromkeys(customer_ids, code_printed(shared.code))
+    single = OfferCode.objects.filter(offer=offer, kind=CodeKind.SINGLE_USE)
+    codes = dict(single.filter(customer_id__in=customer_ids).values_list("customer_id", "code"))
+    wanting = [pk for pk in customer_ids if pk not in codes]
+    if wanting:
+        with transaction.atomic():
+            free = list(single.filter(customer__isnull=True, uses=0).order_by("pk")
+                        .select_for_update(skip_locked=True)[:len(wanting)])
+            for code, customer_id in zip(free, wanting, strict=False):
+                code.customer_id = customer_id
+                codes[customer_id] = code.code
+            OfferCode.objects.bulk_update(free[:len(wanting)], ["customer"])
+    return {pk: code_printed(code) for pk, code in codes.items()}
+
+
+def sample_offer_code(campaign: Campaign) -> str:
+    """What ``{{ offer_code }}`` shows in a preview or a test: the shared code, or a sample in the
+    shape of a single-use code (a preview assigns no customer a real code)."""
+    from .models_offers import CodeKind, Offer
+    from .offers import code_printed
+
+    offer = Offer.objects.filter(campaign=campaign, is_active=True, automatic=False).order_by("pk").first()
+    if offer is None:
+        return ""
+    shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
+    return code_printed(shared.code) if shared is not None else "XXXX-XXXX-XXXX"
+
+
 def _frequency_counts(campaign: Campaign, customer_ids: list[int], now: datetime) -> dict[int, int]:
     policy = sending_policy()
     since = now - timedelta(days=policy.frequency_days)
@@ -306,6 +347,9 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         suppressed |= {(channel, a) for a in suppressed_addresses(channel, channel_addresses)}
     for reason, ids in skips.items():
         result.skipped += _skip(ids, reason)
+    # coupon codes only for those about to receive the message (a skipped customer keeps none)
+    codes = campaign_codes(campaign, sorted({recipient.customer_id for recipient, *_rest in to_send
+                                             if (recipient.channel, _rest[2]) not in suppressed}))
     held: dict[datetime, list[int]] = defaultdict(list)
     providers: dict[str, object] = {}
     try:
@@ -318,7 +362,8 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
                 if release is not None:
                     held[release].append(recipient.pk)
                     continue
-            outcome = _send_one(campaign, recipient, context, message, address, providers)
+            outcome = _send_one(campaign, recipient, context, message, address, providers,
+                                offer_code=codes.get(recipient.customer_id, ""))
             setattr(result, outcome, getattr(result, outcome) + 1)
     finally:
         for provider in providers.values():
@@ -338,7 +383,7 @@ def _provider(channel: str, providers: dict):
     return providers[channel]
 
 
-def _send_one(campaign, recipient, context, message, address, providers) -> str:
+def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "") -> str:
     """Send one recipient's message through the ledger; returns the BatchResult field to count."""
     channel = recipient.channel
     if channel not in SENT_CHANNELS:  # on-site and postcards: the audience is set, nothing to transmit
@@ -349,7 +394,7 @@ def _send_one(campaign, recipient, context, message, address, providers) -> str:
         return "sent" if done else "skipped"
     message_key = recipient.message_key
     try:
-        outgoing = outgoing_message(campaign, recipient, context, message, address)
+        outgoing = outgoing_message(campaign, recipient, context, message, address, offer_code=offer_code)
         provider = _provider(channel, providers)
     except ProviderError as exc:
         return _failed(recipient, exc)
@@ -412,7 +457,7 @@ def _failed(recipient: CampaignRecipient, exc: ProviderError, address: str = "")
 
 # --- the message itself -------------------------------------------------------------------------
 
-def merge_values(campaign: Campaign, context, *, channel: str, track=None) -> dict:
+def merge_values(campaign: Campaign, context, *, channel: str, track=None, offer_code: str = "") -> dict:
     """The values of the merge fields for one recipient (rendering.MERGE_FIELDS)."""
     from brandkit.theme import theme
 
@@ -422,7 +467,7 @@ def merge_values(campaign: Campaign, context, *, channel: str, track=None) -> di
         recommendations = [{**item, "url": track(item["url"])} for item in recommendations]
     values.update({
         "recommendations": recommendations,
-        "offer_code": values.get("offer_code", ""),
+        "offer_code": offer_code,
         "shop_url": absolute_url("/"),
         "brand_name": theme().brand_name,
     })
@@ -441,7 +486,7 @@ class RenderedMessage:
 
 
 def render_message(campaign: Campaign, message: CampaignMessage, context, *, track=None, pixel_url: str = "",
-                   unsubscribe_url: str = "") -> RenderedMessage:
+                   unsubscribe_url: str = "", offer_code: str = "") -> RenderedMessage:
     """A message rendered for one customer (``context``: personalisation.MergeContext) in the
     message's language: the email in the brand's layout (HTML and text), an SMS or LINE text with
     the sender and the opt-out link. ``track`` wraps each link (the click redirect); a preview
@@ -452,7 +497,7 @@ def render_message(campaign: Campaign, message: CampaignMessage, context, *, tra
     sender = sender_identity()
     brand = theme()
     with translation.override(message.language):
-        values = merge_values(campaign, context, channel=channel, track=track)
+        values = merge_values(campaign, context, channel=channel, track=track, offer_code=offer_code)
         values["unsubscribe_url"] = unsubscribe_url
         cta = cta_target(message)
         if cta and track is not None:
@@ -478,7 +523,7 @@ def render_message(campaign: Campaign, message: CampaignMessage, context, *, tra
 
 
 def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, message: CampaignMessage,
-                     address: str) -> OutgoingMessage:
+                     address: str, *, offer_code: str = "") -> OutgoingMessage:
     """One recipient's message, with tracking, the opt-out link (RFC 8058 headers on email) and
     the Message-ID every attempt of it carries."""
     from . import tracking  # the click and open links (campaigns.tracking)
@@ -494,7 +539,8 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
     rendered = render_message(
         campaign, message, context, track=track,
         pixel_url=tracking.open_pixel_url(recipient) if channel == MessageChannel.EMAIL else "",
-        unsubscribe_url=consent_unsubscribe_url(customer=customer, channel=consent_channel, reference=reference))
+        unsubscribe_url=consent_unsubscribe_url(customer=customer, channel=consent_channel, reference=reference),
+        offer_code=offer_code)
     headers = {}
     if channel == MessageChannel.EMAIL:
         headers = consent_unsubscribe_headers(customer=customer, channel=consent_channel, reference=reference)
@@ -575,7 +621,8 @@ def campaign_test_send(*, campaign: Campaign, message: CampaignMessage, customer
     context = personalisation.merge_contexts(customer_ids=[customer.pk], recommendations=message.include_recommendations)
     if customer.pk not in context:
         raise CampaignError(_("This customer cannot be used for a preview."))
-    rendered = render_message(campaign, message, context[customer.pk], unsubscribe_url=absolute_url("/"))
+    rendered = render_message(campaign, message, context[customer.pk], unsubscribe_url=absolute_url("/"),
+                              offer_code=sample_offer_code(campaign))
     key = f"campaign-test:{campaign.pk}:{message.pk}:{timezone.now().timestamp():.0f}"
     message_id = delivery_message_id(message_key=key, recipient=to)
     outgoing = OutgoingMessage(channel="email", to=to, subject=f"[TEST] {rendered.subject}", text=rendered.text,

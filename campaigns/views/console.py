@@ -27,7 +27,7 @@ from ..models import (
     PrintRun,
 )
 from ..rendering import MERGE_FIELDS
-from ..sending import campaign_progress, campaign_test_send, render_message
+from ..sending import campaign_progress, campaign_test_send, render_message, sample_offer_code
 
 
 def _form_errors(form, exc: CampaignInvalid) -> None:
@@ -292,7 +292,8 @@ def message_preview(request, pk: int, message_id: int):
     contexts = personalisation.merge_contexts(customer_ids=[customer.pk],
                                               recommendations=message.include_recommendations)
     rendered = render_message(message.campaign, message, contexts[customer.pk],
-                              unsubscribe_url="#unsubscribe-preview")
+                              unsubscribe_url="#unsubscribe-preview",
+                              offer_code=sample_offer_code(message.campaign))
     if message.channel == MessageChannel.EMAIL:
         # the app's own Japanese font for the preview only (mail clients use the reader's fonts)
         fonts = f'<link rel="stylesheet" href="{static("fonts/noto-sans-jp/font.css")}">'

@@ -242,3 +242,24 @@ def test_cancelling_mid_send_skips_those_not_sent_yet(world, smtp, monkeypatch):
     assert not smtp.messages
     assert {r.reason for r in CampaignRecipient.objects.filter(campaign=campaign)} <= {
         SkipReason.CANCELLED, SkipReason.NO_CONSENT}
+
+
+def test_each_recipient_gets_their_own_single_use_code_and_keeps_it_on_a_retry(world, smtp, monkeypatch):
+    from campaigns import offers
+    from campaigns.models_offers import OfferCode
+
+    daytime(monkeypatch)
+    body = "{{ name_honorific }}\nクーポンコード：{{ offer_code }}"
+    campaign = write_campaign(world, body=body)
+    offer = offers.offer_create(acting_user=world.author, name="冬の感謝祭 10%OFF", kind="percent", value=10,
+                                campaign=campaign)
+    batch = offers.codes_generate(offer=offer, count=5, acting_user=world.author)
+    offers.code_batch_fill(batch.pk)
+    send(world, campaign)
+    assigned = dict(OfferCode.objects.filter(offer=offer, customer__isnull=False).values_list("customer_id", "code"))
+    assert set(assigned) == {world.people["hanako"].pk, world.people["ken"].pk}
+    for name in ("hanako", "ken"):
+        text = smtp.to(f"{name}@example.jp")[0].get_body(("plain",)).get_content()
+        assert offers.code_printed(assigned[world.people[name].pk]) in text
+    again = sending.campaign_codes(campaign, [world.people["hanako"].pk])
+    assert again == {world.people["hanako"].pk: offers.code_printed(assigned[world.people["hanako"].pk])}
