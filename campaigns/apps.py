@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from kernel.registry import NavEntry, NavSection
-from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
+from kernel.roles import ADMINISTRATOR, HQ_MARKETER
 
 CAMPAIGN_PERMISSIONS = [
     "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
@@ -43,7 +43,6 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
     ]
     role_permissions = {
-        STORE_STAFF: ["campaigns.view_offer"],  # the till checks a code before the sale
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,
         ADMINISTRATOR: CAMPAIGN_PERMISSIONS,
     }

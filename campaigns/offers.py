@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from kernel.audit import audit_record
 from kernel.models import Channel, ChannelKind, Location
+from kernel.subjects import order_subject
 from orders.discounts import (
     AppliedOffer,
     DiscountContext,
@@ -585,6 +586,14 @@ class OfferDiscounts:
         if refused:
             raise DiscountRefused(refused)
         Redemption.objects.bulk_create(redemptions)
+        # a code of a campaign's offer makes the order that campaign's conversion (campaigns.conversions)
+        from .conversions import conversion_record_code
+
+        revenue = sum(line.amount for line in lines) - sum(d.amount for d in result.line_discounts)
+        for campaign_id in dict.fromkeys(a.campaign_id for a in mine if a.campaign_id):
+            conversion_record_code(campaign_id=campaign_id, customer_id=context.customer_id, order_id=order_id,
+                                   order_number=order_number, revenue=revenue, channel=context.channel_kind,
+                                   at=context.at)
         if customer is not None:
             from customers.models import EventKind
             from customers.services import event_record
@@ -594,7 +603,7 @@ class OfferDiscounts:
             location = Location(pk=context.location_id) if context.location_id else None
             for applied in mine:
                 event_record(customer=customer, kind=EventKind.COUPON_REDEEMED, channel=channel, location=location,
-                             subject=f"order:{order_number}", occurred_at=context.at,
+                             subject=order_subject(order_number), occurred_at=context.at,
                              data={"code": applied.code, "offer": applied.offer_id, "offer_name": applied.label,
                                    "campaign": applied.campaign_id, "amount": applied.amount,
                                    "order": order_number, "order_id": order_id})

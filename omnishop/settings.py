@@ -320,7 +320,12 @@ SPECTACULAR_SETTINGS = {
                             "ConsentPurposeEnum": "customers.models.ConsentPurpose",
                             "ConsentSourceEnum": "customers.models.ConsentSource",
                             "StaffConsentSourceEnum": "customers.consent.STAFF_SOURCE_CHOICES",
-                            "IdentityKindEnum": "customers.models.IdentityKind"},
+                            "IdentityKindEnum": "customers.models.IdentityKind",
+                            "OfferKindEnum": "campaigns.models_offers.OfferKind",
+                            "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
+                            "SegmentKindEnum": "customers.models.SegmentKind",
+                            "MessageChannelEnum": "campaigns.models.MessageChannel",
+                            "CampaignStatusEnum": "campaigns.models.CampaignStatus"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(db):
+def world(db, settings):
+    settings.LANGUAGE_CODE = "en"  # the messages asserted below are the English ones
     return build_world()
 
 

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(db):
+def world(db, settings):
+    settings.LANGUAGE_CODE = "en"  # the messages asserted below are the English ones
     return build_world()
 
 
@@ -90,6 +91,7 @@ def test_the_detail_page_shows_checks_audience_and_messages(world, client):
 
 def test_api_write_message_with_a_broken_template_answers_400_naming_the_line(world):
     client = api(world.author)
+    client.credentials(HTTP_ACCEPT_LANGUAGE="en")
     created = client.post("/api/v1/campaigns/", {"name": "API キャンペーン", "segments": [world.segment.pk]},
                           format="json")
     assert created.status_code == 201, created.content

@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns import offers
-from campaigns.models import Campaign, Offer, OfferCode, Redemption
+from campaigns.models import Campaign, CampaignConversion, Offer, OfferCode, Redemption
 from customers.models import CustomerEvent, EventKind
 from customers.segments import segment_create
 from customers.services import customer_create
 from orders.discounts import DiscountRefused
+from orders.services import FulfillmentIn, LineIn, order_place
 from tests.campaigns.offers_world import context, line, make_offer, one_single_use_code, shared
 
 PROVIDER = offers.OfferDiscounts()
@@ -33,8 +34,8 @@ def evaluate(lines, **kwargs):
     return PROVIDER.evaluate(lines=lines, context=ctx), ctx
 
 
-def commit(lines, ctx, result, number="W-000001"):
-    PROVIDER.commit(order_id=1, order_number=number, lines=lines, context=ctx, result=result)
+def commit(lines, ctx, result, number="W-000001", order_id=1):
+    PROVIDER.commit(order_id=order_id, order_number=number, lines=lines, context=ctx, result=result)
 
 
 # --- defining offers -----------------------------------------------------------------------
@@ -272,7 +273,9 @@ def test_redemption_is_recorded_on_the_code_offer_campaign_and_timeline(shop, ma
     code = one_single_use_code(offer, marketer)
     lines = [line(unit_price=5000)]
     result, ctx = evaluate(lines, codes=[code.lower()], channel=shop.pos_a, customer=hanako)
-    commit(lines, ctx, result, number="P-000042")
+    order = order_place(channel=shop.pos_a, customer=hanako, lines=[LineIn(sku="LS-S", quantity=1)],
+                        fulfillment=FulfillmentIn(method="pickup", location="shibuya"), acting_user=None)
+    commit(lines, ctx, result, number="P-000042", order_id=order.pk)
 
     redemption = Redemption.objects.get()
     assert (redemption.code.code, redemption.amount, redemption.order_number, redemption.campaign_id,
@@ -284,6 +287,8 @@ def test_redemption_is_recorded_on_the_code_offer_campaign_and_timeline(shop, ma
     event = CustomerEvent.objects.get(customer=hanako, kind=EventKind.COUPON_REDEEMED)
     assert event.data["code"] == code and event.data["campaign"] == campaign.pk and event.data["amount"] == 500
     assert event.subject == "order:P-000042"
+    conversion = CampaignConversion.objects.get(campaign=campaign)  # the code made the order the campaign's
+    assert (conversion.order_number, conversion.touch, conversion.revenue) == ("P-000042", "code", 4500)
 
 
 def test_commit_refuses_a_code_used_since_the_evaluation(shop, marketer):

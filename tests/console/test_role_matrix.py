@@ -42,6 +42,24 @@ MATRIX = {
     "duplicates": [302, 403, 403, 403, 200, 200],
     "duplicates_scan_status": [302, 403, 403, 403, 200, 200],
     "customer_merge_with": [302, 403, 403, 403, 200, 200],
+    # issue 9: campaigns, offers and the suppression list are marketers' and administrators'
+    "campaigns": [302, 403, 403, 403, 200, 200],
+    "campaign_create": [302, 403, 403, 403, 200, 200],
+    "campaign_detail": [302, 403, 403, 403, 200, 200],
+    "campaign_edit": [302, 403, 403, 403, 200, 200],
+    "campaign_progress": [302, 403, 403, 403, 200, 200],
+    "campaign_message": [302, 403, 403, 403, 200, 200],
+    "campaign_preview": [302, 403, 403, 403, 200, 200],
+    "campaign_print_run": [302, 403, 403, 403, 200, 200],
+    "campaign_print_file": [302, 403, 403, 403, 404, 404],  # a run with no file
+    "sending_policy": [302, 403, 403, 403, 200, 200],
+    "suppressions": [302, 403, 403, 403, 200, 200],
+    "offers": [302, 403, 403, 403, 200, 200],
+    "offer_create": [302, 403, 403, 403, 200, 200],
+    "offer_detail": [302, 403, 403, 403, 200, 200],
+    "offer_edit": [302, 403, 403, 403, 200, 200],
+    "offer_codes_export": [302, 403, 403, 403, 200, 200],
+    "code_batch_progress": [302, 403, 403, 403, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -68,6 +86,15 @@ POST_MATRIX = {
     "duplicate_dismiss": [302, 403, 403, 403, 404, 404],  # no such pair
     "customer_merge_with": [302, 403, 403, 403, 400, 400],  # no other record chosen
     "duplicates_scan": [302, 403, 403, 403, 302, 302],  # a scan already running: nothing new
+    "campaign_audience_count": [302, 403, 403, 403, 200, 200],  # counts, stores nothing
+    "campaign_action": [302, 403, 403, 403, 302, 302],  # submit without an audience: refused
+    "campaign_message_new": [302, 403, 403, 403, 302, 302],  # no channel: nothing
+    "campaign_test_send": [302, 403, 403, 403, 302, 302],  # an SMS message: no test send
+    "campaign_print": [302, 403, 403, 403, 302, 302],  # nothing chosen to print
+    "suppression_add": [302, 403, 403, 403, 400, 400],  # no address
+    "suppression_remove": [302, 403, 403, 403, 404, 404],  # no such row
+    "offer_code_create": [302, 403, 403, 403, 400, 400],  # no code
+    "offer_codes_generate": [302, 403, 403, 403, 400, 400],  # no count
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -85,7 +112,31 @@ POST_DATA = {
     "duplicate_dismiss": {},
     "customer_merge_with": {},
     "duplicates_scan": {},
+    "campaign_audience_count": {}, "campaign_action": {}, "campaign_message_new": {}, "campaign_test_send": {},
+    "campaign_print": {"kind": ""}, "suppression_add": {}, "suppression_remove": {}, "offer_code_create": {},
+    "offer_codes_generate": {},
 }
+
+
+def _campaigns() -> dict:
+    """A draft campaign without an audience (an email and an SMS message), a print run with no
+    file, an offer with a batch of codes."""
+    from campaigns import offers, services
+    from campaigns.models import Campaign, PrintRun
+
+    campaign = Campaign.objects.filter(name="マトリクス").first()
+    if campaign is None:
+        campaign = services.campaign_create(name="マトリクス", acting_user=None)
+        for channel in ("email", "sms"):
+            services.message_set(campaign=campaign, channel=channel, language="ja", subject="件名", body="本文",
+                                 acting_user=None)
+        PrintRun.objects.create(campaign=campaign, kind="pop", status="done", files=[])
+        offer = offers.offer_create(acting_user=None, name="マトリクス 10%OFF", kind="percent", value=10)
+        offers.codes_generate(offer=offer, count=1, acting_user=None)
+    offer = offers.Offer.objects.get(name="マトリクス 10%OFF")
+    return {"campaign": campaign.pk, "email": campaign.messages.get(channel="email").pk,
+            "sms": campaign.messages.get(channel="sms").pk, "run": campaign.print_runs.get().pk,
+            "offer": offer.pk, "batch": offer.batches.get().pk}
 
 
 def _segments() -> dict:
@@ -144,6 +195,26 @@ def _url(name, shop, pickups, customer, shipment=None):
             kwargs = {"pk": ids["persona"]}
         elif name == "persona_delete":
             kwargs = {"pk": ids["doomed_persona"]}
+    if name.startswith(("campaign_", "offer_", "code_")) and name not in (
+            "campaign_create", "campaign_audience_count", "offer_create"):
+        ids = _campaigns()
+        kwargs = {"pk": ids["offer"] if name.startswith(("offer_", "code_")) else ids["campaign"]}
+        if name == "campaign_message":
+            kwargs.update(channel="email", language="ja")
+        elif name == "campaign_preview":
+            kwargs["message_id"] = ids["email"]
+        elif name == "campaign_test_send":
+            kwargs["message_id"] = ids["sms"]
+        elif name == "campaign_action":
+            kwargs["action"] = "submit"
+        elif name in ("campaign_print_run", "campaign_print_file"):
+            kwargs["run_id"] = ids["run"]
+            if name == "campaign_print_file":
+                kwargs["index"] = 0
+        elif name == "code_batch_progress":
+            kwargs["batch_id"] = ids["batch"]
+    if name == "suppression_remove":
+        kwargs = {"pk": 999999}
     return reverse(f"console:{name}", kwargs=kwargs)
 
 
@@ -227,8 +298,8 @@ def test_superuser_without_role_opens_every_page(client, django_user_model, shop
     root = django_user_model.objects.create_superuser("root@example.jp", "pass-Word-123")
     client.force_login(root)
     for page in MATRIX:
-        if page in ("customer_export", "customer_export_download"):
-            continue  # only the staff member who asked for an export opens it (404 for anyone else)
+        if page in ("customer_export", "customer_export_download", "campaign_print_file"):
+            continue  # only the staff member who asked for an export opens it (404 for anyone else); no file
         assert client.get(_url(page, shop, pickups, customer)).status_code == 200, page
 
 

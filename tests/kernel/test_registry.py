@@ -21,6 +21,14 @@ SEGMENTS = {
     "customers.change_persona", "customers.delete_persona", "customers.view_customerscore",
 }
 
+# Campaigns, offers and the suppression list (issue 9): marketers and administrators.
+CAMPAIGNS = {
+    "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign", "campaigns.approve_campaign",
+    "campaigns.send_campaign", "campaigns.view_sendingpolicy", "campaigns.change_sendingpolicy",
+    "campaigns.view_suppression", "campaigns.add_suppression", "campaigns.delete_suppression",
+    "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
+}
+
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
     roles.STORE_STAFF: {
@@ -40,6 +48,7 @@ ROLE_TABLE = {
         "brandkit.view_brandkit", "brandkit.change_brandkit", *SEGMENTS,
         "customers.export_customers",  # issue 8: the customer list's CSV export
         "customers.merge_customer",  # issue 8: duplicate review and merge
+        *CAMPAIGNS,  # issue 9
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -51,6 +60,7 @@ ROLE_TABLE = {
         *SEGMENTS,
         "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
         "customers.merge_customer",  # issue 8: duplicate review and merge
+        *CAMPAIGNS,  # issue 9
     },
 }
 
@@ -71,6 +81,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
          reverse("console:stock_adjust"), reverse("console:ledger")],
+        [reverse("console:campaigns"), reverse("console:offers"), reverse("console:suppressions")],
         [reverse("console:brandkit:index")],
     ]
     active = [item["url"] for section in sections for item in section["items"] if item["active"]]
