@@ -27,6 +27,7 @@ Idempotent: a database that already holds the demo warehouse and the demo admini
 left alone. ``demo_reset`` removes the demo rows (and only those).
 """
 
+import contextlib
 import random
 import time
 import unicodedata
@@ -71,13 +72,16 @@ from customers.models import (
     SegmentSnapshot,
 )
 from inventory import services as inventory
+from inventory.errors import OutOfStock
 from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, TaxClass, Variant
 from inventory.validators import ean13_check_digit
 from kernel import roles
 from kernel.models import AuditEntry, Channel, ChannelKind, Location
+from kernel.site import absolute_url
 from kernel.subjects import product_subject
 from orders import cart as carts
 from orders import services as orders
+from orders.errors import OrderError
 from orders.models import (
     Cart,
     FulfillmentMethod,
@@ -104,10 +108,15 @@ from .demo_data import (
     COPY,
     CUSTOMER_AREAS,
     CUSTOMER_EMAIL_DOMAIN,
+    DEMO_CAMPAIGN_MESSAGES,
+    DEMO_CAMPAIGN_NAMES,
     DEMO_CREDENTIALS,  # noqa: F401  (the seed command and ./dev print it from here)
     DEMO_CUSTOMER,
+    DEMO_MAIL_READER,
     DEMO_PASSWORD,
+    DEMO_SPRING_MESSAGES,
     DEMO_USERS,
+    DEMO_WEEKEND_MESSAGES,
     FAMILY_NAMES,
     GIVEN_NAMES,
     GMAIL_LOCAL,
@@ -161,6 +170,8 @@ def demo_is_seeded() -> bool:
 
 
 def demo_counts() -> dict[str, int]:
+    from campaigns.models import Campaign, CampaignRecipient, Offer
+
     return {
         "locations": Location.objects.count(),
         "channels": Channel.objects.count(),
@@ -185,6 +196,9 @@ def demo_counts() -> dict[str, int]:
         "order lines": OrderLine.objects.count(),
         "order events": OrderEvent.objects.count(),
         "carts": Cart.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "campaign recipients": CampaignRecipient.objects.count(),
+        "offers": Offer.objects.count(),
     }
 
 
@@ -198,8 +212,13 @@ def demo_seed(*, customers: int = 2000, products: int = 200, days: int = 90,
         return SeedReport(created=False, seconds=time.perf_counter() - started, counts=demo_counts())
     if User.objects.filter(email__in=[u.email for u in [*DEMO_USERS, DEMO_CUSTOMER]]).exists():
         raise ValueError("The database holds part of the demo data; run seed_demo --reset first.")
+    seeder = _Seeder(customers=customers, products=products, days=days, log=log)
     with transaction.atomic():
-        _Seeder(customers=customers, products=products, days=days, log=log).run()
+        seeder.run()
+    # campaigns send through the delivery ledger, whose every step commits on its own: after the shop exists
+    t = time.perf_counter()
+    seeder.seed_campaigns()
+    seeder.step("campaigns: one sent with its offer and results, one waiting for approval, one draft", t)
     return SeedReport(created=True, seconds=time.perf_counter() - started, counts=demo_counts())
 
 
@@ -221,6 +240,12 @@ def demo_reset() -> dict[str, int]:
         email__in=demo_emails) | Q(pk__in=[int(pk) for pk in legacy])
     deleted: dict[str, int] = {}
     deleted["browser consent"] = BrowserConsent.objects.filter(browser_id=HANAKO_BROWSER).delete()[0]
+    from campaigns.models import Campaign, Offer, Redemption
+
+    demo_campaigns = Campaign.objects.filter(name__in=DEMO_CAMPAIGN_NAMES)
+    deleted["redemptions"] = Redemption.objects.filter(offer__campaign__in=demo_campaigns).delete()[0]
+    deleted["offers"] = Offer.objects.filter(campaign__in=demo_campaigns).delete()[0]
+    deleted["campaigns"] = demo_campaigns.delete()[0]
     deleted["segments"] = Segment.objects.filter(name__in=[name for name, *_rest in SEGMENTS]).delete()[0]
     deleted["personas"] = Persona.objects.filter(name__in=[spec["name"] for spec in PERSONAS]).delete()[0]
     demo_customers = Customer.objects.filter(customer_filter)
@@ -987,6 +1012,78 @@ class _Seeder:
             if rules is None:
                 segments.segment_members_upload(segment=segment, data=self.invitation_csv(), acting_user=marketer)
             segments.segment_snapshot_take(segment=segment, with_members=True, acting_user=marketer)
+
+    # --- campaigns (campaigns.services, campaigns.sending, campaigns.offers) -----------------
+
+    def seed_campaigns(self) -> None:
+        """HQ's marketer wrote three campaigns; the administrator approved the first, which went
+        out by email, on the online store and as postcards with the offer's code, and then some
+        of its customers opened, clicked and used the code (through the tracking and checkout
+        services, as the pixel, the redirect and the storefront would). The second waits for
+        approval, the third is a draft with an SMS, a POP sign and a social post."""
+        from campaigns import offers, sending, tracking
+        from campaigns import services as campaigns
+        from campaigns.models import CampaignRecipient, MessageChannel, RecipientStatus
+        from kernel.events import events_consume_pending
+
+        marketer, approver = self.staff[roles.HQ_MARKETER], self.staff[roles.ADMINISTRATOR]
+        rng = random.Random(SEED + 9)
+        loyal = Segment.objects.get(name="都内のロイヤル顧客")
+        invited = Segment.objects.get(name="渋谷店 内覧会ご招待リスト")
+        # Hanako lets the online store tailor what it shows her (the on-site banner)
+        consents.consent_grant(customer=self.hanako, channel=ConsentChannel.WEB, purpose=ConsentPurpose.PERSONALISATION,
+                               source=ConsentSource.STOREFRONT, source_detail="preferences",
+                               acting_user=self.hanako_user, event_channel=self.channels["web"])
+        # at the till, some of the invited regulars (and Hanako) agreed to receive direct mail
+        for customer in [self.hanako, *(c for c in segments.segment_customers(invited).order_by("pk")
+                                        if rng.random() < 0.5)]:
+            consents.consent_grant(customer=customer, channel=ConsentChannel.POSTAL, source=ConsentSource.POS,
+                                   source_detail="渋谷店 レジ", event_channel=self.channels.get("pos-shibuya"))
+        thanks = campaigns.campaign_create(
+            name="冬のご愛顧感謝祭", objective="sales", acting_user=marketer, segments=[loyal, invited],
+            ends_at=self.now + timedelta(days=30), quiet_start=None, quiet_end=None, utm_campaign="winter-thanks")
+        offer = offers.offer_create(acting_user=marketer, name="冬のご愛顧感謝祭 10%OFF", kind="percent", value=10,
+                                    min_spend=3000, ends_at=self.now + timedelta(days=30), campaign=thanks)
+        offers.code_create_shared(offer=offer, code="THANKS10", acting_user=marketer)
+        for spec in DEMO_CAMPAIGN_MESSAGES:
+            campaigns.message_set(campaign=thanks, acting_user=marketer, **spec)
+        campaigns.campaign_submit(campaign=thanks, acting_user=marketer)
+        campaigns.campaign_approve(campaign=thanks, acting_user=approver)
+        campaigns.campaign_start(campaign=thanks, acting_user=approver)
+        # the worker's jobs, run here so the demo shows the result at once (a queued copy finds nothing left)
+        sending.campaign_fan_out(thanks.pk)
+        for first, last in sending.batch_bounds(thanks.pk):
+            sending.campaign_send_batch(thanks.pk, first, last)
+        emailed = list(CampaignRecipient.objects.filter(campaign=thanks, channel=MessageChannel.EMAIL,
+                                                        status=RecipientStatus.SENT).order_by("pk"))
+        readers = [r for r in emailed if rng.random() < 0.48]
+        for recipient in readers:
+            tracking.recipient_open_record(recipient_id=recipient.pk, user_agent=DEMO_MAIL_READER)
+        clickers = [r for r in readers if rng.random() < 0.35]
+        for recipient in clickers:
+            tracking.recipient_click_record(recipient=recipient, url=absolute_url("/products/"),
+                                            user_agent=DEMO_MAIL_READER)
+        shibuya = self.locations["shibuya"]
+        stocked = [v for v in self.variants if v.price >= 3000 and self.on_hand.get((v.id, shibuya.id), 0) >= 3]
+        buyers = [r for r in clickers if r.customer_id != self.hanako.pk][:4]
+        for index, recipient in enumerate(buyers if stocked else []):
+            variant = stocked[(index * 7) % len(stocked)]
+            with contextlib.suppress(OrderError, OutOfStock):  # sold out since: that customer did not buy
+                orders.order_place(
+                    channel=self.channels["web"], customer=Customer.objects.get(pk=recipient.customer_id),
+                    lines=[orders.LineIn(variant.sku, 1)],
+                    fulfillment=orders.FulfillmentIn(FulfillmentMethod.PICKUP, shibuya.code), codes=["thanks10"])
+        events_consume_pending(consumer="campaigns.conversions")
+        spring = campaigns.campaign_create(name="春の新作リネンのご案内", objective="launch", acting_user=marketer,
+                                           segments=[Segment.objects.get(name="リネン好きの休眠顧客")],
+                                           send_at=self.now + timedelta(days=7), utm_campaign="spring-linen")
+        for spec in DEMO_SPRING_MESSAGES:
+            campaigns.message_set(campaign=spring, acting_user=marketer, **spec)
+        campaigns.campaign_submit(campaign=spring, acting_user=marketer)
+        weekend = campaigns.campaign_create(name="週末の渋谷店 限定セール", objective="store_visits", acting_user=marketer,
+                                            segments=[invited])
+        for spec in DEMO_WEEKEND_MESSAGES:
+            campaigns.message_set(campaign=weekend, acting_user=marketer, **spec)
 
     def invitation_csv(self) -> bytes:
         """渋谷店's invitation list as the store keeps it in Excel: Hanako and the biggest spenders

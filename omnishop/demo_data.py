@@ -382,3 +382,55 @@ SEGMENTS: list[tuple[str, str, str, dict | None]] = [
      "渋谷店スタッフが選んだ、新作内覧会にご招待するお客様（CSV で登録した固定リスト）。", None),
 ]
 STATIC_LIST_SIZE = 30
+
+
+# --- campaigns (omnishop.demo: seed_campaigns) -----------------------------------------------------
+
+# How the demo's customers' mail app fetches the open pixel (a person reading, not a proxy).
+DEMO_MAIL_READER = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+                    "(KHTML, like Gecko) Mobile/15E148 Line/14.19.0")
+
+DEMO_CAMPAIGN_NAMES = ["冬のご愛顧感謝祭", "春の新作リネンのご案内", "週末の渋谷店 限定セール"]
+
+DEMO_CAMPAIGN_MESSAGES = [
+    {"channel": "email", "language": "ja", "subject": "{{ name_honorific }}、冬のご愛顧感謝祭のご案内",
+     "preheader": "ご愛顧に感謝して、店舗でもオンラインでも使えるクーポンをお届けします。",
+     "body": "{{ name_honorific }}\n\nいつもミナト商店をご利用いただき、ありがとうございます。\n"
+             "日頃のご愛顧に感謝して、3,000円以上のお買い物が10％OFFになるクーポンをお届けします。\n\n"
+             "{% if favourite_store %}{{ favourite_store }}でも、オンラインストアでもお使いいただけます。"
+             "{% else %}各店舗でも、オンラインストアでもお使いいただけます。{% endif %}\n"
+             "{% if last_purchase %}先日お求めいただいた「{{ last_purchase }}」と合わせやすい冬の定番もそろえました。{% endif %}",
+     "cta_label": "冬の定番を見る", "cta_url": "/products/", "include_recommendations": True},
+    {"channel": "email", "language": "en", "subject": "{{ name_honorific }}, our winter thank-you",
+     "preheader": "A coupon for the shop and the online store, with our thanks.",
+     "body": "Dear {{ name_honorific }},\n\nThank you for shopping with MINATO. As a thank-you, here is 10% off "
+             "any purchase of 3,000 yen or more, in our stores and online.",
+     "cta_label": "See the winter staples", "cta_url": "/products/", "include_recommendations": True},
+    {"channel": "onsite", "language": "ja", "subject": "冬のご愛顧感謝祭",
+     "body": "{{ name_honorific }}、いつもありがとうございます。クーポンコード THANKS10 で3,000円以上のお買い物が10％OFFに。",
+     "cta_label": "冬の定番を見る", "cta_url": "/products/", "include_recommendations": True},
+    {"channel": "postcard", "language": "ja", "subject": "冬のご愛顧感謝祭、はじまります。",
+     "body": "いつもミナト商店をご利用いただき、ありがとうございます。このはがきを店頭でご提示いただくか、"
+             "オンラインストアでクーポンコードを入力すると、3,000円以上のお買い物が10％OFFになります。",
+     "cta_url": "/products/"},
+]
+
+DEMO_SPRING_MESSAGES = [
+    {"channel": "email", "language": "ja", "subject": "春の新作リネンが入荷しました",
+     "body": "{{ name_honorific }}\n\n今年もリネンの季節がやってきました。洗うほどに柔らかくなる春の新作を、"
+             "ぜひ店頭でお試しください。",
+     "cta_label": "新作リネンを見る", "cta_url": "/products/"},
+    {"channel": "line", "language": "ja", "body": "{{ name }}さん、春の新作リネンが入荷しました。店頭でもお試しいただけます。",
+     "cta_url": "/products/"},
+]
+
+DEMO_WEEKEND_MESSAGES = [
+    {"channel": "sms", "language": "ja", "body": "今週末は渋谷店限定セール。店頭で全品10%OFF。",
+     "cta_url": "/products/"},
+    {"channel": "pop", "language": "ja", "subject": "週末限定 全品10%OFF",
+     "preheader": "土・日 2日間かぎり",
+     "body": "渋谷店だけの週末セールです。レジでこのPOPのコードをお伝えください。"},
+    {"channel": "social", "language": "ja", "subject": "週末は渋谷店へ",
+     "preheader": "土・日 全品10%OFF",
+     "body": "今週末は渋谷店限定セール。リネンのシャツもお茶も、全品10%OFFでお待ちしています。"},
+]
