@@ -46,6 +46,40 @@ class CampaignSerializer(serializers.ModelSerializer):
                             "recipients_total", "created_at", "updated_at"]
 
 
+class FiguresSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    bounced = serializers.IntegerField()
+    opened = serializers.IntegerField(help_text="People who opened (machine opens are not counted).")
+    clicked = serializers.IntegerField()
+    converted = serializers.IntegerField()
+    revenue = serializers.IntegerField(help_text="Yen, tax included.")
+    unsubscribed = serializers.IntegerField()
+    open_rate = serializers.FloatField(allow_null=True)
+    click_rate = serializers.FloatField(allow_null=True)
+    conversion_rate = serializers.FloatField(allow_null=True)
+
+
+class TimelinePointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="The start of the hour or day.")
+    sent = serializers.IntegerField()
+    opened = serializers.IntegerField()
+    clicked = serializers.IntegerField()
+    converted = serializers.IntegerField()
+
+
+class ResultsSerializer(serializers.Serializer):
+    total = FiguresSerializer()
+    channels = serializers.DictField(child=FiguresSerializer())
+    skipped_by_reason = serializers.DictField(child=serializers.IntegerField())
+    scans = serializers.IntegerField()
+    bucket = serializers.ChoiceField(choices=["hour", "day"])
+    timeline = TimelinePointSerializer(many=True)
+
+
 class ProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     pending = serializers.IntegerField()
@@ -77,6 +111,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     action_permissions = {
         "list": "campaigns.view_campaign", "retrieve": "campaigns.view_campaign",
         "progress": "campaigns.view_campaign", "preview": "campaigns.view_campaign",
+        "results": "campaigns.view_campaign",
         "create": "campaigns.add_campaign", "partial_update": "campaigns.change_campaign",
         "messages": "campaigns.change_campaign", "message_delete": "campaigns.change_campaign",
         "submit": "campaigns.change_campaign", "lint_override": "campaigns.change_campaign",
@@ -194,6 +229,26 @@ class CampaignViewSet(viewsets.ModelViewSet):
         counts = campaign_progress(campaign)
         counts["skipped_by_reason"] = {reason: n for reason, _label, n in selectors.skipped_by_reason(campaign)}
         return Response(ProgressSerializer(counts).data)
+
+    @extend_schema(summary="Results: sent, delivered, opened, clicked, converted, revenue, unsubscribed, and over time",
+                   parameters=[OpenApiParameter("bucket", str, enum=["hour", "day"],
+                                                description="Default: hours for a campaign of up to 3 days.")],
+                   responses={200: ResultsSerializer})
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        from .results import campaign_results, campaign_timeline, timeline_bucket
+
+        campaign = self.get_object()
+        found = campaign_results(campaign)
+        bucket = request.query_params.get("bucket") or timeline_bucket(campaign)
+        if bucket not in ("hour", "day"):
+            return Response({"code": "invalid", "detail": "bucket is hour or day.",
+                             "errors": {"bucket": ["Choose hour or day."]}}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ResultsSerializer({
+            "total": found.total, "channels": found.channels,
+            "skipped_by_reason": {reason: n for reason, _label, n in found.skipped_by_reason},
+            "scans": found.scans, "bucket": bucket, "timeline": campaign_timeline(campaign, bucket=bucket),
+        }).data)
 
     @extend_schema(
         summary="A message rendered for one customer of the audience",

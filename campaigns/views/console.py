@@ -27,6 +27,7 @@ from ..models import (
     PrintRun,
 )
 from ..rendering import MERGE_FIELDS
+from ..results import campaign_chart, campaign_results
 from ..sending import campaign_progress, campaign_test_send, render_message, sample_offer_code
 
 
@@ -135,6 +136,8 @@ def _detail_context(request, campaign: Campaign) -> dict:
         "can_cancel": campaign.status not in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED) and user.has_perm(
             "campaigns.send_campaign"),
         "samples": selectors.sample_customers(campaign),
+        "results": campaign_results(campaign) if campaign.started_at else None,
+        "chart": campaign_chart(campaign) if campaign.started_at else None,
         "can_print": user.has_perm("campaigns.change_campaign"),
         "print_runs": list(campaign.print_runs.select_related("requested_by")[:10]),
         "print_kinds": [(kind, label) for kind, label in PrintKind.choices if _has_channel(

@@ -117,3 +117,23 @@ def test_api_progress_accounts_for_every_recipient(world):
     campaign = approved(world, write_campaign(world))
     body = api(world.author).get(f"/api/v1/campaigns/{campaign.pk}/progress/").json()
     assert body["total"] == 0 and body["percent"] == 0
+
+
+def test_api_results_and_the_detail_page_show_the_figures_of_a_sent_campaign(world, client, mailoutbox):
+    from campaigns import sending, services
+    from campaigns.models import CampaignRecipient
+    from campaigns.tracking import recipient_open_record
+
+    campaign = approved(world, write_campaign(world))
+    services.campaign_start(campaign=campaign, acting_user=world.approver)
+    sending.campaign_fan_out(campaign.pk)  # the queue runs its batches inline in tests
+    assert len(mailoutbox) == 2
+    hanako = CampaignRecipient.objects.get(campaign=campaign, customer=world.people["hanako"])
+    recipient_open_record(recipient_id=hanako.pk, user_agent="Mozilla/5.0 (Windows NT 10.0) Thunderbird/128.0")
+    body = api(world.author).get(f"/api/v1/campaigns/{campaign.pk}/results/").json()
+    assert (body["total"]["sent"], body["total"]["opened"], body["bucket"]) == (2, 1, "hour")
+    assert sum(point["opened"] for point in body["timeline"]) == 1
+    assert api(world.author).get(f"/api/v1/campaigns/{campaign.pk}/results/?bucket=week").status_code == 400
+    client.force_login(world.author)
+    page = client.get(campaign.get_absolute_url()).content.decode()
+    assert 'id="results"' in page and "<svg" in page and "50.0%" in page  # one of two opened
