@@ -138,7 +138,6 @@ def _unescape(value: str) -> str:
 
 # --- the kit's email layout -----------------------------------------------------------------
 
-EMAIL_BLOCKS = ("logo", "headline", "body", "offer", "button", "recommendations", "unsubscribe", "company")
 DEFAULT_EMAIL_BLOCKS = ("logo", "headline", "body", "offer", "button", "recommendations", "unsubscribe", "company")
 # The words a kit's layout may use for each block (ja and en).
 BLOCK_WORDS = {
@@ -175,9 +174,12 @@ def email_blocks(layout: str) -> EmailLayout:
             order.append(block)
     if not order:
         return EmailLayout(DEFAULT_EMAIL_BLOCKS, tuple(unknown))
-    for block in DEFAULT_EMAIL_BLOCKS:
-        if block not in order:
-            order.append(block)
+    # a block the layout leaves out takes its default place: after the block that precedes it by default
+    for index, block in enumerate(DEFAULT_EMAIL_BLOCKS):
+        if block in order:
+            continue
+        before = next((b for b in reversed(DEFAULT_EMAIL_BLOCKS[:index]) if b in order), None)
+        order.insert(order.index(before) + 1 if before else 0, block)
     # the legal blocks close the message whatever the layout says
     order = [b for b in order if b not in ("unsubscribe", "company")] + [b for b in order if b in (
         "unsubscribe", "company")]

@@ -216,6 +216,11 @@ class ChartSeries:
     def total_label(self) -> str:
         return f"{self.total:,}"
 
+    @property
+    def dots(self) -> list[tuple[str, str]]:
+        """The points as (x, y) pairs: a marker at each, so a series of one bucket still shows."""
+        return [tuple(pair.split(",", 1)) for pair in self.points.split() if "," in pair]
+
 
 @dataclass(frozen=True)
 class ChartTick:

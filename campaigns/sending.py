@@ -240,8 +240,8 @@ def campaign_codes(campaign: Campaign, customer_ids: list[int]) -> dict[int, str
     if offer is None or not customer_ids:
         return {}
     shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
-    if shared is not None:
-        return dict.fromkeys(customer_ids, code_printed(shared.code))
+    if shared is not None:  # a code the marketer chose (THANKS10): shown as chosen
+        return dict.fromkeys(customer_ids, shared.code)
     single = OfferCode.objects.filter(offer=offer, kind=CodeKind.SINGLE_USE)
     codes = dict(single.filter(customer_id__in=customer_ids).values_list("customer_id", "code"))
     wanting = [pk for pk in customer_ids if pk not in codes]
@@ -266,7 +266,7 @@ def sample_offer_code(campaign: Campaign) -> str:
     if offer is None:
         return ""
     shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
-    return code_printed(shared.code) if shared is not None else "XXXX-XXXX-XXXX"
+    return shared.code if shared is not None else "XXXX-XXXX-XXXX"
 
 
 def _frequency_counts(campaign: Campaign, customer_ids: list[int], now: datetime) -> dict[int, int]:

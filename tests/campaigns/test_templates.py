@@ -43,12 +43,13 @@ def test_body_html_makes_paragraphs_and_tracks_bare_links():
 
 @pytest.mark.parametrize(("layout", "first"), [
     ("ロゴ → 見出し → 本文 → ボタン（プライマリ）→ 配信停止リンク → 会社情報", ("logo", "headline", "body")),
-    ("本文 → 見出し", ("body", "headline")),
+    ("本文 → 見出し", ("logo", "body", "offer")),  # left-out blocks take their default places
     ("", ("logo", "headline", "body")),
 ])
 def test_the_kit_layout_orders_the_blocks_and_the_legal_blocks_close_the_email(layout, first):
     blocks = email_blocks(layout).blocks
     assert blocks[:len(first)] == first
+    assert blocks.index("body") < blocks.index("offer") < blocks.index("button")
     assert blocks[-2:] == ("unsubscribe", "company")
     assert set(blocks) == {"logo", "headline", "body", "offer", "button", "recommendations", "unsubscribe",
                            "company"}
