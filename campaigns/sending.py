@@ -260,7 +260,6 @@ def sample_offer_code(campaign: Campaign) -> str:
     """What ``{{ offer_code }}`` shows in a preview or a test: the shared code, or a sample in the
     shape of a single-use code (a preview assigns no customer a real code)."""
     from .models_offers import CodeKind, Offer
-    from .offers import code_printed
 
     offer = Offer.objects.filter(campaign=campaign, is_active=True, automatic=False).order_by("pk").first()
     if offer is None:
