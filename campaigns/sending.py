@@ -42,6 +42,7 @@ from kernel.site import absolute_url
 from kernel.subjects import campaign_subject
 
 from . import personalisation
+from .links import link_for, link_url
 from .models import (
     CONSENT_FOR_CHANNEL,
     PERSONAL_CHANNELS,
@@ -533,6 +534,9 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
     consent_channel = CONSENT_FOR_CHANNEL[channel][0]
 
     def track(url: str) -> str:
+        if channel in (MessageChannel.SMS, MessageChannel.LINE):  # every character counts: the short link
+            link = link_for(campaign=campaign, channel=channel, target=url)
+            return link_url(link, recipient_id=recipient.pk)
         return tracking.click_url(recipient, url)
 
     rendered = render_message(

@@ -263,3 +263,26 @@ def test_each_recipient_gets_their_own_single_use_code_and_keeps_it_on_a_retry(w
         assert offers.code_printed(assigned[world.people[name].pk]) in text
     again = sending.campaign_codes(campaign, [world.people["hanako"].pk])
     assert again == {world.people["hanako"].pk: offers.code_printed(assigned[world.people["hanako"].pk])}
+
+
+def test_an_sms_goes_through_the_http_provider_with_the_sender_the_opt_out_and_a_short_link(
+        world, smtp, monkeypatch, settings):
+    from customers.consent import consent_grant
+    from tests.campaigns.loopback_http import Answer, LoopbackHttp
+
+    daytime(monkeypatch)
+    consent_grant(customer=world.people["hanako"], channel="sms", source="storefront")
+    with LoopbackHttp() as server:
+        server.default = Answer(200, {"id": "sms-1"})
+        settings.CAMPAIGN_PROVIDERS = {"sms": {"class": "campaigns.providers_http.HttpSmsProvider",
+                                               "url": server.url, "token": "t", "sender": "MINATO"}}
+        campaign = send(world, write_campaign(world, channels=("sms",)))
+    assert campaign.status == CampaignStatus.FINISHED
+    (request,) = server.requests  # Hanako only: the others gave no SMS consent (or have no mobile number)
+    body = request.json
+    assert body["to"] == "+819012345678" and body["from"] == "MINATO"
+    text = body["text"]
+    assert text.startswith("【ミナト商店】") and "株式会社ミナト商店" in text and "/consent/unsubscribe/" in text
+    assert "/r/" in text and "?t=" in text  # the button as a short tracked link
+    assert by_name(world, campaign)["hanako"].status == RecipientStatus.SENT
+    assert Delivery.objects.get(channel="sms").transport_id == "sms-1"
