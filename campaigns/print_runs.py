@@ -67,6 +67,7 @@ def print_run_start(*, campaign: Campaign, kind: str, acting_user) -> PrintRun:
     a POP sign or a social card only needs the approved copy."""
     if kind not in PrintKind.values:
         raise CampaignError(_("Choose what to print."))
+    campaign = Campaign.objects.get(pk=campaign.pk)  # its status now, not as the caller read it
     channel = KIND_CHANNEL[kind]
     if not campaign.messages.filter(channel=channel).exists():
         raise CampaignError(_("The campaign has no %(channel)s message.") % {"channel": channel.label})

@@ -86,14 +86,14 @@ def audience_customers(campaign: Campaign, *, now: datetime | None = None):
 def message_lint(message: CampaignMessage, *, record: str = ""):
     """The brand kit's check of a message's copy: the subject and body as written, and for an
     email the parts its layout always adds (the opt-out link and the legal footer), so the kit's
-    required elements are checked on the email as it goes out (and on a postcard or POP sign,
-    which always print the company's name and address). An SMS's signature, sender and
+    required elements are checked on the email as it goes out (and on a postcard, which always
+    prints the company's name and address). An SMS's signature, sender and
     opt-out link are added after the check: the kit's length limit applies to the copy."""
     parts = [message.subject, message.body]
     if message.channel == MessageChannel.EMAIL:
         parts += ["{{ unsubscribe_url }}", theme().legal_footer]
-    elif message.channel in (MessageChannel.POSTCARD, MessageChannel.POP):
-        parts.append(theme().legal_footer)  # printed on every card and sign (campaigns.printing)
+    elif message.channel == MessageChannel.POSTCARD:
+        parts.append(theme().legal_footer)  # printed on every card (campaigns.printing)
     text = "\n".join(part for part in parts if part)
     if record:
         return brandkit_services.lint_for_send(text, LINT_CHANNEL[message.channel], message.language, source=record)
@@ -109,6 +109,8 @@ def campaign_problems(campaign: Campaign, *, record_lint: str = "") -> list[str]
         problems.append(_("Write at least one message."))
     if not campaign.segments.exists():
         problems.append(_("Choose the audience: at least one segment."))
+    elif not audience_customers(campaign).exists():
+        problems.append(_("The audience is empty: no customer is in its segments now (or all are excluded)."))
     if any(m.channel in LEGAL_CHANNELS for m in messages):
         sender = sender_identity()
         if not sender.name:

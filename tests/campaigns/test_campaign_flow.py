@@ -161,3 +161,15 @@ def test_cancelling_before_it_is_sent_ends_it(world):
     assert campaign.status == CampaignStatus.CANCELLED and campaign.cancelled_by == world.approver
     with pytest.raises(CampaignError):
         services.campaign_cancel(campaign=campaign, acting_user=world.approver)
+
+
+def test_an_audience_with_nobody_in_it_is_refused_with_the_reason(world):
+    from customers import segments
+
+    nobody = segments.segment_create(name="沖縄の顧客", rules=segments.rules_clean({"groups": [{"conditions": [
+        {"field": "prefecture", "operator": "in", "value": ["47"]}]}]}))
+    campaign = services.campaign_create(name="x", acting_user=world.author, segments=[nobody])
+    services.message_set(campaign=campaign, channel="email", language="ja", acting_user=world.author,
+                         subject="件名", body="本文")
+    with pytest.raises(CampaignNotReady, match="audience is empty"):
+        services.campaign_submit(campaign=campaign, acting_user=world.author)
