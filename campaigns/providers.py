@@ -12,10 +12,12 @@ real SMTP server on loopback). A batch opens the provider once (``open``/``close
 connection for a batch of messages) and throttles to the provider's rate (``rate_per_second``).
 """
 
+import contextlib
 import smtplib
 import threading
 import time
 from dataclasses import dataclass, field
+from email import policy as email_policy
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -102,9 +104,16 @@ class Throttle:
 
 
 class EmailProvider(Provider):
-    """Django's default mailer (``EMAIL_BACKEND``): one connection per batch."""
+    """Django's default mailer (``EMAIL_BACKEND``): one connection per batch.
+
+    Over SMTP it sends in two phases (``two_phase``): MAIL, RCPT and the whole message are
+    transmitted, then ``commit()`` is called (the delivery ledger records the point of no return),
+    and only then the final "." that makes the relay accept it. A worker killed before that point
+    left nothing at the relay (an unfinished DATA is discarded when the connection drops), so the
+    ledger sends the message again; only a death within the relay's last reply stays unknown."""
 
     name = "email"
+    two_phase = True
 
     def open(self) -> None:
         self.connection = mailers.default  # a new connection of the default mailer (EMAIL_BACKEND)
@@ -118,13 +127,18 @@ class EmailProvider(Provider):
             finally:
                 self.connection = None
 
-    def send(self, message: OutgoingMessage) -> str:
+    def send(self, message: OutgoingMessage, commit=None) -> str:
         self.throttle()
         email = EmailMultiAlternatives(subject=message.subject, body=message.text, to=[message.to],
                                        headers={**message.headers, "Message-ID": message.message_id},
                                        connection=getattr(self, "connection", None))
         if message.html:
             email.attach_alternative(message.html, "text/html")
+        smtp = getattr(getattr(self, "connection", None), "connection", None)
+        if commit is not None and isinstance(smtp, smtplib.SMTP):
+            return self._send_two_phase(smtp, email, message, commit)
+        if commit is not None:
+            commit()  # a backend that writes at once (a file, the console, memory): its write is the commit
         try:
             sent = email.send()
         except smtplib.SMTPRecipientsRefused as exc:
@@ -138,6 +152,63 @@ class EmailProvider(Provider):
         if not sent:
             raise ProviderError(_("The email backend did not accept the message."), retryable=True)
         return message.message_id
+
+
+    def _send_two_phase(self, smtp: smtplib.SMTP, email: EmailMultiAlternatives, message: OutgoingMessage,
+                        commit) -> str:
+        """SMTP's own transaction, stopped before the final "." until ``commit()`` returns."""
+        backend = self.connection
+        sender = backend.prep_address(email.from_email)
+        recipients = [backend.prep_address(address) for address in email.recipients()]
+        data = email.message(policy=email_policy.SMTP).as_bytes()
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+            code, reply = smtp.mail(sender, options)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            refused = {}
+            for recipient in recipients:
+                code, reply = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    refused[recipient] = (code, reply)
+            if refused:
+                raise smtplib.SMTPRecipientsRefused(refused)
+            code, reply = smtp.docmd("data")
+            if code != 354:
+                raise smtplib.SMTPDataError(code, reply)
+            body = smtplib._quote_periods(data)  # noqa: SLF001 (what smtplib.SMTP.data() does)
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            smtp.send(body)
+            commit()  # the ledger records the point of no return before the relay is asked to accept
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._reset(smtp)
+            codes = [code for code, _reply in exc.recipients.values()]
+            detail = "; ".join(f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+                               for code, reply in exc.recipients.values())
+            permanent = bool(codes) and all(code >= 500 for code in codes)
+            raise ProviderError(detail, retryable=not permanent, hard_bounce=permanent) from exc
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            self._reset(smtp)
+            raise ProviderError(f"{exc.smtp_code} {exc.smtp_error!r}", retryable=exc.smtp_code < 500) from exc
+        except OSError as exc:  # the relay went away: a new connection for the next message
+            backend.close()
+            backend.open()
+            raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        except BaseException:
+            self._reset(smtp)
+            raise
+        return message.message_id
+
+    @staticmethod
+    def _reset(smtp: smtplib.SMTP) -> None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.rset()
 
 
 DEFAULT_PROVIDERS = {"email": "campaigns.providers.EmailProvider"}

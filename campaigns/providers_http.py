@@ -222,6 +222,7 @@ class HttpSmsProvider(HttpJsonProvider):
     """SMS through a gateway speaking the shape in this module's docstring."""
 
     name = "sms"
+    retry_safe = True  # the gateway drops a repeat of an idempotency key (kernel.deliveries: sent again safely)
 
     def payload(self, message: OutgoingMessage, to: str) -> dict:
         return {"to": to, "from": self.options.get("sender", ""), "text": message.text,
@@ -253,6 +254,7 @@ class LineProvider(HttpJsonProvider):
 
     name = "line"
     default_url = "https://api.line.me"
+    retry_safe = True  # X-Line-Retry-Key: LINE drops a repeat (kernel.deliveries: sent again safely)
 
     def send(self, message: OutgoingMessage) -> str:
         if not message.to.strip():

@@ -36,7 +36,12 @@ from django.utils.translation import gettext as _
 from customers.consent import consent_unsubscribe_headers, consent_unsubscribe_url, customers_consenting
 from customers.models import Customer, EventKind
 from customers.services import event_record
-from kernel.deliveries import deliver_once, delivery_message_id, delivery_normalise_recipient
+from kernel.deliveries import (
+    DeliveryTakenOver,
+    deliver_once,
+    delivery_message_id,
+    delivery_normalise_recipient,
+)
 from kernel.models import Delivery, DeliveryStatus
 from kernel.site import absolute_url
 from kernel.subjects import campaign_subject
@@ -399,8 +404,10 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
     except ProviderError as exc:
         return _failed(recipient, exc)
 
-    def send(delivery) -> str:
-        return provider.send(outgoing)
+    two_phase = getattr(provider, "two_phase", False)
+
+    def send(delivery, commit=None) -> str:
+        return provider.send(outgoing, commit) if two_phase else provider.send(outgoing)
 
     def record_sent(delivery) -> None:
         updated = CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
@@ -413,9 +420,12 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
 
     try:
         delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
-                                on_sent=record_sent)
+                                on_sent=record_sent, two_phase=two_phase,
+                                retry_safe=getattr(provider, "retry_safe", False))
     except ProviderError as exc:
         return _failed(recipient, exc, address)
+    except DeliveryTakenOver:
+        return "held"  # another worker took the message over: it settles the recipient
     if delivery is not None:
         return "sent"
     return _settle_unsent(recipient, message_key, address, channel, message)

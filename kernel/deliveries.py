@@ -24,7 +24,15 @@ django-q has killed the task that held it; the broker redelivers a dead worker's
   transport accepted it. SMTP cannot be asked whether it did, so the message is **not sent
   again**: the row becomes ``unknown`` and is listed for staff (admin, Deliveries, status
   "Unknown"), who may release it to be sent again. For customer messages a rare missing email
-  beats a duplicate, and the window is the length of one SMTP conversation.
+  beats a duplicate.
+* **two-phase transports** narrow that window to the transport's own commit: a sender that can
+  tell the moment of no return (SMTP: everything is transmitted but the final "." of DATA) passes
+  ``two_phase=True`` and calls the ``commit()`` it is handed just before that moment. Until then
+  the row is ``sending`` and ``retry_safe`` (nothing was delivered: a dead worker's claim is
+  taken over and sent again); from then it is ``committing``, and a stale ``committing`` becomes
+  ``unknown`` as above. The window left is one reply of the relay. A transport that recognises a
+  repeat by the message's id (an HTTP API's idempotency key) passes ``retry_safe=True``: its
+  stale ``sending`` is sent again, the transport dropping the repeat.
 * Every message carries a Message-ID derived from its key and recipient
   (``delivery_message_id``), so even a message a staff member releases by hand reaches a
   receiving server that can recognise the duplicate.
@@ -105,19 +113,23 @@ def delivery_claim(*, message_key: str, recipient: str, channel: str) -> Deliver
     stale_before = now - delivery_lease()
     with transaction.atomic():
         rows = Delivery.objects.filter(message_key=message_key, recipient=recipient, channel=channel)
-        # a stale "sending": the transport may have accepted it; never sent again automatically
-        rows.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale_before).update(
+        # a stale "sending" the transport may have accepted (or a stale "committing"): never sent again
+        # automatically
+        rows.filter(Q(status=DeliveryStatus.SENDING, retry_safe=False) | Q(status=DeliveryStatus.COMMITTING),
+                    claimed_at__lt=stale_before).update(
             status=DeliveryStatus.UNKNOWN, error="The worker stopped while the transport had the message.")
-        takeable = Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=stale_before)
+        takeable = Q(status=DeliveryStatus.FAILED) | Q(
+            status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SENDING], claimed_at__lt=stale_before)
         if not rows.filter(takeable).update(
                 status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=token, attempts=F("attempts") + 1):
             return None
         return rows.get(claimed_by=token)
 
 
-def _step(delivery: Delivery, *, from_status: str, **changes) -> bool:
+def _step(delivery: Delivery, *, from_status: str | tuple[str, ...], **changes) -> bool:
+    statuses = (from_status,) if isinstance(from_status, str) else from_status
     with transaction.atomic():
-        done = Delivery.objects.filter(pk=delivery.pk, status=from_status,
+        done = Delivery.objects.filter(pk=delivery.pk, status__in=statuses,
                                        claimed_by=delivery.claimed_by).update(**changes)
     if done:
         for name, value in changes.items():
@@ -125,11 +137,26 @@ def _step(delivery: Delivery, *, from_status: str, **changes) -> bool:
     return bool(done)
 
 
-def delivery_mark_sending(*, delivery: Delivery) -> bool:
-    """Commit that the transport is about to be called; False if the claim was taken over."""
+def delivery_mark_sending(*, delivery: Delivery, retry_safe: bool = False) -> bool:
+    """Commit that the transport is about to be called; False if the claim was taken over.
+    ``retry_safe``: a claim left in this state by a dead worker may be sent again (see above)."""
     _refuse_inside_transaction()
     return _step(delivery, from_status=DeliveryStatus.CLAIMED, status=DeliveryStatus.SENDING,
-                 claimed_at=timezone.now())
+                 claimed_at=timezone.now(), retry_safe=retry_safe)
+
+
+def delivery_mark_committing(*, delivery: Delivery) -> bool:
+    """Commit that a two-phase transport is about to accept the message (its point of no return);
+    False if the claim was taken over (the sender must then abort without committing)."""
+    _refuse_inside_transaction()
+    return _step(delivery, from_status=DeliveryStatus.SENDING, status=DeliveryStatus.COMMITTING,
+                 claimed_at=timezone.now(), retry_safe=False)
+
+
+class DeliveryTakenOver(RuntimeError):
+    """Raised by ``commit()`` when another worker took the claim over: do not commit."""
+
+_IN_FLIGHT = (DeliveryStatus.SENDING, DeliveryStatus.COMMITTING)
 
 
 def delivery_mark_sent(*, delivery: Delivery, transport_id: str = "",
@@ -138,7 +165,7 @@ def delivery_mark_sent(*, delivery: Delivery, transport_id: str = "",
     transaction; False (and ``on_sent`` not called) if the claim is no longer this worker's."""
     _refuse_inside_transaction()
     with transaction.atomic():
-        if not _step(delivery, from_status=DeliveryStatus.SENDING, status=DeliveryStatus.SENT,
+        if not _step(delivery, from_status=_IN_FLIGHT, status=DeliveryStatus.SENT,
                      sent_at=timezone.now(), transport_id=transport_id[:255], error=""):
             return False
         if on_sent is not None:
@@ -149,7 +176,7 @@ def delivery_mark_sent(*, delivery: Delivery, transport_id: str = "",
 def delivery_mark_failed(*, delivery: Delivery, error: str) -> bool:
     """Record that the transport refused the message: the next run sends it again."""
     _refuse_inside_transaction()
-    return _step(delivery, from_status=DeliveryStatus.SENDING, status=DeliveryStatus.FAILED, error=error[:2000])
+    return _step(delivery, from_status=_IN_FLIGHT, status=DeliveryStatus.FAILED, error=error[:2000])
 
 
 def delivery_release(*, delivery: Delivery, acting_user=None) -> bool:
@@ -163,17 +190,25 @@ def delivery_release(*, delivery: Delivery, acting_user=None) -> bool:
     return bool(released)
 
 
-def deliver_once(*, message_key: str, recipient: str, channel: str, send: Callable[[Delivery], str],
-                 on_sent: Callable[[Delivery], object] | None = None) -> Delivery | None:
+def deliver_once(*, message_key: str, recipient: str, channel: str, send: Callable[..., str],
+                 on_sent: Callable[[Delivery], object] | None = None, two_phase: bool = False,
+                 retry_safe: bool = False) -> Delivery | None:
     """Send the message at most once through the ledger. ``send(delivery)`` calls the transport
     and returns its id for the message; ``on_sent(delivery)`` runs in the transaction that marks
     it sent. Returns the delivery when it was sent now, None when it was not to be sent.
-    An exception from ``send`` marks the delivery failed and propagates (the task retries)."""
+    An exception from ``send`` marks the delivery failed and propagates (the task retries).
+    ``two_phase``: ``send(delivery, commit)`` calls ``commit()`` just before the transport's point
+    of no return (see the module docstring); ``retry_safe``: the transport drops repeats itself."""
     delivery = delivery_claim(message_key=message_key, recipient=recipient, channel=channel)
-    if delivery is None or not delivery_mark_sending(delivery=delivery):
+    if delivery is None or not delivery_mark_sending(delivery=delivery, retry_safe=two_phase or retry_safe):
         return None
+
+    def commit() -> None:
+        if not delivery_mark_committing(delivery=delivery):
+            raise DeliveryTakenOver("Another worker took this message over.")
+
     try:
-        transport_id = send(delivery)
+        transport_id = send(delivery, commit) if two_phase else send(delivery)
     except Exception as exc:
         delivery_mark_failed(delivery=delivery, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -233,6 +233,7 @@ class AuditEntry(AppendOnlyModel):
 class DeliveryStatus(models.TextChoices):
     CLAIMED = "claimed", _("Claimed")
     SENDING = "sending", _("Sending")
+    COMMITTING = "committing", _("Being accepted by the transport")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     UNKNOWN = "unknown", _("Unknown (worker died while sending)")
@@ -253,6 +254,10 @@ class Delivery(models.Model):
     claimed_by = models.CharField(_("claimed by"), max_length=120, blank=True,
                                   help_text=_("The worker holding the claim: host, process id and a token."))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    retry_safe = models.BooleanField(
+        _("safe to send again"), default=False,
+        help_text=_("While sending: the transport has not been asked to accept the message yet (or it recognises "
+                    "a repeat by the message's id), so a claim a dead worker left here is sent again."))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     transport_id = models.CharField(_("transport id"), max_length=255, blank=True,
                                     help_text=_("What the transport knows the message by (an email's Message-ID)."))

@@ -174,26 +174,59 @@ def test_a_worker_killed_mid_batch_resumes_without_duplicates_or_gaps(world, smt
     assert campaign.status == CampaignStatus.FINISHED
 
 
-def test_a_worker_killed_while_the_relay_had_the_message_never_sends_it_twice_and_says_so(world, smtp, monkeypatch):
-    """Killed while the SMTP conversation was under way: the relay may have taken the message, and
-    SMTP cannot be asked. It is not sent again; the recipient is failed with the reason, and the
+def test_a_worker_killed_before_the_relay_accepted_the_message_resends_it_once(world, smtp, monkeypatch):
+    """Killed in the SMTP conversation, with the message transmitted but the final "." not sent:
+    the relay accepted nothing (it discards the unfinished DATA), so the next worker sends it, and
+    every customer gets exactly one."""
+    daytime(monkeypatch)
+    campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
+    real_send = EmailProvider.send
+    calls = []
+
+    def dying_send(self, message, commit=None):
+        calls.append(message.to)
+        if len(calls) == 2:
+            def die():
+                raise WorkerKilled
+            return real_send(self, message, die)  # the worker dies just before the point of no return
+        return real_send(self, message, commit)
+
+    monkeypatch.setattr(EmailProvider, "send", dying_send)
+    with pytest.raises(WorkerKilled):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    assert len(smtp.messages) == 1
+    assert Delivery.objects.get(recipient=calls[1]).status == DeliveryStatus.SENDING
+    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(claimed_at=timezone.now() - timedelta(hours=1))
+    monkeypatch.setattr(EmailProvider, "send", real_send)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]  # once each
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+    assert set(CampaignRecipient.objects.filter(campaign=campaign, channel="email").exclude(
+        reason="no_consent").values_list("status", flat=True)) == {RecipientStatus.SENT}
+
+
+def test_a_worker_killed_after_the_relay_accepted_never_sends_it_twice_and_says_so(world, smtp, monkeypatch):
+    """Killed between the relay's acceptance and the ledger's record (one reply's time): SMTP
+    cannot be asked, so it is not sent again; the recipient is failed with the reason and the
     ledger lists it for staff, who may release it (kernel.deliveries)."""
     daytime(monkeypatch)
     campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
     real_send = EmailProvider.send
     calls = []
 
-    def dying_send(self, message):
+    def dying_send(self, message, commit=None):
         calls.append(message.to)
+        accepted = real_send(self, message, commit)
         if len(calls) == 2:
-            real_send(self, message)
             raise WorkerKilled  # the relay accepted it; the worker died before recording it
-        return real_send(self, message)
+        return accepted
 
     monkeypatch.setattr(EmailProvider, "send", dying_send)
     with pytest.raises(WorkerKilled):
         sending.campaign_send_batch(campaign.pk, first, last)
-    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(claimed_at=timezone.now() - timedelta(hours=1))
+    assert Delivery.objects.get(recipient=calls[1]).status == DeliveryStatus.COMMITTING
+    Delivery.objects.filter(status=DeliveryStatus.COMMITTING).update(claimed_at=timezone.now() - timedelta(hours=1))
     monkeypatch.setattr(EmailProvider, "send", real_send)
     sending.campaign_send_batch(campaign.pk, first, last)
     assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]  # once each

@@ -167,3 +167,59 @@ def test_the_admin_lists_deliveries_read_only_and_releases_an_unknown_one_with_a
     assert Delivery.objects.get().status == DeliveryStatus.FAILED
     entry = AuditEntry.objects.get(action="delivery_release")
     assert entry.actor.is_superuser and entry.object_id == str(row.pk)
+
+
+def _age(key: str) -> None:
+    Delivery.objects.filter(message_key=key).update(claimed_at=timezone.now() - timedelta(hours=1))
+
+
+def test_a_two_phase_send_killed_before_its_commit_point_is_sent_again_once():
+    from kernel.deliveries import deliver_once
+
+    sent = []
+
+    def killed(delivery, commit):
+        raise SystemExit  # the worker is gone before commit(): the transport accepted nothing
+
+    with pytest.raises(SystemExit):
+        deliver_once(message_key="m-2p", recipient="a@example.jp", channel="email", send=killed, two_phase=True)
+    _age("m-2p")
+
+    def transport(delivery, commit):
+        commit()
+        sent.append(delivery.recipient)
+        return "id-1"
+
+    assert deliver_once(message_key="m-2p", recipient="a@example.jp", channel="email", send=transport,
+                        two_phase=True) is not None
+    assert sent == ["a@example.jp"]
+    assert deliver_once(message_key="m-2p", recipient="a@example.jp", channel="email", send=transport,
+                        two_phase=True) is None
+
+
+def test_a_two_phase_send_killed_after_its_commit_point_is_unknown_and_not_sent_again():
+    from kernel.deliveries import deliver_once
+
+    def killed_after_commit(delivery, commit):
+        commit()
+        raise SystemExit  # the relay may have accepted it
+
+    with pytest.raises(SystemExit):
+        deliver_once(message_key="m-2p-late", recipient="a@example.jp", channel="email", send=killed_after_commit,
+                     two_phase=True)
+    _age("m-2p-late")
+    assert deliver_once(message_key="m-2p-late", recipient="a@example.jp", channel="email",
+                        send=lambda delivery, commit: "never", two_phase=True) is None
+    assert Delivery.objects.get(message_key="m-2p-late").status == DeliveryStatus.UNKNOWN
+
+
+def test_a_transport_that_drops_repeats_is_sent_again_after_a_dead_worker():
+    from kernel.deliveries import deliver_once
+
+    with pytest.raises(SystemExit):
+        deliver_once(message_key="m-idem", recipient="+819012345678", channel="sms",
+                     send=lambda delivery: (_ for _ in ()).throw(SystemExit), retry_safe=True)
+    _age("m-idem")
+    assert deliver_once(message_key="m-idem", recipient="+819012345678", channel="sms",
+                        send=lambda delivery: "sms-1", retry_safe=True) is not None
+    assert Delivery.objects.get(message_key="m-idem").attempts == 2
