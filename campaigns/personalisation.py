@@ -166,7 +166,7 @@ def merge_contexts(*, customer_ids: Sequence[int], language: str | None = None, 
             last_purchase=product, last_purchase_date=timezone.localdate(bought_at) if bought_at else None,
             points=None, email=customer.email or "", phone=customer.phone,
             line_user_id=line_ids.get(customer.pk, ""), postal_code=postal_code, prefecture=prefecture,
-            address_lines=lines, address_name=addressee, time_zone=settings.TIME_ZONE,
+            address_lines=lines, address_name=addressee, time_zone=customer.time_zone or settings.TIME_ZONE,
             recommendations=picks.get(customer.pk, []),
         )
     return contexts

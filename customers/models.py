@@ -198,6 +198,9 @@ class Customer(models.Model):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=40, blank=True,
+                                 help_text=_("Where they live, e.g. Asia/Tokyo (IANA name). Empty: the shop's. "
+                                             "Campaigns' quiet hours follow it."))
     preferred_channel = models.CharField(_("preferred channel"), max_length=20, choices=CONTACT_CHANNEL_CHOICES,
                                          blank=True)
     sizes = models.JSONField(_("sizes"), default=dict, blank=True,

@@ -61,7 +61,7 @@ class CustomerDetailSerializer(CustomerSerializer):
     class Meta(CustomerSerializer.Meta):
         fields = [*CustomerSerializer.Meta.fields, "postal_code", "address", "preferred_size", "consent",
                   # issue 8
-                  "city", "birthday", "gender", "language", "preferred_channel", "sizes", "interests", "addresses",
+                  "city", "birthday", "gender", "language", "time_zone", "preferred_channel", "sizes", "interests", "addresses",
                   "erased_at"]
 
     @extend_schema_field(ConsentStateSerializer)
@@ -127,6 +127,8 @@ class CustomerProfileInSerializer(serializers.Serializer):
     birthday = serializers.DateField(required=False, allow_null=True)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
+    time_zone = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                      help_text=_("IANA name, e.g. Asia/Tokyo; empty: the shop's."))
     preferred_channel = serializers.ChoiceField(choices=CONTACT_CHANNEL_CHOICES, required=False, allow_blank=True)
     sizes = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=40), required=False,
                                   help_text=_('By kind, e.g. {"tops": "M", "shoes": "24.5"}.'))

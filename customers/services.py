@@ -5,6 +5,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import available_timezones
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -182,7 +183,9 @@ def customer_sign_up(
 PROFILE_FIELDS = frozenset({"family_name", "given_name", "family_name_kana", "given_name_kana", "phone",
                             "postal_code", "prefecture", "address", "favourite_location", "preferred_size",
                             # issue 8: the preference centre's and the console's profile fields
-                            "city", "birthday", "gender", "language", "preferred_channel", "sizes", "interests"})
+                            "city", "birthday", "gender", "language", "preferred_channel", "sizes", "interests",
+                            # issue 9: campaigns' quiet hours in the customer's own time
+                            "time_zone"})
 
 
 BIRTHDAY_EARLIEST = date(1900, 1, 1)
@@ -208,6 +211,10 @@ def customer_profile_errors(*, customer: Customer, fields: dict) -> dict[str, li
                 value = normalize_interests(value)
             elif name == "city":
                 value = (value or "").strip()
+            elif name == "time_zone":
+                value = (value or "").strip()
+                if value and value not in available_timezones():
+                    raise ValidationError(_("Enter a time zone such as Asia/Tokyo."), code="time_zone")
             elif name == "birthday" and value and not (BIRTHDAY_EARLIEST <= value <= timezone.localdate()):
                 raise ValidationError(_("Enter a birthday between 1900 and today."), code="birthday")
         except ValidationError as exc:

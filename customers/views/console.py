@@ -36,6 +36,11 @@ from ..profile_forms import (
 )
 from .consent import console_consent_context
 
+# Offered first in the time zone field (any IANA name is accepted): where a Japanese shop's customers live.
+COMMON_TIME_ZONES = ("Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Singapore",
+                     "Asia/Bangkok", "Australia/Sydney", "Pacific/Honolulu", "America/Los_Angeles",
+                     "America/New_York", "Europe/London", "Europe/Paris")
+
 
 class StaffProfileForm(forms.Form):
     """A customer's profile as staff correct it (the email is the login: not edited here)."""
@@ -59,6 +64,9 @@ class StaffProfileForm(forms.Form):
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices])
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", "—"), *settings.LANGUAGES])
+    time_zone = forms.CharField(label=_("Time zone"), max_length=40, required=False,
+                                widget=forms.TextInput(attrs={"placeholder": "Asia/Tokyo", "list": "time-zones"}),
+                                help_text=_("Empty: the shop's. Campaigns' quiet hours follow it."))
     preferred_channel = forms.ChoiceField(label=_("Preferred channel"), required=False,
                                           choices=[("", "—"), *CONTACT_CHANNEL_CHOICES])
     sizes = SizesField(label=_("Sizes"), required=False, help_text=_("One per line, e.g. tops: M, shoes: 24.5."))
@@ -276,7 +284,7 @@ def customer_edit(request, pk: int):
             {"is_default": a.is_default, **{name: getattr(a, name) for name in StaffAddressForm.FIELDS}}
             for a in customer.addresses.all()])
     return render(request, "customers/console/customer_edit.html",
-                  {"customer": customer, "form": form, "formset": formset},
+                  {"customer": customer, "form": form, "formset": formset, "common_time_zones": COMMON_TIME_ZONES},
                   status=400 if request.method == "POST" else 200)
 
 

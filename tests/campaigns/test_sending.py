@@ -319,3 +319,25 @@ def test_an_sms_goes_through_the_http_provider_with_the_sender_the_opt_out_and_a
     assert "/r/" in text and "?t=" in text  # the button as a short tracked link
     assert by_name(world, campaign)["hanako"].status == RecipientStatus.SENT
     assert Delivery.objects.get(channel="sms").transport_id == "sms-1"
+
+
+def test_quiet_hours_follow_each_customers_own_time_zone(world, smtp, monkeypatch):
+    from customers.services import customer_update_profile
+
+    customer_update_profile(customer=world.people["ken"], time_zone="America/Los_Angeles")
+    daytime(monkeypatch, hour=14)  # 14:00 in Tokyo is 21:00 (or 22:00) the evening before in Los Angeles
+    campaign = send(world, write_campaign(world))
+    assert [str(m["To"]) for m in smtp.messages] == ["hanako@example.jp"]
+    ken = by_name(world, campaign)["ken"]
+    assert ken.status == RecipientStatus.PENDING
+    assert ken.not_before.astimezone(ZoneInfo("America/Los_Angeles")).hour == 8
+
+
+def test_an_unknown_time_zone_is_refused(world):
+    from django.core.exceptions import ValidationError
+
+    from customers.services import customer_update_profile
+
+    with pytest.raises(ValidationError) as caught:
+        customer_update_profile(customer=world.people["ken"], time_zone="Mars/Olympus")
+    assert "time_zone" in caught.value.message_dict
