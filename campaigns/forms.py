@@ -4,7 +4,15 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Segment
 
-from .models import Campaign, CampaignMessage, MessageChannel, Objective, SendingPolicy
+from .models import (
+    Campaign,
+    CampaignMessage,
+    MessageChannel,
+    Objective,
+    SendingPolicy,
+    default_quiet_end,
+    default_quiet_start,
+)
 
 
 class CampaignForm(forms.Form):
@@ -22,9 +30,9 @@ class CampaignForm(forms.Form):
     ends_at = forms.DateTimeField(label=_("Ends at"), required=False,
                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
                                   help_text=Campaign._meta.get_field("ends_at").help_text)
-    quiet_start = forms.TimeField(label=_("Quiet hours from"), required=False,
+    quiet_start = forms.TimeField(label=_("Quiet hours from"), required=False, initial=default_quiet_start,
                                   widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    quiet_end = forms.TimeField(label=_("Quiet hours until"), required=False,
+    quiet_end = forms.TimeField(label=_("Quiet hours until"), required=False, initial=default_quiet_end,
                                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                                 help_text=_("Messages due in these hours wait until they end, in the customer's time."))
     utm_campaign = forms.SlugField(label=_("UTM campaign"), max_length=60, required=False,

@@ -22,3 +22,9 @@ def channel_label(value: str) -> str:
         return str(MessageChannel(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def list_of(first, second) -> list:
+    """``{% for field in form.a|list_of:form.b %}``: two bound fields to loop over."""
+    return [first, second]
