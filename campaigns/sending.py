@@ -93,7 +93,7 @@ def recipients_materialise(campaign: Campaign) -> int:
     for channel in campaign_channels(campaign):
         sql = (f"INSERT INTO {table} (campaign_id, customer_id, channel, status, reason, error, address, "  # noqa: S608
                f"language, attempts) SELECT %s, audience.pk, %s, %s, '', '', '', '', 0 FROM ({select_sql}) audience "
-               f"WHERE 1 = 1 ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING")
+               f"WHERE 1 = 1 ORDER BY audience.pk ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING")
         # (the table name comes from the model; every value is a parameter)
         with connection.cursor() as cursor:
             cursor.execute(sql, [campaign.pk, channel, RecipientStatus.PENDING, *params])
