@@ -501,6 +501,9 @@ def profile_batch(*, segment, author, approver, size: int) -> None:
 # --- the child -----------------------------------------------------------------------------------
 
 def child(args) -> None:
+    # SIGTERM (a timeout, Ctrl-C's cousin) unwinds through the finally below: the cluster runs in a
+    # session of its own and would outlive the bench otherwise
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     var_dir = Path(os.environ["OMNISHOP_VAR_DIR"])
     port = free_port()
     os.environ.update({"EMAIL_MODE": "smtp", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)})
