@@ -132,6 +132,10 @@ class Campaign(models.Model):
                                      related_name="+")
     # the audience as materialised when sending started (recipients enqueued so far)
     recipients_total = models.PositiveIntegerField(default=0)
+    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                         help_text=_("When its recipients were all written and their batches queued."))
+    requeued_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                       help_text=_("When the clock last queued again batches a lost task left pending."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

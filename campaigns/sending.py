@@ -102,10 +102,14 @@ def recipients_materialise(campaign: Campaign) -> int:
     return total
 
 
-def batch_bounds(campaign_id: int, *, size: int = BATCH, only_due: bool = False) -> list[tuple[int, int]]:
-    """``(first id, last id)`` of each run of ``size`` pending recipients, in one query."""
+def batch_bounds(campaign_id: int, *, size: int = BATCH, only_due: bool = False,
+                 held_only: bool = False) -> list[tuple[int, int]]:
+    """``(first id, last id)`` of each run of ``size`` pending recipients, in one query
+    (``only_due``: not held back any more; ``held_only``: only those that were held back)."""
     pending = CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.PENDING)
-    if only_due:
+    if held_only:
+        pending = pending.filter(not_before__lte=timezone.now())
+    elif only_due:
         pending = pending.filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
     sql, params = pending.order_by().values("id").query.sql_with_params()
     query = (f"SELECT MIN(id), MAX(id) FROM (SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %s AS chunk "  # noqa: S608
@@ -130,6 +134,8 @@ def campaign_fan_out(campaign_id: int) -> int:
         return 0
     total = recipients_materialise(campaign)
     _enqueue_batches(campaign_id, batch_bounds(campaign_id))
+    # only now may the clock finish it: before, "nothing pending" meant "nothing written yet"
+    Campaign.objects.filter(pk=campaign_id).update(fanned_out_at=timezone.now())
     campaign_finish_if_done(campaign_id)
     return total
 
@@ -317,6 +323,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
             Customer.objects.filter(pk__in=customer_ids), channel=consent_channel, purpose=purpose)
             .values_list("pk", flat=True))
     policy = sending_policy()
+    sender = sender_identity(policy)  # read once a batch, not once a message
     stock = StockCheck()
     frequency = _frequency_counts(campaign, customer_ids, now)
     skips: dict[str, list[int]] = defaultdict(list)
@@ -368,7 +375,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
                     held[release].append(recipient.pk)
                     continue
             outcome = _send_one(campaign, recipient, context, message, address, providers,
-                                offer_code=codes.get(recipient.customer_id, ""))
+                                offer_code=codes.get(recipient.customer_id, ""), sender=sender)
             setattr(result, outcome, getattr(result, outcome) + 1)
     finally:
         for provider in providers.values():
@@ -388,7 +395,8 @@ def _provider(channel: str, providers: dict):
     return providers[channel]
 
 
-def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "") -> str:
+def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "",
+              sender=None) -> str:
     """Send one recipient's message through the ledger; returns the BatchResult field to count."""
     channel = recipient.channel
     if channel not in SENT_CHANNELS:  # on-site and postcards: the audience is set, nothing to transmit
@@ -399,7 +407,8 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
         return "sent" if done else "skipped"
     message_key = recipient.message_key
     try:
-        outgoing = outgoing_message(campaign, recipient, context, message, address, offer_code=offer_code)
+        outgoing = outgoing_message(campaign, recipient, context, message, address, offer_code=offer_code,
+                                    sender=sender)
         provider = _provider(channel, providers)
     except ProviderError as exc:
         return _failed(recipient, exc)
@@ -496,7 +505,7 @@ class RenderedMessage:
 
 
 def render_message(campaign: Campaign, message: CampaignMessage, context, *, track=None, pixel_url: str = "",
-                   unsubscribe_url: str = "", offer_code: str = "") -> RenderedMessage:
+                   unsubscribe_url: str = "", offer_code: str = "", sender=None) -> RenderedMessage:
     """A message rendered for one customer (``context``: personalisation.MergeContext) in the
     message's language: the email in the brand's layout (HTML and text), an SMS or LINE text with
     the sender and the opt-out link. ``track`` wraps each link (the click redirect); a preview
@@ -504,7 +513,7 @@ def render_message(campaign: Campaign, message: CampaignMessage, context, *, tra
     from brandkit.theme import theme
 
     channel = message.channel
-    sender = sender_identity()
+    sender = sender or sender_identity()
     brand = theme()
     with translation.override(message.language):
         values = merge_values(campaign, context, channel=channel, track=track, offer_code=offer_code)
@@ -533,7 +542,7 @@ def render_message(campaign: Campaign, message: CampaignMessage, context, *, tra
 
 
 def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, message: CampaignMessage,
-                     address: str, *, offer_code: str = "") -> OutgoingMessage:
+                     address: str, *, offer_code: str = "", sender=None) -> OutgoingMessage:
     """One recipient's message, with tracking, the opt-out link (RFC 8058 headers on email) and
     the Message-ID every attempt of it carries."""
     from . import tracking  # the click and open links (campaigns.tracking)
@@ -553,7 +562,7 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
         campaign, message, context, track=track,
         pixel_url=tracking.open_pixel_url(recipient) if channel == MessageChannel.EMAIL else "",
         unsubscribe_url=consent_unsubscribe_url(customer=customer, channel=consent_channel, reference=reference),
-        offer_code=offer_code)
+        offer_code=offer_code, sender=sender)
     headers = {}
     if channel == MessageChannel.EMAIL:
         headers = consent_unsubscribe_headers(customer=customer, channel=consent_channel, reference=reference)
@@ -565,10 +574,12 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
 # --- the campaign's end, and the clock ----------------------------------------------------------
 
 def campaign_finish_if_done(campaign_id: int) -> bool:
-    """Mark a sending campaign finished once no recipient is pending."""
+    """Mark a sending campaign finished once its recipients are all written (the fan-out is done)
+    and none is pending."""
     if CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.PENDING).exists():
         return False
-    return bool(Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+    return bool(Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING,
+                                        fanned_out_at__isnull=False).update(
         status=CampaignStatus.FINISHED, finished_at=timezone.now()))
 
 
@@ -589,13 +600,27 @@ def campaigns_tick() -> dict:
                 started += 1
                 transaction.on_commit(lambda pk=campaign_id: _queue_fan_out(pk))
     requeued = 0
+    stale = now - STALE_BATCH
     for campaign in Campaign.objects.filter(status=CampaignStatus.SENDING):
+        if campaign.fanned_out_at is None:
+            # its fan-out is running, or its task was lost: queue it again once a while (idempotent)
+            if campaign.started_at and campaign.started_at < stale and (
+                    campaign.requeued_at is None or campaign.requeued_at < stale):
+                Campaign.objects.filter(pk=campaign.pk).update(requeued_at=now)
+                _queue_fan_out(campaign.pk)
+            continue
         due = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING)
-        held_due = due.filter(not_before__lte=now)
-        lost = campaign.started_at and campaign.started_at < now - STALE_BATCH and due.filter(
-            not_before__isnull=True).exists()
-        if held_due.exists() or lost:
+        bounds = []
+        if due.filter(not_before__lte=now).exists():  # held by quiet hours or a retry: their time has come
+            bounds = batch_bounds(campaign.pk, only_due=True, held_only=True)
+        # batches a lost task left pending (a worker killed with a broker that does not hand its task
+        # over again): queued again at most once per STALE_BATCH, never every minute
+        lost = campaign.fanned_out_at < stale and (campaign.requeued_at is None or campaign.requeued_at < stale) \
+            and due.filter(not_before__isnull=True).exists()
+        if lost:
+            Campaign.objects.filter(pk=campaign.pk).update(requeued_at=now)
             bounds = batch_bounds(campaign.pk, only_due=True)
+        if bounds:
             requeued += len(bounds)
             _enqueue_batches(campaign.pk, bounds)
         else:

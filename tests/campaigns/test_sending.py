@@ -341,3 +341,16 @@ def test_an_unknown_time_zone_is_refused(world):
     with pytest.raises(ValidationError) as caught:
         customer_update_profile(customer=world.people["ken"], time_zone="Mars/Olympus")
     assert "time_zone" in caught.value.message_dict
+
+
+def test_the_clock_never_finishes_a_campaign_whose_recipients_are_still_being_written(world, smtp, monkeypatch):
+    daytime(monkeypatch)
+    campaign = approved(world, write_campaign(world))
+    monkeypatch.setattr(services, "_queue_fan_out", lambda campaign_id: None)  # the fan-out task is still queued
+    services.campaign_start(campaign=campaign, acting_user=world.approver)
+    sending.campaigns_tick()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING  # "nothing pending" is not "all sent" yet
+    sending.campaign_fan_out(campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED and len(smtp.messages) == 2
