@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.models import Customer, Segment
+from customers.models import Segment
 from kernel.api import ERROR_400, ERROR_403, ERROR_404, ERROR_409, ActionPermission, Pagination
 
 from . import personalisation, selectors, services
@@ -263,9 +263,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
         message = get_object_or_404(CampaignMessage, campaign=campaign, channel=request.query_params.get("channel"),
                                     language=request.query_params.get("language") or
                                     campaign.messages.values_list("language", flat=True).first())
-        customer_id = request.query_params.get("customer", "")
-        customer = (Customer.objects.filter(pk=int(customer_id), erased_at__isnull=True).first()
-                    if customer_id.isdigit() else next(iter(selectors.sample_customers(campaign, limit=1)), None))
+        customer = selectors.preview_customer(campaign, request.query_params.get("customer"))
         if customer is None:
             return Response({"code": "not_found", "detail": "No customer to preview this message for."},
                             status=status.HTTP_404_NOT_FOUND)
@@ -287,9 +285,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
             channel=MessageChannel.EMAIL).values_list("language", flat=True).first()
         message = get_object_or_404(CampaignMessage, campaign=campaign, channel=MessageChannel.EMAIL,
                                     language=language)
-        customer_id = str(request.data.get("customer", ""))
-        customer = (Customer.objects.filter(pk=int(customer_id), erased_at__isnull=True).first()
-                    if customer_id.isdigit() else next(iter(selectors.sample_customers(campaign, limit=1)), None))
+        customer = selectors.preview_customer(campaign, request.data.get("customer"))
         if customer is None:
             return Response({"code": "not_found", "detail": "No customer to preview this message for."},
                             status=status.HTTP_404_NOT_FOUND)

@@ -60,3 +60,12 @@ def failures(campaign: Campaign, limit: int = 20) -> list[CampaignRecipient]:
 def sample_customers(campaign: Campaign, limit: int = 10) -> list[Customer]:
     """Customers of the audience to preview the message as (the first few by id)."""
     return list(audience_customers(campaign).order_by("pk")[:limit])
+
+
+def preview_customer(campaign: Campaign, customer_id=None) -> Customer | None:
+    """The customer a preview or a test send is rendered for: the one asked for (any customer not
+    erased), else the first of the audience, else the first customer there is."""
+    if str(customer_id or "").isdigit():
+        return Customer.objects.filter(pk=int(customer_id), erased_at__isnull=True).first()
+    samples = sample_customers(campaign, limit=1)
+    return samples[0] if samples else Customer.objects.filter(erased_at__isnull=True).order_by("pk").first()

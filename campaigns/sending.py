@@ -272,12 +272,13 @@ def sample_offer_code(campaign: Campaign) -> str:
     """What ``{{ offer_code }}`` shows in a preview or a test: the shared code, or a sample in the
     shape of a single-use code (a preview assigns no customer a real code)."""
     from .models_offers import CodeKind, Offer
+    from .offers import CODE_RANDOM_LENGTH, code_printed
 
     offer = Offer.objects.filter(campaign=campaign, is_active=True, automatic=False).order_by("pk").first()
     if offer is None:
         return ""
     shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
-    return shared.code if shared is not None else "XXXX-XXXX-XXXX"
+    return shared.code if shared is not None else code_printed("X" * CODE_RANDOM_LENGTH)
 
 
 def _frequency_counts(campaign: Campaign, customer_ids: list[int], now: datetime) -> dict[int, int]:
@@ -443,7 +444,7 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
 def _settle_unsent(recipient, message_key, address, channel, message) -> str:
     """The ledger said not to send: find out why and settle the recipient accordingly."""
     row = Delivery.objects.filter(message_key=message_key, recipient=address, channel=channel).first()
-    if row is None or row.status in (DeliveryStatus.CLAIMED, DeliveryStatus.SENDING):
+    if row is None or row.status in (DeliveryStatus.CLAIMED, DeliveryStatus.SENDING, DeliveryStatus.COMMITTING):
         return "held"  # a live worker has it: it settles the recipient
     if row.status == DeliveryStatus.SENT:
         # the same address was sent this campaign's message already (two customers sharing an

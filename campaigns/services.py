@@ -101,8 +101,9 @@ def message_lint(message: CampaignMessage, *, record: str = ""):
     return not brandkit_services.blocking(violations), violations
 
 
-def campaign_problems(campaign: Campaign, *, record_lint: str = "") -> list[str]:
-    """Why the campaign cannot go out as it stands (empty: it can)."""
+def campaign_problems(campaign: Campaign, *, record_lint: str = "", lint: dict | None = None) -> list[str]:
+    """Why the campaign cannot go out as it stands (empty: it can). ``lint``: each message's
+    ``message_lint`` result by message id, when the caller has it already."""
     problems: list[str] = []
     messages = list(campaign.messages.all())
     if not messages:
@@ -121,7 +122,7 @@ def campaign_problems(campaign: Campaign, *, record_lint: str = "") -> list[str]
                               "the brand kit's legal footer."))
     blocked = []
     for message in messages:
-        ok, _violations = message_lint(message, record=record_lint)
+        ok, _violations = lint[message.pk] if lint and message.pk in lint else message_lint(message, record=record_lint)
         if not ok:
             blocked.append(message)
     if blocked and not campaign.lint_override_reason:

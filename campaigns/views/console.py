@@ -11,7 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from customers.models import Customer, Segment
+from customers.models import Segment
 from kernel.console import console_view, paginate
 
 from .. import personalisation, selectors, services
@@ -117,7 +117,7 @@ def _detail_context(request, campaign: Campaign) -> dict:
     return {
         "campaign": campaign,
         "lint": lint,
-        "problems": services.campaign_problems(campaign) if campaign.status in (
+        "problems": services.campaign_problems(campaign, lint={m.pk: (ok, v) for m, ok, v in lint}) if campaign.status in (
             CampaignStatus.DRAFT, CampaignStatus.PENDING_APPROVAL, CampaignStatus.APPROVED) else [],
         "any_blocked": any(not ok for _m, ok, _v in lint),
         "audience": selectors.audience_estimate(campaign),
@@ -273,15 +273,6 @@ PREVIEW_CSP = {
 }
 
 
-def _preview_customer(request, campaign: Campaign) -> Customer | None:
-    customer_id = request.GET.get("customer", "")
-    if customer_id.isdigit():
-        return services.audience_customers(campaign).filter(pk=int(customer_id)).first() or \
-            Customer.objects.filter(pk=int(customer_id), erased_at__isnull=True).first()
-    samples = selectors.sample_customers(campaign, limit=1)
-    return samples[0] if samples else Customer.objects.filter(erased_at__isnull=True).order_by("pk").first()
-
-
 @console_view("campaigns.view_campaign")
 @xframe_options_sameorigin
 @csp_override(PREVIEW_CSP)
@@ -289,7 +280,7 @@ def message_preview(request, pk: int, message_id: int):
     """The message as one customer of the audience would get it: an email's HTML (shown in a
     sandboxed frame, with the email's own inline styles), or an SMS/LINE text."""
     message = get_object_or_404(CampaignMessage.objects.select_related("campaign"), pk=message_id, campaign_id=pk)
-    customer = _preview_customer(request, message.campaign)
+    customer = selectors.preview_customer(message.campaign, request.GET.get("customer"))
     if customer is None:
         return HttpResponse(_("No customer to preview this message for."), content_type="text/plain; charset=utf-8")
     contexts = personalisation.merge_contexts(customer_ids=[customer.pk],
@@ -309,8 +300,7 @@ def message_preview(request, pk: int, message_id: int):
 @require_POST
 def message_test_send(request, pk: int, message_id: int):
     message = get_object_or_404(CampaignMessage.objects.select_related("campaign"), pk=message_id, campaign_id=pk)
-    customer = _preview_customer(request, message.campaign) if not request.POST.get("customer") else \
-        Customer.objects.filter(pk=request.POST["customer"], erased_at__isnull=True).first()
+    customer = selectors.preview_customer(message.campaign, request.POST.get("customer"))
     try:
         if customer is None:
             raise CampaignError(_("No customer to preview this message for."))
