@@ -402,3 +402,125 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} × {self.quantity}"
+
+
+# --- money: tenders, registers ---------------------------------------------------------------
+
+class TenderKind(models.TextChoices):
+    """How money moved on an order. Omnishop records tenders, never card data: a card or QR
+    payment is taken on the store's own terminal and recorded here with its slip number."""
+
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    QR = "qr", pgettext_lazy("tender", "QR / contactless")
+    GIFT_VOUCHER = "gift_voucher", _("Gift voucher")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    ONLINE = "online", pgettext_lazy("tender", "Paid online")
+    MARKETPLACE = "marketplace", _("Paid on the marketplace")
+    CASH_ON_DELIVERY = "cod", _("Cash on delivery")
+
+
+# Tenders a till takes at the counter (the rest arrive with the order).
+COUNTER_TENDERS = (TenderKind.CASH, TenderKind.CARD, TenderKind.QR, TenderKind.GIFT_VOUCHER, TenderKind.STORE_CREDIT)
+
+
+class Register(models.Model):
+    """A till at a store: sales, returns and the cash drawer are counted per register."""
+
+    location = models.ForeignKey("omnishop.Location", verbose_name=_("location"), on_delete=models.PROTECT,
+                                 related_name="registers")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=60)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
+        ordering = ["location_id", "code"]
+        permissions = [("operate_register", _("Can sell at the till and open or close a register"))]
+        constraints = [models.UniqueConstraint(fields=["location", "code"], name="register_code_per_location")]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class RegisterSession(models.Model):
+    """One opening of a register, from the opening float to the closing cash count. At most one
+    session per register is open; the day report reads a session's payments."""
+
+    register = models.ForeignKey(Register, verbose_name=_("register"), on_delete=models.PROTECT,
+                                 related_name="sessions")
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    opening_float = models.PositiveIntegerField(_("opening float"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    # At close: the cash counted in the drawer and what the payments say should be there
+    # (float + cash taken − cash given back); over/short = counted − expected.
+    counted_cash = models.PositiveIntegerField(_("counted cash"), null=True, blank=True)
+    expected_cash = models.IntegerField(_("expected cash"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("register session")
+        verbose_name_plural = _("register sessions")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["register"], condition=Q(closed_at__isnull=True),
+                                    name="one_open_session_per_register"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register} {self.opened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def over_short(self) -> int | None:
+        if self.counted_cash is None or self.expected_cash is None:
+            return None
+        return self.counted_cash - self.expected_cash
+
+
+class Payment(models.Model):
+    """One movement of money on an order: a tender taken (amount > 0) or money given back
+    (amount < 0, a refund). Append-only: a mistake is corrected by another row. The money of
+    an order balances: Σ amount = what the customer has paid net of refunds.
+
+    For cash, ``amount`` is what the till kept: ``tendered`` is what the customer handed over
+    and ``change`` what went back (tendered = amount + change)."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(pgettext_lazy("payment", "tender"), max_length=20, choices=TenderKind.choices)
+    amount = models.IntegerField(_("amount"))
+    tendered = models.PositiveIntegerField(pgettext_lazy("payment", "tendered"), null=True, blank=True)
+    change = models.PositiveIntegerField(pgettext_lazy("payment", "change"), default=0)
+    # The terminal's slip number, the voucher's number, the provider's payment id.
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    location = models.ForeignKey("omnishop.Location", verbose_name=_("location"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    register_session = models.ForeignKey(RegisterSession, verbose_name=_("register session"), null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="payments")
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="payment_amount_not_zero"),
+            models.CheckConstraint(condition=Q(change=0) | Q(kind="cash", amount__gt=0), name="payment_change_cash_only"),
+            models.CheckConstraint(condition=Q(tendered__isnull=True) | Q(tendered=F("amount") + F("change")),
+                                   name="payment_tendered_is_amount_and_change"),
+            models.CheckConstraint(condition=Q(kind__in=TenderKind.values), name="payment_known_tender"),
+        ]
+        indexes = [models.Index(fields=["register_session", "kind"], name="payment_session_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.amount}"
