@@ -39,6 +39,8 @@ from customers.services import event_record
 from kernel.deliveries import (
     DeliveryTakenOver,
     deliver_once,
+    delivery_claim_many,
+    delivery_mark_failed,
     delivery_message_id,
     delivery_normalise_recipient,
 )
@@ -364,19 +366,28 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     codes = campaign_codes(campaign, sorted({recipient.customer_id for recipient, *_rest in to_send
                                              if (recipient.channel, _rest[2]) not in suppressed}))
     held: dict[datetime, list[int]] = defaultdict(list)
+    sendable = []
+    for recipient, context, message, address in to_send:
+        if (recipient.channel, address) in suppressed:
+            result.skipped += _skip([recipient.pk], SkipReason.SUPPRESSED)
+            continue
+        if recipient.channel in SENT_CHANNELS:
+            release = quiet_until(campaign, now, _customer_zone(context))
+            if release is not None:
+                held[release].append(recipient.pk)
+                continue
+        sendable.append((recipient, context, message, address))
     providers: dict[str, object] = {}
     try:
-        for recipient, context, message, address in to_send:
-            if (recipient.channel, address) in suppressed:
-                result.skipped += _skip([recipient.pk], SkipReason.SUPPRESSED)
-                continue
-            if recipient.channel in SENT_CHANNELS:
-                release = quiet_until(campaign, now, _customer_zone(context))
-                if release is not None:
-                    held[release].append(recipient.pk)
-                    continue
-            outcome = _send_one(campaign, recipient, context, message, address, providers,
-                                offer_code=codes.get(recipient.customer_id, ""), sender=sender)
+        claims = _claim(sendable, providers)
+        for recipient, context, message, address in sendable:
+            if isinstance(claims, ProviderError):
+                outcome = _failed(recipient, claims)
+            else:
+                outcome = _send_one(campaign, recipient, context, message, address, providers,
+                                    offer_code=codes.get(recipient.customer_id, ""), sender=sender,
+                                    claimed=claims.get((recipient.message_key, address, recipient.channel)),
+                                    claimed_in_batch=recipient.channel in SENT_CHANNELS)
             setattr(result, outcome, getattr(result, outcome) + 1)
     finally:
         for provider in providers.values():
@@ -396,8 +407,28 @@ def _provider(channel: str, providers: dict):
     return providers[channel]
 
 
+def _claim(sendable: list, providers: dict) -> dict | ProviderError:
+    """The batch's messages claimed in the delivery ledger at once (one INSERT, one commit per
+    channel), straight into ``sending`` for a transport that is two-phase or drops repeats; the
+    rows by ``(message key, address, channel)``. A ProviderError when a provider cannot open (every
+    recipient of the batch then counts as failed with it, and is retried)."""
+    by_channel: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for recipient, _context, _message, address in sendable:
+        if recipient.channel in SENT_CHANNELS:
+            by_channel[recipient.channel].append((recipient.message_key, address, recipient.channel))
+    claims = {}
+    for channel, messages in by_channel.items():
+        try:
+            provider = _provider(channel, providers)
+        except ProviderError as exc:
+            return exc
+        safe = getattr(provider, "two_phase", False) or getattr(provider, "retry_safe", False)
+        claims.update(delivery_claim_many(messages=messages, sending=safe, retry_safe=safe))
+    return claims
+
+
 def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "",
-              sender=None) -> str:
+              sender=None, claimed=None, claimed_in_batch: bool = False) -> str:
     """Send one recipient's message through the ledger; returns the BatchResult field to count."""
     channel = recipient.channel
     if channel not in SENT_CHANNELS:  # on-site and postcards: the audience is set, nothing to transmit
@@ -412,6 +443,8 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
                                     sender=sender)
         provider = _provider(channel, providers)
     except ProviderError as exc:
+        if claimed is not None:  # claimed with the batch but never handed over: free to send again
+            delivery_mark_failed(delivery=claimed, error=str(exc))
         return _failed(recipient, exc)
 
     two_phase = getattr(provider, "two_phase", False)
@@ -429,9 +462,12 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
                          data={"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]})
 
     try:
-        delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
-                                on_sent=record_sent, two_phase=two_phase,
-                                retry_safe=getattr(provider, "retry_safe", False))
+        if claimed_in_batch and claimed is None:
+            delivery = None  # the batch's claim found it sent or in a live worker's hands
+        else:
+            delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
+                                    on_sent=record_sent, two_phase=two_phase,
+                                    retry_safe=getattr(provider, "retry_safe", False), claimed=claimed)
     except ProviderError as exc:
         return _failed(recipient, exc, address)
     except DeliveryTakenOver:

@@ -99,3 +99,20 @@ def bulk_create_backdated(model, rows: list, *, time_field: str, batch_size: int
         setattr(row, time_field, at)
     model.objects.bulk_update(created, [time_field], batch_size=batch_size)
     return created
+
+
+def commit_without_waiting_for_disk(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Inside a transaction: let its COMMIT return before the WAL reaches the disk (PostgreSQL's
+    ``synchronous_commit = off`` for this transaction only; nothing on SQLite, whose WAL mode with
+    ``synchronous=NORMAL`` already commits without a sync). The transaction is visible to everyone
+    at once and survives a killed client; only a crash of the database server itself may lose
+    it, and any later commit that waits for the disk makes it durable too. For bookkeeping whose
+    loss in such a crash is harmless or recoverable, never for a point of no return."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        if not connection.in_atomic_block:
+            raise RuntimeError("commit_without_waiting_for_disk() is for the inside of a transaction.")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -48,7 +48,7 @@ import hashlib
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from email.utils import parseaddr
 
@@ -58,6 +58,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .audit import audit_record
+from .db import commit_without_waiting_for_disk
 from .models import Delivery, DeliveryStatus
 
 
@@ -126,11 +127,49 @@ def delivery_claim(*, message_key: str, recipient: str, channel: str) -> Deliver
         return rows.get(claimed_by=token)
 
 
-def _step(delivery: Delivery, *, from_status: str | tuple[str, ...], **changes) -> bool:
-    statuses = (from_status,) if isinstance(from_status, str) else from_status
+def delivery_claim_many(*, messages: Sequence[tuple[str, str, str]], sending: bool = False,
+                        retry_safe: bool = False) -> dict[tuple[str, str, str], Delivery]:
+    """Claim a batch of messages, each ``(message_key, recipient, channel)``, in one INSERT and one
+    commit; return the claimed rows by their normalised key. A message already in the ledger is
+    claimed as ``delivery_claim`` would (sent or live: left out; failed or stale: taken over), one
+    by one, which only a retried batch meets.
+
+    ``sending``: claim straight into ``sending`` (with ``retry_safe``), skipping the step before the
+    transport is called: for two-phase or retry-safe transports, whose ``sending`` a dead worker's
+    successor takes over like a ``claimed`` (the module docstring). The claim commits without
+    waiting for the disk (``kernel.db.commit_without_waiting_for_disk``): a database crash that loses
+    it loses nothing sent, and the first point of no return (``committing``, or ``sending`` for a
+    one-phase transport) waits for the disk and makes it durable too."""
+    _refuse_inside_transaction()
+    if sending and not retry_safe:
+        raise ValueError("Only a two-phase or retry-safe transport may claim straight into sending.")
+    token = _worker_token()
+    now = timezone.now()
+    status = DeliveryStatus.SENDING if sending else DeliveryStatus.CLAIMED
+    wanted = {(key, delivery_normalise_recipient(recipient, channel), channel)
+              for key, recipient, channel in messages}
     with transaction.atomic():
-        done = Delivery.objects.filter(pk=delivery.pk, status__in=statuses,
-                                       claimed_by=delivery.claimed_by).update(**changes)
+        commit_without_waiting_for_disk()
+        Delivery.objects.bulk_create(
+            [Delivery(message_key=key, recipient=recipient, channel=channel, status=status, claimed_at=now,
+                      claimed_by=token, retry_safe=sending and retry_safe) for key, recipient, channel in wanted],
+            ignore_conflicts=True)
+    claimed = {(row.message_key, row.recipient, row.channel): row for row in Delivery.objects.filter(
+        message_key__in={key for key, _recipient, _channel in wanted}, claimed_by=token)}
+    for key, recipient, channel in wanted - claimed.keys():  # in the ledger already: the one-by-one rule
+        row = delivery_claim(message_key=key, recipient=recipient, channel=channel)
+        if row is not None and sending and not delivery_mark_sending(delivery=row, retry_safe=retry_safe):
+            row = None
+        if row is not None:
+            claimed[key, recipient, channel] = row
+    return claimed
+
+
+def _step(delivery: Delivery, *, from_status: str | tuple[str, ...], **changes) -> bool:
+    # one conditional UPDATE: outside a transaction it commits by itself (no BEGIN/COMMIT round trips)
+    statuses = (from_status,) if isinstance(from_status, str) else from_status
+    done = Delivery.objects.filter(pk=delivery.pk, status__in=statuses,
+                                   claimed_by=delivery.claimed_by).update(**changes)
     if done:
         for name, value in changes.items():
             setattr(delivery, name, value)
@@ -165,6 +204,9 @@ def delivery_mark_sent(*, delivery: Delivery, transport_id: str = "",
     transaction; False (and ``on_sent`` not called) if the claim is no longer this worker's."""
     _refuse_inside_transaction()
     with transaction.atomic():
+        # bookkeeping after the point of no return: a database crash that loses it leaves the row
+        # committing/sending, reported as of unknown outcome, never sent twice
+        commit_without_waiting_for_disk()
         if not _step(delivery, from_status=_IN_FLIGHT, status=DeliveryStatus.SENT,
                      sent_at=timezone.now(), transport_id=transport_id[:255], error=""):
             return False
@@ -192,15 +234,19 @@ def delivery_release(*, delivery: Delivery, acting_user=None) -> bool:
 
 def deliver_once(*, message_key: str, recipient: str, channel: str, send: Callable[..., str],
                  on_sent: Callable[[Delivery], object] | None = None, two_phase: bool = False,
-                 retry_safe: bool = False) -> Delivery | None:
+                 retry_safe: bool = False, claimed: Delivery | None = None) -> Delivery | None:
     """Send the message at most once through the ledger. ``send(delivery)`` calls the transport
     and returns its id for the message; ``on_sent(delivery)`` runs in the transaction that marks
     it sent. Returns the delivery when it was sent now, None when it was not to be sent.
     An exception from ``send`` marks the delivery failed and propagates (the task retries).
     ``two_phase``: ``send(delivery, commit)`` calls ``commit()`` just before the transport's point
-    of no return (see the module docstring); ``retry_safe``: the transport drops repeats itself."""
-    delivery = delivery_claim(message_key=message_key, recipient=recipient, channel=channel)
-    if delivery is None or not delivery_mark_sending(delivery=delivery, retry_safe=two_phase or retry_safe):
+    of no return (see the module docstring); ``retry_safe``: the transport drops repeats itself.
+    ``claimed``: the row ``delivery_claim_many`` claimed for this message (a batch claims once)."""
+    delivery = claimed or delivery_claim(message_key=message_key, recipient=recipient, channel=channel)
+    if delivery is None:
+        return None
+    if delivery.status == DeliveryStatus.CLAIMED and not delivery_mark_sending(
+            delivery=delivery, retry_safe=two_phase or retry_safe):
         return None
 
     def commit() -> None:

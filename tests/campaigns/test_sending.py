@@ -165,7 +165,14 @@ def test_a_worker_killed_mid_batch_resumes_without_duplicates_or_gaps(world, smt
     with pytest.raises(WorkerKilled):
         sending.campaign_send_batch(campaign.pk, first, last)
     assert len(smtp.messages) == 1
+    # the batch claimed both messages at once: the unsent one waits in the dead worker's claim
+    # (retry-safe, nothing was handed over) until the lease is over, as a redelivered task finds it
+    unsent = Delivery.objects.get(status=DeliveryStatus.SENDING)
+    assert unsent.retry_safe
     monkeypatch.setattr(sending, "outgoing_message", real)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    assert len(smtp.messages) == 1  # a live claim (within the lease) is never sent by another worker
+    Delivery.objects.filter(pk=unsent.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
     sending.campaign_send_batch(campaign.pk, first, last)
     sending.campaign_send_batch(campaign.pk, first, last)  # and a duplicate task changes nothing
     campaign.refresh_from_db()

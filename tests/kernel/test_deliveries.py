@@ -223,3 +223,42 @@ def test_a_transport_that_drops_repeats_is_sent_again_after_a_dead_worker():
     assert deliver_once(message_key="m-idem", recipient="+819012345678", channel="sms",
                         send=lambda delivery: "sms-1", retry_safe=True) is not None
     assert Delivery.objects.get(message_key="m-idem").attempts == 2
+
+
+def test_a_batch_is_claimed_in_one_insert_and_the_ledger_rule_still_holds_for_each_message(
+        django_assert_max_num_queries):
+    from kernel.deliveries import delivery_claim_many
+
+    deliver(Transport(), recipient="sent@example.jp")  # sent: never claimed again
+    Delivery.objects.create(message_key=KEY, recipient="failed@example.jp", channel="email",
+                            status=DeliveryStatus.FAILED)  # failed: taken over
+    Delivery.objects.create(message_key=KEY, recipient="live@example.jp", channel="email",
+                            status=DeliveryStatus.SENDING, retry_safe=True, claimed_at=timezone.now(),
+                            claimed_by="another worker")  # a live worker's: left alone
+    fresh = [(KEY, f"New{i}@Example.jp", "email") for i in range(50)]
+    with django_assert_max_num_queries(4):  # the INSERT and its transaction, and one read back
+        claimed = delivery_claim_many(messages=fresh, sending=True, retry_safe=True)
+    assert len(claimed) == 50 and all(row.status == DeliveryStatus.SENDING and row.retry_safe
+                                       for row in claimed.values())
+    assert (KEY, "new7@example.jp", "email") in claimed  # keyed by the normalised recipient
+
+    others = [(KEY, address, "email") for address in ("sent@example.jp", "failed@example.jp", "live@example.jp")]
+    claimed = delivery_claim_many(messages=[*fresh, *others], sending=True, retry_safe=True)
+    assert set(claimed) == {(KEY, "failed@example.jp", "email")}
+    assert claimed[KEY, "failed@example.jp", "email"].status == DeliveryStatus.SENDING
+
+    with pytest.raises(ValueError):
+        delivery_claim_many(messages=fresh, sending=True, retry_safe=False)
+
+
+def test_a_message_claimed_with_its_batch_is_sent_once_through_deliver_once():
+    from kernel.deliveries import delivery_claim_many
+
+    transport = Transport()
+    claimed = delivery_claim_many(messages=[(KEY, "hanako@example.jp", "email")])
+    row = claimed[KEY, "hanako@example.jp", "email"]
+    assert row.status == DeliveryStatus.CLAIMED
+    assert deliver_once(message_key=KEY, recipient="hanako@example.jp", channel="email", send=transport,
+                        claimed=row) is not None
+    assert deliver(transport, recipient="hanako@example.jp") is None
+    assert len(transport.sent) == 1
