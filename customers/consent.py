@@ -503,21 +503,25 @@ def consent_unsubscribe_token(*, customer: Customer, channel: str = ConsentChann
 
 
 def consent_unsubscribe_url(*, customer: Customer, channel: str = ConsentChannel.EMAIL,
-                            purpose: str = ConsentPurpose.MARKETING, reference: str = "") -> str:
-    token = consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose, reference=reference)
+                            purpose: str = ConsentPurpose.MARKETING, reference: str = "", token: str = "") -> str:
+    token = token or consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose,
+                                               reference=reference)
     return absolute_url(reverse("storefront:consent_unsubscribe", kwargs={"token": token}))
 
 
 def consent_unsubscribe_headers(*, customer: Customer, channel: str = ConsentChannel.EMAIL,
-                                purpose: str = ConsentPurpose.MARKETING, reference: str = "") -> dict[str, str]:
+                                purpose: str = ConsentPurpose.MARKETING, reference: str = "",
+                                token: str = "") -> dict[str, str]:
     """The headers a marketing message to ``customer`` carries for one-click unsubscribe (RFC
     8058, RFC 2369): ``List-Unsubscribe`` with the signed https URL (``SITE_URL`` must be https
     in production) and, when ``CONSENT_UNSUBSCRIBE_MAILTO`` is set, a mailto; and
     ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``. The mail client POSTs
     ``List-Unsubscribe=One-Click`` to the URL, with no cookie and no login; the withdrawal is
     recorded at once. (Sign the message with DKIM covering both headers, as RFC 8058 asks.)
-    ``reference``: see ``consent_unsubscribe_token``."""
-    token = consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose, reference=reference)
+    ``reference``: see ``consent_unsubscribe_token``; ``token``: one made already for the message's
+    own link (the same customer, channel, purpose and reference), not signed again."""
+    token = token or consent_unsubscribe_token(customer=customer, channel=channel, purpose=purpose,
+                                               reference=reference)
     targets = [f"<{absolute_url(reverse('storefront:consent_unsubscribe', kwargs={'token': token}))}>"]
     mailto = getattr(settings, "CONSENT_UNSUBSCRIBE_MAILTO", "")
     if mailto:
