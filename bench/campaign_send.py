@@ -40,7 +40,7 @@ The task timeout and redelivery delay default to 60 / 90 s here (``--q-timeout``
 production's are 300 / 360 s, pass 0 to keep them): a dead worker's batch comes back after the
 redelivery delay, and the crash run's time is mostly that wait. On Redis nothing is redelivered (the
 broker pops the task): the dead worker's batch comes back through ``campaigns_tick``'s lost-batch
-rule, 15 minutes after the campaign started. Asserts nothing.
+rule, once no batch of the campaign has finished for twice the task timeout (``lost_batch_after``). Asserts nothing.
 """
 
 import argparse

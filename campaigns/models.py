@@ -136,6 +136,10 @@ class Campaign(models.Model):
                                          help_text=_("When its recipients were all written and their batches queued."))
     requeued_at = models.DateTimeField(null=True, blank=True, editable=False,
                                        help_text=_("When the clock last queued again batches a lost task left pending."))
+    # When a batch of this campaign last finished: the clock queues again the pending recipients of
+    # a campaign whose batches stopped finishing (a killed worker's task a broker does not hand over)
+    batch_done_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                         help_text=_("When a batch of this campaign last finished."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -48,6 +48,7 @@ from kernel.deliveries import (
     DeliveryTakenOver,
     deliver_once,
     delivery_claim_many,
+    delivery_lease,
     delivery_mark_failed,
     delivery_message_id,
     delivery_normalise_recipient,
@@ -404,6 +405,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     for release, ids in held.items():
         result.held += CampaignRecipient.objects.filter(pk__in=ids, status=RecipientStatus.PENDING).update(
             not_before=release)
+    Campaign.objects.filter(pk=campaign_id).update(batch_done_at=timezone.now())
     campaign_finish_if_done(campaign_id)
     return result.__dict__
 
@@ -688,6 +690,13 @@ def campaign_finish_if_done(campaign_id: int) -> bool:
 STALE_BATCH = timedelta(minutes=15)
 
 
+def lost_batch_after() -> timedelta:
+    """How long a sending campaign may go without a batch finishing before the clock takes its
+    queued batches for lost: twice the delivery lease (the task timeout), so a batch that is
+    running has finished or been killed by then, and the claims of a killed one are stale."""
+    return max(2 * delivery_lease(), timedelta(minutes=2))
+
+
 def campaigns_tick() -> dict:
     """Scheduled every minute: start campaigns whose time has come, re-queue recipients held by
     quiet hours or a retry whose time has come (and batches a lost task left pending), and finish
@@ -716,9 +725,10 @@ def campaigns_tick() -> dict:
         if due.filter(not_before__lte=now).exists():  # held by quiet hours or a retry: their time has come
             bounds = batch_bounds(campaign.pk, only_due=True, held_only=True)
         # batches a lost task left pending (a worker killed with a broker that does not hand its task
-        # over again): queued again at most once per STALE_BATCH, never every minute
-        lost = campaign.fanned_out_at < stale and (campaign.requeued_at is None or campaign.requeued_at < stale) \
-            and due.filter(not_before__isnull=True).exists()
+        # over again): once no batch has finished, nor been queued again, for lost_batch_after()
+        quiet_since = max(moment for moment in (campaign.fanned_out_at, campaign.batch_done_at, campaign.requeued_at)
+                          if moment is not None)
+        lost = quiet_since < now - lost_batch_after() and due.filter(not_before__isnull=True).exists()
         if lost:
             Campaign.objects.filter(pk=campaign.pk).update(requeued_at=now)
             bounds = batch_bounds(campaign.pk, only_due=True)

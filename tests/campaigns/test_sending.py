@@ -361,3 +361,41 @@ def test_the_clock_never_finishes_a_campaign_whose_recipients_are_still_being_wr
     sending.campaign_fan_out(campaign.pk)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED and len(smtp.messages) == 2
+
+
+def test_the_clock_queues_a_killed_workers_batch_again_once_batches_stopped_finishing(world, smtp, monkeypatch):
+    """With a broker that does not hand a dead worker's task over (Redis), the batch it held stays
+    pending: the clock queues it again once no batch has finished for lost_batch_after() (twice the
+    lease, so the dead worker's claims are stale), not before, and not again a minute later."""
+    start = daytime(monkeypatch)
+    campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
+    queued = []
+    monkeypatch.setattr(sending, "_enqueue_batches", lambda campaign_id, bounds: queued.append(bounds))
+    real = sending.outgoing_message
+
+    def dying(*args, **kwargs):
+        if smtp.messages:
+            raise WorkerKilled
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sending, "outgoing_message", dying)
+    with pytest.raises(WorkerKilled):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    monkeypatch.setattr(sending, "outgoing_message", real)
+
+    def tick_at(moment):
+        monkeypatch.setattr(sending.timezone, "now", lambda: moment)
+        sending.campaigns_tick()
+
+    tick_at(start + timedelta(minutes=1))
+    assert queued == []  # the batch may still be running
+    later = start + sending.lost_batch_after() + timedelta(minutes=1)
+    tick_at(later)
+    pending = CampaignRecipient.objects.get(campaign=campaign, status=RecipientStatus.PENDING)
+    assert queued == [[(pending.pk, pending.pk)]]  # only what is still pending
+    tick_at(later + timedelta(minutes=1))
+    assert len(queued) == 1  # queued again once, not every minute
+    sending.campaign_send_batch(campaign.pk, pending.pk, pending.pk)
+    campaign.refresh_from_db()
+    assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]
+    assert campaign.status == CampaignStatus.FINISHED and campaign.batch_done_at is not None
