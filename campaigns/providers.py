@@ -165,19 +165,10 @@ class EmailProvider(Provider):
         try:
             smtp.ehlo_or_helo_if_needed()
             options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-            code, reply = smtp.mail(sender, options)
-            if code != 250:
-                raise smtplib.SMTPSenderRefused(code, reply, sender)
-            refused = {}
-            for recipient in recipients:
-                code, reply = smtp.rcpt(recipient)
-                if code not in (250, 251):
-                    refused[recipient] = (code, reply)
-            if refused:
-                raise smtplib.SMTPRecipientsRefused(refused)
-            code, reply = smtp.docmd("data")
-            if code != 354:
-                raise smtplib.SMTPDataError(code, reply)
+            if smtp.does_esmtp and smtp.has_extn("pipelining"):
+                self._envelope_pipelined(smtp, sender, recipients, options)
+            else:
+                self._envelope(smtp, sender, recipients, options)
             body = smtplib._quote_periods(data)  # noqa: SLF001 (what smtplib.SMTP.data() does)
             if not body.endswith(b"\r\n"):
                 body += b"\r\n"
@@ -205,6 +196,52 @@ class EmailProvider(Provider):
             self._reset(smtp)
             raise
         return message.message_id
+
+    @staticmethod
+    def _envelope(smtp: smtplib.SMTP, sender: str, recipients: list[str], options: list[str]) -> None:
+        """MAIL, RCPT and DATA one at a time, each waiting for its reply."""
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused = {}
+        for recipient in recipients:
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+
+    @staticmethod
+    def _envelope_pipelined(smtp: smtplib.SMTP, sender: str, recipients: list[str], options: list[str]) -> None:
+        """MAIL, RCPT and DATA sent together, then their replies read in order (RFC 2920, for a
+        relay that announces PIPELINING): one round trip instead of three. A relay that answers
+        DATA with 354 although the sender or every recipient was refused gets an empty message
+        ended at once, which it must not deliver (RFC 2920 3.1), before the refusal is raised."""
+        option_list = (" " + " ".join(options)) if options else ""
+        commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}{option_list}"]
+        commands += [f"RCPT TO:{smtplib.quoteaddr(recipient)}" for recipient in recipients]
+        commands.append("DATA")
+        smtp.send(("\r\n".join(commands) + "\r\n").encode("ascii"))
+        mail_code, mail_reply = smtp.getreply()
+        refused = {}
+        for recipient in recipients:
+            code, reply = smtp.getreply()
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+        data_code, data_reply = smtp.getreply()
+        failed = mail_code != 250 or refused
+        if failed and data_code == 354:
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        if mail_code != 250:
+            raise smtplib.SMTPSenderRefused(mail_code, mail_reply, sender)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if data_code != 354:
+            raise smtplib.SMTPDataError(data_code, data_reply)
 
     @staticmethod
     def _reset(smtp: smtplib.SMTP) -> None:

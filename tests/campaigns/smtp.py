@@ -22,6 +22,13 @@ class Inbox:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.lock = threading.Lock()
         self.refuse: dict[str, str] = {}  # recipient → the reply that refuses it ("550 5.1.1 No such user")
+        self.pipelining = False  # announce PIPELINING (RFC 2920) in the EHLO reply, as Postfix does
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address.lower() in self.refuse:

@@ -399,3 +399,29 @@ def test_the_clock_queues_a_killed_workers_batch_again_once_batches_stopped_fini
     campaign.refresh_from_db()
     assert sorted(str(m["To"]) for m in smtp.messages) == ["hanako@example.jp", "ken@example.jp"]
     assert campaign.status == CampaignStatus.FINISHED and campaign.batch_done_at is not None
+
+
+def test_a_relay_announcing_pipelining_gets_the_envelope_in_one_round_trip(world, smtp, monkeypatch):
+    """RFC 2920: MAIL, RCPT and DATA go together; a refused recipient still fails as a hard bounce
+    and the next message goes through on the same connection."""
+    daytime(monkeypatch)
+    smtp.pipelining = True
+    smtp.refuse["ken@example.jp"] = "550 5.1.1 No such user here"
+    pipelined = []
+    real = EmailProvider._envelope_pipelined
+
+    def spy(smtp_connection, sender, recipients, options):
+        pipelined.append(recipients)
+        return real(smtp_connection, sender, recipients, options)
+
+    monkeypatch.setattr(EmailProvider, "_envelope_pipelined", staticmethod(spy))
+    campaign = send(world, write_campaign(world))
+    assert sorted(pipelined) == [["hanako@example.jp"], ["ken@example.jp"]]
+    assert [str(m["To"]) for m in smtp.messages] == ["hanako@example.jp"]
+    assert smtp.messages[0]["Subject"] == "秋の新作のご案内"
+    ken = by_name(world, campaign)["ken"]
+    assert ken.status == RecipientStatus.FAILED and "550" in ken.error
+    assert Suppression.objects.filter(channel="email", address="ken@example.jp",
+                                      reason=SuppressionReason.HARD_BOUNCE).exists()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
