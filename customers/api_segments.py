@@ -20,7 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kernel.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, Pagination
+from kernel.api import ERROR_400, ERROR_403, ERROR_404, ERROR_409, ActionPermission, Pagination
 
 from . import scores, segments
 from .models import (
@@ -181,7 +181,8 @@ class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
         segment = segments.segment_update(segment=segment, acting_user=request.user, **incoming.validated_data)
         return Response(SegmentSerializer(segment).data)
 
-    @extend_schema(summary="Delete a segment", responses={204: None, 403: ERROR_403, 404: ERROR_404})
+    @extend_schema(summary="Delete a segment (409 segment_in_use while a campaign or an offer uses it)",
+                   responses={204: None, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
     def destroy(self, request, pk=None):
         segments.segment_delete(segment=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

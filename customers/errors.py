@@ -164,3 +164,18 @@ class CustomerAlreadyMerged(MergeError):
 
     def payload(self) -> dict:
         return {**super().payload(), "customer": self.merged_pk, "merged_into": self.survivor_pk}
+
+
+class SegmentInUse(CustomerError, DomainError):
+    """A segment other records use (a campaign's audience, an offer's condition): deleting it would
+    change them silently, so it is refused, naming what uses it."""
+
+    code = "segment_in_use"
+    http_status = 409
+
+    def __init__(self, message: str, *, used_by: dict[str, int]):
+        super().__init__(message)
+        self.used_by = used_by
+
+    def payload(self) -> dict:
+        return {"used_by": self.used_by}

@@ -22,7 +22,7 @@ from kernel.console import console_view, paginate
 
 from .. import scores, segments
 from ..api_segments import export_file_response
-from ..errors import MembersFileInvalid, SegmentError, SegmentRulesInvalid
+from ..errors import MembersFileInvalid, SegmentError, SegmentInUse, SegmentRulesInvalid
 from ..models import (
     CONTACT_CHANNEL_CHOICES,
     ConsentChannel,
@@ -344,7 +344,11 @@ def rules_sentences(rules: dict) -> list[dict]:
 @console_view("customers.delete_segment")
 def segment_delete(request, pk: int):
     segment = get_object_or_404(Segment, pk=pk)
-    segments.segment_delete(segment=segment, acting_user=request.user)
+    try:
+        segments.segment_delete(segment=segment, acting_user=request.user)
+    except SegmentInUse as exc:
+        messages.error(request, str(exc))
+        return redirect("console:segment_detail", pk=segment.pk)
     messages.success(request, gettext("The segment was deleted."))
     return redirect("console:segments")
 

@@ -137,3 +137,29 @@ def test_api_results_and_the_detail_page_show_the_figures_of_a_sent_campaign(wor
     client.force_login(world.author)
     page = client.get(campaign.get_absolute_url()).content.decode()
     assert 'id="results"' in page and "<svg" in page and "50.0%" in page  # one of two opened
+
+
+def test_a_segment_a_campaign_uses_cannot_be_deleted_and_the_marketer_is_told_why(world, client):
+    from customers import segments
+    from customers.errors import SegmentInUse
+    from customers.models import Segment
+
+    write_campaign(world)
+    with pytest.raises(SegmentInUse) as caught:
+        segments.segment_delete(segment=world.segment, acting_user=world.author)
+    assert caught.value.used_by == {"campaigns.campaign": 1}
+
+    client.force_login(world.author)
+    page = client.post(reverse("console:segment_delete", args=[world.segment.pk]), follow=True)
+    assert page.status_code == 200 and Segment.objects.filter(pk=world.segment.pk).exists()
+    assert "cannot be deleted" in page.content.decode() or "削除できません" in page.content.decode()
+
+    api = APIClient()
+    api.force_authenticate(world.author)
+    response = api.delete(f"/api/v1/segments/{world.segment.pk}/")
+    assert response.status_code == 409 and response.json()["code"] == "segment_in_use"
+    assert response.json()["used_by"] == {"campaigns.campaign": 1}
+
+    unused = segments.segment_create(name="未使用", rules=world.segment.rules)
+    segments.segment_delete(segment=unused, acting_user=world.author)
+    assert not Segment.objects.filter(pk=unused.pk).exists()
