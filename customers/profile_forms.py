@@ -55,6 +55,12 @@ class InterestsField(forms.CharField):
         return normalize_interests(super().to_python(value) or "")
 
 
+# The time zones offered first (customers abroad); any IANA zone is accepted by the profile service.
+COMMON_TIME_ZONES = ("Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Singapore",
+                     "Asia/Bangkok", "Australia/Sydney", "Pacific/Honolulu", "America/Los_Angeles",
+                     "America/New_York", "Europe/London", "Europe/Paris")
+
+
 def _store_field():
     return forms.ModelChoiceField(label=_("Favourite store"), required=False, empty_label="—",
                                   queryset=Location.objects.stores().order_by("code"))
@@ -113,10 +119,15 @@ class PreferencesForm(forms.Form):
     preferred_channel = forms.ChoiceField(label=_("How you prefer to hear from us"), required=False,
                                           choices=[("", "—"), *CONTACT_CHANNEL_CHOICES])
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", "—"), *settings.LANGUAGES])
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False,
+                                  help_text=_("We send news in your daytime, never at night."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["favourite_location"] = _store_field()
+        current = (self.initial.get("time_zone") or self.data.get("time_zone") or "").strip()
+        zones = list(COMMON_TIME_ZONES) + ([current] if current and current not in COMMON_TIME_ZONES else [])
+        self.fields["time_zone"].choices = [("", _("Japan time (the shop's)")), *((zone, zone) for zone in zones)]
 
 
 class AddressForm(forms.Form):

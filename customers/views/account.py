@@ -127,7 +127,7 @@ def address_default(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("storefront:account_addresses")
 
 
-PREFERENCE_FIELDS = ("sizes", "interests", "preferred_channel", "language", "favourite_location")
+PREFERENCE_FIELDS = ("sizes", "interests", "preferred_channel", "language", "favourite_location", "time_zone")
 
 
 @login_required

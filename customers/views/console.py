@@ -29,17 +29,13 @@ from ..models import (
     InteractionChannel,
 )
 from ..profile_forms import (
+    COMMON_TIME_ZONES,
     InterestsField,
     SizesField,
     StaffAddressForm,
     StaffAddressFormSet,
 )
 from .consent import console_consent_context
-
-# Offered first in the time zone field (any IANA name is accepted): where a Japanese shop's customers live.
-COMMON_TIME_ZONES = ("Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Singapore",
-                     "Asia/Bangkok", "Australia/Sydney", "Pacific/Honolulu", "America/Los_Angeles",
-                     "America/New_York", "Europe/London", "Europe/Paris")
 
 
 class StaffProfileForm(forms.Form):

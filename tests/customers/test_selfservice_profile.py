@@ -106,6 +106,17 @@ def test_storefront_profile_and_preferences_pages(client, hanako, shop):
     customer.refresh_from_db()
     assert customer.sizes == {"tops": "M", "shoes": "24.5"} and customer.preferred_channel == "line"
     assert customer.favourite_location == shop.store_a
+    assert customer.time_zone == ""  # not told: the shop's (Japan) time
+
+    response = client.post(reverse("storefront:account_preferences"), {
+        "language": "en", "time_zone": "America/Los_Angeles"})  # living abroad: quiet hours in their night
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.time_zone == "America/Los_Angeles"
+    response = client.post(reverse("storefront:account_preferences"), {"time_zone": "Mars/Olympus"})
+    assert response.status_code == 400 and "time_zone" in response.context["form"].errors
+    customer.refresh_from_db()
+    assert customer.time_zone == "America/Los_Angeles"
 
 
 def test_customers_see_and_change_only_their_own_addresses(client, hanako):
