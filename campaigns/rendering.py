@@ -86,8 +86,34 @@ def template_errors(text: str, *, extra_fields: tuple[str, ...] = ()) -> list[Te
         ENGINE.from_string(text)
     except TemplateSyntaxError as exc:
         line = getattr(exc, "template_debug", {}).get("line", 1)
-        problems.append(TemplateProblem(line, str(exc)))
+        problems.append(TemplateProblem(line, syntax_message(str(exc))))
     return problems
+
+
+# Django's template syntax errors are English: the ones a message's author meets, said in the
+# author's language (anything else keeps Django's words after a translated lead).
+_UNCLOSED = re.compile(r"Unclosed tag on line \d+: '(\w+)'\. Looking for one of: ([\w, ]+)\.")
+_UNEXPECTED = re.compile(r"Invalid block tag on line \d+: '(\w+)', expected (.+?)\. Did you forget")
+_STRAY = re.compile(r"Invalid block tag on line \d+: '(\w+)'\. Did you forget")
+_REMAINDER = re.compile(r"Could not parse the remainder: '(.*)' from '(.*)'")
+
+
+def syntax_message(message: str) -> str:
+    if match := _UNCLOSED.match(message):
+        return str(_("“{%% %(tag)s %%}” is not closed: add one of %(closing)s.")
+                   % {"tag": match[1], "closing": ", ".join(f"{{% {word} %}}" for word in match[2].split(", "))})
+    if match := _UNEXPECTED.match(message):
+        expected = re.findall(r"'(\w+)'", match[2])
+        return str(_("“{%% %(tag)s %%}” is out of place here: expected %(expected)s.")
+                   % {"tag": match[1], "expected": ", ".join(f"{{% {word} %}}" for word in expected)})
+    if match := _STRAY.match(message):
+        return str(_("“{%% %(tag)s %%}” closes nothing that was opened.") % {"tag": match[1]})
+    if match := _REMAINDER.match(message):
+        return str(_("“%(text)s” cannot be read: one merge field per {{ }}, filters after a “|”.")
+                   % {"text": match[2]})
+    if message.startswith("Empty variable tag"):
+        return str(_("“{{ }}” is empty: put a merge field in it."))
+    return str(_("The template syntax is broken: %(detail)s") % {"detail": message})
 
 
 def _check_words(contents: str, line: int, allowed: set[str], problems: list, *, skip_first: bool = False) -> None:

@@ -22,6 +22,22 @@ def test_broken_syntax_is_named_with_its_line():
     assert problems and problems[0].line == 3
 
 
+@pytest.mark.parametrize("text, japanese", [
+    ("{% if favourite_store %}閉じていない", "「{% if %}」が閉じられていません。{% elif %}, {% else %}, {% endif %}"),
+    ("{% for item in recommendations %}{% endif %}", "「{% endif %}」はここでは使えません。{% empty %}, {% endfor %}"),
+    ("{% endif %}", "「{% endif %}」に対応する開始タグがありません。"),
+    ("{{ name name }}", "「name name」を読み取れません。"),
+    ("{{ }}", "「{{ }}」が空です。"),
+])
+def test_syntax_errors_are_said_in_the_authors_language(settings, text, japanese):
+    """Django's own messages are English: the ones an author meets are said in Japanese too."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        (problem,) = template_errors(text)
+    assert problem.message.startswith(japanese) and "Did you forget" not in problem.message
+
+
 def test_tags_and_filters_outside_the_allowed_set_are_refused():
     assert "include" in str(template_errors('{% include "secret.html" %}')[0])
     assert "load" in str(template_errors("{% load static %}")[0])
