@@ -14,6 +14,7 @@ connection for a batch of messages) and throttles to the provider's rate (``rate
 
 import contextlib
 import smtplib
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -159,6 +160,7 @@ class EmailProvider(Provider):
                         commit) -> str:
         """SMTP's own transaction, stopped before the final "." until ``commit()`` returns."""
         backend = self.connection
+        _no_delay(smtp)
         sender = backend.prep_address(email.from_email)
         recipients = [backend.prep_address(address) for address in email.recipients()]
         data = email.raw()  # campaigns.mime: the message in one pass, not through the email package
@@ -247,6 +249,17 @@ class EmailProvider(Provider):
     def _reset(smtp: smtplib.SMTP) -> None:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.rset()
+
+
+def _no_delay(smtp: smtplib.SMTP) -> None:
+    """Send each write at once (TCP_NODELAY). The final "." of DATA is a small write right after
+    the message: with Nagle's algorithm it waits for the relay to acknowledge the message, which a
+    relay delays (delayed ACK, 40 ms on Linux) because it has nothing to say until the ".": one
+    stall of 40 ms an email, whatever the CPU. Mail clients and relays turn Nagle off for SMTP."""
+    sock = getattr(smtp, "sock", None)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 DEFAULT_PROVIDERS = {"email": "campaigns.providers.EmailProvider"}
