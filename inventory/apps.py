@@ -26,15 +26,14 @@ class InventoryConfig(AppConfig):
                  active_also=("console:product_create", "console:product_detail", "console:product_edit")),
         NavEntry("console:stock", _("Stock levels"), "stock", "inventory.view_stocklevel", "catalogue", 20),
         NavEntry("console:receipts", _("Receiving"), "receive", "inventory.view_receipt", "catalogue", 30,
-                 active_also=("console:receipt_new", "console:receipt_detail", "console:receipt_scan",
-                              "console:stock_receive")),
+                 active_also=("console:receipt_new", "console:receipt_detail", "console:stock_receive")),
         NavEntry("console:purchase_orders", _("Purchase orders"), "orders", "inventory.view_purchaseorder",
-                 "catalogue", 32, active_also=("console:purchase_order_new", "console:purchase_order_detail",
-                                               "console:purchase_order_scan")),
+                 "catalogue", 32, active_also=("console:purchase_order_new", "console:purchase_order_detail")),
         NavEntry("console:transfers", _("Transfers"), "truck", "inventory.view_transfer", "catalogue", 34,
-                 active_also=("console:transfer_new", "console:transfer_detail", "console:transfer_scan")),
+                 active_also=("console:transfer_new", "console:transfer_detail", "console:transfer_action")),
         NavEntry("console:counts", _("Stock counts"), "adjust", "inventory.view_stockcount", "catalogue", 36,
-                 active_also=("console:count_new", "console:count_detail")),
+                 active_also=("console:count_new", "console:count_detail", "console:count_enter",
+                              "console:count_action")),
         NavEntry("console:stock_adjust", _("Adjust stock"), "adjust", "inventory.add_stockmovement", "catalogue", 40),
         NavEntry("console:ledger", _("Stock ledger"), "ledger", "inventory.view_stockmovement", "catalogue", 50),
     ]
@@ -56,6 +55,11 @@ class InventoryConfig(AppConfig):
     # How the customer timeline shows cart adds (sku:) and product views (product:) (kernel.subjects).
     event_subjects = {subjects.SKU: "inventory.selectors.sku_subject_labels",
                       subjects.PRODUCT: "inventory.selectors.product_subject_labels"}
+    # How the stock history names the warehouse documents' ledger references (inventory.selectors).
+    stock_references = {"transfer": "inventory.selectors.transfer_reference_labels",
+                        "receipt": "inventory.selectors.receipt_reference_labels",
+                        "count": "inventory.selectors.count_reference_labels",
+                        "po": "inventory.selectors.purchase_order_reference_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "inventory.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).

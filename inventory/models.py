@@ -514,9 +514,14 @@ class ReceiptLine(models.Model):
         return f"{self.receipt_id}: {self.quantity} × {self.variant_id}"
 
     @property
-    def difference(self) -> int:
-        """Received (good and damaged) minus expected: negative short, positive over."""
-        return self.quantity + self.damaged - self.expected
+    def short(self) -> int:
+        """Units expected that did not arrive."""
+        return max(self.expected - self.quantity - self.damaged, 0)
+
+    @property
+    def over(self) -> int:
+        """Units (good and damaged) beyond what was expected."""
+        return max(self.quantity + self.damaged - self.expected, 0)
 
 
 class StockCountStatus(models.TextChoices):

@@ -131,3 +131,81 @@ def product_subject_labels(references: Collection[str]) -> dict[str, SubjectLabe
     """Labels of ``product:<code>`` subjects (a product page viewed), one query."""
     products = {p.code: p for p in Product.objects.filter(code__in=references)}
     return {code: _product_label(code, product=products.get(code)) for code in references}
+
+
+# --- what the stock ledger's references name (the stock history) ----------------------------
+
+def stock_reference_resolvers() -> dict:
+    """The resolver of each ledger reference prefix: what apps declare as ``stock_references`` on
+    their AppConfig (``{"fulfillment": "orders.selectors.stock_reference_labels"}``), then the
+    customer events' subject resolvers (``order:<number>``, kernel.subjects) for the others."""
+    from django.utils.module_loading import import_string
+
+    from kernel import subjects
+    from kernel.registry import declarations
+
+    found = dict(subjects.resolvers())
+    for _label, declared in declarations("stock_references"):
+        found.update({prefix: import_string(path) for prefix, path in declared.items()})
+    return found
+
+
+def reference_labels(references: Collection[str], *, user=None) -> dict[str, SubjectLabel]:
+    """A label per ledger reference, by what people know the document by (``transfer:TR-000042``
+    -> "Transfer TR-000042", ``fulfillment:4310`` -> "Order W00004348"), one call per prefix. A
+    reference no app resolves (a PO number typed by hand) shows as it is. With ``user``, links
+    the user may not follow are left out."""
+    from dataclasses import replace
+
+    from kernel.subjects import split
+
+    by_prefix: dict[str, set[str]] = defaultdict(set)
+    for reference in references:
+        if reference:
+            prefix, rest = split(reference)
+            by_prefix[prefix].add(rest)
+    resolvers = stock_reference_resolvers()
+    labels: dict[str, SubjectLabel] = {}
+    for prefix, rests in by_prefix.items():
+        resolved = resolvers[prefix](rests) if prefix in resolvers else {}
+        for rest in rests:
+            key = f"{prefix}:{rest}" if prefix else rest
+            label = resolved.get(rest) or SubjectLabel(text=key)
+            if label.url and user is not None and label.permission and not user.has_perm(label.permission):
+                label = replace(label, url="")
+            labels[key] = label
+    return labels
+
+
+def document_reference_labels(kind: str, numbers: Collection[str]) -> dict[str, SubjectLabel]:
+    """Labels of the warehouse documents' keys: no query, the number is what people say."""
+    from .models import PurchaseOrder, Receipt, StockCount, Transfer
+
+    model, text, url_name, permission = {
+        Transfer.key_prefix: (Transfer, gettext("Transfer %(number)s"), "console:transfer_detail",
+                              "inventory.view_transfer"),
+        Receipt.key_prefix: (Receipt, gettext("Receipt %(number)s"), "console:receipt_detail",
+                             "inventory.view_receipt"),
+        StockCount.key_prefix: (StockCount, gettext("Count %(number)s"), "console:count_detail",
+                                "inventory.view_stockcount"),
+        PurchaseOrder.key_prefix: (PurchaseOrder, gettext("Purchase order %(number)s"),
+                                   "console:purchase_order_detail", "inventory.view_purchaseorder"),
+    }[kind]
+    return {number: SubjectLabel(text=text % {"number": number}, url=reverse(url_name, kwargs={"number": number}),
+                                 permission=permission) for number in numbers}
+
+
+def transfer_reference_labels(numbers: Collection[str]) -> dict[str, SubjectLabel]:
+    return document_reference_labels("transfer", numbers)
+
+
+def receipt_reference_labels(numbers: Collection[str]) -> dict[str, SubjectLabel]:
+    return document_reference_labels("receipt", numbers)
+
+
+def count_reference_labels(numbers: Collection[str]) -> dict[str, SubjectLabel]:
+    return document_reference_labels("count", numbers)
+
+
+def purchase_order_reference_labels(numbers: Collection[str]) -> dict[str, SubjectLabel]:
+    return document_reference_labels("po", numbers)
