@@ -209,3 +209,47 @@ def count_reference_labels(numbers: Collection[str]) -> dict[str, SubjectLabel]:
 
 def purchase_order_reference_labels(numbers: Collection[str]) -> dict[str, SubjectLabel]:
     return document_reference_labels("po", numbers)
+
+
+# --- transfers on the stock pages and the dashboard --------------------------------------------
+
+def with_in_transit(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+    """Stock levels with the units of transfers in transit into (``transit_in``) and out of
+    (``transit_out``) their location, as two subqueries (no query per row)."""
+    from django.db.models import IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import TransferLine, TransferStatus
+
+    moving = TransferLine.objects.filter(variant=OuterRef("variant"), transfer__status=TransferStatus.IN_TRANSIT)
+
+    def units(side: str):
+        rows = (moving.filter(**{f"transfer__{side}": OuterRef("location")}).order_by()
+                .values("variant").annotate(units=Sum("shipped")).values("units"))
+        return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+    return levels.annotate(transit_in=units("destination"), transit_out=units("source"))
+
+
+@dataclass(frozen=True)
+class TransitSummary:
+    incoming: int  # transfers in transit to the locations
+    outgoing: int  # ... from them
+    to_ship: int  # approved, waiting to be picked and shipped from them
+    requested: int  # waiting for their approval
+
+
+def transfers_in_transit(*, locations) -> TransitSummary:
+    """How many transfers touch ``locations`` at each open step, in one query."""
+    from django.db.models import Count, Q
+
+    from .models import Transfer, TransferStatus
+
+    ids = [getattr(location, "pk", location) for location in locations]
+    counts = Transfer.objects.aggregate(
+        incoming=Count("pk", filter=Q(destination__in=ids, status=TransferStatus.IN_TRANSIT)),
+        outgoing=Count("pk", filter=Q(source__in=ids, status=TransferStatus.IN_TRANSIT)),
+        to_ship=Count("pk", filter=Q(source__in=ids, status=TransferStatus.APPROVED)),
+        requested=Count("pk", filter=Q(source__in=ids, status=TransferStatus.REQUESTED)),
+    )
+    return TransitSummary(**counts)
