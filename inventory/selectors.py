@@ -253,3 +253,38 @@ def transfers_in_transit(*, locations) -> TransitSummary:
         requested=Count("pk", filter=Q(source__in=ids, status=TransferStatus.REQUESTED)),
     )
     return TransitSummary(**counts)
+
+
+@dataclass(frozen=True)
+class WarehouseDay:
+    """What a warehouse operator's dashboard shows: what to receive today, transfers to ship and
+    on their way, counts waiting for approval."""
+
+    expected_orders: list  # purchase orders expected by today, still open (the first few)
+    expected_count: int
+    transit: TransitSummary
+    counts_to_approve: list
+    counts_to_approve_count: int
+    counting: int
+
+
+def warehouse_day(*, locations, today, limit: int = 8) -> WarehouseDay:
+    """The warehouse dashboard's figures for ``locations``, in a fixed number of queries."""
+    from django.db.models import Q
+
+    from .models import PurchaseOrder, PurchaseOrderStatus, StockCount, StockCountStatus
+
+    ids = [getattr(location, "pk", location) for location in locations]
+    orders = (PurchaseOrder.objects.filter(location__in=ids, status__in=[PurchaseOrderStatus.OPEN,
+                                                                          PurchaseOrderStatus.PARTIAL])
+              .filter(Q(expected_on__lte=today) | Q(expected_on__isnull=True)))
+    counts = StockCount.objects.filter(location__in=ids)
+    submitted = counts.filter(status=StockCountStatus.SUBMITTED)
+    return WarehouseDay(
+        expected_orders=list(orders.select_related("location").order_by("expected_on", "id")[:limit]),
+        expected_count=orders.count(),
+        transit=transfers_in_transit(locations=ids),
+        counts_to_approve=list(submitted.select_related("location", "submitted_by").order_by("submitted_at")[:limit]),
+        counts_to_approve_count=submitted.count(),
+        counting=counts.filter(status=StockCountStatus.COUNTING).count(),
+    )

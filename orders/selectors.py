@@ -349,3 +349,9 @@ def stock_reference_labels(references: Collection[str]) -> dict[str, SubjectLabe
             text=gettext("Order %(number)s") % {"number": number}, detail=fulfillment.get_method_display(),
             url=reverse("console:order_detail", kwargs={"number": number}), permission="orders.view_order")
     return labels
+
+
+def shipments_waiting_count(*, locations) -> int:
+    """Delivery fulfilments waiting to be packed and shipped at ``locations`` (the dashboard)."""
+    return Fulfillment.objects.filter(method=FulfillmentMethod.SHIP, location__in=locations,
+                                      status=FulfillmentStatus.RESERVED).count()

@@ -353,13 +353,15 @@ def test_navigation_shows_only_what_the_role_may_open(client, staff):
     html = client.get(reverse("console:dashboard")).content.decode()
     assert reverse("console:pickup_desk") in html
     assert reverse("console:customers") in html
-    assert f'href="{reverse("console:stock_receive")}"' in html  # stores receive deliveries too
+    assert f'href="{reverse("console:receipts")}"' in html  # stores receive deliveries too
+    assert f'href="{reverse("console:transfers")}"' in html  # and ask for and receive transfers
     assert f'href="{reverse("console:shipments")}"' not in html
     client.force_login(staff["hq_marketer"])
     assert f'href="{reverse("console:stock_receive")}"' not in client.get(reverse("console:dashboard")).content.decode()
     client.force_login(staff["warehouse_operator"])
     html = client.get(reverse("console:dashboard")).content.decode()
-    assert f'href="{reverse("console:stock_receive")}"' in html
+    assert f'href="{reverse("console:receipts")}"' in html
+    assert f'href="{reverse("console:counts")}"' in html
     assert f'href="{reverse("console:pickup_desk")}"' not in html
     assert f'href="{reverse("console:customers")}"' not in html
 
