@@ -5,7 +5,6 @@ from kernel import subjects
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF, WAREHOUSE_OPERATOR
 
-
 # What staff who move stock may do with transfers, receipts and counts, at the locations of their
 # scope (a store requests and receives transfers, a warehouse approves and ships them; whoever
 # counts does not approve their own count: inventory.counts).

@@ -102,7 +102,7 @@ def transfer_ship(*, transfer: Transfer, shipped: dict[int, int] | None = None, 
     picked = {line.variant_id: line.requested for line in lines} if shipped is None else shipped
     errors: dict[str, list[str]] = {}
     known = {line.variant_id for line in lines}
-    for variant_id in set(picked) - known:
+    if set(picked) - known:
         errors.setdefault("lines", []).append(_("A variant that is not on the transfer cannot be shipped."))
     for index, line in enumerate(lines):
         quantity = picked.get(line.variant_id, 0)
