@@ -190,8 +190,7 @@ def count_approve(*, count: StockCount, acting_user=None) -> StockCount:
             continue
         movements.append(StockMovement(variant_id=line.variant_id, location_id=count.location_id, quantity=variance,
                                        reason=MovementReason.COUNT, reference=count.ledger_reference,
-                                       note=_("counted %(counted)d, on hand at start %(expected)d") % {
-                                           "counted": line.counted, "expected": line.expected},
+                                       note=count.note,
                                        acting_user=acting_user))
     if errors:
         raise LinesInvalid(errors, _("Nothing was posted: %(lines)s") % {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet, Sum
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from kernel.models import Location
 from kernel.subjects import SubjectLabel
@@ -184,7 +184,7 @@ def document_reference_labels(kind: str, numbers: Collection[str]) -> dict[str, 
     model, text, url_name, permission = {
         Transfer.key_prefix: (Transfer, gettext("Transfer %(number)s"), "console:transfer_detail",
                               "inventory.view_transfer"),
-        Receipt.key_prefix: (Receipt, gettext("Receipt %(number)s"), "console:receipt_detail",
+        Receipt.key_prefix: (Receipt, pgettext("stock", "Receipt %(number)s"), "console:receipt_detail",
                              "inventory.view_receipt"),
         StockCount.key_prefix: (StockCount, gettext("Count %(number)s"), "console:count_detail",
                                 "inventory.view_stockcount"),

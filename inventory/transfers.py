@@ -115,7 +115,7 @@ def transfer_ship(*, transfer: Transfer, shipped: dict[int, int] | None = None, 
         raise LinesInvalid(errors)
     hold_take(location=transfer.source, reference=transfer.ledger_reference, reason=MovementReason.TRANSFER_OUT,
               taken={line.variant_id: picked.get(line.variant_id, 0) for line in lines}, acting_user=acting_user,
-              note=_("to %(location)s") % {"location": transfer.destination.name})
+              note=f"→ {transfer.destination.name}")
     for line in lines:
         line.shipped = picked.get(line.variant_id, 0)
     TransferLine.objects.bulk_update(lines, ["shipped"])
@@ -182,8 +182,7 @@ def transfer_receive(*, transfer: Transfer, lines: list[ReceivedLineIn], note: s
         if good:
             services._move(variant=variant, location=transfer.destination, quantity=good,
                            reason=MovementReason.TRANSFER_IN, reference=transfer.ledger_reference,
-                           note=_("from %(location)s, %(receipt)s") % {"location": transfer.source.name,
-                                                                      "receipt": receipt.number},
+                           note=f"← {transfer.source.name} · {receipt.number}",
                            acting_user=acting_user)
     ReceiptLine.objects.bulk_create(receipt_lines)
     transfer.status, transfer.received_by, transfer.received_at = (TransferStatus.RECEIVED, acting_user,

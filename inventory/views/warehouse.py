@@ -13,7 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django_htmx.http import HttpResponseClientRedirect
 
 from kernel import roles
@@ -510,7 +510,7 @@ def receipt_new(request):
             except InventoryError as exc:
                 errors = [str(exc)]
             else:
-                messages.success(request, _("Receipt %(number)s was booked: %(units)d units.") % {
+                messages.success(request, pgettext("stock", "Receipt %(number)s was booked: %(units)d units.") % {
                     "number": receipt.number, "units": sum(line.quantity for line in lines)})
                 return _done(request, receipt.get_absolute_url())
         status = 400
