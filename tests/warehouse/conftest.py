@@ -24,6 +24,17 @@ def assert_ledger_balanced() -> None:
         assert (level.on_hand, level.reserved) == (level.ledger, level.held), level
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages these tests read are the English ones (the shop's default language is Japanese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
-def state():
-    return stock_state
+def client(client):
+    """The console in English (its language cookie), for the messages the tests read."""
+    client.cookies["django_language"] = "en"
+    return client
