@@ -886,7 +886,7 @@ class _Seeder:
                                                                                                  damaged=2)],
                                  note="納品書 HS-88172")
         zone = sorted(stocked, key=lambda variant: variant.sku)[:8]
-        counts.stock_zones_set(location=self.warehouse, zones={variant: "A-01" for variant in zone})
+        counts.stock_zones_set(location=self.warehouse, zones=dict.fromkeys(zone, "A-01"))
         count = counts.count_start(location=self.warehouse, zone="A-01", acting_user=operator)
         for index, line in enumerate(count.lines.select_related("variant")):
             found = line.expected - 1 if index == 2 else line.expected + 2 if index == 5 else line.expected
