@@ -71,7 +71,9 @@ from customers.models import (
     SegmentKind,
     SegmentSnapshot,
 )
+from inventory import counts, receiving, transfers
 from inventory import services as inventory
+from inventory.documents import LineIn, ReceivedLineIn
 from inventory.errors import OutOfStock
 from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, TaxClass, Variant
 from inventory.validators import ean13_check_digit
@@ -254,6 +256,12 @@ def demo_reset() -> dict[str, int]:
     deleted["orders"] = Order.objects.filter(channel__in=channels).delete()[0]
     deleted["reservations"] = Reservation.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
+    from inventory.models import PurchaseOrder, Receipt, StockCount, Transfer
+
+    deleted["receipts"] = Receipt.objects.filter(location__in=locations).delete()[0]
+    deleted["transfers"] = Transfer.objects.filter(Q(source__in=locations) | Q(destination__in=locations)).delete()[0]
+    deleted["purchase orders"] = PurchaseOrder.objects.filter(location__in=locations).delete()[0]
+    deleted["stock counts"] = StockCount.objects.filter(location__in=locations).delete()[0]
     deleted["ledger rows"] = StockMovement.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
     images = list(ProductImage.objects.filter(product_id__in=product_ids))
@@ -309,6 +317,8 @@ class _Seeder:
         t = self.step("browsing and store visits (customer_events_import)", t)
         self.place_open_orders()
         t = self.step("today's open orders (order_place)", t)
+        self.seed_warehouse()
+        t = self.step("transfers, purchase orders and a count (inventory.transfers, receiving, counts)", t)
         self.fill_carts()
         t = self.step("carts in progress (cart_add)", t)
         self.add_identities()
@@ -842,6 +852,46 @@ class _Seeder:
                                                  address=self.address_of(customer)),
                 payment_method=PaymentMethod.MARKETPLACE if code == "hare-ichiba" else None,
             )
+
+    # --- the warehouse's day (inventory.transfers, receiving, counts) --------------------
+
+    def seed_warehouse(self) -> None:
+        """A transfer in transit to 渋谷店 and one 梅田店 asked for, a purchase order expected
+        today and one partly received, and a count of zone A-01 awaiting approval, all through
+        the services (each a few rows: the seed stays fast)."""
+        rng = self.rng
+        operator, shibuya_staff, umeda_staff = (self.staff.get(WAREHOUSE_CODE), self.staff.get("shibuya"),
+                                                self.staff.get("umeda"))
+        stocked = [v for v in self.variants if self.on_hand.get((v.id, self.warehouse.id), 0) >= 20]
+        if len(stocked) < 12:
+            return
+        picks = rng.sample(stocked, 12)
+        shipped = transfers.transfer_request(
+            source=self.warehouse, destination=self.locations["shibuya"], acting_user=shibuya_staff,
+            lines=[LineIn(variant, rng.randint(2, 6)) for variant in picks[:3]], note="週末のセールに向けて補充")
+        transfers.transfer_approve(transfer=shipped, acting_user=operator)
+        transfers.transfer_ship(transfer=shipped, acting_user=operator)
+        transfers.transfer_request(source=self.warehouse, destination=self.locations["umeda"], acting_user=umeda_staff,
+                                   lines=[LineIn(variant, rng.randint(1, 4)) for variant in picks[3:5]])
+        today = timezone.localdate()
+        receiving.purchase_order_create(
+            location=self.warehouse, supplier_name="東洋繊維株式会社", supplier_reference="TY-2612-0042",
+            expected_on=today, acting_user=operator,
+            lines=[LineIn(variant, rng.choice((12, 24, 36))) for variant in picks[5:9]])
+        partly = receiving.purchase_order_create(
+            location=self.warehouse, supplier_name="北陸食品工業", expected_on=today - timedelta(days=1),
+            acting_user=operator, lines=[LineIn(variant, 24) for variant in picks[9:11]])
+        receiving.receipt_create(location=self.warehouse, purchase_order=partly, acting_user=operator,
+                                 lines=[ReceivedLineIn(picks[9], 24, damaged=0), ReceivedLineIn(picks[10], 10,
+                                                                                                 damaged=2)],
+                                 note="納品書 HS-88172")
+        zone = sorted(stocked, key=lambda variant: variant.sku)[:8]
+        counts.stock_zones_set(location=self.warehouse, zones=dict.fromkeys(zone, "A-01"))
+        count = counts.count_start(location=self.warehouse, zone="A-01", acting_user=operator)
+        for index, line in enumerate(count.lines.select_related("variant")):
+            found = line.expected - 1 if index == 2 else line.expected + 2 if index == 5 else line.expected
+            counts.count_enter(count=count, variant=line.variant, quantity=found, acting_user=operator)
+        counts.count_submit(count=count, acting_user=operator)
 
     # --- identities (customers.identities) ----------------------------------------------
 

@@ -44,6 +44,8 @@ class OrdersConfig(AppConfig):
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
+    # How the stock history names the ledger's ``fulfillment:<id>`` references (inventory.selectors).
+    stock_references = {"fulfillment": "orders.selectors.stock_reference_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).

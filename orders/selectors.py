@@ -334,3 +334,24 @@ def event_subject_labels(references: Collection[str]) -> dict[str, SubjectLabel]
             detail=str(OrderEmail(email).label) if email in OrderEmail.values else email,
             url=reverse("console:order_detail", kwargs={"number": number}), permission="orders.view_order")
     return labels
+
+
+def stock_reference_labels(references: Collection[str]) -> dict[str, SubjectLabel]:
+    """Labels of the stock ledger's ``fulfillment:<id>`` references (a pickup handed over, a
+    parcel shipped) by the order's number, in one query (inventory.selectors.reference_labels)."""
+    ids = [int(reference) for reference in references if reference.isdigit()]
+    fulfillments = Fulfillment.objects.filter(pk__in=ids).select_related("order").only(
+        "pk", "method", "order__number")
+    labels = {}
+    for fulfillment in fulfillments:
+        number = fulfillment.order.number
+        labels[str(fulfillment.pk)] = SubjectLabel(
+            text=gettext("Order %(number)s") % {"number": number}, detail=fulfillment.get_method_display(),
+            url=reverse("console:order_detail", kwargs={"number": number}), permission="orders.view_order")
+    return labels
+
+
+def shipments_waiting_count(*, locations) -> int:
+    """Delivery fulfilments waiting to be packed and shipped at ``locations`` (the dashboard)."""
+    return Fulfillment.objects.filter(method=FulfillmentMethod.SHIP, location__in=locations,
+                                      status=FulfillmentStatus.RESERVED).count()

@@ -60,6 +60,20 @@ MATRIX = {
     "offer_edit": [302, 403, 403, 403, 200, 200],
     "offer_codes_export": [302, 403, 403, 403, 200, 200],
     "code_batch_progress": [302, 403, 403, 403, 200, 200],
+    # issue 10: transfers, purchase orders, receiving, stock counts (the documents are at the
+    # warehouse; the transfer goes to store A, so store A's staff see it and nothing else)
+    "transfers": [302, 403, 200, 200, 200, 200],
+    "transfer_new": [302, 403, 200, 200, 403, 200],
+    "transfer_detail": [302, 403, 200, 200, 200, 200],
+    "purchase_orders": [302, 403, 200, 200, 200, 200],
+    "purchase_order_new": [302, 403, 403, 200, 403, 200],
+    "purchase_order_detail": [302, 403, 404, 200, 200, 200],
+    "receipts": [302, 403, 200, 200, 200, 200],
+    "receipt_new": [302, 403, 200, 200, 403, 200],
+    "receipt_detail": [302, 403, 404, 200, 200, 200],
+    "counts": [302, 403, 200, 200, 200, 200],
+    "count_new": [302, 403, 200, 200, 403, 200],
+    "count_detail": [302, 403, 404, 200, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -95,6 +109,9 @@ POST_MATRIX = {
     "suppression_remove": [302, 403, 403, 403, 404, 404],  # no such row
     "offer_code_create": [302, 403, 403, 403, 400, 400],  # no code
     "offer_codes_generate": [302, 403, 403, 403, 400, 400],  # no count
+    "transfer_action": [302, 403, 403, 302, 403, 302],  # ship a transfer not approved: refused, nothing moves
+    "count_enter": [302, 403, 404, 400, 403, 400],  # no code scanned
+    "count_action": [302, 403, 404, 302, 403, 302],  # submit a cancelled count: refused
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -115,6 +132,7 @@ POST_DATA = {
     "campaign_audience_count": {}, "campaign_action": {}, "campaign_message_new": {}, "campaign_test_send": {},
     "campaign_print": {"kind": ""}, "suppression_add": {}, "suppression_remove": {}, "offer_code_create": {},
     "offer_codes_generate": {},
+    "transfer_action": {}, "count_enter": {"code": ""}, "count_action": {},
 }
 
 
@@ -158,6 +176,23 @@ def _segments() -> dict:
     return {"segment": segment.pk, "persona": Persona.objects.get(name="週末派").pk,
             "export": SegmentExport.objects.get(segment=segment).pk,
             "doomed_segment": Segment.objects.get(name="消す").pk, "doomed_persona": Persona.objects.get(name="消す").pk}
+
+
+def _warehouse(shop) -> dict:
+    """A transfer requested from the warehouse by store A, a purchase order and a receipt at the
+    warehouse, and a cancelled count there."""
+    from inventory import counts, receiving, transfers
+    from inventory.documents import LineIn, ReceivedLineIn
+    from inventory.models import PurchaseOrder, StockCount, Transfer
+
+    if not Transfer.objects.exists():
+        transfers.transfer_request(source=shop.warehouse, destination=shop.store_a, lines=[LineIn(shop.small, 1)])
+        order = receiving.purchase_order_create(location=shop.warehouse, supplier_name="東洋繊維",
+                                                lines=[LineIn(shop.small, 5)])
+        receiving.receipt_create(location=shop.warehouse, purchase_order=order, lines=[ReceivedLineIn(shop.small, 2)])
+        counts.count_cancel(count=counts.count_start(location=shop.warehouse))
+    return {"transfer": Transfer.objects.get().number, "po": PurchaseOrder.objects.get().number,
+            "receipt": PurchaseOrder.objects.get().receipts.get().number, "count": StockCount.objects.get().number}
 
 
 def _url(name, shop, pickups, customer, shipment=None):
@@ -215,6 +250,13 @@ def _url(name, shop, pickups, customer, shipment=None):
             kwargs["batch_id"] = ids["batch"]
     if name == "suppression_remove":
         kwargs = {"pk": 999999}
+    if name in ("transfer_detail", "transfer_action", "purchase_order_detail", "receipt_detail", "count_detail",
+                "count_enter", "count_action"):
+        numbers = _warehouse(shop)
+        kwargs = {"number": numbers[{"transfer": "transfer", "purchase": "po", "receipt": "receipt",
+                                     "count": "count"}[name.split("_")[0]]]}
+        if name in ("transfer_action", "count_action"):
+            kwargs["action"] = "ship" if name == "transfer_action" else "submit"
     return reverse(f"console:{name}", kwargs=kwargs)
 
 
@@ -277,6 +319,9 @@ def test_every_console_action_answers_the_role_as_the_matrix_says(client, shop, 
     assert shipment.status == "reserved"
     assert customer.consent_records.filter(source="console").count() == 0
     assert customer.events.filter(kind="staff_note").count() == 0
+    from inventory.models import StockCount, Transfer
+    assert Transfer.objects.get().status == "requested"
+    assert StockCount.objects.get().status == "cancelled"
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
@@ -308,13 +353,15 @@ def test_navigation_shows_only_what_the_role_may_open(client, staff):
     html = client.get(reverse("console:dashboard")).content.decode()
     assert reverse("console:pickup_desk") in html
     assert reverse("console:customers") in html
-    assert f'href="{reverse("console:stock_receive")}"' in html  # stores receive deliveries too
+    assert f'href="{reverse("console:receipts")}"' in html  # stores receive deliveries too
+    assert f'href="{reverse("console:transfers")}"' in html  # and ask for and receive transfers
     assert f'href="{reverse("console:shipments")}"' not in html
     client.force_login(staff["hq_marketer"])
     assert f'href="{reverse("console:stock_receive")}"' not in client.get(reverse("console:dashboard")).content.decode()
     client.force_login(staff["warehouse_operator"])
     html = client.get(reverse("console:dashboard")).content.decode()
-    assert f'href="{reverse("console:stock_receive")}"' in html
+    assert f'href="{reverse("console:receipts")}"' in html
+    assert f'href="{reverse("console:counts")}"' in html
     assert f'href="{reverse("console:pickup_desk")}"' not in html
     assert f'href="{reverse("console:customers")}"' not in html
 

@@ -29,17 +29,24 @@ CAMPAIGNS = {
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
 }
 
+# issue 10: transfers, receiving and stock counts at the locations of their scope
+WAREHOUSE_WORK = {"inventory.view_transfer", "inventory.add_transfer", "inventory.view_receipt",
+                  "inventory.add_receipt", "inventory.view_stockcount", "inventory.add_stockcount",
+                  "inventory.approve_stockcount", "inventory.view_purchaseorder"}
+WAREHOUSE_VIEWS = {"inventory.view_transfer", "inventory.view_receipt", "inventory.view_purchaseorder",
+                   "inventory.view_stockcount"}
+
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
     roles.STORE_STAFF: {
         "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
         "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
-        "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
+        "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit", *WAREHOUSE_WORK,
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
         "inventory.view_product", "omnishop.view_location", "orders.view_order", "orders.ship_orders",
-        "brandkit.view_brandkit",
+        "brandkit.view_brandkit", *WAREHOUSE_WORK, "inventory.add_purchaseorder",
     },
     roles.HQ_MARKETER: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -49,6 +56,7 @@ ROLE_TABLE = {
         "customers.export_customers",  # issue 8: the customer list's CSV export
         "customers.merge_customer",  # issue 8: duplicate review and merge
         *CAMPAIGNS,  # issue 9
+        *WAREHOUSE_VIEWS,  # issue 10
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -61,6 +69,8 @@ ROLE_TABLE = {
         "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
         "customers.merge_customer",  # issue 8: duplicate review and merge
         *CAMPAIGNS,  # issue 9
+        *WAREHOUSE_WORK, "inventory.add_purchaseorder",  # issue 10, and the supervisor's:
+        "inventory.receive_over_expected", "inventory.approve_own_stockcount",
     },
 }
 
@@ -79,7 +89,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
         [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
          reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],
-        [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
+        [reverse("console:products"), reverse("console:stock"), reverse("console:receipts"),
+         reverse("console:purchase_orders"), reverse("console:transfers"), reverse("console:counts"),
          reverse("console:stock_adjust"), reverse("console:ledger")],
         [reverse("console:campaigns"), reverse("console:offers"), reverse("console:suppressions")],
         [reverse("console:brandkit:index")],
