@@ -60,6 +60,14 @@ MATRIX = {
     "offer_edit": [302, 403, 403, 403, 200, 200],
     "offer_codes_export": [302, 403, 403, 403, 200, 200],
     "code_batch_progress": [302, 403, 403, 403, 200, 200],
+    # issue 10: registers — store staff run their store's, HQ reads them, administrators set them up
+    "registers": [302, 403, 200, 403, 200, 200],
+    "register_create": [302, 403, 403, 403, 403, 200],
+    "register_open": [302, 403, 200, 403, 403, 200],
+    "register_close": [302, 403, 200, 403, 403, 200],
+    "register_session": [302, 403, 200, 403, 200, 200],
+    "register_day": [302, 403, 200, 403, 200, 200],
+    "register_history": [302, 403, 200, 403, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -95,6 +103,9 @@ POST_MATRIX = {
     "suppression_remove": [302, 403, 403, 403, 404, 404],  # no such row
     "offer_code_create": [302, 403, 403, 403, 400, 400],  # no code
     "offer_codes_generate": [302, 403, 403, 403, 400, 400],  # no count
+    "register_open": [302, 403, 400, 403, 403, 400],  # already open: refused
+    "register_close": [302, 403, 400, 403, 403, 400],  # nothing counted: refused, the register stays open
+    "register_create": [302, 403, 403, 403, 403, 400],  # no code, no name
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -115,6 +126,7 @@ POST_DATA = {
     "campaign_audience_count": {}, "campaign_action": {}, "campaign_message_new": {}, "campaign_test_send": {},
     "campaign_print": {"kind": ""}, "suppression_add": {}, "suppression_remove": {}, "offer_code_create": {},
     "offer_codes_generate": {},
+    "register_open": {"opening_float": "1000"}, "register_close": {"note": ""}, "register_create": {},
 }
 
 
@@ -215,7 +227,22 @@ def _url(name, shop, pickups, customer, shipment=None):
             kwargs["batch_id"] = ids["batch"]
     if name == "suppression_remove":
         kwargs = {"pk": 999999}
+    if name in ("register_open", "register_close", "register_session"):
+        session = _register_session(shop)
+        kwargs = {"pk": session.register_id if name == "register_open" else session.pk}
     return reverse(f"console:{name}", kwargs=kwargs)
+
+
+def _register_session(shop):
+    """An open session of a register at store A (store staff of store A may run it)."""
+    from orders import registers
+    from orders.models import RegisterSession
+
+    session = RegisterSession.objects.filter(register__location=shop.store_a).first()
+    if session is None:
+        register = registers.register_create(location=shop.store_a, code="1", name="レジ1")
+        session = registers.register_open(register=register, opening_float=30000)
+    return session
 
 
 def _reviewed_pair(customer):
@@ -277,6 +304,7 @@ def test_every_console_action_answers_the_role_as_the_matrix_says(client, shop, 
     assert shipment.status == "reserved"
     assert customer.consent_records.filter(source="console").count() == 0
     assert customer.events.filter(kind="staff_note").count() == 0
+    assert _register_session(shop).is_open
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
