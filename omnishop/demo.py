@@ -42,7 +42,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from brandkit import services as brandkit
@@ -871,8 +872,7 @@ class _Seeder:
                         payment_take(order=order, tenders=[self.tender_for(order, rng)], register_session=session,
                                      acting_user=staff[code])
                     times = [order.created_at for order in taken]
-                    opened = max(min([day + timedelta(hours=9, minutes=rng.randint(30, 55)), *times])
-                                 - timedelta(minutes=rng.randint(3, 20)), day)
+                    opened = min(day + timedelta(hours=9, minutes=rng.randint(30, 55)), self.now - timedelta(minutes=5))
                     if days_ago == 0:  # today: still open, closed with the day
                         self.date_session(session, opened=opened, closed=None)
                         continue
@@ -895,8 +895,9 @@ class _Seeder:
     def date_session(session: RegisterSession, *, opened: datetime, closed: datetime | None) -> None:
         """Put a session and its payments on the day they happened (the services stamp now)."""
         RegisterSession.objects.filter(pk=session.pk).update(opened_at=opened, closed_at=closed or session.closed_at)
-        Payment.objects.filter(register_session=session).update(
-            created_at=Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("created_at")[:1]))
+        # a sale rung up before the demo's opening time is paid as the register opens
+        Payment.objects.filter(register_session=session).update(created_at=Greatest(
+            Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("created_at")[:1]), Value(opened)))
 
     # --- today's open orders (order_place) ----------------------------------------------
 

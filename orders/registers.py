@@ -156,9 +156,10 @@ def cash_count_clean(counts: Mapping) -> tuple[dict[str, int], int, dict[str, li
     return ordered, total, errors
 
 
-def _cash_amount(errors: dict, field: str, value, *, label: str) -> int | None:
+def _cash_amount(errors: dict, field: str, value, *, message: str) -> int | None:
+    """``value`` if it is whole yen from 0 to MAX_CASH; else ``message`` (with %(max)s) on ``field``."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CASH:
-        errors[field] = [_("Enter %(what)s in whole yen, from 0 to %(max)s.") % {"what": label, "max": yen(MAX_CASH)}]
+        errors[field] = [message % {"max": yen(MAX_CASH)}]
         return None
     return value
 
@@ -192,7 +193,8 @@ def register_open(*, register: Register, opening_float: int, acting_user=None) -
     is already open is refused (and so is an inactive one): close it first."""
     errors: dict[str, list[str]] = {}
     register = Register.objects.select_for_update().select_related("location").get(pk=register.pk)
-    _cash_amount(errors, "opening_float", opening_float, label=_("the opening float"))
+    _cash_amount(errors, "opening_float", opening_float,
+                 message=_("Enter the opening float in whole yen, from ¥0 to %(max)s."))
     if not register.is_active:
         errors["register"] = [_("Register %(register)s is no longer in use.") % {"register": register}]
     else:
@@ -243,7 +245,8 @@ def register_close(*, session: RegisterSession, counted_cash: int | None = None,
     elif counted_cash is None:
         errors["counted_cash"] = [_("Enter the cash counted in the drawer.")]
     else:
-        _cash_amount(errors, "counted_cash", counted_cash, label=_("the counted cash"))
+        _cash_amount(errors, "counted_cash", counted_cash,
+                     message=_("Enter the counted cash in whole yen, from ¥0 to %(max)s."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
         errors["note"] = [_("At most %(n)s characters.") % {"n": MAX_NOTE_LENGTH}]
