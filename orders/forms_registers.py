@@ -4,6 +4,7 @@ service's errors back onto their fields."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .registers import DENOMINATIONS, MAX_CASH, MAX_NOTE_LENGTH, MAX_PIECES
 
@@ -25,7 +26,7 @@ class ServiceErrorsMixin:
 
 class RegisterCreateForm(ServiceErrorsMixin, forms.Form):
     location = forms.ModelChoiceField(label=_("Store"), queryset=None, empty_label=None)
-    code = forms.CharField(label=_("Code"), max_length=20, help_text=_("Short, unique in the store: 1, 2, A…"))
+    code = forms.CharField(label=pgettext_lazy("register", "Code"), max_length=20, help_text=_("Short, unique in the store: 1, 2, A…"))
     name = forms.CharField(label=_("Name"), max_length=60, help_text=_("As staff call it: レジ1, Counter by the door…"))
 
     def __init__(self, *args, locations=None, **kwargs):

@@ -86,7 +86,7 @@ def test_expected_cash_and_over_short_are_exact_with_change_split_tender_and_ref
 
 
 def test_the_count_by_denomination_sums_every_note_and_coin(session):
-    count = {value: 1 for value in registers.DENOMINATIONS}
+    count = dict.fromkeys(registers.DENOMINATIONS, 1)
     closed = registers.register_close(session=session, cash_count=count)
     assert closed.counted_cash == 10000 + 5000 + 2000 + 1000 + 500 + 100 + 50 + 10 + 5 + 1
     assert closed.over_short == closed.counted_cash - 30000
