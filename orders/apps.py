@@ -41,7 +41,7 @@ class OrdersConfig(AppConfig):
                  active_also=("console:pickup_ready", "console:pickup_hand_over")),
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
-        NavEntry("console:registers", _("Registers"), "store", "orders.view_register", "store", 30,
+        NavEntry("console:registers", _("Registers"), "store", "orders.view_register", "store", 25,
                  active_also=("console:register_create", "console:register_open", "console:register_close",
                               "console:register_session", "console:register_day", "console:register_history")),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),

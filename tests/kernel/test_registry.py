@@ -29,12 +29,17 @@ CAMPAIGNS = {
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
 }
 
+# Registers and their day reports (issue 10): store staff run their store's, HQ reads them,
+# administrators also set them up.
+REGISTERS_STAFF = {"orders.view_register", "orders.operate_register"}
+
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
     roles.STORE_STAFF: {
         "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
         "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
+        *REGISTERS_STAFF,  # issue 10
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
@@ -49,6 +54,7 @@ ROLE_TABLE = {
         "customers.export_customers",  # issue 8: the customer list's CSV export
         "customers.merge_customer",  # issue 8: duplicate review and merge
         *CAMPAIGNS,  # issue 9
+        "orders.view_register",  # issue 10
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -61,6 +67,7 @@ ROLE_TABLE = {
         "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
         "customers.merge_customer",  # issue 8: duplicate review and merge
         *CAMPAIGNS,  # issue 9
+        *REGISTERS_STAFF, "orders.add_register",  # issue 10
     },
 }
 
@@ -76,7 +83,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     urls = [[item["url"] for item in section["items"]] for section in sections]
     assert urls == [
         [reverse("console:dashboard")],
-        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
+        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:registers"),
+         reverse("console:customers"),
          reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),
