@@ -30,7 +30,7 @@ from kernel.japan import STANDARD_TAX_RATE
 from kernel.models import ChannelKind, Location
 
 from .models import Order, OrderLine, OrderStatus, Payment, RegisterSession, TenderKind
-from .registers import DENOMINATIONS, store_sessions
+from .registers import DENOMINATIONS, sessions_with_cash, store_sessions
 from .tax import TaxSummary, summarise
 
 
@@ -114,7 +114,8 @@ def store_day_report(*, location: Location, business_date: date) -> DayReport:
 
 
 def _report(sessions: QuerySet[RegisterSession], *, location, business_date) -> DayReport:
-    listed = list(sessions.select_related("register__location", "opened_by", "closed_by").order_by("opened_at", "id"))
+    listed = list(sessions_with_cash(sessions.select_related("register__location", "opened_by", "closed_by"))
+                  .order_by("opened_at", "id"))
     payments = Payment.objects.filter(register_session__in=[s.pk for s in listed])
     taken, back, void = Q(amount__gt=0), Q(amount__lt=0), void_q("order__")
 
