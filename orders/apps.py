@@ -5,6 +5,14 @@ from kernel import subjects
 from kernel.registry import NavEntry
 from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF, WAREHOUSE_OPERATOR
 
+# Registers (orders.registers): store staff open and close their store's; HQ reads every store's
+# reports; administrators also set registers up.
+REGISTER_PERMISSIONS = {
+    STORE_STAFF: ["orders.view_register", "orders.operate_register"],
+    HQ_MARKETER: ["orders.view_register"],
+    ADMINISTRATOR: ["orders.view_register", "orders.operate_register", "orders.add_register"],
+}
+
 
 def ensure_schedules(sender, **kwargs) -> None:
     """Recurring jobs are configuration: make sure they exist after every migrate."""
@@ -33,14 +41,18 @@ class OrdersConfig(AppConfig):
                  active_also=("console:pickup_ready", "console:pickup_hand_over")),
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
+        NavEntry("console:registers", _("Registers"), "store", "orders.view_register", "store", 25,
+                 active_also=("console:register_create", "console:register_open", "console:register_close",
+                              "console:register_session", "console:register_day", "console:register_history")),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
     ]
     role_permissions = {
-        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order"],
+        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order",
+                      *REGISTER_PERMISSIONS[STORE_STAFF]],
         WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders"],
-        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard"],
+        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard", *REGISTER_PERMISSIONS[HQ_MARKETER]],
         ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
-                        "orders.view_sales_dashboard", "orders.ship_orders"],
+                        "orders.view_sales_dashboard", "orders.ship_orders", *REGISTER_PERMISSIONS[ADMINISTRATOR]],
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
@@ -50,6 +62,8 @@ class OrdersConfig(AppConfig):
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).
     audit_actions = {"orders_import": _("Orders imported"),
+                     "register_create": _("Register set up"), "register_open": _("Register opened"),
+                     "register_close": _("Register closed with a cash count"),
                      "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}
 
     @property

@@ -461,6 +461,9 @@ class RegisterSession(models.Model):
     # (float + cash taken − cash given back); over/short = counted − expected.
     counted_cash = models.PositiveIntegerField(_("counted cash"), null=True, blank=True)
     expected_cash = models.IntegerField(_("expected cash"), null=True, blank=True)
+    # The closing count by denomination, as staff counted the drawer: {"10000": 3, "1000": 12, ...}
+    # (yen value -> number of notes or coins; orders.registers.DENOMINATIONS). Its total is counted_cash.
+    cash_count = models.JSONField(_("cash count"), default=dict, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:

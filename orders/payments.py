@@ -89,7 +89,9 @@ def payment_take(*, order: Order, tenders: Sequence[TenderIn], location: Locatio
     if due <= 0:
         raise InvalidOrder({"tenders": [_("Order %(number)s is already paid.") % {"number": order.number}]})
     if register_session is not None:
-        register_session = RegisterSession.objects.select_related("register").get(pk=register_session.pk)
+        # locked: a register being closed (orders.registers.register_close) counts this payment or refuses it
+        register_session = RegisterSession.objects.select_for_update(of=("self",)).select_related("register").get(
+            pk=register_session.pk)
         if not register_session.is_open:
             raise InvalidOrder({"register": [_("This register is closed: open it before taking money.")]})
         location = location or register_session.register.location

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import api_registers
 from .api import (
     MeView,
     MyCartCheckoutView,
@@ -26,3 +27,4 @@ urlpatterns = [
 
 def register_routes(router) -> None:
     router.register("orders", OrderViewSet, basename="order")
+    api_registers.register_routes(router)

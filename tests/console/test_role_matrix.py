@@ -74,6 +74,14 @@ MATRIX = {
     "counts": [302, 403, 200, 200, 200, 200],
     "count_new": [302, 403, 200, 200, 403, 200],
     "count_detail": [302, 403, 404, 200, 200, 200],
+    # issue 10: registers — store staff run their store's, HQ reads them, administrators set them up
+    "registers": [302, 403, 200, 403, 200, 200],
+    "register_create": [302, 403, 403, 403, 403, 200],
+    "register_open": [302, 403, 200, 403, 403, 200],
+    "register_close": [302, 403, 200, 403, 403, 200],
+    "register_session": [302, 403, 200, 403, 200, 200],
+    "register_day": [302, 403, 200, 403, 200, 200],
+    "register_history": [302, 403, 200, 403, 200, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -112,6 +120,9 @@ POST_MATRIX = {
     "transfer_action": [302, 403, 403, 302, 403, 302],  # ship a transfer not approved: refused, nothing moves
     "count_enter": [302, 403, 404, 400, 403, 400],  # no code scanned
     "count_action": [302, 403, 404, 302, 403, 302],  # submit a cancelled count: refused
+    "register_open": [302, 403, 400, 403, 403, 400],  # already open: refused
+    "register_close": [302, 403, 400, 403, 403, 400],  # nothing counted: refused, the register stays open
+    "register_create": [302, 403, 403, 403, 403, 400],  # no code, no name
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -133,6 +144,7 @@ POST_DATA = {
     "campaign_print": {"kind": ""}, "suppression_add": {}, "suppression_remove": {}, "offer_code_create": {},
     "offer_codes_generate": {},
     "transfer_action": {}, "count_enter": {"code": ""}, "count_action": {},
+    "register_open": {"opening_float": "1000"}, "register_close": {"note": ""}, "register_create": {},
 }
 
 
@@ -257,7 +269,22 @@ def _url(name, shop, pickups, customer, shipment=None):
                                      "count": "count"}[name.split("_")[0]]]}
         if name in ("transfer_action", "count_action"):
             kwargs["action"] = "ship" if name == "transfer_action" else "submit"
+    if name in ("register_open", "register_close", "register_session"):
+        session = _register_session(shop)
+        kwargs = {"pk": session.register_id if name == "register_open" else session.pk}
     return reverse(f"console:{name}", kwargs=kwargs)
+
+
+def _register_session(shop):
+    """An open session of a register at store A (store staff of store A may run it)."""
+    from orders import registers
+    from orders.models import RegisterSession
+
+    session = RegisterSession.objects.filter(register__location=shop.store_a).first()
+    if session is None:
+        register = registers.register_create(location=shop.store_a, code="1", name="レジ1")
+        session = registers.register_open(register=register, opening_float=30000)
+    return session
 
 
 def _reviewed_pair(customer):
@@ -322,6 +349,7 @@ def test_every_console_action_answers_the_role_as_the_matrix_says(client, shop, 
     from inventory.models import StockCount, Transfer
     assert Transfer.objects.get().status == "requested"
     assert StockCount.objects.get().status == "cancelled"
+    assert _register_session(shop).is_open
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)

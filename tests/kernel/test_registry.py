@@ -35,6 +35,9 @@ WAREHOUSE_WORK = {"inventory.view_transfer", "inventory.add_transfer", "inventor
                   "inventory.approve_stockcount", "inventory.view_purchaseorder"}
 WAREHOUSE_VIEWS = {"inventory.view_transfer", "inventory.view_receipt", "inventory.view_purchaseorder",
                    "inventory.view_stockcount"}
+# Registers and their day reports (issue 10): store staff run their store's, HQ reads them,
+# administrators also set them up.
+REGISTERS_STAFF = {"orders.view_register", "orders.operate_register"}
 
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
@@ -42,6 +45,8 @@ ROLE_TABLE = {
         "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
         "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit", *WAREHOUSE_WORK,
+        "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
+        *REGISTERS_STAFF,  # issue 10
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
@@ -57,6 +62,7 @@ ROLE_TABLE = {
         "customers.merge_customer",  # issue 8: duplicate review and merge
         *CAMPAIGNS,  # issue 9
         *WAREHOUSE_VIEWS,  # issue 10
+        "orders.view_register",  # issue 10
     },
     roles.ADMINISTRATOR: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -71,6 +77,7 @@ ROLE_TABLE = {
         *CAMPAIGNS,  # issue 9
         *WAREHOUSE_WORK, "inventory.add_purchaseorder",  # issue 10, and the supervisor's:
         "inventory.receive_over_expected", "inventory.approve_own_stockcount",
+        *REGISTERS_STAFF, "orders.add_register",  # issue 10
     },
 }
 
@@ -86,7 +93,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     urls = [[item["url"] for item in section["items"]] for section in sections]
     assert urls == [
         [reverse("console:dashboard")],
-        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
+        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:registers"),
+         reverse("console:customers"),
          reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:receipts"),

@@ -384,3 +384,26 @@ def test_segments_have_personas_members_and_snapshots(seeded):
         assert members > 0, segment.name
         snapshot = segment.snapshots.get()
         assert snapshot.count == members == snapshot.members.count()
+
+
+def test_each_store_has_registers_with_todays_session_open_and_past_ones_counted(seeded):
+    from orders import register_report
+    from orders.models import Payment, Register, RegisterSession
+
+    stores = list(demo.STORE_TRAFFIC)
+    assert set(Register.objects.values_list("location__code", flat=True)) == set(stores)
+    assert Register.objects.filter(location__code="shibuya").count() == 2
+    today = timezone.localdate()
+    open_now = RegisterSession.objects.filter(closed_at__isnull=True, register__code="1")
+    assert sorted(open_now.values_list("register__location__code", flat=True)) == sorted(stores)
+    assert {s.opened_at.astimezone(timezone.get_current_timezone()).date() for s in open_now} == {today}
+    closed = RegisterSession.objects.filter(closed_at__isnull=False)
+    assert closed.exists() and all(abs(s.over_short) <= 1000 for s in closed)
+    assert any(s.over_short != 0 for s in closed) and all(s.cash_count for s in closed)
+    # every demo till sale of those days was paid into a session, exactly its total
+    paid = Payment.objects.filter(register_session__isnull=False)
+    assert paid.exists()
+    for order in Order.objects.filter(payments__in=paid).distinct().prefetch_related("payments"):
+        assert sum(p.amount for p in order.payments.all()) == order.total
+    report = register_report.store_day_report(location=open_now.first().register.location, business_date=today)
+    assert report.open_sessions >= 1 and report.net == sum(t.net for t in report.tenders)
