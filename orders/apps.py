@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel import subjects
 from kernel.registry import NavEntry
@@ -34,20 +35,24 @@ class OrdersConfig(AppConfig):
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
+        NavEntry("console:returns", pgettext_lazy("return", "Returns"), "return", "orders.view_return", "store", 30,
+                 active_also=("console:return_new", "console:return_detail")),
     ]
     role_permissions = {
-        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order"],
-        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders"],
-        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard"],
+        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order",
+                      "orders.view_return", "orders.take_returns", "orders.refund_order"],
+        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders", "orders.view_return", "orders.take_returns"],
+        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard", "orders.view_return"],
         ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
-                        "orders.view_sales_dashboard", "orders.ship_orders"],
+                        "orders.view_sales_dashboard", "orders.ship_orders",
+                        "orders.view_return", "orders.take_returns", "orders.refund_order"],
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).
-    audit_actions = {"orders_import": _("Orders imported"),
+    audit_actions = {"orders_import": _("Orders imported"), "order_refund": _("Order refunded without a return"),
                      "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}
 
     @property
