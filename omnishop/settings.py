@@ -325,7 +325,10 @@ SPECTACULAR_SETTINGS = {
                             "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
                             "SegmentKindEnum": "customers.models.SegmentKind",
                             "MessageChannelEnum": "campaigns.models.MessageChannel",
-                            "CampaignStatusEnum": "campaigns.models.CampaignStatus"},
+                            "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+                            "ReturnMethodEnum": "orders.models.ReturnMethod",
+                            "RefundMethodEnum": "orders.models.RefundMethod",
+                            "FulfillmentMethodEnum": "orders.models.FulfillmentMethod"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from ..models import (
     ReturnDisposition,
     ReturnReason,
     ReturnStatus,
+    TenderKind,
 )
 from ..payments import TenderIn, order_refundable, order_tenders, store_credit_balance
 from .storefront_returns import parse_quantity
@@ -114,7 +115,8 @@ def _form_context(order, rows, chosen, errors, lines, **extra) -> dict:
         "dispositions": ReturnDisposition.choices, "refund_methods": RefundMethod.choices,
         "errors": errors, "general_errors": [m for key, ms in errors.items() if not key.startswith("lines.")
                                              or key == "lines" for m in ms],
-        "refundable": order_refundable(order), "tenders": order_tenders(order),
+        "refundable": order_refundable(order),
+        "tenders": [(TenderKind(kind).label, amount) for kind, amount in order_tenders(order).items()],
         "credit": store_credit_balance(order.customer_id) if order.customer_id else None, **extra}
 
 

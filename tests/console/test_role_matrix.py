@@ -60,6 +60,9 @@ MATRIX = {
     "offer_edit": [302, 403, 403, 403, 200, 200],
     "offer_codes_export": [302, 403, 403, 403, 200, 200],
     "code_batch_progress": [302, 403, 403, 403, 200, 200],
+    # issue 10: the returns desk (any order can come back at any store; mail returns at the warehouse)
+    "returns": [302, 403, 200, 200, 200, 200],
+    "return_new": [302, 403, 200, 200, 403, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -95,6 +98,7 @@ POST_MATRIX = {
     "suppression_remove": [302, 403, 403, 403, 404, 404],  # no such row
     "offer_code_create": [302, 403, 403, 403, 400, 400],  # no code
     "offer_codes_generate": [302, 403, 403, 403, 400, 400],  # no count
+    "order_refund": [302, 403, 302, 403, 403, 302],  # no amount, no reason: nothing is refunded
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -115,6 +119,7 @@ POST_DATA = {
     "campaign_audience_count": {}, "campaign_action": {}, "campaign_message_new": {}, "campaign_test_send": {},
     "campaign_print": {"kind": ""}, "suppression_add": {}, "suppression_remove": {}, "offer_code_create": {},
     "offer_codes_generate": {},
+    "order_refund": {"amount": "", "reason": ""},
 }
 
 
@@ -166,6 +171,8 @@ def _url(name, shop, pickups, customer, shipment=None):
         "product_edit": {"code": shop.product.code},
         "order_detail": {"number": pickups["a"].number},
         "order_cancel": {"number": pickups["a"].number},
+        "order_refund": {"number": pickups["a"].number},
+        "return_new": {"number": pickups["a"].number},
         "customer_detail": {"pk": customer.pk},
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
@@ -255,7 +262,10 @@ def _console_page_names() -> set[str]:
 
 def test_matrix_covers_every_console_page():
     names = _console_page_names()
-    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} == set(MATRIX) | set(POST_MATRIX)
+    # a return's own pages (detail, receipt, refund, email) are covered by tests/console/test_returns_desk.py
+    returns_pages = {"return_detail", "return_receipt", "return_refund", "return_email"}
+    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} - returns_pages == \
+        set(MATRIX) | set(POST_MATRIX)
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
