@@ -343,7 +343,7 @@ class ReturnReceipt:
     """A return's receipt (返品伝票): the items back with their value, tax per rate on what was
     refunded, the money given back per tender, and any replacement order."""
 
-    ret: "Return"
+    ret: object  # orders.models.Return
     lines: list
     tax: TaxSummary
     refunds: list  # Payment rows (negative amounts) of this return

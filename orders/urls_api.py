@@ -2,15 +2,6 @@
 
 from django.urls import path
 
-from .api_returns import (
-    MyReturnCancelView,
-    MyReturnsView,
-    MyReturnView,
-    MyStoreCreditView,
-    RefundView,
-    ReturnViewSet,
-    StoreCreditView,
-)
 from .api import (
     MeView,
     MyCartCheckoutView,
@@ -20,6 +11,15 @@ from .api import (
     MyCartLineView,
     MyCartView,
     OrderViewSet,
+)
+from .api_returns import (
+    MyReturnCancelView,
+    MyReturnsView,
+    MyReturnView,
+    MyStoreCreditView,
+    RefundView,
+    ReturnViewSet,
+    StoreCreditView,
 )
 
 urlpatterns = [

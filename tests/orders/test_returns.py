@@ -36,7 +36,7 @@ from orders.services import ContactIn, FulfillmentIn, LineIn
 
 pytestmark = pytest.mark.django_db
 
-RESTOCK = dict(reason=ReturnReason.SIZE, condition=ReturnCondition.AS_NEW, disposition=ReturnDisposition.RESTOCK)
+RESTOCK = {"reason": ReturnReason.SIZE, "condition": ReturnCondition.AS_NEW, "disposition": ReturnDisposition.RESTOCK}
 
 
 def _collected(shop, lines, *, store="shibuya", tenders=None, session=None):
