@@ -309,6 +309,8 @@ class _Seeder:
         t = self.step("browsing and store visits (customer_events_import)", t)
         self.place_open_orders()
         t = self.step("today's open orders (order_place)", t)
+        self.seed_returns()
+        t = self.step("returns: one refunded at a store, one Hanako started (orders.returns)", t)
         self.fill_carts()
         t = self.step("carts in progress (cart_add)", t)
         self.add_identities()
@@ -842,6 +844,36 @@ class _Seeder:
                                                  address=self.address_of(customer)),
                 payment_method=PaymentMethod.MARKETPLACE if code == "hare-ichiba" else None,
             )
+
+    # --- returns (orders.returns) ---------------------------------------------------------
+
+    def seed_returns(self) -> None:
+        """Two of the latest returnable orders come back through the returns services: one
+        taken and refunded at 梅田店's desk (a store that did not sell it), one Hanako started
+        from her account, to bring to 渋谷店 (its return code waits at the desk)."""
+        from orders import returns
+        from orders.models import RefundMethod, ReturnCondition, ReturnDisposition, ReturnMethod, ReturnReason
+
+        def returnable(order):
+            return [row for row in returns.returnable_lines(order) if row.returnable]
+
+        recent = sorted((order for order in self.history if order.customer_id), key=lambda o: o.created_at,
+                        reverse=True)
+        mine = next((order for order in recent if order.customer_id == self.hanako.pk and returnable(order)), None)
+        other = next((order for order in recent if order.customer_id != self.hanako.pk and order.channel.kind != "pos"
+                      and returnable(order)), None)
+        umeda = self.locations.get("umeda") or self.stores[0]
+        if other is not None:
+            row = returnable(other)[0]
+            returns.return_create(order=other, location=umeda, refund_method=RefundMethod.ORIGINAL,
+                                  lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.SIZE, ReturnCondition.AS_NEW,
+                                                              ReturnDisposition.RESTOCK)],
+                                  acting_user=self.staff.get(umeda.code))
+        if mine is not None:
+            row = returnable(mine)[0]
+            returns.return_request(order=mine, method=ReturnMethod.STORE, location=self.locations["shibuya"],
+                                   lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.NOT_AS_EXPECTED)],
+                                   acting_user=self.hanako_user)
 
     # --- identities (customers.identities) ----------------------------------------------
 

@@ -35,7 +35,7 @@ class OrdersConfig(AppConfig):
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
-        NavEntry("console:returns", pgettext_lazy("return", "Returns"), "return", "orders.view_return", "store", 30,
+        NavEntry("console:returns", pgettext_lazy("return", "Returns"), "return", "orders.view_return", "store", 15,
                  active_also=("console:return_new", "console:return_detail")),
     ]
     role_permissions = {

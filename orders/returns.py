@@ -41,7 +41,7 @@ from kernel.subjects import order_subject
 from kernel.templatetags.money import yen
 
 from . import domain_events, services
-from .errors import InvalidOrder, InvalidTransition
+from .errors import InvalidOrder, InvalidTransition, OutOfStock
 from .models import (
     Fulfillment,
     FulfillmentMethod,
@@ -411,6 +411,10 @@ def _exchange(ret: Return, *, order: Order, location: Location, exchange: Sequen
         raise InvalidOrder({f"exchange.{key.removeprefix('lines.')}" if key.startswith("lines.") else
                             "exchange" if key in ("lines", "fulfillment.location") else key: messages
                             for key, messages in exc.errors.items()}) from exc
+    except OutOfStock as exc:
+        raise InvalidOrder({"exchange": [
+            _("Not enough %(sku)s at %(location)s for the exchange: %(available)s available.")
+            % {"sku": line.sku, "location": location.name, "available": line.available} for line in exc.lines]}) from exc
     value = sum(line.amount for line in ret.lines.all())
     available = min(value, order_refundable(order))
     used = min(available, replacement.total)

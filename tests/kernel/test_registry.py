@@ -29,17 +29,21 @@ CAMPAIGNS = {
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
 }
 
+# issue 10: the returns desk
+RETURNS_DESK = ("orders.view_return", "orders.take_returns")
+
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
     roles.STORE_STAFF: {
         "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
         "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
+        *RETURNS_DESK, "orders.refund_order",  # issue 10: returns and refunds
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
         "inventory.view_product", "omnishop.view_location", "orders.view_order", "orders.ship_orders",
-        "brandkit.view_brandkit",
+        "brandkit.view_brandkit", *RETURNS_DESK,  # issue 10: returns by mail
     },
     roles.HQ_MARKETER: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -49,8 +53,10 @@ ROLE_TABLE = {
         "customers.export_customers",  # issue 8: the customer list's CSV export
         "customers.merge_customer",  # issue 8: duplicate review and merge
         *CAMPAIGNS,  # issue 9
+        "orders.view_return",  # issue 10
     },
     roles.ADMINISTRATOR: {
+        *RETURNS_DESK, "orders.refund_order",  # issue 10
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
         "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",
@@ -76,7 +82,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     urls = [[item["url"] for item in section["items"]] for section in sections]
     assert urls == [
         [reverse("console:dashboard")],
-        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
+        [reverse("console:pickup_desk"), reverse("console:returns"), reverse("console:orders"),
+         reverse("console:customers"),
          reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),

@@ -347,3 +347,12 @@ def test_a_discounted_line_refunds_what_was_paid_for_it(shop, staff):
     second = returns.return_create(order=order, location=shop.store_a, refund_method=RefundMethod.ORIGINAL,
                                    lines=[ReturnLineIn(line.pk, 1, **RESTOCK)])
     assert first.lines.get().amount + second.lines.get().amount == 16500 - 100
+
+
+def test_an_exchange_without_stock_is_refused_and_changes_nothing(shop, staff, order):
+    state = _snapshot()
+    with pytest.raises(InvalidOrder) as caught:
+        returns.return_create(order=order, location=shop.store_a, refund_method=RefundMethod.ORIGINAL,
+                              lines=[ReturnLineIn(_line(order, "LS-S").pk, 1, **RESTOCK)],
+                              exchange=[ExchangeLineIn("LS-L", 50)], acting_user=staff["store_staff"])
+    assert "exchange" in caught.value.errors and _snapshot() == state
