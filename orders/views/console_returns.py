@@ -192,7 +192,10 @@ def return_detail(request, number: str):
                 return redirect("console:return_detail", number=ret.number)
         for row in rows:
             row.requested = asked[row.line.pk].quantity
+    scoped = _scoped(request.user)
+    order_visible = scoped is None or selectors.orders_at(locations=scoped).filter(pk=order.pk).exists()
     context = _form_context(order, rows, chosen, errors, lines, ret=ret, receipt=selectors.return_receipt(ret),
+                            order_visible=order_visible,
                             can_act=can_act, location=location, locations=locations,
                             choose_location=not roles.is_scoped(request.user),
                             qr=mark_safe(selectors.return_code_svg(ret.code)) if ret.code else "")  # noqa: S308

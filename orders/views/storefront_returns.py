@@ -76,6 +76,7 @@ def return_start(request: HttpRequest, number: str) -> HttpResponse:
                                   "options": range(0, row.returnable + 1)} for row in rows],
         "returnable": any(row.returnable for row in rows), "stores": stores, "reasons": ReturnReason.choices,
         "methods": ReturnMethod.choices, "errors": errors, "post": request.POST,
+        "favourite": str(customer.favourite_location_id or ""),
         "general_errors": [m for key, ms in errors.items() if not key.startswith("lines.") or key == "lines"
                            for m in ms],
     }
