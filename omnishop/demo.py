@@ -251,7 +251,15 @@ def demo_reset() -> dict[str, int]:
     demo_customers = Customer.objects.filter(customer_filter)
     deleted["duplicate pairs"] = DuplicateCandidate.objects.filter(
         Q(customer_low__in=demo_customers) | Q(customer_high__in=demo_customers)).delete()[0]
-    deleted["orders"] = Order.objects.filter(channel__in=channels).delete()[0]
+    from orders.models import Payment, Return, StoreCreditEntry
+
+    demo_orders = Order.objects.filter(channel__in=channels)
+    # money and returns point at their orders (protected: ledgers are never deleted in normal use)
+    deleted["store credit"] = StoreCreditEntry.objects.filter(
+        Q(order__in=demo_orders) | Q(customer__in=demo_customers)).delete()[0]
+    deleted["returns"] = Return.objects.filter(Q(order__in=demo_orders) | Q(exchange_order__in=demo_orders)).delete()[0]
+    deleted["payments"] = Payment.objects.filter(order__in=demo_orders).delete()[0]
+    deleted["orders"] = demo_orders.delete()[0]
     deleted["reservations"] = Reservation.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
     deleted["ledger rows"] = StockMovement.objects.filter(

@@ -5,7 +5,7 @@ services as the console (``orders.returns``, ``orders.payments``)."""
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -179,17 +179,22 @@ def _session(pk, user) -> RegisterSession | None:
     return session
 
 
-def visible_returns(user) -> QuerySet[Return]:
+def visible_returns(user, *, requested: bool = False) -> QuerySet[Return]:
+    """The returns the API shows ``user``; ``requested``: also every return waiting to be received
+    (a customer may bring it to any store)."""
     if roles.is_scoped(user):
         return returns.returns_with_lines(Return.objects.filter(
-            returns.returns_at(locations=roles.scoped_locations(user))))
+            returns.returns_at(locations=roles.scoped_locations(user), requested=requested)))
     return returns.returns_with_lines()
 
 
-def _visible_order(user, number: str) -> Order:
+def _visible_order(user, number: str, *, any_order: bool = False) -> Order:
+    """The order ``number`` as ``user`` sees it; ``any_order``: any order at all (a returns desk
+    takes back any order, from any channel, whichever store sold it)."""
     from .api import visible_orders
 
-    order = visible_orders(user).filter(number=number).first()
+    orders = Order.objects.all() if any_order else visible_orders(user)
+    order = orders.filter(number=number).first()
     if order is None:
         raise InvalidOrder({"order": [_("No order %(number)s that you can see.") % {"number": number}]})
     return order
@@ -199,7 +204,9 @@ def _visible_order(user, number: str) -> Order:
 
 @extend_schema(tags=["returns"])
 @extend_schema_view(
-    list=extend_schema(summary="List returns visible to the caller"),
+    list=extend_schema(summary="List returns visible to the caller", parameters=[OpenApiParameter(
+        "code", str, description="A customer's return code: finds their return wherever they said they would "
+                                 "bring it.")]),
     retrieve=extend_schema(summary="One return by number", responses={200: ReturnSerializer, 404: ERROR_404}),
 )
 class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
@@ -213,8 +220,10 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
                           "refund": "orders.take_returns"}
 
     def get_queryset(self):
-        queryset = visible_returns(self.request.user).order_by("-created_at", "-id")
         code = self.request.query_params.get("code", "").strip().upper()
+        # a return code, or receiving one: the customer may bring it to any store
+        requested = bool(code) or self.action == "receive"
+        queryset = visible_returns(self.request.user, requested=requested).order_by("-created_at", "-id")
         return queryset.filter(code=code) if code else queryset
 
     def _detail(self, ret: Return, code=status.HTTP_200_OK) -> Response:
@@ -234,7 +243,7 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
             incoming.is_valid(raise_exception=True)
             data = incoming.validated_data
             ret = returns.return_create(
-                order=_visible_order(request.user, data["order"]),
+                order=_visible_order(request.user, data["order"], any_order=True),
                 location=_location(data["location"], request.user), lines=_lines(data["lines"]),
                 refund_method=data["refund_method"], hand_over=data["hand_over"],
                 exchange=[returns.ExchangeLineIn(**line) for line in data["exchange"]],

@@ -19,6 +19,7 @@ window is per product (``Product.return_days``) or the shop's default
 (``settings.RETURN_WINDOW_DAYS``), counted from delivery (the fulfilment's close) or purchase.
 """
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -206,7 +207,7 @@ def _lock(order: Order) -> Order:
 
 
 def _new_return(**fields) -> Return:
-    ret = Return.objects.create(number=f"tmp-{timezone.now().timestamp()}", **fields)
+    ret = Return.objects.create(number=f"tmp-{uuid.uuid4().hex[:16]}", **fields)  # the pk-based number below
     ret.number = return_number(ret.pk)
     ret.save(update_fields=["number"])
     return ret
@@ -514,7 +515,10 @@ def returns_with_lines(returns=None):
         Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").order_by("id")))
 
 
-def returns_at(*, locations) -> "Q":
-    """Returns a scoped user may see: received or to be brought at their locations, or of orders they see."""
+def returns_at(*, locations, requested: bool = False) -> Q:
+    """Returns a scoped user may see: received or to be brought at their locations, or of orders
+    they see; with ``requested``, every return still waiting to be received too (a customer may
+    bring it to any store that takes returns, whichever they named)."""
     fulfilled_here = Fulfillment.objects.filter(location__in=locations).values("order_id")
-    return Q(location__in=locations) | Q(order__in=fulfilled_here) | Q(order__channel__location__in=locations)
+    visible = Q(location__in=locations) | Q(order__in=fulfilled_here) | Q(order__channel__location__in=locations)
+    return visible | Q(status=ReturnStatus.REQUESTED) if requested else visible

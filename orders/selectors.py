@@ -368,16 +368,17 @@ def return_receipt(ret) -> ReturnReceipt:
                          registration_number=settings.INVOICE_REGISTRATION_NUMBER)
 
 
-def return_list(*, locations=None, status: str = "", query: str = "") -> QuerySet:
+def return_list(*, locations=None, status: str = "", query: str = "", requested: bool = False) -> QuerySet:
     """Returns for the console's list, newest first: ``locations`` limits a scoped user to the
     returns at, or of orders of, their locations; ``query`` matches the return number or code,
-    the order's number, pickup code, customer name (kanji or kana), email or phone."""
+    the order's number, pickup code, customer name (kanji or kana), email or phone; ``requested``
+    adds every return still waiting to be received (any store may take it)."""
     from .models import Return, ReturnStatus
     from .returns import returns_at, returns_with_lines
 
     returns = Return.objects.all()
     if locations is not None:
-        returns = returns.filter(returns_at(locations=locations))
+        returns = returns.filter(returns_at(locations=locations, requested=requested))
     if status in ReturnStatus.values:
         returns = returns.filter(status=status)
     query = (query or "").strip()

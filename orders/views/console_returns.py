@@ -49,7 +49,8 @@ def _order(user, number: str) -> Order:
 
 
 def _return(user, number: str) -> Return:
-    ret = selectors.return_list(locations=_scoped(user)).filter(number=number).first()
+    """A return the user may see; one still waiting to be received can be brought to any store."""
+    ret = selectors.return_list(locations=_scoped(user), requested=True).filter(number=number).first()
     if ret is None:
         raise Http404
     return ret
@@ -66,10 +67,8 @@ def returns_desk(request):
     found_orders = []
     if query:
         code = search_key(query).upper()
-        scoped = _scoped(request.user)
-        requested = Return.objects.filter(code=code, status=ReturnStatus.REQUESTED).select_related("order").first()
-        if requested is not None and (scoped is None or requested.location_id is None
-                                      or roles.can_act_at(request.user, requested.location_id)):
+        requested = Return.objects.filter(code=code, status=ReturnStatus.REQUESTED).only("number").first()
+        if requested is not None:  # whichever store the customer named: any store takes it
             return redirect("console:return_detail", number=requested.number)
         # any order, from any channel, can come back at any store that takes returns
         found_orders = list(Order.objects.search(query).select_related("customer", "channel")
@@ -169,8 +168,11 @@ def return_detail(request, number: str):
     order = ret.order
     errors, lines, chosen = {}, [], {}
     rows = []
+    # a request is received at the user's own location (chosen below); a received return is
+    # refunded where it was received
     can_act = request.user.has_perm("orders.take_returns") and (
-        ret.location_id is None or roles.can_act_at(request.user, ret.location_id))
+        ret.status == ReturnStatus.REQUESTED or ret.location_id is None
+        or roles.can_act_at(request.user, ret.location_id))
     location, locations = location_choice(request, queryset=_desk_locations(request.user), default_first=True)
     if ret.status == ReturnStatus.REQUESTED and can_act:
         asked = {line.order_line_id: line for line in ret.lines.all()}

@@ -69,3 +69,12 @@ def test_staff_cannot_take_a_return_at_another_store(api, staff, sold):
         "lines": [{"order_line": sold.lines.get().pk, "quantity": 1, "reason": "size", "condition": "as_new",
                    "disposition": "restock"}]}, format="json")
     assert response.status_code in (400, 403) and not Return.objects.exists()
+
+
+def test_any_store_takes_back_an_order_sold_elsewhere(api, staff, sold):
+    response = api(staff["store_staff_b"]).post("/api/v1/returns/", {
+        "order": sold.number, "location": "umeda", "refund_method": "original",
+        "lines": [{"order_line": sold.lines.get().pk, "quantity": 1, "reason": "size", "condition": "opened",
+                   "disposition": "to_warehouse"}]}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["location"] == "umeda" and response.json()["refund_total"] == 5500

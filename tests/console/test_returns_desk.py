@@ -65,12 +65,29 @@ def test_scanning_a_return_code_opens_the_request_to_receive(client, staff, shop
     assert ret.status == ReturnStatus.REFUNDED and ret.refund_total == 5500
 
 
-def test_staff_of_another_store_cannot_receive_a_return_meant_for_a_store(client, staff, shop, sold):
-    ret = returns.return_request(order=sold, method=ReturnMethod.STORE, location=shop.store_a,
+def test_a_request_named_for_one_store_is_received_at_another_and_then_is_theirs(client, staff, shop, sold):
+    ret = returns.return_request(order=sold, method=ReturnMethod.STORE, location=shop.store_b,
                                  lines=[returns.ReturnLineIn(sold.lines.get().pk, 1, ReturnReason.SIZE)])
+    client.force_login(staff["store_staff"])  # 渋谷店: neither sold it nor was named
+    assert client.get(reverse("console:returns"), {"q": ret.code})["Location"].endswith(f"/{ret.number}/")
+    client.post(reverse("console:return_detail", args=[ret.number]), _form(sold, 1))
+    ret.refresh_from_db()
+    assert ret.status == ReturnStatus.REFUNDED and ret.location == shop.store_a
+    assert StockMovement.objects.filter(reference=ret.number, location=shop.store_a).exists()
+    # a received return is refunded where it was received: another store's staff see no action
     client.force_login(staff["store_staff_b"])
-    page = client.post(reverse("console:return_detail", args=[ret.number]), _form(sold, 1))
-    assert page.status_code == 200  # shown (the order is theirs), but no receive form and nothing done
+    assert client.post(reverse("console:return_refund", args=[ret.number]), {"refund_method": "original"}
+                       ).status_code in (302, 403, 404)
+    assert Payment.objects.filter(order=sold, amount__lt=0).count() == 1
+
+
+def test_a_store_cannot_receive_for_another_location(client, staff, shop, sold):
+    ret = returns.return_request(order=sold, method=ReturnMethod.MAIL,
+                                 lines=[returns.ReturnLineIn(sold.lines.get().pk, 1, ReturnReason.SIZE)])
+    client.force_login(staff["store_staff"])
+    response = client.post(reverse("console:return_detail", args=[ret.number]) + f"?location={shop.store_b.pk}",
+                           _form(sold, 1))
+    assert response.status_code == 403
     ret.refresh_from_db()
     assert ret.status == ReturnStatus.REQUESTED
 
