@@ -12,13 +12,13 @@ from .models import Product, ProductImage, Reservation, StockLevel, StockMovemen
 
 # The fields of a new location the admin form hands to ``services.location_create``.
 LOCATION_FIELDS = ("code", "name", "kind", "prefecture", "postal_code", "address", "phone", "opening_hours",
-                   "offers_pickup", "ships_orders", "is_active")
+                   "offers_pickup", "ships_orders", "takes_returns", "is_active")
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "prefecture", "offers_pickup", "ships_orders", "is_active"]
-    list_filter = ["kind", "offers_pickup", "ships_orders", "is_active"]
+    list_display = ["code", "name", "kind", "prefecture", "offers_pickup", "ships_orders", "takes_returns", "is_active"]
+    list_filter = ["kind", "offers_pickup", "ships_orders", "takes_returns", "is_active"]
     search_fields = ["code", "name"]
 
     def get_readonly_fields(self, request, obj=None):

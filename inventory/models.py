@@ -89,6 +89,12 @@ class Product(models.Model):
         _("stock policy"), max_length=20, choices=StockPolicy.choices, default=StockPolicy.NORMAL
     )
     is_active = models.BooleanField(_("published"), default=True)
+    # How many days after delivery a customer may return it (0: not returnable); empty: the
+    # shop's default, settings.RETURN_WINDOW_DAYS (orders.returns checks it at every return).
+    return_days = models.PositiveSmallIntegerField(
+        _("return window (days)"), null=True, blank=True,
+        help_text=_("Days after delivery or purchase a customer may return it; 0: not returnable; "
+                    "empty: the shop's default."))
     search_text = models.TextField(editable=False, blank=True, db_index=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

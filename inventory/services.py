@@ -58,15 +58,18 @@ def location_create(
     opening_hours: str = "",
     offers_pickup: bool = False,
     ships_orders: bool = False,
+    takes_returns: bool | None = None,
     is_active: bool = True,
     acting_user=None,
 ) -> Location:
     """Create a location; a store or pop-up gets its POS channel (``pos-<code>``) in the same
-    transaction, so it can sell from day one. Raise ValidationError naming every bad field."""
+    transaction, so it can sell from day one. ``takes_returns`` defaults to every kind but a
+    locker (nobody there to take one). Raise ValidationError naming every bad field."""
     location = Location(
         code=code.strip(), name=name.strip(), kind=kind, prefecture=prefecture, postal_code=postal_code.strip(),
         address=address.strip(), phone=phone.strip(), opening_hours=opening_hours.strip(),
         offers_pickup=offers_pickup, ships_orders=ships_orders, is_active=is_active,
+        takes_returns=kind != LocationKind.LOCKER if takes_returns is None else takes_returns,
     )
     location.full_clean()
     location.save()
@@ -78,7 +81,8 @@ def location_create(
 
 
 LOCATION_EDITABLE_FIELDS = frozenset({"name", "kind", "prefecture", "postal_code", "address", "phone",
-                                      "opening_hours", "offers_pickup", "ships_orders", "is_active"})
+                                      "opening_hours", "offers_pickup", "ships_orders", "is_active",
+                                      "takes_returns"})
 
 
 @transaction.atomic
@@ -299,6 +303,18 @@ def stock_adjust(
                  reference=reference, note=note, acting_user=acting_user)
 
 
+@transaction.atomic
+def stock_return(
+    *, variant: Variant, location: Location, quantity: int, reference: str, note: str = "", acting_user=None
+) -> StockMovement:
+    """Returned units come back into on_hand at the location that took them (reason RETURN),
+    with their ledger row; ``reference`` names the return (its number)."""
+    if quantity <= 0:
+        raise InvalidStockOperation(_("Returned quantity must be at least 1."))
+    return _move(variant=variant, location=location, quantity=quantity, reason=MovementReason.RETURN,
+                 reference=reference, note=note, acting_user=acting_user)
+
+
 def _move(*, variant, location, quantity, reason, reference, note, acting_user) -> StockMovement:
     _stock_row(variant, location)
     rows = StockLevel.objects.filter(variant=variant, location=location)
@@ -419,7 +435,8 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
     return StockMovement.objects.bulk_create(movements)
 
 
-PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active"})
+PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active",
+                                     "return_days"})
 # What the audit trail keeps of a new product and its variants.
 PRODUCT_AUDIT_FIELDS = ["code", "name", "description", "category", "tax_class", "stock_policy", "is_active"]
 VARIANT_AUDIT_FIELDS = ["sku", "barcode", "price", "size", "color", "position"]

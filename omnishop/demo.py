@@ -275,11 +275,18 @@ def demo_reset() -> dict[str, int]:
     demo_customers = Customer.objects.filter(customer_filter)
     deleted["duplicate pairs"] = DuplicateCandidate.objects.filter(
         Q(customer_low__in=demo_customers) | Q(customer_high__in=demo_customers)).delete()[0]
-    deleted["payments"] = Payment.objects.filter(Q(order__channel__in=channels) | Q(location__in=locations)
+    from orders.models import Return, StoreCreditEntry
+
+    demo_orders = Order.objects.filter(channel__in=channels)
+    # money and returns point at their orders (protected: ledgers are never deleted in normal use)
+    deleted["store credit"] = StoreCreditEntry.objects.filter(
+        Q(order__in=demo_orders) | Q(customer__in=demo_customers)).delete()[0]
+    deleted["returns"] = Return.objects.filter(Q(order__in=demo_orders) | Q(exchange_order__in=demo_orders)).delete()[0]
+    deleted["payments"] = Payment.objects.filter(Q(order__in=demo_orders) | Q(location__in=locations)
                                                  | Q(register_session__register__location__in=locations)).delete()[0]
     deleted["register sessions"] = RegisterSession.objects.filter(register__location__in=locations).delete()[0]
     deleted["registers"] = Register.objects.filter(location__in=locations).delete()[0]
-    deleted["orders"] = Order.objects.filter(channel__in=channels).delete()[0]
+    deleted["orders"] = demo_orders.delete()[0]
     deleted["reservations"] = Reservation.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
     from inventory.models import PurchaseOrder, Receipt, StockCount, Transfer
@@ -348,6 +355,8 @@ class _Seeder:
         t = self.step("today's open orders (order_place)", t)
         self.seed_warehouse()
         t = self.step("transfers, purchase orders and a count (inventory.transfers, receiving, counts)", t)
+        self.seed_returns()
+        t = self.step("returns: one refunded at a store, one Hanako started (orders.returns)", t)
         self.fill_carts()
         t = self.step("carts in progress (cart_add)", t)
         self.add_identities()
@@ -988,6 +997,35 @@ class _Seeder:
             found = line.expected - 1 if index == 2 else line.expected + 2 if index == 5 else line.expected
             counts.count_enter(count=count, variant=line.variant, quantity=found, acting_user=operator)
         counts.count_submit(count=count, acting_user=operator)
+    # --- returns (orders.returns) ---------------------------------------------------------
+
+    def seed_returns(self) -> None:
+        """Two of the latest returnable orders come back through the returns services: one
+        taken and refunded at 梅田店's desk (a store that did not sell it), one Hanako started
+        from her account, to bring to 渋谷店 (its return code waits at the desk)."""
+        from orders import returns
+        from orders.models import RefundMethod, ReturnCondition, ReturnDisposition, ReturnMethod, ReturnReason
+
+        def returnable(order):
+            return [row for row in returns.returnable_lines(order) if row.returnable]
+
+        recent = sorted((order for order in self.history if order.customer_id), key=lambda o: o.created_at,
+                        reverse=True)
+        mine = next((order for order in recent if order.customer_id == self.hanako.pk and returnable(order)), None)
+        other = next((order for order in recent if order.customer_id != self.hanako.pk and order.channel.kind != "pos"
+                      and returnable(order)), None)
+        umeda = self.locations.get("umeda") or self.stores[0]
+        if other is not None:
+            row = returnable(other)[0]
+            returns.return_create(order=other, location=umeda, refund_method=RefundMethod.ORIGINAL,
+                                  lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.SIZE, ReturnCondition.AS_NEW,
+                                                              ReturnDisposition.RESTOCK)],
+                                  acting_user=self.staff.get(umeda.code))
+        if mine is not None:
+            row = returnable(mine)[0]
+            returns.return_request(order=mine, method=ReturnMethod.STORE, location=self.locations["shibuya"],
+                                   lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.NOT_AS_EXPECTED)],
+                                   acting_user=self.hanako_user)
 
     # --- identities (customers.identities) ----------------------------------------------
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel import subjects
 from kernel.registry import NavEntry
@@ -45,14 +46,19 @@ class OrdersConfig(AppConfig):
                  active_also=("console:register_create", "console:register_open", "console:register_close",
                               "console:register_session", "console:register_day", "console:register_history")),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
+        NavEntry("console:returns", pgettext_lazy("return", "Returns"), "return", "orders.view_return", "store", 15,
+                 active_also=("console:return_new", "console:return_detail")),
     ]
     role_permissions = {
         STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order",
-                      *REGISTER_PERMISSIONS[STORE_STAFF]],
-        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders"],
-        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard", *REGISTER_PERMISSIONS[HQ_MARKETER]],
+                      *REGISTER_PERMISSIONS[STORE_STAFF], "orders.view_return", "orders.take_returns",
+                      "orders.refund_order"],
+        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders", "orders.view_return", "orders.take_returns"],
+        HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard", *REGISTER_PERMISSIONS[HQ_MARKETER],
+                      "orders.view_return"],
         ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
-                        "orders.view_sales_dashboard", "orders.ship_orders", *REGISTER_PERMISSIONS[ADMINISTRATOR]],
+                        "orders.view_sales_dashboard", "orders.ship_orders", *REGISTER_PERMISSIONS[ADMINISTRATOR],
+                        "orders.view_return", "orders.take_returns", "orders.refund_order"],
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
@@ -61,7 +67,7 @@ class OrdersConfig(AppConfig):
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).
-    audit_actions = {"orders_import": _("Orders imported"),
+    audit_actions = {"orders_import": _("Orders imported"), "order_refund": _("Order refunded without a return"),
                      "register_create": _("Register set up"), "register_open": _("Register opened"),
                      "register_close": _("Register closed with a cash count"),
                      "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}

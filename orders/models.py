@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kernel.japan import REDUCED_TAX_RATE, TAX_RATES, normalize_phone, search_key
-from kernel.models import ChannelKind
+from kernel.models import AppendOnlyModel, ChannelKind
 
 
 class OrderStatus(models.TextChoices):
@@ -418,6 +418,9 @@ class TenderKind(models.TextChoices):
     ONLINE = "online", pgettext_lazy("tender", "Paid online")
     MARKETPLACE = "marketplace", _("Paid on the marketplace")
     CASH_ON_DELIVERY = "cod", _("Cash on delivery")
+    # The value of returned items carried over to their replacement in an exchange: negative on
+    # the returned order, positive on the replacement (orders.returns).
+    EXCHANGE = "exchange", pgettext_lazy("tender", "Exchange")
 
 
 # Tenders a till takes at the counter (the rest arrive with the order).
@@ -527,3 +530,177 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.amount}"
+
+
+# --- returns, refunds and store credit ---------------------------------------------------------
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("return", "Requested")
+    RECEIVED = "received", pgettext_lazy("return", "Received")
+    REFUNDED = "refunded", pgettext_lazy("return", "Refunded")
+    CLOSED = "closed", pgettext_lazy("return", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("return", "Cancelled")
+
+
+class ReturnMethod(models.TextChoices):
+    STORE = "store", pgettext_lazy("return", "At a store")
+    MAIL = "mail", pgettext_lazy("return", "By mail")
+
+
+class ReturnReason(models.TextChoices):
+    SIZE = "size", pgettext_lazy("return", "Wrong size")
+    NOT_AS_EXPECTED = "not_as_expected", pgettext_lazy("return", "Not as expected")
+    FAULTY = "faulty", pgettext_lazy("return", "Faulty or damaged")
+    WRONG_ITEM = "wrong_item", pgettext_lazy("return", "Wrong item received")
+    CHANGED_MIND = "changed_mind", pgettext_lazy("return", "Changed my mind")
+    OTHER = "other", pgettext_lazy("return", "Other")
+
+
+class ReturnCondition(models.TextChoices):
+    AS_NEW = "as_new", pgettext_lazy("return", "As new")
+    OPENED = "opened", pgettext_lazy("return", "Opened or worn")
+    DAMAGED = "damaged", pgettext_lazy("return", "Damaged")
+
+
+class ReturnDisposition(models.TextChoices):
+    """What happens to the returned units at the location that took them: every one comes back
+    into its stock through the ledger (reason "returned"); damaged units are then written off."""
+
+    RESTOCK = "restock", pgettext_lazy("return", "Restock here")
+    TO_WAREHOUSE = "to_warehouse", pgettext_lazy("return", "Send to the warehouse")
+    WRITE_OFF = "write_off", pgettext_lazy("return", "Damaged: write off")
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL = "original", pgettext_lazy("refund", "To the original payment")
+    STORE_CREDIT = "store_credit", pgettext_lazy("refund", "As store credit")
+
+
+RETURN_NUMBER_PREFIX = "R"
+
+
+def return_number(pk: int) -> str:
+    """``R00000042``: what the customer, the receipt and the stock ledger call a return."""
+    return f"{RETURN_NUMBER_PREFIX}{pk:0{ORDER_NUMBER_DIGITS}d}"
+
+
+RETURN_CODE_LENGTH = 8
+
+
+def new_return_code() -> str:
+    """The code a customer shows (as a QR code) when they bring a return they started online."""
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(RETURN_CODE_LENGTH))
+
+
+class ReturnQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=[ReturnStatus.REQUESTED, ReturnStatus.RECEIVED])
+
+
+class Return(models.Model):
+    """Items of one order coming back: requested by the customer from their account (with a
+    return code the store scans) or taken at any store's returns desk, received at a location
+    (stock comes back there through the ledger) and refunded, to the original tenders or as
+    store credit, or exchanged. Written only by ``orders.returns``."""
+
+    number = models.CharField(_("return number"), max_length=20, unique=True)
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(_("status"), max_length=20, choices=ReturnStatus.choices,
+                              default=ReturnStatus.REQUESTED, db_index=True)
+    method = models.CharField(pgettext_lazy("return", "how"), max_length=10, choices=ReturnMethod.choices,
+                              default=ReturnMethod.STORE)
+    # The store the customer said they would bring it to; then the location that received it.
+    location = models.ForeignKey("omnishop.Location", verbose_name=_("location"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="returns")
+    code = models.CharField(pgettext_lazy("return", "return code"), max_length=12, null=True, blank=True,
+                            unique=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    refund_method = models.CharField(pgettext_lazy("refund", "refund method"), max_length=20,
+                                     choices=RefundMethod.choices, blank=True)
+    refund_total = models.PositiveIntegerField(pgettext_lazy("refund", "refunded"), default=0)
+    exchange_order = models.ForeignKey(Order, verbose_name=pgettext_lazy("return", "replacement order"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(pgettext_lazy("return", "requested at"), auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(pgettext_lazy("return", "received at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(pgettext_lazy("refund", "refunded at"), null=True, blank=True)
+
+    objects = ReturnQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("return", "return")
+        verbose_name_plural = pgettext_lazy("return", "returns")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("take_returns", _("Can take returns and exchanges at the returns desk")),
+            ("refund_order", _("Can refund an order (also without a return)")),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(refund_total__gte=0), name="return_refund_non_negative")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("storefront:return", kwargs={"number": self.number})
+
+
+class ReturnLine(models.Model):
+    order_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
+    condition = models.CharField(pgettext_lazy("return", "condition"), max_length=20,
+                                 choices=ReturnCondition.choices, blank=True)
+    disposition = models.CharField(pgettext_lazy("return", "disposition"), max_length=20,
+                                   choices=ReturnDisposition.choices, blank=True)
+    # What these units are worth back: their share of the line's amount after discounts.
+    amount = models.PositiveIntegerField(_("amount (tax incl.)"), default=0)
+
+    class Meta:
+        verbose_name = pgettext_lazy("return", "return line")
+        verbose_name_plural = pgettext_lazy("return", "return lines")
+        ordering = ["order_return_id", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="returnline_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.order_line_id} × {self.quantity}"
+
+
+class StoreCreditKind(models.TextChoices):
+    REFUND = "refund", pgettext_lazy("store credit", "Refund as store credit")
+    SPENT = "spent", pgettext_lazy("store credit", "Spent")
+    REFUND_TO_CREDIT = "returned", pgettext_lazy("store credit", "Given back to store credit")
+
+
+class StoreCreditEntry(AppendOnlyModel):
+    """The store credit ledger of a customer: one row per movement (a refund as credit +, credit
+    spent at a till −). Append-only; the balance is the sum (``orders.selectors.store_credit_balance``)
+    and never goes below zero (``orders.payments``, under the customer's row lock)."""
+
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="store_credit")
+    amount = models.IntegerField(_("amount"))
+    kind = models.CharField(_("kind"), max_length=20, choices=StoreCreditKind.choices)
+    order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="store_credit_entry")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("store credit", "store credit entry")
+        verbose_name_plural = pgettext_lazy("store credit", "store credit")
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="storecredit_amount_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.amount:+d}"

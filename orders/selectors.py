@@ -355,3 +355,67 @@ def shipments_waiting_count(*, locations) -> int:
     """Delivery fulfilments waiting to be packed and shipped at ``locations`` (the dashboard)."""
     return Fulfillment.objects.filter(method=FulfillmentMethod.SHIP, location__in=locations,
                                       status=FulfillmentStatus.RESERVED).count()
+# --- returns, refunds and store credit ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReturnReceipt:
+    """A return's receipt (返品伝票): the items back with their value, tax per rate on what was
+    refunded, the money given back per tender, and any replacement order."""
+
+    ret: object  # orders.models.Return
+    lines: list
+    tax: TaxSummary
+    refunds: list  # Payment rows (negative amounts) of this return
+    seller_name: str
+    registration_number: str
+
+    @property
+    def value(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
+def return_receipt(ret) -> ReturnReceipt:
+    from .models import Payment
+
+    lines = list(ret.lines.select_related("order_line").order_by("id"))
+    refunds = list(Payment.objects.filter(order_id=ret.order_id, amount__lt=0).filter(
+        Q(reference=ret.number) | Q(kind="exchange", reference=ret.exchange_order.number if ret.exchange_order_id
+                                    else ret.number)).order_by("id"))
+    return ReturnReceipt(ret=ret, lines=lines,
+                         tax=summarise_document(lines=((line.amount, line.order_line.tax_rate) for line in lines)),
+                         refunds=refunds, seller_name=invoice_seller_name(),
+                         registration_number=settings.INVOICE_REGISTRATION_NUMBER)
+
+
+def return_list(*, locations=None, status: str = "", query: str = "", requested: bool = False) -> QuerySet:
+    """Returns for the console's list, newest first: ``locations`` limits a scoped user to the
+    returns at, or of orders of, their locations; ``query`` matches the return number or code,
+    the order's number, pickup code, customer name (kanji or kana), email or phone; ``requested``
+    adds every return still waiting to be received (any store may take it)."""
+    from .models import Return, ReturnStatus
+    from .returns import returns_at, returns_with_lines
+
+    returns = Return.objects.all()
+    if locations is not None:
+        returns = returns.filter(returns_at(locations=locations, requested=requested))
+    if status in ReturnStatus.values:
+        returns = returns.filter(status=status)
+    query = (query or "").strip()
+    if query:
+        code = search_key(query).upper()
+        returns = returns.filter(Q(number__iexact=query) | Q(code=code) | Q(order__in=Order.objects.search(query)
+                                                                           .values("pk")))
+    return returns_with_lines(returns).order_by("-created_at", "-id")
+
+
+def return_code_svg(code: str) -> str:
+    """The return code as a QR code, inline SVG markup (no script, no style: CSP-safe)."""
+    import segno
+
+    return segno.make(code, error="m").svg_inline(scale=5, border=2, dark="#111", light="#fff", omitsize=True)
+
+
+def order_payments(order) -> list:
+    from .models import Payment
+
+    return list(Payment.objects.filter(order=order).select_related("register_session__register").order_by("id"))

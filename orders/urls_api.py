@@ -13,6 +13,15 @@ from .api import (
     MyCartView,
     OrderViewSet,
 )
+from .api_returns import (
+    MyReturnCancelView,
+    MyReturnsView,
+    MyReturnView,
+    MyStoreCreditView,
+    RefundView,
+    ReturnViewSet,
+    StoreCreditView,
+)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
@@ -22,9 +31,16 @@ urlpatterns = [
     path("me/cart/codes/", MyCartCodesView.as_view(), name="my_cart_codes"),
     path("me/cart/codes/<str:code>/", MyCartCodeView.as_view(), name="my_cart_code"),
     path("me/cart/checkout/", MyCartCheckoutView.as_view(), name="my_cart_checkout"),
+    path("me/returns/", MyReturnsView.as_view(), name="my_returns"),
+    path("me/returns/<str:number>/", MyReturnView.as_view(), name="my_return"),
+    path("me/returns/<str:number>/cancel/", MyReturnCancelView.as_view(), name="my_return_cancel"),
+    path("me/store-credit/", MyStoreCreditView.as_view(), name="my_store_credit"),
+    path("refunds/", RefundView.as_view(), name="refunds"),
+    path("store-credit/<int:customer_id>/", StoreCreditView.as_view(), name="store_credit"),
 ]
 
 
 def register_routes(router) -> None:
     router.register("orders", OrderViewSet, basename="order")
     api_registers.register_routes(router)
+    router.register("returns", ReturnViewSet, basename="return")

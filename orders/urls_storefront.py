@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import storefront
+from .views import storefront, storefront_returns
 
 urlpatterns = [
     path("products/<slug:code>/", storefront.product_page, name="product"),
@@ -13,4 +13,8 @@ urlpatterns = [
     path("account/", storefront.account, name="account"),
     path("account/orders/<str:number>/", storefront.order_detail, name="order"),
     path("account/orders/<str:number>/receipt/", storefront.receipt, name="receipt"),
+    path("account/orders/<str:number>/return/", storefront_returns.return_start, name="return_start"),
+    path("account/returns/<str:number>/", storefront_returns.return_detail, name="return"),
+    path("account/returns/<str:number>/cancel/", storefront_returns.return_cancel, name="return_cancel"),
+    path("account/returns/<str:number>/receipt/", storefront_returns.return_receipt, name="return_receipt"),
 ]

@@ -281,6 +281,7 @@ def product_edit(request, code: str):
     details = ProductEditForm(initial={
         "name": product.name, "category": product.category, "tax_class": product.tax_class,
         "stock_policy": product.stock_policy, "is_active": product.is_active, "description": product.description,
+        "return_days": product.return_days,
     })
     variant_form = VariantForm(prefix="variant")
     photo_form = PhotoAddForm(prefix="photo")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_payments_registers'),
+        ('orders', '0012_returns'),
     ]
 
     operations = [

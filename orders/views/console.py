@@ -158,8 +158,21 @@ def order_detail(request, number: str):
         "can_cancel": _can_cancel(request.user, order),
         "can_view_customer": request.user.has_perm("customers.view_customer"),
         "max_reason_length": MAX_REASON_LENGTH,
+        **_money_context(request.user, order),
     }
     return render(request, "orders/console/order_detail.html", context)
+
+
+def _money_context(user, order) -> dict:
+    """The order's payments and refunds, its returns, and the return and refund actions."""
+    from ..models import RefundMethod, Return
+    from ..payments import order_refundable
+
+    return {"payments": selectors.order_payments(order), "refundable": order_refundable(order),
+            "order_returns": list(Return.objects.filter(order=order).order_by("-id")),
+            "refund_methods": RefundMethod.choices,
+            "can_take_returns": user.has_perm("orders.take_returns"),
+            "can_refund": user.has_perm("orders.refund_order")}
 
 
 def _can_cancel(user, order) -> bool:

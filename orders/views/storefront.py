@@ -389,9 +389,19 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "orders/storefront/order.html", {
         "order": order, "fulfillment": fulfillment, "lines": invoice.lines, "invoice": invoice,
         "summary": invoice.tax, "timeline": _timeline(order, fulfillment.method),
+        **_returns_context(order),
         "address_prefecture": Prefecture(fulfillment.address["prefecture"]).label
         if fulfillment.address.get("prefecture") in Prefecture.values else "",
     })
+
+
+def _returns_context(order: Order) -> dict:
+    """Whether the customer can start a return of the order, and its returns."""
+    from orders.models import Return
+    from orders.returns import returnable_lines
+
+    return {"can_return": any(row.returnable for row in returnable_lines(order)),
+            "order_returns": list(Return.objects.filter(order=order).order_by("-id"))}
 
 
 @login_required

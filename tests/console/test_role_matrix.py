@@ -82,6 +82,9 @@ MATRIX = {
     "register_session": [302, 403, 200, 403, 200, 200],
     "register_day": [302, 403, 200, 403, 200, 200],
     "register_history": [302, 403, 200, 403, 200, 200],
+    # issue 10: the returns desk (any order can come back at any store; mail returns at the warehouse)
+    "returns": [302, 403, 200, 200, 200, 200],
+    "return_new": [302, 403, 200, 200, 403, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -123,6 +126,7 @@ POST_MATRIX = {
     "register_open": [302, 403, 400, 403, 403, 400],  # already open: refused
     "register_close": [302, 403, 400, 403, 403, 400],  # nothing counted: refused, the register stays open
     "register_create": [302, 403, 403, 403, 403, 400],  # no code, no name
+    "order_refund": [302, 403, 302, 403, 403, 302],  # no amount, no reason: nothing is refunded
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -145,6 +149,7 @@ POST_DATA = {
     "offer_codes_generate": {},
     "transfer_action": {}, "count_enter": {"code": ""}, "count_action": {},
     "register_open": {"opening_float": "1000"}, "register_close": {"note": ""}, "register_create": {},
+    "order_refund": {"amount": "", "reason": ""},
 }
 
 
@@ -213,6 +218,8 @@ def _url(name, shop, pickups, customer, shipment=None):
         "product_edit": {"code": shop.product.code},
         "order_detail": {"number": pickups["a"].number},
         "order_cancel": {"number": pickups["a"].number},
+        "order_refund": {"number": pickups["a"].number},
+        "return_new": {"number": pickups["a"].number},
         "customer_detail": {"pk": customer.pk},
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
@@ -324,7 +331,10 @@ def _console_page_names() -> set[str]:
 
 def test_matrix_covers_every_console_page():
     names = _console_page_names()
-    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} == set(MATRIX) | set(POST_MATRIX)
+    # a return's own pages (detail, receipt, refund, email) are covered by tests/console/test_returns_desk.py
+    returns_pages = {"return_detail", "return_receipt", "return_refund", "return_email"}
+    assert names - {"login", "logout", "pickup_ready", "pickup_hand_over"} - returns_pages == \
+        set(MATRIX) | set(POST_MATRIX)
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)

@@ -38,6 +38,8 @@ WAREHOUSE_VIEWS = {"inventory.view_transfer", "inventory.view_receipt", "invento
 # Registers and their day reports (issue 10): store staff run their store's, HQ reads them,
 # administrators also set them up.
 REGISTERS_STAFF = {"orders.view_register", "orders.operate_register"}
+# issue 10: the returns desk
+RETURNS_DESK = ("orders.view_return", "orders.take_returns")
 
 # The role table as it was written out in kernel/roles.py before each app declared its own part.
 ROLE_TABLE = {
@@ -47,11 +49,13 @@ ROLE_TABLE = {
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit", *WAREHOUSE_WORK,
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
         *REGISTERS_STAFF,  # issue 10
+        *RETURNS_DESK, "orders.refund_order",  # issue 10: returns and refunds
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
         "inventory.view_product", "omnishop.view_location", "orders.view_order", "orders.ship_orders",
         "brandkit.view_brandkit", *WAREHOUSE_WORK, "inventory.add_purchaseorder",
+        "brandkit.view_brandkit", *RETURNS_DESK,  # issue 10: returns by mail
     },
     roles.HQ_MARKETER: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -63,8 +67,10 @@ ROLE_TABLE = {
         *CAMPAIGNS,  # issue 9
         *WAREHOUSE_VIEWS,  # issue 10
         "orders.view_register",  # issue 10
+        "orders.view_return",  # issue 10
     },
     roles.ADMINISTRATOR: {
+        *RETURNS_DESK, "orders.refund_order",  # issue 10
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
         "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",
@@ -94,6 +100,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     assert urls == [
         [reverse("console:dashboard")],
         [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:registers"),
+        [reverse("console:pickup_desk"), reverse("console:returns"), reverse("console:orders"),
          reverse("console:customers"),
          reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],

@@ -171,7 +171,8 @@ def test_the_demo_writes_only_events_the_shop_itself_records(seeded):
     written = set(CustomerEvent.objects.values_list("kind", flat=True))
     assert written <= {*IMPORT_EVENT_DATA, EventKind.CONSENT_CHANGED, EventKind.SIGNED_UP, EventKind.EMAIL_SENT,
                        EventKind.CART_ADDED, EventKind.PAGE_VIEWED, EventKind.SEARCHED, EventKind.EMAIL_OPENED,
-                       EventKind.EMAIL_CLICKED, EventKind.COUPON_REDEEMED}
+                       EventKind.EMAIL_CLICKED, EventKind.COUPON_REDEEMED,
+                       EventKind.RETURN}  # issue 10: the demo's two returns (orders.returns)
     sent = Campaign.objects.get(name="冬のご愛顧感謝祭")
     touches = CustomerEvent.objects.filter(kind__in=[EventKind.EMAIL_OPENED, EventKind.EMAIL_CLICKED])
     assert touches.exists()
@@ -196,7 +197,9 @@ def test_the_demos_orders_are_numbered_by_the_shops_rule_and_history_publishes_n
     placed = DomainEvent.objects.filter(type="orders.order_placed")
     assert sorted(placed.values_list("payload__number", flat=True)) == sorted(open_orders.values_list("number", flat=True))
     assert not DomainEvent.objects.filter(type__in=["orders.picked_up", "orders.shipped"]).exists()
-    assert set(StockMovement.objects.values_list("reason", flat=True)) == {MovementReason.OPENING_BALANCE}
+    # and the one return taken at a store's desk came back into its stock (issue 10)
+    assert set(StockMovement.objects.values_list("reason", flat=True)) == {MovementReason.OPENING_BALANCE,
+                                                                           MovementReason.RETURN}
     assert OrderEvent.objects.filter(created_at__lt=timezone.now() - timezone.timedelta(days=4)).exists()
 
 
