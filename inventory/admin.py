@@ -145,8 +145,8 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdmin):
-    list_display = ["variant", "location", "on_hand", "reserved", "safety_stock", "updated_at"]
-    list_filter = ["location"]
+    list_display = ["variant", "location", "zone", "on_hand", "reserved", "safety_stock", "updated_at"]
+    list_filter = ["location", "zone"]
     search_fields = ["variant__sku"]
     list_select_related = ["variant__product", "location"]
 
