@@ -31,16 +31,18 @@ class OrdersConfig(AppConfig):
     console_nav = [
         NavEntry("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store", 10,
                  active_also=("console:pickup_ready", "console:pickup_hand_over")),
+        NavEntry("console:till", _("Till"), "cart", "orders.operate_register", "store", 5,
+                 active_also=("console:till_register", "console:till_receipt")),
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
     ]
     role_permissions = {
-        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order"],
+        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order", "orders.operate_register"],
         WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders"],
         HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard"],
         ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
-                        "orders.view_sales_dashboard", "orders.ship_orders"],
+                        "orders.view_sales_dashboard", "orders.ship_orders", "orders.operate_register"],
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}
@@ -48,6 +50,9 @@ class OrdersConfig(AppConfig):
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).
     audit_actions = {"orders_import": _("Orders imported"),
+                     "till_sale_void": _("Till sale voided"),
+                     "till_receipt_reprint": _("Till receipt reprinted"),
+                     "till_receipt_email": _("Till receipt emailed"),
                      "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}
 
     @property

@@ -80,6 +80,21 @@ class CartExpired:
     idle_days: int
 
 
+@dataclass(frozen=True)
+class TillSaleChanged:
+    """A sale rung up at a till (``orders.till``), or voided. ``tenders`` maps each tender kind to
+    the yen it kept (negative for a void)."""
+
+    order_id: int
+    number: str
+    customer_id: int | None
+    location_id: int
+    register_id: int
+    register_session_id: int
+    total: int
+    tenders: dict
+
+
 ORDER_PLACED = EventType("orders.order_placed", OrderPlaced)
 FULFILLMENT_READY = EventType("orders.fulfillment_ready", FulfillmentChanged)
 PICKED_UP = EventType("orders.picked_up", FulfillmentChanged)
@@ -87,10 +102,13 @@ SHIPPED = EventType("orders.shipped", FulfillmentChanged)
 CANCELLED = EventType("orders.fulfillment_cancelled", FulfillmentChanged)
 PICKUP_EXPIRED = EventType("orders.pickup_expired", FulfillmentChanged)  # not collected in time: cancelled
 
+TILL_SALE_COMPLETED = EventType("orders.till_sale_completed", TillSaleChanged)
+TILL_SALE_VOIDED = EventType("orders.till_sale_voided", TillSaleChanged)
+
 CART_CHANGED = EventType("orders.cart_changed", CartChanged)
 CART_MERGED = EventType("orders.cart_merged", CartMerged)
 CART_CHECKED_OUT = EventType("orders.cart_checked_out", CartCheckedOut)
 CART_EXPIRED = EventType("orders.cart_expired", CartExpired)  # a stale guest cart was deleted
 
 EVENT_TYPES = [ORDER_PLACED, FULFILLMENT_READY, PICKED_UP, SHIPPED, CANCELLED, PICKUP_EXPIRED,
-               CART_CHANGED, CART_MERGED, CART_CHECKED_OUT, CART_EXPIRED]
+               CART_CHANGED, CART_MERGED, CART_CHECKED_OUT, CART_EXPIRED, TILL_SALE_COMPLETED, TILL_SALE_VOIDED]

@@ -70,6 +70,7 @@ from .models import (
     new_pickup_code,
     order_number,
 )
+from .payments import payment_take
 from .shipping import shipping_fee
 
 MAX_LINE_QUANTITY = 99
@@ -517,19 +518,38 @@ def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Ful
     return fulfillment
 
 
+def hand_over_takes_payment(order: Order) -> bool:
+    """Whether handing ``order`` over takes its money at the counter: it is to be paid at the
+    store and something is still due."""
+    return (order.payment_method == PaymentMethod.PAY_IN_STORE and order.payment_status == PaymentStatus.UNPAID
+            and order.total > 0)
+
+
 @retry_on_conflict
 @transaction.atomic
-def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: bool = True) -> Fulfillment:
-    """The customer collected the order: reserved stock leaves on_hand through the ledger."""
+def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, tenders: Sequence = (),
+                          register_session=None) -> Fulfillment:
+    """The customer collected the order: reserved stock leaves on_hand through the ledger.
+
+    An order to be paid at the store (``hand_over_takes_payment``) is paid here, through the
+    till's one tender step (``orders.payments.payment_take``: split tender, change from cash),
+    at ``register_session`` when given (its drawer counts the cash), else at the pickup store.
+    Without ``tenders`` covering what is due it is refused (InvalidOrder naming ``tenders``) and
+    nothing changes: no hand-over marks an order paid without the money."""
     fulfillment = _transition(fulfillment, record=events.order_event_handed_over, acting_user=acting_user)
+    takes_payment = hand_over_takes_payment(fulfillment.order)
+    if takes_payment and not tenders:  # raised inside the transaction: the transition rolls back
+        raise InvalidOrder({"tenders": [_("Take the payment of %(number)s before handing it over.")
+                                        % {"number": fulfillment.order.number}]})
     try:
         inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
     except InvalidStockOperation as exc:
         raise InvalidTransition(str(exc)) from exc
     order = fulfillment.order
-    if paid and order.payment_status == PaymentStatus.UNPAID:
-        order.payment_status = PaymentStatus.PAID
-        order.save(update_fields=["payment_status"])
+    if takes_payment:
+        payment_take(order=order, tenders=tenders, location=fulfillment.location,
+                     register_session=register_session, acting_user=acting_user)
+        order.refresh_from_db()
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.PICKUP_COMPLETED, channel=order.channel,
                      location=fulfillment.location, subject=order_subject(order.number), data={"total": order.total})

@@ -12,6 +12,7 @@ from .api import (
     MyCartView,
     OrderViewSet,
 )
+from .api_till import TillReceiptView, TillSaleBatchView, TillSaleView, TillSaleVoidView
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
@@ -21,6 +22,10 @@ urlpatterns = [
     path("me/cart/codes/", MyCartCodesView.as_view(), name="my_cart_codes"),
     path("me/cart/codes/<str:code>/", MyCartCodeView.as_view(), name="my_cart_code"),
     path("me/cart/checkout/", MyCartCheckoutView.as_view(), name="my_cart_checkout"),
+    path("till/sales/", TillSaleView.as_view(), name="till_sales"),
+    path("till/sales/batch/", TillSaleBatchView.as_view(), name="till_sales_batch"),
+    path("till/sales/<str:number>/void/", TillSaleVoidView.as_view(), name="till_sale_void"),
+    path("till/sales/<str:number>/receipt/", TillReceiptView.as_view(), name="till_receipt"),
 ]
 
 
