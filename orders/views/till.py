@@ -64,9 +64,6 @@ def till_home(request):
             register__in=registers, closed_at__isnull=True)}
         for register in registers:
             register.open_session = open_sessions.get(register.pk)
-        opened = [r for r in registers if r.open_session]
-        if len(opened) == 1 and len(registers) == 1 and not request.GET.get("location"):
-            return redirect("console:till_register", register=opened[0].pk)
     return render(request, "orders/console/till_home.html", {
         "location": location, "locations": locations, "registers": registers,
         "choose_location": not roles.is_scoped(request.user), "register_page": _register_page()})

@@ -88,8 +88,8 @@ def test_a_sale_completes_at_once_through_the_ledger_and_the_tender_step(shop, s
 
 
 def test_the_same_key_gives_the_same_sale_and_never_sells_twice(shop, staff, session):
-    kwargs = dict(register_session=session, idempotency_key="offline-1", acting_user=staff["store_staff"],
-                  lines=[TillLineIn("LS-S")], tenders=[TenderIn(TenderKind.CASH, 6000)])
+    kwargs = {"register_session": session, "idempotency_key": "offline-1", "acting_user": staff["store_staff"],
+              "lines": [TillLineIn("LS-S")], "tenders": [TenderIn(TenderKind.CASH, 6000)]}
     first = till_sale(**kwargs)
     before = snapshot(shop)
     again = till_sale(**kwargs)
