@@ -33,6 +33,7 @@ CAMPAIGNS = {
 ROLE_TABLE = {
     roles.STORE_STAFF: {
         "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
+        "orders.operate_register",  # issue 10: the till
         "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
     },
@@ -55,7 +56,8 @@ ROLE_TABLE = {
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
         "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",
         "customers.ingest_events", "orders.view_order", "orders.add_order", "orders.run_pickup_desk", "orders.view_sales_dashboard",
-        "orders.ship_orders", "brandkit.view_brandkit", "brandkit.change_brandkit", "omnishop.view_user",
+        "orders.ship_orders", "orders.operate_register", "brandkit.view_brandkit", "brandkit.change_brandkit",
+        "omnishop.view_user",
         "omnishop.add_user", "omnishop.change_user", "omnishop.view_channel", "omnishop.change_channel",
         *SEGMENTS,
         "customers.export_customers", "customers.handle_privacy_requests",  # issue 8
@@ -76,7 +78,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
     urls = [[item["url"] for item in section["items"]] for section in sections]
     assert urls == [
         [reverse("console:dashboard")],
-        [reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
+        [reverse("console:till"), reverse("console:pickup_desk"), reverse("console:orders"), reverse("console:customers"),
          reverse("console:duplicates"), reverse("console:segments")],
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:stock_receive"),

@@ -187,3 +187,21 @@ def test_receipt_is_a_qualified_simplified_invoice_and_marks_reprints(shop, staf
     assert receipt.change == 4500 and not receipt.reprint
     assert till_receipt_reprint(sale=result.sale, acting_user=staff["store_staff"]) == 2
     assert till_receipt(TillSale.objects.get(pk=result.sale.pk)).reprint
+
+
+def test_the_receipt_is_emailed_once_through_the_delivery_ledger(shop, staff, session,
+                                                                 django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from orders.till import till_receipt_email
+
+    result = till_sale(register_session=session, idempotency_key="e", acting_user=staff["store_staff"],
+                       lines=[TillLineIn("LS-S")], tenders=[TenderIn(TenderKind.CASH, 6000)])
+    with pytest.raises(InvalidOrder):
+        till_receipt_email(sale=result.sale, email="not-an-address", acting_user=staff["store_staff"])
+    for _attempt in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            till_receipt_email(sale=result.sale, email="Guest@Example.jp", acting_user=staff["store_staff"])
+    sent = [m for m in mail.outbox if result.order.number in m.subject]
+    assert len(sent) == 1 and sent[0].to == ["guest@example.jp"]
+    assert "T" in sent[0].body and "¥500" in sent[0].body  # the change on the receipt
