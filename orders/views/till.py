@@ -126,7 +126,9 @@ def _ticket_context(request, register: Register, ticket: dict, **extra) -> dict:
             discount_total = result.lines_total
             summary = summarise((row["amount"], row["line"].tax_rate) for row in rows)
             total = summary.total
-    return {"register": register, "ticket": ticket, "rows": rows, "customer": customer, "refused": refused,
+    urls = {name: reverse(f"console:till_{name}", kwargs={"register": register.pk})
+            for name in ("scan", "search", "line", "customer", "codes", "complete")}
+    return {"register": register, "ticket": ticket, "rows": rows, "urls": urls, "remove_label": _("Remove"), "customer": customer, "refused": refused,
             "discount_total": discount_total, "total": total, "summary": summary,
             "units": sum(quantity for _sku, quantity in ticket["lines"]), **extra}
 
@@ -203,7 +205,8 @@ def till_search(request, register: int):
     for variant in variants:
         variant.available_here = levels.get(variant.pk, 0)
     return render(request, "orders/console/till.html#search_results",
-                  {"register": register, "variants": variants, "query": query})
+                  {"register": register, "variants": variants, "query": query,
+                   "urls": {"scan": reverse("console:till_scan", kwargs={"register": register.pk})}})
 
 
 @require_POST
