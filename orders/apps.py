@@ -32,7 +32,7 @@ class OrdersConfig(AppConfig):
         NavEntry("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store", 10,
                  active_also=("console:pickup_ready", "console:pickup_hand_over")),
         NavEntry("console:till", _("Till"), "cart", "orders.operate_register", "store", 5,
-                 active_also=("console:till_register", "console:till_receipt")),
+                 active_also=("console:till_register", "console:till_receipt", "console:till_aisle")),
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
         NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),

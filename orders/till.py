@@ -491,6 +491,75 @@ def till_receipt_email(*, sale: TillSale, email: str, acting_user) -> str:
     return email
 
 
+# --- endless aisle: sell from another location's stock -----------------------------------------
+
+@dataclass(frozen=True)
+class AisleSource:
+    location: object  # kernel.models.Location
+    available: int
+    ships: bool  # it can send the item to the customer's home
+
+
+def aisle_sources(*, variant: Variant, store, quantity: int = 1) -> list[AisleSource]:
+    """The other active locations with at least ``quantity`` of ``variant`` available now, most
+    first (one query)."""
+    from inventory.models import StockLevel
+
+    levels = (StockLevel.objects.with_available().select_related("location")
+              .filter(variant=variant, location__is_active=True, available_qty__gte=max(quantity, 1))
+              .exclude(location=store).order_by("-available_qty", "location__code"))
+    return [AisleSource(location=level.location, available=level.available_qty, ships=level.location.ships_orders)
+            for level in levels]
+
+
+@dataclass(frozen=True)
+class AisleSaleResult:
+    order: Order
+    change: int
+
+
+@retry_on_conflict
+@transaction.atomic
+def till_aisle_sale(*, register_session: RegisterSession, code: str, quantity: int, source, method: str,
+                    tenders: Sequence[TenderIn], acting_user, customer: Customer | None = None,
+                    address: dict | None = None, name: str = "", phone: str = "") -> AisleSaleResult:
+    """The endless aisle: an item this store does not have on the shelf, sold at the till from
+    ``source``'s stock: a normal order through the store's POS channel (``order_place``: a
+    reservation at ``source``), shipped from there to ``address`` (``method`` ship) or held there
+    for pickup at this store (``method`` pickup: the pickup desk prepares it when it arrives),
+    paid now at the till through the one tender step. All or nothing: InvalidOrder, OutOfStock
+    or PermissionDenied and nothing is written."""
+    from .services import ContactIn, FulfillmentIn, LineIn, order_place
+
+    session = RegisterSession.objects.select_related("register__location").get(pk=register_session.pk)
+    store = session.register.location
+    if acting_user is not None and not roles.can_act_at(acting_user, store):
+        raise PermissionDenied(_("You can only sell at your own store's tills."))
+    errors: dict[str, list[str]] = {}
+    if not session.is_open:
+        errors["register"] = [_("This register is closed: open it before taking money.")]
+    variant = variant_lookup(code)
+    if variant is None:
+        errors["code"] = [_("No item has the barcode or SKU %(code)s.") % {"code": scan_normalise(code) or "—"}]
+    if source is None or source == store:
+        errors["source"] = [_("Choose the location the item comes from.")]
+    if method not in FulfillmentMethod.values:
+        errors["method"] = [_("Choose home delivery or pickup at this store.")]
+    if errors:
+        raise InvalidOrder(errors)
+    if method == FulfillmentMethod.SHIP:
+        fulfillment = FulfillmentIn(method=FulfillmentMethod.SHIP, location=source.code, address=dict(address or {}))
+    else:
+        fulfillment = FulfillmentIn(method=FulfillmentMethod.PICKUP, location=store.code, source=source.code)
+    order = order_place(channel=channels.pos_channel(store), customer=customer,
+                        lines=[LineIn(sku=variant.sku, quantity=quantity)], fulfillment=fulfillment,
+                        contact=ContactIn(name=name, phone=phone), payment_method=_payment_method(tenders),
+                        acting_user=acting_user)
+    taken = payment_take(order=order, tenders=tenders, register_session=session, acting_user=acting_user)
+    order.refresh_from_db()
+    return AisleSaleResult(order=order, change=taken.change)
+
+
 # --- reads: the till's sales and receipts ------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from kernel.console import console_view, location_choice
 
 from .. import selectors, services, till
 from ..errors import DiscountRefused, InvalidOrder, InvalidTransition
-from ..forms import TenderForm
+from ..forms import AddressForm, TenderForm
 from ..models import Fulfillment, FulfillmentMethod, ReceiptWidth, Register, RegisterSession, TillSale
 from ..tax import summarise
 from ..till import TillLineIn, TillSaleConflict
@@ -127,7 +127,7 @@ def _ticket_context(request, register: Register, ticket: dict, **extra) -> dict:
             summary = summarise((row["amount"], row["line"].tax_rate) for row in rows)
             total = summary.total
     urls = {name: reverse(f"console:till_{name}", kwargs={"register": register.pk})
-            for name in ("scan", "search", "line", "customer", "codes", "complete")}
+            for name in ("scan", "search", "line", "customer", "codes", "complete", "aisle")}
     return {"register": register, "ticket": ticket, "rows": rows, "urls": urls, "remove_label": _("Remove"), "customer": customer, "refused": refused,
             "discount_total": discount_total, "total": total, "summary": summary,
             "units": sum(quantity for _sku, quantity in ticket["lines"]), **extra}
@@ -206,7 +206,8 @@ def till_search(request, register: int):
         variant.available_here = levels.get(variant.pk, 0)
     return render(request, "orders/console/till.html#search_results",
                   {"register": register, "variants": variants, "query": query,
-                   "urls": {"scan": reverse("console:till_scan", kwargs={"register": register.pk})}})
+                   "urls": {"scan": reverse("console:till_scan", kwargs={"register": register.pk}),
+                            "aisle": reverse("console:till_aisle", kwargs={"register": register.pk})}})
 
 
 @require_POST
@@ -319,6 +320,63 @@ def till_complete(request, register: int):
     for error in errors:
         messages.error(request, error)
     return redirect("console:till_register", register=register.pk)
+
+
+# --- endless aisle ---------------------------------------------------------------------------------
+
+@console_view(OPERATE)
+def till_aisle(request, register: int):
+    """Sell an item this store is out of from another location's stock: delivered to the
+    customer's home or held there for pickup here, paid now (``orders.till.till_aisle_sale``)."""
+    register, session = _register(request, register)
+    ticket = _ticket(request, register)
+    data = request.POST if request.method == "POST" else request.GET
+    code = data.get("code", "")
+    quantity = _quantity(data.get("quantity"), 1) or 1
+    variant = till.variant_lookup(code) if code else None
+    if variant is None:
+        raise Http404
+    sources = till.aisle_sources(variant=variant, store=register.location, quantity=quantity)
+    customer = Customer.objects.filter(pk=ticket["customer"]).first() if ticket.get("customer") else None
+    method = data.get("method", FulfillmentMethod.SHIP)
+    if method not in FulfillmentMethod.values:
+        method = FulfillmentMethod.SHIP
+    initial = {}
+    if customer is not None:
+        initial = {"name": customer.full_name, "phone": customer.phone}
+    address_form = AddressForm(request.POST if request.method == "POST" and method == FulfillmentMethod.SHIP
+                               else None, initial=initial, prefix="ship")
+    tender_form = TenderForm(request.POST if request.method == "POST" else None)
+    errors: list[str] = []
+    source = next((s.location for s in sources if str(s.location.pk) == data.get("source", "")), None)
+    if request.method == "POST":
+        if session is None:
+            errors.append(_("This register is closed: open it before taking money."))
+        address_ok = method != FulfillmentMethod.SHIP or address_form.is_valid()
+        if session is not None and address_ok and tender_form.is_valid():
+            try:
+                result = till.till_aisle_sale(
+                    register_session=session, code=variant.sku, quantity=quantity, source=source, method=method,
+                    tenders=tender_form.tenders(), acting_user=request.user, customer=customer,
+                    address=address_form.as_address() if method == FulfillmentMethod.SHIP else None,
+                    name=customer.full_name if customer else "", phone=customer.phone if customer else "")
+            except InvalidOrder as exc:
+                tender_form.add_service_errors({k: v for k, v in exc.errors.items() if k.startswith("tenders")})
+                errors += [str(m) for k, v in exc.errors.items() if not k.startswith("tenders") for m in v]
+            except OutOfStock as exc:
+                errors += [_("Not enough stock of %(sku)s there: %(available)s available.") % {
+                    "sku": line.sku, "available": line.available} for line in exc.lines]
+            else:
+                ticket["lines"] = [[sku, q] for sku, q in ticket["lines"] if sku != variant.sku]
+                _save(request, register, ticket)
+                messages.success(request, _("Order %(number)s is paid: change %(change)s.") % {
+                    "number": result.order.number, "change": f"¥{result.change:,}"})
+                return redirect("console:order_detail", number=result.order.number)
+    return render(request, "orders/console/till_aisle.html", {
+        "register": register, "session": session, "variant": variant, "quantity": quantity, "sources": sources,
+        "source": source, "method": method, "customer": customer, "address_form": address_form,
+        "tender_form": tender_form, "due": variant.price * quantity, "errors": errors,
+    }, status=400 if errors or (request.method == "POST" and tender_form.errors) else 200)
 
 
 # --- receipts and voids --------------------------------------------------------------------------

@@ -65,6 +65,7 @@ MATRIX = {
     "till_register": [302, 403, 200, 403, 403, 200],
     "till_search": [302, 403, 200, 403, 403, 200],
     "till_receipt": [302, 403, 200, 403, 403, 200],
+    "till_aisle": [302, 403, 200, 403, 403, 200],  # the endless aisle of one item
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -249,6 +250,8 @@ def _url(name, shop, pickups, customer, shipment=None):
         ids = _till(shop)
         kwargs = {"number": ids["number"]} if name.startswith("till_receipt") or name == "till_void" else {
             "register": ids["register"]}
+        if name == "till_aisle":
+            return reverse(f"console:{name}", kwargs=kwargs) + "?code=LS-S"
     return reverse(f"console:{name}", kwargs=kwargs)
 
 

@@ -205,3 +205,52 @@ def test_the_receipt_is_emailed_once_through_the_delivery_ledger(shop, staff, se
     sent = [m for m in mail.outbox if result.order.number in m.subject]
     assert len(sent) == 1 and sent[0].to == ["guest@example.jp"]
     assert "T" in sent[0].body and "¥500" in sent[0].body  # the change on the receipt
+
+
+ADDRESS = {"name": "山田 花子", "postal_code": "150-0001", "prefecture": "13", "city": "渋谷区", "line1": "神宮前1-2-3",
+           "phone": "090-1111-2222"}
+
+
+def test_endless_aisle_ships_from_the_warehouse_paid_at_the_till(shop, staff, session):
+    from inventory.models import Reservation
+    from orders.till import aisle_sources, till_aisle_sale
+
+    assert {s.location for s in aisle_sources(variant=shop.small, store=shop.store_a)} == {shop.warehouse,
+                                                                                            shop.store_b}
+    result = till_aisle_sale(register_session=session, code="4901234567894", quantity=2, source=shop.warehouse,
+                             method="ship", address=ADDRESS, acting_user=staff["store_staff"],
+                             tenders=[TenderIn(TenderKind.CARD, 11000, "slip 9")])
+    order = result.order
+    group = order.fulfillments.get()
+    assert (order.channel.code, group.method, group.location, order.payment_status) == (
+        "pos-shibuya", "ship", shop.warehouse, PaymentStatus.PAID)
+    assert Reservation.objects.get(reference=group.reservation_reference).location == shop.warehouse
+    assert Payment.objects.get(order=order).register_session == session
+    assert on_hand(shop, shop.small) == 3  # nothing left the store's shelf
+
+
+def test_endless_aisle_pickup_here_holds_the_other_stores_stock(shop, staff, session):
+    from inventory.models import Reservation
+    from orders.till import till_aisle_sale
+
+    result = till_aisle_sale(register_session=session, code="LS-L", quantity=1, source=shop.store_b, method="pickup",
+                             acting_user=staff["store_staff"], tenders=[TenderIn(TenderKind.CASH, 6000)])
+    group = result.order.fulfillments.get()
+    assert (group.method, group.location, result.change) == ("pickup", shop.store_a, 500)
+    assert Reservation.objects.get(reference=group.reservation_reference).location == shop.store_b
+    assert StockLevel.objects.get(variant=shop.large, location=shop.store_b).reserved == 1
+
+
+def test_endless_aisle_short_payment_places_nothing(shop, staff, session):
+    from inventory.models import Reservation
+    from orders.till import till_aisle_sale
+
+    before = snapshot(shop)
+    with pytest.raises(InvalidOrder):
+        till_aisle_sale(register_session=session, code="LS-L", quantity=1, source=shop.store_b, method="pickup",
+                        acting_user=staff["store_staff"], tenders=[TenderIn(TenderKind.CASH, 100)])
+    assert snapshot(shop) == before and not Reservation.objects.exists()
+    with pytest.raises(PermissionDenied):
+        till_aisle_sale(register_session=session, code="LS-L", quantity=1, source=shop.store_b, method="pickup",
+                        acting_user=staff["store_staff_b"], tenders=[TenderIn(TenderKind.CASH, 6000)])
+    assert snapshot(shop) == before and not Reservation.objects.exists()
