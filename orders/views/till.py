@@ -372,10 +372,19 @@ def till_aisle(request, register: int):
                 messages.success(request, _("Order %(number)s is paid: change %(change)s.") % {
                     "number": result.order.number, "change": f"¥{result.change:,}"})
                 return redirect("console:order_detail", number=result.order.number)
+    # what is due: the item, its discounts and, for a delivery, the delivery fee (as order_place prices it)
+    try:
+        _priced, context, result = services.order_discounts_preview(
+            channel=channels.pos_channel(register.location), lines=[services.LineIn(variant.sku, quantity)],
+            customer=customer, method=method, location=source or register.location)
+        shipping = context.shipping_fee - result.shipping_discount
+        due = context.subtotal - result.lines_total + shipping
+    except InvalidOrder:
+        shipping, due = 0, variant.price * quantity
     return render(request, "orders/console/till_aisle.html", {
         "register": register, "session": session, "variant": variant, "quantity": quantity, "sources": sources,
         "source": source, "method": method, "customer": customer, "address_form": address_form,
-        "tender_form": tender_form, "due": variant.price * quantity, "errors": errors,
+        "tender_form": tender_form, "due": due, "shipping": shipping, "errors": errors,
     }, status=400 if errors or (request.method == "POST" and tender_form.errors) else 200)
 
 
