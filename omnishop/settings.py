@@ -325,7 +325,8 @@ SPECTACULAR_SETTINGS = {
                             "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
                             "SegmentKindEnum": "customers.models.SegmentKind",
                             "MessageChannelEnum": "campaigns.models.MessageChannel",
-                            "CampaignStatusEnum": "campaigns.models.CampaignStatus"},
+                            "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+                            "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------

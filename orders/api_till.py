@@ -28,7 +28,7 @@ from kernel.errors import DomainError
 
 from . import till
 from .errors import InvalidOrder
-from .models import COUNTER_TENDERS, Register, RegisterSession, TillSale
+from .models import COUNTER_TENDER_CHOICES, Register, RegisterSession, TillSale
 from .payments import TenderIn
 from .services import MAX_LINE_QUANTITY, MAX_REASON_LENGTH
 
@@ -44,7 +44,7 @@ class TillLineSerializer(serializers.Serializer):
 
 
 class TenderSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in COUNTER_TENDERS])
+    kind = serializers.ChoiceField(choices=COUNTER_TENDER_CHOICES)
     amount = serializers.IntegerField(min_value=1, help_text=gettext_lazy(
         "Yen. For cash, what the customer handed over (the change is worked out)."))
     reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="", help_text=gettext_lazy(

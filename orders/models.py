@@ -425,6 +425,8 @@ class TenderKind(models.TextChoices):
 
 # Tenders a till takes at the counter (the rest arrive with the order).
 COUNTER_TENDERS = (TenderKind.CASH, TenderKind.CARD, TenderKind.QR, TenderKind.GIFT_VOUCHER, TenderKind.STORE_CREDIT)
+# The same as choices (the API's "CounterTenderEnum": settings.SPECTACULAR_SETTINGS).
+COUNTER_TENDER_CHOICES = [(kind.value, kind.label) for kind in COUNTER_TENDERS]
 
 
 class ReceiptWidth(models.IntegerChoices):

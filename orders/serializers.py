@@ -9,7 +9,7 @@ from kernel.models import Channel
 
 from .discounts import MAX_CODES, REFUSAL_REASONS
 from .models import (
-    COUNTER_TENDERS,
+    COUNTER_TENDER_CHOICES,
     Fulfillment,
     FulfillmentMethod,
     Order,
@@ -135,7 +135,7 @@ class CancelSerializer(serializers.Serializer):
 
 
 class HandOverTenderSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in COUNTER_TENDERS])
+    kind = serializers.ChoiceField(choices=COUNTER_TENDER_CHOICES)
     amount = serializers.IntegerField(min_value=1, help_text=_("Yen. For cash, what the customer handed over."))
     reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="",
                                       help_text=_("The slip or voucher number. Never card data."))

@@ -128,7 +128,8 @@ def _ticket_context(request, register: Register, ticket: dict, **extra) -> dict:
             total = summary.total
     urls = {name: reverse(f"console:till_{name}", kwargs={"register": register.pk})
             for name in ("scan", "search", "line", "customer", "codes", "complete", "aisle")}
-    return {"register": register, "ticket": ticket, "rows": rows, "urls": urls, "remove_label": _("Remove"), "customer": customer, "refused": refused,
+    return {"register": register, "ticket": ticket, "rows": rows, "urls": urls, "remove_label": _("Remove"),
+            "max_quantity": services.MAX_LINE_QUANTITY, "customer": customer, "refused": refused,
             "discount_total": discount_total, "total": total, "summary": summary,
             "units": sum(quantity for _sku, quantity in ticket["lines"]), **extra}
 
