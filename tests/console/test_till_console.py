@@ -113,3 +113,23 @@ def test_store_b_staff_cannot_use_store_a_registers_or_receipts(client, staff, s
     assert client.post(reverse("console:till_void", kwargs={"number": number}), {"reason": "x"}).status_code == 404
     assert client.get(reverse("console:till"), {"location": shop.store_a.pk}).status_code == 403
     assert not TillSale.objects.filter(voided_at__isnull=False).exists()
+
+
+def test_the_member_qr_from_the_account_page_attaches_the_customer_at_the_till(client, staff, shop, register,
+                                                                              customer):
+    from customers.models import Identity
+
+    client.force_login(customer.user)
+    assert 'class="segno"' not in client.get(reverse("storefront:account")).content.decode()
+    client.post(reverse("storefront:account_member_card"))
+    client.post(reverse("storefront:account_member_card"))  # asking again keeps the one card
+    card = Identity.objects.get(customer=customer, kind="loyalty_card")
+    page = client.get(reverse("storefront:account")).content.decode()
+    assert 'class="segno"' in page and card.value in page
+    client.force_login(staff["store_staff"])
+    response = client.post(reverse("console:till_customer", kwargs={"register": register.pk}),
+                           {"q": card.value}, HTTP_HX_REQUEST="true")
+    assert response.context["customer"] == customer
+    response = client.post(reverse("console:till_customer", kwargs={"register": register.pk}),
+                           {"q": "サトウ"}, HTTP_HX_REQUEST="true")  # by name in kana: one match, attached
+    assert response.context["customer"] == customer
