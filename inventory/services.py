@@ -435,11 +435,71 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
     return StockMovement.objects.bulk_create(movements)
 
 
-PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active",
-                                     "return_days"})
+@transaction.atomic
+def stock_sell(*, location: Location, lines: Iterable[tuple[Variant, int]], reference: str,
+               acting_user=None) -> list[StockMovement]:
+    """Units sold over the counter (the till): they leave ``on_hand`` at ``location`` at once,
+    with no reservation round trip, one ledger row per line (reason ``sale``). All lines or
+    none: raise OutOfStock naming every short line; nothing moves then.
+
+    A product sold from stock only (``StockPolicy.NORMAL``) keeps its available at 0 or more:
+    ``on_hand - reserved - safety >= quantity``. A backorder or pre-order product may dip into
+    what is held for others (the customer has the unit in hand) but never takes on_hand below
+    zero. Each line is one conditional UPDATE, in ``STOCK_LOCK_ORDER``."""
+    lines = list(lines)
+    if any(quantity <= 0 for _variant, quantity in lines):
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
+    short: list[ShortLine] = []
+    movements: list[StockMovement] = []
+    now = timezone.now()
+    for variant, quantity in sorted(lines, key=lambda line: line[0].pk):
+        rows = StockLevel.objects.filter(variant=variant, location=location)
+        if variant.product.stock_policy == StockPolicy.NORMAL:
+            rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + quantity)
+        else:
+            rows = rows.filter(on_hand__gte=quantity)
+        if rows.update(on_hand=F("on_hand") - quantity, updated_at=now) != 1:
+            level = StockLevel.objects.filter(variant=variant, location=location).first()
+            short.append(ShortLine(sku=variant.sku, location=location.code, requested=quantity,
+                                   available=level.available if level else 0))
+            continue
+        movements.append(StockMovement(variant=variant, location=location, quantity=-quantity,
+                                       reason=MovementReason.SALE, reference=reference, acting_user=acting_user))
+    if short:
+        listed = [variant.sku for variant, _quantity in lines]
+        short.sort(key=lambda line: listed.index(line.sku))
+        raise OutOfStock(short)  # leaving the atomic block undoes the lines already taken
+    return StockMovement.objects.bulk_create(movements)
+
+
+@transaction.atomic
+def stock_sale_reverse(*, location: Location, lines: Iterable[tuple[Variant, int]], reference: str, note: str,
+                       acting_user=None) -> list[StockMovement]:
+    """A till sale undone (voided) before the customer left: its units go back on hand at
+    ``location``, one ledger row per line (reason ``return``, the sale's ``reference``)."""
+    lines = sorted(lines, key=lambda line: line[0].pk)
+    if any(quantity <= 0 for _variant, quantity in lines):
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
+    now = timezone.now()
+    movements = []
+    for variant, quantity in lines:
+        _stock_row(variant, location)
+        StockLevel.objects.filter(variant=variant, location=location).update(
+            on_hand=F("on_hand") + quantity, updated_at=now)
+        movements.append(StockMovement(variant=variant, location=location, quantity=quantity,
+                                       reason=MovementReason.RETURN, reference=reference, note=note,
+                                       acting_user=acting_user))
+    _announce_available({(variant.pk, location.pk): quantity for variant, quantity in lines})
+    return StockMovement.objects.bulk_create(movements)
+
+
 # What the audit trail keeps of a new product and its variants.
 PRODUCT_AUDIT_FIELDS = ["code", "name", "description", "category", "tax_class", "stock_policy", "is_active"]
 VARIANT_AUDIT_FIELDS = ["sku", "barcode", "price", "size", "color", "position"]
+
+
+PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active",
+                                     "return_days"})
 
 
 def product_update(*, product: Product, acting_user=None, lint_source: str = "product-edit", **fields) -> Product:

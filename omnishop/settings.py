@@ -328,7 +328,8 @@ SPECTACULAR_SETTINGS = {
                             "CampaignStatusEnum": "campaigns.models.CampaignStatus",
                             "ReturnMethodEnum": "orders.models.ReturnMethod",
                             "RefundMethodEnum": "orders.models.RefundMethod",
-                            "FulfillmentMethodEnum": "orders.models.FulfillmentMethod"},
+                            "FulfillmentMethodEnum": "orders.models.FulfillmentMethod",
+                            "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ from .models import (
     OrderDiscount,
     OrderLine,
     OrderStatus,
+    RegisterSession,
 )
+from .payments import TenderIn
 from .serializers import (
     CancelSerializer,
     CartCheckoutSerializer,
@@ -58,6 +60,7 @@ from .serializers import (
     CodesRefusedErrorSerializer,
     DiscountPreviewInSerializer,
     DiscountPreviewSerializer,
+    HandOverSerializer,
     OrderCreateSerializer,
     OrderImportInSerializer,
     OrderImportOutSerializer,
@@ -279,13 +282,31 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                                         acting_user=request.user)
         return self._detail(order)
 
-    @extend_schema(summary="Hand a pickup order over to the customer", request=None,
-                   responses={200: OrderSerializer, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
+    @extend_schema(summary="Hand a pickup order over to the customer (taking the payment when it is due here)",
+                   description="An order to be paid at the store is paid here through the till's tender step: "
+                               "`tenders` must cover what is due (split tender, change from cash only), taken at "
+                               "`register` (an open register of the store) when given; without them it is 400 and "
+                               "nothing changes. An order already paid needs no body.",
+                   request=HandOverSerializer,
+                   responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404,
+                              409: ERROR_409})
     @action(detail=True, methods=["post"], url_path="hand-over")
     def hand_over(self, request, number=None):
         order = self.get_object()
-        services.fulfillment_hand_over(fulfillment=self._group(order, FulfillmentStatus.COLLECTED),
-                                       acting_user=request.user)
+        group = self._group(order, FulfillmentStatus.COLLECTED)
+        incoming = HandOverSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        session = None
+        if data.get("register") is not None:
+            session = RegisterSession.objects.filter(register_id=data["register"], register__location=group.location,
+                                                     closed_at__isnull=True).first()
+            if session is None:
+                raise InvalidOrder({"register": [_("This register is closed: open it before taking money.")]})
+        services.fulfillment_hand_over(
+            fulfillment=group, acting_user=request.user, register_session=session,
+            tenders=[TenderIn(kind=t["kind"], amount=t["amount"], reference=t.get("reference", ""))
+                     for t in data.get("tenders") or ()])
         return self._detail(order)
 
     @extend_schema(summary="Cancel an order and release its stock", request=CancelSerializer,

@@ -40,6 +40,8 @@ class OrdersConfig(AppConfig):
     console_nav = [
         NavEntry("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store", 10,
                  active_also=("console:pickup_ready", "console:pickup_hand_over")),
+        NavEntry("console:till", _("Till"), "cart", "orders.operate_register", "store", 5,
+                 active_also=("console:till_register", "console:till_receipt", "console:till_aisle")),
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
         NavEntry("console:registers", _("Registers"), "store", "orders.view_register", "store", 25,
@@ -70,6 +72,9 @@ class OrdersConfig(AppConfig):
     audit_actions = {"orders_import": _("Orders imported"), "order_refund": _("Order refunded without a return"),
                      "register_create": _("Register set up"), "register_open": _("Register opened"),
                      "register_close": _("Register closed with a cash count"),
+                     "till_sale_void": _("Till sale voided"),
+                     "till_receipt_reprint": _("Till receipt reprinted"),
+                     "till_receipt_email": _("Till receipt emailed"),
                      "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}
 
     @property

@@ -93,6 +93,18 @@ class ReturnChanged:
     status: str
     location_id: int | None
     refund: int
+class TillSaleChanged:
+    """A sale rung up at a till (``orders.till``), or voided. ``tenders`` maps each tender kind to
+    the yen it kept (negative for a void)."""
+
+    order_id: int
+    number: str
+    customer_id: int | None
+    location_id: int
+    register_id: int
+    register_session_id: int
+    total: int
+    tenders: dict
 
 
 ORDER_PLACED = EventType("orders.order_placed", OrderPlaced)
@@ -101,6 +113,9 @@ PICKED_UP = EventType("orders.picked_up", FulfillmentChanged)
 SHIPPED = EventType("orders.shipped", FulfillmentChanged)
 CANCELLED = EventType("orders.fulfillment_cancelled", FulfillmentChanged)
 PICKUP_EXPIRED = EventType("orders.pickup_expired", FulfillmentChanged)  # not collected in time: cancelled
+
+TILL_SALE_COMPLETED = EventType("orders.till_sale_completed", TillSaleChanged)
+TILL_SALE_VOIDED = EventType("orders.till_sale_voided", TillSaleChanged)
 
 CART_CHANGED = EventType("orders.cart_changed", CartChanged)
 CART_MERGED = EventType("orders.cart_merged", CartMerged)
@@ -114,4 +129,4 @@ REFUNDED = EventType("orders.refunded", ReturnChanged)  # a return refunded or c
 
 EVENT_TYPES = [ORDER_PLACED, FULFILLMENT_READY, PICKED_UP, SHIPPED, CANCELLED, PICKUP_EXPIRED,
                CART_CHANGED, CART_MERGED, CART_CHECKED_OUT, CART_EXPIRED,
-               RETURN_REQUESTED, RETURN_RECEIVED, RETURN_CANCELLED, REFUNDED]
+               RETURN_REQUESTED, RETURN_RECEIVED, RETURN_CANCELLED, REFUNDED, TILL_SALE_COMPLETED, TILL_SALE_VOIDED]

@@ -83,6 +83,20 @@ def order_event_expired(*, fulfillment: Fulfillment, from_status: str = Fulfillm
                   to_status=FulfillmentStatus.CANCELLED, acting_user=acting_user)
 
 
+def order_event_sold(*, order: Order, fulfillment: Fulfillment, acting_user=None, register: str = "",
+                     offline: bool = False) -> OrderEvent:
+    """A sale rung up at a till: placed, paid and handed over at once (``orders.till``)."""
+    return _event(OrderEventKind.SOLD, order=order, fulfillment=fulfillment, to_status=FulfillmentStatus.COLLECTED,
+                  acting_user=acting_user, data={"register": register, "offline": offline})
+
+
+def order_event_voided(*, fulfillment: Fulfillment, reason: str, acting_user=None) -> OrderEvent:
+    """A till sale undone in its register session: money given back, stock back on the shelf."""
+    return _event(OrderEventKind.VOIDED, order=fulfillment.order, fulfillment=fulfillment,
+                  from_status=FulfillmentStatus.COLLECTED, to_status=FulfillmentStatus.CANCELLED,
+                  acting_user=acting_user, data={"reason": reason})
+
+
 # The builder of each kind that moves a fulfilment, and the status it moves it to: a
 # transition in ``orders.services`` names its builder, the builder names the status.
 TRANSITION_BUILDERS = {

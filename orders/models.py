@@ -309,6 +309,8 @@ class OrderEventKind(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     CANCEL_REASON = "cancel_reason", _("Reason for cancelling")
     EXPIRED = "expired", _("Cancelled: not collected in time")
+    SOLD = "sold", _("Sold at the till")
+    VOIDED = "voided", _("Voided at the till")
 
 
 class OrderEmail(models.TextChoices):
@@ -316,6 +318,7 @@ class OrderEmail(models.TextChoices):
 
     CONFIRMATION = "confirmation", _("Order confirmation email")
     READY = "ready", _("Ready for pickup email")
+    RECEIPT = "receipt", _("Till receipt email")
 
 
 class OrderEvent(models.Model):
@@ -425,6 +428,15 @@ class TenderKind(models.TextChoices):
 
 # Tenders a till takes at the counter (the rest arrive with the order).
 COUNTER_TENDERS = (TenderKind.CASH, TenderKind.CARD, TenderKind.QR, TenderKind.GIFT_VOUCHER, TenderKind.STORE_CREDIT)
+# The same as choices (the API's "CounterTenderEnum": settings.SPECTACULAR_SETTINGS).
+COUNTER_TENDER_CHOICES = [(kind.value, kind.label) for kind in COUNTER_TENDERS]
+
+
+class ReceiptWidth(models.IntegerChoices):
+    """The paper a register's receipt printer takes (mm)."""
+
+    NARROW = 58, _("58 mm receipt paper")
+    WIDE = 80, _("80 mm receipt paper")
 
 
 class Register(models.Model):
@@ -435,6 +447,8 @@ class Register(models.Model):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=60)
     is_active = models.BooleanField(_("active"), default=True)
+    receipt_width = models.PositiveSmallIntegerField(_("receipt paper"), choices=ReceiptWidth.choices,
+                                                     default=ReceiptWidth.WIDE)
 
     class Meta:
         verbose_name = _("register")
@@ -704,3 +718,48 @@ class StoreCreditEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount:+d}"
+class TillSale(models.Model):
+    """A sale rung up at a till (``orders.till``): the POS order it made, the register session
+    whose drawer took the money, and the sale's idempotency key.
+
+    The key is the till's own (one per sale, made when the sale was started, kept by an offline
+    till until it is sent): the same key always gives this sale, never a second one; the same key
+    with another content (``fingerprint``) is refused. ``sold_at`` is when the till rang it up,
+    which for a sale sent after a dropped connection is earlier than ``created_at``.
+
+    A void (``orders.till.till_sale_void``, only while its session is open) leaves behind:
+    ``voided_at``/``voided_by``/``void_reason`` here; the order cancelled (status cancelled,
+    payment status refunded, an OrderEvent ``voided``); one negative ``Payment`` per tender kept,
+    of the same kind and reference, in the same register session (so Σ payments of the order is
+    0 and the drawer's expected cash drops by the cash kept); one ledger row per line putting the
+    units back (reason ``return``, the sale's reference). The day report counts voids as the
+    TillSales of the session with ``voided_at`` set, and their negative payments."""
+
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="till_sale")
+    register_session = models.ForeignKey(RegisterSession, verbose_name=_("register session"),
+                                         on_delete=models.PROTECT, related_name="till_sales")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    sold_at = models.DateTimeField(_("sold at"), db_index=True)
+    sold_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    change = models.PositiveIntegerField(pgettext_lazy("payment", "change"), default=0)
+    receipt_prints = models.PositiveIntegerField(_("receipts printed"), default=0)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    void_reason = models.CharField(_("reason for the void"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("till sale")
+        verbose_name_plural = _("till sales")
+        ordering = ["-sold_at", "-id"]
+        indexes = [models.Index(fields=["register_session", "sold_at"], name="tillsale_session_time")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.idempotency_key}"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None

@@ -439,7 +439,7 @@ def _exchange(ret: Return, *, order: Order, location: Location, exchange: Sequen
     if hand_over:
         group = replacement.fulfillments.get()
         group = services.fulfillment_mark_ready(fulfillment=group, acting_user=acting_user)
-        services.fulfillment_hand_over(fulfillment=group, acting_user=acting_user, paid=True)
+        services.fulfillment_hand_over(fulfillment=group, acting_user=acting_user)  # paid just above
     ret.exchange_order = replacement
     ret.save(update_fields=["exchange_order"])
     return used

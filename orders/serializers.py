@@ -8,7 +8,15 @@ from kernel.api import ValidationErrorSerializer
 from kernel.models import Channel
 
 from .discounts import MAX_CODES, REFUSAL_REASONS
-from .models import Fulfillment, FulfillmentMethod, Order, OrderDiscount, OrderLine, PaymentMethod
+from .models import (
+    COUNTER_TENDER_CHOICES,
+    Fulfillment,
+    FulfillmentMethod,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    PaymentMethod,
+)
 from .selectors import order_tax
 from .services import MAX_LINE_QUANTITY, MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 
@@ -124,6 +132,20 @@ class OrderCreateSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_REASON_LENGTH, required=False, allow_blank=True, default="")
+
+
+class HandOverTenderSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=COUNTER_TENDER_CHOICES)
+    amount = serializers.IntegerField(min_value=1, help_text=_("Yen. For cash, what the customer handed over."))
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="",
+                                      help_text=_("The slip or voucher number. Never card data."))
+
+
+class HandOverSerializer(serializers.Serializer):
+    tenders = HandOverTenderSerializer(many=True, required=False, help_text=_(
+        "The payment when the order is to be paid at the store."))
+    register = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        help_text=_("The register (id) whose open session takes the money."))
 
 
 class ShipSerializer(serializers.Serializer):

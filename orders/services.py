@@ -70,6 +70,7 @@ from .models import (
     new_pickup_code,
     order_number,
 )
+from .payments import payment_take
 from .shipping import shipping_fee
 
 MAX_LINE_QUANTITY = 99
@@ -89,6 +90,9 @@ class FulfillmentIn:
     method: str
     location: str = ""  # location code: the pickup store, or the shipping location
     address: dict = field(default_factory=dict)
+    # Endless aisle (orders.till): a pickup at ``location`` from another location's stock, held
+    # there (the location code); empty: the stock is held where the order is fulfilled.
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,8 @@ def _resolve_location(fulfillment: FulfillmentIn, errors: dict[str, list[str]]) 
 SHARED_STAFF_CHANNEL_KINDS = {ChannelKind.PHONE}
 
 
-def order_place_authorize(*, acting_user, channel: Channel, location: Location | None) -> None:
+def order_place_authorize(*, acting_user, channel: Channel, location: Location | None,
+                          source: Location | None = None, method: str = "") -> None:
     """Refuse (PermissionDenied) an order that ``acting_user`` may not place.
 
     The rule for users scoped to a location (store staff, warehouse operators):
@@ -231,12 +236,22 @@ def order_place_authorize(*, acting_user, channel: Channel, location: Location |
       a partner system's own channels: a store does not place orders on them, so sales are
       never credited to a channel that did not make them.
 
+    The endless aisle is the exception: through their own store's POS channel, staff sell an item
+    from another location's stock, shipped from there (``method`` ship) or held there
+    (``source``) for pickup at their own store.
+
     Nobody else is limited here: HQ and administrators place any order; customer accounts
     and the storefront are limited to their own channels by their callers. ``order_place``
     calls this, so the console, the API and the storefront share the rule.
     """
     if acting_user is None or not roles.is_scoped(acting_user):
         return
+    own_pos = (channel.kind == ChannelKind.POS and channel.location_id is not None
+               and roles.can_act_at(acting_user, channel.location_id))
+    if own_pos and location is not None and method == FulfillmentMethod.SHIP:
+        return  # the endless aisle: their store sells it, another location ships it
+    if source is not None and not own_pos:
+        raise PermissionDenied(_("You can only place orders fulfilled at your own location."))
     if location is None or not roles.can_act_at(acting_user, location):
         raise PermissionDenied(_("You can only place orders fulfilled at your own location."))
     own_channel = channel.location_id is not None and roles.can_act_at(acting_user, channel.location_id)
@@ -297,9 +312,18 @@ def order_place(
     codes = codes if isinstance(codes, str) else tuple(codes or ())
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
         errors.setdefault("codes", []).append(_("Give the discount codes as a list of texts."))
+    source = None
+    if fulfillment.source and fulfillment.source != fulfillment.location:
+        source = Location.objects.active().filter(code=fulfillment.source).first()
+        if source is None:
+            errors.setdefault("fulfillment.source", []).append(
+                _("Unknown location: %(code)s") % {"code": fulfillment.source})
+        elif fulfillment.method != FulfillmentMethod.PICKUP:
+            errors.setdefault("fulfillment.source", []).append(_("Only a pickup is held at another location."))
     if errors:
         raise InvalidOrder(errors)
-    order_place_authorize(acting_user=acting_user, channel=channel, location=location)
+    order_place_authorize(acting_user=acting_user, channel=channel, location=location, source=source,
+                          method=fulfillment.method)
 
     if customer is None and contact.email:
         customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
@@ -342,7 +366,8 @@ def order_place(
             pickup_code=new_pickup_code() if fulfillment.method == FulfillmentMethod.PICKUP else "",
         )
         try:
-            inventory.stock_reserve(location=candidate, lines=resolved, reference=group.reservation_reference)
+            inventory.stock_reserve(location=source or candidate, lines=resolved,
+                                    reference=group.reservation_reference)
             break
         except OutOfStock as exc:
             last_error = exc
@@ -517,19 +542,38 @@ def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Ful
     return fulfillment
 
 
+def hand_over_takes_payment(order: Order) -> bool:
+    """Whether handing ``order`` over takes its money at the counter: it is to be paid at the
+    store and something is still due."""
+    return (order.payment_method == PaymentMethod.PAY_IN_STORE and order.payment_status == PaymentStatus.UNPAID
+            and order.total > 0)
+
+
 @retry_on_conflict
 @transaction.atomic
-def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: bool = True) -> Fulfillment:
-    """The customer collected the order: reserved stock leaves on_hand through the ledger."""
+def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, tenders: Sequence = (),
+                          register_session=None) -> Fulfillment:
+    """The customer collected the order: reserved stock leaves on_hand through the ledger.
+
+    An order to be paid at the store (``hand_over_takes_payment``) is paid here, through the
+    till's one tender step (``orders.payments.payment_take``: split tender, change from cash),
+    at ``register_session`` when given (its drawer counts the cash), else at the pickup store.
+    Without ``tenders`` covering what is due it is refused (InvalidOrder naming ``tenders``) and
+    nothing changes: no hand-over marks an order paid without the money."""
     fulfillment = _transition(fulfillment, record=events.order_event_handed_over, acting_user=acting_user)
+    takes_payment = hand_over_takes_payment(fulfillment.order)
+    if takes_payment and not tenders:  # raised inside the transaction: the transition rolls back
+        raise InvalidOrder({"tenders": [_("Take the payment of %(number)s before handing it over.")
+                                        % {"number": fulfillment.order.number}]})
     try:
         inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
     except InvalidStockOperation as exc:
         raise InvalidTransition(str(exc)) from exc
     order = fulfillment.order
-    if paid and order.payment_status == PaymentStatus.UNPAID:
-        order.payment_status = PaymentStatus.PAID
-        order.save(update_fields=["payment_status"])
+    if takes_payment:
+        payment_take(order=order, tenders=tenders, location=fulfillment.location,
+                     register_session=register_session, acting_user=acting_user)
+        order.refresh_from_db()
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.PICKUP_COMPLETED, channel=order.channel,
                      location=fulfillment.location, subject=order_subject(order.number), data={"total": order.total})

@@ -54,6 +54,9 @@ def order_email_send(order_id: int, kind: str) -> bool:
             "invoice": invoice,  # the confirmation is the order's qualified simplified invoice
             "brand": theme(),
             "order_url": absolute_url(order.get_absolute_url()),
+            # the till receipt's tenders and change (orders.till)
+            "payments": [payment for payment in order.payments.all() if payment.amount > 0],
+            "change": getattr(getattr(order, "till_sale", None), "change", 0),
         }
         subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"orders/email/{kind}.txt", context)

@@ -22,6 +22,7 @@ from .api_returns import (
     ReturnViewSet,
     StoreCreditView,
 )
+from .api_till import TillReceiptView, TillSaleBatchView, TillSaleView, TillSaleVoidView
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
@@ -37,6 +38,10 @@ urlpatterns = [
     path("me/store-credit/", MyStoreCreditView.as_view(), name="my_store_credit"),
     path("refunds/", RefundView.as_view(), name="refunds"),
     path("store-credit/<int:customer_id>/", StoreCreditView.as_view(), name="store_credit"),
+    path("till/sales/", TillSaleView.as_view(), name="till_sales"),
+    path("till/sales/batch/", TillSaleBatchView.as_view(), name="till_sales_batch"),
+    path("till/sales/<str:number>/void/", TillSaleVoidView.as_view(), name="till_sale_void"),
+    path("till/sales/<str:number>/receipt/", TillReceiptView.as_view(), name="till_receipt"),
 ]
 
 

@@ -2,13 +2,26 @@
 
 from django.urls import include, path
 
-from .views import console, console_returns
+from .views import console, console_returns, till
 
 urlpatterns = [
     path("", include("orders.urls_registers")),  # registers, their sessions and day reports
     path("pickups/", console.pickup_desk, name="pickup_desk"),
     path("pickups/<int:pk>/ready/", console.pickup_ready, name="pickup_ready"),
-    path("pickups/<int:pk>/hand-over/", console.pickup_hand_over, name="pickup_hand_over"),
+    path("pickups/<int:pk>/hand-over/", till.pickup_hand_over, name="pickup_hand_over"),
+    path("till/", till.till_home, name="till"),
+    path("till/<int:register>/", till.till_register, name="till_register"),
+    path("till/<int:register>/scan/", till.till_scan, name="till_scan"),
+    path("till/<int:register>/search/", till.till_search, name="till_search"),
+    path("till/<int:register>/line/", till.till_line, name="till_line"),
+    path("till/<int:register>/customer/", till.till_customer, name="till_customer"),
+    path("till/<int:register>/codes/", till.till_codes, name="till_codes"),
+    path("till/<int:register>/complete/", till.till_complete, name="till_complete"),
+    path("till/<int:register>/aisle/", till.till_aisle, name="till_aisle"),
+    path("till/receipts/<str:number>/", till.till_receipt, name="till_receipt"),
+    path("till/receipts/<str:number>/reprint/", till.till_receipt_reprint, name="till_receipt_reprint"),
+    path("till/receipts/<str:number>/email/", till.till_receipt_email, name="till_receipt_email"),
+    path("till/receipts/<str:number>/void/", till.till_void, name="till_void"),
     path("orders/", console.orders, name="orders"),
     path("orders/<str:number>/", console.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", console.order_cancel, name="order_cancel"),

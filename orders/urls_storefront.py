@@ -11,6 +11,7 @@ urlpatterns = [
     path("cart/codes/", storefront.cart_codes, name="cart_codes"),
     path("checkout/", storefront.checkout, name="checkout"),
     path("account/", storefront.account, name="account"),
+    path("account/member-card/", storefront.member_card, name="account_member_card"),
     path("account/orders/<str:number>/", storefront.order_detail, name="order"),
     path("account/orders/<str:number>/receipt/", storefront.receipt, name="receipt"),
     path("account/orders/<str:number>/return/", storefront_returns.return_start, name="return_start"),

@@ -29,6 +29,8 @@ EVENT_STYLE = {
     OrderEventKind.CANCELLED: ("x", "danger"),
     OrderEventKind.CANCEL_REASON: ("note", "info"),
     OrderEventKind.EXPIRED: ("x", "danger"),
+    OrderEventKind.SOLD: ("store", "success"),
+    OrderEventKind.VOIDED: ("x", "danger"),
 }
 
 
@@ -98,12 +100,6 @@ def _pickup_action(request, pk: int, service, done_message: str):
 @console_view("orders.run_pickup_desk")
 def pickup_ready(request, pk: int):
     return _pickup_action(request, pk, services.fulfillment_mark_ready, _("Order %(number)s is ready for pickup."))
-
-
-@require_POST
-@console_view("orders.run_pickup_desk")
-def pickup_hand_over(request, pk: int):
-    return _pickup_action(request, pk, services.fulfillment_hand_over, _("Order %(number)s was handed over."))
 
 
 @console_view("orders.view_order")

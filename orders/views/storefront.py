@@ -5,16 +5,20 @@ their orders and receipts. Thin: parse, call a service or selector, render."""
 import re
 from dataclasses import dataclass
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.consent import consent_grid_rows
+from customers.identities import member_card_issue
+from customers.models import Identity, IdentityKind
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
@@ -342,13 +346,29 @@ def account(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     context = {"customer": customer}
     if customer is not None:
+        card = Identity.objects.filter(customer=customer, kind=IdentityKind.LOYALTY_CARD).order_by("id").first()
         context.update({
+            "member_card": card,
+            # the member QR the till scans (orders.views.till): the card number, as an inline SVG
+            "member_qr": mark_safe(segno.make_qr(card.value, error="m").svg_inline(  # noqa: S308 - segno's own SVG
+                scale=5, border=2, dark="#111")) if card else "",
             "orders": selectors.customer_orders(customer=customer, limit=50),
             # the customers domain's preference grid (customers/storefront/consent_grid.html)
             **consent_grid_rows(customer=customer),
             "consent_next": reverse("storefront:account") + "#consent",
         })
     return render(request, "orders/storefront/account.html", context)
+
+
+@require_POST
+@login_required
+def member_card(request: HttpRequest) -> HttpResponse:
+    """Give the signed-in customer their digital member card (customers.identities.member_card_issue)."""
+    customer = _customer(request)
+    if customer is None:
+        raise Http404
+    member_card_issue(customer=customer, acting_user=request.user)
+    return redirect(reverse("storefront:account") + "#member-card")
 
 
 def _own_order(request: HttpRequest, number: str) -> Order:

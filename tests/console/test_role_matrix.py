@@ -85,6 +85,12 @@ MATRIX = {
     # issue 10: the returns desk (any order can come back at any store; mail returns at the warehouse)
     "returns": [302, 403, 200, 200, 200, 200],
     "return_new": [302, 403, 200, 200, 403, 200],
+    # issue 10: the till is store staff's (their own store's registers) and administrators'
+    "till": [302, 403, 200, 403, 403, 200],
+    "till_register": [302, 403, 200, 403, 403, 200],
+    "till_search": [302, 403, 200, 403, 403, 200],
+    "till_receipt": [302, 403, 200, 403, 403, 200],
+    "till_aisle": [302, 403, 200, 403, 403, 200],  # the endless aisle of one item
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -127,6 +133,14 @@ POST_MATRIX = {
     "register_close": [302, 403, 400, 403, 403, 400],  # nothing counted: refused, the register stays open
     "register_create": [302, 403, 403, 403, 403, 400],  # no code, no name
     "order_refund": [302, 403, 302, 403, 403, 302],  # no amount, no reason: nothing is refunded
+    "till_scan": [302, 403, 200, 403, 403, 200],  # nothing scanned: the sale re-rendered with the message
+    "till_line": [302, 403, 200, 403, 403, 200],  # no such line
+    "till_customer": [302, 403, 200, 403, 403, 200],  # nothing typed
+    "till_codes": [302, 403, 200, 403, 403, 200],  # no code
+    "till_complete": [302, 403, 302, 403, 403, 302],  # an empty sale: refused, nothing sold
+    "till_receipt_reprint": [302, 403, 302, 403, 403, 302],  # counts one more print, nothing else
+    "till_receipt_email": [302, 403, 302, 403, 403, 302],  # no address: nothing is sent
+    "till_void": [302, 403, 302, 403, 403, 302],  # no reason: nothing is voided
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -150,7 +164,24 @@ POST_DATA = {
     "transfer_action": {}, "count_enter": {"code": ""}, "count_action": {},
     "register_open": {"opening_float": "1000"}, "register_close": {"note": ""}, "register_create": {},
     "order_refund": {"amount": "", "reason": ""},
+    "till_scan": {"code": ""}, "till_line": {"sku": "NONE"}, "till_customer": {}, "till_codes": {},
+    "till_complete": {}, "till_receipt_reprint": {}, "till_receipt_email": {"email": ""}, "till_void": {"reason": ""},
 }
+
+
+def _till(shop) -> dict:
+    """A register of store A with its session open and one sale rung up there."""
+    from orders.models import Register, RegisterSession, TillSale
+    from orders.payments import TenderIn
+    from orders.till import TillLineIn, till_sale
+
+    register = Register.objects.filter(location=shop.store_a, code="M1").first()
+    if register is None:
+        register = Register.objects.create(location=shop.store_a, code="M1", name="マトリクス")
+        session = RegisterSession.objects.create(register=register)
+        till_sale(register_session=session, idempotency_key="matrix", acting_user=None,
+                  lines=[TillLineIn("LS-L")], tenders=[TenderIn("cash", 10000)])
+    return {"register": register.pk, "number": TillSale.objects.get(idempotency_key="matrix").order.number}
 
 
 def _campaigns() -> dict:
@@ -279,6 +310,12 @@ def _url(name, shop, pickups, customer, shipment=None):
     if name in ("register_open", "register_close", "register_session"):
         session = _register_session(shop)
         kwargs = {"pk": session.register_id if name == "register_open" else session.pk}
+    if name.startswith("till_"):
+        ids = _till(shop)
+        kwargs = {"number": ids["number"]} if name.startswith("till_receipt") or name == "till_void" else {
+            "register": ids["register"]}
+        if name == "till_aisle":
+            return reverse(f"console:{name}", kwargs=kwargs) + "?code=LS-S"
     return reverse(f"console:{name}", kwargs=kwargs)
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from inventory import counts, receiving, transfers
 from inventory.documents import LineIn
 from inventory.models import PurchaseOrder, Receipt, StockCount, StockLevel, Transfer, TransferStatus
+from tests.builders import CASH_AT_DESK
 
 from .conftest import assert_ledger_balanced, stock_state
 
@@ -134,7 +135,7 @@ def test_the_stock_history_names_documents_and_shows_notes(client, shop, staff):
                                contact=orders.ContactIn(email="a@example.jp", name="山田花子"))
     fulfillment = order.fulfillments.get()
     orders.fulfillment_mark_ready(fulfillment=fulfillment)
-    orders.fulfillment_hand_over(fulfillment=fulfillment)
+    orders.fulfillment_hand_over(fulfillment=fulfillment, tenders=CASH_AT_DESK)
     client.force_login(staff["administrator"])
     html = client.get(reverse("console:ledger")).content.decode()
     assert f'{transfer.get_absolute_url()}">' in html and "箱が潰れていた" in html
