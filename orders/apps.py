@@ -30,17 +30,19 @@ class OrdersConfig(AppConfig):
     api_routes = "orders.urls_api.register_routes"
     console_nav = [
         NavEntry("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store", 10,
-                 active_also=("console:pickup_ready", "console:pickup_hand_over")),
+                 active_also=("console:pickup_ready", "console:pickup_hand_over"), badge="console:pickup_badge"),
         NavEntry("console:orders", _("Orders"), "orders", "orders.view_order", "store", 20,
                  active_also=("console:order_detail",)),
-        NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10),
+        NavEntry("console:shipments", _("Shipments"), "truck", "orders.ship_orders", "warehouse", 10,
+                 active_also=("console:pick_list", "console:packing_slips")),
     ]
     role_permissions = {
-        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order"],
-        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders"],
+        # orders.change_order: staff notes and tags on the orders they see
+        STORE_STAFF: ["orders.view_order", "orders.run_pickup_desk", "orders.add_order", "orders.change_order"],
+        WAREHOUSE_OPERATOR: ["orders.view_order", "orders.ship_orders", "orders.change_order"],
         HQ_MARKETER: ["orders.view_order", "orders.view_sales_dashboard"],
         ADMINISTRATOR: ["orders.view_order", "orders.add_order", "orders.run_pickup_desk",
-                        "orders.view_sales_dashboard", "orders.ship_orders"],
+                        "orders.view_sales_dashboard", "orders.ship_orders", "orders.change_order"],
     }
     # How the customer timeline shows the subjects orders give customer events (kernel.subjects).
     event_subjects = {subjects.ORDER: "orders.selectors.event_subject_labels"}

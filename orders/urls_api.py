@@ -10,6 +10,7 @@ from .api import (
     MyCartLinesView,
     MyCartLineView,
     MyCartView,
+    MyOrderCancelView,
     OrderViewSet,
 )
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("me/cart/codes/", MyCartCodesView.as_view(), name="my_cart_codes"),
     path("me/cart/codes/<str:code>/", MyCartCodeView.as_view(), name="my_cart_code"),
     path("me/cart/checkout/", MyCartCheckoutView.as_view(), name="my_cart_checkout"),
+    path("me/orders/<str:number>/cancel/", MyOrderCancelView.as_view(), name="my_order_cancel"),
 ]
 
 

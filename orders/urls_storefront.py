@@ -13,4 +13,5 @@ urlpatterns = [
     path("account/", storefront.account, name="account"),
     path("account/orders/<str:number>/", storefront.order_detail, name="order"),
     path("account/orders/<str:number>/receipt/", storefront.receipt, name="receipt"),
+    path("account/orders/<str:number>/cancel/", storefront.order_cancel, name="order_cancel"),
 ]

@@ -60,6 +60,10 @@ MATRIX = {
     "offer_edit": [302, 403, 403, 403, 200, 200],
     "offer_codes_export": [302, 403, 403, 403, 200, 200],
     "code_batch_progress": [302, 403, 403, 403, 200, 200],
+    # issue 10: the pickup badge (desk staff), pick lists and packing slips (shipping staff)
+    "pickup_badge": [302, 403, 200, 403, 403, 200],
+    "pick_list": [302, 403, 403, 200, 403, 200],
+    "packing_slips": [302, 403, 403, 200, 403, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -95,6 +99,10 @@ POST_MATRIX = {
     "suppression_remove": [302, 403, 403, 403, 404, 404],  # no such row
     "offer_code_create": [302, 403, 403, 403, 400, 400],  # no code
     "offer_codes_generate": [302, 403, 403, 403, 400, 400],  # no count
+    # issue 10 (the order is picked up at store A: the warehouse operator does not see it)
+    "order_lines_cancel": [302, 403, 302, 403, 403, 302],  # no item, no reason: nothing is cancelled
+    "order_note_add": [302, 403, 302, 404, 403, 302],  # an empty note: nothing is written
+    "order_tags_set": [302, 403, 302, 404, 403, 302],  # no tags on an order without tags: nothing changes
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -115,6 +123,7 @@ POST_DATA = {
     "campaign_audience_count": {}, "campaign_action": {}, "campaign_message_new": {}, "campaign_test_send": {},
     "campaign_print": {"kind": ""}, "suppression_add": {}, "suppression_remove": {}, "offer_code_create": {},
     "offer_codes_generate": {},
+    "order_lines_cancel": {"reason": ""}, "order_note_add": {"body": ""}, "order_tags_set": {"tags": ""},
 }
 
 
@@ -166,6 +175,9 @@ def _url(name, shop, pickups, customer, shipment=None):
         "product_edit": {"code": shop.product.code},
         "order_detail": {"number": pickups["a"].number},
         "order_cancel": {"number": pickups["a"].number},
+        "order_lines_cancel": {"number": pickups["a"].number},
+        "order_note_add": {"number": pickups["a"].number},
+        "order_tags_set": {"number": pickups["a"].number},
         "customer_detail": {"pk": customer.pk},
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
@@ -277,6 +289,8 @@ def test_every_console_action_answers_the_role_as_the_matrix_says(client, shop, 
     assert shipment.status == "reserved"
     assert customer.consent_records.filter(source="console").count() == 0
     assert customer.events.filter(kind="staff_note").count() == 0
+    order = pickups["a"]
+    assert (order.notes.count(), order.tags.count(), order.lines.get().quantity) == (0, 0, 1)
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)

@@ -35,11 +35,13 @@ ROLE_TABLE = {
         "orders.view_order", "orders.run_pickup_desk", "orders.add_order", "inventory.view_stocklevel",
         "inventory.add_stockmovement", "inventory.view_stockmovement", "inventory.view_product",
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit",
+        "orders.change_order",  # issue 10: staff notes and tags on orders
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
         "inventory.view_product", "omnishop.view_location", "orders.view_order", "orders.ship_orders",
         "brandkit.view_brandkit",
+        "orders.change_order",  # issue 10: staff notes and tags on orders
     },
     roles.HQ_MARKETER: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -51,6 +53,7 @@ ROLE_TABLE = {
         *CAMPAIGNS,  # issue 9
     },
     roles.ADMINISTRATOR: {
+        "orders.change_order",  # issue 10: staff notes and tags on orders
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
         "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",

@@ -56,6 +56,8 @@ BUILDERS = [
      FulfillmentStatus.READY, FulfillmentStatus.CANCELLED),
     (events.order_event_cancel_reason, {"reason": "電話で取消"}, OrderEventKind.CANCEL_REASON, "", ""),
     (events.order_event_expired, {}, OrderEventKind.EXPIRED, FulfillmentStatus.READY, FulfillmentStatus.CANCELLED),
+    (events.order_event_lines_cancelled, {"lines": [{"sku": "LS-S", "quantity": 1}], "amount": 4980, "refund_due": 0},
+     OrderEventKind.LINES_CANCELLED, "", ""),
 ]
 
 
@@ -70,7 +72,7 @@ def test_each_builder_writes_its_kind(shop, staff, builder, arguments, kind, fro
     fulfillment = order.fulfillments.get()
     if builder is events.order_event_placed:
         target = {"order": order, "fulfillment": fulfillment}
-    elif builder is events.order_event_cancel_reason:
+    elif builder in (events.order_event_cancel_reason, events.order_event_lines_cancelled):
         target = {"order": order}
     else:
         target = {"fulfillment": fulfillment}
