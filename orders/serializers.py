@@ -154,7 +154,7 @@ class CancelSerializer(serializers.Serializer):
 class ShipSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=MAX_TRACKING_LENGTH, help_text=_(
         "From the delivery slip; spaces, dashes and full-width digits are fine. Yamato and Sagawa: 12 digits; "
-        "Japan Post: 11 to 13 digits, or an international number such as EJ123456789JP; other: 4 to 40 "
+        "Japan Post: 11 to 13 digits, or an international number such as EJ123456789JP; other: up to 40 "
         "letters and digits."))
     carrier = serializers.ChoiceField(choices=Carrier.choices, required=False, default=Carrier.OTHER,
                                       help_text=_("Who carries the parcel (default: other)."))
