@@ -83,6 +83,7 @@ from orders import cart as carts
 from orders import services as orders
 from orders.errors import OrderError
 from orders.models import (
+    Carrier,
     Cart,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -833,6 +834,17 @@ class _Seeder:
                                        lines=[orders.LineIn(rng.choice(candidates).sku, 1)],
                                        fulfillment=orders.FulfillmentIn(FulfillmentMethod.PICKUP, "shibuya"))
             orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get(), acting_user=self.staff.get("shibuya"))
+            # staff notes and tags (issue 10): the desk knows it is a gift
+            orders.order_tags_set(order=order, tags=["ギフト"], acting_user=self.staff.get("shibuya"))
+            orders.order_note_add(order=order, body="ギフト包装をご希望。受け取りは夕方の予定とのこと。",
+                                  acting_user=self.staff.get("shibuya"))
+        # Hanako's delivery left the warehouse with Yamato: her account shows the tracking number.
+        delivery = orders.order_place(
+            channel=self.channels["web"], customer=self.hanako, lines=[orders.LineIn(rng.choice(self.variants).sku, 1)],
+            fulfillment=orders.FulfillmentIn(FulfillmentMethod.SHIP, WAREHOUSE_CODE,
+                                             address=self.address_of(self.hanako)))
+        orders.fulfillment_ship(fulfillment=delivery.fulfillments.get(), carrier=Carrier.YAMATO,
+                                tracking_number=f"4{delivery.pk:011d}", acting_user=self.staff.get(WAREHOUSE_CODE))
         for code in ("web", "app", "hare-ichiba", "social", "phone"):
             customer = self.pick_customer(self.now) or self.customers[0]
             variant = rng.choice(self.variants)
