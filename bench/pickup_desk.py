@@ -147,7 +147,8 @@ def orders_generate(connection, *, count: int, stores: list[int], channel_id: in
                 quantity, unit_price, tax_rate, line_total, discount, discount_reason)
             SELECT n, n, n, {variant.pk}, %s, %s, %s, 1, {variant.price}, 10, {variant.price}, 0, ''
             FROM {series}
-        """, [count, variant.sku, variant.product.name, variant.label])
+        """, [variant.sku, variant.product.name, variant.label, count] if postgres  # placeholders in text order
+            else [count, variant.sku, variant.product.name, variant.label])
         print(f"  orders, fulfilments and lines inserted in {time.perf_counter() - started:.1f} s")
         if postgres:
             for table in ("orders_order", "orders_fulfillment", "orders_orderline"):
@@ -165,6 +166,8 @@ def orders_generate(connection, *, count: int, stores: list[int], channel_id: in
 
 def child(args) -> None:
     import django
+
+    sys.stdout.reconfigure(line_buffering=True)
 
     django.setup()
     from django.core.management import call_command

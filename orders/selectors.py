@@ -22,6 +22,8 @@ from kernel.models import ChannelKind, Location
 from kernel.subjects import SubjectLabel
 
 from .models import (
+    PICKUP_CODE_ALPHABET,
+    PICKUP_CODE_LENGTH,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -107,31 +109,41 @@ DESK_CONTAINS_MIN_LENGTH = 3
 _PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
 
 
+_ORDER_NUMBER = re.compile(r"[a-z][0-9]{8}")
+
+
 def _desk_matches(*, location, query: str) -> QuerySet[Fulfillment] | None:
-    """The ids of ``location``'s pickup fulfilments, in any state, whose pickup code, order
-    number, order name (kanji or kana, email) or phone, or customer (``Customer.objects.search``)
-    matches ``query``: a UNION of small indexed lookups, each already limited to the store, so
-    a million orders cost what a few index probes cost. None for a blank query."""
+    """The ids of ``location``'s pickup fulfilments, in any state, matching ``query``: a UNION of
+    small index lookups, each already limited to the store, chosen by what was typed, so a
+    million orders cost a few index probes (bench/pickup_desk.py):
+
+    - an order number (``W00001234``): that order;
+    - a phone number (4+ digits): the order's phone, any part of it;
+    - otherwise a pickup code (six letters and digits of the code alphabet), the order's search
+      text (name in kanji, furigana, email as the order was placed: anywhere in it from three
+      characters, else its start) and, for one or two characters, the customers whose names or
+      furigana start with them (``Customer.objects.search``: a kana prefix is not the start of the
+      order's text). None for a blank query."""
     key = search_key(query)
     if not key:
         return None
-    upper = key.upper()
     here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
-    branches = [
-        here.filter(pickup_code=upper),
-        here.filter(order__number=upper),
-    ]
     phone = normalize_phone(query)
-    if len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
-        branches.append(here.filter(order__phone_digits__contains=phone))
-    elif len(key) >= DESK_CONTAINS_MIN_LENGTH:
-        branches.append(here.filter(order__search_text__contains=key))
+    if _ORDER_NUMBER.fullmatch(key):
+        branches = [here.filter(order__number=key.upper())]
+    elif len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
+        branches = [here.filter(order__phone_digits__contains=phone)]
     else:
-        branches.append(here.filter(order__search_text__startswith=key))
-    customers = Customer.objects.search(query).values("pk")
-    branches.append(here.filter(order__customer__in=customers))
+        branches = []
+        if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
+            branches.append(here.filter(pickup_code=key.upper()))
+        if len(key) >= DESK_CONTAINS_MIN_LENGTH:
+            branches.append(here.filter(order__search_text__contains=key))
+        else:
+            branches.append(here.filter(order__search_text__startswith=key))
+            branches.append(here.filter(order__customer__in=Customer.objects.search(query).values("pk")))
     ids = [branch.values("pk").order_by() for branch in branches]
-    return ids[0].union(*ids[1:])
+    return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
 
 
 def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:

@@ -649,6 +649,8 @@ def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: s
     from .selectors import order_refund_due
 
     order = Order.objects.select_for_update().get(pk=order.pk)
+    # the fulfilments too: staff marking ready or handing over meanwhile wait, or win first
+    list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").values_list("pk", flat=True))
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if len(reason) > MAX_REASON_LENGTH:
@@ -737,7 +739,7 @@ def order_cancel_by_customer(*, order: Order, customer: Customer, reason: str = 
     """The customer cancels their own order from their account (storefront or API), while no
     fulfilment has been prepared yet: ``order_cancel`` with the same stock release and events.
     The fulfilments are locked first, so staff marking it ready meanwhile wins or waits."""
-    Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").count()
+    list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").values_list("pk", flat=True))
     order = Order.objects.prefetch_related("fulfillments").get(pk=order.pk)
     order_cancel_authorize_customer(order=order, customer=customer)
     reason = (reason or "").strip()[:MAX_REASON_LENGTH] or _("Cancelled by the customer")
