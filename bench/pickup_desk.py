@@ -51,11 +51,30 @@ def desk_indexes_migration():
     return importlib.import_module(f"orders.migrations.{path.stem}")
 
 
-def figures(label: str, samples: list[float], rows: list[int]) -> None:
-    samples = sorted(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    print(f"  {label:<36} median {statistics.median(samples):7.2f} ms   p95 {p95:7.2f} ms"
-          f"   (rows: median {statistics.median(rows):.0f})")
+def figures(label: str, samples: list[float], in_db: list[float], cpu: list[float], rows: list[int]) -> None:
+    def p95(values):
+        values = sorted(values)
+        return values[max(0, int(len(values) * 0.95) - 1)]
+
+    print(f"  {label:<34} median {statistics.median(samples):7.2f} ms  p95 {p95(samples):7.2f} ms"
+          f" | in the database: median {statistics.median(in_db):6.2f} ms  p95 {p95(in_db):6.2f} ms"
+          f" | Python CPU: median {statistics.median(cpu):5.2f} ms"
+          f"  (rows: median {statistics.median(rows):.0f})")
+
+
+class DatabaseClock:
+    """Sums the time spent inside the database calls (``connection.execute_wrapper``): what the
+    queries cost, apart from the Python around them, which a loaded machine slows most."""
+
+    def __init__(self):
+        self.total = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.total += time.perf_counter() - started
 
 
 def customers_generate(connection, count: int) -> None:
@@ -216,19 +235,24 @@ def child(args) -> None:
         "kanji, full name (山田 花子)": lambda f: f.order.name,
         "kanji, family name (山田)": lambda f: f.order.customer.family_name[:2],
     }
+    print(f"load average {load_average()}")
     print(f"desk search at one store of {args.stores} ({args.orders // args.stores:,} orders each), "
           f"{len(picks)} samples per kind:")
     for label, make in kinds.items():
-        samples, rows = [], []
+        samples, in_db, cpu, rows = [], [], [], []
         queries = [(f.location, make(f)) for f in picks]
         for location, query in queries[:5]:  # warm the caches a little, as a running server would be
             list(selectors.pickup_desk(location=location, query=query))
         for location, query in queries:
-            t0 = time.perf_counter()
-            found = list(selectors.pickup_desk(location=location, query=query))
-            samples.append((time.perf_counter() - t0) * 1000)
+            clock = DatabaseClock()
+            with connection.execute_wrapper(clock):
+                t0, c0 = time.perf_counter(), time.process_time()
+                found = list(selectors.pickup_desk(location=location, query=query))
+                samples.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
+            in_db.append(clock.total * 1000)
             rows.append(len(found))
-        figures(label, samples, rows)
+        figures(label, samples, in_db, cpu, rows)
         if connection.vendor == "postgresql" and args.plans:
             location, query = queries[0]
             sql, params = selectors.pickup_desk(location=location, query=query).query.sql_with_params()
