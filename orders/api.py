@@ -121,6 +121,11 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["q", "status", "channel", "location", "fulfillment_status", "created_after", "created_before", "tag"]
 
     def filter_tag(self, queryset, name, value):
+        """Staff tags are staff's: for anyone else (a customer's account) the filter matches nothing,
+        so it cannot tell whether their order carries a tag."""
+        user = getattr(self.request, "user", None)
+        if user is None or not user.has_perm("orders.view_order"):
+            return queryset.none()
         return queryset.filter(pk__in=OrderTag.objects.filter(name=services.tag_normalise(value)).values("order_id"))
 
     def filter_q(self, queryset, name, value):

@@ -69,6 +69,9 @@ def test_notes_and_tags_are_for_staff_and_filter_the_list(api, staff, pickup):
     owner = api(pickup.customer.user)
     assert owner.get(url(pickup, "notes")).status_code == 403
     assert owner.get(url(pickup, "tags")).status_code == 403
+    # nor can the filter tell a customer whether their own order is tagged
+    assert owner.get("/api/v1/orders/", {"tag": "vip"}).json()["results"] == []
+    assert [o["number"] for o in owner.get("/api/v1/orders/").json()["results"]] == [pickup.number]
     assert (OrderNote.objects.count(), OrderTag.objects.count()) == (1, 2)
 
 
