@@ -41,8 +41,6 @@ if str(ROOT) not in sys.path:
 from bench.campaign_send import launch, load_average  # noqa: E402  (after the path: run as a script)
 from bench.customer_search import FAMILY, GIVEN, search_indexes_migration  # noqa: E402
 
-ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # orders.models.PICKUP_CODE_ALPHABET
-
 
 def desk_indexes_migration():
     import importlib
@@ -120,9 +118,11 @@ def customers_generate(connection, count: int) -> None:
 
 def orders_generate(connection, *, count: int, stores: list[int], channel_id: int, variant) -> None:
     """``count`` pickup orders of the customers already there, with their fulfilments and lines."""
+    from orders.models import PICKUP_CODE_ALPHABET
+
     nstores = len(stores)
     store_case = " ".join(f"WHEN {i} THEN {pk}" for i, pk in enumerate(stores))
-    code = " || ".join(f"substr('{ALPHABET}', CAST(1 + ((n * {p} + n / {p}) %% 26) AS INTEGER), 1)"
+    code = " || ".join(f"substr('{PICKUP_CODE_ALPHABET}', CAST(1 + ((n * {p} + n / {p}) %% 26) AS INTEGER), 1)"
                        for p in (7, 11, 13, 17, 19, 23))
     postgres = connection.vendor == "postgresql"
     series = ("generate_series(1::bigint, %s::bigint) AS s(n)" if postgres else "n")

@@ -83,7 +83,6 @@ from orders import cart as carts
 from orders import services as orders
 from orders.errors import OrderError
 from orders.models import (
-    Carrier,
     Cart,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -838,13 +837,6 @@ class _Seeder:
             orders.order_tags_set(order=order, tags=["ギフト"], acting_user=self.staff.get("shibuya"))
             orders.order_note_add(order=order, body="ギフト包装をご希望。受け取りは夕方の予定とのこと。",
                                   acting_user=self.staff.get("shibuya"))
-        # Hanako's delivery left the warehouse with Yamato: her account shows the tracking number.
-        delivery = orders.order_place(
-            channel=self.channels["web"], customer=self.hanako, lines=[orders.LineIn(rng.choice(self.variants).sku, 1)],
-            fulfillment=orders.FulfillmentIn(FulfillmentMethod.SHIP, WAREHOUSE_CODE,
-                                             address=self.address_of(self.hanako)))
-        orders.fulfillment_ship(fulfillment=delivery.fulfillments.get(), carrier=Carrier.YAMATO,
-                                tracking_number=f"4{delivery.pk:011d}", acting_user=self.staff.get(WAREHOUSE_CODE))
         for code in ("web", "app", "hare-ichiba", "social", "phone"):
             customer = self.pick_customer(self.now) or self.customers[0]
             variant = rng.choice(self.variants)

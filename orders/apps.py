@@ -49,7 +49,7 @@ class OrdersConfig(AppConfig):
     # The domain events its services publish (kernel.events).
     domain_events = "orders.domain_events.EVENT_TYPES"
     # What the audit trail calls its services' writes (kernel.audit).
-    audit_actions = {"orders_import": _("Orders imported"),
+    audit_actions = {"orders_import": _("Orders imported"), "order_tags_set": _("Order tags changed"),
                      "orders_anonymise_for_customers": _("Orders anonymised after the customer's erasure")}
 
     @property

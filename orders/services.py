@@ -31,7 +31,7 @@ from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import StockPolicy, Variant
 from kernel import roles
-from kernel.audit import audit_record_many
+from kernel.audit import audit_record, audit_record_many
 from kernel.db import bulk_create_backdated, retry_on_conflict
 from kernel.errors import RowError, row_errors
 from kernel.events import publish
@@ -782,9 +782,11 @@ def order_tags_set(*, order: Order, tags: Sequence[str], acting_user=None) -> li
         errors.setdefault("tags", []).append(_("At most %(n)d tags per order.") % {"n": MAX_TAGS})
     if errors:
         raise InvalidOrder(errors)
+    have = sorted(OrderTag.objects.filter(order=order).values_list("name", flat=True))
     OrderTag.objects.filter(order=order).exclude(name__in=names).delete()
-    have = set(OrderTag.objects.filter(order=order).values_list("name", flat=True))
     OrderTag.objects.bulk_create([OrderTag(order=order, name=name) for name in names if name not in have])
+    if have != sorted(names):
+        audit_record(actor=acting_user, action="order_tags_set", obj=order, changes={"tags": [have, sorted(names)]})
     return sorted(names)
 
 
