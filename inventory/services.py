@@ -413,6 +413,34 @@ def reservation_release(*, reference: str) -> int:
 
 
 @transaction.atomic
+def reservation_reduce(*, reference: str, variant_id: int, quantity: int) -> None:
+    """Give back ``quantity`` units of the active hold of ``reference`` on ``variant_id`` (part of
+    an order cancelled): the hold keeps the rest, and a released hold of ``quantity`` records
+    what was given back. The whole hold given back is ``reservation_release``'s way of ending.
+    Raises InvalidStockOperation when the hold has fewer units (nothing changes then)."""
+    if quantity <= 0:
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
+    holds = [r for r in _active_holds(reference) if r.variant_id == variant_id]
+    if sum(r.quantity for r in holds) < quantity:
+        raise InvalidStockOperation(_("Fewer units are held than are to be given back."))
+    left, now = quantity, timezone.now()
+    for hold in holds:
+        if left == 0:
+            break
+        take = min(left, hold.quantity)
+        StockLevel.objects.filter(variant_id=hold.variant_id, location_id=hold.location_id).update(
+            reserved=F("reserved") - take, updated_at=now)
+        if take == hold.quantity:
+            Reservation.objects.filter(pk=hold.pk).update(status=ReservationStatus.RELEASED, closed_at=now)
+        else:
+            Reservation.objects.filter(pk=hold.pk).update(quantity=F("quantity") - take)
+            Reservation.objects.create(variant_id=hold.variant_id, location_id=hold.location_id, quantity=take,
+                                       reference=reference, status=ReservationStatus.RELEASED, closed_at=now)
+        _announce_available({(hold.variant_id, hold.location_id): take})
+        left -= take
+
+
+@transaction.atomic
 def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, acting_user=None) -> list[StockMovement]:
     """The held units leave the building: on_hand and reserved drop together, one ledger
     row per line. Safe to call twice: a fulfilled reservation is not active any more."""

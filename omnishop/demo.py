@@ -948,6 +948,10 @@ class _Seeder:
                                        lines=[orders.LineIn(rng.choice(candidates).sku, 1)],
                                        fulfillment=orders.FulfillmentIn(FulfillmentMethod.PICKUP, "shibuya"))
             orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get(), acting_user=self.staff.get("shibuya"))
+            # staff notes and tags (issue 10): the desk knows it is a gift
+            orders.order_tags_set(order=order, tags=["ギフト"], acting_user=self.staff.get("shibuya"))
+            orders.order_note_add(order=order, body="ギフト包装をご希望。受け取りは夕方の予定とのこと。",
+                                  acting_user=self.staff.get("shibuya"))
         for code in ("web", "app", "hare-ichiba", "social", "phone"):
             customer = self.pick_customer(self.now) or self.customers[0]
             variant = rng.choice(self.variants)

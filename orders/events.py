@@ -75,6 +75,15 @@ def order_event_cancel_reason(*, order: Order, reason: str, acting_user=None, at
                   at=at, commit=commit)
 
 
+def order_event_lines_cancelled(*, order: Order, lines: list[dict], amount: int, refund_due: int, reason: str = "",
+                                acting_user=None) -> OrderEvent:
+    """Some units of an open order were cancelled (``orders.services.order_lines_cancel``): each
+    line's SKU, name and units cancelled, what the order total went down by (``amount``, yen)
+    and what the customer is owed back now (``refund_due``)."""
+    return _event(OrderEventKind.LINES_CANCELLED, order=order, acting_user=acting_user,
+                  data={"lines": lines, "amount": amount, "refund_due": refund_due, "reason": reason})
+
+
 def order_event_expired(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.READY,
                         acting_user=None) -> OrderEvent:
     """Nobody collected a pickup within the hold period: the scheduled job cancelled it

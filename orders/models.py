@@ -180,6 +180,16 @@ def new_pickup_code() -> str:
     return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
 
 
+class Carrier(models.TextChoices):
+    """Who carries a delivery. The tracking number's format and the customer's tracking link
+    depend on it (``orders.shipping.tracking_number_clean``, ``tracking_url``)."""
+
+    YAMATO = "yamato", _("Yamato Transport")
+    SAGAWA = "sagawa", _("Sagawa Express")
+    JAPAN_POST = "japan_post", _("Japan Post")
+    OTHER = "other", pgettext_lazy("carrier", "Other")
+
+
 class FulfillmentQuerySet(models.QuerySet):
     def awaiting_pickup(self, locations=None):
         qs = self.filter(method=FulfillmentMethod.PICKUP,
@@ -198,6 +208,9 @@ class Fulfillment(models.Model):
                               default=FulfillmentStatus.RESERVED, db_index=True)
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, db_index=True)
     address = models.JSONField(_("delivery address"), default=dict, blank=True)
+    # A shipped delivery: who carries it and the number on its slip (the customer's tracking link).
+    carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -207,6 +220,8 @@ class Fulfillment(models.Model):
         verbose_name = _("fulfilment")
         verbose_name_plural = _("fulfilments")
         ordering = ["order_id", "id"]
+        # the pickup desk and the notification badge: one store's fulfilments of a method in a status
+        indexes = [models.Index(fields=["location", "method", "status"], name="fulfillment_desk")]
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.pk}"
@@ -214,6 +229,26 @@ class Fulfillment(models.Model):
     @property
     def reservation_reference(self) -> str:
         return f"fulfillment:{self.pk}"
+
+    @property
+    def tracking_url(self) -> str:
+        """Where the customer follows the parcel ("" for another carrier or no number)."""
+        from .shipping import tracking_url
+
+        return tracking_url(self.carrier, self.tracking_number)
+
+    @property
+    def tracking_display(self) -> str:
+        """The tracking number as printed on a Japanese slip: 12 digits in groups of four."""
+        number = self.tracking_number
+        if len(number) == 12 and number.isdigit():
+            return f"{number[:4]}-{number[4:8]}-{number[8:]}"
+        return number
+
+    @property
+    def tab(self) -> str:
+        """The pickup desk's tab this fulfilment is on (``orders.selectors.DESK_TABS``)."""
+        return {FulfillmentStatus.RESERVED: "reserved", FulfillmentStatus.READY: "ready"}.get(self.status, "done")
 
     @property
     def hold_until(self):
@@ -311,6 +346,7 @@ class OrderEventKind(models.TextChoices):
     EXPIRED = "expired", _("Cancelled: not collected in time")
     SOLD = "sold", _("Sold at the till")
     VOIDED = "voided", _("Voided at the till")
+    LINES_CANCELLED = "lines_cancelled", _("Items cancelled")
 
 
 class OrderEmail(models.TextChoices):
@@ -341,6 +377,43 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+class OrderNote(models.Model):
+    """A staff note on an order (a customer's call, a packing remark): who wrote it and when.
+    Never shown to the customer. Written by ``orders.services.order_note_add``."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order note")
+        verbose_name_plural = _("order notes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.body[:40]}"
+
+
+class OrderTag(models.Model):
+    """A free tag staff put on an order ("gift", "VIP", "fragile"), normalised
+    (``orders.services.tag_normalise``): the order list filters by it. Never shown to the customer."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("tag"), max_length=40)
+
+    class Meta:
+        verbose_name = _("order tag")
+        verbose_name_plural = _("order tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["order", "name"], name="ordertag_once")]
+        indexes = [models.Index(fields=["name", "order"], name="ordertag_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # --- carts -----------------------------------------------------------------------------------

@@ -4,22 +4,26 @@ and API), the storefront's order pages and the invoice of an order.
 Each function returns rows with everything its page shows, in a fixed number of queries.
 """
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from brandkit.theme import theme
+from customers.models import Customer
 from inventory.models import StockLevel
-from kernel.japan import search_key
+from kernel.japan import normalize_phone, normalize_text, search_key
 from kernel.models import ChannelKind, Location
 from kernel.subjects import SubjectLabel
 
 from .models import (
+    PICKUP_CODE_ALPHABET,
+    PICKUP_CODE_LENGTH,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -29,8 +33,11 @@ from .models import (
     OrderEvent,
     OrderEventKind,
     OrderLine,
+    OrderNote,
     OrderStatus,
+    OrderTag,
 )
+from .payments import order_paid
 from .tax import TaxSummary, summarise_document
 
 
@@ -92,24 +99,80 @@ def _with_lines(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
     )
 
 
+# The desk's tabs: waiting orders to prepare, ready ones, and ("done") the rest, which only a
+# search shows (an order collected or cancelled, asked about at the counter).
+DESK_TABS = ("reserved", "ready", "done")
+DESK_SEARCH_LIMIT = 50
+# From this many characters a name matches anywhere in it (a trigram index on PostgreSQL);
+# shorter ones match the start of the order's name or of the customer's names (prefix indexes).
+DESK_CONTAINS_MIN_LENGTH = 3
+_PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
+
+
+_ORDER_NUMBER = re.compile(r"[a-z][0-9]{8}")
+
+
+def _desk_matches(*, location, query: str) -> QuerySet[Fulfillment] | None:
+    """The ids of ``location``'s pickup fulfilments, in any state, matching ``query``: a UNION of
+    small index lookups, each already limited to the store, chosen by what was typed, so a
+    million orders cost a few index probes (bench/pickup_desk.py):
+
+    - an order number (``W00001234``): that order;
+    - a phone number (4+ digits): the order's phone, any part of it;
+    - otherwise a pickup code (six letters and digits of the code alphabet), the order's search
+      text (name in kanji, furigana, email as the order was placed: anywhere in it from three
+      characters, else its start) and, for one or two characters, the customers whose names or
+      furigana start with them (``Customer.objects.search``: a kana prefix is not the start of the
+      order's text). None for a blank query."""
+    key = search_key(query)
+    if not key:
+        return None
+    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
+    phone = normalize_phone(query)
+    if _ORDER_NUMBER.fullmatch(key):
+        branches = [here.filter(order__number=key.upper())]
+    elif len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
+        branches = [here.filter(order__phone_digits__contains=phone)]
+    else:
+        branches = []
+        if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
+            branches.append(here.filter(pickup_code=key.upper()))
+        if len(key) >= DESK_CONTAINS_MIN_LENGTH:
+            branches.append(here.filter(order__search_text__contains=key))
+        else:
+            branches.append(here.filter(order__search_text__startswith=key))
+            branches.append(here.filter(order__customer__in=Customer.objects.search(query).values("pk")))
+    ids = [branch.values("pk").order_by() for branch in branches]
+    return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+
+
 def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:
-    """Pickup orders waiting at ``location``: ``status`` "reserved" (to prepare) or
-    "ready"; ``query`` matches the pickup code, order number, customer name in kanji or
-    kana, email or phone."""
+    """Pickup orders at ``location``. Without ``query``: the waiting ones, ``status`` "reserved"
+    (to prepare) or "ready" (both when blank). With ``query``: every order that matches, in any
+    state, whatever ``status`` says (``_desk_matches``), waiting ones first; each row's ``tab``
+    tells which tab it is on. Two queries (the fulfilments, their lines)."""
+    query = (query or "").strip()
     fulfillments = Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, location=location)
+    matches = _desk_matches(location=location, query=query) if query else None
+    if matches is not None:
+        fulfillments = fulfillments.filter(pk__in=matches)
+        waiting_first = Case(When(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY], then=0),
+                             default=1)
+        return _with_lines(fulfillments).order_by(waiting_first, "-order__created_at", "-id")[:DESK_SEARCH_LIMIT]
+    if query:  # a query that normalises to nothing matches nothing
+        return Fulfillment.objects.none()
     if status in (FulfillmentStatus.RESERVED, FulfillmentStatus.READY):
         fulfillments = fulfillments.filter(status=status)
     else:
         fulfillments = fulfillments.filter(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY])
-    query = (query or "").strip()
-    if query:
-        key = search_key(query)
-        matching = Order.objects.search(query).values("pk")
-        condition = Q(order__in=matching) | Q(pickup_code=key.upper())
-        if key:
-            condition |= Q(order__customer__search_text__contains=key)
-        fulfillments = fulfillments.filter(condition)
     return _with_lines(fulfillments).order_by("status", "order__created_at", "id")[:limit]
+
+
+def pickups_to_prepare_count(*, locations) -> int:
+    """Pickup orders placed and not yet prepared at ``locations``: the console's notification
+    badge. One COUNT on the desk index, whatever the number of orders."""
+    return Fulfillment.objects.filter(location__in=locations, method=FulfillmentMethod.PICKUP,
+                                      status=FulfillmentStatus.RESERVED).count()
 
 
 def pickup_get(*, pk: int) -> Fulfillment:
@@ -125,11 +188,15 @@ def pickup_counts(*, location) -> dict[str, int]:
 
 
 def order_list(
-    *, locations=None, status: str = "", channel: str = "", location=None, query: str = ""
+    *, locations=None, status: str = "", channel: str = "", location=None, query: str = "", tag: str = ""
 ) -> QuerySet[Order]:
+    """Orders for the console list, newest first, with their channel, customer, fulfilments and
+    tags: a fixed number of queries per page. ``tag`` keeps the orders with that staff tag."""
     orders = Order.objects.all() if locations is None else orders_at(locations=locations)
     if status:
         orders = orders.filter(status=status)
+    if tag:
+        orders = orders.filter(pk__in=OrderTag.objects.filter(name=tag).values("order_id"))
     if channel:
         orders = orders.filter(channel__code=channel)
     if location is not None:
@@ -141,8 +208,30 @@ def order_list(
             condition |= Q(customer__search_text__contains=key)
         orders = orders.filter(condition)
     return orders.select_related("channel", "customer").prefetch_related(
-        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id"))
+        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
+        Prefetch("tags", queryset=OrderTag.objects.order_by("name")),
     ).order_by("-created_at", "-id")
+
+
+def order_tags_in_use(*, locations=None, limit: int = 50) -> list[str]:
+    """The tags on the orders a user may see, most used first: the order list's tag filter."""
+    tags = OrderTag.objects.all()
+    if locations is not None:
+        tags = tags.filter(order__in=orders_at(locations=locations))
+    return list(tags.values_list("name", flat=True).annotate(n=Count("id")).order_by("-n", "name")[:limit])
+
+
+def order_refund_due(order: Order) -> int:
+    """What the shop owes the customer back on ``order`` now, in yen: what they paid net of
+    refunds (``orders.payments.order_paid``: Σ of the order's payments) above what the order
+    still comes to (its total; nothing once the whole order is cancelled). A partial cancel
+    lowers the total and a cancel of a paid order the whole of it; a refund (a negative payment,
+    ``orders`` refund service) brings this back to 0. One query, none when the order's payments
+    are prefetched (the API's lists)."""
+    owed = 0 if order.status == OrderStatus.CANCELLED else order.total
+    prefetched = getattr(order, "_prefetched_objects_cache", {}).get("payments")
+    paid = sum(p.amount for p in prefetched) if prefetched is not None else order_paid(order)
+    return max(paid - owed, 0)
 
 
 def order_detail(*, number: str, locations=None) -> Order:
@@ -153,6 +242,8 @@ def order_detail(*, number: str, locations=None) -> Order:
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("acting_user").order_by("created_at", "id")),
+        Prefetch("notes", queryset=OrderNote.objects.select_related("author").order_by("-created_at", "-id")),
+        Prefetch("tags", queryset=OrderTag.objects.order_by("name")),
     ).get(number=number)
 
 
@@ -319,6 +410,54 @@ def _with_tracking(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]
 
 def shipment_get(*, pk: int) -> Fulfillment:
     return _with_tracking(Fulfillment.objects.filter(method=FulfillmentMethod.SHIP)).get(pk=pk)
+
+
+@dataclass
+class PickRow:
+    """One SKU to pick for a batch of orders: the units of all of them, and which orders."""
+
+    sku: str
+    barcode: str
+    product_name: str
+    variant_label: str
+    quantity: int = 0
+    orders: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PickList:
+    location: Location
+    fulfillments: list[Fulfillment]  # the orders batched, oldest first
+    rows: list[PickRow]  # by SKU
+
+    @property
+    def units(self) -> int:
+        return sum(row.quantity for row in self.rows)
+
+
+PICK_LIST_LIMIT = 200
+
+
+def pick_list(*, location, numbers: Collection[str] = (), limit: int = PICK_LIST_LIMIT) -> PickList:
+    """The pick list of the delivery orders waiting at ``location`` (reserved, to ship), oldest
+    first, at most ``limit``; ``numbers`` keeps those orders only. Items are summed across the
+    orders by SKU, in SKU order (the order shelves are labelled in), each with the orders it
+    goes to. Two queries, whatever the number of orders or lines."""
+    fulfillments = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.SHIP,
+                                              status=FulfillmentStatus.RESERVED)
+    if numbers:
+        fulfillments = fulfillments.filter(order__number__in=list(numbers))
+    batch = list(fulfillments.select_related("order").order_by("order__created_at", "id")[:limit])
+    rows: dict[str, PickRow] = {}
+    lines = (OrderLine.objects.filter(fulfillment__in=[f.pk for f in batch])
+             .values_list("sku", "variant__barcode", "product_name", "variant_label", "quantity", "order__number")
+             .order_by("sku", "order__number"))
+    for sku, barcode, name, label, quantity, number in lines:
+        row = rows.setdefault(sku, PickRow(sku=sku, barcode=barcode, product_name=name, variant_label=label))
+        row.quantity += quantity
+        if number not in row.orders:
+            row.orders.append(number)
+    return PickList(location=location, fulfillments=batch, rows=list(rows.values()))
 
 
 # --- what customer events are about (kernel.subjects) -------------------------------------

@@ -11,6 +11,7 @@ from .api import (
     MyCartLinesView,
     MyCartLineView,
     MyCartView,
+    MyOrderCancelView,
     OrderViewSet,
 )
 from .api_returns import (
@@ -42,6 +43,7 @@ urlpatterns = [
     path("till/sales/batch/", TillSaleBatchView.as_view(), name="till_sales_batch"),
     path("till/sales/<str:number>/void/", TillSaleVoidView.as_view(), name="till_sale_void"),
     path("till/sales/<str:number>/receipt/", TillReceiptView.as_view(), name="till_receipt"),
+    path("me/orders/<str:number>/cancel/", MyOrderCancelView.as_view(), name="my_order_cancel"),
 ]
 
 

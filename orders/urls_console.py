@@ -7,6 +7,7 @@ from .views import console, console_returns, till
 urlpatterns = [
     path("", include("orders.urls_registers")),  # registers, their sessions and day reports
     path("pickups/", console.pickup_desk, name="pickup_desk"),
+    path("pickups/badge/", console.pickup_badge, name="pickup_badge"),
     path("pickups/<int:pk>/ready/", console.pickup_ready, name="pickup_ready"),
     path("pickups/<int:pk>/hand-over/", till.pickup_hand_over, name="pickup_hand_over"),
     path("till/", till.till_home, name="till"),
@@ -32,6 +33,11 @@ urlpatterns = [
     path("returns/<str:number>/refund/", console_returns.return_refund, name="return_refund"),
     path("returns/<str:number>/email/", console_returns.return_email, name="return_email"),
     path("returns/<str:number>/receipt/", console_returns.return_receipt, name="return_receipt"),
+    path("orders/<str:number>/cancel-items/", console.order_lines_cancel, name="order_lines_cancel"),
+    path("orders/<str:number>/notes/", console.order_note_add, name="order_note_add"),
+    path("orders/<str:number>/tags/", console.order_tags_set, name="order_tags_set"),
     path("shipments/", console.shipments, name="shipments"),
     path("shipments/<int:pk>/ship/", console.shipment_ship, name="shipment_ship"),
+    path("shipments/pick-list/", console.pick_list, name="pick_list"),
+    path("shipments/packing-slips/", console.packing_slips, name="packing_slips"),
 ]

@@ -18,4 +18,5 @@ urlpatterns = [
     path("account/returns/<str:number>/", storefront_returns.return_detail, name="return"),
     path("account/returns/<str:number>/cancel/", storefront_returns.return_cancel, name="return_cancel"),
     path("account/returns/<str:number>/receipt/", storefront_returns.return_receipt, name="return_receipt"),
+    path("account/orders/<str:number>/cancel/", storefront.order_cancel, name="order_cancel"),
 ]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0013_customer_time_zone'),
         ('omnishop', '0008_location_takes_returns'),
-        ('orders', '0010_till'),
+        ('orders', '0011_desk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

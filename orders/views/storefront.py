@@ -42,10 +42,17 @@ from orders.cart import (
 from orders.cart import (
     cart_add as cart_add_service,
 )
-from orders.errors import CartFull, DiscountRefused, InvalidOrder, OutOfStock
+from orders.errors import CartFull, DiscountRefused, InvalidOrder, InvalidTransition, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order, OrderEventKind
-from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn
+from orders.services import (
+    MAX_LINE_QUANTITY,
+    MAX_REASON_LENGTH,
+    ContactIn,
+    FulfillmentIn,
+    order_cancel_authorize_customer,
+    order_cancel_by_customer,
+)
 from orders.shipping import shipping_fee
 
 # The checkout form's token: what ``new_checkout_token`` makes (and nothing a user can stuff in).
@@ -412,6 +419,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         **_returns_context(order),
         "address_prefecture": Prefecture(fulfillment.address["prefecture"]).label
         if fulfillment.address.get("prefecture") in Prefecture.values else "",
+        "can_cancel": _customer_may_cancel(order, request),
     })
 
 
@@ -422,6 +430,39 @@ def _returns_context(order: Order) -> dict:
 
     return {"can_return": any(row.returnable for row in returnable_lines(order)),
             "order_returns": list(Return.objects.filter(order=order).order_by("-id"))}
+
+
+def _customer_may_cancel(order: Order, request: HttpRequest) -> bool:
+    try:
+        order_cancel_authorize_customer(order=order, customer=_customer(request))
+    except (InvalidTransition, Order.DoesNotExist):
+        return False
+    return True
+
+
+@login_required
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """The customer cancels their order: a confirmation page (GET), then the cancel (POST), the
+    same service as the API's; refused once the order is being prepared."""
+    order = _own_order(request, number)
+    error = ""
+    if request.method == "POST":
+        try:
+            order_cancel_by_customer(order=order, customer=_customer(request), acting_user=request.user,
+                                     reason=request.POST.get("reason", ""))
+        except InvalidTransition as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Your order %(number)s was cancelled.") % {"number": order.number})
+            return redirect("storefront:order", number=order.number)
+    elif not _customer_may_cancel(order, request):
+        error = _("Order %(number)s is already being prepared and can no longer be cancelled online. "
+                  "Please contact the store.") % {"number": order.number}
+    invoice = selectors.order_invoice(order)
+    return render(request, "orders/storefront/order_cancel.html", {
+        "order": order, "fulfillment": order.fulfillments.all()[0], "lines": invoice.lines, "error": error,
+        "max_reason_length": MAX_REASON_LENGTH,
+    }, status=409 if error and request.method == "POST" else 200)
 
 
 @login_required

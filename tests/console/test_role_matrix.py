@@ -91,6 +91,10 @@ MATRIX = {
     "till_search": [302, 403, 200, 403, 403, 200],
     "till_receipt": [302, 403, 200, 403, 403, 200],
     "till_aisle": [302, 403, 200, 403, 403, 200],  # the endless aisle of one item
+    # issue 10: the pickup badge (desk staff), pick lists and packing slips (shipping staff)
+    "pickup_badge": [302, 403, 200, 403, 403, 200],
+    "pick_list": [302, 403, 403, 200, 403, 200],
+    "packing_slips": [302, 403, 403, 200, 403, 200],
 }
 
 # POST-only actions, sent with input that is refused or changes nothing, so that every
@@ -141,6 +145,10 @@ POST_MATRIX = {
     "till_receipt_reprint": [302, 403, 302, 403, 403, 302],  # counts one more print, nothing else
     "till_receipt_email": [302, 403, 302, 403, 403, 302],  # no address: nothing is sent
     "till_void": [302, 403, 302, 403, 403, 302],  # no reason: nothing is voided
+    # issue 10 (the order is picked up at store A: the warehouse operator does not see it)
+    "order_lines_cancel": [302, 403, 302, 403, 403, 302],  # no item, no reason: nothing is cancelled
+    "order_note_add": [302, 403, 302, 404, 403, 302],  # an empty note: nothing is written
+    "order_tags_set": [302, 403, 302, 404, 403, 302],  # no tags on an order without tags: nothing changes
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -166,6 +174,7 @@ POST_DATA = {
     "order_refund": {"amount": "", "reason": ""},
     "till_scan": {"code": ""}, "till_line": {"sku": "NONE"}, "till_customer": {}, "till_codes": {},
     "till_complete": {}, "till_receipt_reprint": {}, "till_receipt_email": {"email": ""}, "till_void": {"reason": ""},
+    "order_lines_cancel": {"reason": ""}, "order_note_add": {"body": ""}, "order_tags_set": {"tags": ""},
 }
 
 
@@ -251,6 +260,9 @@ def _url(name, shop, pickups, customer, shipment=None):
         "order_cancel": {"number": pickups["a"].number},
         "order_refund": {"number": pickups["a"].number},
         "return_new": {"number": pickups["a"].number},
+        "order_lines_cancel": {"number": pickups["a"].number},
+        "order_note_add": {"number": pickups["a"].number},
+        "order_tags_set": {"number": pickups["a"].number},
         "customer_detail": {"pk": customer.pk},
         "customer_edit": {"pk": customer.pk},
         "customer_consent": {"pk": customer.pk},
@@ -397,6 +409,8 @@ def test_every_console_action_answers_the_role_as_the_matrix_says(client, shop, 
     assert Transfer.objects.get().status == "requested"
     assert StockCount.objects.get().status == "cancelled"
     assert _register_session(shop).is_open
+    order = pickups["a"]
+    assert (order.notes.count(), order.tags.count(), order.lines.get().quantity) == (0, 0, 1)
 
 
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)

@@ -50,12 +50,14 @@ ROLE_TABLE = {
         "omnishop.view_location", "customers.view_customer", "brandkit.view_brandkit", *WAREHOUSE_WORK,
         *REGISTERS_STAFF,  # issue 10
         *RETURNS_DESK, "orders.refund_order",  # issue 10: returns and refunds
+        "orders.change_order",  # issue 10: staff notes and tags on orders
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
         "inventory.view_product", "omnishop.view_location", "orders.view_order", "orders.ship_orders",
         "brandkit.view_brandkit", *WAREHOUSE_WORK, "inventory.add_purchaseorder",
         *RETURNS_DESK,  # issue 10: returns by mail
+        "orders.change_order",  # issue 10: staff notes and tags on orders
     },
     roles.HQ_MARKETER: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -71,6 +73,7 @@ ROLE_TABLE = {
     },
     roles.ADMINISTRATOR: {
         *RETURNS_DESK, "orders.refund_order",  # issue 10
+        "orders.change_order",  # issue 10: staff notes and tags on orders
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
         "inventory.view_stockmovement", "customers.view_customer", "customers.change_customer",

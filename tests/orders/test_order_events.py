@@ -60,6 +60,8 @@ BUILDERS = [
     (events.order_event_sold, {"register": "1"}, OrderEventKind.SOLD, "", FulfillmentStatus.COLLECTED),
     (events.order_event_voided, {"reason": "打ち間違い"}, OrderEventKind.VOIDED, FulfillmentStatus.COLLECTED,
      FulfillmentStatus.CANCELLED),
+    (events.order_event_lines_cancelled, {"lines": [{"sku": "LS-S", "quantity": 1}], "amount": 4980, "refund_due": 0},
+     OrderEventKind.LINES_CANCELLED, "", ""),
 ]
 
 
@@ -74,7 +76,7 @@ def test_each_builder_writes_its_kind(shop, staff, builder, arguments, kind, fro
     fulfillment = order.fulfillments.get()
     if builder in (events.order_event_placed, events.order_event_sold):
         target = {"order": order, "fulfillment": fulfillment}
-    elif builder is events.order_event_cancel_reason:
+    elif builder in (events.order_event_cancel_reason, events.order_event_lines_cancelled):
         target = {"order": order}
     else:
         target = {"fulfillment": fulfillment}
