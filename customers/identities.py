@@ -117,6 +117,29 @@ def identity_add(*, customer: Customer, kind: str, value: str, source: str, acti
     return identity
 
 
+# A member card the customer takes from their account (a QR the till scans): "29" and 14 digits.
+MEMBER_CARD_PREFIX = "29"
+MEMBER_CARD_DIGITS = 14
+SOURCE_ACCOUNT = "account"
+
+
+@transaction.atomic
+def member_card_issue(*, customer: Customer, acting_user=None) -> Identity:
+    """The customer's member card (a loyalty card identity): the one they already have, else a
+    new digital card number, unique. The storefront's account page shows it as a QR code the
+    till scans to attach the customer to a sale."""
+    existing = Identity.objects.filter(customer=customer, kind=IdentityKind.LOYALTY_CARD).order_by("id").first()
+    if existing is not None:
+        return existing
+    import secrets
+
+    while True:
+        number = MEMBER_CARD_PREFIX + "".join(secrets.choice("0123456789") for _ in range(MEMBER_CARD_DIGITS))
+        if not Identity.objects.filter(kind=IdentityKind.LOYALTY_CARD, value=number).exists():
+            return identity_add(customer=customer, kind=IdentityKind.LOYALTY_CARD, value=number,
+                                source=SOURCE_ACCOUNT, acting_user=acting_user)
+
+
 @transaction.atomic
 def identity_remove(*, identity: Identity, acting_user=None) -> None:
     """Forget one identity. The customer's current email and phone are their profile's: change

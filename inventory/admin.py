@@ -12,13 +12,13 @@ from .models import Product, ProductImage, Reservation, StockLevel, StockMovemen
 
 # The fields of a new location the admin form hands to ``services.location_create``.
 LOCATION_FIELDS = ("code", "name", "kind", "prefecture", "postal_code", "address", "phone", "opening_hours",
-                   "offers_pickup", "ships_orders", "is_active")
+                   "offers_pickup", "ships_orders", "takes_returns", "is_active")
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "prefecture", "offers_pickup", "ships_orders", "is_active"]
-    list_filter = ["kind", "offers_pickup", "ships_orders", "is_active"]
+    list_display = ["code", "name", "kind", "prefecture", "offers_pickup", "ships_orders", "takes_returns", "is_active"]
+    list_filter = ["kind", "offers_pickup", "ships_orders", "takes_returns", "is_active"]
     search_fields = ["code", "name"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -145,8 +145,8 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdmin):
-    list_display = ["variant", "location", "on_hand", "reserved", "safety_stock", "updated_at"]
-    list_filter = ["location"]
+    list_display = ["variant", "location", "zone", "on_hand", "reserved", "safety_stock", "updated_at"]
+    list_filter = ["location", "zone"]
     search_fields = ["variant__sku"]
     list_select_related = ["variant__product", "location"]
 

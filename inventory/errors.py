@@ -57,3 +57,34 @@ class VariantInUse(InventoryError):
 class StockImportInvalid(InventoryError, InvalidRows):
     """An import of opening stock balances refused as a whole: ``errors`` lists every bad row
     (``kernel.errors.RowError``); nothing was written."""
+
+
+class DocumentStateError(InventoryError):
+    """A transfer, purchase order or count is not in the state the step needs (a count posted
+    twice, a transfer shipped twice); nothing was changed."""
+
+    code = "invalid_state"
+    http_status = 409
+
+
+class LinesInvalid(InventoryError):
+    """Lines of a transfer, receipt, purchase order or count refused; ``errors`` maps a field
+    path (``lines.0.quantity``) to messages. Nothing was changed."""
+
+    code = "invalid"
+    http_status = 400
+
+    def __init__(self, errors: dict[str, list[str]], message: str = ""):
+        self.errors = errors
+        super().__init__(message or "; ".join(m for messages in errors.values() for m in messages))
+
+    def payload(self) -> dict:
+        return {"errors": {path: [str(m) for m in messages] for path, messages in self.errors.items()}}
+
+
+class OverExpected(LinesInvalid):
+    """More units received than the purchase order or transfer expects, by someone without the
+    permission to receive over; ``errors`` names the lines. Nothing was received."""
+
+    code = "over_expected"
+    http_status = 400

@@ -80,6 +80,9 @@ class ProductEditForm(forms.Form):
     category = forms.CharField(label=_("Category"), max_length=100, required=False)
     tax_class = forms.ChoiceField(label=_("Tax class"), choices=TaxClass.choices)
     stock_policy = forms.ChoiceField(label=_("Stock policy"), choices=StockPolicy.choices)
+    return_days = forms.IntegerField(label=_("Return window (days)"), required=False, min_value=0, max_value=365,
+                                     help_text=_("Empty: the shop's default. 0: not returnable."),
+                                     widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     is_active = forms.BooleanField(label=_("Published on the storefront"), required=False)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
                                   help_text=_("Checked against the brand kit's editorial rules as you type."))

@@ -89,6 +89,12 @@ class Product(models.Model):
         _("stock policy"), max_length=20, choices=StockPolicy.choices, default=StockPolicy.NORMAL
     )
     is_active = models.BooleanField(_("published"), default=True)
+    # How many days after delivery a customer may return it (0: not returnable); empty: the
+    # shop's default, settings.RETURN_WINDOW_DAYS (orders.returns checks it at every return).
+    return_days = models.PositiveSmallIntegerField(
+        _("return window (days)"), null=True, blank=True,
+        help_text=_("Days after delivery or purchase a customer may return it; 0: not returnable; "
+                    "empty: the shop's default."))
     search_text = models.TextField(editable=False, blank=True, db_index=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -190,6 +196,8 @@ class StockLevel(models.Model):
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.IntegerField(_("safety stock"), default=0)
+    # Where the units sit in the building (a zone or bin, "A-03"): what a cycle count walks.
+    zone = models.CharField(_("zone / bin"), max_length=30, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StockLevelQuerySet.as_manager()
@@ -288,3 +296,304 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.quantity} × {self.variant_id}@{self.location_id}"
+
+
+# --- warehouse documents: transfers, purchase orders, receipts, stock counts -----------------
+# Each has a number people read and say (TR-000042, PO-000007, RC-000130, CC-000012), made from
+# its primary key when it is created; the stock ledger names them by a key ``<prefix>:<number>``
+# (``transfer:TR-000042``) that inventory.selectors.reference_labels turns back into words.
+
+class NumberedDocument(models.Model):
+    """A document with a readable number ``<PREFIX>-<pk, 6 digits>`` set once it is saved."""
+
+    number_prefix = ""
+    key_prefix = ""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.number or ""
+
+    def assign_number(self) -> None:
+        self.number = f"{self.number_prefix}-{self.pk:06d}"
+        type(self).objects.filter(pk=self.pk).update(number=self.number)
+
+    @property
+    def ledger_reference(self) -> str:
+        """The key its stock ledger rows carry: ``transfer:TR-000042``."""
+        return f"{self.key_prefix}:{self.number}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    IN_TRANSIT = "in_transit", _("In transit")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TransferQuerySet(models.QuerySet):
+    def touching(self, locations):
+        """Transfers out of or into any of ``locations``."""
+        return self.filter(Q(source__in=locations) | Q(destination__in=locations))
+
+    def open(self):
+        return self.exclude(status__in=[TransferStatus.RECEIVED, TransferStatus.CANCELLED])
+
+
+class Transfer(NumberedDocument):
+    """Stock moving from one location to another: requested (by the destination, or pushed by
+    the source), approved (the units are held at the source), shipped (they leave the source
+    through the ledger, TRANSFER_OUT, and are in transit) and received at the destination
+    (TRANSFER_IN) with what was short, over or damaged recorded per line."""
+
+    number_prefix = "TR"
+    key_prefix = "transfer"
+
+    source = models.ForeignKey(Location, verbose_name=_("from"), on_delete=models.PROTECT,
+                               related_name="transfers_out")
+    destination = models.ForeignKey(Location, verbose_name=_("to"), on_delete=models.PROTECT,
+                                    related_name="transfers_in")
+    status = models.CharField(_("status"), max_length=20, choices=TransferStatus.choices,
+                              default=TransferStatus.REQUESTED, db_index=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(source=F("destination")),
+                                              name="transfer_source_is_not_destination")]
+        indexes = [models.Index(fields=["source", "status"]), models.Index(fields=["destination", "status"])]
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("console:transfer_detail", kwargs={"number": self.number})
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.PROTECT, related_name="+")
+    requested = models.PositiveIntegerField(_("requested"))
+    shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    received = models.PositiveIntegerField(_("received"), default=0)
+    damaged = models.PositiveIntegerField(_("damaged"), default=0)
+
+    class Meta:
+        ordering = ["transfer_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["transfer", "variant"], name="transferline_unique_variant"),
+                       models.CheckConstraint(condition=Q(requested__gt=0), name="transferline_requested_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}: {self.requested} × {self.variant_id}"
+
+    @property
+    def short(self) -> int:
+        """Units shipped that did not arrive (lost in transit); 0 before receipt."""
+        return max(self.shipped - self.received - self.damaged, 0)
+
+    @property
+    def over(self) -> int:
+        """Units that arrived beyond what was shipped."""
+        return max(self.received + self.damaged - self.shipped, 0)
+
+
+class PurchaseOrderStatus(models.TextChoices):
+    OPEN = "open", _("Expected")
+    PARTIAL = "partial", _("Partly received")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PurchaseOrder(NumberedDocument):
+    """A delivery expected from a supplier at a location."""
+
+    number_prefix = "PO"
+    key_prefix = "po"
+
+    location = models.ForeignKey(Location, verbose_name=_("deliver to"), on_delete=models.PROTECT,
+                                 related_name="purchase_orders")
+    supplier_name = models.CharField(_("supplier"), max_length=120)
+    supplier_reference = models.CharField(_("supplier's reference"), max_length=60, blank=True)
+    expected_on = models.DateField(_("expected on"), null=True, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=PurchaseOrderStatus.choices,
+                              default=PurchaseOrderStatus.OPEN, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["location", "status"])]
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("console:purchase_order_detail", kwargs={"number": self.number})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.PARTIAL)
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.PROTECT, related_name="+")
+    ordered = models.PositiveIntegerField(_("ordered"))
+    received = models.PositiveIntegerField(_("received"), default=0)
+
+    class Meta:
+        ordering = ["purchase_order_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase_order", "variant"], name="poline_unique_variant"),
+            models.CheckConstraint(condition=Q(ordered__gt=0), name="poline_ordered_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order_id}: {self.ordered} × {self.variant_id}"
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.ordered - self.received, 0)
+
+
+class Receipt(NumberedDocument):
+    """Goods received at a location in one go, many lines: against a purchase order, an
+    incoming transfer, or nothing expected. One receipt is one transaction."""
+
+    number_prefix = "RC"
+    key_prefix = "receipt"
+
+    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT,
+                                 related_name="receipts")
+    purchase_order = models.ForeignKey(PurchaseOrder, verbose_name=_("purchase order"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="receipts")
+    transfer = models.OneToOneField(Transfer, verbose_name=_("transfer"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="receipt")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["location", "created_at"])]
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("console:receipt_detail", kwargs={"number": self.number})
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.PROTECT, related_name="+")
+    expected = models.PositiveIntegerField(_("expected"), default=0)
+    quantity = models.PositiveIntegerField(_("received"))
+    damaged = models.PositiveIntegerField(_("damaged"), default=0)
+
+    class Meta:
+        ordering = ["receipt_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["receipt", "variant"], name="receiptline_unique_variant")]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id}: {self.quantity} × {self.variant_id}"
+
+    @property
+    def short(self) -> int:
+        """Units expected that did not arrive."""
+        return max(self.expected - self.quantity - self.damaged, 0)
+
+    @property
+    def over(self) -> int:
+        """Units (good and damaged) beyond what was expected."""
+        return max(self.quantity + self.damaged - self.expected, 0)
+
+
+class StockCountStatus(models.TextChoices):
+    COUNTING = "counting", _("Counting")
+    SUBMITTED = "submitted", _("Awaiting approval")
+    POSTED = "posted", _("Posted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class StockCount(NumberedDocument):
+    """A blind cycle count of a location, or of one zone of it. Starting it takes a snapshot of
+    on_hand per variant; counters enter what they find without
+    seeing the snapshot; a second person (or a supervisor) approves the variances, which are
+    posted as ledger rows (reason COUNT): counted − snapshot, on top of whatever moved since
+    the start (inventory.counts)."""
+
+    number_prefix = "CC"
+    key_prefix = "count"
+
+    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT,
+                                 related_name="stock_counts")
+    zone = models.CharField(_("zone"), max_length=30, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=StockCountStatus.choices,
+                              default=StockCountStatus.COUNTING, db_index=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["location", "status"])]
+        permissions = [
+            ("approve_stockcount", _("Can approve and post another person's stock count")),
+            ("approve_own_stockcount", _("Can approve and post a stock count they counted (supervisor)")),
+            ("receive_over_expected", _("Can receive more than a purchase order or transfer expected")),
+        ]
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("console:count_detail", kwargs={"number": self.number})
+
+
+class StockCountLine(models.Model):
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.PROTECT, related_name="+")
+    expected = models.IntegerField(_("on hand at start"), default=0)
+    counted = models.PositiveIntegerField(_("counted"), null=True, blank=True)
+    moved_since = models.IntegerField(_("moved since start"), default=0)
+    posted = models.IntegerField(_("posted"), default=0)
+
+    class Meta:
+        ordering = ["count_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["count", "variant"], name="countline_unique_variant")]
+
+    def __str__(self) -> str:
+        return f"{self.count_id}: {self.counted} × {self.variant_id}"
+
+    @property
+    def variance(self) -> int | None:
+        return None if self.counted is None else self.counted - self.expected

@@ -58,15 +58,18 @@ def location_create(
     opening_hours: str = "",
     offers_pickup: bool = False,
     ships_orders: bool = False,
+    takes_returns: bool | None = None,
     is_active: bool = True,
     acting_user=None,
 ) -> Location:
     """Create a location; a store or pop-up gets its POS channel (``pos-<code>``) in the same
-    transaction, so it can sell from day one. Raise ValidationError naming every bad field."""
+    transaction, so it can sell from day one. ``takes_returns`` defaults to every kind but a
+    locker (nobody there to take one). Raise ValidationError naming every bad field."""
     location = Location(
         code=code.strip(), name=name.strip(), kind=kind, prefecture=prefecture, postal_code=postal_code.strip(),
         address=address.strip(), phone=phone.strip(), opening_hours=opening_hours.strip(),
         offers_pickup=offers_pickup, ships_orders=ships_orders, is_active=is_active,
+        takes_returns=kind != LocationKind.LOCKER if takes_returns is None else takes_returns,
     )
     location.full_clean()
     location.save()
@@ -78,7 +81,8 @@ def location_create(
 
 
 LOCATION_EDITABLE_FIELDS = frozenset({"name", "kind", "prefecture", "postal_code", "address", "phone",
-                                      "opening_hours", "offers_pickup", "ships_orders", "is_active"})
+                                      "opening_hours", "offers_pickup", "ships_orders", "is_active",
+                                      "takes_returns"})
 
 
 @transaction.atomic
@@ -299,6 +303,18 @@ def stock_adjust(
                  reference=reference, note=note, acting_user=acting_user)
 
 
+@transaction.atomic
+def stock_return(
+    *, variant: Variant, location: Location, quantity: int, reference: str, note: str = "", acting_user=None
+) -> StockMovement:
+    """Returned units come back into on_hand at the location that took them (reason RETURN),
+    with their ledger row; ``reference`` names the return (its number)."""
+    if quantity <= 0:
+        raise InvalidStockOperation(_("Returned quantity must be at least 1."))
+    return _move(variant=variant, location=location, quantity=quantity, reason=MovementReason.RETURN,
+                 reference=reference, note=note, acting_user=acting_user)
+
+
 def _move(*, variant, location, quantity, reason, reference, note, acting_user) -> StockMovement:
     _stock_row(variant, location)
     rows = StockLevel.objects.filter(variant=variant, location=location)
@@ -397,6 +413,34 @@ def reservation_release(*, reference: str) -> int:
 
 
 @transaction.atomic
+def reservation_reduce(*, reference: str, variant_id: int, quantity: int) -> None:
+    """Give back ``quantity`` units of the active hold of ``reference`` on ``variant_id`` (part of
+    an order cancelled): the hold keeps the rest, and a released hold of ``quantity`` records
+    what was given back. The whole hold given back is ``reservation_release``'s way of ending.
+    Raises InvalidStockOperation when the hold has fewer units (nothing changes then)."""
+    if quantity <= 0:
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
+    holds = [r for r in _active_holds(reference) if r.variant_id == variant_id]
+    if sum(r.quantity for r in holds) < quantity:
+        raise InvalidStockOperation(_("Fewer units are held than are to be given back."))
+    left, now = quantity, timezone.now()
+    for hold in holds:
+        if left == 0:
+            break
+        take = min(left, hold.quantity)
+        StockLevel.objects.filter(variant_id=hold.variant_id, location_id=hold.location_id).update(
+            reserved=F("reserved") - take, updated_at=now)
+        if take == hold.quantity:
+            Reservation.objects.filter(pk=hold.pk).update(status=ReservationStatus.RELEASED, closed_at=now)
+        else:
+            Reservation.objects.filter(pk=hold.pk).update(quantity=F("quantity") - take)
+            Reservation.objects.create(variant_id=hold.variant_id, location_id=hold.location_id, quantity=take,
+                                       reference=reference, status=ReservationStatus.RELEASED, closed_at=now)
+        _announce_available({(hold.variant_id, hold.location_id): take})
+        left -= take
+
+
+@transaction.atomic
 def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, acting_user=None) -> list[StockMovement]:
     """The held units leave the building: on_hand and reserved drop together, one ledger
     row per line. Safe to call twice: a fulfilled reservation is not active any more."""
@@ -419,10 +463,71 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
     return StockMovement.objects.bulk_create(movements)
 
 
-PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active"})
+@transaction.atomic
+def stock_sell(*, location: Location, lines: Iterable[tuple[Variant, int]], reference: str,
+               acting_user=None) -> list[StockMovement]:
+    """Units sold over the counter (the till): they leave ``on_hand`` at ``location`` at once,
+    with no reservation round trip, one ledger row per line (reason ``sale``). All lines or
+    none: raise OutOfStock naming every short line; nothing moves then.
+
+    A product sold from stock only (``StockPolicy.NORMAL``) keeps its available at 0 or more:
+    ``on_hand - reserved - safety >= quantity``. A backorder or pre-order product may dip into
+    what is held for others (the customer has the unit in hand) but never takes on_hand below
+    zero. Each line is one conditional UPDATE, in ``STOCK_LOCK_ORDER``."""
+    lines = list(lines)
+    if any(quantity <= 0 for _variant, quantity in lines):
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
+    short: list[ShortLine] = []
+    movements: list[StockMovement] = []
+    now = timezone.now()
+    for variant, quantity in sorted(lines, key=lambda line: line[0].pk):
+        rows = StockLevel.objects.filter(variant=variant, location=location)
+        if variant.product.stock_policy == StockPolicy.NORMAL:
+            rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + quantity)
+        else:
+            rows = rows.filter(on_hand__gte=quantity)
+        if rows.update(on_hand=F("on_hand") - quantity, updated_at=now) != 1:
+            level = StockLevel.objects.filter(variant=variant, location=location).first()
+            short.append(ShortLine(sku=variant.sku, location=location.code, requested=quantity,
+                                   available=level.available if level else 0))
+            continue
+        movements.append(StockMovement(variant=variant, location=location, quantity=-quantity,
+                                       reason=MovementReason.SALE, reference=reference, acting_user=acting_user))
+    if short:
+        listed = [variant.sku for variant, _quantity in lines]
+        short.sort(key=lambda line: listed.index(line.sku))
+        raise OutOfStock(short)  # leaving the atomic block undoes the lines already taken
+    return StockMovement.objects.bulk_create(movements)
+
+
+@transaction.atomic
+def stock_sale_reverse(*, location: Location, lines: Iterable[tuple[Variant, int]], reference: str, note: str,
+                       acting_user=None) -> list[StockMovement]:
+    """A till sale undone (voided) before the customer left: its units go back on hand at
+    ``location``, one ledger row per line (reason ``return``, the sale's ``reference``)."""
+    lines = sorted(lines, key=lambda line: line[0].pk)
+    if any(quantity <= 0 for _variant, quantity in lines):
+        raise InvalidStockOperation(_("Quantity must be at least 1."))
+    now = timezone.now()
+    movements = []
+    for variant, quantity in lines:
+        _stock_row(variant, location)
+        StockLevel.objects.filter(variant=variant, location=location).update(
+            on_hand=F("on_hand") + quantity, updated_at=now)
+        movements.append(StockMovement(variant=variant, location=location, quantity=quantity,
+                                       reason=MovementReason.RETURN, reference=reference, note=note,
+                                       acting_user=acting_user))
+    _announce_available({(variant.pk, location.pk): quantity for variant, quantity in lines})
+    return StockMovement.objects.bulk_create(movements)
+
+
 # What the audit trail keeps of a new product and its variants.
 PRODUCT_AUDIT_FIELDS = ["code", "name", "description", "category", "tax_class", "stock_policy", "is_active"]
 VARIANT_AUDIT_FIELDS = ["sku", "barcode", "price", "size", "color", "position"]
+
+
+PRODUCT_EDITABLE_FIELDS = frozenset({"name", "description", "category", "tax_class", "stock_policy", "is_active",
+                                     "return_days"})
 
 
 def product_update(*, product: Product, acting_user=None, lint_source: str = "product-edit", **fields) -> Product:

@@ -8,6 +8,7 @@ from .api import (
     StockReceiptViewSet,
     VariantViewSet,
 )
+from .warehouse_api import PurchaseOrderViewSet, ReceiptViewSet, StockCountViewSet, TransferViewSet
 
 
 def register_routes(router) -> None:
@@ -17,3 +18,7 @@ def register_routes(router) -> None:
     router.register("stock-levels", StockLevelViewSet, basename="stocklevel")
     router.register("stock-receipts", StockReceiptViewSet, basename="stockreceipt")
     router.register("stock-adjustments", StockAdjustmentViewSet, basename="stockadjustment")
+    router.register("transfers", TransferViewSet, basename="transfer")
+    router.register("purchase-orders", PurchaseOrderViewSet, basename="purchaseorder")
+    router.register("receipts", ReceiptViewSet, basename="receipt")
+    router.register("stock-counts", StockCountViewSet, basename="stockcount")

@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from . import registry, roles
 
 FORBIDDEN_TEMPLATE = "console/403.html"
+# How often a navigation badge (NavEntry.badge) asks its count again: one cheap request per open
+# console tab.
+BADGE_POLL = "20s"
 
 
 def navigation(user, current_url_name: str = "") -> list[dict]:
@@ -34,7 +37,14 @@ def navigation(user, current_url_name: str = "") -> list[dict]:
         active = current_url_name == item.url_name or current_url_name in item.active_also or (
             item.url_name.count(":") > 1 and current_url_name.startswith(item.url_name.rsplit(":", 1)[0] + ":")
         )
-        section["items"].append({"url": url, "label": item.label, "icon": item.icon, "active": active})
+        badge_url = ""
+        if item.badge:
+            try:
+                badge_url = reverse(item.badge)
+            except NoReverseMatch:
+                badge_url = ""
+        section["items"].append({"url": url, "label": item.label, "icon": item.icon, "active": active,
+                                 "badge_url": badge_url, "badge_poll": BADGE_POLL})
     return list(sections.values())
 
 

@@ -23,6 +23,9 @@ class LocationQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def taking_returns(self):
+        return self.active().filter(takes_returns=True)
+
     def pickup_points(self):
         return self.active().filter(offers_pickup=True)
 
@@ -47,6 +50,9 @@ class Location(models.Model):
     opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True)
     offers_pickup = models.BooleanField(_("offers pickup"), default=False)
     ships_orders = models.BooleanField(_("ships orders"), default=False)
+    # Returns of any order, from any channel, are taken here (at the counter, or by mail at a
+    # warehouse): the returns desk and the customer's choice of store list only these.
+    takes_returns = models.BooleanField(_("takes returns"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = LocationQuerySet.as_manager()

@@ -49,6 +49,9 @@ class NavEntry:
     section: str = ""
     order: int = 100
     active_also: tuple[str, ...] = ()
+    # A console URL name answering a small count fragment (e.g. pickups to prepare): the link
+    # shows it as a badge, loaded with the page and polled by htmx (kernel.console.BADGE_POLL).
+    badge: str | None = None
 
 
 @dataclass(frozen=True)

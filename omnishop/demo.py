@@ -42,7 +42,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from brandkit import services as brandkit
@@ -71,7 +72,9 @@ from customers.models import (
     SegmentKind,
     SegmentSnapshot,
 )
+from inventory import counts, receiving, transfers
 from inventory import services as inventory
+from inventory.documents import LineIn, ReceivedLineIn
 from inventory.errors import OutOfStock
 from inventory.models import Product, ProductImage, Reservation, StockLevel, StockMovement, TaxClass, Variant
 from inventory.validators import ean13_check_digit
@@ -80,6 +83,7 @@ from kernel.models import AuditEntry, Channel, ChannelKind, Location
 from kernel.site import absolute_url
 from kernel.subjects import product_subject
 from orders import cart as carts
+from orders import registers as tills
 from orders import services as orders
 from orders.errors import OrderError
 from orders.models import (
@@ -89,9 +93,14 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    Payment,
     PaymentMethod,
     PaymentStatus,
+    Register,
+    RegisterSession,
+    TenderKind,
 )
+from orders.payments import TenderIn, payment_take
 
 from .demo_art import brand_logo_png, product_image_bytes
 from .demo_data import (
@@ -154,6 +163,18 @@ from .demo_data import (
 
 # What the demo's imports call themselves (consent sources, the ledger's reference, the audit trail).
 DEMO_SOURCE = "omnishop-demo"
+# Registers: the days of closed sessions behind today's, and how far a count is off (yen).
+REGISTER_DAYS = 14
+OVER_SHORT = [0, 0, 0, 0, 0, 0, -10, 10, -100, 100, -1000, 5, -50]
+OVER_SHORT_NOTES = ["釣銭の渡し間違いの可能性", "再計数済み", "1円玉の数え違い", "原因不明、店長に報告"]
+
+
+def cash_breakdown(amount: int) -> dict[int, int]:
+    """A drawer holding ``amount`` yen as staff would count it (no ¥2,000 notes)."""
+    pieces = {}
+    for value in (10000, 5000, 1000, 500, 100, 50, 10, 5, 1):
+        pieces[value], amount = divmod(amount, value)
+    return {value: count for value, count in pieces.items() if count}
 
 
 @dataclass
@@ -196,6 +217,9 @@ def demo_counts() -> dict[str, int]:
         "order lines": OrderLine.objects.count(),
         "order events": OrderEvent.objects.count(),
         "carts": Cart.objects.count(),
+        "registers": Register.objects.count(),
+        "register sessions": RegisterSession.objects.count(),
+        "payments": Payment.objects.count(),
         "campaigns": Campaign.objects.count(),
         "campaign recipients": CampaignRecipient.objects.count(),
         "offers": Offer.objects.count(),
@@ -251,9 +275,26 @@ def demo_reset() -> dict[str, int]:
     demo_customers = Customer.objects.filter(customer_filter)
     deleted["duplicate pairs"] = DuplicateCandidate.objects.filter(
         Q(customer_low__in=demo_customers) | Q(customer_high__in=demo_customers)).delete()[0]
-    deleted["orders"] = Order.objects.filter(channel__in=channels).delete()[0]
+    from orders.models import Return, StoreCreditEntry
+
+    demo_orders = Order.objects.filter(channel__in=channels)
+    # money and returns point at their orders (protected: ledgers are never deleted in normal use)
+    deleted["store credit"] = StoreCreditEntry.objects.filter(
+        Q(order__in=demo_orders) | Q(customer__in=demo_customers)).delete()[0]
+    deleted["returns"] = Return.objects.filter(Q(order__in=demo_orders) | Q(exchange_order__in=demo_orders)).delete()[0]
+    deleted["payments"] = Payment.objects.filter(Q(order__in=demo_orders) | Q(location__in=locations)
+                                                 | Q(register_session__register__location__in=locations)).delete()[0]
+    deleted["register sessions"] = RegisterSession.objects.filter(register__location__in=locations).delete()[0]
+    deleted["registers"] = Register.objects.filter(location__in=locations).delete()[0]
+    deleted["orders"] = demo_orders.delete()[0]
     deleted["reservations"] = Reservation.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
+    from inventory.models import PurchaseOrder, Receipt, StockCount, Transfer
+
+    deleted["receipts"] = Receipt.objects.filter(location__in=locations).delete()[0]
+    deleted["transfers"] = Transfer.objects.filter(Q(source__in=locations) | Q(destination__in=locations)).delete()[0]
+    deleted["purchase orders"] = PurchaseOrder.objects.filter(location__in=locations).delete()[0]
+    deleted["stock counts"] = StockCount.objects.filter(location__in=locations).delete()[0]
     deleted["ledger rows"] = StockMovement.objects.filter(
         Q(location__in=locations) | Q(variant__product_id__in=product_ids)).delete()[0]
     images = list(ProductImage.objects.filter(product_id__in=product_ids))
@@ -305,10 +346,17 @@ class _Seeder:
         t = self.step("opening stock balances (stock_import)", t)
         self.import_orders()
         t = self.step(f"{len(self.history)} finished orders (orders_import)", t)
+        self.seed_registers()
+        t = self.step("registers: the last two weeks closed with their cash counts, today's open "
+                      "(register_open, payment_take, register_close)", t)
         self.import_touchpoints()
         t = self.step("browsing and store visits (customer_events_import)", t)
         self.place_open_orders()
         t = self.step("today's open orders (order_place)", t)
+        self.seed_warehouse()
+        t = self.step("transfers, purchase orders and a count (inventory.transfers, receiving, counts)", t)
+        self.seed_returns()
+        t = self.step("returns: one refunded at a store, one Hanako started (orders.returns)", t)
         self.fill_carts()
         t = self.step("carts in progress (cart_add)", t)
         self.add_identities()
@@ -803,6 +851,73 @@ class _Seeder:
             for variant in rng.sample(sellable, rng.randint(1, 3)):
                 carts.cart_add(variant=variant, quantity=rng.randint(1, 2), customer=customer, channel=web)
 
+    # --- registers and their sessions (orders.registers) ---------------------------------
+
+    def seed_registers(self) -> None:
+        """Every store and the pop-up get レジ1, the two busiest a second till too. For the last
+        ``REGISTER_DAYS`` days each register was opened with a float, took the money of that day's
+        till sales (``payment_take``: cash with change, card with its slip) and was closed with a
+        count by denomination a little over or short (``register_close``); today's レジ1 is open.
+        Done through the services, then dated on the day they happened (history, like
+        ``orders_import``). Its own random stream: the rest of the demo stays as it was."""
+        rng = random.Random(SEED + 10)
+        staff = {code: self.staff.get(code) for code in STORE_TRAFFIC}
+        admin = self.staff.get(roles.ADMINISTRATOR)
+        tills_at: dict[str, list[Register]] = {}
+        for code in STORE_TRAFFIC:
+            location = self.locations[code]
+            tills_at[code] = [tills.register_create(location=location, code="1", name="レジ1", acting_user=admin)]
+            if code in ("shibuya", "umeda"):
+                tills_at[code].append(tills.register_create(location=location, code="2", name="レジ2",
+                                                            acting_user=admin))
+        days = min(REGISTER_DAYS, self.days)
+        first_day = self.today_start - timedelta(days=days)
+        sales: dict[tuple[str, date], list[Order]] = defaultdict(list)
+        for order, row in zip(self.history, self.history_rows, strict=True):
+            channel = self.channels[row.channel]
+            if channel.kind == ChannelKind.POS and row.placed_at >= first_day:
+                sales[(channel.location.code, timezone.localtime(row.placed_at).date())].append(order)
+        for days_ago in range(days, -1, -1):
+            day = self.today_start - timedelta(days=days_ago)
+            for code, registers in tills_at.items():
+                orders_of_day = sorted(sales.get((code, day.date()), []), key=lambda o: o.created_at)
+                busy = len(registers) > 1 and day.weekday() >= 5  # the second till opens at weekends
+                used = registers if busy else registers[:1]
+                for index, register in enumerate(used):
+                    session = tills.register_open(register=register, opening_float=30000 if index == 0 else 20000,
+                                                  acting_user=staff[code])
+                    taken = orders_of_day[index::len(used)]
+                    for order in taken:
+                        payment_take(order=order, tenders=[self.tender_for(order, rng)], register_session=session,
+                                     acting_user=staff[code])
+                    times = [order.created_at for order in taken]
+                    opened = min(day + timedelta(hours=9, minutes=rng.randint(30, 55)), self.now - timedelta(minutes=5))
+                    if days_ago == 0:  # today: still open, closed with the day
+                        self.date_session(session, opened=opened, closed=None)
+                        continue
+                    expected = tills.session_expected_cash(session)
+                    counted = max(expected + rng.choice(OVER_SHORT), 0)
+                    note = "" if counted == expected else rng.choice(OVER_SHORT_NOTES)
+                    tills.register_close(session=session, cash_count=cash_breakdown(counted), note=note,
+                                         acting_user=staff[code])
+                    self.date_session(session, opened=opened, closed=max([day + timedelta(hours=21), *times])
+                                      + timedelta(minutes=rng.randint(5, 40)))
+
+    @staticmethod
+    def tender_for(order: Order, rng: random.Random) -> TenderIn:
+        if order.payment_method == PaymentMethod.CASH:
+            step = rng.choice([1000, 1000, 5000, 10000, 1])  # a note over the total, or the exact amount
+            return TenderIn(TenderKind.CASH, -(-order.total // step) * step)
+        return TenderIn(TenderKind.CARD, order.total, f"{rng.randrange(1, 10000):04d}")
+
+    @staticmethod
+    def date_session(session: RegisterSession, *, opened: datetime, closed: datetime | None) -> None:
+        """Put a session and its payments on the day they happened (the services stamp now)."""
+        RegisterSession.objects.filter(pk=session.pk).update(opened_at=opened, closed_at=closed or session.closed_at)
+        # a sale rung up before the demo's opening time is paid as the register opens
+        Payment.objects.filter(register_session=session).update(created_at=Greatest(
+            Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("created_at")[:1]), Value(opened)))
+
     # --- today's open orders (order_place) ----------------------------------------------
 
     def place_open_orders(self) -> None:
@@ -833,6 +948,10 @@ class _Seeder:
                                        lines=[orders.LineIn(rng.choice(candidates).sku, 1)],
                                        fulfillment=orders.FulfillmentIn(FulfillmentMethod.PICKUP, "shibuya"))
             orders.fulfillment_mark_ready(fulfillment=order.fulfillments.get(), acting_user=self.staff.get("shibuya"))
+            # staff notes and tags (issue 10): the desk knows it is a gift
+            orders.order_tags_set(order=order, tags=["ギフト"], acting_user=self.staff.get("shibuya"))
+            orders.order_note_add(order=order, body="ギフト包装をご希望。受け取りは夕方の予定とのこと。",
+                                  acting_user=self.staff.get("shibuya"))
         for code in ("web", "app", "hare-ichiba", "social", "phone"):
             customer = self.pick_customer(self.now) or self.customers[0]
             variant = rng.choice(self.variants)
@@ -842,6 +961,75 @@ class _Seeder:
                                                  address=self.address_of(customer)),
                 payment_method=PaymentMethod.MARKETPLACE if code == "hare-ichiba" else None,
             )
+
+    # --- the warehouse's day (inventory.transfers, receiving, counts) --------------------
+
+    def seed_warehouse(self) -> None:
+        """A transfer in transit to 渋谷店 and one 梅田店 asked for, a purchase order expected
+        today and one partly received, and a count of zone A-01 awaiting approval, all through
+        the services (each a few rows: the seed stays fast)."""
+        rng = self.rng
+        operator, shibuya_staff, umeda_staff = (self.staff.get(WAREHOUSE_CODE), self.staff.get("shibuya"),
+                                                self.staff.get("umeda"))
+        stocked = [v for v in self.variants if self.on_hand.get((v.id, self.warehouse.id), 0) >= 20]
+        if len(stocked) < 12:
+            return
+        picks = rng.sample(stocked, 12)
+        shipped = transfers.transfer_request(
+            source=self.warehouse, destination=self.locations["shibuya"], acting_user=shibuya_staff,
+            lines=[LineIn(variant, rng.randint(2, 6)) for variant in picks[:3]], note="週末のセールに向けて補充")
+        transfers.transfer_approve(transfer=shipped, acting_user=operator)
+        transfers.transfer_ship(transfer=shipped, acting_user=operator)
+        transfers.transfer_request(source=self.warehouse, destination=self.locations["umeda"], acting_user=umeda_staff,
+                                   lines=[LineIn(variant, rng.randint(1, 4)) for variant in picks[3:5]])
+        today = timezone.localdate()
+        receiving.purchase_order_create(
+            location=self.warehouse, supplier_name="東洋繊維株式会社", supplier_reference="TY-2612-0042",
+            expected_on=today, acting_user=operator,
+            lines=[LineIn(variant, rng.choice((12, 24, 36))) for variant in picks[5:9]])
+        partly = receiving.purchase_order_create(
+            location=self.warehouse, supplier_name="北陸食品工業", expected_on=today - timedelta(days=1),
+            acting_user=operator, lines=[LineIn(variant, 24) for variant in picks[9:11]])
+        receiving.receipt_create(location=self.warehouse, purchase_order=partly, acting_user=operator,
+                                 lines=[ReceivedLineIn(picks[9], 24, damaged=0), ReceivedLineIn(picks[10], 10,
+                                                                                                 damaged=2)],
+                                 note="納品書 HS-88172")
+        zone = sorted(stocked, key=lambda variant: variant.sku)[:8]
+        counts.stock_zones_set(location=self.warehouse, zones=dict.fromkeys(zone, "A-01"))
+        count = counts.count_start(location=self.warehouse, zone="A-01", acting_user=operator)
+        for index, line in enumerate(count.lines.select_related("variant")):
+            found = line.expected - 1 if index == 2 else line.expected + 2 if index == 5 else line.expected
+            counts.count_enter(count=count, variant=line.variant, quantity=found, acting_user=operator)
+        counts.count_submit(count=count, acting_user=operator)
+    # --- returns (orders.returns) ---------------------------------------------------------
+
+    def seed_returns(self) -> None:
+        """Two of the latest returnable orders come back through the returns services: one
+        taken and refunded at 梅田店's desk (a store that did not sell it), one Hanako started
+        from her account, to bring to 渋谷店 (its return code waits at the desk)."""
+        from orders import returns
+        from orders.models import RefundMethod, ReturnCondition, ReturnDisposition, ReturnMethod, ReturnReason
+
+        def returnable(order):
+            return [row for row in returns.returnable_lines(order) if row.returnable]
+
+        recent = sorted((order for order in self.history if order.customer_id), key=lambda o: o.created_at,
+                        reverse=True)
+        mine = next((order for order in recent if order.customer_id == self.hanako.pk and returnable(order)), None)
+        other = next((order for order in recent if order.customer_id != self.hanako.pk and order.channel.kind != "pos"
+                      and returnable(order)), None)
+        umeda = self.locations.get("umeda") or self.stores[0]
+        if other is not None:
+            row = returnable(other)[0]
+            returns.return_create(order=other, location=umeda, refund_method=RefundMethod.ORIGINAL,
+                                  lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.SIZE, ReturnCondition.AS_NEW,
+                                                              ReturnDisposition.RESTOCK)],
+                                  acting_user=self.staff.get(umeda.code))
+        if mine is not None:
+            row = returnable(mine)[0]
+            returns.return_request(order=mine, method=ReturnMethod.STORE, location=self.locations["shibuya"],
+                                   lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.NOT_AS_EXPECTED)],
+                                   acting_user=self.hanako_user)
 
     # --- identities (customers.identities) ----------------------------------------------
 

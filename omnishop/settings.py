@@ -325,7 +325,11 @@ SPECTACULAR_SETTINGS = {
                             "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
                             "SegmentKindEnum": "customers.models.SegmentKind",
                             "MessageChannelEnum": "campaigns.models.MessageChannel",
-                            "CampaignStatusEnum": "campaigns.models.CampaignStatus"},
+                            "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+                            "ReturnMethodEnum": "orders.models.ReturnMethod",
+                            "RefundMethodEnum": "orders.models.RefundMethod",
+                            "FulfillmentMethodEnum": "orders.models.FulfillmentMethod",
+                            "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------
@@ -339,6 +343,9 @@ CURRENCY = "JPY"
 # default follows PORT, the port `./dev up` serves on.
 SITE_URL = os.environ.get("SITE_URL") or "http://localhost:{}".format(os.environ.get("PORT") or "8000")
 PICKUP_HOLD_DAYS = int(os.environ.get("PICKUP_HOLD_DAYS", "7"))
+# Days after delivery or purchase within which an item may be returned, unless its product sets
+# its own window (inventory.Product.return_days; orders.returns).
+RETURN_WINDOW_DAYS = int(os.environ.get("RETURN_WINDOW_DAYS", "30"))
 # A guest cart (a browser's, before signing in) untouched this many days is deleted by the daily
 # job orders.tasks.carts_expire; a signed-in customer's cart is kept.
 CART_GUEST_DAYS = int(os.environ.get("CART_GUEST_DAYS", "30"))

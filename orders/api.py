@@ -6,7 +6,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -33,7 +33,7 @@ from kernel.api import (
     is_customer_account,
 )
 from kernel.browser import tracking_refused
-from kernel.models import ChannelKind
+from kernel.models import ChannelKind, Location
 
 from . import cart as carts
 from . import selectors, services
@@ -46,8 +46,12 @@ from .models import (
     Order,
     OrderDiscount,
     OrderLine,
+    OrderNote,
     OrderStatus,
+    OrderTag,
+    RegisterSession,
 )
+from .payments import TenderIn
 from .serializers import (
     CancelSerializer,
     CartCheckoutSerializer,
@@ -58,10 +62,16 @@ from .serializers import (
     CodesRefusedErrorSerializer,
     DiscountPreviewInSerializer,
     DiscountPreviewSerializer,
+    HandOverSerializer,
+    LinesCancelSerializer,
     OrderCreateSerializer,
     OrderImportInSerializer,
     OrderImportOutSerializer,
+    OrderNoteInSerializer,
+    OrderNoteSerializer,
     OrderSerializer,
+    OrderTagsSerializer,
+    PickListSerializer,
     ShipSerializer,
 )
 from .tax import summarise_document
@@ -81,6 +91,7 @@ def orders_with_details(orders: QuerySet[Order] | None = None) -> QuerySet[Order
         Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("discounts", queryset=OrderDiscount.objects.order_by("id")),
+        "payments",  # refund_due
     )
 
 
@@ -106,10 +117,19 @@ class OrderFilter(django_filters.FilterSet):
                                                      method="filter_fulfillment_status")
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    tag = django_filters.CharFilter(method="filter_tag", label="Staff tag (staff only)")
 
     class Meta:
         model = Order
-        fields = ["q", "status", "channel", "location", "fulfillment_status", "created_after", "created_before"]
+        fields = ["q", "status", "channel", "location", "fulfillment_status", "created_after", "created_before", "tag"]
+
+    def filter_tag(self, queryset, name, value):
+        """Staff tags are staff's: for anyone else (a customer's account) the filter matches nothing,
+        so it cannot tell whether their order carries a tag."""
+        user = getattr(self.request, "user", None)
+        if user is None or not user.has_perm("orders.view_order"):
+            return queryset.none()
+        return queryset.filter(pk__in=OrderTag.objects.filter(name=services.tag_normalise(value)).values("order_id"))
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
@@ -142,6 +162,10 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         "hand_over": "orders.run_pickup_desk",
         "cancel": "orders.run_pickup_desk",
         "ship": "orders.ship_orders",
+        "cancel_lines": "orders.run_pickup_desk",
+        "notes": "orders.view_order",  # and orders.change_order to add one: checked in notes()
+        "tags": "orders.view_order",  # and orders.change_order to set them: checked in tags()
+        "pick_list": "orders.ship_orders",
         "import_rows": "orders.view_order",  # and an administrator: checked in import_rows()
         "discounts_preview": None,  # orders.add_order, or a customer account for itself: checked there
     }
@@ -279,13 +303,31 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                                         acting_user=request.user)
         return self._detail(order)
 
-    @extend_schema(summary="Hand a pickup order over to the customer", request=None,
-                   responses={200: OrderSerializer, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
+    @extend_schema(summary="Hand a pickup order over to the customer (taking the payment when it is due here)",
+                   description="An order to be paid at the store is paid here through the till's tender step: "
+                               "`tenders` must cover what is due (split tender, change from cash only), taken at "
+                               "`register` (an open register of the store) when given; without them it is 400 and "
+                               "nothing changes. An order already paid needs no body.",
+                   request=HandOverSerializer,
+                   responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404,
+                              409: ERROR_409})
     @action(detail=True, methods=["post"], url_path="hand-over")
     def hand_over(self, request, number=None):
         order = self.get_object()
-        services.fulfillment_hand_over(fulfillment=self._group(order, FulfillmentStatus.COLLECTED),
-                                       acting_user=request.user)
+        group = self._group(order, FulfillmentStatus.COLLECTED)
+        incoming = HandOverSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        session = None
+        if data.get("register") is not None:
+            session = RegisterSession.objects.filter(register_id=data["register"], register__location=group.location,
+                                                     closed_at__isnull=True).first()
+            if session is None:
+                raise InvalidOrder({"register": [_("This register is closed: open it before taking money.")]})
+        services.fulfillment_hand_over(
+            fulfillment=group, acting_user=request.user, register_session=session,
+            tenders=[TenderIn(kind=t["kind"], amount=t["amount"], reference=t.get("reference", ""))
+                     for t in data.get("tenders") or ()])
         return self._detail(order)
 
     @extend_schema(summary="Cancel an order and release its stock", request=CancelSerializer,
@@ -302,9 +344,82 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         services.order_cancel(order=order, reason=incoming.validated_data["reason"], acting_user=request.user)
         return self._detail(order)
 
+    @extend_schema(
+        summary="Cancel some units of an order (partial cancel)",
+        description=(
+            "For lines of open fulfilments (reserved or ready): their reserved units go back on the shelf, the "
+            "lines' quantities, discounts and amounts and the order's total are recomputed (tax per rate), and "
+            "an OrderEvent `lines_cancelled` records it. Cancelling every unit cancels the order. For an order "
+            "already paid, `refund_due` says what is owed back. Bad input (unknown line, more units than ordered, "
+            "a line already collected or shipped) answers 400 naming `lines.<i>.<field>` and changes nothing."),
+        request=LinesCancelSerializer,
+        responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
+    @action(detail=True, methods=["post"], url_path="cancel-lines")
+    def cancel_lines(self, request, number=None):
+        order = self.get_object()
+        incoming = LinesCancelSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        for group in order.fulfillments.all():
+            if group.can_become(FulfillmentStatus.CANCELLED):
+                roles.require_location(request.user, group.location)
+        data = incoming.validated_data
+        services.order_lines_cancel(
+            order=order, reason=data["reason"], acting_user=request.user,
+            lines=[services.LineCancelIn(line=item["line"], quantity=item["quantity"]) for item in data["lines"]])
+        return self._detail(order)
+
+    @extend_schema(methods=["GET"], summary="Staff notes of an order, newest first",
+                   responses={200: OrderNoteSerializer(many=True), 403: ERROR_403, 404: ERROR_404})
+    @extend_schema(methods=["POST"], summary="Add a staff note to an order (its author and time are kept)",
+                   request=OrderNoteInSerializer,
+                   responses={201: OrderNoteSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404})
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request, number=None):
+        order = self.get_object()
+        if request.method == "POST":
+            if not request.user.has_perm("orders.change_order"):
+                raise PermissionDenied(_("You do not have permission to do this."))
+            incoming = OrderNoteInSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            note = services.order_note_add(order=order, body=incoming.validated_data["body"], acting_user=request.user)
+            return Response(OrderNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        notes = OrderNote.objects.filter(order=order).select_related("author").order_by("-created_at", "-id")
+        return Response(OrderNoteSerializer(notes, many=True).data)
+
+    @extend_schema(methods=["GET"], summary="Staff tags of an order",
+                   responses={200: OrderTagsSerializer, 403: ERROR_403, 404: ERROR_404})
+    @extend_schema(methods=["PUT"], summary="Set the staff tags of an order (the list replaces the old one)",
+                   description="Filter the order list by a tag with `?tag=`.", request=OrderTagsSerializer,
+                   responses={200: OrderTagsSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404})
+    @action(detail=True, methods=["get", "put"])
+    def tags(self, request, number=None):
+        order = self.get_object()
+        if request.method == "PUT":
+            if not request.user.has_perm("orders.change_order"):
+                raise PermissionDenied(_("You do not have permission to do this."))
+            incoming = OrderTagsSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            tags = services.order_tags_set(order=order, tags=incoming.validated_data["tags"], acting_user=request.user)
+            return Response({"tags": tags})
+        return Response({"tags": list(order.tags.order_by("name").values_list("name", flat=True))})
+
+    @extend_schema(
+        summary="Pick list: the delivery orders waiting at a location, items summed by SKU",
+        parameters=[OpenApiParameter("location", str, required=True, description="The location's code."),
+                    OpenApiParameter("orders", str, description="Order numbers, comma-separated: only these.")],
+        responses={200: PickListSerializer, 403: ERROR_403, 404: ERROR_404})
+    @action(detail=False, methods=["get"], url_path="pick-list")
+    def pick_list(self, request):
+        location = Location.objects.filter(code=request.query_params.get("location", "")).first()
+        if location is None:
+            raise NotFound(_("Unknown location."))
+        roles.require_location(request.user, location)
+        numbers = [n.strip().upper() for n in request.query_params.get("orders", "").split(",") if n.strip()]
+        return Response(PickListSerializer(selectors.pick_list(location=location, numbers=numbers)).data)
+
     # --- shipments desk ------------------------------------------------------------------
 
-    @extend_schema(summary="Ship a delivery with its tracking number (stock leaves through the ledger)",
+    @extend_schema(summary="Ship a delivery with its carrier and tracking number (stock leaves through the ledger)",
                    request=ShipSerializer,
                    responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404,
                               409: ERROR_409})
@@ -315,7 +430,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         incoming.is_valid(raise_exception=True)
         group = self._group(order, FulfillmentStatus.SHIPPED, method=FulfillmentMethod.SHIP)
         services.fulfillment_ship(fulfillment=group, tracking_number=incoming.validated_data["tracking_number"],
-                                  acting_user=request.user)
+                                  carrier=incoming.validated_data["carrier"], acting_user=request.user)
         return self._detail(order)
 
     # --- importing another system's history ------------------------------------------------
@@ -377,6 +492,29 @@ class MeView(APIView):
             "customer": CustomerDetailSerializer(customer, context=context).data if customer else None,
             "orders": OrderSerializer(orders, many=True, context=context).data,
         })
+
+
+class MyOrderCancelView(APIView):
+    @extend_schema(
+        summary="Cancel my order",
+        description=(
+            "The signed-in customer cancels one of their own orders while it is not prepared yet (every "
+            "fulfilment still reserved): its stock goes back and the order is cancelled, as on the storefront. "
+            "409 `invalid_transition` once it is ready for pickup, shipped or collected; 404 for an order that is "
+            "not theirs. Staff accounts get 403."),
+        request=CancelSerializer, responses={200: OrderSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404,
+                                             409: ERROR_409}, tags=["me"])
+    def post(self, request, number: str):
+        customer = _my_customer(request)
+        incoming = CancelSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        order = Order.objects.filter(customer=customer, number=number).first()
+        if order is None:
+            raise NotFound(_("No such order."))
+        services.order_cancel_by_customer(order=order, customer=customer, reason=incoming.validated_data["reason"],
+                                          acting_user=request.user)
+        order = orders_with_details().get(pk=order.pk)
+        return Response(OrderSerializer(order, context={"request": request}).data)
 
 
 # --- the caller's cart ---------------------------------------------------------------------

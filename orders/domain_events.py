@@ -80,6 +80,33 @@ class CartExpired:
     idle_days: int
 
 
+@dataclass(frozen=True)
+class ReturnChanged:
+    """A return moved (requested, received, refunded, cancelled), or money went back on an order
+    without one (``return_id`` None). ``refund``: yen given back in this step."""
+
+    return_id: int | None
+    number: str  # the return's number ("" for a refund without a return)
+    order_id: int
+    order_number: str
+    customer_id: int | None
+    status: str
+    location_id: int | None
+    refund: int
+class TillSaleChanged:
+    """A sale rung up at a till (``orders.till``), or voided. ``tenders`` maps each tender kind to
+    the yen it kept (negative for a void)."""
+
+    order_id: int
+    number: str
+    customer_id: int | None
+    location_id: int
+    register_id: int
+    register_session_id: int
+    total: int
+    tenders: dict
+
+
 ORDER_PLACED = EventType("orders.order_placed", OrderPlaced)
 FULFILLMENT_READY = EventType("orders.fulfillment_ready", FulfillmentChanged)
 PICKED_UP = EventType("orders.picked_up", FulfillmentChanged)
@@ -87,10 +114,19 @@ SHIPPED = EventType("orders.shipped", FulfillmentChanged)
 CANCELLED = EventType("orders.fulfillment_cancelled", FulfillmentChanged)
 PICKUP_EXPIRED = EventType("orders.pickup_expired", FulfillmentChanged)  # not collected in time: cancelled
 
+TILL_SALE_COMPLETED = EventType("orders.till_sale_completed", TillSaleChanged)
+TILL_SALE_VOIDED = EventType("orders.till_sale_voided", TillSaleChanged)
+
 CART_CHANGED = EventType("orders.cart_changed", CartChanged)
 CART_MERGED = EventType("orders.cart_merged", CartMerged)
 CART_CHECKED_OUT = EventType("orders.cart_checked_out", CartCheckedOut)
 CART_EXPIRED = EventType("orders.cart_expired", CartExpired)  # a stale guest cart was deleted
 
+RETURN_REQUESTED = EventType("orders.return_requested", ReturnChanged)  # the customer started one
+RETURN_RECEIVED = EventType("orders.return_received", ReturnChanged)  # the items are back in stock
+RETURN_CANCELLED = EventType("orders.return_cancelled", ReturnChanged)
+REFUNDED = EventType("orders.refunded", ReturnChanged)  # a return refunded or closed, or a refund without one
+
 EVENT_TYPES = [ORDER_PLACED, FULFILLMENT_READY, PICKED_UP, SHIPPED, CANCELLED, PICKUP_EXPIRED,
-               CART_CHANGED, CART_MERGED, CART_CHECKED_OUT, CART_EXPIRED]
+               CART_CHANGED, CART_MERGED, CART_CHECKED_OUT, CART_EXPIRED,
+               RETURN_REQUESTED, RETURN_RECEIVED, RETURN_CANCELLED, REFUNDED, TILL_SALE_COMPLETED, TILL_SALE_VOIDED]

@@ -75,12 +75,35 @@ def order_event_cancel_reason(*, order: Order, reason: str, acting_user=None, at
                   at=at, commit=commit)
 
 
+def order_event_lines_cancelled(*, order: Order, lines: list[dict], amount: int, refund_due: int, reason: str = "",
+                                acting_user=None) -> OrderEvent:
+    """Some units of an open order were cancelled (``orders.services.order_lines_cancel``): each
+    line's SKU, name and units cancelled, what the order total went down by (``amount``, yen)
+    and what the customer is owed back now (``refund_due``)."""
+    return _event(OrderEventKind.LINES_CANCELLED, order=order, acting_user=acting_user,
+                  data={"lines": lines, "amount": amount, "refund_due": refund_due, "reason": reason})
+
+
 def order_event_expired(*, fulfillment: Fulfillment, from_status: str = FulfillmentStatus.READY,
                         acting_user=None) -> OrderEvent:
     """Nobody collected a pickup within the hold period: the scheduled job cancelled it
     (``acting_user`` None: no person did)."""
     return _event(OrderEventKind.EXPIRED, order=fulfillment.order, fulfillment=fulfillment, from_status=from_status,
                   to_status=FulfillmentStatus.CANCELLED, acting_user=acting_user)
+
+
+def order_event_sold(*, order: Order, fulfillment: Fulfillment, acting_user=None, register: str = "",
+                     offline: bool = False) -> OrderEvent:
+    """A sale rung up at a till: placed, paid and handed over at once (``orders.till``)."""
+    return _event(OrderEventKind.SOLD, order=order, fulfillment=fulfillment, to_status=FulfillmentStatus.COLLECTED,
+                  acting_user=acting_user, data={"register": register, "offline": offline})
+
+
+def order_event_voided(*, fulfillment: Fulfillment, reason: str, acting_user=None) -> OrderEvent:
+    """A till sale undone in its register session: money given back, stock back on the shelf."""
+    return _event(OrderEventKind.VOIDED, order=fulfillment.order, fulfillment=fulfillment,
+                  from_status=FulfillmentStatus.COLLECTED, to_status=FulfillmentStatus.CANCELLED,
+                  acting_user=acting_user, data={"reason": reason})
 
 
 # The builder of each kind that moves a fulfilment, and the status it moves it to: a

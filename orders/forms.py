@@ -3,6 +3,7 @@ orders.services.order_place; these forms only check shape and map service errors
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.japan import (
     Prefecture,
@@ -108,3 +109,51 @@ class AddressForm(forms.Form):
     def as_address(self) -> dict:
         return {key: self.cleaned_data.get(key, "") for key in
                 ("name", "postal_code", "prefecture", "city", "line1", "line2", "phone")}
+
+
+class TenderForm(forms.Form):
+    """The till's tender step, shared by the till and the pickup desk's hand-over: any mix of
+    cash (what the customer handed over), card and QR / contactless (taken on the store's own
+    terminal, recorded by slip number) and a gift voucher (by its number). Split tender is
+    filling several. ``tenders()`` gives them to ``orders.payments.payment_take``."""
+
+    cash = forms.IntegerField(label=_("Cash received"), min_value=0, required=False,
+                              widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-tender": "cash"}))
+    card = forms.IntegerField(label=_("Card"), min_value=0, required=False,
+                              widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-tender": "card"}))
+    card_slip = forms.CharField(label=_("Card slip no."), max_length=60, required=False)
+    qr = forms.IntegerField(label=pgettext_lazy("tender", "QR / contactless"), min_value=0, required=False,
+                            widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-tender": "qr"}))
+    qr_slip = forms.CharField(label=_("QR slip no."), max_length=60, required=False)
+    voucher = forms.IntegerField(label=_("Gift voucher"), min_value=0, required=False,
+                                 widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-tender": "voucher"}))
+    voucher_number = forms.CharField(label=_("Voucher no."), max_length=60, required=False)
+
+    # (amount field, reference field, tender kind)
+    PARTS = (("cash", "", "cash"), ("card", "card_slip", "card"), ("qr", "qr_slip", "qr"),
+             ("voucher", "voucher_number", "gift_voucher"))
+
+    def tenders(self) -> list:
+        from .payments import TenderIn
+
+        found = []
+        for amount_field, reference_field, kind in self.PARTS:
+            amount = self.cleaned_data.get(amount_field) or 0
+            if amount > 0:
+                reference = self.cleaned_data.get(reference_field, "") if reference_field else ""
+                found.append(TenderIn(kind=kind, amount=amount, reference=reference or ""))
+        return found
+
+    def add_service_errors(self, errors: dict) -> None:
+        """Show ``payment_take``'s errors (``tenders``, ``tenders.<i>.<field>``) on the form."""
+        tenders = self.tenders()
+        by_kind = {"cash": "cash", "card": "card", "qr": "qr", "gift_voucher": "voucher"}
+        refs = {"card": "card_slip", "qr": "qr_slip", "gift_voucher": "voucher_number"}
+        for key, messages in errors.items():
+            parts = key.split(".")
+            field = None
+            if len(parts) == 3 and parts[0] == "tenders" and parts[1].isdigit() and int(parts[1]) < len(tenders):
+                kind = tenders[int(parts[1])].kind
+                field = refs.get(kind) if parts[2] == "reference" else by_kind.get(kind)
+            for message in messages:
+                self.add_error(field, message)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kernel.japan import REDUCED_TAX_RATE, TAX_RATES, normalize_phone, search_key
-from kernel.models import ChannelKind
+from kernel.models import AppendOnlyModel, ChannelKind
 
 
 class OrderStatus(models.TextChoices):
@@ -180,6 +180,16 @@ def new_pickup_code() -> str:
     return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
 
 
+class Carrier(models.TextChoices):
+    """Who carries a delivery. The tracking number's format and the customer's tracking link
+    depend on it (``orders.shipping.tracking_number_clean``, ``tracking_url``)."""
+
+    YAMATO = "yamato", _("Yamato Transport")
+    SAGAWA = "sagawa", _("Sagawa Express")
+    JAPAN_POST = "japan_post", _("Japan Post")
+    OTHER = "other", pgettext_lazy("carrier", "Other")
+
+
 class FulfillmentQuerySet(models.QuerySet):
     def awaiting_pickup(self, locations=None):
         qs = self.filter(method=FulfillmentMethod.PICKUP,
@@ -198,6 +208,9 @@ class Fulfillment(models.Model):
                               default=FulfillmentStatus.RESERVED, db_index=True)
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, db_index=True)
     address = models.JSONField(_("delivery address"), default=dict, blank=True)
+    # A shipped delivery: who carries it and the number on its slip (the customer's tracking link).
+    carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -207,6 +220,8 @@ class Fulfillment(models.Model):
         verbose_name = _("fulfilment")
         verbose_name_plural = _("fulfilments")
         ordering = ["order_id", "id"]
+        # the pickup desk and the notification badge: one store's fulfilments of a method in a status
+        indexes = [models.Index(fields=["location", "method", "status"], name="fulfillment_desk")]
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.pk}"
@@ -214,6 +229,26 @@ class Fulfillment(models.Model):
     @property
     def reservation_reference(self) -> str:
         return f"fulfillment:{self.pk}"
+
+    @property
+    def tracking_url(self) -> str:
+        """Where the customer follows the parcel ("" for another carrier or no number)."""
+        from .shipping import tracking_url
+
+        return tracking_url(self.carrier, self.tracking_number)
+
+    @property
+    def tracking_display(self) -> str:
+        """The tracking number as printed on a Japanese slip: 12 digits in groups of four."""
+        number = self.tracking_number
+        if len(number) == 12 and number.isdigit():
+            return f"{number[:4]}-{number[4:8]}-{number[8:]}"
+        return number
+
+    @property
+    def tab(self) -> str:
+        """The pickup desk's tab this fulfilment is on (``orders.selectors.DESK_TABS``)."""
+        return {FulfillmentStatus.RESERVED: "reserved", FulfillmentStatus.READY: "ready"}.get(self.status, "done")
 
     @property
     def hold_until(self):
@@ -309,6 +344,9 @@ class OrderEventKind(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     CANCEL_REASON = "cancel_reason", _("Reason for cancelling")
     EXPIRED = "expired", _("Cancelled: not collected in time")
+    SOLD = "sold", _("Sold at the till")
+    VOIDED = "voided", _("Voided at the till")
+    LINES_CANCELLED = "lines_cancelled", _("Items cancelled")
 
 
 class OrderEmail(models.TextChoices):
@@ -316,6 +354,7 @@ class OrderEmail(models.TextChoices):
 
     CONFIRMATION = "confirmation", _("Order confirmation email")
     READY = "ready", _("Ready for pickup email")
+    RECEIPT = "receipt", _("Till receipt email")
 
 
 class OrderEvent(models.Model):
@@ -338,6 +377,43 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+class OrderNote(models.Model):
+    """A staff note on an order (a customer's call, a packing remark): who wrote it and when.
+    Never shown to the customer. Written by ``orders.services.order_note_add``."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order note")
+        verbose_name_plural = _("order notes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.body[:40]}"
+
+
+class OrderTag(models.Model):
+    """A free tag staff put on an order ("gift", "VIP", "fragile"), normalised
+    (``orders.services.tag_normalise``): the order list filters by it. Never shown to the customer."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("tag"), max_length=40)
+
+    class Meta:
+        verbose_name = _("order tag")
+        verbose_name_plural = _("order tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["order", "name"], name="ordertag_once")]
+        indexes = [models.Index(fields=["name", "order"], name="ordertag_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # --- carts -----------------------------------------------------------------------------------
@@ -418,10 +494,22 @@ class TenderKind(models.TextChoices):
     ONLINE = "online", pgettext_lazy("tender", "Paid online")
     MARKETPLACE = "marketplace", _("Paid on the marketplace")
     CASH_ON_DELIVERY = "cod", _("Cash on delivery")
+    # The value of returned items carried over to their replacement in an exchange: negative on
+    # the returned order, positive on the replacement (orders.returns).
+    EXCHANGE = "exchange", pgettext_lazy("tender", "Exchange")
 
 
 # Tenders a till takes at the counter (the rest arrive with the order).
 COUNTER_TENDERS = (TenderKind.CASH, TenderKind.CARD, TenderKind.QR, TenderKind.GIFT_VOUCHER, TenderKind.STORE_CREDIT)
+# The same as choices (the API's "CounterTenderEnum": settings.SPECTACULAR_SETTINGS).
+COUNTER_TENDER_CHOICES = [(kind.value, kind.label) for kind in COUNTER_TENDERS]
+
+
+class ReceiptWidth(models.IntegerChoices):
+    """The paper a register's receipt printer takes (mm)."""
+
+    NARROW = 58, _("58 mm receipt paper")
+    WIDE = 80, _("80 mm receipt paper")
 
 
 class Register(models.Model):
@@ -432,6 +520,8 @@ class Register(models.Model):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=60)
     is_active = models.BooleanField(_("active"), default=True)
+    receipt_width = models.PositiveSmallIntegerField(_("receipt paper"), choices=ReceiptWidth.choices,
+                                                     default=ReceiptWidth.WIDE)
 
     class Meta:
         verbose_name = _("register")
@@ -461,6 +551,9 @@ class RegisterSession(models.Model):
     # (float + cash taken − cash given back); over/short = counted − expected.
     counted_cash = models.PositiveIntegerField(_("counted cash"), null=True, blank=True)
     expected_cash = models.IntegerField(_("expected cash"), null=True, blank=True)
+    # The closing count by denomination, as staff counted the drawer: {"10000": 3, "1000": 12, ...}
+    # (yen value -> number of notes or coins; orders.registers.DENOMINATIONS). Its total is counted_cash.
+    cash_count = models.JSONField(_("cash count"), default=dict, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -524,3 +617,222 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.amount}"
+
+
+# --- returns, refunds and store credit ---------------------------------------------------------
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("return", "Requested")
+    RECEIVED = "received", pgettext_lazy("return", "Received")
+    REFUNDED = "refunded", pgettext_lazy("return", "Refunded")
+    CLOSED = "closed", pgettext_lazy("return", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("return", "Cancelled")
+
+
+class ReturnMethod(models.TextChoices):
+    STORE = "store", pgettext_lazy("return", "At a store")
+    MAIL = "mail", pgettext_lazy("return", "By mail")
+
+
+class ReturnReason(models.TextChoices):
+    SIZE = "size", pgettext_lazy("return", "Wrong size")
+    NOT_AS_EXPECTED = "not_as_expected", pgettext_lazy("return", "Not as expected")
+    FAULTY = "faulty", pgettext_lazy("return", "Faulty or damaged")
+    WRONG_ITEM = "wrong_item", pgettext_lazy("return", "Wrong item received")
+    CHANGED_MIND = "changed_mind", pgettext_lazy("return", "Changed my mind")
+    OTHER = "other", pgettext_lazy("return", "Other")
+
+
+class ReturnCondition(models.TextChoices):
+    AS_NEW = "as_new", pgettext_lazy("return", "As new")
+    OPENED = "opened", pgettext_lazy("return", "Opened or worn")
+    DAMAGED = "damaged", pgettext_lazy("return", "Damaged")
+
+
+class ReturnDisposition(models.TextChoices):
+    """What happens to the returned units at the location that took them: every one comes back
+    into its stock through the ledger (reason "returned"); damaged units are then written off."""
+
+    RESTOCK = "restock", pgettext_lazy("return", "Restock here")
+    TO_WAREHOUSE = "to_warehouse", pgettext_lazy("return", "Send to the warehouse")
+    WRITE_OFF = "write_off", pgettext_lazy("return", "Damaged: write off")
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL = "original", pgettext_lazy("refund", "To the original payment")
+    STORE_CREDIT = "store_credit", pgettext_lazy("refund", "As store credit")
+
+
+RETURN_NUMBER_PREFIX = "R"
+
+
+def return_number(pk: int) -> str:
+    """``R00000042``: what the customer, the receipt and the stock ledger call a return."""
+    return f"{RETURN_NUMBER_PREFIX}{pk:0{ORDER_NUMBER_DIGITS}d}"
+
+
+RETURN_CODE_LENGTH = 8
+
+
+def new_return_code() -> str:
+    """The code a customer shows (as a QR code) when they bring a return they started online."""
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(RETURN_CODE_LENGTH))
+
+
+class ReturnQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=[ReturnStatus.REQUESTED, ReturnStatus.RECEIVED])
+
+
+class Return(models.Model):
+    """Items of one order coming back: requested by the customer from their account (with a
+    return code the store scans) or taken at any store's returns desk, received at a location
+    (stock comes back there through the ledger) and refunded, to the original tenders or as
+    store credit, or exchanged. Written only by ``orders.returns``."""
+
+    number = models.CharField(_("return number"), max_length=20, unique=True)
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(_("status"), max_length=20, choices=ReturnStatus.choices,
+                              default=ReturnStatus.REQUESTED, db_index=True)
+    method = models.CharField(pgettext_lazy("return", "how"), max_length=10, choices=ReturnMethod.choices,
+                              default=ReturnMethod.STORE)
+    # The store the customer said they would bring it to; then the location that received it.
+    location = models.ForeignKey("omnishop.Location", verbose_name=_("location"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="returns")
+    code = models.CharField(pgettext_lazy("return", "return code"), max_length=12, null=True, blank=True,
+                            unique=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    refund_method = models.CharField(pgettext_lazy("refund", "refund method"), max_length=20,
+                                     choices=RefundMethod.choices, blank=True)
+    refund_total = models.PositiveIntegerField(pgettext_lazy("refund", "refunded"), default=0)
+    exchange_order = models.ForeignKey(Order, verbose_name=pgettext_lazy("return", "replacement order"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(pgettext_lazy("return", "requested at"), auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(pgettext_lazy("return", "received at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(pgettext_lazy("refund", "refunded at"), null=True, blank=True)
+
+    objects = ReturnQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("return", "return")
+        verbose_name_plural = pgettext_lazy("return", "returns")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("take_returns", _("Can take returns and exchanges at the returns desk")),
+            ("refund_order", _("Can refund an order (also without a return)")),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(refund_total__gte=0), name="return_refund_non_negative")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("storefront:return", kwargs={"number": self.number})
+
+
+class ReturnLine(models.Model):
+    order_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
+    condition = models.CharField(pgettext_lazy("return", "condition"), max_length=20,
+                                 choices=ReturnCondition.choices, blank=True)
+    disposition = models.CharField(pgettext_lazy("return", "disposition"), max_length=20,
+                                   choices=ReturnDisposition.choices, blank=True)
+    # What these units are worth back: their share of the line's amount after discounts.
+    amount = models.PositiveIntegerField(_("amount (tax incl.)"), default=0)
+
+    class Meta:
+        verbose_name = pgettext_lazy("return", "return line")
+        verbose_name_plural = pgettext_lazy("return", "return lines")
+        ordering = ["order_return_id", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="returnline_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.order_line_id} × {self.quantity}"
+
+
+class StoreCreditKind(models.TextChoices):
+    REFUND = "refund", pgettext_lazy("store credit", "Refund as store credit")
+    SPENT = "spent", pgettext_lazy("store credit", "Spent")
+    REFUND_TO_CREDIT = "returned", pgettext_lazy("store credit", "Given back to store credit")
+
+
+class StoreCreditEntry(AppendOnlyModel):
+    """The store credit ledger of a customer: one row per movement (a refund as credit +, credit
+    spent at a till −). Append-only; the balance is the sum (``orders.selectors.store_credit_balance``)
+    and never goes below zero (``orders.payments``, under the customer's row lock)."""
+
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="store_credit")
+    amount = models.IntegerField(_("amount"))
+    kind = models.CharField(_("kind"), max_length=20, choices=StoreCreditKind.choices)
+    order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="store_credit_entry")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("store credit", "store credit entry")
+        verbose_name_plural = pgettext_lazy("store credit", "store credit")
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="storecredit_amount_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.amount:+d}"
+class TillSale(models.Model):
+    """A sale rung up at a till (``orders.till``): the POS order it made, the register session
+    whose drawer took the money, and the sale's idempotency key.
+
+    The key is the till's own (one per sale, made when the sale was started, kept by an offline
+    till until it is sent): the same key always gives this sale, never a second one; the same key
+    with another content (``fingerprint``) is refused. ``sold_at`` is when the till rang it up,
+    which for a sale sent after a dropped connection is earlier than ``created_at``.
+
+    A void (``orders.till.till_sale_void``, only while its session is open) leaves behind:
+    ``voided_at``/``voided_by``/``void_reason`` here; the order cancelled (status cancelled,
+    payment status refunded, an OrderEvent ``voided``); one negative ``Payment`` per tender kept,
+    of the same kind and reference, in the same register session (so Σ payments of the order is
+    0 and the drawer's expected cash drops by the cash kept); one ledger row per line putting the
+    units back (reason ``return``, the sale's reference). The day report counts voids as the
+    TillSales of the session with ``voided_at`` set, and their negative payments."""
+
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="till_sale")
+    register_session = models.ForeignKey(RegisterSession, verbose_name=_("register session"),
+                                         on_delete=models.PROTECT, related_name="till_sales")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    sold_at = models.DateTimeField(_("sold at"), db_index=True)
+    sold_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    change = models.PositiveIntegerField(pgettext_lazy("payment", "change"), default=0)
+    receipt_prints = models.PositiveIntegerField(_("receipts printed"), default=0)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    void_reason = models.CharField(_("reason for the void"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("till sale")
+        verbose_name_plural = _("till sales")
+        ordering = ["-sold_at", "-id"]
+        indexes = [models.Index(fields=["register_session", "sold_at"], name="tillsale_session_time")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.idempotency_key}"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None

@@ -18,7 +18,18 @@ from kernel.models import Location
 from kernel.templatetags.money import yen
 
 from .errors import InvalidOrder
-from .models import COUNTER_TENDERS, Order, Payment, PaymentStatus, RegisterSession, TenderKind
+from .models import (
+    COUNTER_TENDERS,
+    Order,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    RefundMethod,
+    RegisterSession,
+    StoreCreditEntry,
+    StoreCreditKind,
+    TenderKind,
+)
 
 
 @dataclass(frozen=True)
@@ -89,11 +100,15 @@ def payment_take(*, order: Order, tenders: Sequence[TenderIn], location: Locatio
     if due <= 0:
         raise InvalidOrder({"tenders": [_("Order %(number)s is already paid.") % {"number": order.number}]})
     if register_session is not None:
-        register_session = RegisterSession.objects.select_related("register").get(pk=register_session.pk)
+        # locked: a register being closed (orders.registers.register_close) counts this payment or refuses it
+        register_session = RegisterSession.objects.select_for_update(of=("self",)).select_related("register").get(
+            pk=register_session.pk)
         if not register_session.is_open:
             raise InvalidOrder({"register": [_("This register is closed: open it before taking money.")]})
         location = location or register_session.register.location
     errors, change = _validate_tenders(tenders, due)
+    if not errors:
+        errors = _check_store_credit(order, tenders)
     if errors:
         raise InvalidOrder(errors)
     rows = []
@@ -108,7 +123,158 @@ def payment_take(*, order: Order, tenders: Sequence[TenderIn], location: Locatio
                             tendered=tender.amount if tender.kind == TenderKind.CASH else None,
                             change=given_back, location=location, register_session=register_session,
                             acting_user=acting_user))
-    Payment.objects.bulk_create(rows)
+    for row in rows:
+        row.save()
+        if row.kind == TenderKind.STORE_CREDIT:
+            StoreCreditEntry.objects.create(customer_id=order.customer_id, amount=-row.amount,
+                                            kind=StoreCreditKind.SPENT, order=order, payment=row,
+                                            acting_user=acting_user)
     order.payment_status = PaymentStatus.PAID
     order.save(update_fields=["payment_status"])
     return PaymentTaken(payments=rows, change=given)
+
+
+# --- store credit --------------------------------------------------------------------------
+
+def store_credit_balance(customer) -> int:
+    """What the customer has in store credit now: the sum of their ledger (one query)."""
+    if customer is None:
+        return 0
+    customer_id = getattr(customer, "pk", customer)
+    return StoreCreditEntry.objects.filter(customer_id=customer_id).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def _lock_customer(customer_id: int) -> None:
+    """Serialise every change of one customer's store credit (the balance is read, then written)."""
+    from customers.models import Customer
+
+    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True).first()
+
+
+def _check_store_credit(order: Order, tenders: Sequence[TenderIn]) -> dict[str, list[str]]:
+    """Store credit tenders need the order's customer and their balance to cover them."""
+    indexes = [index for index, tender in enumerate(tenders) if tender.kind == TenderKind.STORE_CREDIT]
+    if not indexes:
+        return {}
+    if order.customer_id is None:
+        return {f"tenders.{indexes[0]}.kind": [_("Store credit belongs to a customer: attach the customer to the "
+                                                 "sale first.")]}
+    _lock_customer(order.customer_id)
+    balance = store_credit_balance(order.customer_id)
+    wanted = sum(tenders[index].amount for index in indexes)
+    if wanted > balance:
+        return {f"tenders.{indexes[-1]}.amount": [
+            _("Not enough store credit: the customer has %(balance)s, %(wanted)s was asked.")
+            % {"balance": yen(balance), "wanted": yen(wanted)}]}
+    return {}
+
+
+# --- refunds -------------------------------------------------------------------------------
+
+# The tender an order paid outside the till (online, on a marketplace, at hand-over before the
+# tender step existed) was paid with, from its payment method.
+_IMPLIED_TENDER = {
+    PaymentMethod.CARD: TenderKind.ONLINE,
+    PaymentMethod.CASH: TenderKind.CASH,
+    PaymentMethod.PAY_IN_STORE: TenderKind.CASH,
+    PaymentMethod.CASH_ON_DELIVERY: TenderKind.CASH_ON_DELIVERY,
+    PaymentMethod.MARKETPLACE: TenderKind.MARKETPLACE,
+}
+
+
+def _implied_payment(order: Order) -> Payment | None:
+    """The payment of an order marked paid without any tender rows (paid online, on a
+    marketplace, or imported), as the row it would have been: unsaved, or None."""
+    if order.payment_status != PaymentStatus.PAID or Payment.objects.filter(order=order).exists():
+        return None
+    kind = _IMPLIED_TENDER.get(order.payment_method, TenderKind.ONLINE)
+    if kind == TenderKind.ONLINE and order.channel.kind == "pos":
+        kind = TenderKind.CARD
+    return Payment(order=order, kind=kind, amount=order.total, reference=order.number) if order.total else None
+
+
+def order_tenders(order: Order) -> dict[str, int]:
+    """What is still refundable per tender: for each kind, what was taken net of refunds (an
+    order paid outside the till counts its implied payment). Kinds with nothing left are left out."""
+    implied = _implied_payment(order)
+    if implied is not None:
+        return {implied.kind: implied.amount}
+    net: dict[str, int] = {}
+    for kind, amount in Payment.objects.filter(order=order).values_list("kind", "amount").order_by("created_at", "id"):
+        net[kind] = net.get(kind, 0) + amount
+    return {kind: amount for kind, amount in net.items() if amount > 0}
+
+
+def order_refundable(order: Order) -> int:
+    """The most that can still be refunded on the order: what was paid, net of refunds."""
+    implied = _implied_payment(order)
+    return implied.amount if implied is not None else max(order_paid(order), 0)
+
+
+# Refunds to the original payment go back to the most recent tenders first; value carried over
+# from an exchange and store credit go back to store credit.
+_TO_STORE_CREDIT = (TenderKind.STORE_CREDIT, TenderKind.EXCHANGE)
+
+
+@retry_on_conflict
+@transaction.atomic
+def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIGINAL, reference: str = "",
+                   location: Location | None = None, register_session: RegisterSession | None = None,
+                   acting_user=None) -> list[Payment]:
+    """Give money back on the order: negative Payment rows, either to the tenders it was paid
+    with (most recent first, never more than each tender took, net of earlier refunds) or as
+    store credit (one row, and the same amount added to the customer's store credit ledger).
+    Never more than was paid in all: raise InvalidOrder naming ``amount`` (nothing written).
+    ``register_session``: the till a cash refund leaves from (it must be open). An order paid
+    outside the till first gets its payment recorded as the row it would have been. The order
+    is marked refunded once nothing paid is left."""
+    order = Order.objects.select_for_update().select_related("channel").get(pk=order.pk)
+    errors: dict[str, list[str]] = {}
+    if method not in RefundMethod.values:
+        errors["method"] = [_("Choose how to refund: to the original payment or as store credit.")]
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        errors["amount"] = [_("Enter an amount above zero.")]
+    if len(reference) > Payment._meta.get_field("reference").max_length:
+        errors["reference"] = [_("At most 60 characters.")]
+    if errors:
+        raise InvalidOrder(errors)
+    refundable = order_refundable(order)
+    if amount > refundable:
+        raise InvalidOrder({"amount": [
+            _("At most %(refundable)s can be refunded on order %(number)s: what was paid, net of refunds.")
+            % {"refundable": yen(refundable), "number": order.number}]})
+    tenders = order_tenders(order)
+    if method == RefundMethod.STORE_CREDIT and order.customer_id is None:
+        raise InvalidOrder({"method": [_("Store credit belongs to a customer: this order has none.")]})
+    if register_session is not None:
+        register_session = RegisterSession.objects.select_related("register").get(pk=register_session.pk)
+        if not register_session.is_open:
+            raise InvalidOrder({"register": [_("This register is closed: open it before giving money back.")]})
+        location = location or register_session.register.location
+    implied = _implied_payment(order)
+    if implied is not None:
+        implied.save()
+    if method == RefundMethod.STORE_CREDIT:
+        plan = [(TenderKind.STORE_CREDIT, amount)]
+    else:
+        plan, left = [], amount
+        for kind in reversed(list(tenders)):
+            take = min(tenders[kind], left)
+            if take > 0:
+                plan.append((TenderKind.STORE_CREDIT if kind in _TO_STORE_CREDIT and order.customer_id else
+                             TenderKind.CASH if kind in _TO_STORE_CREDIT else kind, take))
+                left -= take
+    rows = []
+    for kind, part in plan:
+        row = Payment.objects.create(
+            order=order, kind=kind, amount=-part, reference=reference, location=location,
+            register_session=register_session, acting_user=acting_user)
+        if kind == TenderKind.STORE_CREDIT:
+            _lock_customer(order.customer_id)
+            StoreCreditEntry.objects.create(customer_id=order.customer_id, amount=part, kind=StoreCreditKind.REFUND,
+                                            order=order, payment=row, note=reference, acting_user=acting_user)
+        rows.append(row)
+    if order_paid(order) <= 0:
+        order.payment_status = PaymentStatus.REFUNDED
+        order.save(update_fields=["payment_status"])
+    return rows

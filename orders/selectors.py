@@ -4,22 +4,26 @@ and API), the storefront's order pages and the invoice of an order.
 Each function returns rows with everything its page shows, in a fixed number of queries.
 """
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from brandkit.theme import theme
+from customers.models import Customer
 from inventory.models import StockLevel
-from kernel.japan import search_key
+from kernel.japan import normalize_phone, normalize_text, search_key
 from kernel.models import ChannelKind, Location
 from kernel.subjects import SubjectLabel
 
 from .models import (
+    PICKUP_CODE_ALPHABET,
+    PICKUP_CODE_LENGTH,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -29,8 +33,11 @@ from .models import (
     OrderEvent,
     OrderEventKind,
     OrderLine,
+    OrderNote,
     OrderStatus,
+    OrderTag,
 )
+from .payments import order_paid
 from .tax import TaxSummary, summarise_document
 
 
@@ -92,24 +99,80 @@ def _with_lines(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
     )
 
 
+# The desk's tabs: waiting orders to prepare, ready ones, and ("done") the rest, which only a
+# search shows (an order collected or cancelled, asked about at the counter).
+DESK_TABS = ("reserved", "ready", "done")
+DESK_SEARCH_LIMIT = 50
+# From this many characters a name matches anywhere in it (a trigram index on PostgreSQL);
+# shorter ones match the start of the order's name or of the customer's names (prefix indexes).
+DESK_CONTAINS_MIN_LENGTH = 3
+_PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
+
+
+_ORDER_NUMBER = re.compile(r"[a-z][0-9]{8}")
+
+
+def _desk_matches(*, location, query: str) -> QuerySet[Fulfillment] | None:
+    """The ids of ``location``'s pickup fulfilments, in any state, matching ``query``: a UNION of
+    small index lookups, each already limited to the store, chosen by what was typed, so a
+    million orders cost a few index probes (bench/pickup_desk.py):
+
+    - an order number (``W00001234``): that order;
+    - a phone number (4+ digits): the order's phone, any part of it;
+    - otherwise a pickup code (six letters and digits of the code alphabet), the order's search
+      text (name in kanji, furigana, email as the order was placed: anywhere in it from three
+      characters, else its start) and, for one or two characters, the customers whose names or
+      furigana start with them (``Customer.objects.search``: a kana prefix is not the start of the
+      order's text). None for a blank query."""
+    key = search_key(query)
+    if not key:
+        return None
+    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
+    phone = normalize_phone(query)
+    if _ORDER_NUMBER.fullmatch(key):
+        branches = [here.filter(order__number=key.upper())]
+    elif len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
+        branches = [here.filter(order__phone_digits__contains=phone)]
+    else:
+        branches = []
+        if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
+            branches.append(here.filter(pickup_code=key.upper()))
+        if len(key) >= DESK_CONTAINS_MIN_LENGTH:
+            branches.append(here.filter(order__search_text__contains=key))
+        else:
+            branches.append(here.filter(order__search_text__startswith=key))
+            branches.append(here.filter(order__customer__in=Customer.objects.search(query).values("pk")))
+    ids = [branch.values("pk").order_by() for branch in branches]
+    return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+
+
 def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:
-    """Pickup orders waiting at ``location``: ``status`` "reserved" (to prepare) or
-    "ready"; ``query`` matches the pickup code, order number, customer name in kanji or
-    kana, email or phone."""
+    """Pickup orders at ``location``. Without ``query``: the waiting ones, ``status`` "reserved"
+    (to prepare) or "ready" (both when blank). With ``query``: every order that matches, in any
+    state, whatever ``status`` says (``_desk_matches``), waiting ones first; each row's ``tab``
+    tells which tab it is on. Two queries (the fulfilments, their lines)."""
+    query = (query or "").strip()
     fulfillments = Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, location=location)
+    matches = _desk_matches(location=location, query=query) if query else None
+    if matches is not None:
+        fulfillments = fulfillments.filter(pk__in=matches)
+        waiting_first = Case(When(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY], then=0),
+                             default=1)
+        return _with_lines(fulfillments).order_by(waiting_first, "-order__created_at", "-id")[:DESK_SEARCH_LIMIT]
+    if query:  # a query that normalises to nothing matches nothing
+        return Fulfillment.objects.none()
     if status in (FulfillmentStatus.RESERVED, FulfillmentStatus.READY):
         fulfillments = fulfillments.filter(status=status)
     else:
         fulfillments = fulfillments.filter(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY])
-    query = (query or "").strip()
-    if query:
-        key = search_key(query)
-        matching = Order.objects.search(query).values("pk")
-        condition = Q(order__in=matching) | Q(pickup_code=key.upper())
-        if key:
-            condition |= Q(order__customer__search_text__contains=key)
-        fulfillments = fulfillments.filter(condition)
     return _with_lines(fulfillments).order_by("status", "order__created_at", "id")[:limit]
+
+
+def pickups_to_prepare_count(*, locations) -> int:
+    """Pickup orders placed and not yet prepared at ``locations``: the console's notification
+    badge. One COUNT on the desk index, whatever the number of orders."""
+    return Fulfillment.objects.filter(location__in=locations, method=FulfillmentMethod.PICKUP,
+                                      status=FulfillmentStatus.RESERVED).count()
 
 
 def pickup_get(*, pk: int) -> Fulfillment:
@@ -125,11 +188,15 @@ def pickup_counts(*, location) -> dict[str, int]:
 
 
 def order_list(
-    *, locations=None, status: str = "", channel: str = "", location=None, query: str = ""
+    *, locations=None, status: str = "", channel: str = "", location=None, query: str = "", tag: str = ""
 ) -> QuerySet[Order]:
+    """Orders for the console list, newest first, with their channel, customer, fulfilments and
+    tags: a fixed number of queries per page. ``tag`` keeps the orders with that staff tag."""
     orders = Order.objects.all() if locations is None else orders_at(locations=locations)
     if status:
         orders = orders.filter(status=status)
+    if tag:
+        orders = orders.filter(pk__in=OrderTag.objects.filter(name=tag).values("order_id"))
     if channel:
         orders = orders.filter(channel__code=channel)
     if location is not None:
@@ -141,8 +208,30 @@ def order_list(
             condition |= Q(customer__search_text__contains=key)
         orders = orders.filter(condition)
     return orders.select_related("channel", "customer").prefetch_related(
-        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id"))
+        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
+        Prefetch("tags", queryset=OrderTag.objects.order_by("name")),
     ).order_by("-created_at", "-id")
+
+
+def order_tags_in_use(*, locations=None, limit: int = 50) -> list[str]:
+    """The tags on the orders a user may see, most used first: the order list's tag filter."""
+    tags = OrderTag.objects.all()
+    if locations is not None:
+        tags = tags.filter(order__in=orders_at(locations=locations))
+    return list(tags.values_list("name", flat=True).annotate(n=Count("id")).order_by("-n", "name")[:limit])
+
+
+def order_refund_due(order: Order) -> int:
+    """What the shop owes the customer back on ``order`` now, in yen: what they paid net of
+    refunds (``orders.payments.order_paid``: Σ of the order's payments) above what the order
+    still comes to (its total; nothing once the whole order is cancelled). A partial cancel
+    lowers the total and a cancel of a paid order the whole of it; a refund (a negative payment,
+    ``orders`` refund service) brings this back to 0. One query, none when the order's payments
+    are prefetched (the API's lists)."""
+    owed = 0 if order.status == OrderStatus.CANCELLED else order.total
+    prefetched = getattr(order, "_prefetched_objects_cache", {}).get("payments")
+    paid = sum(p.amount for p in prefetched) if prefetched is not None else order_paid(order)
+    return max(paid - owed, 0)
 
 
 def order_detail(*, number: str, locations=None) -> Order:
@@ -153,6 +242,8 @@ def order_detail(*, number: str, locations=None) -> Order:
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("acting_user").order_by("created_at", "id")),
+        Prefetch("notes", queryset=OrderNote.objects.select_related("author").order_by("-created_at", "-id")),
+        Prefetch("tags", queryset=OrderTag.objects.order_by("name")),
     ).get(number=number)
 
 
@@ -321,6 +412,54 @@ def shipment_get(*, pk: int) -> Fulfillment:
     return _with_tracking(Fulfillment.objects.filter(method=FulfillmentMethod.SHIP)).get(pk=pk)
 
 
+@dataclass
+class PickRow:
+    """One SKU to pick for a batch of orders: the units of all of them, and which orders."""
+
+    sku: str
+    barcode: str
+    product_name: str
+    variant_label: str
+    quantity: int = 0
+    orders: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PickList:
+    location: Location
+    fulfillments: list[Fulfillment]  # the orders batched, oldest first
+    rows: list[PickRow]  # by SKU
+
+    @property
+    def units(self) -> int:
+        return sum(row.quantity for row in self.rows)
+
+
+PICK_LIST_LIMIT = 200
+
+
+def pick_list(*, location, numbers: Collection[str] = (), limit: int = PICK_LIST_LIMIT) -> PickList:
+    """The pick list of the delivery orders waiting at ``location`` (reserved, to ship), oldest
+    first, at most ``limit``; ``numbers`` keeps those orders only. Items are summed across the
+    orders by SKU, in SKU order (the order shelves are labelled in), each with the orders it
+    goes to. Two queries, whatever the number of orders or lines."""
+    fulfillments = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.SHIP,
+                                              status=FulfillmentStatus.RESERVED)
+    if numbers:
+        fulfillments = fulfillments.filter(order__number__in=list(numbers))
+    batch = list(fulfillments.select_related("order").order_by("order__created_at", "id")[:limit])
+    rows: dict[str, PickRow] = {}
+    lines = (OrderLine.objects.filter(fulfillment__in=[f.pk for f in batch])
+             .values_list("sku", "variant__barcode", "product_name", "variant_label", "quantity", "order__number")
+             .order_by("sku", "order__number"))
+    for sku, barcode, name, label, quantity, number in lines:
+        row = rows.setdefault(sku, PickRow(sku=sku, barcode=barcode, product_name=name, variant_label=label))
+        row.quantity += quantity
+        if number not in row.orders:
+            row.orders.append(number)
+    return PickList(location=location, fulfillments=batch, rows=list(rows.values()))
+
+
 # --- what customer events are about (kernel.subjects) -------------------------------------
 
 def event_subject_labels(references: Collection[str]) -> dict[str, SubjectLabel]:
@@ -334,3 +473,88 @@ def event_subject_labels(references: Collection[str]) -> dict[str, SubjectLabel]
             detail=str(OrderEmail(email).label) if email in OrderEmail.values else email,
             url=reverse("console:order_detail", kwargs={"number": number}), permission="orders.view_order")
     return labels
+
+
+def stock_reference_labels(references: Collection[str]) -> dict[str, SubjectLabel]:
+    """Labels of the stock ledger's ``fulfillment:<id>`` references (a pickup handed over, a
+    parcel shipped) by the order's number, in one query (inventory.selectors.reference_labels)."""
+    ids = [int(reference) for reference in references if reference.isdigit()]
+    fulfillments = Fulfillment.objects.filter(pk__in=ids).select_related("order").only(
+        "pk", "method", "order__number")
+    labels = {}
+    for fulfillment in fulfillments:
+        number = fulfillment.order.number
+        labels[str(fulfillment.pk)] = SubjectLabel(
+            text=gettext("Order %(number)s") % {"number": number}, detail=fulfillment.get_method_display(),
+            url=reverse("console:order_detail", kwargs={"number": number}), permission="orders.view_order")
+    return labels
+
+
+def shipments_waiting_count(*, locations) -> int:
+    """Delivery fulfilments waiting to be packed and shipped at ``locations`` (the dashboard)."""
+    return Fulfillment.objects.filter(method=FulfillmentMethod.SHIP, location__in=locations,
+                                      status=FulfillmentStatus.RESERVED).count()
+# --- returns, refunds and store credit ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReturnReceipt:
+    """A return's receipt (返品伝票): the items back with their value, tax per rate on what was
+    refunded, the money given back per tender, and any replacement order."""
+
+    ret: object  # orders.models.Return
+    lines: list
+    tax: TaxSummary
+    refunds: list  # Payment rows (negative amounts) of this return
+    seller_name: str
+    registration_number: str
+
+    @property
+    def value(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
+def return_receipt(ret) -> ReturnReceipt:
+    from .models import Payment
+
+    lines = list(ret.lines.select_related("order_line").order_by("id"))
+    refunds = list(Payment.objects.filter(order_id=ret.order_id, amount__lt=0).filter(
+        Q(reference=ret.number) | Q(kind="exchange", reference=ret.exchange_order.number if ret.exchange_order_id
+                                    else ret.number)).order_by("id"))
+    return ReturnReceipt(ret=ret, lines=lines,
+                         tax=summarise_document(lines=((line.amount, line.order_line.tax_rate) for line in lines)),
+                         refunds=refunds, seller_name=invoice_seller_name(),
+                         registration_number=settings.INVOICE_REGISTRATION_NUMBER)
+
+
+def return_list(*, locations=None, status: str = "", query: str = "", requested: bool = False) -> QuerySet:
+    """Returns for the console's list, newest first: ``locations`` limits a scoped user to the
+    returns at, or of orders of, their locations; ``query`` matches the return number or code,
+    the order's number, pickup code, customer name (kanji or kana), email or phone; ``requested``
+    adds every return still waiting to be received (any store may take it)."""
+    from .models import Return, ReturnStatus
+    from .returns import returns_at, returns_with_lines
+
+    returns = Return.objects.all()
+    if locations is not None:
+        returns = returns.filter(returns_at(locations=locations, requested=requested))
+    if status in ReturnStatus.values:
+        returns = returns.filter(status=status)
+    query = (query or "").strip()
+    if query:
+        code = search_key(query).upper()
+        returns = returns.filter(Q(number__iexact=query) | Q(code=code) | Q(order__in=Order.objects.search(query)
+                                                                           .values("pk")))
+    return returns_with_lines(returns).order_by("-created_at", "-id")
+
+
+def return_code_svg(code: str) -> str:
+    """The return code as a QR code, inline SVG markup (no script, no style: CSP-safe)."""
+    import segno
+
+    return segno.make(code, error="m").svg_inline(scale=5, border=2, dark="#111", light="#fff", omitsize=True)
+
+
+def order_payments(order) -> list:
+    from .models import Payment
+
+    return list(Payment.objects.filter(order=order).select_related("register_session__register").order_by("id"))

@@ -8,9 +8,26 @@ from kernel.api import ValidationErrorSerializer
 from kernel.models import Channel
 
 from .discounts import MAX_CODES, REFUSAL_REASONS
-from .models import Fulfillment, FulfillmentMethod, Order, OrderDiscount, OrderLine, PaymentMethod
-from .selectors import order_tax
-from .services import MAX_LINE_QUANTITY, MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
+from .models import (
+    COUNTER_TENDER_CHOICES,
+    Carrier,
+    Fulfillment,
+    FulfillmentMethod,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderNote,
+    PaymentMethod,
+)
+from .selectors import order_refund_due, order_tax
+from .services import (
+    MAX_LINE_QUANTITY,
+    MAX_NOTE_LENGTH,
+    MAX_REASON_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TRACKING_LENGTH,
+)
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -19,7 +36,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["sku", "product_name", "variant_label", "quantity", "unit_price", "tax_rate", "line_total",
+        fields = ["id", "sku", "product_name", "variant_label", "quantity", "unit_price", "tax_rate", "line_total",
                   "discount", "discount_reason", "amount"]
 
 
@@ -35,8 +52,11 @@ class FulfillmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Fulfillment
-        fields = ["id", "method", "location", "location_name", "status", "pickup_code", "address", "ready_at",
-                  "closed_at"]
+        fields = ["id", "method", "location", "location_name", "status", "pickup_code", "address", "carrier",
+                  "tracking_number", "tracking_url", "ready_at", "closed_at"]
+
+    tracking_url = serializers.CharField(read_only=True, help_text=_(
+        "The carrier's public tracking page for this parcel (empty for another carrier or before shipping)."))
 
 
 class TaxRateSerializer(serializers.Serializer):
@@ -52,16 +72,22 @@ class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     discounts = OrderDiscountSerializer(many=True, read_only=True, help_text=_("The offers applied."))
     tax = serializers.SerializerMethodField()
+    refund_due = serializers.SerializerMethodField(help_text=_(
+        "Yen the customer paid above what the order now comes to (after items or the whole order were "
+        "cancelled), not refunded yet."))
 
     class Meta:
         model = Order
         fields = ["number", "status", "channel", "customer", "email", "name", "phone", "currency", "total", "tax",
-                  "discount_total", "shipping_fee", "shipping_discount", "discounts",
+                  "refund_due", "discount_total", "shipping_fee", "shipping_discount", "discounts",
                   "payment_method", "payment_status", "created_at", "completed_at", "fulfillments", "lines"]
 
     def get_customer(self, order: Order) -> str | None:
         """The customer's email (their identity across channels), if the order has a customer."""
         return order.customer.email if order.customer_id and order.customer else None
+
+    def get_refund_due(self, order: Order) -> int:
+        return order_refund_due(order)
 
     @extend_schema_field(TaxRateSerializer(many=True))
     def get_tax(self, order: Order) -> list[dict]:
@@ -126,8 +152,80 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_REASON_LENGTH, required=False, allow_blank=True, default="")
 
 
+class HandOverTenderSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=COUNTER_TENDER_CHOICES)
+    amount = serializers.IntegerField(min_value=1, help_text=_("Yen. For cash, what the customer handed over."))
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="",
+                                      help_text=_("The slip or voucher number. Never card data."))
+
+
+class HandOverSerializer(serializers.Serializer):
+    tenders = HandOverTenderSerializer(many=True, required=False, help_text=_(
+        "The payment when the order is to be paid at the store."))
+    register = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        help_text=_("The register (id) whose open session takes the money."))
+
+
 class ShipSerializer(serializers.Serializer):
-    tracking_number = serializers.CharField(max_length=MAX_TRACKING_LENGTH, help_text=_("From the delivery slip."))
+    tracking_number = serializers.CharField(max_length=MAX_TRACKING_LENGTH, help_text=_(
+        "From the delivery slip; spaces, dashes and full-width digits are fine. Yamato and Sagawa: 12 digits; "
+        "Japan Post: 11 to 13 digits, or an international number such as EJ123456789JP; other: up to 40 "
+        "letters and digits."))
+    carrier = serializers.ChoiceField(choices=Carrier.choices, required=False, default=Carrier.OTHER,
+                                      help_text=_("Who carries the parcel (default: other)."))
+
+
+class LineCancelInSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text=_("The line's id (lines[].id of the order)."))
+    quantity = serializers.IntegerField(min_value=1, help_text=_("Units to cancel, at most the line's quantity."))
+
+
+class LinesCancelSerializer(serializers.Serializer):
+    lines = LineCancelInSerializer(many=True, allow_empty=False)
+    reason = serializers.CharField(max_length=MAX_REASON_LENGTH)
+
+
+class OrderNoteSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderNote
+        fields = ["id", "body", "author", "created_at"]
+
+    def get_author(self, note: OrderNote) -> str | None:
+        """The author's email (None once their account is gone)."""
+        return note.author.email if note.author_id and note.author else None
+
+
+class OrderNoteInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_NOTE_LENGTH)
+
+
+class OrderTagsSerializer(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=True),
+                                 max_length=MAX_TAGS, help_text=_(
+                                     "The order's tags (replacing the ones it had), normalised: NFKC, single "
+                                     "spaces, lower case."))
+
+
+class PickRowSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    barcode = serializers.CharField()
+    product_name = serializers.CharField()
+    variant_label = serializers.CharField()
+    quantity = serializers.IntegerField(help_text=_("Units of this SKU across the orders of the batch."))
+    orders = serializers.ListField(child=serializers.CharField(), help_text=_("The order numbers it goes to."))
+
+
+class PickListSerializer(serializers.Serializer):
+    location = serializers.CharField(source="location.code")
+    orders = serializers.SerializerMethodField()
+    units = serializers.IntegerField()
+    rows = PickRowSerializer(many=True)
+
+    def get_orders(self, picks) -> list[str]:
+        """The orders batched, oldest first."""
+        return [f.order.number for f in picks.fulfillments]
 
 
 # --- discounts -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Each transition runs in one transaction, writes an OrderEvent and a customer eve
 queues its side effects (emails) with ``transaction.on_commit``.
 """
 
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from inventory import services as inventory
 from inventory.errors import InvalidStockOperation, OutOfStock
 from inventory.models import StockPolicy, Variant
 from kernel import roles
-from kernel.audit import audit_record_many
+from kernel.audit import audit_record, audit_record_many
 from kernel.db import bulk_create_backdated, retry_on_conflict
 from kernel.errors import RowError, row_errors
 from kernel.events import publish
@@ -56,6 +57,7 @@ from .discounts import (
 )
 from .errors import DiscountRefused, InvalidOrder, InvalidTransition, OrderImportInvalid
 from .models import (
+    Carrier,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -64,13 +66,16 @@ from .models import (
     OrderEmail,
     OrderEvent,
     OrderLine,
+    OrderNote,
     OrderStatus,
+    OrderTag,
     PaymentMethod,
     PaymentStatus,
     new_pickup_code,
     order_number,
 )
-from .shipping import shipping_fee
+from .payments import payment_take
+from .shipping import shipping_fee, tracking_number_clean
 
 MAX_LINE_QUANTITY = 99
 # The longest reason for cancelling and tracking number staff may give (console and API).
@@ -89,6 +94,9 @@ class FulfillmentIn:
     method: str
     location: str = ""  # location code: the pickup store, or the shipping location
     address: dict = field(default_factory=dict)
+    # Endless aisle (orders.till): a pickup at ``location`` from another location's stock, held
+    # there (the location code); empty: the stock is held where the order is fulfilled.
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,8 @@ def _resolve_location(fulfillment: FulfillmentIn, errors: dict[str, list[str]]) 
 SHARED_STAFF_CHANNEL_KINDS = {ChannelKind.PHONE}
 
 
-def order_place_authorize(*, acting_user, channel: Channel, location: Location | None) -> None:
+def order_place_authorize(*, acting_user, channel: Channel, location: Location | None,
+                          source: Location | None = None, method: str = "") -> None:
     """Refuse (PermissionDenied) an order that ``acting_user`` may not place.
 
     The rule for users scoped to a location (store staff, warehouse operators):
@@ -231,12 +240,22 @@ def order_place_authorize(*, acting_user, channel: Channel, location: Location |
       a partner system's own channels: a store does not place orders on them, so sales are
       never credited to a channel that did not make them.
 
+    The endless aisle is the exception: through their own store's POS channel, staff sell an item
+    from another location's stock, shipped from there (``method`` ship) or held there
+    (``source``) for pickup at their own store.
+
     Nobody else is limited here: HQ and administrators place any order; customer accounts
     and the storefront are limited to their own channels by their callers. ``order_place``
     calls this, so the console, the API and the storefront share the rule.
     """
     if acting_user is None or not roles.is_scoped(acting_user):
         return
+    own_pos = (channel.kind == ChannelKind.POS and channel.location_id is not None
+               and roles.can_act_at(acting_user, channel.location_id))
+    if own_pos and location is not None and method == FulfillmentMethod.SHIP:
+        return  # the endless aisle: their store sells it, another location ships it
+    if source is not None and not own_pos:
+        raise PermissionDenied(_("You can only place orders fulfilled at your own location."))
     if location is None or not roles.can_act_at(acting_user, location):
         raise PermissionDenied(_("You can only place orders fulfilled at your own location."))
     own_channel = channel.location_id is not None and roles.can_act_at(acting_user, channel.location_id)
@@ -297,9 +316,18 @@ def order_place(
     codes = codes if isinstance(codes, str) else tuple(codes or ())
     if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
         errors.setdefault("codes", []).append(_("Give the discount codes as a list of texts."))
+    source = None
+    if fulfillment.source and fulfillment.source != fulfillment.location:
+        source = Location.objects.active().filter(code=fulfillment.source).first()
+        if source is None:
+            errors.setdefault("fulfillment.source", []).append(
+                _("Unknown location: %(code)s") % {"code": fulfillment.source})
+        elif fulfillment.method != FulfillmentMethod.PICKUP:
+            errors.setdefault("fulfillment.source", []).append(_("Only a pickup is held at another location."))
     if errors:
         raise InvalidOrder(errors)
-    order_place_authorize(acting_user=acting_user, channel=channel, location=location)
+    order_place_authorize(acting_user=acting_user, channel=channel, location=location, source=source,
+                          method=fulfillment.method)
 
     if customer is None and contact.email:
         customer = customer_get_or_create_for_order(email=contact.email, family_name=contact.name,
@@ -342,7 +370,8 @@ def order_place(
             pickup_code=new_pickup_code() if fulfillment.method == FulfillmentMethod.PICKUP else "",
         )
         try:
-            inventory.stock_reserve(location=candidate, lines=resolved, reference=group.reservation_reference)
+            inventory.stock_reserve(location=source or candidate, lines=resolved,
+                                    reference=group.reservation_reference)
             break
         except OutOfStock as exc:
             last_error = exc
@@ -517,19 +546,38 @@ def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Ful
     return fulfillment
 
 
+def hand_over_takes_payment(order: Order) -> bool:
+    """Whether handing ``order`` over takes its money at the counter: it is to be paid at the
+    store and something is still due."""
+    return (order.payment_method == PaymentMethod.PAY_IN_STORE and order.payment_status == PaymentStatus.UNPAID
+            and order.total > 0)
+
+
 @retry_on_conflict
 @transaction.atomic
-def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: bool = True) -> Fulfillment:
-    """The customer collected the order: reserved stock leaves on_hand through the ledger."""
+def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, tenders: Sequence = (),
+                          register_session=None) -> Fulfillment:
+    """The customer collected the order: reserved stock leaves on_hand through the ledger.
+
+    An order to be paid at the store (``hand_over_takes_payment``) is paid here, through the
+    till's one tender step (``orders.payments.payment_take``: split tender, change from cash),
+    at ``register_session`` when given (its drawer counts the cash), else at the pickup store.
+    Without ``tenders`` covering what is due it is refused (InvalidOrder naming ``tenders``) and
+    nothing changes: no hand-over marks an order paid without the money."""
     fulfillment = _transition(fulfillment, record=events.order_event_handed_over, acting_user=acting_user)
+    takes_payment = hand_over_takes_payment(fulfillment.order)
+    if takes_payment and not tenders:  # raised inside the transaction: the transition rolls back
+        raise InvalidOrder({"tenders": [_("Take the payment of %(number)s before handing it over.")
+                                        % {"number": fulfillment.order.number}]})
     try:
         inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
     except InvalidStockOperation as exc:
         raise InvalidTransition(str(exc)) from exc
     order = fulfillment.order
-    if paid and order.payment_status == PaymentStatus.UNPAID:
-        order.payment_status = PaymentStatus.PAID
-        order.save(update_fields=["payment_status"])
+    if takes_payment:
+        payment_take(order=order, tenders=tenders, location=fulfillment.location,
+                     register_session=register_session, acting_user=acting_user)
+        order.refresh_from_db()
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.PICKUP_COMPLETED, channel=order.channel,
                      location=fulfillment.location, subject=order_subject(order.number), data={"total": order.total})
@@ -538,16 +586,31 @@ def fulfillment_hand_over(*, fulfillment: Fulfillment, acting_user=None, paid: b
 
 @retry_on_conflict
 @transaction.atomic
-def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", acting_user=None) -> Fulfillment:
+def fulfillment_ship(*, fulfillment: Fulfillment, tracking_number: str = "", carrier: str = "",
+                     acting_user=None) -> Fulfillment:
+    """The parcel left: reserved stock leaves on_hand through the ledger; the fulfilment keeps the
+    carrier and the slip's tracking number (normalised and checked against the carrier's format,
+    ``orders.shipping.tracking_number_clean``; a number without a carrier is another carrier's).
+    The customer sees both, with the carrier's tracking link, in their account. A bad number
+    raises InvalidOrder (``carrier`` / ``tracking_number``) before anything changes."""
+    if tracking_number or carrier:
+        try:
+            tracking_number = tracking_number_clean(carrier=carrier or Carrier.OTHER, tracking_number=tracking_number)
+        except ValidationError as exc:
+            raise InvalidOrder(exc.message_dict) from exc
+        carrier = carrier or Carrier.OTHER
     fulfillment = _transition(fulfillment, record=events.order_event_shipped, acting_user=acting_user)
     inventory.reservation_fulfil(reference=fulfillment.reservation_reference, acting_user=acting_user)
     order = fulfillment.order
     if tracking_number:
-        events.order_event_tracking(fulfillment=fulfillment, tracking_number=tracking_number, acting_user=acting_user)
+        fulfillment.carrier, fulfillment.tracking_number = carrier, tracking_number
+        fulfillment.save(update_fields=["carrier", "tracking_number"])
+        events.order_event_tracking(fulfillment=fulfillment, tracking_number=fulfillment.tracking_display,
+                                    acting_user=acting_user)
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_SHIPPED, channel=order.channel,
                      location=fulfillment.location, subject=order_subject(order.number),
-                     data={"tracking_number": tracking_number})
+                     data={"tracking_number": fulfillment.tracking_display if tracking_number else ""})
     return fulfillment
 
 
@@ -568,6 +631,207 @@ def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
                      subject=order_subject(order.number), data={"reason": reason})
     return order
+
+
+# --- cancelling part of an order, by staff; cancelling by the customer --------------------
+
+MAX_NOTE_LENGTH = 1000
+MAX_TAG_LENGTH = 40
+MAX_TAGS = 10
+
+
+@dataclass(frozen=True)
+class LineCancelIn:
+    line: int  # OrderLine id
+    quantity: int
+
+
+def _kept_discount(discount: int, quantity: int, kept: int) -> int:
+    """The part of a line's discount its ``kept`` units of ``quantity`` keep: in proportion,
+    rounded up (the customer keeps the odd yen; never more than the kept units' amount)."""
+    return -(-discount * kept // quantity)
+
+
+def _offers_reduce(order: Order, removed: int) -> None:
+    """Take ``removed`` yen of line discount off the order's applied offers (``OrderDiscount``),
+    in proportion to what each took off the goods, largest remainder first: Σ offer amounts
+    keeps following the lines' discounts (an offer's shipping discount is not touched)."""
+    offers = list(order.discounts.all())
+    if not offers or removed <= 0:
+        return
+    goods = [max(o.amount - (order.shipping_discount if o.free_shipping else 0), 0) for o in offers]
+    base = sum(goods)
+    if base == 0:
+        return
+    removed = min(removed, base)
+    shares = [removed * g // base for g in goods]
+    remainders = [removed * g % base for g in goods]
+    for index in sorted(range(len(offers)), key=lambda i: (-remainders[i], i))[:removed - sum(shares)]:
+        shares[index] += 1
+    for offer, share in zip(offers, shares, strict=True):
+        if share:
+            offer.amount -= min(share, offer.amount)
+            offer.save(update_fields=["amount"])
+
+
+@retry_on_conflict
+@transaction.atomic
+def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: str = "", acting_user=None) -> Order:
+    """Cancel some units of an order's open fulfilments (reserved, or ready at the desk).
+
+    For each line: the units' hold is given back (``inventory.services.reservation_reduce``),
+    the line's quantity, amount and discount go down (the kept units keep their share of the
+    discount, ``_kept_discount``), a line with no unit left is removed. The order's discount
+    total follows its lines, the applied offers follow the discount (``_offers_reduce``), the
+    delivery fee stays as charged, and the total is recomputed (tax per rate is computed from the
+    lines, ``orders.tax``). A fulfilment left with no line is cancelled; every unit of the order
+    is the whole order cancelled (``order_cancel``). One ``lines_cancelled`` OrderEvent records the
+    lines, the amount and, for an order already paid, the refund due (``selectors.order_refund_due``).
+
+    Bad input (an unknown line, a line of a closed fulfilment, more units than the line has, the
+    same line twice) raises InvalidOrder naming ``lines.<i>.<field>``; nothing changes then."""
+    from .selectors import order_refund_due
+
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    # the fulfilments too: staff marking ready or handing over meanwhile wait, or win first
+    list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").values_list("pk", flat=True))
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if len(reason) > MAX_REASON_LENGTH:
+        errors["reason"] = [_("At most %(n)d characters.") % {"n": MAX_REASON_LENGTH}]
+    if not lines:
+        errors["lines"] = [_("Choose at least one item to cancel.")]
+    current = {line.pk: line for line in OrderLine.objects.select_related("fulfillment").filter(order=order)}
+    wanted: dict[int, int] = {}
+    for index, item in enumerate(lines):
+        line = current.get(item.line) if isinstance(item.line, int) else None
+        if line is None:
+            errors.setdefault(f"lines.{index}.line", []).append(_("This order has no such line."))
+            continue
+        if item.line in wanted:
+            errors.setdefault(f"lines.{index}.line", []).append(_("Each line once."))
+            continue
+        if not line.fulfillment.can_become(FulfillmentStatus.CANCELLED):
+            errors.setdefault(f"lines.{index}.line", []).append(
+                _("%(item)s can no longer be cancelled: it was %(status)s.") % {
+                    "item": line.product_name, "status": line.fulfillment.get_status_display().lower()})
+            continue
+        quantity = item.quantity
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            errors.setdefault(f"lines.{index}.quantity", []).append(_("Quantity must be a whole number of at least 1."))
+        elif quantity > line.quantity:
+            errors.setdefault(f"lines.{index}.quantity", []).append(
+                _("Only %(n)s of %(item)s were ordered.") % {"n": line.quantity, "item": line.product_name})
+        else:
+            wanted[line.pk] = quantity
+    if errors:
+        raise InvalidOrder(errors)
+
+    if all(wanted.get(pk, 0) == line.quantity for pk, line in current.items()):
+        return order_cancel(order=order, reason=reason, acting_user=acting_user)
+
+    before, removed_discount, record = order.total, 0, []
+    for pk, quantity in wanted.items():
+        line = current[pk]
+        try:
+            inventory.reservation_reduce(reference=line.fulfillment.reservation_reference, variant_id=line.variant_id,
+                                         quantity=quantity)
+        except InvalidStockOperation as exc:
+            raise InvalidTransition(str(exc)) from exc
+        kept = line.quantity - quantity
+        discount = _kept_discount(line.discount, line.quantity, kept)
+        record.append({"sku": line.sku, "product_name": line.product_name, "quantity": quantity,
+                       "amount": line.amount - (line.unit_price * kept - discount)})
+        removed_discount += line.discount - discount
+        if kept == 0:
+            line.delete()
+            del current[pk]
+        else:
+            line.quantity, line.line_total, line.discount = kept, line.unit_price * kept, discount
+            line.save(update_fields=["quantity", "line_total", "discount"])
+    emptied = [g for g in order.fulfillments.all()
+               if g.can_become(FulfillmentStatus.CANCELLED) and not g.lines.exists()]
+    for group in emptied:
+        _transition(group, record=events.order_event_cancelled, acting_user=acting_user)
+        inventory.reservation_release(reference=group.reservation_reference)
+    remaining = list(current.values())
+    order.discount_total = sum(line.discount for line in remaining)
+    order.total = sum(line.amount for line in remaining) + order.shipping_fee - order.shipping_discount
+    order.save(update_fields=["discount_total", "total"])
+    _offers_reduce(order, removed_discount)
+    refund_due = order_refund_due(order)
+    events.order_event_lines_cancelled(order=order, lines=record, amount=before - order.total, refund_due=refund_due,
+                                       reason=reason, acting_user=acting_user)
+    return order
+
+
+def order_cancel_authorize_customer(*, order: Order, customer: Customer) -> None:
+    """Refuse (InvalidTransition) a customer's cancel of an order that is no longer only
+    reserved: staff have prepared it (ready at the desk), shipped or handed it over. Raises
+    Order.DoesNotExist for another customer's order (the caller answers 404)."""
+    if order.customer_id != customer.pk:
+        raise Order.DoesNotExist
+    groups = list(order.fulfillments.all())
+    if not groups or any(g.status != FulfillmentStatus.RESERVED for g in groups):
+        raise InvalidTransition(_("Order %(number)s is already being prepared and can no longer be cancelled "
+                                  "online. Please contact the store.") % {"number": order.number})
+
+
+@retry_on_conflict
+@transaction.atomic
+def order_cancel_by_customer(*, order: Order, customer: Customer, reason: str = "", acting_user=None) -> Order:
+    """The customer cancels their own order from their account (storefront or API), while no
+    fulfilment has been prepared yet: ``order_cancel`` with the same stock release and events.
+    The fulfilments are locked first, so staff marking it ready meanwhile wins or waits."""
+    list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").values_list("pk", flat=True))
+    order = Order.objects.prefetch_related("fulfillments").get(pk=order.pk)
+    order_cancel_authorize_customer(order=order, customer=customer)
+    reason = (reason or "").strip()[:MAX_REASON_LENGTH] or _("Cancelled by the customer")
+    return order_cancel(order=order, reason=reason, acting_user=acting_user)
+
+
+# --- staff notes and tags ----------------------------------------------------------------
+
+@transaction.atomic
+def order_note_add(*, order: Order, body: str, acting_user) -> OrderNote:
+    """A staff note on the order, with its author and time. InvalidOrder on an empty or too long note."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidOrder({"body": [_("Write the note first.")]})
+    if len(body) > MAX_NOTE_LENGTH:
+        raise InvalidOrder({"body": [_("At most %(n)d characters.") % {"n": MAX_NOTE_LENGTH}]})
+    return OrderNote.objects.create(order=order, body=body, author=acting_user)
+
+
+def tag_normalise(tag: str) -> str:
+    """A tag as typed -> as kept: NFKC, trimmed, inner spaces single, lower case for Latin letters."""
+    return " ".join(unicodedata.normalize("NFKC", str(tag or "")).split()).lower()
+
+
+@transaction.atomic
+def order_tags_set(*, order: Order, tags: Sequence[str], acting_user=None) -> list[str]:
+    """The order's tags become ``tags`` (normalised, each once, blanks dropped). InvalidOrder for
+    too many or too long tags; nothing changes then. Returns the tags, sorted."""
+    names: list[str] = []
+    errors: dict[str, list[str]] = {}
+    for index, tag in enumerate(tags or ()):
+        name = tag_normalise(tag) if isinstance(tag, str) else None
+        if name is None:
+            errors.setdefault(f"tags.{index}", []).append(_("A tag is a text."))
+        elif len(name) > MAX_TAG_LENGTH:
+            errors.setdefault(f"tags.{index}", []).append(_("At most %(n)d characters.") % {"n": MAX_TAG_LENGTH})
+        elif name and name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        errors.setdefault("tags", []).append(_("At most %(n)d tags per order.") % {"n": MAX_TAGS})
+    if errors:
+        raise InvalidOrder(errors)
+    have = sorted(OrderTag.objects.filter(order=order).values_list("name", flat=True))
+    OrderTag.objects.filter(order=order).exclude(name__in=names).delete()
+    OrderTag.objects.bulk_create([OrderTag(order=order, name=name) for name in names if name not in have])
+    if have != sorted(names):
+        audit_record(actor=acting_user, action="order_tags_set", obj=order, changes={"tags": [have, sorted(names)]})
+    return sorted(names)
 
 
 def _queue_email(order_id: int, kind: str) -> None:

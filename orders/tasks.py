@@ -44,6 +44,8 @@ def order_email_send(order_id: int, kind: str) -> bool:
     with translation.override(language), timezone.override(timezone.get_default_timezone()):
         invoice = order_invoice(order)
         fulfillment = order.fulfillments.all()[0]
+        if kind == OrderEmail.READY and fulfillment.status != "ready":
+            return False  # handed over before the email went (an exchange at the till): nothing to announce
         context = {
             "order": order,
             "fulfillment": fulfillment,
@@ -52,6 +54,9 @@ def order_email_send(order_id: int, kind: str) -> bool:
             "invoice": invoice,  # the confirmation is the order's qualified simplified invoice
             "brand": theme(),
             "order_url": absolute_url(order.get_absolute_url()),
+            # the till receipt's tenders and change (orders.till)
+            "payments": [payment for payment in order.payments.all() if payment.amount > 0],
+            "change": getattr(getattr(order, "till_sale", None), "change", 0),
         }
         subject = render_to_string(f"orders/email/{kind}_subject.txt", context).strip()
         text = render_to_string(f"orders/email/{kind}.txt", context)
@@ -87,3 +92,40 @@ def carts_expire() -> int:
     from .cart import carts_expire as expire
 
     return expire()
+
+
+def return_email_send(return_id: int) -> bool:
+    """Email the customer the receipt of a return once it is received or refunded (each status
+    once, through the delivery ledger: a retry never sends it twice); False when not sent now."""
+    from .models import Return
+    from .selectors import return_receipt
+
+    ret = Return.objects.select_related("order__customer__user", "order__channel", "location").get(pk=return_id)
+    order = ret.order
+    recipient = order.email or (order.customer.email if order.customer_id else "")
+    if not recipient:
+        return False
+    subject_ref = order_subject(order.number, ret.number, ret.status)
+    language = (order.customer.user.language if order.customer_id and order.customer.user_id else "") or \
+        settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(timezone.get_default_timezone()):
+        context = {"ret": ret, "order": order, "receipt": return_receipt(ret), "brand": theme(),
+                   "return_url": absolute_url(ret.get_absolute_url())}
+        subject = render_to_string("orders/email/return_subject.txt", context).strip()
+        text = render_to_string("orders/email/return.txt", context)
+        html = render_to_string("orders/email/return.html", context)
+    message_id = delivery_message_id(message_key=subject_ref, recipient=recipient)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient], headers={"Message-ID": message_id})
+    message.attach_alternative(html, "text/html")
+
+    def send(delivery) -> str:
+        message.send()
+        return message_id
+
+    def record_sent(delivery) -> None:
+        if order.customer_id:
+            event_record(customer=order.customer, kind=EventKind.EMAIL_SENT, channel=order.channel,
+                         subject=subject_ref, data={"template": "return_receipt"})
+
+    return deliver_once(message_key=subject_ref, recipient=recipient, channel="email", send=send,
+                        on_sent=record_sent) is not None

@@ -195,9 +195,11 @@ def stock(request):
                                | Q(variant__product__search_text__contains=key))
     if low_only:
         levels = levels.filter(available_qty__lte=LOW_STOCK_THRESHOLD)
+    levels = selectors.with_in_transit(levels)
     page = paginate(request, levels, per_page=50)
     context = {
         "page": page,
+        "transit": selectors.transfers_in_transit(locations=[location] if location else locations),
         "location": location,
         "locations": locations,
         "query": query,
@@ -217,9 +219,17 @@ def ledger(request):
     query = request.GET.get("q", "").strip()
     if query:
         movements = movements.filter(Q(variant__sku__icontains=query) | Q(reference__icontains=query))
+    reason = request.GET.get("reason", "")
+    if reason in MovementReason.values:
+        movements = movements.filter(reason=reason)
     movements = movements.select_related("variant__product", "location", "acting_user").order_by("-created_at", "-id")
     page = paginate(request, movements, per_page=100)
-    context = {"page": page, "location": location, "locations": locations, "query": query}
+    # what each reference names, by the number people know it by (one call per kind of document)
+    labels = selectors.reference_labels({m.reference for m in page}, user=request.user)
+    for movement in page:
+        movement.reference_label = labels.get(movement.reference)
+    context = {"page": page, "location": location, "locations": locations, "query": query, "reason": reason,
+               "reasons": MovementReason.choices}
     return render(request, htmx_template(request, "inventory/console/ledger.html", "results"), context)
 
 
@@ -271,6 +281,7 @@ def product_edit(request, code: str):
     details = ProductEditForm(initial={
         "name": product.name, "category": product.category, "tax_class": product.tax_class,
         "stock_policy": product.stock_policy, "is_active": product.is_active, "description": product.description,
+        "return_days": product.return_days,
     })
     variant_form = VariantForm(prefix="variant")
     photo_form = PhotoAddForm(prefix="photo")

@@ -1,10 +1,12 @@
 """Console pages of the orders domain: the pickup desk and order lookup."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,8 +16,8 @@ from kernel.japan import Prefecture
 from kernel.models import Channel, Location
 
 from .. import selectors, services
-from ..errors import InvalidTransition
-from ..models import Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
+from ..errors import InvalidOrder, InvalidTransition
+from ..models import Carrier, Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
 from ..services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 
 # How each kind of order event looks in the order's history: an icon
@@ -29,6 +31,9 @@ EVENT_STYLE = {
     OrderEventKind.CANCELLED: ("x", "danger"),
     OrderEventKind.CANCEL_REASON: ("note", "info"),
     OrderEventKind.EXPIRED: ("x", "danger"),
+    OrderEventKind.SOLD: ("store", "success"),
+    OrderEventKind.VOIDED: ("x", "danger"),
+    OrderEventKind.LINES_CANCELLED: ("x", "warning"),
 }
 
 
@@ -59,8 +64,18 @@ def pickup_desk(request):
         "fulfillments": rows,
         "counts": counts,
         "choose_location": not roles.is_scoped(request.user),
+        # a search looks through every state: each row then says which tab it is on
+        "searching": bool(query),
     }
     return render(request, htmx_template(request, "orders/console/pickup_desk.html", "results"), context)
+
+
+@console_view("orders.run_pickup_desk")
+def pickup_badge(request):
+    """The navigation's pickup badge: pickup orders to prepare at the user's stores (polled by
+    htmx every 20 seconds; one COUNT)."""
+    count = selectors.pickups_to_prepare_count(locations=_pickup_locations(request.user))
+    return render(request, "orders/console/_pickup_badge.html", {"count": count})
 
 
 def _pickup_action(request, pk: int, service, done_message: str):
@@ -100,12 +115,6 @@ def pickup_ready(request, pk: int):
     return _pickup_action(request, pk, services.fulfillment_mark_ready, _("Order %(number)s is ready for pickup."))
 
 
-@require_POST
-@console_view("orders.run_pickup_desk")
-def pickup_hand_over(request, pk: int):
-    return _pickup_action(request, pk, services.fulfillment_hand_over, _("Order %(number)s was handed over."))
-
-
 @console_view("orders.view_order")
 def orders(request):
     scoped = roles.is_scoped(request.user)
@@ -115,9 +124,11 @@ def orders(request):
         status = ""
     channel = request.GET.get("channel", "")
     query = request.GET.get("q", "").strip()
+    tag = services.tag_normalise(request.GET.get("tag", ""))
+    scope = roles.scoped_locations(request.user) if scoped else None
     items = selectors.order_list(
-        locations=roles.scoped_locations(request.user) if scoped else None,
-        status=status, channel=channel, location=location if not scoped else None, query=query,
+        locations=scope, status=status, channel=channel, location=location if not scoped else None, query=query,
+        tag=tag,
     )
     page = paginate(request, items, per_page=50)
     context = {
@@ -129,6 +140,8 @@ def orders(request):
         "location": location,
         "locations": locations,
         "query": query,
+        "tag": tag,
+        "tags": selectors.order_tags_in_use(locations=scope),
         "choose_location": not scoped,
     }
     return render(request, htmx_template(request, "orders/console/orders.html", "results"), context)
@@ -143,11 +156,22 @@ def order_detail(request, number: str):
     except Order.DoesNotExist as exc:
         raise Http404 from exc
     lines = list(order.lines.all())
+    fulfillments = list(order.fulfillments.all())
+    can_cancel = _can_cancel(request.user, order)
     context = {
         "order": order,
         "lines": lines,
+        # lines staff may cancel units of: their fulfilment is still open
+        "cancellable_lines": [line for line in lines if can_cancel and any(
+            f.pk == line.fulfillment_id and f.can_become(FulfillmentStatus.CANCELLED) for f in fulfillments)],
+        "refund_due": selectors.order_refund_due(order),
+        "notes": list(order.notes.all()),
+        "tags": [tag.name for tag in order.tags.all()],
+        "can_annotate": request.user.has_perm("orders.change_order"),
+        "can_ship": request.user.has_perm("orders.ship_orders"),
+        "max_note_length": services.MAX_NOTE_LENGTH,
         "tax": selectors.order_tax(order, lines),
-        "fulfillments": list(order.fulfillments.all()),
+        "fulfillments": fulfillments,
         "events": [
             {"event": event, "label": event.get_kind_display(), "icon": EVENT_STYLE[event.kind][0],
              "tone": EVENT_STYLE[event.kind][1],
@@ -155,11 +179,24 @@ def order_detail(request, number: str):
             for event in order.events.all()
         ],
         "can_run_desk": request.user.has_perm("orders.run_pickup_desk"),
-        "can_cancel": _can_cancel(request.user, order),
+        "can_cancel": can_cancel,
         "can_view_customer": request.user.has_perm("customers.view_customer"),
         "max_reason_length": MAX_REASON_LENGTH,
+        **_money_context(request.user, order),
     }
     return render(request, "orders/console/order_detail.html", context)
+
+
+def _money_context(user, order) -> dict:
+    """The order's payments and refunds, its returns, and the return and refund actions."""
+    from ..models import RefundMethod, Return
+    from ..payments import order_refundable
+
+    return {"payments": selectors.order_payments(order), "refundable": order_refundable(order),
+            "order_returns": list(Return.objects.filter(order=order).order_by("-id")),
+            "refund_methods": RefundMethod.choices,
+            "can_take_returns": user.has_perm("orders.take_returns"),
+            "can_refund": user.has_perm("orders.refund_order")}
 
 
 def _can_cancel(user, order) -> bool:
@@ -196,6 +233,81 @@ def order_cancel(request, number: str):
     return redirect("console:order_detail", number=order.number)
 
 
+def _order_for_staff(request, number: str) -> Order:
+    scoped = roles.is_scoped(request.user)
+    try:
+        return selectors.order_detail(number=number, locations=roles.scoped_locations(request.user) if scoped else None)
+    except Order.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _post_int(request, name: str) -> int | None:
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError:
+        return None
+
+
+@require_POST
+@console_view("orders.run_pickup_desk")
+def order_lines_cancel(request, number: str):
+    """Cancel some units: ``quantity-<line id>`` fields, 0 or blank for none."""
+    order = _order_for_staff(request, number)
+    if not _can_cancel(request.user, order):
+        raise PermissionDenied(_("You cannot act for this location."))
+    wanted = []
+    for line in order.lines.all():
+        raw = request.POST.get(f"quantity-{line.pk}", "").strip()
+        if raw in ("", "0"):
+            continue
+        quantity = _post_int(request, f"quantity-{line.pk}")
+        wanted.append(services.LineCancelIn(line=line.pk, quantity=quantity if quantity is not None else -1))
+    reason = request.POST.get("reason", "").strip()
+    try:
+        if not reason:
+            raise InvalidOrder({"reason": [_("Give a reason for cancelling the items.")]})
+        services.order_lines_cancel(order=order, lines=wanted, reason=reason, acting_user=request.user)
+    except (InvalidOrder, InvalidTransition) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("The items were cancelled and their stock released."))
+    return redirect("console:order_detail", number=order.number)
+
+
+def _error_text(exc) -> str:
+    if isinstance(exc, InvalidOrder):
+        return " ".join(str(message) for messages_ in exc.errors.values() for message in messages_)
+    return str(exc)
+
+
+@require_POST
+@console_view("orders.change_order")
+def order_note_add(request, number: str):
+    order = _order_for_staff(request, number)
+    try:
+        services.order_note_add(order=order, body=request.POST.get("body", ""), acting_user=request.user)
+    except InvalidOrder as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Note added."))
+    return redirect(reverse("console:order_detail", kwargs={"number": order.number}) + "#notes")
+
+
+@require_POST
+@console_view("orders.change_order")
+def order_tags_set(request, number: str):
+    """The tags field holds the order's tags separated by commas (、 and ， too)."""
+    order = _order_for_staff(request, number)
+    raw = request.POST.get("tags", "").replace("、", ",").replace("，", ",")
+    try:
+        services.order_tags_set(order=order, tags=raw.split(","), acting_user=request.user)
+    except InvalidOrder as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Tags saved."))
+    return redirect(reverse("console:order_detail", kwargs={"number": order.number}) + "#tags")
+
+
 # --- shipments desk (warehouse) -----------------------------------------------------------
 
 def _label_prefecture(fulfillment) -> None:
@@ -221,8 +333,44 @@ def shipments(request):
         "fulfillments": rows,
         "choose_location": not roles.is_scoped(request.user),
         "max_tracking_length": MAX_TRACKING_LENGTH,
+        "carriers": Carrier.choices,
     }
     return render(request, htmx_template(request, "orders/console/shipments.html", "results"), context)
+
+
+@console_view("orders.ship_orders")
+def pick_list(request):
+    """The printable pick list of the delivery orders waiting at a location (A4): items summed
+    by SKU across the orders; ``?orders=<number>,<number>`` limits the batch."""
+    location, _locations = location_choice(request, queryset=_shipping_locations(request.user), default_first=True)
+    if location is None:
+        raise Http404
+    numbers = [n.strip().upper() for n in request.GET.get("orders", "").split(",") if n.strip()]
+    picks = selectors.pick_list(location=location, numbers=numbers)
+    return render(request, "orders/console/pick_list.html", {"picks": picks, "printed_at": timezone.now()})
+
+
+@console_view("orders.ship_orders")
+def packing_slips(request):
+    """Printable packing slips (one A4 page per order) with the delivery address and items:
+    ``?fulfillment=<id>`` for one, else every delivery waiting at the location."""
+    raw = request.GET.get("fulfillment", "")
+    if raw:
+        try:
+            fulfillments = [selectors.shipment_get(pk=int(raw))]
+        except (ValueError, Fulfillment.DoesNotExist) as exc:
+            raise Http404 from exc
+        roles.require_location(request.user, fulfillments[0].location)
+    else:
+        location, _locations = location_choice(request, queryset=_shipping_locations(request.user),
+                                               default_first=True)
+        if location is None:
+            raise Http404
+        fulfillments = list(selectors.shipments_waiting(location=location, limit=selectors.PICK_LIST_LIMIT))
+    for fulfillment in fulfillments:
+        _label_prefecture(fulfillment)
+    return render(request, "orders/console/packing_slips.html", {"fulfillments": fulfillments,
+                                                                "printed_at": timezone.now()})
 
 
 @require_POST
@@ -234,22 +382,24 @@ def shipment_ship(request, pk: int):
         raise Http404 from exc
     roles.require_location(request.user, fulfillment.location)
     tracking = request.POST.get("tracking_number", "").strip()[:MAX_TRACKING_LENGTH]
+    carrier = request.POST.get("carrier", "")
     error = message = ""
     if not tracking:
         error = _("Enter the tracking number from the delivery slip.")
     else:
         try:
-            services.fulfillment_ship(fulfillment=fulfillment, tracking_number=tracking, acting_user=request.user)
-        except InvalidTransition as exc:
-            error = str(exc)
+            services.fulfillment_ship(fulfillment=fulfillment, tracking_number=tracking, carrier=carrier,
+                                      acting_user=request.user)
+        except (InvalidOrder, InvalidTransition) as exc:
+            error = _error_text(exc)
         else:
-            message = _("Order %(number)s was shipped (%(tracking)s).") % {
-                "number": fulfillment.order.number, "tracking": tracking}
             fulfillment = selectors.shipment_get(pk=pk)
+            message = _("Order %(number)s was shipped (%(tracking)s).") % {
+                "number": fulfillment.order.number, "tracking": fulfillment.tracking_display}
     if request.htmx:
         _label_prefecture(fulfillment)
         context = {"fulfillment": fulfillment, "row_error": error, "row_message": message, "tracking": tracking,
-                   "max_tracking_length": MAX_TRACKING_LENGTH}
+                   "carrier": carrier, "carriers": Carrier.choices, "max_tracking_length": MAX_TRACKING_LENGTH}
         return render(request, "orders/console/shipments.html#row", context, status=200)
     if error:
         messages.error(request, error)

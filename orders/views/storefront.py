@@ -5,16 +5,20 @@ their orders and receipts. Thin: parse, call a service or selector, render."""
 import re
 from dataclasses import dataclass
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.consent import consent_grid_rows
+from customers.identities import member_card_issue
+from customers.models import Identity, IdentityKind
 from customers.views.storefront import web_channel
 from inventory.models import AvailabilityLevel, StockPolicy, Variant
 from inventory.selectors import catalogue, product_availability
@@ -38,10 +42,17 @@ from orders.cart import (
 from orders.cart import (
     cart_add as cart_add_service,
 )
-from orders.errors import CartFull, DiscountRefused, InvalidOrder, OutOfStock
+from orders.errors import CartFull, DiscountRefused, InvalidOrder, InvalidTransition, OutOfStock
 from orders.forms import AddressForm, AddToCartForm, CartLineForm, CheckoutForm
 from orders.models import FulfillmentMethod, Order, OrderEventKind
-from orders.services import MAX_LINE_QUANTITY, ContactIn, FulfillmentIn
+from orders.services import (
+    MAX_LINE_QUANTITY,
+    MAX_REASON_LENGTH,
+    ContactIn,
+    FulfillmentIn,
+    order_cancel_authorize_customer,
+    order_cancel_by_customer,
+)
 from orders.shipping import shipping_fee
 
 # The checkout form's token: what ``new_checkout_token`` makes (and nothing a user can stuff in).
@@ -342,13 +353,29 @@ def account(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     context = {"customer": customer}
     if customer is not None:
+        card = Identity.objects.filter(customer=customer, kind=IdentityKind.LOYALTY_CARD).order_by("id").first()
         context.update({
+            "member_card": card,
+            # the member QR the till scans (orders.views.till): the card number, as an inline SVG
+            "member_qr": mark_safe(segno.make_qr(card.value, error="m").svg_inline(  # noqa: S308 - segno's own SVG
+                scale=5, border=2, dark="#111")) if card else "",
             "orders": selectors.customer_orders(customer=customer, limit=50),
             # the customers domain's preference grid (customers/storefront/consent_grid.html)
             **consent_grid_rows(customer=customer),
             "consent_next": reverse("storefront:account") + "#consent",
         })
     return render(request, "orders/storefront/account.html", context)
+
+
+@require_POST
+@login_required
+def member_card(request: HttpRequest) -> HttpResponse:
+    """Give the signed-in customer their digital member card (customers.identities.member_card_issue)."""
+    customer = _customer(request)
+    if customer is None:
+        raise Http404
+    member_card_issue(customer=customer, acting_user=request.user)
+    return redirect(reverse("storefront:account") + "#member-card")
 
 
 def _own_order(request: HttpRequest, number: str) -> Order:
@@ -389,9 +416,53 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "orders/storefront/order.html", {
         "order": order, "fulfillment": fulfillment, "lines": invoice.lines, "invoice": invoice,
         "summary": invoice.tax, "timeline": _timeline(order, fulfillment.method),
+        **_returns_context(order),
         "address_prefecture": Prefecture(fulfillment.address["prefecture"]).label
         if fulfillment.address.get("prefecture") in Prefecture.values else "",
+        "can_cancel": _customer_may_cancel(order, request),
     })
+
+
+def _returns_context(order: Order) -> dict:
+    """Whether the customer can start a return of the order, and its returns."""
+    from orders.models import Return
+    from orders.returns import returnable_lines
+
+    return {"can_return": any(row.returnable for row in returnable_lines(order)),
+            "order_returns": list(Return.objects.filter(order=order).order_by("-id"))}
+
+
+def _customer_may_cancel(order: Order, request: HttpRequest) -> bool:
+    try:
+        order_cancel_authorize_customer(order=order, customer=_customer(request))
+    except (InvalidTransition, Order.DoesNotExist):
+        return False
+    return True
+
+
+@login_required
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """The customer cancels their order: a confirmation page (GET), then the cancel (POST), the
+    same service as the API's; refused once the order is being prepared."""
+    order = _own_order(request, number)
+    error = ""
+    if request.method == "POST":
+        try:
+            order_cancel_by_customer(order=order, customer=_customer(request), acting_user=request.user,
+                                     reason=request.POST.get("reason", ""))
+        except InvalidTransition as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Your order %(number)s was cancelled.") % {"number": order.number})
+            return redirect("storefront:order", number=order.number)
+    elif not _customer_may_cancel(order, request):
+        error = _("Order %(number)s is already being prepared and can no longer be cancelled online. "
+                  "Please contact the store.") % {"number": order.number}
+    invoice = selectors.order_invoice(order)
+    return render(request, "orders/storefront/order_cancel.html", {
+        "order": order, "fulfillment": order.fulfillments.all()[0], "lines": invoice.lines, "error": error,
+        "max_reason_length": MAX_REASON_LENGTH,
+    }, status=409 if error and request.method == "POST" else 200)
 
 
 @login_required

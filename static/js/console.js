@@ -23,6 +23,10 @@
   if (window.matchMedia && window.matchMedia("(min-width: 760px)").matches) {
     document.querySelectorAll("details[data-filter-drawer]").forEach(function (drawer) { drawer.open = true; });
   }
+  // A printable document (pick list, packing slips): <button data-print>.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
   // A form that ends something (cancel a campaign) asks first: <form data-confirm="question">.
   document.addEventListener("submit", function (event) {
     var form = event.target.closest && event.target.closest("form[data-confirm]");

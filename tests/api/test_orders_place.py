@@ -34,7 +34,7 @@ def test_staff_places_a_pickup_order_and_the_unit_is_reserved(shop, staff, api):
     assert body["customer"] == "taro@example.jp"
     assert body["total"] == 5500
     assert body["tax"] == [{"rate": 10, "total": 5500, "tax": 500}]
-    assert body["lines"] == [{"sku": "LS-S", "product_name": "リネンシャツ", "variant_label": "S", "quantity": 1,
+    assert body["lines"] == [{"id": order.lines.get().pk, "sku": "LS-S", "product_name": "リネンシャツ", "variant_label": "S", "quantity": 1,
                               "unit_price": 5500, "tax_rate": 10, "line_total": 5500, "discount": 0,
                               "discount_reason": "", "amount": 5500}]
     assert (body["discount_total"], body["shipping_fee"], body["shipping_discount"], body["discounts"]) == (0, 0, 0, [])

@@ -73,9 +73,13 @@ def test_store_staff_mark_ready_then_hand_over_and_stock_leaves_through_the_ledg
     assert ready.json()["fulfillments"][0]["status"] == "ready"
     assert any("hanako@example.jp" in message.to for message in mail.outbox)
 
-    handed = client.post(url(order, "hand-over"))
+    unpaid = client.post(url(order, "hand-over"))  # to be paid at the store: not without the money
+    assert unpaid.status_code == 400 and "tenders" in unpaid.json()["errors"]
+    assert StockLevel.objects.get(variant=shop.small, location=shop.store_a).reserved == 1
+    handed = client.post(url(order, "hand-over"), {"tenders": [{"kind": "card", "amount": order.total,
+                                                                "reference": "0042"}]}, format="json")
     assert handed.status_code == 200
-    assert handed.json()["status"] == "completed"
+    assert (handed.json()["status"], handed.json()["payment_status"]) == ("completed", "paid")
     level = StockLevel.objects.get(variant=shop.small, location=shop.store_a)
     assert (level.on_hand, level.reserved) == (2, 0)
 

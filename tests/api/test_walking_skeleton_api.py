@@ -136,8 +136,11 @@ def test_walking_skeleton_through_the_api(world, mailoutbox, django_capture_on_c
     for query in (pickup_code, pickup_code.lower(), "山田", "山田 花子", "09012345678", "090-1234-5678"):
         found = ok(staff_a.get("/api/v1/orders/", {"q": query}))
         assert [row["number"] for row in found["results"]] == [number], query
-    done = ok(staff_a.post(f"/api/v1/orders/{number}/hand-over/"))
-    assert done["status"] == "completed"
+    # to be paid at the store: no hand-over without the money, then cash through the till's tender step
+    assert staff_a.post(f"/api/v1/orders/{number}/hand-over/").status_code == 400
+    done = ok(staff_a.post(f"/api/v1/orders/{number}/hand-over/",
+                           {"tenders": [{"kind": "cash", "amount": 10000}]}, format="json"))
+    assert (done["status"], done["payment_status"]) == ("completed", "paid")
 
     # 6. stock at store A dropped through one ledger row
     assert (level_at_a()["on_hand"], level_at_a()["reserved"]) == (2, 0)

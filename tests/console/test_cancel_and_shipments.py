@@ -9,6 +9,7 @@ from kernel import roles
 from kernel.models import Location, LocationKind
 from orders import services as orders
 from orders.models import OrderEvent
+from tests.builders import CASH_AT_DESK
 
 from .conftest import place_delivery
 
@@ -48,7 +49,7 @@ def test_a_collected_order_cannot_be_cancelled_and_the_page_says_why(client, sta
     order = pickups["a"]
     fulfillment = order.fulfillments.get()
     orders.fulfillment_mark_ready(fulfillment=fulfillment)
-    orders.fulfillment_hand_over(fulfillment=fulfillment)
+    orders.fulfillment_hand_over(fulfillment=fulfillment, tenders=CASH_AT_DESK)
     client.force_login(staff["store_staff"])
     assert f'action="{_cancel(order)}"' not in client.get(_detail(order)).content.decode()
     response = client.post(_cancel(order), {"reason": "間違い"}, follow=True)

@@ -9,6 +9,7 @@ from customers.models import EventKind
 from kernel.models import ChannelKind
 from orders import services as orders
 from orders.models import Order
+from tests.builders import CASH_AT_DESK
 
 from .conftest import place_pickup
 
@@ -72,7 +73,7 @@ def test_customer_lookup_by_kana_phone_and_email(client, staff, customer):
 def test_customer_page_shows_consent_and_the_timeline_of_the_pickup_flow(client, staff, shop, customer, pickups):
     fulfillment = pickups["a"].fulfillments.get()
     orders.fulfillment_mark_ready(fulfillment=fulfillment)
-    orders.fulfillment_hand_over(fulfillment=fulfillment)
+    orders.fulfillment_hand_over(fulfillment=fulfillment, tenders=CASH_AT_DESK)
     client.force_login(staff["store_staff"])
     response = client.get(reverse("console:customer_detail", kwargs={"pk": customer.pk}))
     kinds = [item["event"].kind for item in response.context["timeline"]]

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from orders.models import FulfillmentStatus, OrderStatus
+from orders.models import FulfillmentStatus, OrderStatus, Payment, PaymentStatus
 
 from .conftest import place_pickup
 
@@ -54,15 +54,26 @@ def test_mark_ready_with_htmx_swaps_the_row_and_moves_the_order_on(client, staff
     assert pickups["a"].events.filter(kind="ready", acting_user=staff["store_staff"]).exists()
 
 
-def test_hand_over_without_javascript_redirects_back_to_the_desk(client, staff, pickups, shop):
+def test_hand_over_asks_for_confirmation_and_takes_the_payment_through_the_tender_step(client, staff, pickups, shop):
     fulfillment = pickups["a"].fulfillments.get()
     client.force_login(staff["store_staff"])
     client.post(reverse("console:pickup_ready", kwargs={"pk": fulfillment.pk}))
-    response = client.post(reverse("console:pickup_hand_over", kwargs={"pk": fulfillment.pk}))
+    url = reverse("console:pickup_hand_over", kwargs={"pk": fulfillment.pk})
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["takes_payment"]
+    assert 'data-tender-step' in page.content.decode() and "data-confirm" in page.content.decode()
+    refused = client.post(url, {"cash": "100"})  # short of the total: nothing happens
+    assert refused.status_code == 400
+    pickups["a"].refresh_from_db()
+    assert (pickups["a"].status, pickups["a"].payment_status) == (OrderStatus.READY, PaymentStatus.UNPAID)
+    assert not Payment.objects.exists() and not shop.small.movements.filter(reason="sale").exists()
+    response = client.post(url, {"card": str(pickups["a"].total - 1000), "card_slip": "0042", "cash": "5000"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("console:pickup_desk"))
     pickups["a"].refresh_from_db()
-    assert pickups["a"].status == OrderStatus.COMPLETED
+    assert (pickups["a"].status, pickups["a"].payment_status) == (OrderStatus.COMPLETED, PaymentStatus.PAID)
+    assert sorted(Payment.objects.filter(order=pickups["a"]).values_list("kind", "amount", "change", "reference")) == [
+        ("card", pickups["a"].total - 1000, 0, "0042"), ("cash", 1000, 4000, "")]
     assert shop.small.movements.filter(location=shop.store_a, reason="sale").count() == 1
 
 
@@ -70,21 +81,13 @@ def test_handing_over_an_order_not_yet_ready_shows_a_clear_message(client, staff
     fulfillment = pickups["a"].fulfillments.get()
     client.force_login(staff["store_staff"])
     response = client.post(reverse("console:pickup_hand_over", kwargs={"pk": fulfillment.pk}),
-                           HTTP_HX_REQUEST="true")
-    assert response.status_code == 200
-    assert response.context["row_error"]
-    assert pickups["a"].number in response.context["row_error"]
+                           {"cash": "100000"})
+    assert response.status_code == 400
+    assert any(pickups["a"].number in error for error in response.context["errors"])
     assert 'role="alert"' in response.content.decode()
     fulfillment.refresh_from_db()
     assert fulfillment.status == FulfillmentStatus.RESERVED
-
-
-def test_invalid_transition_without_javascript_becomes_an_error_message(client, staff, pickups):
-    fulfillment = pickups["a"].fulfillments.get()
-    client.force_login(staff["store_staff"])
-    response = client.post(reverse("console:pickup_hand_over", kwargs={"pk": fulfillment.pk}), follow=True)
-    messages = [str(m) for m in response.context["messages"]]
-    assert any(pickups["a"].number in m for m in messages)
+    assert not Payment.objects.exists()
 
 
 def test_actions_need_post(client, staff, pickups):

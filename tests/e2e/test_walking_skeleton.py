@@ -188,7 +188,7 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
     row = staff_page.locator(f"#pickup-{group.pk}")
     assert order.number in row.inner_text()
     row.locator(f"form[action$='/pickups/{group.pk}/ready/'] button").click()
-    staff_page.wait_for_selector(f"#pickup-{group.pk} form[action$='/hand-over/']")
+    staff_page.wait_for_selector(f"#pickup-{group.pk} a[href$='/hand-over/']")
     order.refresh_from_db()
     assert order.status == OrderStatus.READY
     ready_mail = [m for m in mailoutbox if order.number in m.subject and "hanako@example.jp" in m.to]
@@ -210,8 +210,12 @@ def test_walking_skeleton(page, staff_page, e2e_shop, e2e_staff, login_as_user, 
         staff_page.wait_for_url(lambda url, q=query: parse_qs(urlsplit(url).query).get("q") == [q])
         staff_page.wait_for_selector(f"#pickup-{group.pk}")
     screenshot(staff_page, "skeleton-4a-found-by-phone")
-    staff_page.locator(f"#pickup-{group.pk} form[action$='/hand-over/'] button").click()
-    expect(staff_page.locator(f"#pickup-{group.pk} form[action$='/hand-over/']")).to_have_count(0)
+    # hand over: a confirmation page takes the payment through the till's tender step
+    staff_page.locator(f"#pickup-{group.pk} a[href$='/hand-over/']").click()
+    staff_page.locator("[data-cash='exact']").click()
+    staff_page.once("dialog", lambda dialog: dialog.accept())
+    staff_page.locator("form[action$='/hand-over/'] button[type=submit].btn-block").click()
+    staff_page.wait_for_url(lambda url: "/console/pickups/" in url and "hand-over" not in url)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     level_a.refresh_from_db()

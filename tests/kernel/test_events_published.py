@@ -8,6 +8,7 @@ from inventory import services as inventory
 from kernel.models import DomainEvent
 from orders import services
 from orders.services import FulfillmentIn, LineIn
+from tests.builders import CASH_AT_DESK
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_the_pickup_flow_publishes_placed_ready_and_picked_up(shop, staff):
     order = services.order_place(channel=shop.web, lines=[LineIn("LS-S", 1)],
                                  fulfillment=FulfillmentIn("pickup", "shibuya"))
     group = services.fulfillment_mark_ready(fulfillment=order.fulfillments.get(), acting_user=staff["store_staff"])
-    services.fulfillment_hand_over(fulfillment=group, acting_user=staff["store_staff"])
+    services.fulfillment_hand_over(fulfillment=group, acting_user=staff["store_staff"], tenders=CASH_AT_DESK)
     subject = f"order:{order.number}"
     assert published(start) == [("orders.order_placed", subject), ("orders.fulfillment_ready", subject),
                                 ("orders.picked_up", subject)]

@@ -23,7 +23,7 @@ from inventory.models import Reservation, ReservationStatus, StockLevel, StockMo
 from orders import services
 from orders.models import Order
 from orders.services import ContactIn, FulfillmentIn, LineIn
-from tests.builders import build_shop
+from tests.builders import CASH_AT_DESK, build_shop
 
 pytestmark = [
     pytest.mark.postgres,
@@ -149,7 +149,7 @@ def test_crossing_orders_cancelled_handed_over_and_placed_in_parallel_never_fail
     jobs = []
     for index, order in enumerate(placed):
         if index % 4 in (0, 1):  # one S-first and one L-first order of every four is collected
-            jobs.append(lambda order=order: services.fulfillment_hand_over(fulfillment=order.fulfillments.get()))
+            jobs.append(lambda order=order: services.fulfillment_hand_over(fulfillment=order.fulfillments.get(), tenders=CASH_AT_DESK))
         else:
             jobs.append(lambda order=order: services.order_cancel(order=order, reason="changed my mind"))
     jobs += [lambda index=index: place(shop, index) for index in range(40, 60)]
@@ -182,7 +182,7 @@ def test_expiry_job_running_while_staff_hand_over_crossing_pickups_never_fails(t
 
     def hand_over(order: Order) -> None:
         try:
-            services.fulfillment_hand_over(fulfillment=order.fulfillments.get())
+            services.fulfillment_hand_over(fulfillment=order.fulfillments.get(), tenders=CASH_AT_DESK)
         except InvalidTransition:
             refused.append(order.number)
 

@@ -29,6 +29,7 @@ from orders.models import (
     order_number,
 )
 from orders.services import ContactIn, FulfillmentIn, ImportLineIn, LineIn, OrderImportIn
+from tests.builders import CASH_AT_DESK
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +162,7 @@ def test_imported_touchpoints_have_the_data_of_the_writers_that_make_them_in_the
     collected = services.order_place(channel=shop.web, customer=customer, lines=[LineIn("LS-S", 1)],
                                      fulfillment=FulfillmentIn("pickup", "shibuya"))
     services.fulfillment_mark_ready(fulfillment=collected.fulfillments.get())
-    services.fulfillment_hand_over(fulfillment=collected.fulfillments.get())
+    services.fulfillment_hand_over(fulfillment=collected.fulfillments.get(), tenders=CASH_AT_DESK)
     shipped = services.order_place(channel=shop.web, customer=customer, lines=[LineIn("LS-S", 1)],
                                    fulfillment=FulfillmentIn("ship", "wh-kanto", address=SHIP_TO))
     services.fulfillment_ship(fulfillment=shipped.fulfillments.get(), tracking_number="1234")

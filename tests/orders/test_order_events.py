@@ -13,6 +13,7 @@ from django.utils import timezone
 from orders import events, services
 from orders.models import FulfillmentStatus, OrderEvent, OrderEventKind
 from orders.services import FulfillmentIn, LineIn
+from tests.builders import CASH_AT_DESK
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,11 @@ BUILDERS = [
      FulfillmentStatus.READY, FulfillmentStatus.CANCELLED),
     (events.order_event_cancel_reason, {"reason": "電話で取消"}, OrderEventKind.CANCEL_REASON, "", ""),
     (events.order_event_expired, {}, OrderEventKind.EXPIRED, FulfillmentStatus.READY, FulfillmentStatus.CANCELLED),
+    (events.order_event_sold, {"register": "1"}, OrderEventKind.SOLD, "", FulfillmentStatus.COLLECTED),
+    (events.order_event_voided, {"reason": "打ち間違い"}, OrderEventKind.VOIDED, FulfillmentStatus.COLLECTED,
+     FulfillmentStatus.CANCELLED),
+    (events.order_event_lines_cancelled, {"lines": [{"sku": "LS-S", "quantity": 1}], "amount": 4980, "refund_due": 0},
+     OrderEventKind.LINES_CANCELLED, "", ""),
 ]
 
 
@@ -68,9 +74,9 @@ def test_every_kind_has_one_builder():
 def test_each_builder_writes_its_kind(shop, staff, builder, arguments, kind, from_status, to_status):
     order = _pickup(shop)
     fulfillment = order.fulfillments.get()
-    if builder is events.order_event_placed:
+    if builder in (events.order_event_placed, events.order_event_sold):
         target = {"order": order, "fulfillment": fulfillment}
-    elif builder is events.order_event_cancel_reason:
+    elif builder in (events.order_event_cancel_reason, events.order_event_lines_cancelled):
         target = {"order": order}
     else:
         target = {"fulfillment": fulfillment}
@@ -93,7 +99,7 @@ def test_a_bulk_writer_gets_unsaved_events_with_its_own_time(shop):
 def test_the_services_write_each_kind_through_its_builder(shop, staff):
     collected = _pickup(shop)
     services.fulfillment_mark_ready(fulfillment=collected.fulfillments.get(), acting_user=staff["store_staff"])
-    services.fulfillment_hand_over(fulfillment=collected.fulfillments.get(), acting_user=staff["store_staff"])
+    services.fulfillment_hand_over(fulfillment=collected.fulfillments.get(), acting_user=staff["store_staff"], tenders=CASH_AT_DESK)
     assert _kinds(collected) == [OrderEventKind.PLACED, OrderEventKind.READY, OrderEventKind.HANDED_OVER]
 
     shipped = _delivery(shop)

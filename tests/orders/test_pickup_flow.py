@@ -10,6 +10,7 @@ from orders import services
 from orders.errors import InvalidOrder, InvalidTransition, OutOfStock
 from orders.models import FulfillmentStatus, OrderStatus
 from orders.services import ContactIn, FulfillmentIn, LineIn
+from tests.builders import CASH_AT_DESK
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_pickup_order_reserves_then_hand_over_moves_stock_through_ledger(shop, d
     assert order.status == OrderStatus.READY
     assert any("hanako@example.jp" in m.to for m in mail.outbox if order.number in m.subject)
 
-    services.fulfillment_hand_over(fulfillment=group, acting_user=None)
+    services.fulfillment_hand_over(fulfillment=group, acting_user=None, tenders=CASH_AT_DESK)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     stock = level(shop, shop.small, shop.store_a)
@@ -69,7 +70,7 @@ def test_hand_over_before_ready_is_refused(shop):
     order = services.order_place(channel=shop.web, lines=[LineIn("LS-S", 1)],
                                  fulfillment=FulfillmentIn("pickup", "shibuya"))
     with pytest.raises(InvalidTransition):
-        services.fulfillment_hand_over(fulfillment=order.fulfillments.get())
+        services.fulfillment_hand_over(fulfillment=order.fulfillments.get(), tenders=CASH_AT_DESK)
 
 
 def test_cancel_releases_the_reservation(shop):
