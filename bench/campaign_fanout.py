@@ -38,7 +38,7 @@ from bench.campaign_send import campaign_ready, launch, load_average, marketers,
 
 CUSTOMER_COLUMNS = ("email, family_name, given_name, family_name_kana, given_name_kana, phone, phone_digits, "
                     "postal_code, prefecture, address, favourite_location_id, preferred_size, city, gender, language, "
-                    "preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at")
+                    "preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at, time_zone")
 
 
 def population(connection, n: int, store_ids: list[int]) -> None:
@@ -57,7 +57,7 @@ def population(connection, n: int, store_ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"""{prefix}INSERT INTO customers_customer ({CUSTOMER_COLUMNS})
             SELECT 'c' || g || '@bench.example.jp', '山田', '花子', 'ヤマダ', 'ハナコ', '', '', '', '13', '', {store},
-                   '', '', '', 'ja', '', '{{}}', '[]', 'c' || g, '', '', {yesterday}
+                   '', '', '', 'ja', '', '{{}}', '[]', 'c' || g, '', '', {yesterday}, ''
             FROM {series}""")  # noqa: S608  (integers and constants only)
         cursor.execute(f"""INSERT INTO customers_consentrecord (customer_id, channel, purpose, granted, source,
                 source_detail, user_agent, created_at)

@@ -36,7 +36,7 @@ from bench.throwaway import run_child  # noqa: E402  (after the path: run as a s
 
 CUSTOMER_COLUMNS = ("email, family_name, given_name, family_name_kana, given_name_kana, phone, phone_digits, "
                     "postal_code, prefecture, address, preferred_size, city, gender, language, preferred_channel, "
-                    "sizes, interests, search_text, name_key, kana_key, created_at")
+                    "sizes, interests, search_text, name_key, kana_key, created_at, time_zone")
 LEDGER_COLUMNS = "customer_id, channel, purpose, granted, source, source_detail, user_agent, created_at"
 
 
@@ -62,7 +62,7 @@ def generate(connection, customers: int, base) -> None:
     cursor.execute(
         f"{prefix}INSERT INTO customers_customer ({CUSTOMER_COLUMNS}) "
         f"SELECT 'c' || n || '@bench.example.jp', '顧客', '' || n, 'コキャク', '', '', '', '', '', '', '', '', '', '', '', "
-        f"{json_empty_object}, {json_empty_list}, 'c' || n, '', '', {minutes('0')} FROM {series}")
+        f"{json_empty_object}, {json_empty_list}, 'c' || n, '', '', {minutes('0')}, '' FROM {series}")
     # every decision is a ledger row: (which customers, channel, purpose, granted, minute offset)
     passes = [
         ("c.id % 10 < 7", "email", "marketing", "(c.id % 10 < 5)", "c.id % 1440"),           # first decision

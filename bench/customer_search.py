@@ -109,14 +109,14 @@ def generate(connection, count: int) -> None:
                      n AS (SELECT s AS n FROM generate_series(1::bigint, %s::bigint) s)
                 INSERT INTO customers_customer (email, family_name, given_name, family_name_kana, given_name_kana,
                     phone, phone_digits, postal_code, prefecture, address, preferred_size, city, gender, language,
-                    preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at)
+                    preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at, time_zone)
                 SELECT 'c' || n || '@example.jp', f.k, g.k, f.kana, g.kana,
                        '090-' || lpad(((n * 7919) %% 10000)::text, 4, '0') || '-' || lpad((n %% 10000)::text, 4, '0'),
                        '090' || lpad(((n * 7919) %% 10000)::text, 4, '0') || lpad((n %% 10000)::text, 4, '0'),
                        '', lpad((1 + n %% 47)::text, 2, '0'), '', '', '', '', '', '', '{{}}', '[]',
                        f.k || g.k || f.kana || g.kana || f.k || g.k || f.kana || g.kana || 'c' || n || '@example.jp',
                        f.k || g.k, f.kana || g.kana,
-                       now() - (n || ' minutes')::interval
+                       now() - (n || ' minutes')::interval, ''
                 FROM n JOIN f ON f.i = (n * 31) %% {nf} JOIN g ON g.i = (n * 17 + n / {nf}) %% {ng}
             """, [count])
             started = time.perf_counter()
@@ -131,14 +131,14 @@ def generate(connection, count: int) -> None:
                      g(i, k, kana) AS (SELECT row_number() OVER () - 1, * FROM (VALUES {given}))
                 INSERT INTO customers_customer (email, family_name, given_name, family_name_kana, given_name_kana,
                     phone, phone_digits, postal_code, prefecture, address, preferred_size, city, gender, language,
-                    preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at)
+                    preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at, time_zone)
                 SELECT 'c' || n || '@example.jp', f.k, g.k, f.kana, g.kana,
                        '090-' || substr('0000' || ((n * 7919) %% 10000), -4) || '-' || substr('0000' || (n %% 10000), -4),
                        '090' || substr('0000' || ((n * 7919) %% 10000), -4) || substr('0000' || (n %% 10000), -4),
                        '', substr('0' || (1 + n %% 47), -2), '', '', '', '', '', '', '{{}}', '[]',
                        f.k || g.k || f.kana || g.kana || f.k || g.k || f.kana || g.kana || 'c' || n || '@example.jp',
                        f.k || g.k, f.kana || g.kana,
-                       datetime('now', '-' || n || ' minutes')
+                       datetime('now', '-' || n || ' minutes'), ''
                 FROM n JOIN f ON f.i = (n * 31) %% {nf} JOIN g ON g.i = (n * 17 + n / {nf}) %% {ng}
             """, [count])
             cursor.execute("ANALYZE")

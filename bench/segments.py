@@ -149,11 +149,11 @@ def child(args) -> None:
     run(f"generate {n:,} customers", f"""{w}
         INSERT INTO customers_customer (email, family_name, given_name, family_name_kana, given_name_kana, phone,
             phone_digits, postal_code, prefecture, address, preferred_size, city, birthday, gender, language,
-            preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at)
+            preferred_channel, sizes, interests, search_text, name_key, kana_key, created_at, time_zone)
         SELECT 'c' || g || '@bench.example', 'ベンチ', '', '', '', '', '', '',
                CASE WHEN g % 4 = 0 THEN '13' ELSE {two_digits("1 + " + rnd(47))} END, '', '', '',
                {birthday}, CASE g % 3 WHEN 0 THEN 'female' WHEN 1 THEN 'male' ELSE '' END, '', '', '{{}}', '[]', '',
-               '', '', {ago("g % 1000", "0")}
+               '', '', {ago("g % 1000", "0")}, ''
         FROM {f}""")
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(id) FROM customers_customer")
@@ -169,18 +169,20 @@ def child(args) -> None:
                 else f"{cmin} + ((abs(random()) % {buyers}) * (abs(random()) % {buyers})) / {buyers}")
     run(f"generate {n_orders:,} orders", f"""{w}
         INSERT INTO orders_order (number, channel_id, customer_id, status, email, name, phone, phone_digits,
-            search_text, currency, total, payment_method, payment_status, created_at)
+            search_text, currency, total, payment_method, payment_status, created_at, discount_total, shipping_fee,
+            shipping_discount)
         SELECT 'B' || g, {web.pk}, {customer}, CASE WHEN g % 20 = 0 THEN 'cancelled' ELSE 'completed' END,
                '', '', '', '', '', 'JPY', 1000 + (g * 37) % 20000, 'card', 'paid',
-               {ago(rnd(1095), rnd(86400))}
+               {ago(rnd(1095), rnd(86400))}, 0, 0, 0
         FROM {f}""")
     run("  + one fulfilment each", f"""
-        INSERT INTO orders_fulfillment (order_id, method, location_id, status, pickup_code, address)
-        SELECT id, 'pickup', {store.pk}, 'collected', '', '{{}}' FROM orders_order""")
+        INSERT INTO orders_fulfillment (order_id, method, location_id, status, pickup_code, address, carrier,
+            tracking_number)
+        SELECT id, 'pickup', {store.pk}, 'collected', '', '{{}}', '', '' FROM orders_order""")
     run("  + one line each", f"""
         INSERT INTO orders_orderline (order_id, fulfillment_id, variant_id, sku, product_name, variant_label,
-            quantity, unit_price, tax_rate, line_total)
-        SELECT o.id, fu.id, v.id, v.sku, 'ベンチ商品', '', 1, 3000, 10, 3000
+            quantity, unit_price, tax_rate, line_total, discount, discount_reason)
+        SELECT o.id, fu.id, v.id, v.sku, 'ベンチ商品', '', 1, 3000, 10, 3000, 0, ''
         FROM orders_order o JOIN orders_fulfillment fu ON fu.order_id = o.id
         JOIN inventory_variant v ON v.id = {vmin} + (o.id * 7919 + o.customer_id * 31) % {vcount}""")
     orders_load.__exit__(None, None, None)
