@@ -327,6 +327,7 @@ SPECTACULAR_SETTINGS = {
                             "MessageChannelEnum": "campaigns.models.MessageChannel",
                             "CampaignStatusEnum": "campaigns.models.CampaignStatus",
                             "ReturnMethodEnum": "orders.models.ReturnMethod",
+                            "TenderKindEnum": "orders.models.TenderKind",
                             "RefundMethodEnum": "orders.models.RefundMethod",
                             "FulfillmentMethodEnum": "orders.models.FulfillmentMethod",
                             "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES"},

@@ -72,7 +72,7 @@ class TillBatchInSerializer(serializers.Serializer):
     sales = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH)
 
 
-class TenderOutSerializer(serializers.Serializer):
+class TillTenderOutSerializer(serializers.Serializer):
     kind = serializers.CharField()
     amount = serializers.IntegerField(help_text=gettext_lazy("Kept by the till (negative: given back by a void)."))
     tendered = serializers.IntegerField(allow_null=True)
@@ -80,7 +80,7 @@ class TenderOutSerializer(serializers.Serializer):
     reference = serializers.CharField()
 
 
-class ReceiptLineSerializer(serializers.Serializer):
+class TillReceiptLineSerializer(serializers.Serializer):
     sku = serializers.CharField()
     product_name = serializers.CharField()
     variant_label = serializers.CharField()
@@ -100,7 +100,7 @@ class ReceiptTaxSerializer(serializers.Serializer):
     tax = serializers.IntegerField()
 
 
-class ReceiptSerializer(serializers.Serializer):
+class TillReceiptSerializer(serializers.Serializer):
     number = serializers.CharField(source="order.number")
     status = serializers.CharField(source="order.status")
     seller_name = serializers.CharField(source="invoice.seller_name")
@@ -112,12 +112,12 @@ class ReceiptSerializer(serializers.Serializer):
     store_phone = serializers.CharField(source="location.phone")
     register = serializers.CharField(source="register.code")
     customer = serializers.IntegerField(source="order.customer_id", allow_null=True)
-    lines = ReceiptLineSerializer(source="invoice.lines", many=True)
+    lines = TillReceiptLineSerializer(source="invoice.lines", many=True)
     discount_total = serializers.IntegerField(source="order.discount_total")
     total = serializers.IntegerField(source="order.total")
     tax = ReceiptTaxSerializer(source="invoice.tax.by_rate", many=True)
-    tenders = TenderOutSerializer(source="payments", many=True)
-    refunds = TenderOutSerializer(many=True)
+    tenders = TillTenderOutSerializer(source="payments", many=True)
+    refunds = TillTenderOutSerializer(many=True)
     change = serializers.IntegerField()
     reprint = serializers.BooleanField(help_text=gettext_lazy("Printed before: the paper says 再発行 / Reprint."))
     voided = serializers.BooleanField(source="sale.is_voided")
@@ -129,7 +129,7 @@ class TillSaleOutSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField()
     total = serializers.IntegerField()
     change = serializers.IntegerField()
-    receipt = ReceiptSerializer()
+    receipt = TillReceiptSerializer()
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -188,7 +188,7 @@ def _sale_body(result: till.TillSaleResult) -> dict:
     sale = till.till_sale_get(number=result.order.number)
     return {"status": "replayed" if result.replayed else "created", "number": result.order.number,
             "idempotency_key": sale.idempotency_key, "total": result.order.total, "change": result.change,
-            "receipt": ReceiptSerializer(till.till_receipt(sale)).data}
+            "receipt": TillReceiptSerializer(till.till_receipt(sale)).data}
 
 
 IDEMPOTENCY_REQUIRED = OpenApiParameter(
@@ -280,13 +280,13 @@ class TillSaleVoidView(APIView):
     @extend_schema(operation_id="till_sale_void", tags=["till"],
                    summary="Void a sale while its register session is open (money back, stock back)",
                    request=VoidSerializer,
-                   responses={200: ReceiptSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
+                   responses={200: TillReceiptSerializer, 400: ERROR_400, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409})
     def post(self, request, number: str):
         sale = _scoped_sale(request.user, number)
         incoming = VoidSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         till.till_sale_void(sale=sale, reason=incoming.validated_data["reason"], acting_user=request.user)
-        return Response(ReceiptSerializer(till.till_receipt(_scoped_sale(request.user, number))).data)
+        return Response(TillReceiptSerializer(till.till_receipt(_scoped_sale(request.user, number))).data)
 
 
 class TillReceiptView(APIView):
@@ -295,7 +295,7 @@ class TillReceiptView(APIView):
 
     @extend_schema(operation_id="till_receipt", tags=["till"],
                    summary="The receipt of a till sale (qualified simplified invoice, as JSON)",
-                   responses={200: ReceiptSerializer, 403: ERROR_403, 404: ERROR_404})
+                   responses={200: TillReceiptSerializer, 403: ERROR_403, 404: ERROR_404})
     def get(self, request, number: str):
-        return Response(ReceiptSerializer(till.till_receipt(_scoped_sale(request.user, number))).data)
+        return Response(TillReceiptSerializer(till.till_receipt(_scoped_sale(request.user, number))).data)
 

@@ -93,6 +93,9 @@ class ReturnChanged:
     status: str
     location_id: int | None
     refund: int
+
+
+@dataclass(frozen=True)
 class TillSaleChanged:
     """A sale rung up at a till (``orders.till``), or voided. ``tenders`` maps each tender kind to
     the yen it kept (negative for a void)."""

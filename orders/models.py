@@ -791,6 +791,8 @@ class StoreCreditEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount:+d}"
+
+
 class TillSale(models.Model):
     """A sale rung up at a till (``orders.till``): the POS order it made, the register session
     whose drawer took the money, and the sale's idempotency key.

@@ -11,6 +11,7 @@ from inventory.models import StockLevel
 from orders import services as orders
 from orders.models import OrderNote
 from orders.services import LineCancelIn
+from tests.builders import CASH_AT_DESK
 
 from .conftest import place_delivery, place_pickup
 
@@ -40,7 +41,7 @@ def test_the_desk_search_finds_collected_and_cancelled_orders_too(client, staff,
     collected = place_pickup(shop, location=shop.store_a, customer=customer)
     group = collected.fulfillments.get()
     orders.fulfillment_mark_ready(fulfillment=group)
-    orders.fulfillment_hand_over(fulfillment=group)
+    orders.fulfillment_hand_over(fulfillment=group, tenders=CASH_AT_DESK)
     cancelled = place_pickup(shop, location=shop.store_a, customer=customer)
     orders.order_cancel(order=cancelled, reason="電話")
     client.force_login(staff["store_staff"])

@@ -175,7 +175,7 @@ def test_units_of_a_collected_order_cannot_be_cancelled(shop, staff):
     order = place(shop, [LineIn("LS-S", 2)])
     group = order.fulfillments.get()
     services.fulfillment_mark_ready(fulfillment=group)
-    services.fulfillment_hand_over(fulfillment=group)
+    services.fulfillment_hand_over(fulfillment=group, tenders=[TenderIn("cash", order.total)])
     before = snapshot(order)
     with pytest.raises(InvalidOrder) as exc:
         services.order_lines_cancel(order=order, lines=[LineCancelIn(line=order.lines.get().pk, quantity=1)])
