@@ -228,7 +228,7 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
     ``register_session``: the till a cash refund leaves from (it must be open). An order paid
     outside the till first gets its payment recorded as the row it would have been. The order
     is marked refunded once nothing paid is left."""
-    order = Order.objects.select_for_update().select_related("channel").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order.pk)
     errors: dict[str, list[str]] = {}
     if method not in RefundMethod.values:
         errors["method"] = [_("Choose how to refund: to the original payment or as store credit.")]

@@ -203,7 +203,7 @@ def _check_location(location: Location | None, errors: dict[str, list[str]], *, 
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("channel", "customer").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("channel", "customer").get(pk=order.pk)
 
 
 def _new_return(**fields) -> Return:
@@ -311,7 +311,7 @@ def return_receive(*, order_return: Return, location: Location, lines: Sequence[
     check each line (``lines``: the quantity actually brought, at most what was requested; the
     condition and what happens to it). Stock comes back at ``location``. With ``refund_method``
     the refund follows at once (``return_refund``)."""
-    ret = Return.objects.select_for_update().select_related("order").get(pk=order_return.pk)
+    ret = Return.objects.select_for_update(of=("self",)).select_related("order").get(pk=order_return.pk)
     if ret.status != ReturnStatus.REQUESTED:
         raise InvalidTransition(_("Return %(number)s is not waiting to be received.") % {"number": ret.number})
     order = _lock(ret.order)
@@ -454,7 +454,7 @@ def return_refund(*, order_return: Return, method: str, register_session: Regist
     """Refund a received return: its lines' value (less what an exchange used), never more than
     is left of what was paid, to the original tenders or as store credit. A return of an order
     that was never paid closes with nothing to refund. The customer gets the return receipt."""
-    ret = Return.objects.select_for_update().select_related("order").get(pk=order_return.pk)
+    ret = Return.objects.select_for_update(of=("self",)).select_related("order").get(pk=order_return.pk)
     if ret.status != ReturnStatus.RECEIVED:
         raise InvalidTransition(_("Return %(number)s is not waiting for its refund.") % {"number": ret.number})
     if method not in RefundMethod.values:
