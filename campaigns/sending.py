@@ -42,8 +42,9 @@ from customers.consent import (
     consent_unsubscribe_url,
     customers_consenting,
 )
-from customers.models import Customer, EventKind
-from customers.services import event_record
+from customers.models import Customer, CustomerEvent, EventKind
+from customers.services import events_record_many
+from kernel.db import commit_without_waiting_for_disk
 from kernel.deliveries import (
     DeliveryTakenOver,
     deliver_once,
@@ -388,6 +389,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         sendable.append((recipient, context, message, address))
     providers: dict[str, object] = {}
     layouts = EmailLayouts()
+    book = SentBook(campaign)
     try:
         claims = _claim(sendable, providers)
         for recipient, context, message, address in sendable:
@@ -397,9 +399,11 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
                 outcome = _send_one(campaign, recipient, context, message, address, providers,
                                     offer_code=codes.get(recipient.customer_id, ""), sender=sender,
                                     claimed=claims.get((recipient.message_key, address, recipient.channel)),
-                                    claimed_in_batch=recipient.channel in SENT_CHANNELS, layouts=layouts)
+                                    claimed_in_batch=recipient.channel in SENT_CHANNELS, layouts=layouts,
+                                    book=book)
             setattr(result, outcome, getattr(result, outcome) + 1)
     finally:
+        book.flush()
         for provider in providers.values():
             provider.close()
     for release, ids in held.items():
@@ -438,8 +442,56 @@ def _claim(sendable: list, providers: dict) -> dict | ProviderError:
     return claims
 
 
+class SentBook:
+    """The "sent" bookkeeping of a batch, written in bulk: each recipient the ledger marked sent
+    (one statement per message, ``delivery_mark_sent`` without ``on_sent``) is written ``sent``
+    with its customer's ``email_sent`` event every ``FLUSH_EVERY`` messages and when the batch
+    ends, in one transaction (two statements and an INSERT for up to fifty messages instead of
+    four statements each). The delivery ledger stays the truth: a worker killed before a flush
+    leaves those recipients pending with their deliveries ``sent``, and the batch run again settles
+    them (``_settle_unsent``) as sent, with their events, and sends nothing."""
+
+    FLUSH_EVERY = 50
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.rows: list[tuple[CampaignRecipient, datetime, str, str]] = []
+
+    def add(self, recipient: CampaignRecipient, *, sent_at: datetime, address: str, language: str) -> None:
+        self.rows.append((recipient, sent_at, address[:254], language))
+        if len(self.rows) >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> int:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return 0
+        with transaction.atomic():
+            commit_without_waiting_for_disk()  # bookkeeping after the point of no return (kernel.deliveries)
+            pending = set(CampaignRecipient.objects.select_for_update(of=("self",)).filter(
+                pk__in=[recipient.pk for recipient, *_rest in rows], status=RecipientStatus.PENDING)
+                .values_list("pk", flat=True))
+            written = []
+            for recipient, sent_at, address, language in rows:
+                if recipient.pk in pending:  # not settled meanwhile by a worker that took it over
+                    recipient.status, recipient.sent_at, recipient.error = RecipientStatus.SENT, sent_at, ""
+                    recipient.address, recipient.language = address, language
+                    written.append(recipient)
+            CampaignRecipient.objects.bulk_update(written, ["status", "sent_at", "address", "language", "error"])
+            events_record_many([sent_event(self.campaign, recipient.customer_id, recipient.channel,
+                                           recipient.sent_at) for recipient in written])
+        return len(written)
+
+
+def sent_event(campaign: Campaign, customer_id: int, channel: str, sent_at: datetime) -> CustomerEvent:
+    """The customer's timeline entry for a campaign message sent to them (unsaved)."""
+    return CustomerEvent(customer_id=customer_id, kind=SENT_EVENT[channel], subject=campaign_subject(campaign.pk),
+                         occurred_at=sent_at,
+                         data={"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]})
+
+
 def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "",
-              sender=None, claimed=None, claimed_in_batch: bool = False, layouts=None) -> str:
+              sender=None, claimed=None, claimed_in_batch: bool = False, layouts=None, book=None) -> str:
     """Send one recipient's message through the ledger; returns the BatchResult field to count."""
     channel = recipient.channel
     if channel not in SENT_CHANNELS:  # on-site and postcards: the audience is set, nothing to transmit
@@ -468,37 +520,43 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
             status=RecipientStatus.SENT, sent_at=delivery.sent_at or timezone.now(), address=address[:254],
             language=message.language, error="")
         if updated:
-            event_record(customer=Customer(pk=recipient.customer_id), kind=SENT_EVENT[channel],
-                         subject=campaign_subject(campaign.pk),
-                         data={"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]})
+            events_record_many([sent_event(campaign, recipient.customer_id, channel, delivery.sent_at)])
 
     try:
         if claimed_in_batch and claimed is None:
             delivery = None  # the batch's claim found it sent or in a live worker's hands
         else:
             delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
-                                    on_sent=record_sent, two_phase=two_phase,
+                                    on_sent=None if book is not None else record_sent, two_phase=two_phase,
                                     retry_safe=getattr(provider, "retry_safe", False), claimed=claimed)
     except ProviderError as exc:
         return _failed(recipient, exc, address)
     except DeliveryTakenOver:
         return "held"  # another worker took the message over: it settles the recipient
     if delivery is not None:
+        if book is not None:
+            book.add(recipient, sent_at=delivery.sent_at or timezone.now(), address=address,
+                     language=message.language)
         return "sent"
-    return _settle_unsent(recipient, message_key, address, channel, message)
+    return _settle_unsent(campaign, recipient, message_key, address, channel, message)
 
 
-def _settle_unsent(recipient, message_key, address, channel, message) -> str:
+def _settle_unsent(campaign, recipient, message_key, address, channel, message) -> str:
     """The ledger said not to send: find out why and settle the recipient accordingly."""
     row = Delivery.objects.filter(message_key=message_key, recipient=address, channel=channel).first()
     if row is None or row.status in (DeliveryStatus.CLAIMED, DeliveryStatus.SENDING, DeliveryStatus.COMMITTING):
         return "held"  # a live worker has it: it settles the recipient
     if row.status == DeliveryStatus.SENT:
-        # the same address was sent this campaign's message already (two customers sharing an
-        # address, or a recipient re-added): the person has it; count this one as sent
-        CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
-            status=RecipientStatus.SENT, sent_at=row.sent_at, address=address[:254], language=message.language,
-            error="Already sent to this address in this campaign.")
+        # sent to this address already: by a worker that died before its bookkeeping (SentBook), or
+        # to another customer sharing the address (or a recipient re-added); the person has it
+        shared = CampaignRecipient.objects.filter(
+            campaign_id=recipient.campaign_id, channel=channel, address=address[:254],
+            status=RecipientStatus.SENT).exclude(pk=recipient.pk).exists()
+        with transaction.atomic():
+            if CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
+                    status=RecipientStatus.SENT, sent_at=row.sent_at, address=address[:254],
+                    language=message.language, error="Already sent to this address in this campaign." if shared else ""):
+                events_record_many([sent_event(campaign, recipient.customer_id, channel, row.sent_at)])
         return "sent"
     CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
         status=RecipientStatus.FAILED, error=(row.error or "Outcome unknown: the worker stopped mid-send.")[:500],

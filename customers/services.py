@@ -59,6 +59,16 @@ def event_record(
     )
 
 
+def events_record_many(events: list[CustomerEvent]) -> list[CustomerEvent]:
+    """Append many touchpoints at once (unsaved ``CustomerEvent`` rows, each with its
+    ``occurred_at``), in one INSERT: a sender's bookkeeping for a batch of messages."""
+    for event in events:
+        event.data = event.data or {}
+        if event.occurred_at is None:
+            event.occurred_at = timezone.now()
+    return CustomerEvent.objects.bulk_create(events)
+
+
 def product_view_record(*, customer: Customer, code: str, name: str, channel=None) -> CustomerEvent:
     """A signed-in customer looked at a product (``code``, ``name``: the catalogue is above this
     domain). The storefront calls this from a POST its product page sends once shown, never

@@ -58,7 +58,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .audit import audit_record
-from .db import commit_without_waiting_for_disk
+from .db import commit_without_waiting_for_disk, commits_without_waiting_for_disk
 from .models import Delivery, DeliveryStatus
 
 
@@ -165,11 +165,13 @@ def delivery_claim_many(*, messages: Sequence[tuple[str, str, str]], sending: bo
     return claimed
 
 
-def _step(delivery: Delivery, *, from_status: str | tuple[str, ...], **changes) -> bool:
+def _step(delivery: Delivery, *, from_status: str | tuple[str, ...], wait_for_disk: bool = True, **changes) -> bool:
     # one conditional UPDATE: outside a transaction it commits by itself (no BEGIN/COMMIT round trips)
     statuses = (from_status,) if isinstance(from_status, str) else from_status
-    done = Delivery.objects.filter(pk=delivery.pk, status__in=statuses,
-                                   claimed_by=delivery.claimed_by).update(**changes)
+    rows = Delivery.objects.filter(pk=delivery.pk, status__in=statuses, claimed_by=delivery.claimed_by)
+    if not wait_for_disk:
+        rows = rows.filter(commits_without_waiting_for_disk())
+    done = rows.update(**changes)
     if done:
         for name, value in changes.items():
             setattr(delivery, name, value)
@@ -201,8 +203,13 @@ _IN_FLIGHT = (DeliveryStatus.SENDING, DeliveryStatus.COMMITTING)
 def delivery_mark_sent(*, delivery: Delivery, transport_id: str = "",
                        on_sent: Callable[[Delivery], object] | None = None) -> bool:
     """Record that the transport accepted the message, with ``on_sent``'s writes in the same
-    transaction; False (and ``on_sent`` not called) if the claim is no longer this worker's."""
+    transaction; False (and ``on_sent`` not called) if the claim is no longer this worker's.
+    Without ``on_sent``, one statement that commits by itself (a sender that writes its own
+    bookkeeping in bulk afterwards: ``campaigns.sending.SentBook``)."""
     _refuse_inside_transaction()
+    if on_sent is None:
+        return _step(delivery, from_status=_IN_FLIGHT, wait_for_disk=False, status=DeliveryStatus.SENT,
+                     sent_at=timezone.now(), transport_id=transport_id[:255], error="")
     with transaction.atomic():
         # bookkeeping after the point of no return: a database crash that loses it leaves the row
         # committing/sending, reported as of unknown outcome, never sent twice

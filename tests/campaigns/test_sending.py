@@ -244,6 +244,71 @@ def test_a_worker_killed_after_the_relay_accepted_never_sends_it_twice_and_says_
     assert campaign.status == CampaignStatus.FINISHED
 
 
+def test_a_worker_killed_before_its_bookkeeping_sends_nothing_again_and_settles_each_recipient_once(
+        world, smtp, monkeypatch):
+    """The ledger marks each message sent at once; the recipients' "sent" and their timeline events
+    are written in bulk (SentBook). A worker that dies with both messages sent but before that
+    write leaves the recipients pending: the batch run again sends nothing and settles them from
+    the ledger, with one event each."""
+    daytime(monkeypatch)
+    campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
+    real_flush = sending.SentBook.flush
+
+    def dying_flush(self):
+        if self.rows:
+            raise WorkerKilled
+        return real_flush(self)
+
+    monkeypatch.setattr(sending.SentBook, "flush", dying_flush)
+    with pytest.raises(WorkerKilled):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    assert len(smtp.messages) == 2
+    assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 2
+    emailed = CampaignRecipient.objects.filter(campaign=campaign, address__in=["hanako@example.jp", "ken@example.jp"])
+    assert not emailed.exists()  # nothing of the bookkeeping was written
+    sent_events = CustomerEvent.objects.filter(kind=EventKind.EMAIL_SENT, subject=f"campaign:{campaign.pk}")
+    assert not sent_events.exists()
+    monkeypatch.setattr(sending.SentBook, "flush", real_flush)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    sending.campaign_send_batch(campaign.pk, first, last)  # and once more: nothing changes
+    assert len(smtp.messages) == 2
+    rows = by_name(world, campaign)
+    for name in ("hanako", "ken"):
+        assert (rows[name].status, rows[name].error) == (RecipientStatus.SENT, "")
+        delivery = Delivery.objects.get(recipient=f"{name}@example.jp")
+        assert rows[name].sent_at == delivery.sent_at
+    assert sorted(sent_events.values_list("customer_id", flat=True)) == sorted(
+        [world.people["hanako"].pk, world.people["ken"].pk])
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+
+
+def test_the_sent_bookkeeping_is_written_in_bulk_not_once_a_message(world, monkeypatch):
+    """A book full of sent messages costs one transaction of a constant number of statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = write_campaign(world)
+    people = list(world.people.values())
+    recipients = CampaignRecipient.objects.bulk_create([
+        CampaignRecipient(campaign=campaign, customer=customer, channel="email") for customer in people])
+    monkeypatch.setattr(sending.SentBook, "FLUSH_EVERY", len(recipients))
+    book = sending.SentBook(campaign)
+    moment = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        for recipient in recipients[:-1]:
+            book.add(recipient, sent_at=moment, address="hanako@example.jp", language="ja")
+        assert not queries.captured_queries  # nothing written until the book is full
+        book.add(recipients[-1], sent_at=moment, address="hanako@example.jp", language="ja")
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(writes) <= 6, writes  # (BEGIN, SET LOCAL,) SELECT … FOR UPDATE, UPDATE, INSERT, COMMIT
+    assert CampaignRecipient.objects.filter(pk__in=[r.pk for r in recipients], status=RecipientStatus.SENT,
+                                            sent_at=moment).count() == len(recipients)
+    assert CustomerEvent.objects.filter(customer__in=people, kind=EventKind.EMAIL_SENT,
+                                        subject=f"campaign:{campaign.pk}", occurred_at=moment).count() == len(people)
+    assert book.flush() == 0
+
+
 def test_an_address_the_relay_does_not_know_fails_at_once_and_is_suppressed(world, smtp, monkeypatch):
     daytime(monkeypatch)
     smtp.refuse["ken@example.jp"] = "550 5.1.1 No such user here"
