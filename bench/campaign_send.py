@@ -436,8 +436,8 @@ PROFILE_PARTS = [  # (label, file name part, function name): cumulative time of 
     ("outgoing message (render + links + opt-out)", "sending.py", "outgoing_message"),
     ("ledger: claim the batch (one INSERT + COMMIT)", "deliveries.py", "delivery_claim_many"),
     ("ledger: point of no return (UPDATE)", "deliveries.py", "delivery_mark_committing"),
-    ("ledger: mark sent + recipient + event (COMMIT)", "deliveries.py", "delivery_mark_sent"),
-    ("  of which the customer event", "services.py", "event_record"),
+    ("ledger: mark sent (one UPDATE)", "deliveries.py", "delivery_mark_sent"),
+    ("recipients + events in bulk (SentBook.flush)", "sending.py", "flush"),
     ("provider.send (MIME + SMTP)", "providers.py", "send"),
     ("  writing the MIME message", "mime.py", "email_bytes"),
     ("  SMTP envelope (MAIL, RCPT, DATA)", "providers.py", "_envelope_pipelined"),
@@ -446,8 +446,9 @@ PROFILE_PARTS = [  # (label, file name part, function name): cumulative time of 
 
 
 def profile_batch(*, segment, author, approver, size: int) -> None:
+    from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from campaigns import sending, services
 
@@ -460,11 +461,13 @@ def profile_batch(*, segment, author, approver, size: int) -> None:
         started = time.perf_counter()
         plain = sending.campaign_send_batch(campaign.pk, *bounds[1])
         elapsed = time.perf_counter() - started
-        print(f"\n  one campaign_send_batch of {size} recipients in this process, not profiled: {plain['sent']} sent "
+        print(f"\n  one campaign_send_batch of {size} recipients in this process, not profiled, "
+              f"{settings.CAMPAIGN_SEND_CONCURRENCY if connection.vendor == 'postgresql' else 1} lane(s): "
+              f"{plain['sent']} sent "
               f"in {elapsed:.2f} s = {plain['sent'] / elapsed:,.0f} messages/s "
               f"({elapsed * 1000 / max(plain['sent'], 1):.2f} ms per message)", flush=True)
-    profiler = cProfile.Profile()
-    with CaptureQueriesContext(connection) as queries:
+    profiler = cProfile.Profile()  # one lane: cProfile and the query log see only this thread
+    with CaptureQueriesContext(connection) as queries, override_settings(CAMPAIGN_SEND_CONCURRENCY=1):
         started = time.perf_counter()
         profiler.enable()
         result = sending.campaign_send_batch(campaign.pk, first, last)
@@ -541,7 +544,9 @@ def child(args) -> None:
     try:
         call_command("migrate", verbosity=0)
         broker = "Redis" if settings.Q_CLUSTER.get("redis") else "ORM broker"
-        print(f"{connection.vendor} ({connection.settings_dict['NAME']}), django-q2 {broker}, 2 workers, "
+        lanes = settings.CAMPAIGN_SEND_CONCURRENCY if connection.vendor == "postgresql" else 1
+        print(f"{connection.vendor} ({connection.settings_dict['NAME']}), django-q2 {broker}, 2 workers "
+              f"of {lanes} lane(s) each (CAMPAIGN_SEND_CONCURRENCY), "
               f"task timeout {settings.Q_CLUSTER['timeout']} s, redelivery after {settings.Q_CLUSTER['retry']} s; "
               f"SMTP on 127.0.0.1:{port}; load average {load_average()}", flush=True)
         n = args.customers
@@ -645,6 +650,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", default=None, help="always profile one batch")
     parser.add_argument("--no-profile", action="store_false", dest="profile", help="never profile")
     parser.add_argument("--profile-size", type=int, default=500, help="recipients in the profiled batch (500)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="CAMPAIGN_SEND_CONCURRENCY, lanes per worker (default: the setting's, 3)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-pipelining", action="store_true",
                         help="the SMTP server does not announce PIPELINING (by default it does, as Postfix)")
@@ -667,6 +674,8 @@ def main() -> None:
         forwarded.append("--crash-only")
     if args.profile is not None:
         forwarded.append("--profile" if args.profile else "--no-profile")
+    if args.concurrency is not None:
+        os.environ["CAMPAIGN_SEND_CONCURRENCY"] = str(args.concurrency)  # the child and its cluster inherit it
     launch(script=__file__, args=forwarded, database_url=args.database_url, redis_url=args.redis,
            prefix="campaign-send")
 

@@ -382,6 +382,12 @@ CAMPAIGN_WEBHOOK_SECRETS = {name.removeprefix("CAMPAIGN_WEBHOOK_SECRET_").lower(
                             for name, value in os.environ.items()
                             if name.startswith("CAMPAIGN_WEBHOOK_SECRET_") and value}
 CAMPAIGN_RECEIPT_TOLERANCE_SECONDS = int(os.environ.get("CAMPAIGN_RECEIPT_TOLERANCE_SECONDS", "300"))
+# Emails a campaign batch sends at once within one worker (campaigns.sending, like listmonk's
+# "concurrency"): each lane a thread with its own database and SMTP connection, so one waits on
+# the relay or the database while another renders. 1 under the tests (a thread cannot see a test's
+# own transaction; the tests that need lanes say so). SMS and LINE keep one lane (their rate limit);
+# SQLite always one (it writes one transaction at a time).
+CAMPAIGN_SEND_CONCURRENCY = max(1, int(os.environ.get("CAMPAIGN_SEND_CONCURRENCY", "1" if MODE == "test" else "3")))
 # First-party events (customers.tracking): an anonymous browser's events and banner decision (no
 # customer, no identity) are deleted after this many days by the daily job
 # customers.anonymous_events_expire; POST /api/v1/events/ takes at most EVENTS_MAX_BATCH events.

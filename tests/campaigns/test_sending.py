@@ -490,3 +490,85 @@ def test_a_relay_announcing_pipelining_gets_the_envelope_in_one_round_trip(world
                                       reason=SuppressionReason.HARD_BOUNCE).exists()
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
+
+
+def _more_tokyo_customers(n: int) -> list[str]:
+    from customers.consent import consent_grant
+    from customers.services import customer_create
+
+    addresses = []
+    for i in range(n):
+        customer = customer_create(email=f"lane{i}@example.jp", family_name="東京", given_name=f"{i}号",
+                                   prefecture="13", language="ja")
+        consent_grant(customer=customer, channel="email", source="storefront")
+        addresses.append(customer.email)
+    return addresses
+
+
+def test_lanes_send_a_batch_at_once_each_email_exactly_once(world, smtp, monkeypatch, settings):
+    """With CAMPAIGN_SEND_CONCURRENCY, a batch's emails go out from several threads, each with its
+    own SMTP and database connection; every recipient still gets exactly one, with one event."""
+    import threading
+
+    from django.db import connection
+
+    daytime(monkeypatch)
+    extra = _more_tokyo_customers(10)
+    settings.CAMPAIGN_SEND_CONCURRENCY = 3
+    monkeypatch.setattr(sending, "MIN_PER_LANE", 2)
+    threads = []
+    real_send = EmailProvider.send
+
+    def recording_send(self, message, commit=None):
+        threads.append((threading.current_thread().name, id(self)))
+        return real_send(self, message, commit)
+
+    monkeypatch.setattr(EmailProvider, "send", recording_send)
+    campaign = send(world, write_campaign(world))
+    assert campaign.status == CampaignStatus.FINISHED
+    expected = sorted(["hanako@example.jp", "ken@example.jp", *extra])
+    assert sorted(str(m["To"]) for m in smtp.messages) == expected
+    assert len({m["Message-ID"] for m in smtp.messages}) == len(expected)
+    lanes = 3 if connection.vendor == "postgresql" else 1  # SQLite writes one transaction at a time
+    assert len({name for name, _provider in threads}) == lanes  # three lanes, three threads
+    assert len({provider for _name, provider in threads}) == lanes  # and three SMTP connections
+    assert CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENT).count() == len(expected)
+    assert CustomerEvent.objects.filter(kind=EventKind.EMAIL_SENT,
+                                        subject=f"campaign:{campaign.pk}").count() == len(expected)
+
+
+def test_a_lane_that_dies_leaves_the_others_bookkept_and_the_batch_resumes_without_duplicates(
+        world, smtp, monkeypatch, settings):
+    daytime(monkeypatch)
+    extra = _more_tokyo_customers(7)
+    settings.CAMPAIGN_SEND_CONCURRENCY = 3
+    monkeypatch.setattr(sending, "MIN_PER_LANE", 2)
+    campaign, (first, last) = _start_without_queue(world, write_campaign(world), monkeypatch)
+    real_send = EmailProvider.send
+    calls = []
+
+    def dying_send(self, message, commit=None):
+        calls.append(message.to)
+        if len(calls) == 4:
+            def die():
+                raise WorkerKilled
+            return real_send(self, message, die)  # dies just before the point of no return
+        return real_send(self, message, commit)
+
+    monkeypatch.setattr(EmailProvider, "send", dying_send)
+    with pytest.raises(WorkerKilled):
+        sending.campaign_send_batch(campaign.pk, first, last)
+    received = len(smtp.messages)
+    assert received == len(calls) - 1
+    # every email a lane handed over is bookkept (the lanes that lived flushed their books)
+    assert CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENT).count() == received
+    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(claimed_at=timezone.now() - timedelta(hours=1))
+    monkeypatch.setattr(EmailProvider, "send", real_send)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    sending.campaign_send_batch(campaign.pk, first, last)
+    expected = sorted(["hanako@example.jp", "ken@example.jp", *extra])
+    assert sorted(str(m["To"]) for m in smtp.messages) == expected  # once each
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+    assert CustomerEvent.objects.filter(kind=EventKind.EMAIL_SENT,
+                                        subject=f"campaign:{campaign.pk}").count() == len(expected)
