@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, EventKind
 from customers.services import event_record
 from inventory import services as inventory
-from inventory.models import Product, Variant
+from inventory.models import TAX_CLASS_RATES, Product, Variant
 from kernel import channels, roles
 from kernel.audit import audit_record
 from kernel.db import retry_on_conflict
@@ -167,6 +167,30 @@ def variant_search(query: str, limit: int = SEARCH_LIMIT) -> list[Variant]:
     products = Product.objects.published().search(query).order_by("name", "id").values_list("pk", flat=True)[:limit]
     return list(Variant.objects.select_related("product").filter(product_id__in=list(products))
                 .order_by("product__name", "product_id", "position", "id")[:limit])
+
+
+# --- the price list an offline till keeps ----------------------------------------------------
+
+PRICE_LIST_FIELDS = ("sku", "barcode", "name", "label", "price", "tax_rate")
+
+
+def till_price_list() -> list[list]:
+    """Every published variant as the till's offline script keeps it in the browser (IndexedDB)
+    to resolve a scan or a name search with no connection: ``[sku, barcode, name, label, price,
+    tax_rate]`` (``PRICE_LIST_FIELDS``), by SKU. Prices are the brand's, the same at every store.
+    One query whatever the size of the catalogue; about 60 bytes a variant before gzip."""
+    rows = (Variant.objects.filter(product__is_active=True).order_by("sku")
+            .values_list("sku", "barcode", "product__name", "color", "size", "price", "product__tax_class"))
+    return [[sku, barcode, name, " / ".join(part for part in (color, size) if part), price,
+             TAX_CLASS_RATES[tax_class]]
+            for sku, barcode, name, color, size, price, tax_class in rows.iterator(chunk_size=5000)]
+
+
+def till_price_list_version(items: list[list]) -> str:
+    """A short fingerprint of the price list: the ETag the till's script sends back to skip the
+    download when nothing changed."""
+    canonical = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
 # --- ringing up a sale ---------------------------------------------------------------------

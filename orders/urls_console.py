@@ -19,6 +19,7 @@ urlpatterns = [
     path("till/<int:register>/codes/", till.till_codes, name="till_codes"),
     path("till/<int:register>/complete/", till.till_complete, name="till_complete"),
     path("till/<int:register>/aisle/", till.till_aisle, name="till_aisle"),
+    path("till/<int:register>/prices/", till.till_prices, name="till_prices"),
     path("till/receipts/<str:number>/", till.till_receipt, name="till_receipt"),
     path("till/receipts/<str:number>/reprint/", till.till_receipt_reprint, name="till_receipt_reprint"),
     path("till/receipts/<str:number>/email/", till.till_receipt_email, name="till_receipt_email"),
