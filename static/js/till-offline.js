@@ -122,6 +122,25 @@
     prices = {byCode: byCode, items: items, at: record.at, etag: record.etag};
     showPricesStatus();
   }
+  // The web font comes in unicode-range subsets fetched when a glyph is first drawn: while online,
+  // load the subsets for every character the offline till may draw (the item names, its own
+  // words), so a name scanned offline is not drawn as empty boxes.
+  var fontsWarm = false;
+  function warmFonts() {
+    if (fontsWarm || !document.fonts || !document.fonts.load || !prices.items.length) return;
+    fontsWarm = true;
+    var seen = new Set();
+    var texts = Object.keys(T).map(function (k) { return T[k]; });
+    prices.items.forEach(function (item) { texts.push(item.name, item.label); });
+    texts.forEach(function (text) {
+      if (seen.size < 30000) for (var ch of String(text)) seen.add(ch);
+    });
+    var sample = Array.from(seen).join("");
+    var family = window.getComputedStyle(document.body).fontFamily;
+    ["400", "700"].forEach(function (weight) {
+      document.fonts.load(weight + " 16px " + family, sample).catch(function () { fontsWarm = false; });
+    });
+  }
   function showPricesStatus(stale) {
     var node = el("[data-prices-status]");
     if (!prices.items.length) { node.textContent = T.prices_none; return; }
@@ -141,12 +160,12 @@
     var headers = {"Accept": "application/json"};
     if (prices.etag) headers["If-None-Match"] = prices.etag;
     return fetch(PRICES_URL, {credentials: "same-origin", headers: headers, cache: "no-store"}).then(function (response) {
-      if (response.status === 304) return true;
+      if (response.status === 304) { warmFonts(); return true; }
       if (!response.ok) throw new Error("prices " + response.status);
       var etag = response.headers.get("ETag");
       return response.json().then(function (body) {
         var record = {url: PRICES_URL, etag: etag, fields: body.fields, items: body.items, at: new Date().toISOString()};
-        return putAll("prices", [record]).then(function () { usePrices(record); return true; });
+        return putAll("prices", [record]).then(function () { usePrices(record); warmFonts(); return true; });
       });
     });
   }
@@ -438,7 +457,9 @@
     var time = document.createElement("span"); time.className = "till-queue-time mono"; time.textContent = hhmm(sale.created);
     var what = document.createElement("span"); what.className = "till-queue-what";
     var units = sale.lines.reduce(function (n, l) { return n + l.quantity; }, 0);
-    what.textContent = sale.lines.map(function (l) { return l.name + (l.quantity > 1 ? " ×" + l.quantity : ""); }).join("、");
+    what.textContent = sale.lines.map(function (l) {
+      return l.name + (l.label ? " " + l.label : "") + (l.quantity > 1 ? " ×" + l.quantity : "");
+    }).join("、");
     what.title = fmt(T.register, {code: sale.registerCode}) + " · " + units;
     var amount = document.createElement("span"); amount.className = "till-queue-total money"; amount.textContent = yen(sale.total);
     var status = document.createElement("span"); status.className = "till-queue-status";

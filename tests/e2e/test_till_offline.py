@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Chromium reports a request the offline browser could not make as a console error and a failed
 # request: those are the point of this test. Anything else (CSP, script errors) is a problem.
-NETWORK = re.compile(r"ERR_INTERNET_DISCONNECTED|ERR_FAILED|ERR_NETWORK_CHANGED|net::ERR_ABORTED|Failed to fetch")
+NETWORK = re.compile(r"ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|ERR_FAILED|ERR_NETWORK_CHANGED|net::ERR_ABORTED|Failed to fetch")
 
 
 @pytest.fixture
@@ -182,6 +182,7 @@ def test_a_sale_the_stock_cannot_cover_stays_for_staff(page, live_server, e2e_sh
     page.locator("#till-offline-code").fill("4901234567887")
     page.locator("#till-offline-code").press("Enter")
     wait_queue(page, queued=4)
+    page.evaluate("window.scrollTo(0, 0)")
     name = f"till-offline-queue-{language}-{'phone' if viewport == PHONE else 'desktop'}"
     screenshot(page, name)
     page.context.set_offline(False)
@@ -192,6 +193,7 @@ def test_a_sale_the_stock_cannot_cover_stays_for_staff(page, live_server, e2e_sh
     assert conflict.locator(".error").text_content().strip()
     assert "LS-S" in conflict.locator(".till-queue-detail").text_content()
     assert page.locator("#till-queue-badge.has-conflicts").is_visible()
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, name + "-synced")
     if language == "ja":
         assert re.search(r"[ぁ-んァ-ン一-龥]", page.locator("#till-queue").text_content())
