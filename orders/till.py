@@ -116,6 +116,8 @@ class TillSaleResult:
     order: Order
     change: int
     replayed: bool  # True: the key was already used for this very sale; nothing new happened
+    # a sale made offline that took units held for others (pickups, safety stock): what is short now
+    stock_warnings: tuple = ()
 
 
 # --- finding what was scanned --------------------------------------------------------------
@@ -264,8 +266,15 @@ def _payment_method(tenders: Sequence[TenderIn]) -> str:
 
 def till_sale(*, register_session: RegisterSession, lines: Sequence[TillLineIn], tenders: Sequence[TenderIn],
               idempotency_key: str, acting_user, customer: Customer | None = None, codes: Sequence[str] = (),
-              sold_at: datetime | None = None) -> TillSaleResult:
+              sold_at: datetime | None = None, offline: bool = False) -> TillSaleResult:
     """Ring up a sale at ``register_session``'s till and complete it at once (see the module).
+
+    ``offline``: the sale was rung up by a till with no connection and is sent now (the batch
+    endpoint): the units have already left the shop, so the sale may take units held for others
+    (pickup reservations, safety stock) rather than be refused; those lines come back in
+    ``stock_warnings`` (and on the order's ``sold`` event) for staff. It is still refused
+    (OutOfStock) when the books hold fewer units than were sold: on_hand never goes below zero,
+    and staff settle the difference (a count, a receipt) before sending the sale again.
 
     Raises InvalidOrder (field errors: ``lines.<i>.code``, ``lines.<i>.quantity``, ``tenders...``,
     ``register``, ``idempotency_key``), DiscountRefused (``codes``), OutOfStock (per line),
@@ -285,7 +294,7 @@ def till_sale(*, register_session: RegisterSession, lines: Sequence[TillLineIn],
     try:
         return _till_sale(register_session=register_session, lines=lines, tenders=tenders, key=key,
                           fingerprint=fingerprint, acting_user=acting_user, customer=customer, codes=codes,
-                          sold_at=sold_at)
+                          sold_at=sold_at, offline=offline)
     except IntegrityError:
         # the same key, sent twice at the same moment (an offline queue and a retry): the other
         # committed first, and everything this attempt did rolled back
@@ -298,7 +307,7 @@ def till_sale(*, register_session: RegisterSession, lines: Sequence[TillLineIn],
 @retry_on_conflict
 @transaction.atomic
 def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_user, customer, codes,
-               sold_at) -> TillSaleResult:
+               sold_at, offline=False) -> TillSaleResult:
     session = RegisterSession.objects.select_related("register__location").get(pk=register_session.pk)
     location = session.register.location
     if acting_user is not None and not roles.can_act_at(acting_user, location):
@@ -336,7 +345,8 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
                                        status=FulfillmentStatus.COLLECTED, ready_at=now, closed_at=now)
     # the units leave the shelf now: OutOfStock names every short line and undoes everything
     inventory.stock_sell(location=location, lines=resolved, reference=group.reservation_reference,
-                         acting_user=acting_user)
+                         acting_user=acting_user, from_held=offline)
+    stock_warnings = _held_shortfall(location, resolved) if offline else []
 
     per_sku, reasons = discounts.per_sku(), discounts.reasons()
     reason_limit = OrderLine._meta.get_field("discount_reason").max_length
@@ -378,7 +388,8 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
                                    fingerprint=fingerprint, sold_at=sold_at or now, sold_by=acting_user,
                                    change=change, receipt_prints=1)
     events.order_event_sold(order=order, fulfillment=group, acting_user=acting_user, register=session.register.code,
-                            offline=sold_at is not None and (now - sold_at).total_seconds() > 60)
+                            offline=offline or (sold_at is not None and (now - sold_at).total_seconds() > 60),
+                            stock_warnings=stock_warnings)
     subject = order_subject(order.number)
     publish(domain_events.ORDER_PLACED, subject=subject, actor=acting_user, payload=domain_events.OrderPlaced(
         order_id=order.pk, number=order.number, channel=channel.code, customer_id=order.customer_id,
@@ -392,7 +403,23 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
                      data={"total": order.total, "method": "till", "lines": len(order_lines),
                            "register": session.register.code})
     order.payment_status = PaymentStatus.PAID
-    return TillSaleResult(sale=sale, order=order, change=change, replayed=False)
+    return TillSaleResult(sale=sale, order=order, change=change, replayed=False,
+                          stock_warnings=tuple(stock_warnings))
+
+
+def _held_shortfall(location, resolved: list[tuple[Variant, int]]) -> list[dict]:
+    """After an offline sale: its lines whose stock at ``location`` is now below what is held
+    for others (reservations and safety stock), one query."""
+    from django.db.models import F
+
+    from inventory.models import StockLevel
+
+    skus = {variant.pk: variant.sku for variant, _quantity in resolved}
+    short = (StockLevel.objects.filter(location=location, variant_id__in=list(skus),
+                                       on_hand__lt=F("reserved") + F("safety_stock"))
+             .values_list("variant_id", "on_hand", "reserved", "safety_stock"))
+    return [{"sku": skus[variant_id], "on_hand": on_hand, "reserved": reserved, "safety": safety}
+            for variant_id, on_hand, reserved, safety in sorted(short, key=lambda row: skus[row[0]])]
 
 
 def _tender_sums(payments: Sequence[Payment]) -> dict[str, int]:

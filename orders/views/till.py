@@ -196,6 +196,8 @@ def _offline_context(register: Register) -> dict:
             "dismiss": _("Set aside"),
             "dismiss_confirm": _("Set this sale aside? It will not be recorded: take its money and stock into account "
                                  "by hand (a stock adjustment, a note for the day report)."),
+            "stock_warning": _("%(sku)s: recorded from units held for pickup orders or safety stock (%(on_hand)s "
+                               "on hand, %(held)s held): check the pickups waiting for it."),
             "short_line": _("%(sku)s: %(requested)s sold, %(available)s available here"),
             "sign_in": _("Could not send the queued sales: sign in again (the sales stay on this till)."),
             "server_error": _("The server did not take the queued sales (%(status)s); trying again shortly."),
@@ -219,7 +221,8 @@ def till_prices(request, register: int):
     version = till.till_price_list_version(items)
     etag = f'"{version}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+    # weak comparison: gzip_page marks the ETag of a compressed body weak (W/"...")
+    if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]:
         return HttpResponseNotModified(headers=headers)
     body = json.dumps({"version": version, "fields": till.PRICE_LIST_FIELDS, "count": len(items), "items": items},
                       ensure_ascii=False, separators=(",", ":"))

@@ -475,6 +475,15 @@
       status.appendChild(document.createTextNode(" ")); status.appendChild(link);
     }
     li.appendChild(time); li.appendChild(what); li.appendChild(amount); li.appendChild(status);
+    if (sale.status === "synced" && sale.stockWarnings && sale.stockWarnings.length) {
+      var warning = document.createElement("div"); warning.className = "till-queue-detail is-warning";
+      sale.stockWarnings.forEach(function (line) {
+        var p = document.createElement("p"); p.className = "small";
+        p.textContent = fmt(T.stock_warning, {sku: line.sku, on_hand: line.on_hand, held: line.reserved + line.safety});
+        warning.appendChild(p);
+      });
+      li.appendChild(warning);
+    }
     if (sale.status === "conflict") {
       var detail = document.createElement("div"); detail.className = "till-queue-detail";
       var message = document.createElement("p"); message.className = "error"; message.textContent = sale.detail || "";
@@ -558,6 +567,7 @@
         if (!sale || sale.key !== result.idempotency_key) return;
         if (result.status === "created" || result.status === "replayed") {
           sale.status = "synced"; sale.number = result.number; sale.detail = null; sale.syncedAt = now;
+          if (result.status === "created") sale.stockWarnings = result.stock_warnings || [];
         } else {
           sale.status = "conflict"; sale.detail = result.detail; sale.code = result.code;
           sale.shortLines = result.lines || [];
