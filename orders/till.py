@@ -174,6 +174,8 @@ def variant_search(query: str, limit: int = SEARCH_LIMIT) -> list[Variant]:
 # --- the price list an offline till keeps ----------------------------------------------------
 
 PRICE_LIST_FIELDS = ("sku", "barcode", "name", "label", "price", "tax_rate")
+# Bump to make every till's service worker drop the page copies it keeps (a change of their shape).
+TILL_SHELL_VERSION = "1"
 
 
 def till_price_list() -> list[list]:

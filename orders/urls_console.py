@@ -11,6 +11,7 @@ urlpatterns = [
     path("pickups/<int:pk>/ready/", console.pickup_ready, name="pickup_ready"),
     path("pickups/<int:pk>/hand-over/", till.pickup_hand_over, name="pickup_hand_over"),
     path("till/", till.till_home, name="till"),
+    path("till/sw.js", till.till_service_worker, name="till_service_worker"),
     path("till/<int:register>/", till.till_register, name="till_register"),
     path("till/<int:register>/scan/", till.till_scan, name="till_scan"),
     path("till/<int:register>/search/", till.till_search, name="till_search"),

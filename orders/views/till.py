@@ -164,6 +164,8 @@ def _offline_context(register: Register) -> dict:
         "prices_url": reverse("console:till_prices", kwargs={"register": register.pk}),
         "batch_url": reverse("api:till_sales_batch"),
         "receipt_url": reverse("console:till_receipt", kwargs={"number": "NUMBER"}),
+        "service_worker": reverse("console:till_service_worker"),
+        "scope": reverse("console:till"),
         "strings": {
             "offline": _("Offline: sales are kept on this till and sent when the connection returns."),
             "back_online": _("The connection is back: finish this sale; it is sent as soon as it is done."),
@@ -208,6 +210,20 @@ def _offline_context(register: Register) -> dict:
             "code_label": _("Scan or type a barcode / SKU"),
         },
     }
+
+
+@require_GET
+def till_service_worker(request):
+    """The till's service worker (``orders/console/till_sw.js``), served from ``/console/till/`` so
+    its scope is the till's pages. Code only, no data: no sign-in needed (a browser updating it may
+    have been signed out)."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    body = render_to_string("orders/console/till_sw.js", {
+        "version": till.TILL_SHELL_VERSION, "static_prefix": settings.STATIC_URL})
+    return HttpResponse(body, content_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": reverse("console:till")})
 
 
 @require_GET

@@ -26,6 +26,8 @@
   var BATCH_URL = app.getAttribute("data-batch");
   var RECEIPT_URL = app.getAttribute("data-receipt");
   var CSRF = app.getAttribute("data-csrf");
+  var SERVICE_WORKER = app.getAttribute("data-service-worker");
+  var SCOPE = app.getAttribute("data-scope");
   var CHUNK = 100; // sales per batch request (the endpoint takes up to 500)
   var KEEP_SYNCED_MS = 24 * 3600 * 1000; // recorded sales stay listed for a day
   var MAX_LINE_QUANTITY = 999;
@@ -137,9 +139,28 @@
     });
     var sample = Array.from(seen).join("");
     var family = window.getComputedStyle(document.body).fontFamily;
-    ["400", "700"].forEach(function (weight) {
-      document.fonts.load(weight + " 16px " + family, sample).catch(function () { fontsWarm = false; });
-    });
+    Promise.all(["400", "700"].map(function (weight) {
+      return document.fonts.load(weight + " 16px " + family, sample);
+    })).then(keepShell, function () { fontsWarm = false; });
+  }
+
+  // --- the service worker: a copy of this page and what it was drawn with, for a reload offline --
+  var worker = null;
+  function keepShell() {
+    if (!worker) return;
+    var urls = [window.location.pathname];
+    performance.getEntriesByType("resource").forEach(function (entry) { urls.push(entry.name); });
+    var channel = new MessageChannel();
+    channel.port1.onmessage = function () { app.setAttribute("data-shell", "kept"); };
+    worker.postMessage({type: "keep", urls: urls}, [channel.port2]);
+  }
+  if (SERVICE_WORKER && "serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(SERVICE_WORKER, {scope: SCOPE}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      worker = registration.active;
+      if (fontsWarm || !prices.items.length) keepShell();
+    }).catch(function () { /* no copy for a reload offline: the README says so */ });
   }
   function showPricesStatus(stale) {
     var node = el("[data-prices-status]");
@@ -194,10 +215,14 @@
     if (!offline) setOffline(true);
     scheduleRetry();
   }
+  var drawnOffline = !navigator.onLine; // this page may be the service worker's copy
   function cameBack() {
     if (offline) setOffline(false);
     retryDelay = 2000;
-    sync();
+    sync().then(function () {
+      // a page drawn from the copy shows an old online ticket: draw it afresh once nothing is pending here
+      if (drawnOffline && !ticket.lines.length) window.location.reload();
+    });
   }
   window.addEventListener("offline", wentOffline);
   window.addEventListener("online", function () {
@@ -584,7 +609,7 @@
     if (!navigator.onLine) { wentOffline(); return; }
     return refreshPrices().then(function () { cameBack(); }, function (error) {
       showPricesStatus(true);
-      if (error instanceof TypeError) wentOffline(); // the network, not the server, failed
+      if (error instanceof TypeError) { drawnOffline = true; wentOffline(); } // the network, not the server, failed
     });
   });
   renderQueue();
