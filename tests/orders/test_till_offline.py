@@ -170,3 +170,13 @@ def test_the_batch_costs_the_same_queries_for_each_sale(client, shop, staff, reg
     one, three = queries(["a"]), queries(["b", "c", "d"])
     per_sale = (three - one) / 2
     assert per_sale == int(per_sale) and one - per_sale < 10  # a fixed cost per sale, a small fixed overhead
+
+
+def test_the_service_worker_is_served_for_the_tills_scope_and_keeps_no_data(client, staff):
+    response = client.get("/console/till/sw.js")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/console/till/" and response["Cache-Control"] == "no-cache"
+    code = response.content.decode()
+    assert 'var CACHE = "omnishop-till-1";' in code and 'var STATIC = "/static/";' in code
+    client.force_login(staff["store_staff"])
+    assert client.get("/console/till/sw.js").content.decode() == code  # the same for everyone: no data in it
