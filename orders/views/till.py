@@ -190,8 +190,8 @@ def _offline_context(register: Register) -> dict:
             "status_synced": _("Recorded"),
             "status_conflict": _("Needs attention"),
             "status_dismissed": _("Set aside"),
-            "badge_queued": _("%(n)s waiting"),
-            "badge_conflicts": _("%(n)s need attention"),
+            "badge_queued": _("Waiting to send: %(n)s"),
+            "badge_conflicts": _("Needs attention: %(n)s"),
             "badge_synced": _("all sent"),
             "queue_empty": _("No sales are waiting on this till."),
             "retry": _("Try again"),
@@ -200,6 +200,8 @@ def _offline_context(register: Register) -> dict:
                                  "by hand (a stock adjustment, a note for the day report)."),
             "stock_warning": _("%(sku)s: recorded from units held for pickup orders or safety stock (%(on_hand)s "
                                "on hand, %(held)s held): check the pickups waiting for it."),
+            "stock_conflict": _("The store's stock records hold fewer units than this sale sold: count or receive "
+                                "the stock, then try again; or set the sale aside."),
             "short_line": _("%(sku)s: %(requested)s sold, %(available)s available here"),
             "sign_in": _("Could not send the queued sales: sign in again (the sales stay on this till)."),
             "server_error": _("The server did not take the queued sales (%(status)s); trying again shortly."),
@@ -207,7 +209,7 @@ def _offline_context(register: Register) -> dict:
             "receipt": _("Receipt"),
             "register": _("Register %(code)s"),
             "no_customer": _("A customer cannot be attached while offline."),
-            "code_label": _("Scan or type a barcode / SKU"),
+            "closed": _("This register is closed: open it before taking money."),
         },
     }
 

@@ -400,7 +400,8 @@
     var paid = given.reduce(function (n, t) { return n + t.amount; }, 0);
     var cash = given.filter(function (t) { return t.kind === "cash"; }).reduce(function (n, t) { return n + t.amount; }, 0);
     var problem = "";
-    if (!ticket.lines.length) problem = T.no_lines;
+    if (app.getAttribute("data-open") !== "1") problem = T.closed; // the server would refuse it
+    else if (!ticket.lines.length) problem = T.no_lines;
     else if (paid < due) problem = fmt(T.short, {rest: yen(due - paid)});
     else if (paid - cash > due) problem = T.over;
     errors.hidden = !problem;
@@ -513,6 +514,10 @@
       var detail = document.createElement("div"); detail.className = "till-queue-detail";
       var message = document.createElement("p"); message.className = "error"; message.textContent = sale.detail || "";
       detail.appendChild(message);
+      if (sale.code === "out_of_stock") {
+        var guide = document.createElement("p"); guide.className = "small"; guide.textContent = T.stock_conflict;
+        detail.appendChild(guide);
+      }
       (sale.shortLines || []).forEach(function (line) {
         var p = document.createElement("p"); p.className = "small";
         p.textContent = fmt(T.short_line, {sku: line.sku, requested: line.requested, available: line.available});

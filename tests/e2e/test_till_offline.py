@@ -235,3 +235,25 @@ def test_the_till_reloaded_offline_comes_from_its_copy_and_keeps_selling(page, l
     after = counts(e2e_shop)
     assert after["orders"] - before["orders"] == 2 and before["on_hand"] - after["on_hand"] == 2
     assert real_problems(page) == []
+
+
+def test_an_offline_sale_of_a_unit_held_for_a_pickup_is_recorded_and_flagged(page, live_server, e2e_shop,
+                                                                             e2e_staff, register):
+    """All of store A's LS-S are reserved for a pickup order: the shirt sold offline has left the
+    shop anyway, so the sale is recorded, and the queue tells staff to check that pickup."""
+    from orders import services
+    from orders.services import FulfillmentIn, LineIn
+
+    services.order_place(channel=e2e_shop.web, lines=[LineIn("LS-S", 3)],
+                         fulfillment=FulfillmentIn("pickup", "shibuya"))
+    open_till(page, live_server, e2e_staff["store_staff"], register)
+    go_offline(page)
+    ring_up_offline(page, "4901234567894")
+    page.context.set_offline(False)
+    wait_queue(page, queued=0, synced=1, conflicts=0)
+    warning = page.locator(".till-queue-row[data-status=synced] .till-queue-detail.is-warning")
+    assert "LS-S" in warning.text_content() and "受け取り" in warning.text_content()
+    assert TillSale.objects.count() == 1
+    level = StockLevel.objects.get(variant=e2e_shop.small, location=e2e_shop.store_a)
+    assert (level.on_hand, level.reserved) == (2, 3)
+    assert real_problems(page) == []
