@@ -21,6 +21,11 @@ in a child process each:
    ledger rows for every line, and the stock down by exactly the units sold;
 5. send the whole queue again (a till that never heard back): print the time; assert 0 created,
    every sale replayed with the same order number, and nothing in the database changed.
+
+``--browser``: instead, the browser's side in headless Chromium (Debian's): a price list of
+``--variants`` rows shaped as the endpoint's, parsed and indexed as ``static/js/till-offline.js``
+does on page load (a Map by JAN and SKU), a scan's lookup, and the slowest name search (a scan
+of the whole list; the first one also folds the names, kept for the next).
 """
 
 import argparse
@@ -164,6 +169,68 @@ def child(args) -> None:
     print(f"  exactly {args.sales} orders", flush=True)
 
 
+BROWSER_SCRIPT = r"""(n) => {
+  const rows = [];
+  for (let i = 0; i < n; i++) rows.push(["B" + i + "-M", String(4500000000000 + i), "ベンチ商品リネンシャツ" + i, "紺 / M",
+                                         1000 + i % 500, 10]);
+  const text = JSON.stringify({fields: ["sku", "barcode", "name", "label", "price", "tax_rate"], items: rows});
+  // as till-offline.js: fold() and usePrices()
+  const fold = (t) => String(t || "").normalize("NFKC").toLowerCase()
+    .replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60)).replace(/\s+/g, "");
+  const t0 = performance.now();
+  const body = JSON.parse(text);
+  const t1 = performance.now();
+  const byCode = new Map();
+  const items = body.items.map((r) => {
+    const item = {sku: r[0], barcode: r[1], name: r[2], label: r[3], price: r[4], rate: r[5]};
+    byCode.set(item.barcode, item); byCode.set(item.sku, item); byCode.set(item.sku.toUpperCase(), item);
+    return item;
+  });
+  const t2 = performance.now();
+  const lookups = [];
+  for (let k = 0; k < 1000; k++) {
+    const s = performance.now();
+    byCode.get(String(4500000000000 + Math.floor(Math.random() * n)));
+    lookups.push(performance.now() - s);
+  }
+  const t3 = performance.now();
+  // the search text is folded on the first search, then kept
+  const search = (q) => {
+    const query = fold(q);
+    const hits = [];
+    for (let i = 0; i < items.length && hits.length < 12; i++) {
+      const item = items[i];
+      if (item.search === undefined) item.search = fold(item.name + item.label + item.sku);
+      if (item.search.indexOf(query) !== -1) hits.push(i);
+    }
+    return hits;
+  };
+  const first = search("りねんしゃつ" + (n - 1));  // the last item: the whole list is read
+  const t4 = performance.now();
+  const hits = search("リネンシャツ" + (n - 2));
+  const t5 = performance.now();
+  return {bytes: text.length, parse: t1 - t0, index: t2 - t1, lookups: (t3 - t2) / 1000, first: t4 - t3,
+          search: t5 - t4, hits: first.length + hits.length};
+}"""
+
+
+def browser(args) -> None:
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        figures = chromium.new_page().evaluate(BROWSER_SCRIPT, args.variants)
+        chromium.close()
+    assert figures["hits"] == 2
+    print(f"Chromium: price list of {args.variants:,} variants, {figures['bytes'] / 1e6:.1f} MB JSON: parsed in "
+          f"{figures['parse']:.0f} ms, indexed in {figures['index']:.0f} ms (once per page load); a scan's lookup "
+          f"{figures['lookups'] * 1000:.1f} µs; the slowest name search {figures['search']:.1f} ms (the first "
+          f"search of the page, which folds the names: {figures['first']:.0f} ms)", flush=True)
+
+
 def run(args, backend: str) -> None:
     run_child(script=__file__, backend=backend, postgres=args.postgres, prefix="offline-sync-bench",
               args=["--variants", str(args.variants), "--sales", str(args.sales), "--chunk", str(args.chunk)])
@@ -177,10 +244,14 @@ def main() -> None:
     parser.add_argument("--postgres", "--database-url", dest="postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument("--browser", action="store_true", help="the browser's side in Chromium instead")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.browser:
+        browser(args)
         return
     for backend in ("sqlite", "postgresql"):
         if (backend == "sqlite" and args.postgres_only) or (backend == "postgresql" and args.sqlite_only):

@@ -115,7 +115,6 @@
     var items = record.items.map(function (row) {
       var item = {sku: row[f.sku], barcode: row[f.barcode], name: row[f.name], label: row[f.label],
                   price: row[f.price], rate: row[f.tax_rate]};
-      item.search = fold(item.name + item.label + item.sku);
       byCode.set(item.barcode, item);
       byCode.set(item.sku, item);
       byCode.set(item.sku.toUpperCase(), item);
@@ -352,7 +351,10 @@
     if (!query) return;
     var hits = [];
     for (var i = 0; i < prices.items.length && hits.length < 12; i++) {
-      if (prices.items[i].search.indexOf(query) !== -1) hits.push(prices.items[i]);
+      var item = prices.items[i];
+      // folded on the first search, not on page load (a few hundred ms at 100,000 variants)
+      if (item.search === undefined) item.search = fold(item.name + item.label + item.sku);
+      if (item.search.indexOf(query) !== -1) hits.push(item);
     }
     if (!hits.length) {
       var none = document.createElement("li"); none.className = "muted small";
