@@ -465,7 +465,7 @@ def reservation_fulfil(*, reference: str, reason: str = MovementReason.SALE, act
 
 @transaction.atomic
 def stock_sell(*, location: Location, lines: Iterable[tuple[Variant, int]], reference: str,
-               acting_user=None) -> list[StockMovement]:
+               acting_user=None, from_held: bool = False) -> list[StockMovement]:
     """Units sold over the counter (the till): they leave ``on_hand`` at ``location`` at once,
     with no reservation round trip, one ledger row per line (reason ``sale``). All lines or
     none: raise OutOfStock naming every short line; nothing moves then.
@@ -473,7 +473,9 @@ def stock_sell(*, location: Location, lines: Iterable[tuple[Variant, int]], refe
     A product sold from stock only (``StockPolicy.NORMAL``) keeps its available at 0 or more:
     ``on_hand - reserved - safety >= quantity``. A backorder or pre-order product may dip into
     what is held for others (the customer has the unit in hand) but never takes on_hand below
-    zero. Each line is one conditional UPDATE, in ``STOCK_LOCK_ORDER``."""
+    zero. ``from_held``: every product may, as a backorder product does (a sale a till made
+    offline: the unit has already left the shop); the caller tells staff what is now short.
+    Each line is one conditional UPDATE, in ``STOCK_LOCK_ORDER``."""
     lines = list(lines)
     if any(quantity <= 0 for _variant, quantity in lines):
         raise InvalidStockOperation(_("Quantity must be at least 1."))
@@ -482,7 +484,7 @@ def stock_sell(*, location: Location, lines: Iterable[tuple[Variant, int]], refe
     now = timezone.now()
     for variant, quantity in sorted(lines, key=lambda line: line[0].pk):
         rows = StockLevel.objects.filter(variant=variant, location=location)
-        if variant.product.stock_policy == StockPolicy.NORMAL:
+        if variant.product.stock_policy == StockPolicy.NORMAL and not from_held:
             rows = rows.filter(on_hand__gte=F("reserved") + F("safety_stock") + quantity)
         else:
             rows = rows.filter(on_hand__gte=quantity)

@@ -144,6 +144,9 @@ class BatchResultSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
     lines = serializers.ListField(child=serializers.DictField(), required=False, help_text=gettext_lazy(
         "For out_of_stock: each short line with what is available at the store now."))
+    stock_warnings = serializers.ListField(child=serializers.DictField(), required=False, help_text=gettext_lazy(
+        "For a sale recorded that took units held for others (pickup reservations, safety stock): each such "
+        "line with sku, on_hand, reserved and safety now, for staff to check the pickups waiting for it."))
 
 
 class BatchOutSerializer(serializers.Serializer):
@@ -170,7 +173,7 @@ def _open_session(user, register_id: int) -> RegisterSession:
     return session
 
 
-def _sell(user, data: dict, key: str) -> till.TillSaleResult:
+def _sell(user, data: dict, key: str, offline: bool = False) -> till.TillSaleResult:
     session = _open_session(user, data["register"])
     customer = None
     if data.get("customer") is not None:
@@ -181,7 +184,7 @@ def _sell(user, data: dict, key: str) -> till.TillSaleResult:
         register_session=session, idempotency_key=key, acting_user=user, customer=customer,
         lines=[till.TillLineIn(code=line["code"], quantity=line["quantity"]) for line in data["lines"]],
         tenders=[TenderIn(kind=t["kind"], amount=t["amount"], reference=t.get("reference", "")) for t in data["tenders"]],
-        codes=data.get("codes") or (), sold_at=data.get("sold_at"))
+        codes=data.get("codes") or (), sold_at=data.get("sold_at"), offline=offline)
 
 
 def _sale_body(result: till.TillSaleResult) -> dict:
@@ -235,6 +238,9 @@ class TillSaleBatchView(APIView):
                     "its own `idempotency_key`: a sale already received is `replayed` (no second order), a new one "
                     "`created`, a bad one `refused` with the machine-readable `code` (invalid, out_of_stock with "
                     "the short `lines`, idempotency_key_reused, permission_denied, not_found) and its message. "
+                    "These sales were made offline: the goods have already left the shop, so a sale may take units "
+                    "held for pickup orders or as safety stock (reported in `stock_warnings`), and is refused as "
+                    "out_of_stock only when the store's books hold fewer units than were sold. "
                     "Sending the same batch again creates nothing new. Always 200 when the batch itself is valid.",
         request=TillBatchInSerializer, responses={200: BatchOutSerializer, 400: ERROR_400, 403: ERROR_403})
     def post(self, request):
@@ -255,7 +261,7 @@ class TillSaleBatchView(APIView):
                     "errors": flatten_errors(item.errors)}
         data = item.validated_data
         try:
-            result = _sell(user, data, data["idempotency_key"])
+            result = _sell(user, data, data["idempotency_key"], offline=True)
         except DomainError as exc:
             return {**base, "status": "refused", "code": exc.code, "detail": str(exc.detail()), **exc.payload()}
         except PermissionDenied as exc:
@@ -263,7 +269,7 @@ class TillSaleBatchView(APIView):
         except Http404:
             return {**base, "status": "refused", "code": "not_found", "detail": _("Unknown register.")}
         return {**base, "status": "replayed" if result.replayed else "created", "number": result.order.number,
-                "change": result.change}
+                "change": result.change, "stock_warnings": list(result.stock_warnings)}
 
 
 def _scoped_sale(user, number: str) -> TillSale:

@@ -93,10 +93,14 @@ def order_event_expired(*, fulfillment: Fulfillment, from_status: str = Fulfillm
 
 
 def order_event_sold(*, order: Order, fulfillment: Fulfillment, acting_user=None, register: str = "",
-                     offline: bool = False) -> OrderEvent:
-    """A sale rung up at a till: placed, paid and handed over at once (``orders.till``)."""
+                     offline: bool = False, stock_warnings: list | None = None) -> OrderEvent:
+    """A sale rung up at a till: placed, paid and handed over at once (``orders.till``).
+    ``stock_warnings``: for a sale made offline, the lines it took from units held for others."""
+    data = {"register": register, "offline": offline}
+    if stock_warnings:
+        data["stock_warnings"] = stock_warnings
     return _event(OrderEventKind.SOLD, order=order, fulfillment=fulfillment, to_status=FulfillmentStatus.COLLECTED,
-                  acting_user=acting_user, data={"register": register, "offline": offline})
+                  acting_user=acting_user, data=data)
 
 
 def order_event_voided(*, fulfillment: Fulfillment, reason: str, acting_user=None) -> OrderEvent:

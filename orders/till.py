@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, EventKind
 from customers.services import event_record
 from inventory import services as inventory
-from inventory.models import Product, Variant
+from inventory.models import TAX_CLASS_RATES, Product, Variant
 from kernel import channels, roles
 from kernel.audit import audit_record
 from kernel.db import retry_on_conflict
@@ -116,6 +116,8 @@ class TillSaleResult:
     order: Order
     change: int
     replayed: bool  # True: the key was already used for this very sale; nothing new happened
+    # a sale made offline that took units held for others (pickups, safety stock): what is short now
+    stock_warnings: tuple = ()
 
 
 # --- finding what was scanned --------------------------------------------------------------
@@ -167,6 +169,32 @@ def variant_search(query: str, limit: int = SEARCH_LIMIT) -> list[Variant]:
     products = Product.objects.published().search(query).order_by("name", "id").values_list("pk", flat=True)[:limit]
     return list(Variant.objects.select_related("product").filter(product_id__in=list(products))
                 .order_by("product__name", "product_id", "position", "id")[:limit])
+
+
+# --- the price list an offline till keeps ----------------------------------------------------
+
+PRICE_LIST_FIELDS = ("sku", "barcode", "name", "label", "price", "tax_rate")
+# Bump to make every till's service worker drop the page copies it keeps (a change of their shape).
+TILL_SHELL_VERSION = "1"
+
+
+def till_price_list() -> list[list]:
+    """Every published variant as the till's offline script keeps it in the browser (IndexedDB)
+    to resolve a scan or a name search with no connection: ``[sku, barcode, name, label, price,
+    tax_rate]`` (``PRICE_LIST_FIELDS``), by SKU. Prices are the brand's, the same at every store.
+    One query whatever the size of the catalogue; about 60 bytes a variant before gzip."""
+    rows = (Variant.objects.filter(product__is_active=True).order_by("sku")
+            .values_list("sku", "barcode", "product__name", "color", "size", "price", "product__tax_class"))
+    return [[sku, barcode, name, " / ".join(part for part in (color, size) if part), price,
+             TAX_CLASS_RATES[tax_class]]
+            for sku, barcode, name, color, size, price, tax_class in rows.iterator(chunk_size=5000)]
+
+
+def till_price_list_version(items: list[list]) -> str:
+    """A short fingerprint of the price list: the ETag the till's script sends back to skip the
+    download when nothing changed."""
+    canonical = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
 # --- ringing up a sale ---------------------------------------------------------------------
@@ -240,8 +268,15 @@ def _payment_method(tenders: Sequence[TenderIn]) -> str:
 
 def till_sale(*, register_session: RegisterSession, lines: Sequence[TillLineIn], tenders: Sequence[TenderIn],
               idempotency_key: str, acting_user, customer: Customer | None = None, codes: Sequence[str] = (),
-              sold_at: datetime | None = None) -> TillSaleResult:
+              sold_at: datetime | None = None, offline: bool = False) -> TillSaleResult:
     """Ring up a sale at ``register_session``'s till and complete it at once (see the module).
+
+    ``offline``: the sale was rung up by a till with no connection and is sent now (the batch
+    endpoint): the units have already left the shop, so the sale may take units held for others
+    (pickup reservations, safety stock) rather than be refused; those lines come back in
+    ``stock_warnings`` (and on the order's ``sold`` event) for staff. It is still refused
+    (OutOfStock) when the books hold fewer units than were sold: on_hand never goes below zero,
+    and staff settle the difference (a count, a receipt) before sending the sale again.
 
     Raises InvalidOrder (field errors: ``lines.<i>.code``, ``lines.<i>.quantity``, ``tenders...``,
     ``register``, ``idempotency_key``), DiscountRefused (``codes``), OutOfStock (per line),
@@ -261,7 +296,7 @@ def till_sale(*, register_session: RegisterSession, lines: Sequence[TillLineIn],
     try:
         return _till_sale(register_session=register_session, lines=lines, tenders=tenders, key=key,
                           fingerprint=fingerprint, acting_user=acting_user, customer=customer, codes=codes,
-                          sold_at=sold_at)
+                          sold_at=sold_at, offline=offline)
     except IntegrityError:
         # the same key, sent twice at the same moment (an offline queue and a retry): the other
         # committed first, and everything this attempt did rolled back
@@ -274,7 +309,7 @@ def till_sale(*, register_session: RegisterSession, lines: Sequence[TillLineIn],
 @retry_on_conflict
 @transaction.atomic
 def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_user, customer, codes,
-               sold_at) -> TillSaleResult:
+               sold_at, offline=False) -> TillSaleResult:
     session = RegisterSession.objects.select_related("register__location").get(pk=register_session.pk)
     location = session.register.location
     if acting_user is not None and not roles.can_act_at(acting_user, location):
@@ -312,7 +347,8 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
                                        status=FulfillmentStatus.COLLECTED, ready_at=now, closed_at=now)
     # the units leave the shelf now: OutOfStock names every short line and undoes everything
     inventory.stock_sell(location=location, lines=resolved, reference=group.reservation_reference,
-                         acting_user=acting_user)
+                         acting_user=acting_user, from_held=offline)
+    stock_warnings = _held_shortfall(location, resolved) if offline else []
 
     per_sku, reasons = discounts.per_sku(), discounts.reasons()
     reason_limit = OrderLine._meta.get_field("discount_reason").max_length
@@ -354,7 +390,8 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
                                    fingerprint=fingerprint, sold_at=sold_at or now, sold_by=acting_user,
                                    change=change, receipt_prints=1)
     events.order_event_sold(order=order, fulfillment=group, acting_user=acting_user, register=session.register.code,
-                            offline=sold_at is not None and (now - sold_at).total_seconds() > 60)
+                            offline=offline or (sold_at is not None and (now - sold_at).total_seconds() > 60),
+                            stock_warnings=stock_warnings)
     subject = order_subject(order.number)
     publish(domain_events.ORDER_PLACED, subject=subject, actor=acting_user, payload=domain_events.OrderPlaced(
         order_id=order.pk, number=order.number, channel=channel.code, customer_id=order.customer_id,
@@ -368,7 +405,23 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
                      data={"total": order.total, "method": "till", "lines": len(order_lines),
                            "register": session.register.code})
     order.payment_status = PaymentStatus.PAID
-    return TillSaleResult(sale=sale, order=order, change=change, replayed=False)
+    return TillSaleResult(sale=sale, order=order, change=change, replayed=False,
+                          stock_warnings=tuple(stock_warnings))
+
+
+def _held_shortfall(location, resolved: list[tuple[Variant, int]]) -> list[dict]:
+    """After an offline sale: its lines whose stock at ``location`` is now below what is held
+    for others (reservations and safety stock), one query."""
+    from django.db.models import F
+
+    from inventory.models import StockLevel
+
+    skus = {variant.pk: variant.sku for variant, _quantity in resolved}
+    short = (StockLevel.objects.filter(location=location, variant_id__in=list(skus),
+                                       on_hand__lt=F("reserved") + F("safety_stock"))
+             .values_list("variant_id", "on_hand", "reserved", "safety_stock"))
+    return [{"sku": skus[variant_id], "on_hand": on_hand, "reserved": reserved, "safety": safety}
+            for variant_id, on_hand, reserved, safety in sorted(short, key=lambda row: skus[row[0]])]
 
 
 def _tender_sums(payments: Sequence[Payment]) -> dict[str, int]:

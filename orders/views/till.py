@@ -7,15 +7,17 @@ member's session, per register, until it is completed; completing calls ``orders
 with that key, so a double submit gives the one sale. Thin views: the rules are in
 ``orders.till``, ``orders.payments`` and ``orders.services``."""
 
+import json
 import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from customers.identities import identity_find
@@ -148,8 +150,101 @@ def till_register(request, register: int):
     context.update({
         "session": session, "tender_form": TenderForm(), "register_page": _register_page(),
         "recent": till.till_recent_sales(register_session=session, limit=5) if session else [],
+        "offline": _offline_context(register),
     })
     return render(request, "orders/console/till.html", context)
+
+
+# --- the offline till: the price list it keeps, the words its script shows -----------------------
+
+def _offline_context(register: Register) -> dict:
+    """What static/js/till-offline.js needs from the page: where the price list and the batch
+    endpoint are, and every word it shows, translated here (the script holds no text)."""
+    return {
+        "prices_url": reverse("console:till_prices", kwargs={"register": register.pk}),
+        "batch_url": reverse("api:till_sales_batch"),
+        "receipt_url": reverse("console:till_receipt", kwargs={"number": "NUMBER"}),
+        "service_worker": reverse("console:till_service_worker"),
+        "scope": reverse("console:till"),
+        "strings": {
+            "offline": _("Offline: sales are kept on this till and sent when the connection returns."),
+            "back_online": _("The connection is back: finish this sale; it is sent as soon as it is done."),
+            "prices_ready": _("Price list on this till: %(count)s items, %(time)s."),
+            "prices_none": _("No price list on this till yet: open the till once while online to sell offline."),
+            "prices_stale": _("Price list could not be refreshed; using the copy from %(time)s."),
+            "not_found": _("%(code)s is not in the price list on this till. Search by name instead."),
+            "added": _("Added: %(name)s"),
+            "empty": _("Scan an item to start the sale."),
+            "remove": _("Remove"),
+            "quantity": _("Quantity"),
+            "nothing_found": _("Nothing found for “%(query)s”."),
+            "short": _("The tenders do not cover the total: %(rest)s still to pay."),
+            "over": _("Only cash gives change: the other tenders come to more than the total."),
+            "no_lines": _("Scan at least one item."),
+            "queued_sale": _("Sale kept on this till: give %(change)s change. It is sent when the connection "
+                             "returns."),
+            "queued_sale_online": _("Sale saved: give %(change)s change. Sending it now."),
+            "save_failed": _("This browser could not store the sale: nothing was kept. Take the sale on paper."),
+            "status_queued": _("Waiting to send"),
+            "status_sending": _("Sending"),
+            "status_synced": _("Recorded"),
+            "status_conflict": _("Needs attention"),
+            "status_dismissed": _("Set aside"),
+            "badge_queued": _("Waiting to send: %(n)s"),
+            "badge_conflicts": _("Needs attention: %(n)s"),
+            "badge_synced": _("all sent"),
+            "queue_empty": _("No sales are waiting on this till."),
+            "retry": _("Try again"),
+            "dismiss": _("Set aside"),
+            "dismiss_confirm": _("Set this sale aside? It will not be recorded: take its money and stock into account "
+                                 "by hand (a stock adjustment, a note for the day report)."),
+            "stock_warning": _("%(sku)s: recorded from units held for pickup orders or safety stock (%(on_hand)s "
+                               "on hand, %(held)s held): check the pickups waiting for it."),
+            "stock_conflict": _("The store's stock records hold fewer units than this sale sold: count or receive "
+                                "the stock, then try again; or set the sale aside."),
+            "short_line": _("%(sku)s: %(requested)s sold, %(available)s available here"),
+            "sign_in": _("Could not send the queued sales: sign in again (the sales stay on this till)."),
+            "server_error": _("The server did not take the queued sales (%(status)s); trying again shortly."),
+            "sent": _("%(created)s sales recorded, %(replayed)s already recorded, %(refused)s need attention."),
+            "receipt": _("Receipt"),
+            "register": _("Register %(code)s"),
+            "no_customer": _("A customer cannot be attached while offline."),
+            "closed": _("This register is closed: open it before taking money."),
+        },
+    }
+
+
+@require_GET
+def till_service_worker(request):
+    """The till's service worker (``orders/console/till_sw.js``), served from ``/console/till/`` so
+    its scope is the till's pages. Code only, no data: no sign-in needed (a browser updating it may
+    have been signed out)."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    body = render_to_string("orders/console/till_sw.js", {
+        "version": till.TILL_SHELL_VERSION, "static_prefix": settings.STATIC_URL})
+    return HttpResponse(body, content_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": reverse("console:till")})
+
+
+@require_GET
+@console_view(OPERATE)
+@gzip_page
+def till_prices(request, register: int):
+    """The price list the till's offline script keeps (``orders.till.till_price_list``), as JSON
+    with an ETag: a till that already holds this version gets 304 and no body."""
+    register, _session = _register(request, register)
+    items = till.till_price_list()
+    version = till.till_price_list_version(items)
+    etag = f'"{version}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    # weak comparison: gzip_page marks the ETag of a compressed body weak (W/"...")
+    if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]:
+        return HttpResponseNotModified(headers=headers)
+    body = json.dumps({"version": version, "fields": till.PRICE_LIST_FIELDS, "count": len(items), "items": items},
+                      ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 def _add_line(ticket: dict, sku: str, quantity: int) -> None:

@@ -91,6 +91,8 @@ MATRIX = {
     "till_search": [302, 403, 200, 403, 403, 200],
     "till_receipt": [302, 403, 200, 403, 403, 200],
     "till_aisle": [302, 403, 200, 403, 403, 200],  # the endless aisle of one item
+    "till_prices": [302, 403, 200, 403, 403, 200],  # the price list the offline till keeps
+    "till_service_worker": [200, 200, 200, 200, 200, 200],  # the till's service worker: code only, no data
     # issue 10: the pickup badge (desk staff), pick lists and packing slips (shipping staff)
     "pickup_badge": [302, 403, 200, 403, 403, 200],
     "pick_list": [302, 403, 403, 200, 403, 200],
@@ -326,6 +328,8 @@ def _url(name, shop, pickups, customer, shipment=None):
         ids = _till(shop)
         kwargs = {"number": ids["number"]} if name.startswith("till_receipt") or name == "till_void" else {
             "register": ids["register"]}
+        if name == "till_service_worker":
+            kwargs = {}
         if name == "till_aisle":
             return reverse(f"console:{name}", kwargs=kwargs) + "?code=LS-S"
     return reverse(f"console:{name}", kwargs=kwargs)
