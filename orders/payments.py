@@ -21,6 +21,7 @@ from .errors import InvalidOrder
 from .models import (
     COUNTER_TENDERS,
     Order,
+    OrderStatus,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -49,8 +50,8 @@ class PaymentTaken:
 
 
 def order_paid(order: Order) -> int:
-    """What the customer has paid on the order, net of refunds (one query)."""
-    return Payment.objects.filter(order=order).aggregate(total=Sum("amount"))["total"] or 0
+    """What the customer has paid on the order, net of refunds (``order_money``; one query)."""
+    return order_money(order).net
 
 
 def order_amount_due(order: Order) -> int:
@@ -169,7 +170,7 @@ def _check_store_credit(order: Order, tenders: Sequence[TenderIn]) -> dict[str, 
     return {}
 
 
-# --- refunds -------------------------------------------------------------------------------
+# --- what was paid: the one rule -----------------------------------------------------------
 
 # The tender an order paid outside the till (online, on a marketplace, at hand-over before the
 # tender step existed) was paid with, from its payment method.
@@ -182,33 +183,100 @@ _IMPLIED_TENDER = {
 }
 
 
-def _implied_payment(order: Order) -> Payment | None:
-    """The payment of an order marked paid without any tender rows (paid online, on a
-    marketplace, or imported), as the row it would have been: unsaved, or None."""
-    if order.payment_status != PaymentStatus.PAID or Payment.objects.filter(order=order).exists():
-        return None
+@dataclass(frozen=True)
+class OrderMoney:
+    """The money on one order, by the one rule every reader uses (``order_money``)."""
+
+    paid: int  # taken: every positive payment, or the implied payment
+    refunded: int  # given back (and value carried over to an exchange): the negative payments, as a positive sum
+    tenders: dict[str, int]  # still refundable per tender kind, in the order they were taken; kinds at 0 left out
+    implied: Payment | None  # the payment an order marked paid without tender rows stands for (unsaved)
+
+    @property
+    def net(self) -> int:
+        """What the customer has paid, net of refunds: the most a refund may give back."""
+        return max(self.paid - self.refunded, 0)
+
+    def due_back(self, order: Order) -> int:
+        """What the shop owes back now: the net paid above what the order still comes to (its
+        total; nothing once the whole order is cancelled)."""
+        owed = 0 if order.status == OrderStatus.CANCELLED else order.total
+        return max(self.net - owed, 0)
+
+
+def _implied_kind(order: Order) -> str:
     kind = _IMPLIED_TENDER.get(order.payment_method, TenderKind.ONLINE)
     if kind == TenderKind.ONLINE and order.channel.kind == "pos":
         kind = TenderKind.CARD
-    return Payment(order=order, kind=kind, amount=order.total, reference=order.number) if order.total else None
+    return kind
+
+
+def order_money(order: Order, payments: Sequence[Payment] | None = None) -> OrderMoney:
+    """What was paid on ``order``, what was given back and what is refundable per tender: the one
+    rule behind the refund due, the refund cap, the returns desk and the API.
+
+    The order's Payment rows are the record (positive: taken; negative: refunds and value carried
+    to an exchange). An order marked paid with no Payment row at all (paid online, on a
+    marketplace, imported, or paid before the tender step existed) counts its total as one
+    *implied* payment in the tender of its payment method: the row it would have been, which
+    the first change of money on it (``payment_record_implied``) writes for real. ``payments``:
+    the order's rows when already loaded (a prefetch); else one query."""
+    if payments is None:
+        prefetched = getattr(order, "_prefetched_objects_cache", {}).get("payments")
+        payments = list(prefetched) if prefetched is not None else list(
+            Payment.objects.filter(order=order).order_by("created_at", "id"))
+    else:
+        payments = list(payments)
+    if not payments:
+        if order.payment_status == PaymentStatus.PAID and order.total > 0:
+            implied = Payment(order=order, kind=_implied_kind(order), amount=order.total, reference=order.number)
+            return OrderMoney(paid=order.total, refunded=0, tenders={implied.kind: order.total}, implied=implied)
+        return OrderMoney(paid=0, refunded=0, tenders={}, implied=None)
+    left: dict[str, int] = {}  # per tender, in the order taken: what it took less what went back from it
+    paid = refunded = 0
+    for payment in sorted(payments, key=lambda p: (p.created_at, p.pk or 0)):
+        if payment.amount > 0:
+            paid += payment.amount
+            left[payment.kind] = left.get(payment.kind, 0) + payment.amount
+            continue
+        refunded -= payment.amount
+        # a refund comes off its own tender first, then (store credit, value carried to an
+        # exchange, a card refunded in cash) off the others, most recent first
+        out = -payment.amount
+        for kind in [payment.kind, *reversed([k for k in left if k != payment.kind])]:
+            take = min(left.get(kind, 0), out)
+            if take > 0:
+                left[kind] -= take
+                out -= take
+    return OrderMoney(paid=paid, refunded=refunded, implied=None,
+                      tenders={kind: amount for kind, amount in left.items() if amount > 0})
+
+
+def payment_record_implied(order: Order) -> Payment | None:
+    """Write the implied payment of an order marked paid without tender rows (``order_money``) as
+    the row it stands for, before anything changes its money or its total (a refund, a partial
+    cancel): afterwards the rows alone tell what was paid. Call it with the order row locked."""
+    implied = order_money(order).implied
+    if implied is not None:
+        implied.save()
+    return implied
 
 
 def order_tenders(order: Order) -> dict[str, int]:
-    """What is still refundable per tender: for each kind, what was taken net of refunds (an
-    order paid outside the till counts its implied payment). Kinds with nothing left are left out."""
-    implied = _implied_payment(order)
-    if implied is not None:
-        return {implied.kind: implied.amount}
-    net: dict[str, int] = {}
-    for kind, amount in Payment.objects.filter(order=order).values_list("kind", "amount").order_by("created_at", "id"):
-        net[kind] = net.get(kind, 0) + amount
-    return {kind: amount for kind, amount in net.items() if amount > 0}
+    """What is still refundable per tender (``order_money``)."""
+    return order_money(order).tenders
 
 
 def order_refundable(order: Order) -> int:
-    """The most that can still be refunded on the order: what was paid, net of refunds."""
-    implied = _implied_payment(order)
-    return implied.amount if implied is not None else max(order_paid(order), 0)
+    """The most that can still be refunded on the order: what was paid, net of refunds (``order_money``)."""
+    return order_money(order).net
+
+
+def order_refund_due(order: Order) -> int:
+    """What the shop owes the customer back on ``order`` now (``OrderMoney.due_back``): a partial
+    cancel lowers the total and a cancel of a paid order the whole of it; a refund brings it back
+    to 0. One query, none when the order's payments are prefetched (the API's lists)."""
+    return order_money(order).due_back(order)
 
 
 # Refunds to the original payment go back to the most recent tenders first; value carried over
@@ -238,12 +306,13 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
         errors["reference"] = [_("At most 60 characters.")]
     if errors:
         raise InvalidOrder(errors)
-    refundable = order_refundable(order)
+    money = order_money(order)
+    refundable = money.net
     if amount > refundable:
         raise InvalidOrder({"amount": [
             _("At most %(refundable)s can be refunded on order %(number)s: what was paid, net of refunds.")
             % {"refundable": yen(refundable), "number": order.number}]})
-    tenders = order_tenders(order)
+    tenders = money.tenders
     if method == RefundMethod.STORE_CREDIT and order.customer_id is None:
         raise InvalidOrder({"method": [_("Store credit belongs to a customer: this order has none.")]})
     if register_session is not None:
@@ -251,9 +320,8 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
         if not register_session.is_open:
             raise InvalidOrder({"register": [_("This register is closed: open it before giving money back.")]})
         location = location or register_session.register.location
-    implied = _implied_payment(order)
-    if implied is not None:
-        implied.save()
+    if money.implied is not None:
+        money.implied.save()
     if method == RefundMethod.STORE_CREDIT:
         plan = [(TenderKind.STORE_CREDIT, amount)]
     else:
@@ -274,7 +342,7 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
             StoreCreditEntry.objects.create(customer_id=order.customer_id, amount=part, kind=StoreCreditKind.REFUND,
                                             order=order, payment=row, note=reference, acting_user=acting_user)
         rows.append(row)
-    if order_paid(order) <= 0:
+    if order_money(order).net <= 0:
         order.payment_status = PaymentStatus.REFUNDED
         order.save(update_fields=["payment_status"])
     return rows

@@ -37,7 +37,6 @@ from .models import (
     OrderStatus,
     OrderTag,
 )
-from .payments import order_paid
 from .tax import TaxSummary, summarise_document
 
 
@@ -219,19 +218,6 @@ def order_tags_in_use(*, locations=None, limit: int = 50) -> list[str]:
     if locations is not None:
         tags = tags.filter(order__in=orders_at(locations=locations))
     return list(tags.values_list("name", flat=True).annotate(n=Count("id")).order_by("-n", "name")[:limit])
-
-
-def order_refund_due(order: Order) -> int:
-    """What the shop owes the customer back on ``order`` now, in yen: what they paid net of
-    refunds (``orders.payments.order_paid``: Σ of the order's payments) above what the order
-    still comes to (its total; nothing once the whole order is cancelled). A partial cancel
-    lowers the total and a cancel of a paid order the whole of it; a refund (a negative payment,
-    ``orders`` refund service) brings this back to 0. One query, none when the order's payments
-    are prefetched (the API's lists)."""
-    owed = 0 if order.status == OrderStatus.CANCELLED else order.total
-    prefetched = getattr(order, "_prefetched_objects_cache", {}).get("payments")
-    paid = sum(p.amount for p in prefetched) if prefetched is not None else order_paid(order)
-    return max(paid - owed, 0)
 
 
 def order_detail(*, number: str, locations=None) -> Order:

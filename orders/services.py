@@ -686,13 +686,15 @@ def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: s
     delivery fee stays as charged, and the total is recomputed (tax per rate is computed from the
     lines, ``orders.tax``). A fulfilment left with no line is cancelled; every unit of the order
     is the whole order cancelled (``order_cancel``). One ``lines_cancelled`` OrderEvent records the
-    lines, the amount and, for an order already paid, the refund due (``selectors.order_refund_due``).
+    lines, the amount and, for an order already paid, the refund due (``payments.order_refund_due``;
+    an order paid without tender rows first gets its payment written, ``payments.payment_record_implied``,
+    so the lowered total does not lower what it says was paid).
 
     Bad input (an unknown line, a line of a closed fulfilment, more units than the line has, the
     same line twice) raises InvalidOrder naming ``lines.<i>.<field>``; nothing changes then."""
-    from .selectors import order_refund_due
+    from .payments import order_refund_due, payment_record_implied
 
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order.pk)
     # the fulfilments too: staff marking ready or handing over meanwhile wait, or win first
     list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").values_list("pk", flat=True))
     reason = (reason or "").strip()
@@ -730,6 +732,7 @@ def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: s
     if all(wanted.get(pk, 0) == line.quantity for pk, line in current.items()):
         return order_cancel(order=order, reason=reason, acting_user=acting_user)
 
+    payment_record_implied(order)
     before, removed_discount, record = order.total, 0, []
     for pk, quantity in wanted.items():
         line = current[pk]

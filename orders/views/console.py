@@ -18,6 +18,7 @@ from kernel.models import Channel, Location
 from .. import selectors, services
 from ..errors import InvalidOrder, InvalidTransition
 from ..models import Carrier, Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
+from ..payments import order_money
 from ..services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 
 # How each kind of order event looks in the order's history: an icon
@@ -164,7 +165,6 @@ def order_detail(request, number: str):
         # lines staff may cancel units of: their fulfilment is still open
         "cancellable_lines": [line for line in lines if can_cancel and any(
             f.pk == line.fulfillment_id and f.can_become(FulfillmentStatus.CANCELLED) for f in fulfillments)],
-        "refund_due": selectors.order_refund_due(order),
         "notes": list(order.notes.all()),
         "tags": [tag.name for tag in order.tags.all()],
         "can_annotate": request.user.has_perm("orders.change_order"),
@@ -190,9 +190,10 @@ def order_detail(request, number: str):
 def _money_context(user, order) -> dict:
     """The order's payments and refunds, its returns, and the return and refund actions."""
     from ..models import RefundMethod, Return
-    from ..payments import order_refundable
 
-    return {"payments": selectors.order_payments(order), "refundable": order_refundable(order),
+    payments = selectors.order_payments(order)
+    money = order_money(order, payments)  # the one rule: what was paid, what is refundable, what is due back
+    return {"payments": payments, "refundable": money.net, "refund_due": money.due_back(order),
             "order_returns": list(Return.objects.filter(order=order).order_by("-id")),
             "refund_methods": RefundMethod.choices,
             "can_take_returns": user.has_perm("orders.take_returns"),
