@@ -9,10 +9,12 @@ on the store's terminal and recorded as a tender with its slip number.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from kernel import roles
 from kernel.db import retry_on_conflict
 from kernel.models import Location
 from kernel.templatetags.money import yen
@@ -284,6 +286,21 @@ def order_refund_due(order: Order) -> int:
 _TO_STORE_CREDIT = (TenderKind.STORE_CREDIT, TenderKind.EXCHANGE)
 
 
+def _refund_plan(order: Order, tenders: dict[str, int], amount: int, method: str) -> list[tuple[str, int]]:
+    """(tender, amount) pairs a refund of ``amount`` gives back: all as store credit, or to the
+    tenders still refundable, most recent first, never more than each has left."""
+    if method == RefundMethod.STORE_CREDIT:
+        return [(TenderKind.STORE_CREDIT, amount)]
+    plan, left = [], amount
+    for kind in reversed(list(tenders)):
+        take = min(tenders[kind], left)
+        if take > 0:
+            plan.append((TenderKind.STORE_CREDIT if kind in _TO_STORE_CREDIT and order.customer_id else
+                         TenderKind.CASH if kind in _TO_STORE_CREDIT else kind, take))
+            left -= take
+    return plan
+
+
 @retry_on_conflict
 @transaction.atomic
 def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIGINAL, reference: str = "",
@@ -293,9 +310,12 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
     with (most recent first, never more than each tender took, net of earlier refunds) or as
     store credit (one row, and the same amount added to the customer's store credit ledger).
     Never more than was paid in all: raise InvalidOrder naming ``amount`` (nothing written).
-    ``register_session``: the till a cash refund leaves from (it must be open). An order paid
-    outside the till first gets its payment recorded as the row it would have been. The order
-    is marked refunded once nothing paid is left."""
+    ``register_session``: the till the refund is given at (it must be open, at a store
+    ``acting_user`` acts for: PermissionDenied otherwise). Cash given back leaves a drawer, so a
+    refund with any cash in it needs one (InvalidOrder naming ``register``, nothing written): the
+    session's day report and closing count then include it. An order paid outside the till
+    first gets its payment recorded as the row it would have been. The order is marked refunded
+    once nothing paid is left."""
     order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order.pk)
     errors: dict[str, list[str]] = {}
     if method not in RefundMethod.values:
@@ -312,26 +332,24 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
         raise InvalidOrder({"amount": [
             _("At most %(refundable)s can be refunded on order %(number)s: what was paid, net of refunds.")
             % {"refundable": yen(refundable), "number": order.number}]})
-    tenders = money.tenders
     if method == RefundMethod.STORE_CREDIT and order.customer_id is None:
         raise InvalidOrder({"method": [_("Store credit belongs to a customer: this order has none.")]})
     if register_session is not None:
-        register_session = RegisterSession.objects.select_related("register").get(pk=register_session.pk)
+        # locked like payment_take's: a register being closed counts this refund or refuses it
+        register_session = RegisterSession.objects.select_for_update(of=("self",)).select_related(
+            "register__location").get(pk=register_session.pk)
+        if acting_user is not None and not roles.can_act_at(acting_user, register_session.register.location):
+            raise PermissionDenied(_("You can only give money back at your own store's registers."))
         if not register_session.is_open:
             raise InvalidOrder({"register": [_("This register is closed: open it before giving money back.")]})
-        location = location or register_session.register.location
+        location = register_session.register.location
+    plan = _refund_plan(order, money.tenders, amount, method)
+    if register_session is None and any(kind == TenderKind.CASH for kind, _part in plan):
+        raise InvalidOrder({"register": [
+            _("%(amount)s of this refund is cash: choose the open register whose drawer it leaves, or refund "
+              "as store credit.") % {"amount": yen(sum(part for kind, part in plan if kind == TenderKind.CASH))}]})
     if money.implied is not None:
         money.implied.save()
-    if method == RefundMethod.STORE_CREDIT:
-        plan = [(TenderKind.STORE_CREDIT, amount)]
-    else:
-        plan, left = [], amount
-        for kind in reversed(list(tenders)):
-            take = min(tenders[kind], left)
-            if take > 0:
-                plan.append((TenderKind.STORE_CREDIT if kind in _TO_STORE_CREDIT and order.customer_id else
-                             TenderKind.CASH if kind in _TO_STORE_CREDIT else kind, take))
-                left -= take
     rows = []
     for kind, part in plan:
         row = Payment.objects.create(

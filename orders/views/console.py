@@ -182,22 +182,31 @@ def order_detail(request, number: str):
         "can_cancel": can_cancel,
         "can_view_customer": request.user.has_perm("customers.view_customer"),
         "max_reason_length": MAX_REASON_LENGTH,
-        **_money_context(request.user, order),
+        **_money_context(request, order),
     }
     return render(request, "orders/console/order_detail.html", context)
 
 
-def _money_context(user, order) -> dict:
-    """The order's payments and refunds, its returns, and the return and refund actions."""
+def _money_context(request, order) -> dict:
+    """The order's payments and refunds, its returns, and the return and refund actions: the
+    refund panel (open with ``?refund=1``, the "Refund due" notice's link, prefilled with what is
+    due) gives the refund at one of the user's stores' open registers."""
     from ..models import RefundMethod, Return
+    from .console_returns import refund_sessions
+
+    user = request.user
 
     payments = selectors.order_payments(order)
     money = order_money(order, payments)  # the one rule: what was paid, what is refundable, what is due back
+    can_refund = user.has_perm("orders.refund_order")
+    sessions = refund_sessions(user) if can_refund and money.net else []
     return {"payments": payments, "refundable": money.net, "refund_due": money.due_back(order),
+            "refund_open": request.GET.get("refund") == "1", "refund_sessions": sessions,
+            "chosen_session": sessions[0] if len(sessions) == 1 else None,
             "order_returns": list(Return.objects.filter(order=order).order_by("-id")),
             "refund_methods": RefundMethod.choices,
             "can_take_returns": user.has_perm("orders.take_returns"),
-            "can_refund": user.has_perm("orders.refund_order")}
+            "can_refund": can_refund}
 
 
 def _can_cancel(user, order) -> bool:
