@@ -226,7 +226,8 @@ def order_detail(*, number: str, locations=None) -> Order:
     orders = Order.objects.all() if locations is None else orders_at(locations=locations)
     return orders.select_related("channel", "customer", "placed_by").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
-        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
+        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location", "transfer__source")
+                 .order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("acting_user").order_by("created_at", "id")),
         Prefetch("notes", queryset=OrderNote.objects.select_related("author").order_by("-created_at", "-id")),
         Prefetch("tags", queryset=OrderTag.objects.order_by("name")),

@@ -35,6 +35,10 @@ EVENT_STYLE = {
     OrderEventKind.SOLD: ("store", "success"),
     OrderEventKind.VOIDED: ("x", "danger"),
     OrderEventKind.LINES_CANCELLED: ("x", "warning"),
+    OrderEventKind.TRANSFER_REQUESTED: ("truck", "info"),
+    OrderEventKind.TRANSFER_SHIPPED: ("truck", "info"),
+    OrderEventKind.TRANSFER_RECEIVED: ("store", "success"),
+    OrderEventKind.TRANSFER_SHORT: ("x", "danger"),
 }
 
 
