@@ -93,7 +93,9 @@ def pickups_waiting_by_location(*, locations=None) -> list[dict]:
 
 
 def _with_lines(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
-    return fulfillments.select_related("order__customer", "order__channel", "location").prefetch_related(
+    # the transfer: an endless-aisle pickup whose items are still on their way cannot be made ready
+    return fulfillments.select_related("order__customer", "order__channel", "location",
+                                       "transfer__source").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
 

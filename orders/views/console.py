@@ -167,8 +167,10 @@ def order_detail(request, number: str):
         "order": order,
         "lines": lines,
         # lines staff may cancel units of: their fulfilment is still open
+        # (not while they come by an endless-aisle transfer: the whole order is cancelled then)
         "cancellable_lines": [line for line in lines if can_cancel and any(
-            f.pk == line.fulfillment_id and f.can_become(FulfillmentStatus.CANCELLED) for f in fulfillments)],
+            f.pk == line.fulfillment_id and f.can_become(FulfillmentStatus.CANCELLED)
+            and not (f.transfer_id and f.status == FulfillmentStatus.RESERVED) for f in fulfillments)],
         "notes": list(order.notes.all()),
         "tags": [tag.name for tag in order.tags.all()],
         "can_annotate": request.user.has_perm("orders.change_order"),

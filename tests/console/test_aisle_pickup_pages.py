@@ -51,6 +51,13 @@ def test_aisle_pickup_from_the_till_to_the_pickup_desk(client, staff, shop):
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.IN_TRANSIT
 
+    # on its way: the desk says so instead of offering Ready; the order page offers no partial cancel
+    client.force_login(staff["store_staff"])
+    group = order.fulfillments.get()
+    desk = client.get(reverse("console:pickup_desk"), {"status": "reserved"}).content.decode()
+    assert transfer.number in desk and reverse("console:pickup_ready", args=[group.pk]) not in desk
+    assert 'id="cancel-items"' not in client.get(reverse("console:order_detail", args=[order.number])).content.decode()
+
     # the store receives it; the consumer makes the order ready; the desk's Ready tab has it
     transfer_receive(transfer=transfer, lines=[ReceivedLineIn(variant=shop.large, quantity=1)],
                      acting_user=staff["store_staff"])
