@@ -76,12 +76,13 @@ def create_numbered(document: NumberedDocument) -> NumberedDocument:
 
 
 def hold_take(*, location: Location, reference: str, taken: dict[int, int], reason: str, acting_user,
-              note: str = "") -> list[StockMovement]:
+              note: str = "", ledger_reference: str = "") -> list[StockMovement]:
     """The units held under ``reference`` at ``location`` leave it: per variant, ``taken[variant
     id]`` units (at most the units held; the rest of the hold is given back) come off on_hand,
-    the whole hold comes off reserved, and one ledger row is written per variant that moved.
-    Rows are updated in variant order (inventory.services.STOCK_LOCK_ORDER)."""
-    holds = list(Reservation.objects.active().filter(reference=reference, location=location)
+    the whole hold comes off reserved, and one ledger row is written per variant that moved
+    (named ``ledger_reference``, else ``reference``). The holds are locked first, then the
+    rows updated in variant order (inventory.services.STOCK_LOCK_ORDER)."""
+    holds = list(Reservation.objects.select_for_update().active().filter(reference=reference, location=location)
                  .order_by("variant_id"))
     now = timezone.now()
     movements = []
@@ -97,7 +98,8 @@ def hold_take(*, location: Location, reference: str, taken: dict[int, int], reas
             raise InvalidStockOperation(_("Stock for %(sku)s is inconsistent.") % {"sku": hold.variant_id})
         if quantity:
             movements.append(StockMovement(variant_id=hold.variant_id, location=location, quantity=-quantity,
-                                           reason=reason, reference=reference, note=note, acting_user=acting_user))
+                                           reason=reason, reference=ledger_reference or reference, note=note,
+                                           acting_user=acting_user))
         if hold.quantity > quantity:
             freed[(hold.variant_id, location.pk)] = hold.quantity - quantity
     Reservation.objects.filter(pk__in=[hold.pk for hold in holds]).update(

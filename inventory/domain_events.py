@@ -20,4 +20,20 @@ class StockAvailable:
 
 STOCK_AVAILABLE = EventType("inventory.stock_available", StockAvailable)
 
-EVENT_TYPES = [STOCK_AVAILABLE]
+@dataclass(frozen=True)
+class TransferChanged:
+    """A transfer moved on (approved, shipped, received, cancelled). ``hold_reference``: the hold
+    it carries for someone else (a customer order's fulfilment, ``fulfillment:<id>``), blank for
+    an ordinary transfer: what the orders domain reacts to (the endless aisle's pickup)."""
+
+    transfer_id: int
+    number: str
+    status: str
+    source_id: int
+    destination_id: int
+    hold_reference: str
+
+
+TRANSFER_CHANGED = EventType("inventory.transfer_changed", TransferChanged)
+
+EVENT_TYPES = [STOCK_AVAILABLE, TRANSFER_CHANGED]

@@ -361,6 +361,10 @@ class Transfer(NumberedDocument):
     status = models.CharField(_("status"), max_length=20, choices=TransferStatus.choices,
                               default=TransferStatus.REQUESTED, db_index=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Units already held at the source for someone else (a customer order sold by the endless
+    # aisle: its fulfilment's reservation reference): the transfer carries that hold to the
+    # destination instead of holding its own at approval. Blank for an ordinary transfer.
+    hold_reference = models.CharField(_("carries the hold of"), max_length=100, blank=True, db_index=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

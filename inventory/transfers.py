@@ -18,21 +18,35 @@
 
 Each step is one transaction, locks the transfer row first, and refuses a transfer that is not
 in the state it needs (DocumentStateError): a step sent twice changes nothing the second time.
+Each publishes ``inventory.transfer_changed`` (kernel.events) with the new status.
+
+**A transfer that carries a hold** (``hold_reference``): the endless aisle sells an item from
+another location's stock for pickup at the selling store; the order holds the units at the
+source (its fulfilment's reservation) and asks for this transfer. Approving it holds nothing
+more (the order's hold is there, or it refuses); shipping takes the order's hold off the source
+(TRANSFER_OUT, named by the transfer) and must ship every unit the order needs; receiving brings
+them in at the store, where the orders domain, told by the event, reserves them for the order
+and makes it ready for pickup. Only the hold's owner cancels such a transfer (cancelling the
+order does): it gives the hold back itself.
 """
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.events import publish
 from kernel.models import Location
 
 from . import services
 from .documents import LineIn, ReceivedLineIn, create_numbered, hold_take, merged
+from .domain_events import TRANSFER_CHANGED, TransferChanged
 from .errors import DocumentStateError, LinesInvalid, OutOfStock, OverExpected, ShortLine
 from .models import (
     MovementReason,
     Receipt,
     ReceiptLine,
+    Reservation,
     StockLevel,
     Transfer,
     TransferLine,
@@ -50,6 +64,24 @@ def _locked(transfer: Transfer, *states: str) -> Transfer:
     return locked
 
 
+def _announce(transfer: Transfer, acting_user) -> None:
+    """The transfer's new status, for whoever reacts (the orders domain's endless-aisle pickups)."""
+    publish(TRANSFER_CHANGED, subject=f"transfer:{transfer.number}", actor=acting_user, payload=TransferChanged(
+        transfer_id=transfer.pk, number=transfer.number, status=transfer.status, source_id=transfer.source_id,
+        destination_id=transfer.destination_id, hold_reference=transfer.hold_reference))
+
+
+def _check_held(source: Location, hold_reference: str, wanted: dict[int, int], skus: dict[int, str]) -> None:
+    """The active holds of ``hold_reference`` at the source cover ``wanted`` (variant id -> units);
+    DocumentStateError naming the SKUs otherwise (the order was cancelled, or its hold changed)."""
+    held = dict(Reservation.objects.active().filter(reference=hold_reference, location=source)
+                .values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units"))
+    short = [skus[variant_id] for variant_id, units in wanted.items() if held.get(variant_id, 0) < units]
+    if short:
+        raise DocumentStateError(_("The units this transfer carries are no longer held for it: %(skus)s.")
+                                 % {"skus": ", ".join(short)})
+
+
 def _check_available(location: Location, lines: list[LineIn]) -> None:
     levels = {level.variant_id: level for level in StockLevel.objects.filter(
         location=location, variant__in=[line.variant for line in lines])}
@@ -63,18 +95,25 @@ def _check_available(location: Location, lines: list[LineIn]) -> None:
 
 @transaction.atomic
 def transfer_request(*, source: Location, destination: Location, lines: list[LineIn], note: str = "",
-                     acting_user=None) -> Transfer:
+                     hold_reference: str = "", acting_user=None) -> Transfer:
     """Ask for stock to move from ``source`` to ``destination``. Lines of the same variant are
     added up. Raise LinesInvalid (bad lines, same location twice) or OutOfStock (the source does
-    not have the units available); nothing is written then."""
+    not have the units available); nothing is written then. ``hold_reference``: the units are
+    already held at the source under that reference (a customer order's): the transfer carries
+    that hold (see the module), and DocumentStateError when it does not cover the lines."""
     if source.pk == destination.pk:
         raise LinesInvalid({"destination": [_("A transfer goes to another location.")]})
     lines = merged(lines)
-    _check_available(source, lines)
+    if hold_reference:
+        _check_held(source, hold_reference, {line.variant.pk: line.quantity for line in lines},
+                    {line.variant.pk: line.variant.sku for line in lines})
+    else:
+        _check_available(source, lines)
     transfer = create_numbered(Transfer(source=source, destination=destination, note=note.strip()[:200],
-                                        requested_by=acting_user))
+                                        hold_reference=hold_reference, requested_by=acting_user))
     TransferLine.objects.bulk_create([TransferLine(transfer=transfer, variant=line.variant, requested=line.quantity)
                                       for line in lines])
+    _announce(transfer, acting_user)
     return transfer
 
 
@@ -84,11 +123,16 @@ def transfer_approve(*, transfer: Transfer, acting_user=None) -> Transfer:
     lines) when they are no longer available; the transfer stays requested."""
     transfer = _locked(transfer, TransferStatus.REQUESTED)
     lines = list(transfer.lines.select_related("variant__product"))
-    services.stock_reserve(location=transfer.source, lines=[(line.variant, line.requested) for line in lines],
-                           reference=transfer.ledger_reference)
+    if transfer.hold_reference:  # the order's hold is the transfer's: nothing more to hold
+        _check_held(transfer.source, transfer.hold_reference, {line.variant_id: line.requested for line in lines},
+                    {line.variant_id: line.variant.sku for line in lines})
+    else:
+        services.stock_reserve(location=transfer.source, lines=[(line.variant, line.requested) for line in lines],
+                               reference=transfer.ledger_reference)
     transfer.status, transfer.approved_by, transfer.approved_at = (TransferStatus.APPROVED, acting_user,
                                                                    timezone.now())
     transfer.save(update_fields=["status", "approved_by", "approved_at"])
+    _announce(transfer, acting_user)
     return transfer
 
 
@@ -111,9 +155,20 @@ def transfer_ship(*, transfer: Transfer, shipped: dict[int, int] | None = None, 
                 "n": line.requested, "sku": line.variant.sku}]
     if not errors and not any(picked.get(line.variant_id, 0) for line in lines):
         errors["lines"] = [_("Ship at least one unit, or cancel the transfer.")]
+    if not errors and transfer.hold_reference:
+        for index, line in enumerate(lines):
+            if picked.get(line.variant_id, 0) != line.requested:
+                errors[f"lines.{index}.shipped"] = [
+                    _("This transfer carries a customer order: ship all %(n)d units of %(sku)s, or have the order "
+                      "cancelled.") % {"n": line.requested, "sku": line.variant.sku}]
     if errors:
         raise LinesInvalid(errors)
-    hold_take(location=transfer.source, reference=transfer.ledger_reference, reason=MovementReason.TRANSFER_OUT,
+    if transfer.hold_reference:
+        _check_held(transfer.source, transfer.hold_reference, {line.variant_id: line.requested for line in lines},
+                    {line.variant_id: line.variant.sku for line in lines})
+    # the transfer's own hold, or the one it carries, leaves the source named by the transfer
+    hold_take(location=transfer.source, reference=transfer.hold_reference or transfer.ledger_reference,
+              ledger_reference=transfer.ledger_reference, reason=MovementReason.TRANSFER_OUT,
               taken={line.variant_id: picked.get(line.variant_id, 0) for line in lines}, acting_user=acting_user,
               note=f"→ {transfer.destination.name}")
     for line in lines:
@@ -122,18 +177,26 @@ def transfer_ship(*, transfer: Transfer, shipped: dict[int, int] | None = None, 
     transfer.status, transfer.shipped_by, transfer.shipped_at = (TransferStatus.IN_TRANSIT, acting_user,
                                                                  timezone.now())
     transfer.save(update_fields=["status", "shipped_by", "shipped_at"])
+    _announce(transfer, acting_user)
     return transfer
 
 
 @transaction.atomic
-def transfer_cancel(*, transfer: Transfer, acting_user=None) -> Transfer:
+def transfer_cancel(*, transfer: Transfer, acting_user=None, by_hold_owner: bool = False) -> Transfer:
     """Call off a transfer that has not left: an approved one gives its held units back. One in
-    transit cannot be cancelled (the units are on their way: receive what arrives)."""
+    transit cannot be cancelled (the units are on their way: receive what arrives). A transfer
+    that carries someone else's hold (``hold_reference``) is called off only by that owner
+    (``by_hold_owner``: the order being cancelled, which gives its hold back itself);
+    DocumentStateError for anyone else."""
     transfer = _locked(transfer, TransferStatus.REQUESTED, TransferStatus.APPROVED)
-    if transfer.status == TransferStatus.APPROVED:
+    if transfer.hold_reference and not by_hold_owner:
+        raise DocumentStateError(_("%(number)s carries the items of a customer order: cancel the order instead.")
+                                 % {"number": transfer.number})
+    if transfer.status == TransferStatus.APPROVED and not transfer.hold_reference:
         services.reservation_release(reference=transfer.ledger_reference)
     transfer.status = TransferStatus.CANCELLED
     transfer.save(update_fields=["status"])
+    _announce(transfer, acting_user)
     return transfer
 
 
@@ -188,6 +251,7 @@ def transfer_receive(*, transfer: Transfer, lines: list[ReceivedLineIn], note: s
     transfer.status, transfer.received_by, transfer.received_at = (TransferStatus.RECEIVED, acting_user,
                                                                    timezone.now())
     transfer.save(update_fields=["status", "received_by", "received_at"])
+    _announce(transfer, acting_user)
     return receipt
 
 

@@ -355,6 +355,9 @@ class _Seeder:
         t = self.step("today's open orders (order_place)", t)
         self.seed_warehouse()
         t = self.step("transfers, purchase orders and a count (inventory.transfers, receiving, counts)", t)
+        self.seed_deliveries_and_aisle()
+        t = self.step("a delivery shipped with its tracking number, endless-aisle pickups by transfer "
+                      "(fulfillment_ship, till_aisle_sale, inventory.transfers)", t)
         self.seed_returns()
         t = self.step("returns: one refunded at a store, one Hanako started (orders.returns)", t)
         self.fill_carts()
@@ -750,6 +753,10 @@ class _Seeder:
             method, location = FulfillmentMethod.PICKUP, channel.location
             ready_at, closed_at = placed, placed
             payment = rng.choice([PaymentMethod.CARD, PaymentMethod.CARD, PaymentMethod.CASH])
+            if placed >= self.today_start - timedelta(days=min(REGISTER_DAYS, self.days)):
+                # its money is taken at its register (seed_registers: payment_take marks it paid);
+                # imported as paid, it would count as paid already (orders.payments.order_money)
+                payment_status = PaymentStatus.UNPAID
         else:
             customer = self.pick_customer(placed) or self.customers[0]  # online orders always have a customer
             pickup = channel.kind in (ChannelKind.WEB, ChannelKind.APP, ChannelKind.PHONE) and rng.random() < 0.35
@@ -1001,6 +1008,47 @@ class _Seeder:
             found = line.expected - 1 if index == 2 else line.expected + 2 if index == 5 else line.expected
             counts.count_enter(count=count, variant=line.variant, quantity=found, acting_user=operator)
         counts.count_submit(count=count, acting_user=operator)
+    # --- a shipped delivery and the endless aisle (orders.services, orders.till, orders.aisle) ----
+
+    def seed_deliveries_and_aisle(self) -> None:
+        """One of today's deliveries left with ヤマト運輸 and its slip's number (the customer sees
+        the tracking link in their account); at 渋谷店's till two items out of stock there were
+        sold from 関東物流センター's stock for pickup at the store: one is on its way (its transfer
+        shipped), one arrived and is ready at the desk (the transfer received, the order made
+        ready by the orders.aisle_transfers consumer, run here at once). Its own random stream:
+        the rest of the demo stays as it was."""
+        from kernel.events import events_consume_pending
+        from orders.aisle import CONSUMER
+        from orders.till import till_aisle_sale
+
+        rng = random.Random(SEED + 20)
+        operator = self.staff.get(WAREHOUSE_CODE)
+        waiting = (Order.objects.filter(channel__code="web", fulfillments__method=FulfillmentMethod.SHIP,
+                                        fulfillments__status=FulfillmentStatus.RESERVED).order_by("id").first())
+        if waiting is not None:
+            orders.fulfillment_ship(fulfillment=waiting.fulfillments.get(), carrier="yamato",
+                                    tracking_number=f"{rng.randrange(10 ** 11, 10 ** 12)}", acting_user=operator)
+        shibuya = self.locations["shibuya"]
+        session = RegisterSession.objects.filter(register__location=shibuya, closed_at__isnull=True).order_by(
+            "register__code").first()
+        staff = self.staff.get("shibuya")
+        candidates = [v for v in self.variants if self.on_hand.get((v.id, shibuya.id), 0) == 0
+                      and self.on_hand.get((v.id, self.warehouse.id), 0) >= 5]
+        if session is None or len(candidates) < 2:
+            return
+        buyers = [c for c in self.customers if c.phone][:2] or [self.hanako, self.hanako]
+        for index, variant in enumerate(rng.sample(candidates, 2)):
+            order = till_aisle_sale(register_session=session, code=variant.sku, quantity=1, source=self.warehouse,
+                                    method=FulfillmentMethod.PICKUP, customer=buyers[index], acting_user=staff,
+                                    tenders=[TenderIn(TenderKind.CARD, variant.price, f"{rng.randrange(1, 10000):04d}")]
+                                    ).order
+            transfer = order.fulfillments.get().transfer
+            transfers.transfer_approve(transfer=transfer, acting_user=operator)
+            transfers.transfer_ship(transfer=transfer, acting_user=operator)
+            if index == 1:
+                transfers.transfer_receive(transfer=transfer, lines=[ReceivedLineIn(variant, 1)], acting_user=staff)
+        events_consume_pending(consumer=CONSUMER)
+
     # --- returns (orders.returns) ---------------------------------------------------------
 
     def seed_returns(self) -> None:
@@ -1021,7 +1069,9 @@ class _Seeder:
         umeda = self.locations.get("umeda") or self.stores[0]
         if other is not None:
             row = returnable(other)[0]
+            till = RegisterSession.objects.filter(register__location=umeda, closed_at__isnull=True).first()
             returns.return_create(order=other, location=umeda, refund_method=RefundMethod.ORIGINAL,
+                                  register_session=till,  # cash given back leaves its drawer
                                   lines=[returns.ReturnLineIn(row.line.pk, 1, ReturnReason.SIZE, ReturnCondition.AS_NEW,
                                                               ReturnDisposition.RESTOCK)],
                                   acting_user=self.staff.get(umeda.code))

@@ -85,12 +85,16 @@ class OrdersConfig(AppConfig):
     @property
     def event_consumers(self) -> dict:
         """What it does when other domains' events happen (kernel.events): a customer's erasure
-        blanks the personal free text of their orders (orders.privacy). A property: kernel.events
+        blanks the personal free text of their orders (orders.privacy); a transfer carrying an
+        endless-aisle order moves the order on (orders.aisle). A property: kernel.events
         imports models, which cannot be imported while the app configs are being loaded."""
         from kernel.events import EventConsumer
 
         return {"orders.customer_erased": EventConsumer("orders.privacy.customer_erased_handle",
-                                                        types=("customers.customer_erased",))}
+                                                        types=("customers.customer_erased",)),
+                # the endless aisle's pickups follow their transfers (orders.aisle)
+                "orders.aisle_transfers": EventConsumer("orders.aisle.transfer_changed_handle",
+                                                        types=("inventory.transfer_changed",))}
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

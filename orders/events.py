@@ -119,3 +119,34 @@ TRANSITION_BUILDERS = {
     order_event_cancelled: FulfillmentStatus.CANCELLED,
     order_event_expired: FulfillmentStatus.CANCELLED,
 }
+
+
+# --- the endless aisle's pickup: the transfer bringing the items to the store ------------------
+
+def _transfer_data(transfer, **extra) -> dict:
+    return {"transfer": transfer.number, "source": transfer.source.name, **extra}
+
+
+def order_event_transfer_requested(*, fulfillment: Fulfillment, transfer, acting_user=None) -> OrderEvent:
+    """The endless aisle sold the items from another location's stock for pickup here: a transfer
+    from there to the pickup store was requested, carrying the order's hold (``orders.aisle``)."""
+    return _event(OrderEventKind.TRANSFER_REQUESTED, order=fulfillment.order, fulfillment=fulfillment,
+                  acting_user=acting_user, data=_transfer_data(transfer))
+
+
+def order_event_transfer_shipped(*, fulfillment: Fulfillment, transfer, acting_user=None) -> OrderEvent:
+    """The transfer left the source: the items are on their way to the pickup store."""
+    return _event(OrderEventKind.TRANSFER_SHIPPED, order=fulfillment.order, fulfillment=fulfillment,
+                  acting_user=acting_user or transfer.shipped_by, data=_transfer_data(transfer))
+
+
+def order_event_transfer_received(*, fulfillment: Fulfillment, transfer, acting_user=None) -> OrderEvent:
+    """The transfer was received at the pickup store."""
+    return _event(OrderEventKind.TRANSFER_RECEIVED, order=fulfillment.order, fulfillment=fulfillment,
+                  acting_user=acting_user or transfer.received_by, data=_transfer_data(transfer))
+
+
+def order_event_transfer_short(*, fulfillment: Fulfillment, transfer, reason: str, acting_user=None) -> OrderEvent:
+    """The transfer arrived without every unit the order needs: the order waits for staff."""
+    return _event(OrderEventKind.TRANSFER_SHORT, order=fulfillment.order, fulfillment=fulfillment,
+                  acting_user=acting_user or transfer.received_by, data=_transfer_data(transfer, reason=reason))

@@ -211,6 +211,10 @@ class Fulfillment(models.Model):
     # A shipped delivery: who carries it and the number on its slip (the customer's tracking link).
     carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
+    # The endless aisle's pickup: the transfer bringing the items from the location that had them
+    # (it carries this fulfilment's hold, inventory.Transfer.hold_reference). Ready once received.
+    transfer = models.ForeignKey("inventory.Transfer", verbose_name=_("transfer"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="fulfillments")
     ready_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -347,6 +351,10 @@ class OrderEventKind(models.TextChoices):
     SOLD = "sold", _("Sold at the till")
     VOIDED = "voided", _("Voided at the till")
     LINES_CANCELLED = "lines_cancelled", _("Items cancelled")
+    TRANSFER_REQUESTED = "transfer_requested", _("Transfer to the store requested")
+    TRANSFER_SHIPPED = "transfer_shipped", _("Items on their way to the store")
+    TRANSFER_RECEIVED = "transfer_received", _("Items arrived at the store")
+    TRANSFER_SHORT = "transfer_short", _("Items arrived short")
 
 
 class OrderEmail(models.TextChoices):

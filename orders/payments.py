@@ -9,10 +9,12 @@ on the store's terminal and recorded as a tender with its slip number.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from kernel import roles
 from kernel.db import retry_on_conflict
 from kernel.models import Location
 from kernel.templatetags.money import yen
@@ -21,6 +23,7 @@ from .errors import InvalidOrder
 from .models import (
     COUNTER_TENDERS,
     Order,
+    OrderStatus,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -49,8 +52,8 @@ class PaymentTaken:
 
 
 def order_paid(order: Order) -> int:
-    """What the customer has paid on the order, net of refunds (one query)."""
-    return Payment.objects.filter(order=order).aggregate(total=Sum("amount"))["total"] or 0
+    """What the customer has paid on the order, net of refunds (``order_money``; one query)."""
+    return order_money(order).net
 
 
 def order_amount_due(order: Order) -> int:
@@ -169,7 +172,7 @@ def _check_store_credit(order: Order, tenders: Sequence[TenderIn]) -> dict[str, 
     return {}
 
 
-# --- refunds -------------------------------------------------------------------------------
+# --- what was paid: the one rule -----------------------------------------------------------
 
 # The tender an order paid outside the till (online, on a marketplace, at hand-over before the
 # tender step existed) was paid with, from its payment method.
@@ -182,38 +185,120 @@ _IMPLIED_TENDER = {
 }
 
 
-def _implied_payment(order: Order) -> Payment | None:
-    """The payment of an order marked paid without any tender rows (paid online, on a
-    marketplace, or imported), as the row it would have been: unsaved, or None."""
-    if order.payment_status != PaymentStatus.PAID or Payment.objects.filter(order=order).exists():
-        return None
+@dataclass(frozen=True)
+class OrderMoney:
+    """The money on one order, by the one rule every reader uses (``order_money``)."""
+
+    paid: int  # taken: every positive payment, or the implied payment
+    refunded: int  # given back (and value carried over to an exchange): the negative payments, as a positive sum
+    tenders: dict[str, int]  # still refundable per tender kind, in the order they were taken; kinds at 0 left out
+    implied: Payment | None  # the payment an order marked paid without tender rows stands for (unsaved)
+
+    @property
+    def net(self) -> int:
+        """What the customer has paid, net of refunds: the most a refund may give back."""
+        return max(self.paid - self.refunded, 0)
+
+    def due_back(self, order: Order) -> int:
+        """What the shop owes back now: the net paid above what the order still comes to (its
+        total; nothing once the whole order is cancelled)."""
+        owed = 0 if order.status == OrderStatus.CANCELLED else order.total
+        return max(self.net - owed, 0)
+
+
+def _implied_kind(order: Order) -> str:
     kind = _IMPLIED_TENDER.get(order.payment_method, TenderKind.ONLINE)
     if kind == TenderKind.ONLINE and order.channel.kind == "pos":
         kind = TenderKind.CARD
-    return Payment(order=order, kind=kind, amount=order.total, reference=order.number) if order.total else None
+    return kind
+
+
+def order_money(order: Order, payments: Sequence[Payment] | None = None) -> OrderMoney:
+    """What was paid on ``order``, what was given back and what is refundable per tender: the one
+    rule behind the refund due, the refund cap, the returns desk and the API.
+
+    The order's Payment rows are the record (positive: taken; negative: refunds and value carried
+    to an exchange). An order marked paid with no Payment row at all (paid online, on a
+    marketplace, imported, or paid before the tender step existed) counts its total as one
+    *implied* payment in the tender of its payment method: the row it would have been, which
+    the first change of money on it (``payment_record_implied``) writes for real. ``payments``:
+    the order's rows when already loaded (a prefetch); else one query."""
+    if payments is None:
+        prefetched = getattr(order, "_prefetched_objects_cache", {}).get("payments")
+        payments = list(prefetched) if prefetched is not None else list(
+            Payment.objects.filter(order=order).order_by("created_at", "id"))
+    else:
+        payments = list(payments)
+    if not payments:
+        if order.payment_status == PaymentStatus.PAID and order.total > 0:
+            implied = Payment(order=order, kind=_implied_kind(order), amount=order.total, reference=order.number)
+            return OrderMoney(paid=order.total, refunded=0, tenders={implied.kind: order.total}, implied=implied)
+        return OrderMoney(paid=0, refunded=0, tenders={}, implied=None)
+    left: dict[str, int] = {}  # per tender, in the order taken: what it took less what went back from it
+    paid = refunded = 0
+    for payment in sorted(payments, key=lambda p: (p.created_at, p.pk or 0)):
+        if payment.amount > 0:
+            paid += payment.amount
+            left[payment.kind] = left.get(payment.kind, 0) + payment.amount
+            continue
+        refunded -= payment.amount
+        # a refund comes off its own tender first, then (store credit, value carried to an
+        # exchange, a card refunded in cash) off the others, most recent first
+        out = -payment.amount
+        for kind in [payment.kind, *reversed([k for k in left if k != payment.kind])]:
+            take = min(left.get(kind, 0), out)
+            if take > 0:
+                left[kind] -= take
+                out -= take
+    return OrderMoney(paid=paid, refunded=refunded, implied=None,
+                      tenders={kind: amount for kind, amount in left.items() if amount > 0})
+
+
+def payment_record_implied(order: Order) -> Payment | None:
+    """Write the implied payment of an order marked paid without tender rows (``order_money``) as
+    the row it stands for, before anything changes its money or its total (a refund, a partial
+    cancel): afterwards the rows alone tell what was paid. Call it with the order row locked."""
+    implied = order_money(order).implied
+    if implied is not None:
+        implied.save()
+    return implied
 
 
 def order_tenders(order: Order) -> dict[str, int]:
-    """What is still refundable per tender: for each kind, what was taken net of refunds (an
-    order paid outside the till counts its implied payment). Kinds with nothing left are left out."""
-    implied = _implied_payment(order)
-    if implied is not None:
-        return {implied.kind: implied.amount}
-    net: dict[str, int] = {}
-    for kind, amount in Payment.objects.filter(order=order).values_list("kind", "amount").order_by("created_at", "id"):
-        net[kind] = net.get(kind, 0) + amount
-    return {kind: amount for kind, amount in net.items() if amount > 0}
+    """What is still refundable per tender (``order_money``)."""
+    return order_money(order).tenders
 
 
 def order_refundable(order: Order) -> int:
-    """The most that can still be refunded on the order: what was paid, net of refunds."""
-    implied = _implied_payment(order)
-    return implied.amount if implied is not None else max(order_paid(order), 0)
+    """The most that can still be refunded on the order: what was paid, net of refunds (``order_money``)."""
+    return order_money(order).net
+
+
+def order_refund_due(order: Order) -> int:
+    """What the shop owes the customer back on ``order`` now (``OrderMoney.due_back``): a partial
+    cancel lowers the total and a cancel of a paid order the whole of it; a refund brings it back
+    to 0. One query, none when the order's payments are prefetched (the API's lists)."""
+    return order_money(order).due_back(order)
 
 
 # Refunds to the original payment go back to the most recent tenders first; value carried over
 # from an exchange and store credit go back to store credit.
 _TO_STORE_CREDIT = (TenderKind.STORE_CREDIT, TenderKind.EXCHANGE)
+
+
+def _refund_plan(order: Order, tenders: dict[str, int], amount: int, method: str) -> list[tuple[str, int]]:
+    """(tender, amount) pairs a refund of ``amount`` gives back: all as store credit, or to the
+    tenders still refundable, most recent first, never more than each has left."""
+    if method == RefundMethod.STORE_CREDIT:
+        return [(TenderKind.STORE_CREDIT, amount)]
+    plan, left = [], amount
+    for kind in reversed(list(tenders)):
+        take = min(tenders[kind], left)
+        if take > 0:
+            plan.append((TenderKind.STORE_CREDIT if kind in _TO_STORE_CREDIT and order.customer_id else
+                         TenderKind.CASH if kind in _TO_STORE_CREDIT else kind, take))
+            left -= take
+    return plan
 
 
 @retry_on_conflict
@@ -225,9 +310,12 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
     with (most recent first, never more than each tender took, net of earlier refunds) or as
     store credit (one row, and the same amount added to the customer's store credit ledger).
     Never more than was paid in all: raise InvalidOrder naming ``amount`` (nothing written).
-    ``register_session``: the till a cash refund leaves from (it must be open). An order paid
-    outside the till first gets its payment recorded as the row it would have been. The order
-    is marked refunded once nothing paid is left."""
+    ``register_session``: the till the refund is given at (it must be open, at a store
+    ``acting_user`` acts for: PermissionDenied otherwise). Cash given back leaves a drawer, so a
+    refund with any cash in it needs one (InvalidOrder naming ``register``, nothing written): the
+    session's day report and closing count then include it. An order paid outside the till
+    first gets its payment recorded as the row it would have been. The order is marked refunded
+    once nothing paid is left."""
     order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order.pk)
     errors: dict[str, list[str]] = {}
     if method not in RefundMethod.values:
@@ -238,32 +326,30 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
         errors["reference"] = [_("At most 60 characters.")]
     if errors:
         raise InvalidOrder(errors)
-    refundable = order_refundable(order)
+    money = order_money(order)
+    refundable = money.net
     if amount > refundable:
         raise InvalidOrder({"amount": [
             _("At most %(refundable)s can be refunded on order %(number)s: what was paid, net of refunds.")
             % {"refundable": yen(refundable), "number": order.number}]})
-    tenders = order_tenders(order)
     if method == RefundMethod.STORE_CREDIT and order.customer_id is None:
         raise InvalidOrder({"method": [_("Store credit belongs to a customer: this order has none.")]})
     if register_session is not None:
-        register_session = RegisterSession.objects.select_related("register").get(pk=register_session.pk)
+        # locked like payment_take's: a register being closed counts this refund or refuses it
+        register_session = RegisterSession.objects.select_for_update(of=("self",)).select_related(
+            "register__location").get(pk=register_session.pk)
+        if acting_user is not None and not roles.can_act_at(acting_user, register_session.register.location):
+            raise PermissionDenied(_("You can only give money back at your own store's registers."))
         if not register_session.is_open:
             raise InvalidOrder({"register": [_("This register is closed: open it before giving money back.")]})
-        location = location or register_session.register.location
-    implied = _implied_payment(order)
-    if implied is not None:
-        implied.save()
-    if method == RefundMethod.STORE_CREDIT:
-        plan = [(TenderKind.STORE_CREDIT, amount)]
-    else:
-        plan, left = [], amount
-        for kind in reversed(list(tenders)):
-            take = min(tenders[kind], left)
-            if take > 0:
-                plan.append((TenderKind.STORE_CREDIT if kind in _TO_STORE_CREDIT and order.customer_id else
-                             TenderKind.CASH if kind in _TO_STORE_CREDIT else kind, take))
-                left -= take
+        location = register_session.register.location
+    plan = _refund_plan(order, money.tenders, amount, method)
+    if register_session is None and any(kind == TenderKind.CASH for kind, _part in plan):
+        raise InvalidOrder({"register": [
+            _("%(amount)s of this refund is cash: choose the open register whose drawer it leaves, or refund "
+              "as store credit.") % {"amount": yen(sum(part for kind, part in plan if kind == TenderKind.CASH))}]})
+    if money.implied is not None:
+        money.implied.save()
     rows = []
     for kind, part in plan:
         row = Payment.objects.create(
@@ -274,7 +360,7 @@ def payment_refund(*, order: Order, amount: int, method: str = RefundMethod.ORIG
             StoreCreditEntry.objects.create(customer_id=order.customer_id, amount=part, kind=StoreCreditKind.REFUND,
                                             order=order, payment=row, note=reference, acting_user=acting_user)
         rows.append(row)
-    if order_paid(order) <= 0:
+    if order_money(order).net <= 0:
         order.payment_status = PaymentStatus.REFUNDED
         order.save(update_fields=["payment_status"])
     return rows

@@ -64,7 +64,7 @@ from .models import (
     new_return_code,
     return_number,
 )
-from .payments import TenderIn, order_refundable, payment_refund, payment_take
+from .payments import TenderIn, order_refundable, payment_record_implied, payment_refund, payment_take
 
 MAX_NOTE_LENGTH = 200
 # Fulfilments whose items the customer has: only these can come back.
@@ -416,6 +416,7 @@ def _exchange(ret: Return, *, order: Order, location: Location, exchange: Sequen
         raise InvalidOrder({"exchange": [
             _("Not enough %(sku)s at %(location)s for the exchange: %(available)s available.")
             % {"sku": line.sku, "location": location.name, "available": line.available} for line in exc.lines]}) from exc
+    payment_record_implied(order)  # the carried value comes out of a payment the rows must show
     value = sum(line.amount for line in ret.lines.all())
     available = min(value, order_refundable(order))
     used = min(available, replacement.total)

@@ -37,7 +37,6 @@ from .models import (
     OrderStatus,
     OrderTag,
 )
-from .payments import order_paid
 from .tax import TaxSummary, summarise_document
 
 
@@ -94,7 +93,9 @@ def pickups_waiting_by_location(*, locations=None) -> list[dict]:
 
 
 def _with_lines(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
-    return fulfillments.select_related("order__customer", "order__channel", "location").prefetch_related(
+    # the transfer: an endless-aisle pickup whose items are still on their way cannot be made ready
+    return fulfillments.select_related("order__customer", "order__channel", "location",
+                                       "transfer__source").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
 
@@ -221,26 +222,14 @@ def order_tags_in_use(*, locations=None, limit: int = 50) -> list[str]:
     return list(tags.values_list("name", flat=True).annotate(n=Count("id")).order_by("-n", "name")[:limit])
 
 
-def order_refund_due(order: Order) -> int:
-    """What the shop owes the customer back on ``order`` now, in yen: what they paid net of
-    refunds (``orders.payments.order_paid``: Σ of the order's payments) above what the order
-    still comes to (its total; nothing once the whole order is cancelled). A partial cancel
-    lowers the total and a cancel of a paid order the whole of it; a refund (a negative payment,
-    ``orders`` refund service) brings this back to 0. One query, none when the order's payments
-    are prefetched (the API's lists)."""
-    owed = 0 if order.status == OrderStatus.CANCELLED else order.total
-    prefetched = getattr(order, "_prefetched_objects_cache", {}).get("payments")
-    paid = sum(p.amount for p in prefetched) if prefetched is not None else order_paid(order)
-    return max(paid - owed, 0)
-
-
 def order_detail(*, number: str, locations=None) -> Order:
     """One order with lines, fulfilments and events; ``locations`` limits to orders the
     user may see (raises Order.DoesNotExist otherwise)."""
     orders = Order.objects.all() if locations is None else orders_at(locations=locations)
     return orders.select_related("channel", "customer", "placed_by").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
-        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location").order_by("id")),
+        Prefetch("fulfillments", queryset=Fulfillment.objects.select_related("location", "transfer__source")
+                 .order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("acting_user").order_by("created_at", "id")),
         Prefetch("notes", queryset=OrderNote.objects.select_related("author").order_by("-created_at", "-id")),
         Prefetch("tags", queryset=OrderTag.objects.order_by("name")),

@@ -19,7 +19,8 @@ from .models import (
     OrderNote,
     PaymentMethod,
 )
-from .selectors import order_refund_due, order_tax
+from .payments import order_refund_due
+from .selectors import order_tax
 from .services import (
     MAX_LINE_QUANTITY,
     MAX_NOTE_LENGTH,

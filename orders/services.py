@@ -532,11 +532,41 @@ def _sync_order_status(order: Order) -> None:
         order.save(update_fields=["status", "completed_at"])
 
 
+def _aisle_hold_here(fulfillment: Fulfillment) -> None:
+    """An endless-aisle pickup (its items come by ``fulfillment.transfer``) is ready only once the
+    transfer was received here; its items are then held at this store under the fulfilment's
+    reference (the hold at the source left with the transfer). InvalidTransition, naming the
+    transfer or the short item, otherwise."""
+    from inventory.models import Reservation, Transfer, TransferStatus
+
+    transfer = Transfer.objects.select_related("source").get(pk=fulfillment.transfer_id)
+    number = fulfillment.order.number
+    if transfer.status != TransferStatus.RECEIVED:
+        raise InvalidTransition(_("The items of order %(number)s are still on their way from %(source)s "
+                                  "(%(transfer)s, %(status)s).") % {
+            "number": number, "source": transfer.source.name, "transfer": transfer.number,
+            "status": transfer.get_status_display()})
+    reference = fulfillment.reservation_reference
+    if Reservation.objects.active().filter(reference=reference, location_id=fulfillment.location_id).exists():
+        return
+    lines = [(line.variant, line.quantity) for line in fulfillment.lines.select_related("variant__product")]
+    try:
+        inventory.stock_reserve(location=fulfillment.location, lines=lines, reference=reference)
+    except OutOfStock as exc:
+        raise InvalidTransition(_("Order %(number)s cannot be ready: %(short)s.") % {"number": number, "short": ", ".join(
+            _("%(sku)s %(available)s of %(requested)s here") % {
+                "sku": line.sku, "available": line.available, "requested": line.requested}
+            for line in exc.lines)}) from exc
+
+
 @retry_on_conflict
 @transaction.atomic
 def fulfillment_mark_ready(*, fulfillment: Fulfillment, acting_user=None) -> Fulfillment:
-    """Staff have picked the items: the order waits at the pickup desk; the customer is told."""
+    """Staff have picked the items: the order waits at the pickup desk; the customer is told. An
+    endless-aisle pickup is ready once its transfer was received here (``_aisle_hold_here``)."""
     fulfillment = _transition(fulfillment, record=events.order_event_ready, acting_user=acting_user)
+    if fulfillment.transfer_id:
+        _aisle_hold_here(fulfillment)  # raises inside the transaction: the transition rolls back
     order = fulfillment.order
     if order.customer_id:
         event_record(customer=order.customer, kind=EventKind.ORDER_READY, channel=order.channel,
@@ -624,6 +654,8 @@ def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
     for group in open_groups:
         _transition(group, record=events.order_event_cancelled, acting_user=acting_user)
         inventory.reservation_release(reference=group.reservation_reference)
+        if group.transfer_id:
+            _aisle_transfer_cancel(group.transfer_id, acting_user)
     order.refresh_from_db()
     if reason.strip():
         events.order_event_cancel_reason(order=order, reason=reason.strip(), acting_user=acting_user)
@@ -631,6 +663,17 @@ def order_cancel(*, order: Order, reason: str = "", acting_user=None) -> Order:
         event_record(customer=order.customer, kind=EventKind.ORDER_CANCELLED, channel=order.channel,
                      subject=order_subject(order.number), data={"reason": reason})
     return order
+
+
+def _aisle_transfer_cancel(transfer_id: int, acting_user) -> None:
+    """An endless-aisle order cancelled: its transfer is called off while it has not left (the
+    order's hold was just given back); one in transit arrives as the store's own stock."""
+    from inventory import transfers
+    from inventory.models import Transfer, TransferStatus
+
+    transfer = Transfer.objects.get(pk=transfer_id)
+    if transfer.status in (TransferStatus.REQUESTED, TransferStatus.APPROVED):
+        transfers.transfer_cancel(transfer=transfer, acting_user=acting_user, by_hold_owner=True)
 
 
 # --- cancelling part of an order, by staff; cancelling by the customer --------------------
@@ -686,13 +729,15 @@ def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: s
     delivery fee stays as charged, and the total is recomputed (tax per rate is computed from the
     lines, ``orders.tax``). A fulfilment left with no line is cancelled; every unit of the order
     is the whole order cancelled (``order_cancel``). One ``lines_cancelled`` OrderEvent records the
-    lines, the amount and, for an order already paid, the refund due (``selectors.order_refund_due``).
+    lines, the amount and, for an order already paid, the refund due (``payments.order_refund_due``;
+    an order paid without tender rows first gets its payment written, ``payments.payment_record_implied``,
+    so the lowered total does not lower what it says was paid).
 
     Bad input (an unknown line, a line of a closed fulfilment, more units than the line has, the
     same line twice) raises InvalidOrder naming ``lines.<i>.<field>``; nothing changes then."""
-    from .selectors import order_refund_due
+    from .payments import order_refund_due, payment_record_implied
 
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order.pk)
     # the fulfilments too: staff marking ready or handing over meanwhile wait, or win first
     list(Fulfillment.objects.select_for_update().filter(order_id=order.pk).order_by("pk").values_list("pk", flat=True))
     reason = (reason or "").strip()
@@ -710,6 +755,11 @@ def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: s
             continue
         if item.line in wanted:
             errors.setdefault(f"lines.{index}.line", []).append(_("Each line once."))
+            continue
+        if line.fulfillment.transfer_id and line.fulfillment.status == FulfillmentStatus.RESERVED:
+            errors.setdefault(f"lines.{index}.line", []).append(
+                _("%(item)s is coming from another location by transfer: cancel the whole order, or these items "
+                  "once they have arrived and the order is ready.") % {"item": line.product_name})
             continue
         if not line.fulfillment.can_become(FulfillmentStatus.CANCELLED):
             errors.setdefault(f"lines.{index}.line", []).append(
@@ -730,6 +780,7 @@ def order_lines_cancel(*, order: Order, lines: Sequence[LineCancelIn], reason: s
     if all(wanted.get(pk, 0) == line.quantity for pk, line in current.items()):
         return order_cancel(order=order, reason=reason, acting_user=acting_user)
 
+    payment_record_implied(order)
     before, removed_discount, record = order.total, 0, []
     for pk, quantity in wanted.items():
         line = current[pk]

@@ -579,7 +579,8 @@ def till_aisle_sale(*, register_session: RegisterSession, code: str, quantity: i
     """The endless aisle: an item this store does not have on the shelf, sold at the till from
     ``source``'s stock: a normal order through the store's POS channel (``order_place``: a
     reservation at ``source``), shipped from there to ``address`` (``method`` ship) or held there
-    for pickup at this store (``method`` pickup: the pickup desk prepares it when it arrives),
+    for pickup at this store (``method`` pickup: a transfer from ``source`` to this store carrying
+    the order's hold is requested, ``orders.aisle``; the order is ready when it is received),
     paid now at the till through the one tender step. All or nothing: InvalidOrder, OutOfStock
     or PermissionDenied and nothing is written."""
     from .services import ContactIn, FulfillmentIn, LineIn, order_place
@@ -609,6 +610,11 @@ def till_aisle_sale(*, register_session: RegisterSession, code: str, quantity: i
                         contact=ContactIn(name=name, phone=phone), payment_method=_payment_method(tenders),
                         acting_user=acting_user)
     taken = payment_take(order=order, tenders=tenders, register_session=session, acting_user=acting_user)
+    if method == FulfillmentMethod.PICKUP:
+        from .aisle import aisle_transfer_request
+
+        aisle_transfer_request(fulfillment=order.fulfillments.select_related("order", "location").get(),
+                               source=source, acting_user=acting_user)
     order.refresh_from_db()
     return AisleSaleResult(order=order, change=taken.change)
 

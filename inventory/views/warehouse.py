@@ -298,7 +298,8 @@ def _transfer_steps(user, transfer: Transfer) -> dict:
         "approve": may and at_source and status == TransferStatus.REQUESTED,
         "ship": may and at_source and status == TransferStatus.APPROVED,
         "cancel": may and (at_source or (at_destination and status == TransferStatus.REQUESTED))
-        and status in (TransferStatus.REQUESTED, TransferStatus.APPROVED),
+        and status in (TransferStatus.REQUESTED, TransferStatus.APPROVED)
+        and not transfer.hold_reference,  # an order's transfer is called off by cancelling the order
         "receive": user.has_perm("inventory.add_receipt") and at_destination and status == TransferStatus.IN_TRANSIT,
     }
 

@@ -18,6 +18,7 @@ from kernel.models import Channel, Location
 from .. import selectors, services
 from ..errors import InvalidOrder, InvalidTransition
 from ..models import Carrier, Fulfillment, FulfillmentStatus, Order, OrderEventKind, OrderStatus
+from ..payments import order_money
 from ..services import MAX_REASON_LENGTH, MAX_TRACKING_LENGTH
 
 # How each kind of order event looks in the order's history: an icon
@@ -34,6 +35,10 @@ EVENT_STYLE = {
     OrderEventKind.SOLD: ("store", "success"),
     OrderEventKind.VOIDED: ("x", "danger"),
     OrderEventKind.LINES_CANCELLED: ("x", "warning"),
+    OrderEventKind.TRANSFER_REQUESTED: ("truck", "info"),
+    OrderEventKind.TRANSFER_SHIPPED: ("truck", "info"),
+    OrderEventKind.TRANSFER_RECEIVED: ("store", "success"),
+    OrderEventKind.TRANSFER_SHORT: ("x", "danger"),
 }
 
 
@@ -162,9 +167,10 @@ def order_detail(request, number: str):
         "order": order,
         "lines": lines,
         # lines staff may cancel units of: their fulfilment is still open
+        # (not while they come by an endless-aisle transfer: the whole order is cancelled then)
         "cancellable_lines": [line for line in lines if can_cancel and any(
-            f.pk == line.fulfillment_id and f.can_become(FulfillmentStatus.CANCELLED) for f in fulfillments)],
-        "refund_due": selectors.order_refund_due(order),
+            f.pk == line.fulfillment_id and f.can_become(FulfillmentStatus.CANCELLED)
+            and not (f.transfer_id and f.status == FulfillmentStatus.RESERVED) for f in fulfillments)],
         "notes": list(order.notes.all()),
         "tags": [tag.name for tag in order.tags.all()],
         "can_annotate": request.user.has_perm("orders.change_order"),
@@ -182,21 +188,31 @@ def order_detail(request, number: str):
         "can_cancel": can_cancel,
         "can_view_customer": request.user.has_perm("customers.view_customer"),
         "max_reason_length": MAX_REASON_LENGTH,
-        **_money_context(request.user, order),
+        **_money_context(request, order),
     }
     return render(request, "orders/console/order_detail.html", context)
 
 
-def _money_context(user, order) -> dict:
-    """The order's payments and refunds, its returns, and the return and refund actions."""
+def _money_context(request, order) -> dict:
+    """The order's payments and refunds, its returns, and the return and refund actions: the
+    refund panel (open with ``?refund=1``, the "Refund due" notice's link, prefilled with what is
+    due) gives the refund at one of the user's stores' open registers."""
     from ..models import RefundMethod, Return
-    from ..payments import order_refundable
+    from .console_returns import refund_sessions
 
-    return {"payments": selectors.order_payments(order), "refundable": order_refundable(order),
+    user = request.user
+
+    payments = selectors.order_payments(order)
+    money = order_money(order, payments)  # the one rule: what was paid, what is refundable, what is due back
+    can_refund = user.has_perm("orders.refund_order")
+    sessions = refund_sessions(user) if can_refund and money.net else []
+    return {"payments": payments, "refundable": money.net, "refund_due": money.due_back(order),
+            "refund_open": request.GET.get("refund") == "1", "refund_sessions": sessions,
+            "chosen_session": sessions[0] if len(sessions) == 1 else None,
             "order_returns": list(Return.objects.filter(order=order).order_by("-id")),
             "refund_methods": RefundMethod.choices,
             "can_take_returns": user.has_perm("orders.take_returns"),
-            "can_refund": user.has_perm("orders.refund_order")}
+            "can_refund": can_refund}
 
 
 def _can_cancel(user, order) -> bool:

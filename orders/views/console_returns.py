@@ -8,6 +8,7 @@ and the refund of an order without a return (goodwill), on the order's page. Thi
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,6 +23,7 @@ from ..errors import InvalidOrder, InvalidTransition
 from ..models import (
     Order,
     RefundMethod,
+    RegisterSession,
     Return,
     ReturnCondition,
     ReturnDisposition,
@@ -31,6 +33,36 @@ from ..models import (
 )
 from ..payments import TenderIn, order_refundable, order_tenders, store_credit_balance
 from .storefront_returns import parse_quantity
+
+
+def refund_sessions(user, location=None) -> list[RegisterSession]:
+    """The open register sessions a refund may be given at: those of the user's stores (every
+    store's for HQ), or of ``location`` (one query)."""
+    sessions = (RegisterSession.objects.filter(closed_at__isnull=True, register__is_active=True,
+                                               register__location__in=roles.scoped_locations(user))
+                .select_related("register__location").order_by("register__location__code", "register__code"))
+    if location is not None:
+        sessions = sessions.filter(register__location=location)
+    return list(sessions)
+
+
+def chosen_session(request, sessions: list[RegisterSession]) -> RegisterSession | None:
+    """The session posted as ``register_session`` among ``sessions`` (None when blank); a session
+    that is not one of them (closed since, another store's) is refused by name, nothing done."""
+    raw = request.POST.get("register_session", "").strip()
+    if not raw:
+        return None
+    found = next((session for session in sessions if str(session.pk) == raw), None)
+    if found is None:
+        raise InvalidOrder({"register": [_("Choose one of your store's open registers.")]})
+    return found
+
+
+def _preselected(request, sessions: list[RegisterSession]) -> RegisterSession | None:
+    raw = request.POST.get("register_session", "") if request.method == "POST" else ""
+    if raw:
+        return next((session for session in sessions if str(session.pk) == raw), None)
+    return sessions[0] if len(sessions) == 1 else None
 
 
 def _desk_locations(user):
@@ -130,6 +162,7 @@ def return_new(request, number: str):
     location, locations = location_choice(request, queryset=_desk_locations(request.user), default_first=True)
     rows = returns.returnable_lines(order)
     errors, lines, chosen = {}, [], {}
+    sessions = refund_sessions(request.user, location) if location is not None else []
     if request.method == "POST":
         if location is None:
             raise Http404
@@ -150,6 +183,7 @@ def return_new(request, number: str):
             ret = returns.return_create(order=order, location=location, lines=lines,
                                         refund_method=request.POST.get("refund_method", ""), exchange=exchange,
                                         hand_over=request.POST.get("hand_over") == "on", tenders=tenders,
+                                        register_session=chosen_session(request, sessions),
                                         note=request.POST.get("note", ""), acting_user=request.user)
         except InvalidOrder as exc:
             errors = exc.errors
@@ -158,7 +192,8 @@ def return_new(request, number: str):
                 "number": ret.number, "refund": f"¥{ret.refund_total:,}"})
             return redirect("console:return_detail", number=ret.number)
     context = _form_context(order, rows, chosen, errors, lines, location=location, locations=locations,
-                            choose_location=not roles.is_scoped(request.user), post=request.POST)
+                            choose_location=not roles.is_scoped(request.user), post=request.POST,
+                            refund_sessions=sessions, chosen_session=_preselected(request, sessions))
     return render(request, "orders/console/return_new.html", context, status=400 if errors else 200)
 
 
@@ -174,6 +209,9 @@ def return_detail(request, number: str):
         ret.status == ReturnStatus.REQUESTED or ret.location_id is None
         or roles.can_act_at(request.user, ret.location_id))
     location, locations = location_choice(request, queryset=_desk_locations(request.user), default_first=True)
+    # a received return is refunded where it was received
+    at = ret.location if ret.status == ReturnStatus.RECEIVED and ret.location_id else location
+    sessions = refund_sessions(request.user, at) if at is not None and can_act else []
     if ret.status == ReturnStatus.REQUESTED and can_act:
         asked = {line.order_line_id: line for line in ret.lines.all()}
         rows = [row for row in returns.returnable_lines(order, exclude=ret) if row.line.pk in asked]
@@ -186,6 +224,7 @@ def return_detail(request, number: str):
             try:
                 ret = returns.return_receive(order_return=ret, location=location, lines=lines,
                                              refund_method=request.POST.get("refund_method", ""),
+                                             register_session=chosen_session(request, sessions),
                                              acting_user=request.user)
             except (InvalidOrder, InvalidTransition) as exc:
                 errors = getattr(exc, "errors", {"__all__": [str(exc)]})
@@ -197,8 +236,8 @@ def return_detail(request, number: str):
     scoped = _scoped(request.user)
     order_visible = scoped is None or selectors.orders_at(locations=scoped).filter(pk=order.pk).exists()
     context = _form_context(order, rows, chosen, errors, lines, ret=ret, receipt=selectors.return_receipt(ret),
-                            order_visible=order_visible,
-                            can_act=can_act, location=location, locations=locations,
+                            order_visible=order_visible, refund_sessions=sessions,
+                            chosen_session=_preselected(request, sessions), can_act=can_act, location=location, locations=locations,
                             choose_location=not roles.is_scoped(request.user),
                             qr=mark_safe(selectors.return_code_svg(ret.code)) if ret.code else "")  # noqa: S308
     return render(request, "orders/console/return_detail.html", context, status=400 if errors else 200)
@@ -212,6 +251,7 @@ def return_refund(request, number: str):
         roles.require_location(request.user, ret.location)
     try:
         returns.return_refund(order_return=ret, method=request.POST.get("refund_method", ""),
+                              register_session=chosen_session(request, refund_sessions(request.user, ret.location)),
                               acting_user=request.user)
     except (InvalidOrder, InvalidTransition) as exc:
         messages.error(request, " ".join(m for ms in getattr(exc, "errors", {"": [str(exc)]}).values() for m in ms))
@@ -245,17 +285,22 @@ def return_receipt(request, number: str):
 @require_POST
 @console_view("orders.refund_order")
 def order_refund(request, number: str):
-    """A refund without a return (goodwill), capped at what was paid, with a reason."""
+    """A refund without a return (goodwill, or what a partial cancel left due), capped at what was
+    paid, with a reason, given at one of the user's stores' open registers (``register_session``;
+    cash needs one: ``orders.payments.payment_refund``)."""
     order = _order(request.user, number)
     location = None
     if roles.is_scoped(request.user):
         location = Location.objects.get(pk=request.user.location_id)
     amount = parse_quantity(request.POST.get("amount"))
     try:
+        session = chosen_session(request, refund_sessions(request.user))
         returns.order_refund(order=order, amount=amount, method=request.POST.get("method", ""),
-                             reason=request.POST.get("reason", ""), location=location, acting_user=request.user)
+                             reason=request.POST.get("reason", ""), register_session=session,
+                             location=session.register.location if session else location, acting_user=request.user)
     except InvalidOrder as exc:
         messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
+        return redirect(reverse("console:order_detail", kwargs={"number": order.number}) + "?refund=1#refund-order")
     else:
         messages.success(request, _("%(amount)s was refunded on order %(number)s.") % {
             "amount": f"¥{amount:,}", "number": order.number})

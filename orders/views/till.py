@@ -467,6 +467,11 @@ def till_aisle(request, register: int):
                 _save(request, register, ticket)
                 messages.success(request, _("Order %(number)s is paid: change %(change)s.") % {
                     "number": result.order.number, "change": f"¥{result.change:,}"})
+                group = result.order.fulfillments.select_related("transfer").first()
+                if group is not None and group.transfer is not None:
+                    messages.info(request, _("Transfer %(transfer)s from %(source)s was requested: the order is ready "
+                                             "for pickup when it is received here.") % {
+                        "transfer": group.transfer.number, "source": source.name})
                 return redirect("console:order_detail", number=result.order.number)
     # what is due: the item, its discounts and, for a delivery, the delivery fee (as order_place prices it)
     try:

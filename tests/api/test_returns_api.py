@@ -3,7 +3,7 @@
 import pytest
 
 from orders import services
-from orders.models import Payment, Return, TenderKind
+from orders.models import Payment, Register, RegisterSession, Return, TenderKind
 from orders.payments import TenderIn, order_paid, payment_take
 from orders.services import FulfillmentIn, LineIn
 
@@ -41,16 +41,25 @@ def test_customer_requests_staff_receive_as_store_credit(api, staff, sold, make_
     assert desk.get(f"/api/v1/store-credit/{sold.customer_id}/").json()["balance"] == 5500
 
 
-def test_refund_above_what_was_paid_is_400_and_changes_nothing(api, staff, sold):
+def _till(location) -> int:
+    register = Register.objects.create(location=location, code="1", name="レジ1")
+    return RegisterSession.objects.create(register=register, opening_float=10000).pk
+
+
+def test_refund_above_what_was_paid_is_400_and_changes_nothing(api, staff, sold, shop):
     desk = api(staff["store_staff"])
+    till = _till(shop.store_a)
     response = desk.post("/api/v1/refunds/", {"order": sold.number, "amount": sold.total + 1,
                                               "reason": "goodwill"}, format="json")
     assert response.status_code == 400 and "amount" in response.json()["errors"]
     assert order_paid(sold) == sold.total
-    ok = desk.post("/api/v1/refunds/", {"order": sold.number, "amount": 1000, "reason": "goodwill"}, format="json",
+    body = {"order": sold.number, "amount": 1000, "reason": "goodwill"}
+    no_till = desk.post("/api/v1/refunds/", body, format="json")
+    assert no_till.status_code == 400 and "register" in no_till.json()["errors"]  # cash leaves a drawer
+    ok = desk.post("/api/v1/refunds/", {**body, "register_session": till}, format="json",
                    HTTP_IDEMPOTENCY_KEY="r-1")
-    again = desk.post("/api/v1/refunds/", {"order": sold.number, "amount": 1000, "reason": "goodwill"},
-                      format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+    again = desk.post("/api/v1/refunds/", {**body, "register_session": till}, format="json",
+                      HTTP_IDEMPOTENCY_KEY="r-1")
     assert ok.status_code == again.status_code == 201 and Payment.objects.filter(amount__lt=0).count() == 1
 
 
@@ -71,9 +80,9 @@ def test_staff_cannot_take_a_return_at_another_store(api, staff, sold):
     assert response.status_code in (400, 403) and not Return.objects.exists()
 
 
-def test_any_store_takes_back_an_order_sold_elsewhere(api, staff, sold):
+def test_any_store_takes_back_an_order_sold_elsewhere(api, staff, sold, shop):
     response = api(staff["store_staff_b"]).post("/api/v1/returns/", {
-        "order": sold.number, "location": "umeda", "refund_method": "original",
+        "order": sold.number, "location": "umeda", "refund_method": "original", "register_session": _till(shop.store_b),
         "lines": [{"order_line": sold.lines.get().pk, "quantity": 1, "reason": "size", "condition": "opened",
                    "disposition": "to_warehouse"}]}, format="json")
     assert response.status_code == 201, response.json()

@@ -10,8 +10,8 @@ from inventory.services import VariantIn
 from orders import services
 from orders.errors import InvalidOrder, InvalidTransition
 from orders.models import Order, OrderDiscount, OrderEvent, OrderNote, OrderTag, Payment
-from orders.payments import TenderIn, payment_take
-from orders.selectors import order_invoice, order_list, order_refund_due
+from orders.payments import TenderIn, order_refund_due, payment_take
+from orders.selectors import order_invoice, order_list
 from orders.services import ContactIn, FulfillmentIn, LineCancelIn, LineIn
 from tests.discounts_app import providers as test_providers
 

@@ -62,6 +62,11 @@ BUILDERS = [
      FulfillmentStatus.CANCELLED),
     (events.order_event_lines_cancelled, {"lines": [{"sku": "LS-S", "quantity": 1}], "amount": 4980, "refund_due": 0},
      OrderEventKind.LINES_CANCELLED, "", ""),
+    (events.order_event_transfer_requested, {"transfer": "TRANSFER"}, OrderEventKind.TRANSFER_REQUESTED, "", ""),
+    (events.order_event_transfer_shipped, {"transfer": "TRANSFER"}, OrderEventKind.TRANSFER_SHIPPED, "", ""),
+    (events.order_event_transfer_received, {"transfer": "TRANSFER"}, OrderEventKind.TRANSFER_RECEIVED, "", ""),
+    (events.order_event_transfer_short, {"transfer": "TRANSFER", "reason": "LS-S 0 of 1 here"},
+     OrderEventKind.TRANSFER_SHORT, "", ""),
 ]
 
 
@@ -80,6 +85,12 @@ def test_each_builder_writes_its_kind(shop, staff, builder, arguments, kind, fro
         target = {"order": order}
     else:
         target = {"fulfillment": fulfillment}
+    if arguments.get("transfer") == "TRANSFER":  # the endless aisle's transfer bringing the items
+        from inventory import transfers
+        from inventory.documents import LineIn as TransferLineIn
+
+        arguments = {**arguments, "transfer": transfers.transfer_request(
+            source=shop.warehouse, destination=shop.store_a, lines=[TransferLineIn(shop.small, 1)])}
     event = builder(**target, **arguments, acting_user=staff["store_staff"])
     event.refresh_from_db()
     assert (event.kind, event.from_status, event.to_status, event.order, event.acting_user) == (

@@ -202,7 +202,8 @@ def test_money_balances_per_order_after_returns_refunds_credits_and_an_exchange(
     returns.return_create(order=first, location=shop.store_a, refund_method=RefundMethod.ORIGINAL,
                           lines=[ReturnLineIn(_line(first, "LS-L").pk, 1, **RESTOCK)],
                           exchange=[ExchangeLineIn("LS-S", 1)], acting_user=user)
-    returns.order_refund(order=second, amount=500, reason="price match", acting_user=user)
+    till = RegisterSession.objects.create(register=Register.objects.create(location=shop.store_a, code="9", name="9"))
+    returns.order_refund(order=second, amount=500, reason="price match", register_session=till, acting_user=user)
     for order in Order.objects.all():
         returned = Return.objects.filter(order=order).exclude(status=ReturnStatus.CANCELLED).aggregate(
             s=Sum("lines__amount"))["s"] or 0
