@@ -15,15 +15,16 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from brandkit.theme import theme
-from customers.models import Customer
 from inventory.models import StockLevel
 from kernel.japan import normalize_phone, normalize_text, search_key
 from kernel.models import ChannelKind, Location
 from kernel.subjects import SubjectLabel
 
 from .models import (
+    DESK_PHONE_MARK,
     PICKUP_CODE_ALPHABET,
     PICKUP_CODE_LENGTH,
+    DeskSearchToken,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -103,69 +104,97 @@ def _with_lines(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
 # search shows (an order collected or cancelled, asked about at the counter).
 DESK_TABS = ("reserved", "ready", "done")
 DESK_SEARCH_LIMIT = 50
-# From this many characters a name matches anywhere in it (a trigram index on PostgreSQL);
-# shorter ones match the start of the order's name or of the customer's names (prefix indexes).
-DESK_CONTAINS_MIN_LENGTH = 3
+# A search counts its matches up to this many; beyond, the desk says "1,000+".
+DESK_COUNT_CAP = 1000
 _PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
-
-
 _ORDER_NUMBER = re.compile(r"[a-z][0-9]{8}")
+_WAITING = (FulfillmentStatus.RESERVED, FulfillmentStatus.READY)
 
 
-def _desk_matches(*, location, query: str) -> QuerySet[Fulfillment] | None:
-    """The ids of ``location``'s pickup fulfilments, in any state, matching ``query``: a UNION of
-    small index lookups, each already limited to the store, chosen by what was typed, so a
-    million orders cost a few index probes (bench/pickup_desk.py):
+def _tokens_at(location, token: str) -> QuerySet:
+    return DeskSearchToken.objects.filter(location=location, token=token).values("fulfillment_id")
+
+
+def _desk_condition(*, location, query: str) -> Q | None:
+    """What a desk query matches among ``location``'s pickup fulfilments, chosen by what was
+    typed; each is an index range of that one store (``DeskSearchToken``, orders 0015):
 
     - an order number (``W00001234``): that order;
-    - a phone number (4+ digits): the order's phone, any part of it;
-    - otherwise a pickup code (six letters and digits of the code alphabet), the order's search
-      text (name in kanji, furigana, email as the order was placed: anywhere in it from three
-      characters, else its start) and, for one or two characters, the customers whose names or
-      furigana start with them (``Customer.objects.search``: a kana prefix is not the start of the
-      order's text). None for a blank query."""
+    - a phone number: four digits are its last four, ten or more the whole number (a token
+      each); another length of digits, any part of it (the order's ``phone_digits``);
+    - an email (with @): any part of the order's search text;
+    - otherwise a pickup code (six letters and digits of the code alphabet) or a name in kanji
+      or kana: one character, the start of a family or given name; two, a token; more, every
+      pair of its characters a token and the whole of it in the order's search text.
+
+    None for a query that normalises to nothing."""
     key = search_key(query)
     if not key:
         return None
-    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
     phone = normalize_phone(query)
     if _ORDER_NUMBER.fullmatch(key):
-        branches = [here.filter(order__number=key.upper())]
-    elif len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
-        branches = [here.filter(order__phone_digits__contains=phone)]
-    else:
-        branches = []
-        if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
-            branches.append(here.filter(pickup_code=key.upper()))
-        if len(key) >= DESK_CONTAINS_MIN_LENGTH:
-            branches.append(here.filter(order__search_text__contains=key))
-        else:
-            branches.append(here.filter(order__search_text__startswith=key))
-            branches.append(here.filter(order__customer__in=Customer.objects.search(query).values("pk")))
-    ids = [branch.values("pk").order_by() for branch in branches]
-    return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+        return Q(order__number=key.upper())
+    if len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
+        if len(phone) == 4 or len(phone) >= 10:
+            return Q(pk__in=_tokens_at(location, DESK_PHONE_MARK + phone))
+        return Q(order__phone_digits__contains=phone)
+    if "@" in key:
+        return Q(order__search_text__contains=key)
+    condition = Q(pk__in=[])
+    if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
+        condition = Q(pickup_code=key.upper())
+    if len(key) <= 2:
+        return condition | Q(pk__in=_tokens_at(location, key))
+    name = Q(order__search_text__contains=key)
+    for pair in sorted({key[i:i + 2] for i in range(len(key) - 1)}):
+        name &= Q(pk__in=_tokens_at(location, pair))
+    return condition | name
 
 
-def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:
+@dataclass(frozen=True)
+class DeskSearch:
+    """A desk search's first page (waiting orders first, then the newest) and how many matched,
+    counted up to ``DESK_COUNT_CAP`` (``capped``: more than that)."""
+
+    rows: list[Fulfillment]
+    total: int
+    capped: bool
+
+
+def desk_search(*, location, query: str) -> DeskSearch:
+    """Every pickup order at ``location`` matching ``query``, in any state (``_desk_condition``):
+    the waiting ones (to prepare, ready) first, then the others, newest first, at most
+    ``DESK_SEARCH_LIMIT`` rows, and the number of matches up to ``DESK_COUNT_CAP``. Four queries
+    (the waiting ids, the other ids, the rows, their lines), each cut at the cap by the store's
+    index, however common the name (bench/pickup_desk.py)."""
+    condition = _desk_condition(location=location, query=(query or "").strip())
+    if condition is None:
+        return DeskSearch(rows=[], total=0, capped=False)
+    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP).filter(condition)
+    waiting = list(here.filter(status__in=_WAITING).order_by("-pk").values_list("pk", flat=True)[:DESK_COUNT_CAP + 1])
+    others = list(here.exclude(status__in=_WAITING).order_by("-pk")
+                  .values_list("pk", flat=True)[:max(0, DESK_COUNT_CAP + 1 - len(waiting))])
+    ids = (waiting + others)[:DESK_SEARCH_LIMIT]
+    waiting_first = Case(When(status__in=_WAITING, then=0), default=1)
+    rows = list(_with_lines(Fulfillment.objects.filter(pk__in=ids)).order_by(waiting_first, "-pk"))
+    total = len(waiting) + len(others)
+    return DeskSearch(rows=rows, total=min(total, DESK_COUNT_CAP), capped=total > DESK_COUNT_CAP)
+
+
+def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> list[Fulfillment]:
     """Pickup orders at ``location``. Without ``query``: the waiting ones, ``status`` "reserved"
-    (to prepare) or "ready" (both when blank). With ``query``: every order that matches, in any
-    state, whatever ``status`` says (``_desk_matches``), waiting ones first; each row's ``tab``
-    tells which tab it is on. Two queries (the fulfilments, their lines)."""
+    (to prepare) or "ready" (both when blank), two queries. With ``query``: the first page of
+    ``desk_search`` (every state, whatever ``status`` says); each row's ``tab`` tells which tab
+    it is on."""
     query = (query or "").strip()
+    if query:
+        return desk_search(location=location, query=query).rows
     fulfillments = Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, location=location)
-    matches = _desk_matches(location=location, query=query) if query else None
-    if matches is not None:
-        fulfillments = fulfillments.filter(pk__in=matches)
-        waiting_first = Case(When(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY], then=0),
-                             default=1)
-        return _with_lines(fulfillments).order_by(waiting_first, "-order__created_at", "-id")[:DESK_SEARCH_LIMIT]
-    if query:  # a query that normalises to nothing matches nothing
-        return Fulfillment.objects.none()
     if status in (FulfillmentStatus.RESERVED, FulfillmentStatus.READY):
         fulfillments = fulfillments.filter(status=status)
     else:
-        fulfillments = fulfillments.filter(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY])
-    return _with_lines(fulfillments).order_by("status", "order__created_at", "id")[:limit]
+        fulfillments = fulfillments.filter(status__in=_WAITING)
+    return list(_with_lines(fulfillments).order_by("status", "order__created_at", "id")[:limit])
 
 
 def pickups_to_prepare_count(*, locations) -> int:

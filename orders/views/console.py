@@ -53,8 +53,13 @@ def pickup_desk(request):
     query = request.GET.get("q", "").strip()
     rows = []
     counts = {"reserved": 0, "ready": 0}
+    found = None
     if location is not None:
-        rows = list(selectors.pickup_desk(location=location, status="" if status == "all" else status, query=query))
+        if query:
+            found = selectors.desk_search(location=location, query=query)
+            rows = found.rows
+        else:
+            rows = selectors.pickup_desk(location=location, status="" if status == "all" else status)
         counts = selectors.pickup_counts(location=location)
     context = {
         "location": location,
@@ -62,6 +67,8 @@ def pickup_desk(request):
         "status": status,
         "query": query,
         "fulfillments": rows,
+        "found": found,
+        "count_cap": selectors.DESK_COUNT_CAP,
         "counts": counts,
         "choose_location": not roles.is_scoped(request.user),
         # a search looks through every state: each row then says which tab it is on
