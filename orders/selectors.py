@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -123,32 +123,38 @@ def _desk_condition(*, location, query: str) -> Q | None:
     - a phone number: four digits are its last four, ten or more the whole number (a token
       each); another length of digits, any part of it (the order's ``phone_digits``);
     - an email (with @): any part of the order's search text;
-    - otherwise a pickup code (six letters and digits of the code alphabet) or a name in kanji
-      or kana: one character, the start of a family or given name; two, a token; more, every
-      pair of its characters a token and the whole of it in the order's search text.
+    - otherwise a name in kanji or kana: one character, the start of a family or given name;
+      two, a token; more, every pair of its characters a token and the whole of it in the
+      order's search text;
+    - and whatever has the shape of a pickup code (six letters and digits of the code
+      alphabet: TANAKA has it too), that code besides: the two as a UNION, never an OR, which
+      would make the database test every order of the store.
 
     None for a query that normalises to nothing."""
     key = search_key(query)
     if not key:
         return None
+    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
     phone = normalize_phone(query)
     if _ORDER_NUMBER.fullmatch(key):
         return Q(order__number=key.upper())
     if len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
         if len(phone) == 4 or len(phone) >= 10:
-            return Q(pk__in=_tokens_at(location, DESK_PHONE_MARK + phone))
-        return Q(order__phone_digits__contains=phone)
-    if "@" in key:
-        return Q(order__search_text__contains=key)
-    condition = Q(pk__in=[])
+            match = Q(pk__in=_tokens_at(location, DESK_PHONE_MARK + phone))
+        else:
+            match = Q(order__phone_digits__contains=phone)
+    elif "@" in key:
+        match = Q(order__search_text__contains=key)
+    elif len(key) <= 2:
+        match = Q(pk__in=_tokens_at(location, key))
+    else:
+        match = Q(order__search_text__contains=key)
+        for pair in sorted({key[i:i + 2] for i in range(len(key) - 1)}):
+            match &= Q(pk__in=_tokens_at(location, pair))
     if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
-        condition = Q(pickup_code=key.upper())
-    if len(key) <= 2:
-        return condition | Q(pk__in=_tokens_at(location, key))
-    name = Q(order__search_text__contains=key)
-    for pair in sorted({key[i:i + 2] for i in range(len(key) - 1)}):
-        name &= Q(pk__in=_tokens_at(location, pair))
-    return condition | name
+        by_code = here.filter(pickup_code=key.upper()).values("pk").order_by()
+        return Q(pk__in=by_code.union(here.filter(match).values("pk").order_by()))
+    return match
 
 
 @dataclass(frozen=True)
@@ -443,50 +449,95 @@ def shipment_get(*, pk: int) -> Fulfillment:
 
 @dataclass
 class PickRow:
-    """One SKU to pick for a batch of orders: the units of all of them, and which orders."""
+    """One SKU to pick for a batch of orders: where it sits, the units of all the orders, and
+    how many go to each order."""
 
     sku: str
     barcode: str
     product_name: str
     variant_label: str
+    zone: str = ""  # the stock level's zone / bin at the location ("A-03"), "" when not set
     quantity: int = 0
-    orders: list[str] = field(default_factory=list)
+    per_order: dict[str, int] = field(default_factory=dict)  # order number: units, oldest order first
+
+    @property
+    def orders(self) -> list[str]:
+        return list(self.per_order)
 
 
 @dataclass(frozen=True)
-class PickList:
-    location: Location
-    fulfillments: list[Fulfillment]  # the orders batched, oldest first
-    rows: list[PickRow]  # by SKU
+class PickZone:
+    """The rows of one zone, walked in bin then SKU order; ``name`` "" gathers the items with no
+    zone set (printed last)."""
+
+    name: str
+    rows: list[PickRow]
 
     @property
     def units(self) -> int:
         return sum(row.quantity for row in self.rows)
 
 
+@dataclass(frozen=True)
+class PickList:
+    location: Location
+    fulfillments: list[Fulfillment]  # the orders batched, oldest first
+    zones: list[PickZone]  # by zone, then bin and SKU; no zone last
+
+    @property
+    def rows(self) -> list[PickRow]:
+        return [row for zone in self.zones for row in zone.rows]
+
+    @property
+    def units(self) -> int:
+        return sum(zone.units for zone in self.zones)
+
+
 PICK_LIST_LIMIT = 200
+_DIGITS = re.compile(r"(\d+)")
+
+
+def pick_zone_of(label: str) -> str:
+    """The zone a zone / bin label belongs to: the part before its first hyphen ("A-03-2" is in
+    zone "A"; "MEZZANINE" is its own zone)."""
+    return label.split("-", 1)[0].strip()
+
+
+def _natural(label: str) -> tuple:
+    """Sort key putting bin A-2 before A-10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(label) if part)
 
 
 def pick_list(*, location, numbers: Collection[str] = (), limit: int = PICK_LIST_LIMIT) -> PickList:
     """The pick list of the delivery orders waiting at ``location`` (reserved, to ship), oldest
     first, at most ``limit``; ``numbers`` keeps those orders only. Items are summed across the
-    orders by SKU, in SKU order (the order shelves are labelled in), each with the orders it
-    goes to. Two queries, whatever the number of orders or lines."""
+    orders by SKU, each with the units for every order, and grouped by the zone of their stock
+    level at the location (``StockLevel.zone``, "A-03": zone A, bin 03), zones and bins in
+    natural order (A-2 before A-10), then SKU; items with no zone come last. Two queries,
+    whatever the number of orders or lines."""
     fulfillments = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.SHIP,
                                               status=FulfillmentStatus.RESERVED)
     if numbers:
         fulfillments = fulfillments.filter(order__number__in=list(numbers))
     batch = list(fulfillments.select_related("order").order_by("order__created_at", "id")[:limit])
+    position = {f.pk: index for index, f in enumerate(batch)}
+    zone = StockLevel.objects.filter(location=location, variant=OuterRef("variant")).values("zone")[:1]
+    lines = (OrderLine.objects.filter(fulfillment__in=list(position))
+             .annotate(zone=Subquery(zone))
+             .values_list("sku", "variant__barcode", "product_name", "variant_label", "zone", "quantity",
+                          "order__number", "fulfillment_id"))
     rows: dict[str, PickRow] = {}
-    lines = (OrderLine.objects.filter(fulfillment__in=[f.pk for f in batch])
-             .values_list("sku", "variant__barcode", "product_name", "variant_label", "quantity", "order__number")
-             .order_by("sku", "order__number"))
-    for sku, barcode, name, label, quantity, number in lines:
-        row = rows.setdefault(sku, PickRow(sku=sku, barcode=barcode, product_name=name, variant_label=label))
+    for sku, barcode, name, label, bin_label, quantity, number, _fulfillment in sorted(
+            lines, key=lambda line: position[line[7]]):
+        row = rows.setdefault(sku, PickRow(sku=sku, barcode=barcode or "", product_name=name, variant_label=label,
+                                           zone=bin_label or ""))
         row.quantity += quantity
-        if number not in row.orders:
-            row.orders.append(number)
-    return PickList(location=location, fulfillments=batch, rows=list(rows.values()))
+        row.per_order[number] = row.per_order.get(number, 0) + quantity
+    zones: dict[str, list[PickRow]] = {}
+    for row in sorted(rows.values(), key=lambda row: (not row.zone, _natural(row.zone), row.sku)):
+        zones.setdefault(pick_zone_of(row.zone), []).append(row)
+    return PickList(location=location, fulfillments=batch,
+                    zones=[PickZone(name=name, rows=zone_rows) for name, zone_rows in zones.items()])
 
 
 # --- what customer events are about (kernel.subjects) -------------------------------------

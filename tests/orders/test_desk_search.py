@@ -137,3 +137,13 @@ def test_reindexing_replaces_the_tokens(shop):
     Tokens.objects.index(list(order.fulfillments.all()), replace=True)
     Tokens.objects.index(list(order.fulfillments.all()), replace=True)  # twice: no duplicates
     assert found(shop, "ヤマ") == [order.number]
+
+
+def test_a_query_shaped_like_a_pickup_code_finds_the_code_and_the_name(shop):
+    """TANAKA is six letters of the code alphabet: the customer called Tanaka and the order whose
+    code it is are both found."""
+    by_name = place(shop, name="Tanaka Ken", phone="03-1234-0001")
+    by_code = place(shop, name="佐藤 一郎", phone="03-1234-0002")
+    by_code.fulfillments.update(pickup_code="TANAKA")  # codes are random; this one happens to spell it
+    assert sorted(found(shop, "tanaka")) == sorted([by_name.number, by_code.number])
+    assert found(shop, "ＴＡＮＡＫＡ") == found(shop, "TANAKA")
