@@ -348,13 +348,16 @@ def shipments(request):
 @console_view("orders.ship_orders")
 def pick_list(request):
     """The printable pick list of the delivery orders waiting at a location (A4): items summed
-    by SKU across the orders; ``?orders=<number>,<number>`` limits the batch."""
+    by SKU across the orders with the units of each order, grouped by zone and walked in bin
+    order; ``?orders=<number>,<number>`` limits the batch."""
     location, _locations = location_choice(request, queryset=_shipping_locations(request.user), default_first=True)
     if location is None:
         raise Http404
     numbers = [n.strip().upper() for n in request.GET.get("orders", "").split(",") if n.strip()]
     picks = selectors.pick_list(location=location, numbers=numbers)
-    return render(request, "orders/console/pick_list.html", {"picks": picks, "printed_at": timezone.now()})
+    return render(request, "orders/console/pick_list.html", {
+        "picks": picks, "printed_at": timezone.now(),
+        "can_set_zones": request.user.has_perm("inventory.set_stock_zone")})
 
 
 @console_view("orders.ship_orders")
