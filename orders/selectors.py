@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -115,7 +115,23 @@ def _tokens_at(location, token: str) -> QuerySet:
     return DeskSearchToken.objects.filter(location=location, token=token).values("fulfillment_id")
 
 
-def _desk_condition(*, location, query: str) -> Q | None:
+class _TokenProbe(Exists):
+    """EXISTS (the token of this fulfilment) that PostgreSQL keeps as a probe per row: OFFSET 0
+    stops it from turning the test into a join, so the waiting fulfilments of the store (a few
+    hundred, from the desk index) drive the query and each costs one primary-key lookup in the
+    token index, instead of every order of a common name being checked for its status."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def _token_condition(location, token: str, *, probe: bool) -> Q:
+    if probe:
+        return Q(_TokenProbe(DeskSearchToken.objects.filter(location=location, token=token,
+                                                            fulfillment=OuterRef("pk"))))
+    return Q(pk__in=_tokens_at(location, token))
+
+
+def _desk_condition(*, location, query: str, probe: bool = False) -> Q | None:
     """What a desk query matches among ``location``'s pickup fulfilments, chosen by what was
     typed; each is an index range of that one store (``DeskSearchToken``, orders 0015):
 
@@ -130,6 +146,7 @@ def _desk_condition(*, location, query: str) -> Q | None:
       alphabet: TANAKA has it too), that code besides: the two as a UNION, never an OR, which
       would make the database test every order of the store.
 
+    ``probe``: each token tested per fulfilment (``_TokenProbe``), for the waiting ones.
     None for a query that normalises to nothing."""
     key = search_key(query)
     if not key:
@@ -140,17 +157,17 @@ def _desk_condition(*, location, query: str) -> Q | None:
         return Q(order__number=key.upper())
     if len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
         if len(phone) == 4 or len(phone) >= 10:
-            match = Q(pk__in=_tokens_at(location, DESK_PHONE_MARK + phone))
+            match = _token_condition(location, DESK_PHONE_MARK + phone, probe=probe)
         else:
             match = Q(order__phone_digits__contains=phone)
     elif "@" in key:
         match = Q(order__search_text__contains=key)
     elif len(key) <= 2:
-        match = Q(pk__in=_tokens_at(location, key))
+        match = _token_condition(location, key, probe=probe)
     else:
         match = Q(order__search_text__contains=key)
         for pair in sorted({key[i:i + 2] for i in range(len(key) - 1)}):
-            match &= Q(pk__in=_tokens_at(location, pair))
+            match &= _token_condition(location, pair, probe=probe)
     if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
         by_code = here.filter(pickup_code=key.upper()).values("pk").order_by()
         return Q(pk__in=by_code.union(here.filter(match).values("pk").order_by()))
@@ -173,12 +190,16 @@ def desk_search(*, location, query: str) -> DeskSearch:
     ``DESK_SEARCH_LIMIT`` rows, and the number of matches up to ``DESK_COUNT_CAP``. Four queries
     (the waiting ids, the other ids, the rows, their lines), each cut at the cap by the store's
     index, however common the name (bench/pickup_desk.py)."""
-    condition = _desk_condition(location=location, query=(query or "").strip())
+    query = (query or "").strip()
+    condition = _desk_condition(location=location, query=query)
     if condition is None:
         return DeskSearch(rows=[], total=0, capped=False)
-    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP).filter(condition)
-    waiting = list(here.filter(status__in=_WAITING).order_by("-pk").values_list("pk", flat=True)[:DESK_COUNT_CAP + 1])
-    others = list(here.exclude(status__in=_WAITING).order_by("-pk")
+    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
+    # the waiting ones: the store's few to prepare or ready (the desk index), each tested
+    waiting = list(here.filter(status__in=_WAITING).filter(_desk_condition(location=location, query=query, probe=True))
+                   .order_by("-pk").values_list("pk", flat=True)[:DESK_COUNT_CAP + 1])
+    # the others: the store's token ranges, newest first, read up to the cap
+    others = list(here.filter(condition).exclude(status__in=_WAITING).order_by("-pk")
                   .values_list("pk", flat=True)[:max(0, DESK_COUNT_CAP + 1 - len(waiting))])
     ids = (waiting + others)[:DESK_SEARCH_LIMIT]
     waiting_first = Case(When(status__in=_WAITING, then=0), default=1)
