@@ -16,7 +16,8 @@ afterwards; with a database name: that database, as is):
    orders, their fulfilments and one line each with set-based SQL (``generate_series`` on
    PostgreSQL, a recursive CTE on SQLite): each order a customer's (name, phone, email and the
    search columns as ``Order.fill_search_fields`` computes them), at store ``n mod stores``, a
-   pickup code, and a state: 2 % to prepare, 1 % ready, 7 % cancelled, 90 % collected. The desk's
+   pickup code, and a state: the newest 2 % to prepare and 1 % ready, of the rest 7 % cancelled and
+   the others collected. The desk's
    search indexes are dropped during the load and built after it, then ANALYZE;
 3. times ``--samples`` searches of each kind, with queries drawn from orders at the store searched
    (different ones each time): pickup code, order number, phone (full and last 4 digits), name in
@@ -133,8 +134,13 @@ def orders_generate(connection, *, count: int, stores: list[int], channel_id: in
     # the newest order has the highest id, as in a running shop
     ago = (f"now() - (({count} - n) || ' minutes')::interval" if postgres
            else f"datetime('now', '-' || ({count} - n) || ' minutes')")
-    state = ("CASE WHEN n %% 100 < 2 THEN '{0}' WHEN n %% 100 < 3 THEN '{1}' WHEN n %% 100 < 10 THEN '{2}' "
-             "ELSE '{3}' END")
+    # the newest 3 % wait (the newest 2 % to prepare, then 1 % ready), as in a running shop; of the
+    # others 7 % were cancelled and the rest collected, spread over the stores (by n / stores: the
+    # store is n mod stores)
+    waiting, to_prepare = count - count * 3 // 100, count - count * 2 // 100
+    state = (f"CASE WHEN n > {to_prepare} THEN '{{0}}' WHEN n > {waiting} THEN '{{1}}' "
+             f"WHEN (n / {nstores}) %% 100 < 7 THEN '{{2}}' ELSE '{{3}}' END")
+    done = f"(n <= {waiting} AND (n / {nstores}) %% 100 >= 7)"
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(id), count(*) FROM customers_customer")
         first, customers = cursor.fetchone()
@@ -154,8 +160,8 @@ def orders_generate(connection, *, count: int, stores: list[int], channel_id: in
                    c.email, c.family_name || ' ' || c.given_name, c.phone, c.phone_digits,
                    lower(c.family_name || c.given_name || c.family_name_kana || c.given_name_kana || c.email),
                    'JPY', {variant.price}, 0, 0, 0, 'pay_in_store',
-                   CASE WHEN n %% 100 >= 10 THEN 'paid' ELSE 'unpaid' END, {ago},
-                   CASE WHEN n %% 100 >= 10 THEN {ago} END
+                   CASE WHEN {done} THEN 'paid' ELSE 'unpaid' END, {ago},
+                   CASE WHEN {done} THEN {ago} END
             FROM {series} JOIN customers_customer c ON c.id = {first} + (n * 7919) %% {customers}
         """, [count])
         cursor.execute(f"""{cte}
@@ -163,8 +169,8 @@ def orders_generate(connection, *, count: int, stores: list[int], channel_id: in
                 carrier, tracking_number, ready_at, closed_at)
             SELECT n, n, 'pickup', CASE n %% {nstores} {store_case} END,
                    {state.format("reserved", "ready", "cancelled", "collected")}, {code}, '{{}}', '', '',
-                   CASE WHEN n %% 100 = 2 OR n %% 100 >= 10 THEN {ago} END,
-                   CASE WHEN n %% 100 >= 3 THEN {ago} END
+                   CASE WHEN (n > {waiting} AND n <= {to_prepare}) OR {done} THEN {ago} END,
+                   CASE WHEN n <= {waiting} THEN {ago} END
             FROM {series}
         """, [count])
         cursor.execute(f"""{cte}
