@@ -510,6 +510,11 @@ class PickList:
         return [row for zone in self.zones for row in zone.rows]
 
     @property
+    def zone_count(self) -> int:
+        """The zones walked (the items with no zone are not one)."""
+        return sum(1 for zone in self.zones if zone.name)
+
+    @property
     def units(self) -> int:
         return sum(zone.units for zone in self.zones)
 

@@ -392,6 +392,7 @@ def stock_zones(request):
         raise PermissionDenied(_("No location is available to you."))
     form = StockZonesForm()
     line_errors: list[str] = []
+    bad_lines = 0
     status = 200
     if request.method == "POST":
         roles.require_location(request.user, location)
@@ -415,6 +416,7 @@ def stock_zones(request):
                 line_errors = [_("Line %(line)d: %(message)s") % {"line": form.line_numbers[error.row],
                                                                     "message": error.message}
                                for error in exc.errors]
+                bad_lines = len({form.line_numbers[error.row] for error in exc.errors})
                 status = 400
             else:
                 messages.success(request, _("Zones set for %(n)d items at %(location)s.") % {
@@ -427,6 +429,6 @@ def stock_zones(request):
     page = paginate(request, selectors.stock_zones(location=location, query=query, unzoned=unzoned),
                     per_page=ZONES_PAGE_SIZE)
     context = {"location": location, "locations": locations, "form": form, "line_errors": line_errors,
-               "page": page, "query": query, "unzoned": unzoned,
+               "bad_lines": bad_lines, "page": page, "query": query, "unzoned": unzoned,
                "choose_location": not roles.is_scoped(request.user) or len(locations) > 1}
     return render(request, "inventory/console/stock_zones.html", context, status=status)

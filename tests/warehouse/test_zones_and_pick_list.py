@@ -116,12 +116,13 @@ def test_an_operator_sets_zones_in_bulk_from_pasted_lines_and_one_at_a_time(clie
 
 def test_a_bad_bulk_entry_lists_every_bad_line_keeps_the_text_and_changes_nothing(client, shop, staff, tees):
     client.force_login(staff["warehouse_operator"])
-    text = "LS-S,A-1\nNOPE,A-2\nTS-1," + "Z" * 31 + "\n"
+    text = "LS-S,A-1\nNOPE,A-2\nTS-1," + "Z" * 31 + "\nNOPE2," + "Z" * 31 + "\n"
     response = client.post(reverse("console:stock_zones"), {"location": shop.warehouse.pk, "lines": text})
     assert response.status_code == 400
     html = response.content.decode()
     assert "Line 2: No item has the SKU or barcode NOPE." in html and "Line 3: A zone / bin has at most 30" in html
-    assert "no zone was changed" in html and "NOPE,A-2" in html  # the text is kept to correct
+    assert "3 lines need correcting; no zone was changed." in html  # lines, not errors (line 4 has two)
+    assert "Line 4: No item has the SKU or barcode NOPE2." in html and "NOPE,A-2" in html  # the text is kept
     assert set(zones(shop.warehouse).values()) == {""}
 
 
