@@ -1,6 +1,6 @@
 """Pickup desk search benchmark (issue 10, "Speed"): median and p95 milliseconds of the desk's search
-(``orders.selectors.pickup_desk`` with a query: every state, at one store, up to 50 rows with their
-lines) at 1,000,000 orders. Goal: median ≤ 50 ms on PostgreSQL.
+(``orders.selectors.desk_search``: every state, at one store, up to 50 rows with their lines and the
+count of matches up to 1,000) at 1,000,000 orders. Goal: median ≤ 50 ms on PostgreSQL.
 
     .venv/bin/python bench/pickup_desk.py [--orders 1000000] [--customers 200000] [--stores 20]
         [--samples 200] [--database-url postgres://postgres@127.0.0.1:5432[/db]] [--plans]
@@ -9,21 +9,22 @@ In a child process with a throwaway database (SQLite: a WAL file in a temporary 
 ``--database-url`` with a server only: a database ``pickup_desk_<pid>`` created there and dropped
 afterwards; with a database name: that database, as is):
 
-1. migrate (orders 0011 creates the desk's trigram and prefix indexes on PostgreSQL); ``--stores``
-   pickup stores and one product through the services;
+1. migrate (orders 0015 creates the desk's token table); ``--stores`` pickup stores and one product
+   through the services;
 2. ``--customers`` customers as bench/customer_search.py builds them (100 family × 100 given names
    in kanji and katakana, a mobile number, an email; one INSERT … SELECT), then ``--orders`` pickup
    orders, their fulfilments and one line each with set-based SQL (``generate_series`` on
    PostgreSQL, a recursive CTE on SQLite): each order a customer's (name, phone, email and the
-   search columns as ``Order.fill_search_fields`` computes them), at store ``n mod stores``, a
-   pickup code, and a state: the newest 2 % to prepare and 1 % ready, of the rest 7 % cancelled and
-   the others collected. The desk's
-   search indexes are dropped during the load and built after it, then ANALYZE;
+   search columns as ``Order.fill_search_fields`` computes them), at store ``n mod stores``, ids
+   growing with time, a pickup code, and a state: the newest 2 % to prepare and 1 % ready, of the
+   rest 7 % cancelled and the others collected. The orders' trigram indexes are dropped during the
+   load and built after it; then the desk's tokens (``desk_tokens_generate``), then ANALYZE;
 3. times ``--samples`` searches of each kind, with queries drawn from orders at the store searched
    (different ones each time): pickup code, order number, phone (full and last 4 digits), name in
-   kana (full, 2 characters, in hiragana) and in kanji (full, family name of 2 characters); each run
-   to the rows the desk shows (fulfilments and their lines: two queries);
-4. prints median / p95 ms per kind and, with ``--plans``, one EXPLAIN ANALYZE per kind on PostgreSQL.
+   kana (full, 2 characters, in hiragana) and in kanji (full, family name of 2 characters, one
+   character); each run to the rows the desk shows (four queries);
+4. prints median / p95 ms per kind (wall clock, inside the database, Python CPU, rows and matches)
+   and, with ``--plans``, EXPLAIN ANALYZE of the two id queries per kind on PostgreSQL.
 
 Asserts nothing.
 """
