@@ -41,6 +41,7 @@ from .serializers import (
     StockLevelSerializer,
     StockMovementSerializer,
     StockReceiptSerializer,
+    StockZonesSerializer,
     VariantInSerializer,
     VariantSerializer,
 )
@@ -401,3 +402,32 @@ class StockAdjustmentViewSet(viewsets.GenericViewSet):
             return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, endpoint="stock-adjustments.create", handler=handler)
+
+
+@extend_schema(tags=["stock"])
+class StockZoneViewSet(viewsets.GenericViewSet):
+    """Where items sit at a location (zone / bin): what pick lists are grouped and walked by."""
+
+    serializer_class = StockZonesSerializer
+    queryset = StockLevel.objects.none()  # for the schema: every write goes through stock_zones_set
+    permission_classes = [ActionPermission]
+    action_permissions = {"create": "inventory.set_stock_zone"}
+
+    @extend_schema(
+        summary="Set the zone / bin of items at a location (one or many rows, all or nothing)",
+        request=StockZonesSerializer,
+        responses={200: StockLevelSerializer(many=True),
+                   400: OpenApiResponse(ErrorSerializer, description=(
+                       "A bad row: every one is named under errors as rows.<index>.code or rows.<index>.zone; "
+                       "no zone was changed.")),
+                   403: ERROR_403},
+    )
+    def create(self, request, *args, **kwargs):
+        incoming = StockZonesSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        roles.require_location(request.user, data["location"])
+        levels = services.stock_zones_set(
+            location=data["location"], rows=[services.ZoneIn(code=row["code"], zone=row["zone"]) for row in data["rows"]],
+            acting_user=request.user)
+        return Response(StockLevelSerializer(levels, many=True).data)

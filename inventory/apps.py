@@ -33,20 +33,21 @@ class InventoryConfig(AppConfig):
         NavEntry("console:counts", _("Stock counts"), "adjust", "inventory.view_stockcount", "catalogue", 36,
                  active_also=("console:count_new", "console:count_detail", "console:count_enter",
                               "console:count_action")),
+        NavEntry("console:stock_zones", _("Zones / bins"), "ledger", "inventory.set_stock_zone", "catalogue", 38),
         NavEntry("console:stock_adjust", _("Adjust stock"), "adjust", "inventory.add_stockmovement", "catalogue", 40),
         NavEntry("console:ledger", _("Stock ledger"), "ledger", "inventory.view_stockmovement", "catalogue", 50),
     ]
     role_permissions = {
-        STORE_STAFF: ["inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
+        STORE_STAFF: ["inventory.view_stocklevel", "inventory.set_stock_zone", "inventory.add_stockmovement", "inventory.view_stockmovement",
                       "inventory.view_product", *WAREHOUSE_WORK, "inventory.view_purchaseorder"],
-        WAREHOUSE_OPERATOR: ["inventory.view_stocklevel", "inventory.add_stockmovement",
+        WAREHOUSE_OPERATOR: ["inventory.view_stocklevel", "inventory.set_stock_zone", "inventory.add_stockmovement",
                              "inventory.view_stockmovement", "inventory.view_product", *WAREHOUSE_WORK,
                              "inventory.view_purchaseorder", "inventory.add_purchaseorder"],
         HQ_MARKETER: ["inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
                       "inventory.view_stockmovement", "inventory.view_transfer", "inventory.view_receipt",
                       "inventory.view_purchaseorder", "inventory.view_stockcount"],
         ADMINISTRATOR: ["inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
-                        "inventory.add_stockmovement", "inventory.view_stockmovement", *WAREHOUSE_WORK,
+                        "inventory.set_stock_zone", "inventory.add_stockmovement", "inventory.view_stockmovement", *WAREHOUSE_WORK,
                         "inventory.view_purchaseorder", "inventory.add_purchaseorder",
                         # the supervisor's: receive over what was expected, approve a count one counted
                         "inventory.receive_over_expected", "inventory.approve_own_stockcount"],
@@ -73,4 +74,5 @@ class InventoryConfig(AppConfig):
         "location_create": _("Location created"),
         "location_update": _("Location edited"),
         "location_delete": _("Location deleted"),
+        "stock_zones_set": _("Zone / bin set"),
     }

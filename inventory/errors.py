@@ -59,6 +59,14 @@ class StockImportInvalid(InventoryError, InvalidRows):
     (``kernel.errors.RowError``); nothing was written."""
 
 
+class ZonesInvalid(InventoryError, InvalidRows):
+    """Zones / bins set in bulk refused as a whole: ``errors`` lists every bad row
+    (``kernel.errors.RowError``); no zone was changed."""
+
+    def detail(self) -> str:
+        return _("Some rows are invalid; no zone was changed.")
+
+
 class DocumentStateError(InventoryError):
     """A transfer, purchase order or count is not in the state the step needs (a count posted
     twice, a transfer shipped twice); nothing was changed."""

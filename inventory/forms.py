@@ -130,3 +130,41 @@ class StockAdjustForm(forms.Form):
         if quantity == 0:
             raise forms.ValidationError(_("An adjustment must change the quantity."), code="zero")
         return quantity
+
+
+class StockZonesForm(forms.Form):
+    """Zones / bins in bulk: one line per item, a SKU or a scanned barcode then its zone / bin,
+    separated by a comma, a tab or spaces (a CSV with a ``sku,zone`` header line works, so does
+    a column pasted from a spreadsheet). ``rows`` are the lines as ``ZoneIn`` and ``line_numbers``
+    the line each came from, for the service's row errors."""
+
+    lines = forms.CharField(
+        label=_("Items and their zones"), max_length=200_000,
+        help_text=_("One line per item: SKU or barcode, then the zone / bin (for example “LS-S, A-03”). "
+                    "A comma, a tab or a space separates them; an empty zone clears it."),
+        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false",
+                                     "placeholder": "LS-S, A-03\n4901234567887\tB-12"}))
+
+    HEADERS = {("sku", "zone"), ("code", "zone"), ("sku", "bin"), ("barcode", "zone")}
+
+    def clean_lines(self) -> str:
+        from .services import ZoneIn
+
+        rows, numbers = [], []
+        for number, raw in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            if "," in line or "\t" in line:
+                code, _sep, zone = line.replace("\t", ",").partition(",")
+            else:
+                code, _sep, zone = line.partition(" ")
+            code, zone = code.strip().strip('"'), zone.strip().strip('"')
+            if not rows and (code.lower(), zone.lower()) in self.HEADERS:
+                continue
+            rows.append(ZoneIn(code=code, zone=zone))
+            numbers.append(number)
+        if not rows:
+            raise forms.ValidationError(_("Give at least one line: a SKU or barcode and its zone."), code="empty")
+        self.rows, self.line_numbers = rows, numbers
+        return self.cleaned_data["lines"]

@@ -205,6 +205,7 @@ class StockLevel(models.Model):
     class Meta:
         verbose_name = _("stock level")
         verbose_name_plural = _("stock levels")
+        permissions = [("set_stock_zone", _("Can set where stock sits (zone / bin)"))]
         constraints = [
             models.UniqueConstraint(fields=["variant", "location"], name="stocklevel_unique_variant_location"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_non_negative"),

@@ -4,14 +4,16 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Case, Prefetch, Q, QuerySet, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext
 
+from kernel.japan import search_key
 from kernel.models import Location
 from kernel.subjects import SubjectLabel
 
 from .models import LOW_STOCK_THRESHOLD, AvailabilityLevel, Product, ProductImage, StockLevel, Variant
+from .validators import normalize_barcode
 
 
 def catalogue(*, query: str = "", category: str = "") -> QuerySet[Product]:
@@ -95,6 +97,19 @@ def stock_levels(*, locations: QuerySet[Location] | None = None) -> QuerySet[Sto
     if locations is not None:
         levels = levels.filter(location__in=locations)
     return levels.order_by("location__code", "variant__sku")
+
+
+def stock_zones(*, location: Location, query: str = "", unzoned: bool = False) -> QuerySet[StockLevel]:
+    """The stock levels of ``location`` with their zone / bin, by zone then SKU (no zone last):
+    the zones page. ``query`` matches the SKU, barcode or product name; ``unzoned`` keeps the
+    items with no zone set."""
+    levels = StockLevel.objects.filter(location=location).select_related("variant__product")
+    if query:
+        levels = levels.filter(Q(variant__sku__icontains=query) | Q(variant__barcode=normalize_barcode(query))
+                               | Q(variant__product__search_text__contains=search_key(query)))
+    if unzoned:
+        levels = levels.filter(zone="")
+    return levels.annotate(no_zone=Case(When(zone="", then=1), default=0)).order_by("no_zone", "zone", "variant__sku")
 
 
 def low_stock(*, locations: QuerySet[Location] | None = None, threshold: int = LOW_STOCK_THRESHOLD,

@@ -105,7 +105,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockLevel
-        fields = ["id", "sku", "product", "location", "on_hand", "reserved", "safety_stock", "available",
+        fields = ["id", "sku", "product", "location", "zone", "on_hand", "reserved", "safety_stock", "available",
                   "updated_at"]
 
 
@@ -252,3 +252,22 @@ class StockAdjustmentSerializer(serializers.Serializer):
             variant = by_barcode
         attrs["variant"] = variant
         return attrs
+
+
+# --- zones and bins ------------------------------------------------------------------------------
+
+class ZoneRowSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=60, allow_blank=True,
+                                 help_text=_("The item's SKU or its JAN / EAN-13 barcode."))
+    zone = serializers.CharField(max_length=60, allow_blank=True, help_text=_(
+        "Its zone / bin at the location (\"A-03\": bin 03 of zone A), at most 30 characters once normalised "
+        "(full-width to half-width, upper case); empty clears it."))
+
+
+class StockZonesSerializer(serializers.Serializer):
+    """Zones / bins set at one location, all or nothing."""
+
+    location = serializers.CharField(max_length=40, help_text=_("Location code."))
+    rows = ZoneRowSerializer(many=True, allow_empty=False, max_length=5000)
+
+    validate_location = StockReceiptSerializer.validate_location

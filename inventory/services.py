@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -20,14 +20,21 @@ from brandkit.linting import ERROR as LINT_ERROR
 from brandkit.linting import Violation
 from brandkit.models import Channel as BrandChannel
 from kernel import channels, images
-from kernel.audit import audit_changes, audit_record, audit_values
+from kernel.audit import audit_changes, audit_record, audit_record_many, audit_values
 from kernel.errors import RowError, row_errors
 from kernel.events import publish_many
 from kernel.models import Location, LocationKind
 from kernel.subjects import sku_subject
 
 from . import domain_events
-from .errors import InvalidStockOperation, OutOfStock, ShortLine, StockImportInvalid, VariantInUse
+from .errors import (
+    InvalidStockOperation,
+    OutOfStock,
+    ShortLine,
+    StockImportInvalid,
+    VariantInUse,
+    ZonesInvalid,
+)
 from .models import (
     MovementReason,
     Product,
@@ -39,7 +46,7 @@ from .models import (
     StockPolicy,
     Variant,
 )
-from .validators import normalize_barcode
+from .validators import normalize_barcode, normalize_zone, validate_zone
 
 # Kinds of location that sell at a till: each gets its own POS sales channel.
 SELLING_KINDS = (LocationKind.STORE, LocationKind.POPUP)
@@ -745,3 +752,78 @@ def stock_import(*, rows: Iterable[StockBalanceIn], source: str, acting_user=Non
     StockLevel.objects.bulk_update(existing, ["on_hand", "safety_stock", "updated_at"], batch_size=1000)
     StockMovement.objects.bulk_create(movements, batch_size=1000)
     return result
+
+
+# --- where stock sits: zones and bins ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ZoneIn:
+    """One line of ``stock_zones_set``: a SKU or a JAN barcode (as scanned) and its zone / bin
+    label ("" clears it)."""
+
+    code: str
+    zone: str
+
+
+@transaction.atomic
+def stock_zones_set(*, location: Location, rows: Iterable[ZoneIn], acting_user=None) -> list[StockLevel]:
+    """Set the zone / bin of items at ``location`` (what a pick list is sorted by and a cycle
+    count walks): one row or many. An item with no stock there yet gets an empty stock level
+    (its shelf is ready before the first receipt). All or nothing: raise ZonesInvalid naming
+    every bad row (unknown SKU or barcode, a label too long or with a comma or tab, an item
+    given twice with two zones); nothing changes then. Writes one audit entry per changed
+    level; a fixed number of queries whatever the number of rows."""
+    rows = [ZoneIn(code=(row.code or "").strip(), zone=normalize_zone(row.zone)) for row in rows]
+    codes = {row.code for row in rows if row.code}
+    barcodes = {normalize_barcode(code) for code in codes}
+    found = list(Variant.objects.select_related("product").filter(Q(sku__in=codes) | Q(barcode__in=barcodes)))
+    by_sku = {v.sku: v for v in found}
+    by_barcode = {v.barcode: v for v in found if v.barcode}
+    problems: list[RowError] = []
+    chosen: dict[int, tuple[int, str]] = {}  # variant id: (row, zone)
+    if not rows:
+        problems.append(RowError(0, "code", _("Give at least one SKU or barcode and its zone.")))
+    for index, row in enumerate(rows):
+        errors: dict[str, list[str]] = {}
+        variant = by_sku.get(row.code) or by_barcode.get(normalize_barcode(row.code))
+        if not row.code:
+            errors["code"] = [_("Give a SKU or a barcode.")]
+        elif variant is None:
+            errors["code"] = [_("No item has the SKU or barcode %(code)s.") % {"code": row.code}]
+        try:
+            validate_zone(row.zone)
+        except ValidationError as exc:
+            errors["zone"] = list(exc.messages)
+        if variant is not None:
+            earlier = chosen.get(variant.pk)
+            if earlier is not None and earlier[1] != row.zone:
+                errors.setdefault("code", []).append(
+                    _("%(sku)s is also on line %(line)d with another zone.") % {"sku": variant.sku,
+                                                                                 "line": earlier[0] + 1})
+            chosen.setdefault(variant.pk, (index, row.zone))
+        problems += row_errors(index, errors)
+    if problems:
+        raise ZonesInvalid(problems)
+
+    zones = {pk: zone for pk, (_index, zone) in chosen.items()}
+    levels = {level.variant_id: level for level in StockLevel.objects.select_for_update(of=("self",)).filter(
+        location=location, variant_id__in=zones).select_related("variant__product", "location")}
+    variants = {v.pk: v for v in found}
+    now = timezone.now()
+    new, changed, entries = [], [], []
+    for pk, zone in zones.items():
+        level = levels.get(pk)
+        if level is None:
+            level = StockLevel(variant=variants[pk], location=location, zone=zone)
+            new.append(level)
+            levels[pk] = level
+            continue
+        if level.zone != zone:
+            entries.append((level, {"zone": [level.zone, zone]}))
+            level.zone, level.updated_at = zone, now
+            changed.append(level)
+    StockLevel.objects.bulk_create(new, batch_size=1000)
+    StockLevel.objects.bulk_update(changed, ["zone", "updated_at"], batch_size=1000)
+    audit_record_many(actor=acting_user, action="stock_zones_set",
+                      entries=[*entries, *((level, {"zone": ["", level.zone]}) for level in new)])
+    return [levels[pk] for pk in zones]

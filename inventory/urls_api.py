@@ -6,6 +6,7 @@ from .api import (
     StockAdjustmentViewSet,
     StockLevelViewSet,
     StockReceiptViewSet,
+    StockZoneViewSet,
     VariantViewSet,
 )
 from .warehouse_api import PurchaseOrderViewSet, ReceiptViewSet, StockCountViewSet, TransferViewSet
@@ -18,6 +19,7 @@ def register_routes(router) -> None:
     router.register("stock-levels", StockLevelViewSet, basename="stocklevel")
     router.register("stock-receipts", StockReceiptViewSet, basename="stockreceipt")
     router.register("stock-adjustments", StockAdjustmentViewSet, basename="stockadjustment")
+    router.register("stock-zones", StockZoneViewSet, basename="stockzone")
     router.register("transfers", TransferViewSet, basename="transfer")
     router.register("purchase-orders", PurchaseOrderViewSet, basename="purchaseorder")
     router.register("receipts", ReceiptViewSet, basename="receipt")

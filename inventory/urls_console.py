@@ -13,6 +13,7 @@ urlpatterns = [
     path("stock/", console.stock, name="stock"),
     path("stock/receive/", console.stock_receive, name="stock_receive"),
     path("stock/adjust/", console.stock_adjust, name="stock_adjust"),
+    path("stock/zones/", console.stock_zones, name="stock_zones"),
     path("stock/ledger/", console.ledger, name="ledger"),
 ]
 

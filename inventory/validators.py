@@ -1,3 +1,4 @@
+import re
 import unicodedata
 
 from django.conf import settings
@@ -7,6 +8,26 @@ from django.utils.translation import gettext_lazy as _
 
 def normalize_barcode(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").replace("-", "")
+
+
+ZONE_MAX_LENGTH = 30
+# What a zone / bin label may not hold: the separators of the bulk form's lines (comma, tab) and
+# control characters.
+_ZONE_FORBIDDEN = re.compile(r"[,\t\x00-\x1f\x7f]")
+
+
+def normalize_zone(value: str) -> str:
+    """A zone / bin label as stored: NFKC (full-width Ａ－０３ is A-03), spaces collapsed,
+    upper case, so a label typed or scanned either way is the same shelf."""
+    return " ".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+
+
+def validate_zone(value: str) -> None:
+    if len(value) > ZONE_MAX_LENGTH:
+        raise ValidationError(_("A zone / bin has at most %(n)d characters."), code="zone_length",
+                              params={"n": ZONE_MAX_LENGTH})
+    if _ZONE_FORBIDDEN.search(value):
+        raise ValidationError(_("A zone / bin cannot contain a comma or a tab."), code="zone_characters")
 
 
 def ean13_check_digit(first12: str) -> int:

@@ -404,7 +404,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"tags": list(order.tags.order_by("name").values_list("name", flat=True))})
 
     @extend_schema(
-        summary="Pick list: the delivery orders waiting at a location, items summed by SKU",
+        summary="Pick list: the delivery orders waiting at a location, items summed by SKU, grouped by zone",
         parameters=[OpenApiParameter("location", str, required=True, description="The location's code."),
                     OpenApiParameter("orders", str, description="Order numbers, comma-separated: only these.")],
         responses={200: PickListSerializer, 403: ERROR_403, 404: ERROR_404})

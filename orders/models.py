@@ -147,6 +147,12 @@ class Order(models.Model):
         kana = self.customer.full_name_kana if self.customer_id and self.customer else ""
         self.search_text = search_key(f"{self.name} {kana} {self.email}")  # staff search by kanji or kana
 
+    def desk_tokens(self) -> set[str]:
+        """What the pickup desk finds this order by (``desk_tokens``): its name, the customer's
+        furigana, its phone, as ``fill_search_fields`` reads them."""
+        kana = self.customer.full_name_kana if self.customer_id and self.customer else ""
+        return desk_tokens(name=self.name, kana=kana, phone_digits=normalize_phone(self.phone))
+
 
 # The letter an order number starts with: one per channel kind, so staff can tell a store's
 # POS sale from a phone order at a glance. Letters already in use keep their meaning (orders
@@ -263,6 +269,68 @@ class Fulfillment(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in FULFILLMENT_TRANSITIONS.get(self.method, {}).get(self.status, set())
+
+
+# The pickup desk's search index (orders.selectors.desk_search): per store, the tokens of each
+# pickup fulfilment's order, so that every kind of query the desk takes is an index range of one
+# store, read newest first and cut at a page, however many orders the chain has.
+DESK_PHONE_MARK = "\u260e"  # ☎: a phone token; name tokens are one or two characters, never this
+
+
+def desk_tokens(*, name: str, kana: str, phone_digits: str) -> set[str]:
+    """What the desk finds an order by, as tokens: every two consecutive characters of the name
+    in kanji and of its furigana (each in its search form, ``search_key``), the first character
+    of each part of them (a one-character query: the start of a family or given name), and the
+    phone as ☎ + its last four digits and ☎ + the whole number.
+
+    A query of two characters is one token; a longer one needs all its pairs (then the order's
+    ``search_text`` confirms it); so short, common names are as cheap as long ones."""
+    tokens: set[str] = set()
+    for text in (name, kana):
+        key = search_key(text)
+        tokens.update(key[i:i + 2] for i in range(len(key) - 1))
+        tokens.update(search_key(part)[:1] for part in (text or "").split() if search_key(part))
+    if len(phone_digits) >= 4:
+        tokens.add(DESK_PHONE_MARK + phone_digits[-4:])
+        tokens.add(DESK_PHONE_MARK + phone_digits)
+    return tokens
+
+
+class DeskSearchTokenQuerySet(models.QuerySet):
+    def index(self, fulfillments, *, replace: bool = False) -> None:
+        """Write the tokens of new ``fulfillments`` (pickups; others are skipped), whose orders
+        (and their customers) are loaded; ``replace``: of existing ones, whose tokens go first.
+        One insert (and a delete), whatever their number."""
+        pickups = [f for f in fulfillments if f.method == FulfillmentMethod.PICKUP]
+        if not pickups:
+            return
+        if replace:
+            self.filter(fulfillment__in=[f.pk for f in pickups]).delete()
+        rows = []
+        for fulfillment in pickups:
+            order = fulfillment.order
+            rows.extend(DeskSearchToken(location_id=fulfillment.location_id, token=token, fulfillment=fulfillment)
+                        for token in sorted(order.desk_tokens()))
+        self.bulk_create(rows, batch_size=1000)
+
+
+class DeskSearchToken(models.Model):
+    """One token of a pickup fulfilment at its store (``desk_tokens``). The primary key is the
+    index the desk reads: (store, token, fulfilment), newest fulfilment last."""
+
+    pk = models.CompositePrimaryKey("location", "token", "fulfillment")
+    location = models.ForeignKey("omnishop.Location", on_delete=models.CASCADE, related_name="+", db_index=False)
+    token = models.CharField(max_length=16)
+    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="desk_tokens")
+
+    objects = DeskSearchTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("desk search token")
+        verbose_name_plural = _("desk search tokens")
+
+    def __str__(self) -> str:
+        return f"{self.location_id}:{self.token}:{self.fulfillment_id}"
 
 
 class OrderLine(models.Model):

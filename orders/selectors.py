@@ -10,20 +10,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from brandkit.theme import theme
-from customers.models import Customer
 from inventory.models import StockLevel
 from kernel.japan import normalize_phone, normalize_text, search_key
 from kernel.models import ChannelKind, Location
 from kernel.subjects import SubjectLabel
 
 from .models import (
+    DESK_PHONE_MARK,
     PICKUP_CODE_ALPHABET,
     PICKUP_CODE_LENGTH,
+    DeskSearchToken,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -104,69 +105,124 @@ def _with_lines(fulfillments: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
 # search shows (an order collected or cancelled, asked about at the counter).
 DESK_TABS = ("reserved", "ready", "done")
 DESK_SEARCH_LIMIT = 50
-# From this many characters a name matches anywhere in it (a trigram index on PostgreSQL);
-# shorter ones match the start of the order's name or of the customer's names (prefix indexes).
-DESK_CONTAINS_MIN_LENGTH = 3
+# A search counts its matches up to this many; beyond, the desk says "1,000+".
+DESK_COUNT_CAP = 1000
 _PHONE_QUERY = re.compile(r"\+?[0-9\s().\-\u2010-\u2015\u2212\u30fc]+")
-
-
 _ORDER_NUMBER = re.compile(r"[a-z][0-9]{8}")
+_WAITING = (FulfillmentStatus.RESERVED, FulfillmentStatus.READY)
 
 
-def _desk_matches(*, location, query: str) -> QuerySet[Fulfillment] | None:
-    """The ids of ``location``'s pickup fulfilments, in any state, matching ``query``: a UNION of
-    small index lookups, each already limited to the store, chosen by what was typed, so a
-    million orders cost a few index probes (bench/pickup_desk.py):
+def _tokens_at(location, token: str) -> QuerySet:
+    return DeskSearchToken.objects.filter(location=location, token=token).values("fulfillment_id")
+
+
+class _TokenProbe(Exists):
+    """EXISTS (the token of this fulfilment) that PostgreSQL keeps as a probe per row: OFFSET 0
+    stops it from turning the test into a join, so the waiting fulfilments of the store (a few
+    hundred, from the desk index) drive the query and each costs one primary-key lookup in the
+    token index, instead of every order of a common name being checked for its status."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def _token_condition(location, token: str, *, probe: bool) -> Q:
+    if probe:
+        return Q(_TokenProbe(DeskSearchToken.objects.filter(location=location, token=token,
+                                                            fulfillment=OuterRef("pk"))))
+    return Q(pk__in=_tokens_at(location, token))
+
+
+def _desk_condition(*, location, query: str, probe: bool = False) -> Q | None:
+    """What a desk query matches among ``location``'s pickup fulfilments, chosen by what was
+    typed; each is an index range of that one store (``DeskSearchToken``, orders 0015):
 
     - an order number (``W00001234``): that order;
-    - a phone number (4+ digits): the order's phone, any part of it;
-    - otherwise a pickup code (six letters and digits of the code alphabet), the order's search
-      text (name in kanji, furigana, email as the order was placed: anywhere in it from three
-      characters, else its start) and, for one or two characters, the customers whose names or
-      furigana start with them (``Customer.objects.search``: a kana prefix is not the start of the
-      order's text). None for a blank query."""
+    - a phone number: four digits are its last four, ten or more the whole number (a token
+      each); another length of digits, any part of it (the order's ``phone_digits``);
+    - an email (with @): any part of the order's search text;
+    - otherwise a name in kanji or kana: one character, the start of a family or given name;
+      two, a token; more, every pair of its characters a token and the whole of it in the
+      order's search text;
+    - and whatever has the shape of a pickup code (six letters and digits of the code
+      alphabet: TANAKA has it too), that code besides: the two as a UNION, never an OR, which
+      would make the database test every order of the store.
+
+    ``probe``: each token tested per fulfilment (``_TokenProbe``), for the waiting ones.
+    None for a query that normalises to nothing."""
     key = search_key(query)
     if not key:
         return None
     here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
     phone = normalize_phone(query)
     if _ORDER_NUMBER.fullmatch(key):
-        branches = [here.filter(order__number=key.upper())]
-    elif len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
-        branches = [here.filter(order__phone_digits__contains=phone)]
-    else:
-        branches = []
-        if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
-            branches.append(here.filter(pickup_code=key.upper()))
-        if len(key) >= DESK_CONTAINS_MIN_LENGTH:
-            branches.append(here.filter(order__search_text__contains=key))
+        return Q(order__number=key.upper())
+    if len(phone) >= 4 and _PHONE_QUERY.fullmatch(normalize_text(query)):
+        if len(phone) == 4 or len(phone) >= 10:
+            match = _token_condition(location, DESK_PHONE_MARK + phone, probe=probe)
         else:
-            branches.append(here.filter(order__search_text__startswith=key))
-            branches.append(here.filter(order__customer__in=Customer.objects.search(query).values("pk")))
-    ids = [branch.values("pk").order_by() for branch in branches]
-    return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+            match = Q(order__phone_digits__contains=phone)
+    elif "@" in key:
+        match = Q(order__search_text__contains=key)
+    elif len(key) <= 2:
+        match = _token_condition(location, key, probe=probe)
+    else:
+        match = Q(order__search_text__contains=key)
+        for pair in sorted({key[i:i + 2] for i in range(len(key) - 1)}):
+            match &= _token_condition(location, pair, probe=probe)
+    if len(key) == PICKUP_CODE_LENGTH and all(ch in PICKUP_CODE_ALPHABET for ch in key.upper()):
+        by_code = here.filter(pickup_code=key.upper()).values("pk").order_by()
+        return Q(pk__in=by_code.union(here.filter(match).values("pk").order_by()))
+    return match
 
 
-def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> QuerySet[Fulfillment]:
-    """Pickup orders at ``location``. Without ``query``: the waiting ones, ``status`` "reserved"
-    (to prepare) or "ready" (both when blank). With ``query``: every order that matches, in any
-    state, whatever ``status`` says (``_desk_matches``), waiting ones first; each row's ``tab``
-    tells which tab it is on. Two queries (the fulfilments, their lines)."""
+@dataclass(frozen=True)
+class DeskSearch:
+    """A desk search's first page (waiting orders first, then the newest) and how many matched,
+    counted up to ``DESK_COUNT_CAP`` (``capped``: more than that)."""
+
+    rows: list[Fulfillment]
+    total: int
+    capped: bool
+
+
+def desk_search(*, location, query: str) -> DeskSearch:
+    """Every pickup order at ``location`` matching ``query``, in any state (``_desk_condition``):
+    the waiting ones (to prepare, ready) first, then the others, newest first, at most
+    ``DESK_SEARCH_LIMIT`` rows, and the number of matches up to ``DESK_COUNT_CAP``. Four queries
+    (the waiting ids, the other ids, the rows, their lines), each cut at the cap by the store's
+    index, however common the name (bench/pickup_desk.py)."""
     query = (query or "").strip()
+    condition = _desk_condition(location=location, query=query)
+    if condition is None:
+        return DeskSearch(rows=[], total=0, capped=False)
+    here = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.PICKUP)
+    # the waiting ones: the store's few to prepare or ready (the desk index), each tested
+    waiting = list(here.filter(status__in=_WAITING).filter(_desk_condition(location=location, query=query, probe=True))
+                   .order_by("-pk").values_list("pk", flat=True)[:DESK_COUNT_CAP + 1])
+    # the others: the store's token ranges, newest first, read up to the cap
+    others = list(here.filter(condition).exclude(status__in=_WAITING).order_by("-pk")
+                  .values_list("pk", flat=True)[:max(0, DESK_COUNT_CAP + 1 - len(waiting))])
+    ids = (waiting + others)[:DESK_SEARCH_LIMIT]
+    waiting_first = Case(When(status__in=_WAITING, then=0), default=1)
+    rows = list(_with_lines(Fulfillment.objects.filter(pk__in=ids)).order_by(waiting_first, "-pk"))
+    total = len(waiting) + len(others)
+    return DeskSearch(rows=rows, total=min(total, DESK_COUNT_CAP), capped=total > DESK_COUNT_CAP)
+
+
+def pickup_desk(*, location, status: str = "", query: str = "", limit: int = 100) -> list[Fulfillment]:
+    """Pickup orders at ``location``. Without ``query``: the waiting ones, ``status`` "reserved"
+    (to prepare) or "ready" (both when blank), two queries. With ``query``: the first page of
+    ``desk_search`` (every state, whatever ``status`` says); each row's ``tab`` tells which tab
+    it is on."""
+    query = (query or "").strip()
+    if query:
+        return desk_search(location=location, query=query).rows
     fulfillments = Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, location=location)
-    matches = _desk_matches(location=location, query=query) if query else None
-    if matches is not None:
-        fulfillments = fulfillments.filter(pk__in=matches)
-        waiting_first = Case(When(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY], then=0),
-                             default=1)
-        return _with_lines(fulfillments).order_by(waiting_first, "-order__created_at", "-id")[:DESK_SEARCH_LIMIT]
-    if query:  # a query that normalises to nothing matches nothing
-        return Fulfillment.objects.none()
     if status in (FulfillmentStatus.RESERVED, FulfillmentStatus.READY):
         fulfillments = fulfillments.filter(status=status)
     else:
-        fulfillments = fulfillments.filter(status__in=[FulfillmentStatus.RESERVED, FulfillmentStatus.READY])
-    return _with_lines(fulfillments).order_by("status", "order__created_at", "id")[:limit]
+        fulfillments = fulfillments.filter(status__in=_WAITING)
+    return list(_with_lines(fulfillments).order_by("status", "order__created_at", "id")[:limit])
 
 
 def pickups_to_prepare_count(*, locations) -> int:
@@ -403,50 +459,100 @@ def shipment_get(*, pk: int) -> Fulfillment:
 
 @dataclass
 class PickRow:
-    """One SKU to pick for a batch of orders: the units of all of them, and which orders."""
+    """One SKU to pick for a batch of orders: where it sits, the units of all the orders, and
+    how many go to each order."""
 
     sku: str
     barcode: str
     product_name: str
     variant_label: str
+    zone: str = ""  # the stock level's zone / bin at the location ("A-03"), "" when not set
     quantity: int = 0
-    orders: list[str] = field(default_factory=list)
+    per_order: dict[str, int] = field(default_factory=dict)  # order number: units, oldest order first
+
+    @property
+    def orders(self) -> list[str]:
+        return list(self.per_order)
 
 
 @dataclass(frozen=True)
-class PickList:
-    location: Location
-    fulfillments: list[Fulfillment]  # the orders batched, oldest first
-    rows: list[PickRow]  # by SKU
+class PickZone:
+    """The rows of one zone, walked in bin then SKU order; ``name`` "" gathers the items with no
+    zone set (printed last)."""
+
+    name: str
+    rows: list[PickRow]
 
     @property
     def units(self) -> int:
         return sum(row.quantity for row in self.rows)
 
 
+@dataclass(frozen=True)
+class PickList:
+    location: Location
+    fulfillments: list[Fulfillment]  # the orders batched, oldest first
+    zones: list[PickZone]  # by zone, then bin and SKU; no zone last
+
+    @property
+    def rows(self) -> list[PickRow]:
+        return [row for zone in self.zones for row in zone.rows]
+
+    @property
+    def zone_count(self) -> int:
+        """The zones walked (the items with no zone are not one)."""
+        return sum(1 for zone in self.zones if zone.name)
+
+    @property
+    def units(self) -> int:
+        return sum(zone.units for zone in self.zones)
+
+
 PICK_LIST_LIMIT = 200
+_DIGITS = re.compile(r"(\d+)")
+
+
+def pick_zone_of(label: str) -> str:
+    """The zone a zone / bin label belongs to: the part before its first hyphen ("A-03-2" is in
+    zone "A"; "MEZZANINE" is its own zone)."""
+    return label.split("-", 1)[0].strip()
+
+
+def _natural(label: str) -> tuple:
+    """Sort key putting bin A-2 before A-10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(label) if part)
 
 
 def pick_list(*, location, numbers: Collection[str] = (), limit: int = PICK_LIST_LIMIT) -> PickList:
     """The pick list of the delivery orders waiting at ``location`` (reserved, to ship), oldest
     first, at most ``limit``; ``numbers`` keeps those orders only. Items are summed across the
-    orders by SKU, in SKU order (the order shelves are labelled in), each with the orders it
-    goes to. Two queries, whatever the number of orders or lines."""
+    orders by SKU, each with the units for every order, and grouped by the zone of their stock
+    level at the location (``StockLevel.zone``, "A-03": zone A, bin 03), zones and bins in
+    natural order (A-2 before A-10), then SKU; items with no zone come last. Two queries,
+    whatever the number of orders or lines."""
     fulfillments = Fulfillment.objects.filter(location=location, method=FulfillmentMethod.SHIP,
                                               status=FulfillmentStatus.RESERVED)
     if numbers:
         fulfillments = fulfillments.filter(order__number__in=list(numbers))
     batch = list(fulfillments.select_related("order").order_by("order__created_at", "id")[:limit])
+    position = {f.pk: index for index, f in enumerate(batch)}
+    zone = StockLevel.objects.filter(location=location, variant=OuterRef("variant")).values("zone")[:1]
+    lines = (OrderLine.objects.filter(fulfillment__in=list(position))
+             .annotate(zone=Subquery(zone))
+             .values_list("sku", "variant__barcode", "product_name", "variant_label", "zone", "quantity",
+                          "order__number", "fulfillment_id"))
     rows: dict[str, PickRow] = {}
-    lines = (OrderLine.objects.filter(fulfillment__in=[f.pk for f in batch])
-             .values_list("sku", "variant__barcode", "product_name", "variant_label", "quantity", "order__number")
-             .order_by("sku", "order__number"))
-    for sku, barcode, name, label, quantity, number in lines:
-        row = rows.setdefault(sku, PickRow(sku=sku, barcode=barcode, product_name=name, variant_label=label))
+    for sku, barcode, name, label, bin_label, quantity, number, _fulfillment in sorted(
+            lines, key=lambda line: position[line[7]]):
+        row = rows.setdefault(sku, PickRow(sku=sku, barcode=barcode or "", product_name=name, variant_label=label,
+                                           zone=bin_label or ""))
         row.quantity += quantity
-        if number not in row.orders:
-            row.orders.append(number)
-    return PickList(location=location, fulfillments=batch, rows=list(rows.values()))
+        row.per_order[number] = row.per_order.get(number, 0) + quantity
+    zones: dict[str, list[PickRow]] = {}
+    for row in sorted(rows.values(), key=lambda row: (not row.zone, _natural(row.zone), row.sku)):
+        zones.setdefault(pick_zone_of(row.zone), []).append(row)
+    return PickList(location=location, fulfillments=batch,
+                    zones=[PickZone(name=name, rows=zone_rows) for name, zone_rows in zones.items()])
 
 
 # --- what customer events are about (kernel.subjects) -------------------------------------

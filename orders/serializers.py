@@ -214,15 +214,26 @@ class PickRowSerializer(serializers.Serializer):
     barcode = serializers.CharField()
     product_name = serializers.CharField()
     variant_label = serializers.CharField()
+    zone = serializers.CharField(help_text=_("Its zone / bin at the location (\"A-03\"); empty when not set."))
     quantity = serializers.IntegerField(help_text=_("Units of this SKU across the orders of the batch."))
     orders = serializers.ListField(child=serializers.CharField(), help_text=_("The order numbers it goes to."))
+    per_order = serializers.DictField(child=serializers.IntegerField(),
+                                      help_text=_("Units for each order: {order number: units}, oldest order first."))
+
+
+class PickZoneSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text=_("The zone (the part of the zone / bin before its first hyphen); "
+                                             "empty for the items with no zone set, which come last."))
+    units = serializers.IntegerField()
+    rows = PickRowSerializer(many=True, help_text=_("By bin, then SKU."))
 
 
 class PickListSerializer(serializers.Serializer):
     location = serializers.CharField(source="location.code")
     orders = serializers.SerializerMethodField()
     units = serializers.IntegerField()
-    rows = PickRowSerializer(many=True)
+    zones = PickZoneSerializer(many=True, help_text=_("The walk through the location: zone by zone."))
+    rows = PickRowSerializer(many=True, help_text=_("Every row, in the order of the zones."))
 
     def get_orders(self, picks) -> list[str]:
         """The orders batched, oldest first."""

@@ -58,6 +58,7 @@ from .discounts import (
 from .errors import DiscountRefused, InvalidOrder, InvalidTransition, OrderImportInvalid
 from .models import (
     Carrier,
+    DeskSearchToken,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -379,6 +380,7 @@ def order_place(
             group = None
     if group is None:
         raise last_error or OutOfStock([])
+    DeskSearchToken.objects.index([group])  # the pickup desk finds it by name, phone (none for a delivery)
 
     per_sku, reasons = discounts.per_sku(), discounts.reasons()
     reason_limit = OrderLine._meta.get_field("discount_reason").max_length
@@ -1136,6 +1138,7 @@ def orders_import(*, rows: Sequence[OrderImportIn], source: str, acting_user=Non
                     if row.fulfillment.method == FulfillmentMethod.PICKUP else None,
                     closed_at=row.closed_at)
         for order, row in zip(orders, rows, strict=True)], batch_size=IMPORT_BATCH)
+    DeskSearchToken.objects.index(groups)  # the imported pickups, for the desk's search
     OrderLine.objects.bulk_create([
         OrderLine(order=order, fulfillment=group, variant=variants[line.sku], sku=line.sku,
                   product_name=variants[line.sku].product.name, variant_label=variants[line.sku].label,

@@ -53,6 +53,7 @@ from . import domain_events, events
 from .discounts import discounts_commit, discounts_evaluate
 from .errors import DiscountRefused, InvalidOrder, InvalidTransition, OrderError
 from .models import (
+    DeskSearchToken,
     Fulfillment,
     FulfillmentMethod,
     FulfillmentStatus,
@@ -345,6 +346,7 @@ def _till_sale(*, register_session, lines, tenders, key, fingerprint, acting_use
     order.number = order_number(channel_kind=channel.kind, pk=order.pk)
     group = Fulfillment.objects.create(order=order, method=FulfillmentMethod.PICKUP, location=location,
                                        status=FulfillmentStatus.COLLECTED, ready_at=now, closed_at=now)
+    DeskSearchToken.objects.index([group])  # a store sale is found at the desk too, as collected
     # the units leave the shelf now: OutOfStock names every short line and undoes everything
     inventory.stock_sell(location=location, lines=resolved, reference=group.reservation_reference,
                          acting_user=acting_user, from_held=offline)

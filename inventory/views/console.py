@@ -1,7 +1,7 @@
 """Console pages of the catalogue and stock: products, receiving, stock levels, ledger."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Min, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,13 +13,14 @@ from kernel.console import console_view, htmx_template, location_choice, paginat
 from kernel.japan import search_key
 
 from .. import selectors, services
-from ..errors import InvalidStockOperation, InventoryError
+from ..errors import InvalidStockOperation, InventoryError, ZonesInvalid
 from ..forms import (
     PhotoAddForm,
     ProductEditForm,
     ProductForm,
     StockAdjustForm,
     StockReceiveForm,
+    StockZonesForm,
     VariantForm,
     VariantFormSet,
 )
@@ -373,3 +374,61 @@ def _reserved_message(data) -> str:
     return _("Only %(free)d of the %(on_hand)d units on hand are free: %(reserved)d are reserved for orders. "
              "Release or cancel those orders first, or take off at most %(free)d.") % {
         "free": free, "on_hand": level.on_hand, "reserved": level.reserved}
+
+
+# --- zones and bins ---------------------------------------------------------------------------
+
+ZONES_PAGE_SIZE = 100
+
+
+@console_view("inventory.set_stock_zone")
+def stock_zones(request):
+    """Where stock sits at a location: each item's zone / bin, set one at a time (the table's
+    row forms) or in bulk (lines pasted, typed or scanned: SKU or barcode, then zone). One
+    service, ``stock_zones_set``, for both and for the API; a bulk entry with any bad line
+    changes nothing and names every bad line, the text kept to correct."""
+    location, locations = location_choice(request, default_first=True)
+    if location is None:
+        raise PermissionDenied(_("No location is available to you."))
+    form = StockZonesForm()
+    line_errors: list[str] = []
+    bad_lines = 0
+    status = 200
+    if request.method == "POST":
+        roles.require_location(request.user, location)
+        back = f"{request.path}?location={location.pk}"
+        if request.POST.get("action") == "one":
+            code, zone = request.POST.get("code", ""), request.POST.get("zone", "")
+            try:
+                (level,) = services.stock_zones_set(location=location, rows=[services.ZoneIn(code=code, zone=zone)],
+                                                     acting_user=request.user)
+            except ZonesInvalid as exc:
+                messages.error(request, " ".join(error.message for error in exc.errors))
+            else:
+                messages.success(request, _("%(sku)s is now in %(zone)s.") % {
+                    "sku": level.variant.sku, "zone": level.zone or _("no zone")})
+            return redirect(f"{back}&q={request.POST.get('q', '')}" if request.POST.get("q") else back)
+        form = StockZonesForm(request.POST)
+        if form.is_valid():
+            try:
+                levels = services.stock_zones_set(location=location, rows=form.rows, acting_user=request.user)
+            except ZonesInvalid as exc:
+                line_errors = [_("Line %(line)d: %(message)s") % {"line": form.line_numbers[error.row],
+                                                                    "message": error.message}
+                               for error in exc.errors]
+                bad_lines = len({form.line_numbers[error.row] for error in exc.errors})
+                status = 400
+            else:
+                messages.success(request, _("Zones set for %(n)d items at %(location)s.") % {
+                    "n": len(levels), "location": location.name})
+                return redirect(back)
+        else:
+            status = 400
+    query = request.GET.get("q", "").strip()
+    unzoned = request.GET.get("unzoned") == "1"
+    page = paginate(request, selectors.stock_zones(location=location, query=query, unzoned=unzoned),
+                    per_page=ZONES_PAGE_SIZE)
+    context = {"location": location, "locations": locations, "form": form, "line_errors": line_errors,
+               "bad_lines": bad_lines, "page": page, "query": query, "unzoned": unzoned,
+               "choose_location": not roles.is_scoped(request.user) or len(locations) > 1}
+    return render(request, "inventory/console/stock_zones.html", context, status=status)

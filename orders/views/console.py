@@ -58,8 +58,13 @@ def pickup_desk(request):
     query = request.GET.get("q", "").strip()
     rows = []
     counts = {"reserved": 0, "ready": 0}
+    found = None
     if location is not None:
-        rows = list(selectors.pickup_desk(location=location, status="" if status == "all" else status, query=query))
+        if query:
+            found = selectors.desk_search(location=location, query=query)
+            rows = found.rows
+        else:
+            rows = selectors.pickup_desk(location=location, status="" if status == "all" else status)
         counts = selectors.pickup_counts(location=location)
     context = {
         "location": location,
@@ -67,6 +72,8 @@ def pickup_desk(request):
         "status": status,
         "query": query,
         "fulfillments": rows,
+        "found": found,
+        "count_cap": selectors.DESK_COUNT_CAP,
         "counts": counts,
         "choose_location": not roles.is_scoped(request.user),
         # a search looks through every state: each row then says which tab it is on
@@ -357,13 +364,16 @@ def shipments(request):
 @console_view("orders.ship_orders")
 def pick_list(request):
     """The printable pick list of the delivery orders waiting at a location (A4): items summed
-    by SKU across the orders; ``?orders=<number>,<number>`` limits the batch."""
+    by SKU across the orders with the units of each order, grouped by zone and walked in bin
+    order; ``?orders=<number>,<number>`` limits the batch."""
     location, _locations = location_choice(request, queryset=_shipping_locations(request.user), default_first=True)
     if location is None:
         raise Http404
     numbers = [n.strip().upper() for n in request.GET.get("orders", "").split(",") if n.strip()]
     picks = selectors.pick_list(location=location, numbers=numbers)
-    return render(request, "orders/console/pick_list.html", {"picks": picks, "printed_at": timezone.now()})
+    return render(request, "orders/console/pick_list.html", {
+        "picks": picks, "printed_at": timezone.now(),
+        "can_set_zones": request.user.has_perm("inventory.set_stock_zone")})
 
 
 @console_view("orders.ship_orders")

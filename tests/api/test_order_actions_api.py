@@ -105,7 +105,8 @@ def test_ship_with_a_carrier_and_the_pick_list(api, staff, shop, make_customer):
     assert (picks["orders"], picks["units"]) == ([order.number], 2)
     assert picks["rows"][0] | {"orders": None} == {"sku": "LS-S", "barcode": "4901234567894",
                                                    "product_name": "リネンシャツ", "variant_label": "S",
-                                                   "quantity": 2, "orders": None}
+                                                   "zone": "", "quantity": 2, "orders": None,
+                                                   "per_order": {order.number: 2}}
     assert api(staff["store_staff"]).get("/api/v1/orders/pick-list/", {"location": "wh-kanto"}).status_code == 403
     bad = operator.post(url(order, "ship"), {"carrier": "sagawa", "tracking_number": "12345"}, format="json")
     assert bad.status_code == 400 and "tracking_number" in bad.json()["errors"]

@@ -23,6 +23,7 @@ MATRIX = {
     "product_edit": [302, 403, 403, 403, 200, 200],
     "product_lint": [302, 403, 403, 403, 200, 200],
     "stock_adjust": [302, 403, 200, 200, 403, 200],
+    "stock_zones": [302, 403, 200, 200, 403, 200],
     "shipments": [302, 403, 403, 200, 403, 200],
     "customer_edit": [302, 403, 403, 403, 200, 200],
     # segments and personas: marketers and administrators only

@@ -51,6 +51,7 @@ ROLE_TABLE = {
         *REGISTERS_STAFF,  # issue 10
         *RETURNS_DESK, "orders.refund_order",  # issue 10: returns and refunds
         "orders.change_order",  # issue 10: staff notes and tags on orders
+        "inventory.set_stock_zone",  # issue 10: zones / bins for pick lists and counts
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
@@ -58,6 +59,7 @@ ROLE_TABLE = {
         "brandkit.view_brandkit", *WAREHOUSE_WORK, "inventory.add_purchaseorder",
         *RETURNS_DESK,  # issue 10: returns by mail
         "orders.change_order",  # issue 10: staff notes and tags on orders
+        "inventory.set_stock_zone",  # issue 10
     },
     roles.HQ_MARKETER: {
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
@@ -73,6 +75,7 @@ ROLE_TABLE = {
     },
     roles.ADMINISTRATOR: {
         *RETURNS_DESK, "orders.refund_order",  # issue 10
+        "inventory.set_stock_zone",  # issue 10
         "orders.change_order",  # issue 10: staff notes and tags on orders
         "inventory.view_product", "inventory.manage_catalogue", "inventory.view_stocklevel",
         "omnishop.view_location", "omnishop.change_location", "inventory.add_stockmovement",
@@ -109,7 +112,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
         [reverse("console:shipments")],
         [reverse("console:products"), reverse("console:stock"), reverse("console:receipts"),
          reverse("console:purchase_orders"), reverse("console:transfers"), reverse("console:counts"),
-         reverse("console:stock_adjust"), reverse("console:ledger")],
+         reverse("console:stock_zones"), reverse("console:stock_adjust"), reverse("console:ledger")],
         [reverse("console:campaigns"), reverse("console:offers"), reverse("console:suppressions")],
         [reverse("console:brandkit:index")],
     ]
