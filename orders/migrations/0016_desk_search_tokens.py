@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('omnishop', '0008_location_takes_returns'),
-        ('orders', '0014_orderevent_kinds_of_issue_10'),
+        ('orders', '0015_aisle_transfer'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0007_return_policy'),
+        ('inventory', '0008_transfer_hold_reference'),
     ]
 
     operations = [
