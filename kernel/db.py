@@ -118,18 +118,8 @@ def commit_without_waiting_for_disk(using: str = DEFAULT_DB_ALIAS) -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def commits_without_waiting_for_disk(using: str = DEFAULT_DB_ALIAS):
-    """The same for a single statement run outside a transaction (autocommit): a condition to add
-    to an ``UPDATE``'s filter, ``.filter(commits_without_waiting_for_disk())``, which turns
-    ``synchronous_commit`` off for the statement's own transaction (PostgreSQL's ``set_config(…,
-    true)``, local to the transaction; the condition is always true). One round trip instead of
-    ``BEGIN``, ``SET LOCAL``, the statement and ``COMMIT``. ``Q()`` (no condition) on other
-    databases. The same rule of use as ``commit_without_waiting_for_disk``."""
-    from django.db import connections
-    from django.db.models import BooleanField, Q
-    from django.db.models.expressions import RawSQL
-
-    if connections[using].vendor != "postgresql":
-        return Q()
-    return Q(RawSQL("set_config('synchronous_commit', 'off', true) = 'off'", [], output_field=BooleanField()))
-
+# The same for a single statement run outside a transaction (autocommit), as a condition to add to
+# an UPDATE's WHERE on PostgreSQL: it turns synchronous_commit off for the statement's own
+# transaction (set_config(…, true) is local to the transaction) and is always true. One round trip
+# instead of BEGIN, SET LOCAL, the statement and COMMIT; the same rule of use as above.
+NO_DISK_WAIT_CONDITION = "set_config('synchronous_commit', 'off', true) = 'off'"

@@ -58,7 +58,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .audit import audit_record
-from .db import commit_without_waiting_for_disk, commits_without_waiting_for_disk
+from .db import NO_DISK_WAIT_CONDITION, commit_without_waiting_for_disk
 from .models import Delivery, DeliveryStatus
 
 
@@ -165,13 +165,35 @@ def delivery_claim_many(*, messages: Sequence[tuple[str, str, str]], sending: bo
     return claimed
 
 
+_STEP_SQL: dict[tuple, str] = {}
+
+
+def _step_sql(columns: tuple[str, ...], statuses: int, wait_for_disk: bool) -> str:
+    """The UPDATE of a step, written once per shape: a sender runs two for every message, and the
+    ORM's compiler cost more CPU than the statement (0.3 against 0.09 ms on PostgreSQL)."""
+    key = (connection.vendor, columns, statuses, wait_for_disk)
+    if key not in _STEP_SQL:
+        quote = connection.ops.quote_name
+        opts = Delivery._meta
+        sets = ", ".join(f"{quote(opts.get_field(name).column)} = %s" for name in columns)
+        where = (f"{quote(opts.pk.column)} = %s AND {quote('status')} IN ({', '.join(['%s'] * statuses)}) "
+                 f"AND {quote('claimed_by')} = %s")
+        if not wait_for_disk and connection.vendor == "postgresql":
+            where += f" AND {NO_DISK_WAIT_CONDITION}"
+        # names from the model's meta, every value a parameter
+        _STEP_SQL[key] = f"UPDATE {quote(opts.db_table)} SET {sets} WHERE {where}"  # noqa: S608
+    return _STEP_SQL[key]
+
+
 def _step(delivery: Delivery, *, from_status: str | tuple[str, ...], wait_for_disk: bool = True, **changes) -> bool:
     # one conditional UPDATE: outside a transaction it commits by itself (no BEGIN/COMMIT round trips)
     statuses = (from_status,) if isinstance(from_status, str) else from_status
-    rows = Delivery.objects.filter(pk=delivery.pk, status__in=statuses, claimed_by=delivery.claimed_by)
-    if not wait_for_disk:
-        rows = rows.filter(commits_without_waiting_for_disk())
-    done = rows.update(**changes)
+    columns = tuple(changes)
+    values = [Delivery._meta.get_field(name).get_db_prep_save(value, connection) for name, value in changes.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_step_sql(columns, len(statuses), wait_for_disk),
+                       [*values, delivery.pk, *statuses, delivery.claimed_by])
+        done = cursor.rowcount
     if done:
         for name, value in changes.items():
             setattr(delivery, name, value)

@@ -262,3 +262,28 @@ def test_a_message_claimed_with_its_batch_is_sent_once_through_deliver_once():
                         claimed=row) is not None
     assert deliver(transport, recipient="hanako@example.jp") is None
     assert len(transport.sent) == 1
+
+
+def test_the_point_of_no_return_waits_for_the_disk_and_the_sent_mark_after_it_does_not():
+    """Two-phase steps, each one statement: ``committing`` must survive a crash of the database
+    server (else the message could be sent again), so it waits for the disk; the ``sent`` mark after
+    it may be lost in such a crash (the row is then reported of unknown outcome, never resent)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kernel.db import NO_DISK_WAIT_CONDITION
+    from kernel.deliveries import delivery_claim_many, delivery_mark_committing
+
+    row = delivery_claim_many(messages=[(KEY, "hanako@example.jp", "email")], sending=True,
+                              retry_safe=True)[KEY, "hanako@example.jp", "email"]
+    with CaptureQueriesContext(connection) as committing:
+        assert delivery_mark_committing(delivery=row)
+    with CaptureQueriesContext(connection) as sent:
+        assert delivery_mark_sent(delivery=row, transport_id="<id@example.jp>")
+    assert len(committing.captured_queries) == len(sent.captured_queries) == 1
+    assert NO_DISK_WAIT_CONDITION not in committing.captured_queries[0]["sql"]
+    assert (NO_DISK_WAIT_CONDITION in sent.captured_queries[0]["sql"]) == (connection.vendor == "postgresql")
+    row.refresh_from_db()
+    assert (row.status, row.transport_id, row.retry_safe) == (DeliveryStatus.SENT, "<id@example.jp>", False)
+    assert row.sent_at is not None
+    assert not delivery_mark_sent(delivery=row)  # a step from the wrong state changes nothing
