@@ -48,20 +48,6 @@ OPEN_STATES = (StockCountStatus.COUNTING, StockCountStatus.SUBMITTED)
 
 
 @transaction.atomic
-def stock_zones_set(*, location: Location, zones: dict[Variant, str], acting_user=None) -> int:
-    """Say where each variant sits at ``location`` (a zone or bin such as "A-03"; empty: none):
-    what a zone count walks. A stock row is made for a variant that has none. Returns the rows
-    changed."""
-    changed = 0
-    for variant, zone in zones.items():
-        zone = (zone or "").strip()[:30]
-        level, _created = StockLevel.objects.get_or_create(variant=variant, location=location)
-        if level.zone != zone:
-            StockLevel.objects.filter(pk=level.pk).update(zone=zone)
-            changed += 1
-    return changed
-
-
 def _locked(count: StockCount, *states: str) -> StockCount:
     locked = StockCount.objects.select_for_update().select_related("location").get(pk=count.pk)
     if locked.status not in states:

@@ -1001,8 +1001,13 @@ class _Seeder:
                                  lines=[ReceivedLineIn(picks[9], 24, damaged=0), ReceivedLineIn(picks[10], 10,
                                                                                                  damaged=2)],
                                  note="納品書 HS-88172")
-        zone = sorted(stocked, key=lambda variant: variant.sku)[:8]
-        counts.stock_zones_set(location=self.warehouse, zones=dict.fromkeys(zone, "A-01"))
+        # where everything the warehouse holds sits, six items a bin, eight bins a zone (A-01 … A-08,
+        # B-01 …): what its pick lists walk and its counts cover
+        held = sorted((v for v in self.variants if self.on_hand.get((v.id, self.warehouse.id), 0) > 0),
+                      key=lambda variant: variant.sku)
+        inventory.stock_zones_set(location=self.warehouse, acting_user=operator, rows=[
+            inventory.ZoneIn(code=variant.sku, zone=f"{'ABCDEFGH'[min(n // 48, 7)]}-{n // 6 % 8 + 1:02d}")
+            for n, variant in enumerate(held)])
         count = counts.count_start(location=self.warehouse, zone="A-01", acting_user=operator)
         for index, line in enumerate(count.lines.select_related("variant")):
             found = line.expected - 1 if index == 2 else line.expected + 2 if index == 5 else line.expected
