@@ -205,6 +205,7 @@ def _money_context(request, order) -> dict:
     refund panel (open with ``?refund=1``, the "Refund due" notice's link, prefilled with what is
     due) gives the refund at one of the user's stores' open registers."""
     from ..models import RefundMethod, Return
+    from ..returns import DELIVERED as RETURNABLE_STATES
     from .console_returns import refund_sessions
 
     user = request.user
@@ -218,7 +219,9 @@ def _money_context(request, order) -> dict:
             "chosen_session": sessions[0] if len(sessions) == 1 else None,
             "order_returns": list(Return.objects.filter(order=order).order_by("-id")),
             "refund_methods": RefundMethod.choices,
-            "can_take_returns": user.has_perm("orders.take_returns"),
+            # a return takes back what the customer has: nothing before an item is handed over or shipped
+            "can_take_returns": user.has_perm("orders.take_returns") and any(
+                group.status in RETURNABLE_STATES for group in order.fulfillments.all()),
             "can_refund": can_refund}
 
 

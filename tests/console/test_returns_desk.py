@@ -134,3 +134,22 @@ def test_customer_starts_a_return_and_sees_the_code(client, shop, sold):
     detail = client.get(reverse("storefront:return", args=[ret.number])).content.decode()
     assert ret.code in detail and "<svg" in detail
     assert client.get(reverse("storefront:return_receipt", args=[ret.number])).status_code == 200
+
+
+def test_an_order_not_handed_over_offers_no_return_only_a_cancel(client, staff, shop):
+    order = services.order_place(channel=shop.web, lines=[LineIn("LS-S", 1)], fulfillment=FulfillmentIn(
+        "pickup", "shibuya"), contact=ContactIn(name="山田 花子", email="hanako@example.jp", phone="090-1234-5678"))
+    client.force_login(staff["store_staff"])
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("console:order_detail", args=[order.number]))
+    assert page.status_code == 200 and "Cancel order" in page.content.decode()
+    assert reverse("console:return_new", args=[order.number]) not in page.content.decode()
+    form = client.get(reverse("console:return_new", args=[order.number])).content.decode()
+    assert "cancel it instead" in form and f'name="quantity-{order.lines.get().pk}"' not in form
+    response = client.post(reverse("console:return_new", args=[order.number]), _form(order, 1))
+    assert response.status_code == 400 and not Return.objects.exists()
+    services.fulfillment_mark_ready(fulfillment=order.fulfillments.get())
+    payment_take(order=order, tenders=[TenderIn(TenderKind.CARD, order.total, "slip")])
+    services.fulfillment_hand_over(fulfillment=order.fulfillments.get())
+    page = client.get(reverse("console:order_detail", args=[order.number])).content.decode()
+    assert reverse("console:return_new", args=[order.number]) in page
