@@ -898,7 +898,10 @@ class _Seeder:
                         payment_take(order=order, tenders=[self.tender_for(order, rng)], register_session=session,
                                      acting_user=staff[code])
                     times = [order.created_at for order in taken]
-                    opened = min(day + timedelta(hours=9, minutes=rng.randint(30, 55)), self.now - timedelta(minutes=5))
+                    # this morning's opening, or just before now if the shop is seeded before it (never
+                    # before midnight: a demo seeded at 00:03 opened today's till at 00:00, not yesterday)
+                    opened = max(day, min(day + timedelta(hours=9, minutes=rng.randint(30, 55)),
+                                          self.now - timedelta(minutes=5)))
                     if days_ago == 0:  # today: still open, closed with the day
                         self.date_session(session, opened=opened, closed=None)
                         continue
@@ -1112,6 +1115,8 @@ class _Seeder:
                                         source=IDENTITY_SOURCES["line"])
         buyers = sorted({row.customer for row in self.history_rows
                          if row.customer and row.channel == MARKETPLACE_CODE and row.customer in self.customer_by_pk})
+        if not buyers:  # a small demo whose few months drew no marketplace order: buyers from before them
+            buyers = sorted(self.customer_by_pk)[:3]
         for customer_id in buyers[:: max(1, len(buyers) // 20)][:20]:
             identities.identity_add(customer=self.customer_by_pk[customer_id], kind=IdentityKind.MARKETPLACE,
                                     value=f"{MARKETPLACE_CODE}:hm{rng.randrange(10**7, 10**8)}",
@@ -1151,9 +1156,10 @@ class _Seeder:
             tracking.events_ingest_system(events=events[start:start + size], acting_user=sender)
         self.browse_as_hanako()
 
-    def browsing_session(self, at: datetime | None) -> list[dict]:
+    def browsing_session(self, at: datetime | None, *, search: bool | None = None) -> list[dict]:
         """One visit as the storefront script reports it: the home page, then a search or a
-        category, then a product page (``at`` None: now, as a browser sends it)."""
+        category (``search``: which; None: by chance), then a product page (``at`` None: now, as a
+        browser sends it)."""
         rng = self.rng8
         events: list[dict] = []
 
@@ -1168,7 +1174,7 @@ class _Seeder:
 
         active = [product for product in self.products if product.is_active]
         send("page_view", {"path": "/", "title": LOGO_NAME})
-        if rng.random() < 0.55:
+        if rng.random() < 0.55 if search is None else search:
             term = rng.choice(SEARCH_TERMS)
             found = [product for product in active if term in product.name]
             send("page_view", {"path": "/products/?" + urlencode({"q": term}), "title": f"商品一覧 | {LOGO_NAME}"})
@@ -1189,7 +1195,8 @@ class _Seeder:
         she goes on browsing signed in."""
         web = self.channels["web"]
         tracking.analytics_consent_record(granted=True, browser_id=HANAKO_BROWSER, user_agent=BROWSER_USER_AGENT)
-        tracking.events_ingest_browser(events=self.browsing_session(None), browser_id=HANAKO_BROWSER, customer=None,
+        tracking.events_ingest_browser(events=self.browsing_session(None, search=True), browser_id=HANAKO_BROWSER,
+                                       customer=None,
                                        consent=True, user_agent=BROWSER_USER_AGENT, channel=web)
         tracking.browser_attach(customer=self.hanako, browser_id=HANAKO_BROWSER, acting_user=self.hanako_user)
         tracking.events_ingest_browser(
