@@ -871,8 +871,10 @@ def campaign_progress(campaign: Campaign) -> dict:
         skipped=Count("pk", filter=Q(status=RecipientStatus.SKIPPED)),
         failed=Count("pk", filter=Q(status=RecipientStatus.FAILED)),
         held=Count("pk", filter=Q(status=RecipientStatus.PENDING, not_before__gt=timezone.now())),
+        reserved=Count("pk", filter=Q(status=RecipientStatus.RESERVED)),
         first=Min("sent_at"), last=Max("sent_at"))
-    done = counts["done"] = counts["total"] - counts["pending"]
+    # the rest of an A/B test's audience waits for the winner: not done, not pending either
+    done = counts["done"] = counts["total"] - counts["pending"] - counts["reserved"]
     counts["percent"] = int(done * 100 / counts["total"]) if counts["total"] else (
         100 if campaign.status == CampaignStatus.FINISHED else 0)
     return counts

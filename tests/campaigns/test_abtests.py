@@ -191,6 +191,8 @@ def test_each_customer_gets_one_variant_and_the_winner_goes_only_to_the_rest(wor
     for customer_id, row in test_rows.items():
         assert labels[row.variant_id] == "AB"[abtests.split_of(campaign.pk, customer_id, share=50, variants=2)]
     assert abtests.abtest_split(campaign) == {}  # running the fan-out's split again changes nothing
+    progress = sending.campaign_progress(campaign)
+    assert progress["reserved"] == len(reserved) and progress["done"] == progress["total"] - len(reserved)
     # each test recipient's email carries their variant's subject
     subjects = {str(m["To"]): str(m["Subject"]) for m in smtp.messages}
     sent_test = [r for r in test_rows.values() if r.status == RecipientStatus.SENT]
