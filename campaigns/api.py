@@ -12,6 +12,7 @@ from customers.models import Segment
 from kernel.api import ERROR_400, ERROR_403, ERROR_404, ERROR_409, ActionPermission, Pagination
 
 from . import personalisation, selectors, services
+from .api_abtest import ABTestActions
 from .models import Campaign, CampaignMessage, MessageChannel, SendingPolicy
 from .rendering import MERGE_FIELDS
 from .sending import campaign_progress, campaign_test_send, render_message, sample_offer_code
@@ -100,14 +101,14 @@ BAD_TEMPLATE_EXAMPLE = OpenApiExample("Unknown merge field", response_only=True,
     "errors": {"body": ["Line 2: “nickname” is not a merge field."]}})
 
 
-class CampaignViewSet(viewsets.ModelViewSet):
+class CampaignViewSet(ABTestActions, viewsets.ModelViewSet):
     """Campaigns: write, get approved by a second marketer, start, follow, cancel."""
 
     serializer_class = CampaignSerializer
     pagination_class = Pagination
     permission_classes = [ActionPermission]
     filter_backends = []
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]  # put: the A/B test
     action_permissions = {
         "list": "campaigns.view_campaign", "retrieve": "campaigns.view_campaign",
         "progress": "campaigns.view_campaign", "preview": "campaigns.view_campaign",
@@ -118,6 +119,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
         "test_send": "campaigns.change_campaign",
         "approve": "campaigns.approve_campaign", "reject": "campaigns.approve_campaign",
         "start": "campaigns.send_campaign", "cancel": "campaigns.send_campaign",
+        **ABTestActions.AB_PERMISSIONS,
     }
 
     def get_queryset(self):
@@ -152,6 +154,10 @@ class CampaignViewSet(viewsets.ModelViewSet):
         return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data)
 
     def destroy(self, request, pk=None):
+        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
+
+    @extend_schema(exclude=True)
+    def update(self, request, pk=None):  # PUT is for the A/B test (api_abtest); a campaign is PATCHed
         return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
 
     @extend_schema(summary="Write the message of one channel and language", request=CampaignMessageSerializer,

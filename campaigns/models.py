@@ -220,6 +220,8 @@ class RecipientStatus(models.TextChoices):
     SENT = "sent", pgettext_lazy("recipient", "Sent")
     SKIPPED = "skipped", pgettext_lazy("recipient", "Skipped")
     FAILED = "failed", pgettext_lazy("recipient", "Failed")
+    # in an A/B test's audience outside its test share: waits for the winner (campaigns.abtests)
+    RESERVED = "reserved", pgettext_lazy("recipient", "Waiting for the A/B winner")
 
 
 class SkipReason(models.TextChoices):
@@ -255,6 +257,9 @@ class CampaignRecipient(models.Model):
     clicked_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # the A/B variant this recipient gets (a test recipient's, or the winner for the rest)
+    variant = models.ForeignKey("campaigns.ABVariant", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="recipients")
 
     class Meta:
         verbose_name = _("campaign recipient")
@@ -275,7 +280,9 @@ class CampaignRecipient(models.Model):
         """The delivery ledger's key of this recipient's message (kernel.deliveries)."""
         from kernel.subjects import campaign_subject
 
-        return campaign_subject(self.campaign_id)
+        key = campaign_subject(self.campaign_id)
+        # each A/B variant is its own message: the ledger keeps them apart (one per recipient anyway)
+        return f"{key}:ab{self.variant_id}" if self.variant_id else key
 
 
 class SuppressionReason(models.TextChoices):
@@ -430,5 +437,6 @@ class PrintRun(models.Model):
         return int(self.done * 100 / self.total) if self.total else (100 if self.status == PrintStatus.DONE else 0)
 
 
+from .models_abtest import ABTest, ABVariant  # noqa: E402,F401  (A/B tests)
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
 from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)

@@ -61,6 +61,7 @@ from kernel.site import absolute_url
 from kernel.subjects import campaign_subject
 
 from . import personalisation
+from .abtests import abtest_split, abtests_tick, batch_variants, variant_message
 from .links import link_for, link_url
 from .models import (
     CONSENT_FOR_CHANNEL,
@@ -147,6 +148,7 @@ def campaign_fan_out(campaign_id: int) -> int:
     if campaign.status != CampaignStatus.SENDING:
         return 0
     total = recipients_materialise(campaign)
+    abtest_split(campaign)  # an A/B test: each customer's variant, or reserved for the winner
     _enqueue_batches(campaign_id, batch_bounds(campaign_id))
     # only now may the clock finish it: before, "nothing pending" meant "nothing written yet"
     Campaign.objects.filter(pk=campaign_id).update(fanned_out_at=timezone.now())
@@ -328,6 +330,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         return result.__dict__
     customer_ids = sorted({r.customer_id for r in recipients})
     messages = _messages_by_channel(campaign)
+    variants = batch_variants(campaign)
     wants_recommendations = any(m.include_recommendations for by_lang in messages.values() for m in by_lang.values())
     contexts = personalisation.merge_contexts(customer_ids=customer_ids, recommendations=wants_recommendations,
                                               now=now)
@@ -356,6 +359,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         if message is None:
             skips[SkipReason.NO_MESSAGE].append(recipient.pk)
             continue
+        message = variant_message(message, variants.for_recipient(recipient))
         if not stock.in_stock(message, getattr(context, "favourite_store_id", None)):
             skips[SkipReason.OUT_OF_STOCK].append(recipient.pk)
             continue
@@ -796,8 +800,9 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
 
 def campaign_finish_if_done(campaign_id: int) -> bool:
     """Mark a sending campaign finished once its recipients are all written (the fan-out is done)
-    and none is pending."""
-    if CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.PENDING).exists():
+    and none is pending (nor reserved for an A/B test's winner)."""
+    if CampaignRecipient.objects.filter(campaign_id=campaign_id,
+                                        status__in=(RecipientStatus.PENDING, RecipientStatus.RESERVED)).exists():
         return False
     return bool(Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING,
                                         fanned_out_at__isnull=False).update(
@@ -854,7 +859,8 @@ def campaigns_tick() -> dict:
             _enqueue_batches(campaign.pk, bounds)
         else:
             campaign_finish_if_done(campaign.pk)
-    return {"started": started, "batches": requeued}
+    winners = abtests_tick()  # A/B tests whose decision time has come: the winner to the rest
+    return {"started": started, "batches": requeued, "ab_winners": winners}
 
 
 def campaign_progress(campaign: Campaign) -> dict:
@@ -865,8 +871,10 @@ def campaign_progress(campaign: Campaign) -> dict:
         skipped=Count("pk", filter=Q(status=RecipientStatus.SKIPPED)),
         failed=Count("pk", filter=Q(status=RecipientStatus.FAILED)),
         held=Count("pk", filter=Q(status=RecipientStatus.PENDING, not_before__gt=timezone.now())),
+        reserved=Count("pk", filter=Q(status=RecipientStatus.RESERVED)),
         first=Min("sent_at"), last=Max("sent_at"))
-    done = counts["done"] = counts["total"] - counts["pending"]
+    # the rest of an A/B test's audience waits for the winner: not done, not pending either
+    done = counts["done"] = counts["total"] - counts["pending"] - counts["reserved"]
     counts["percent"] = int(done * 100 / counts["total"]) if counts["total"] else (
         100 if campaign.status == CampaignStatus.FINISHED else 0)
     return counts

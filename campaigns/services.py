@@ -131,6 +131,9 @@ def campaign_problems(campaign: Campaign, *, record_lint: str = "", lint: dict |
                           "reason.") % {"messages": names})
     if campaign.send_at and campaign.ends_at and campaign.ends_at <= campaign.send_at:
         problems.append(_("The campaign ends before it is sent."))
+    from .abtests import abtest_problems  # (abtests builds on this module)
+
+    problems += abtest_problems(campaign)
     return problems
 
 
@@ -409,8 +412,13 @@ def campaign_cancel(*, campaign: Campaign, acting_user) -> Campaign:
     campaign.cancelled_at = timezone.now()
     campaign.cancelled_by = _user(acting_user)
     campaign.save()
-    skipped = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING).update(
+    skipped = CampaignRecipient.objects.filter(
+        campaign=campaign, status__in=(RecipientStatus.PENDING, RecipientStatus.RESERVED)).update(
         status=RecipientStatus.SKIPPED, reason=SkipReason.CANCELLED)
+    from .models_abtest import ABStatus, ABTest
+
+    ABTest.objects.filter(campaign=campaign, status__in=(ABStatus.DRAFT, ABStatus.TESTING)).update(
+        status=ABStatus.CANCELLED)
     audit_record(actor=acting_user, action="campaign_cancel", obj=campaign,
                  changes={"status": [previous, CampaignStatus.CANCELLED], "skipped": skipped})
     return campaign

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import console
+from .views import abtest, console
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
@@ -19,6 +19,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/messages/<slug:channel>/<str:language>/", console.message_edit, name="campaign_message"),
     path("campaigns/<int:pk>/preview/<int:message_id>/", console.message_preview, name="campaign_preview"),
     path("campaigns/<int:pk>/test/<int:message_id>/", console.message_test_send, name="campaign_test_send"),
+    path("campaigns/<int:pk>/ab-test/", abtest.abtest_save, name="campaign_abtest"),
+    path("campaigns/<int:pk>/ab-test/winner/", abtest.abtest_send_winner, name="campaign_abtest_winner"),
     path("campaigns/<int:pk>/print/", console.print_start, name="campaign_print"),
     path("campaigns/<int:pk>/print/<int:run_id>/", console.print_run_row, name="campaign_print_run"),
     path("campaigns/<int:pk>/print/<int:run_id>/<int:index>/", console.print_download, name="campaign_print_file"),

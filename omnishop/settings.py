@@ -322,6 +322,7 @@ SPECTACULAR_SETTINGS = {
                             "StaffConsentSourceEnum": "customers.consent.STAFF_SOURCE_CHOICES",
                             "IdentityKindEnum": "customers.models.IdentityKind",
                             "OfferKindEnum": "campaigns.models_offers.OfferKind",
+                            "ABVariantLabelEnum": "campaigns.models_abtest.VARIANT_LABELS",
                             "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
                             "SegmentKindEnum": "customers.models.SegmentKind",
                             "MessageChannelEnum": "campaigns.models.MessageChannel",

@@ -114,7 +114,9 @@ def _detail_context(request, campaign: Campaign) -> dict:
         ok, violations = services.message_lint(message)
         lint.append((message, ok, violations))
     is_author = campaign.created_by_id == user.pk
-    return {
+    from .abtest import abtest_context
+
+    return abtest_context(request, campaign) | {
         "campaign": campaign,
         "lint": lint,
         "problems": services.campaign_problems(campaign, lint={m.pk: (ok, v) for m, ok, v in lint}) if campaign.status in (
