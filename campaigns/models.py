@@ -430,5 +430,6 @@ class PrintRun(models.Model):
         return int(self.done * 100 / self.total) if self.total else (100 if self.status == PrintStatus.DONE else 0)
 
 
+from .models_attribution import AttributionChannel, ChannelCost  # noqa: E402,F401  (attribution costs)
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
 from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)
