@@ -476,13 +476,13 @@ class BarChart:
     left: int
     right: int
     groups: list[BarGroup]
-    ticks: list[tuple[float, str]]
+    ticks: list[tuple[float, str, str]]  # (x, label, text-anchor)
     empty: bool
 
 
 def revenue_chart(rows: list[Row], *, width: int = 720, bar: int = 7, gap: int = 14) -> BarChart:
     """The SVG geometry of ``rows``' attributed revenue: a group of six bars (one per model) for
-    each row, the revenue axis at 0, half and the top (campaigns/_attribution_chart.html)."""
+    each row, the revenue axis at 0, half and the top (campaigns/console/attribution.html)."""
     left, right, top = 150, width - 16, 8
     from .results import _nice_max
 
@@ -497,6 +497,7 @@ def revenue_chart(rows: list[Row], *, width: int = 720, bar: int = 7, gap: int =
                             label=f"{MODEL_LABELS[model]}: ¥{round(value):,}"))
         groups.append(BarGroup(label=row.label, y=y + 3 * bar, bars=bars))
         y += len(MODELS) * bar + gap
-    ticks = [(round(left + (right - left) * v / top_value, 1), f"¥{v:,}") for v in (0, top_value // 2, top_value)]
+    ticks = [(round(left + (right - left) * v / top_value, 1), f"¥{v:,}", anchor)
+             for v, anchor in ((0, "start"), (top_value // 2, "middle"), (top_value, "end"))]
     return BarChart(width=width, height=int(y) + 20, left=left, right=right, groups=groups, ticks=ticks,
                     empty=not rows or peak <= 0)

@@ -23,7 +23,8 @@ class AttributionChannel(models.TextChoices):
 
 
 class ChannelCost(models.Model):
-    """What a channel (or one campaign on it) cost in a month, in yen, as a marketer entered it."""
+    """Money spent on a channel in a month, in yen, as a marketer entered it; with a campaign, the
+    spending was that campaign's (and still counts for its channel: each row is money spent once)."""
 
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     channel = models.CharField(_("channel"), max_length=12, choices=AttributionChannel.choices)

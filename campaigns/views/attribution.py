@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kernel.console import console_view
@@ -27,8 +28,8 @@ from ..models_attribution import AttributionChannel
 
 
 class AttributionForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=pgettext_lazy("date range", "From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=pgettext_lazy("date range", "To"), widget=forms.DateInput(attrs={"type": "date"}))
     window_days = forms.IntegerField(label=_("Look-back window (days)"), min_value=1,
                                      max_value=attribution.MAX_WINDOW_DAYS,
                                      initial=attribution.DEFAULT_WINDOW_DAYS,
@@ -112,7 +113,8 @@ def attribution_page(request):
     if report is not None and request.GET.get("format") == "csv":
         return _csv(report)
     context = {"form": form, "report": report, "models": [(m, attribution.MODEL_LABELS[m]) for m in attribution.MODELS],
-               "chart": attribution.revenue_chart(report.channels) if report else None,
+               "chart": attribution.revenue_chart(
+                   [row for row in report.channels if row.key != attribution.NO_TOUCH]) if report else None,
                "channel_rows": _table(report.channels) if report else [],
                "campaign_rows": _table(report.campaigns) if report else [],
                "query": request.GET.urlencode() if request.GET else "&".join(f"{k}={v}" for k, v in _defaults().items()),
@@ -127,7 +129,7 @@ class CostForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=AttributionChannel.choices)
     campaign = forms.ModelChoiceField(label=_("Campaign"), required=False, queryset=Campaign.objects.none(),
                                       empty_label=_("The whole channel"),
-                                      help_text=_("Optional: the part of the cost that was this campaign's."))
+                                      help_text=_("Optional: the campaign this spending was for (it counts for its channel too)."))
     amount = forms.IntegerField(label=_("Cost (yen)"), min_value=0,
                                 error_messages={"min_value": _("A cost cannot be negative.")})
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
