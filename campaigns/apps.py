@@ -11,6 +11,8 @@ CAMPAIGN_PERMISSIONS = [
     "campaigns.change_sendingpolicy", "campaigns.view_suppression", "campaigns.add_suppression",
     "campaigns.delete_suppression",
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
+    "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
+    "campaigns.change_channelcost", "campaigns.delete_channelcost",
 ]
 
 
@@ -40,6 +42,8 @@ class CampaignsConfig(AppConfig):
                               "console:campaign_message", "console:campaign_preview", "console:sending_policy")),
         NavEntry("console:offers", _("Offers and codes"), "tag", "campaigns.view_offer", "marketing", 20,
                  active_also=("console:offer_create", "console:offer_detail", "console:offer_edit")),
+        NavEntry("console:attribution", _("Attribution"), "stock", "campaigns.view_attribution", "marketing", 30,
+                 active_also=("console:attribution_costs",)),
         NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
     ]
     role_permissions = {

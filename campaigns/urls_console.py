@@ -2,11 +2,14 @@
 
 from django.urls import include, path
 
-from .views import abtest, console
+from .views import abtest, attribution, console
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
     path("", include("campaigns.urls_offers")),  # offers and codes
+    path("attribution/", attribution.attribution_page, name="attribution"),
+    path("attribution/costs/", attribution.attribution_costs, name="attribution_costs"),
+    path("attribution/costs/<int:pk>/delete/", attribution.attribution_cost_delete, name="attribution_cost_delete"),
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),

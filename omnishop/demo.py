@@ -1336,6 +1336,15 @@ class _Seeder:
                                             segments=[invited])
         for spec in DEMO_WEEKEND_MESSAGES:
             campaigns.message_set(campaign=weekend, acting_user=marketer, **spec)
+        # what the channels cost this month, as HQ's marketer entered them for attribution's ROAS
+        # (campaigns.attribution): the winter campaign's postcards (printing and postage; it counts for
+        # the direct-mail channel too) and the email service's monthly fee
+        from campaigns.attribution import channel_cost_save
+
+        month = timezone.localdate().replace(day=1)
+        channel_cost_save(month=month, channel="dm", amount=48_000, campaign=thanks, acting_user=marketer,
+                          note="ハガキ印刷・郵送 120通")
+        channel_cost_save(month=month, channel="email", amount=15_000, acting_user=marketer, note="配信サービス月額")
 
     def invitation_csv(self) -> bytes:
         """渋谷店's invitation list as the store keeps it in Excel: Hanako and the biggest spenders

@@ -27,6 +27,9 @@ CAMPAIGNS = {
     "campaigns.send_campaign", "campaigns.view_sendingpolicy", "campaigns.change_sendingpolicy",
     "campaigns.view_suppression", "campaigns.add_suppression", "campaigns.delete_suppression",
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
+    # issue 11: attribution and the channel costs it divides by
+    "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
+    "campaigns.change_channelcost", "campaigns.delete_channelcost",
 }
 
 # issue 10: transfers, receiving and stock counts at the locations of their scope
@@ -113,7 +116,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
         [reverse("console:products"), reverse("console:stock"), reverse("console:receipts"),
          reverse("console:purchase_orders"), reverse("console:transfers"), reverse("console:counts"),
          reverse("console:stock_zones"), reverse("console:stock_adjust"), reverse("console:ledger")],
-        [reverse("console:campaigns"), reverse("console:offers"), reverse("console:suppressions")],
+        [reverse("console:campaigns"), reverse("console:offers"), reverse("console:attribution"),
+         reverse("console:suppressions")],
         [reverse("console:brandkit:index")],
     ]
     active = [item["url"] for section in sections for item in section["items"] if item["active"]]

@@ -1,0 +1,53 @@
+"""Attribution's tables: the costs HQ marketers enter per channel (and optionally per campaign)
+and month, read by ``campaigns.attribution`` for the return on spend."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AttributionChannel(models.TextChoices):
+    """Where a touch happened (``campaigns.attribution`` maps customer events to these)."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    LINE = "line", _("LINE")
+    ONSITE = "onsite", _("On-site banner")
+    DM = "dm", _("Direct mail")
+    POP = "pop", _("In-store POP")
+    SOCIAL = "social", _("Social post")
+    CODE = "code", _("Offer code")
+    STORE = "store", _("Store visit")
+    ADS = "ads", _("Ads (UTM)")
+
+
+class ChannelCost(models.Model):
+    """Money spent on a channel in a month, in yen, as a marketer entered it; with a campaign, the
+    spending was that campaign's (and still counts for its channel: each row is money spent once)."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    channel = models.CharField(_("channel"), max_length=12, choices=AttributionChannel.choices)
+    campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("campaign"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="costs")
+    amount = models.PositiveBigIntegerField(_("cost (yen)"))
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("channel cost")
+        verbose_name_plural = _("channel costs")
+        ordering = ["-month", "channel", "campaign_id"]
+        permissions = [("view_attribution", _("Can see the attribution of orders to touchpoints"))]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "channel"], condition=Q(campaign__isnull=True),
+                                    name="channel_cost_one_per_month"),
+            models.UniqueConstraint(fields=["month", "channel", "campaign"], condition=Q(campaign__isnull=False),
+                                    name="channel_cost_campaign_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="channel_cost_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.channel} ¥{self.amount:,}"
