@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
@@ -47,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from customers.models import CustomerEvent, EventKind
+from kernel.audit import audit_record
 from orders.models import Order, OrderStatus
 
 from .errors import CampaignInvalid
@@ -442,13 +444,19 @@ def channel_cost_save(*, month: date, channel: str, amount, campaign: Campaign |
         errors["note"] = [_("Keep the note to 200 characters.")]
     if errors:
         raise CampaignInvalid(errors)
-    row, _created = ChannelCost.objects.update_or_create(
-        month=month.replace(day=1), channel=channel, campaign=campaign,
-        defaults={"amount": amount, "note": note or "", "updated_by": acting_user})
+    with transaction.atomic():
+        before = ChannelCost.objects.filter(month=month.replace(day=1), channel=channel, campaign=campaign).first()
+        row, _created = ChannelCost.objects.update_or_create(
+            month=month.replace(day=1), channel=channel, campaign=campaign,
+            defaults={"amount": amount, "note": note or "", "updated_by": acting_user})
+        audit_record(actor=acting_user, action="channel_cost_save", obj=row,
+                     changes={"amount": [before.amount if before else None, amount]})
     return row
 
 
+@transaction.atomic
 def channel_cost_delete(*, cost: ChannelCost, acting_user=None) -> None:
+    audit_record(actor=acting_user, action="channel_cost_delete", obj=cost, changes={"amount": [cost.amount, None]})
     cost.delete()
 
 

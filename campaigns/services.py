@@ -464,4 +464,9 @@ AUDIT_ACTIONS = {
     "sending_policy_update": gettext_lazy("Sending policy changed"),
     "suppression_add": gettext_lazy("Address added to the suppression list"),
     "suppression_remove": gettext_lazy("Address removed from the suppression list"),
+    "campaign_abtest_save": gettext_lazy("A/B test set up"),
+    "campaign_abtest_remove": gettext_lazy("A/B test removed"),
+    "campaign_abtest_winner": gettext_lazy("A/B test winner sent to the rest"),
+    "channel_cost_save": gettext_lazy("Channel cost entered"),
+    "channel_cost_delete": gettext_lazy("Channel cost removed"),
 }

@@ -214,3 +214,16 @@ def test_an_end_before_the_start_is_refused():
     with pytest.raises(CampaignInvalid) as refused:
         attribution.params_validate(start=today, end=today - timedelta(days=1))
     assert "end" in refused.value.errors
+
+
+def test_each_cost_entered_or_removed_is_in_the_audit_trail(shop):
+    from kernel.models import AuditEntry
+
+    month = timezone.localdate().replace(day=1)
+    attribution.channel_cost_save(month=month, channel="sms", amount=5000)
+    cost = attribution.channel_cost_save(month=month, channel="sms", amount=7000)
+    attribution.channel_cost_delete(cost=cost)
+    trail = list(AuditEntry.objects.filter(action__startswith="channel_cost_").order_by("pk")
+                 .values_list("action", "changes"))
+    assert trail == [("channel_cost_save", {"amount": [None, 5000]}), ("channel_cost_save", {"amount": [5000, 7000]}),
+                     ("channel_cost_delete", {"amount": [7000, None]})]
