@@ -33,6 +33,8 @@ def register(e2e_shop):
 def open_till(page, live_server, user, register, language="ja"):
     from tests.e2e.conftest import _add_session_cookie
 
+    # generous waits: the whole suite runs beside these in parallel, on two CPUs
+    page.set_default_timeout(30_000)
     _add_session_cookie(page.context, live_server, user)
     page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
     page.goto(f"/console/till/{register.pk}/")
@@ -69,7 +71,7 @@ def queue_state(page) -> dict:
 def wait_queue(page, **expected):
     conditions = " && ".join(f"el.getAttribute('data-{name}') === '{value}'" for name, value in expected.items())
     page.wait_for_function(f"() => {{ const el = document.getElementById('till-offline-app'); return {conditions}; }}",
-                           timeout=15_000)
+                           timeout=30_000)
 
 
 def real_problems(page) -> list[str]:
@@ -214,7 +216,7 @@ def test_the_till_reloaded_offline_comes_from_its_copy_and_keeps_selling(page, l
     """The service worker keeps a copy of the till page and what it is drawn with: a reload with
     no connection still gives a working till, and its sale is sent once the connection returns."""
     open_till(page, live_server, e2e_staff["store_staff"], register)
-    page.wait_for_selector("#till-offline-app[data-shell=kept]", state="attached", timeout=15_000)
+    page.wait_for_selector("#till-offline-app[data-shell=kept]", state="attached", timeout=30_000)
     before = counts(e2e_shop)
     go_offline(page)
     ring_up_offline(page, "4901234567894")
@@ -231,7 +233,7 @@ def test_the_till_reloaded_offline_comes_from_its_copy_and_keeps_selling(page, l
     assert counts(e2e_shop) == before
     page.context.set_offline(False)
     page.wait_for_function("() => document.getElementById('till-offline-app')?.getAttribute('data-synced') === '2'",
-                           timeout=20_000)
+                           timeout=45_000)
     after = counts(e2e_shop)
     assert after["orders"] - before["orders"] == 2 and before["on_hand"] - after["on_hand"] == 2
     assert real_problems(page) == []
