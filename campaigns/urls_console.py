@@ -2,11 +2,14 @@
 
 from django.urls import include, path
 
-from .views import console
+from .views import console, reports
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
     path("", include("campaigns.urls_offers")),  # offers and codes
+    path("reports/sales/", reports.sales, name="report_sales"),
+    path("reports/fulfilment/", reports.fulfilment, name="report_fulfilment"),
+    path("reports/performance/", reports.performance, name="report_performance"),
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),
