@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .reports import MAX_RANGE_DAYS, Period, shop_zone
 
@@ -18,8 +19,8 @@ def default_period() -> Period:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=pgettext_lazy("report period", "From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=pgettext_lazy("report period", "To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     @classmethod
     def from_query(cls, query) -> "PeriodForm":

@@ -286,7 +286,6 @@ class FulfilmentReport:
     period: Period
     stores: list[StoreTimes]
     total: StoreTimes
-    daily: list[tuple[date, Durations, Durations]]  # per day placed: to ready, to collected (all stores)
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -302,27 +301,22 @@ def fulfilment_report(*, period: Period, locations=None) -> FulfilmentReport:
     percentiles are taken in Python over one row per fulfilment, the same on SQLite and
     PostgreSQL."""
     since, until = period.bounds()
-    zone = shop_zone()
     fulfilments = Fulfillment.objects.filter(order__created_at__gte=since, order__created_at__lt=until)
     if locations is not None:
         fulfilments = fulfilments.filter(location__in=locations)
     rows = fulfilments.values_list("location_id", "method", "status", "order__created_at", "ready_at", "closed_at")
     per_store: dict[int, dict[str, list[float]]] = {}
     uncollected: dict[int, int] = {}
-    per_day: dict[date, tuple[list[float], list[float]]] = {}
     for location_id, method, status, placed_at, ready_at, closed_at in rows.iterator(chunk_size=5000):
         lists = per_store.setdefault(location_id, {"ready": [], "collect": [], "ship": []})
-        day = placed_at.astimezone(zone).date()
         if method == FulfillmentMethod.PICKUP:
             hours = _hours(placed_at, ready_at)
             if hours is not None:
                 lists["ready"].append(hours)
-                per_day.setdefault(day, ([], []))[0].append(hours)
             if status == FulfillmentStatus.COLLECTED:
                 hours = _hours(ready_at, closed_at)
                 if hours is not None:
                     lists["collect"].append(hours)
-                    per_day.setdefault(day, ([], []))[1].append(hours)
             elif status == FulfillmentStatus.CANCELLED and ready_at is not None:
                 uncollected[location_id] = uncollected.get(location_id, 0) + 1
         elif method == FulfillmentMethod.SHIP and status == FulfillmentStatus.SHIPPED:
@@ -339,21 +333,26 @@ def fulfilment_report(*, period: Period, locations=None) -> FulfilmentReport:
     total = StoreTimes(key="total", label=_("All stores"), to_ready=Durations.of(everything["ready"]),
                        to_collect=Durations.of(everything["collect"]), to_ship=Durations.of(everything["ship"]),
                        uncollected=sum(uncollected.values()))
-    daily = [(day, Durations.of(per_day.get(day, ([], []))[0]), Durations.of(per_day.get(day, ([], []))[1]))
-             for day in period.dates()]
-    return FulfilmentReport(period=period, stores=stores, total=total, daily=daily)
+    return FulfilmentReport(period=period, stores=stores, total=total)
 
 
 def fulfilment_chart(report: FulfilmentReport) -> Chart:
-    """Median hours to ready and to collected per day placed (all stores in view)."""
-    labels = [date_format(day, "n/j") for day, _ready, _collect in report.daily]
-    return line_chart(labels, [
+    """Per store, bars of the median hours from placed to ready and from ready to collected."""
+    stores = [store for store in report.stores if store.to_ready.count or store.to_collect.count]
+    return line_chart([store.label for store in stores], [
         ("ready", pgettext_lazy("fulfilment report", "Placed → ready (median h)"),
-         [round(ready.median or 0) for _day, ready, _collect in report.daily]),
+         [store.to_ready.median or 0 for store in stores]),
         ("collected", pgettext_lazy("fulfilment report", "Ready → collected (median h)"),
-         [round(collect.median or 0) for _day, _ready, collect in report.daily]),
-    ], title=_("Median hours to ready and to collected, per day the order was placed"),
-        axis_label=pgettext_lazy("chart axis", "Day"), empty_text=_("No days in this period."))
+         [store.to_collect.median or 0 for store in stores]),
+    ], tick_labels=[_short(store.label) for store in stores],
+        title=_("Median hours to ready and to collected, per store"), axis_label=_("Store"),
+        empty_text=_("No pickups for orders placed in this period."), bucket="store", bars=True,
+        totals=False)
+
+
+def _short(label: str, length: int = 8) -> str:
+    """An axis label that fits under a bar: at most ``length`` characters, "…" after."""
+    return label if len(label) <= length else label[:length - 1] + "…"
 
 
 # --- campaign (and, later, journey) performance ---------------------------------------------------------
@@ -429,10 +428,10 @@ def performance_report(*, period: Period) -> PerformanceReport:
 
 
 def performance_chart(report: PerformanceReport) -> Chart:
-    """Per campaign (oldest first): delivered, opened, clicked and converted."""
+    """Per campaign (oldest first), bars of delivered, opened, clicked and converted."""
     rows = list(reversed(report.rows))
     labels = [row.label for row in rows]
-    ticks = [label if len(label) <= 10 else label[:9] + "…" for label in labels]
+    ticks = [_short(label, 10) for label in labels]
     return line_chart(labels, [
         (name, label, [getattr(row.figures, name) for row in rows])
         for name, label in (("delivered", pgettext_lazy("campaign figure", "Delivered")),
@@ -440,4 +439,5 @@ def performance_chart(report: PerformanceReport) -> Chart:
                             ("clicked", pgettext_lazy("campaign figure", "Clicked")),
                             ("converted", pgettext_lazy("campaign figure", "Converted")))
     ], tick_labels=ticks, title=_("Delivered, opened, clicked and converted per campaign"),
-        axis_label=_("Campaign"), empty_text=_("No campaign started in this period."), bucket="campaign")
+        axis_label=_("Campaign"), empty_text=_("No campaign started in this period."), bucket="campaign",
+        bars=True)

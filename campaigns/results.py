@@ -230,6 +230,16 @@ class ChartTick:
 
 
 @dataclass(frozen=True)
+class ChartBar:
+    key: str  # the series: CSS class chart-bar-<key>
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str  # "<position>: <series> <value>", the bar's tooltip
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
@@ -246,6 +256,8 @@ class Chart:
     title: str = ""  # the SVG's <title>
     axis_label: str = ""  # the table's first column
     empty_text: str = ""  # said instead of the chart when there is nothing to draw
+    bars: list["ChartBar"] = field(default_factory=list)  # a bar chart's rectangles (then no lines)
+    totals: bool = True  # the legend sums each series (not for medians or rates, whose sum means nothing)
 
 
 SERIES_LABELS = {"sent": pgettext_lazy("campaign figure", "Sent"), "opened": pgettext_lazy("campaign figure", "Opened"),
@@ -280,26 +292,42 @@ def _tick_every(count: int) -> int:
 
 def line_chart(labels: list[str], series: list[tuple[str, str, list[int]]], *, tick_labels: list[str] | None = None,
                title: str = "", axis_label: str = "", empty_text: str = "", bucket: str = "day",
-               width: int = 720, height: int = 260) -> Chart:
+               width: int = 720, height: int = 260, bars: bool = False, totals: bool = True) -> Chart:
     """The SVG geometry of a line per ``series`` (key, label, one value per x position) over the
     x positions ``labels`` (campaigns/_chart.html draws it, with the values as a table behind):
     the x axis labelled at most eight times (``tick_labels``: a shorter label per position), the
-    count axis at 0, half and the top. The one chart engine of the console: the campaign
-    timeline and the reports (campaigns.reports) draw with it."""
+    count axis at 0, half and the top. ``bars``: grouped bars instead of lines (positions that
+    are categories, not time), each position a band with a bar per series. ``totals``: the legend
+    sums each series (False for medians or rates). The one chart engine
+    of the console: the campaign timeline and the reports (campaigns.reports) draw with it."""
     left, right, top, bottom = 48, width - 12, 12, height - 32
     count = len(labels)
     rows = [(label, *(values[i] for _key, _label, values in series)) for i, label in enumerate(labels)]
     peak = max((value for _key, _label, values in series for value in values), default=0)
     y_max = _nice_max(peak)
     span = max(count - 1, 1)
+    band = (right - left) / max(count, 1)
 
     def x(index: int) -> float:
+        if bars:
+            return round(left + band * (index + 0.5), 1)
         return round(left + (right - left) * (index / span if count > 1 else 0.5), 1)
 
     def y(value: int) -> float:
         return round(bottom - (bottom - top) * value / y_max, 1)
 
-    drawn = [ChartSeries(key=key, label=str(label), points=" ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values)),
+    rects: list[ChartBar] = []
+    if bars:
+        width_each = min(band * 0.8 / max(len(series), 1), 48)
+        for i, label in enumerate(labels):
+            start = x(i) - width_each * len(series) / 2
+            for n, (key, name, values) in enumerate(series):
+                top_y = y(values[i])
+                rects.append(ChartBar(key=key, x=round(start + n * width_each, 1), y=top_y,
+                                      width=round(width_each - 1, 1), height=round(bottom - top_y, 1),
+                                      label=f"{label}: {name} {values[i]:,}"))
+    drawn = [ChartSeries(key=key, label=str(label),
+                         points="" if bars else " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values)),
                          total=sum(values))
              for key, label, values in series]
     ticks = tick_labels or labels
@@ -307,7 +335,7 @@ def line_chart(labels: list[str], series: list[tuple[str, str, list[int]]], *, t
     y_ticks = [ChartTick(position=y(value), label=_axis_label(value)) for value in sorted({0, y_max // 2, y_max})]
     return Chart(width=width, height=height, left=left, top=top, right=right, bottom=bottom, series=drawn,
                  x_ticks=x_ticks, y_ticks=y_ticks, rows=rows, bucket=bucket, empty=not count, title=str(title),
-                 axis_label=str(axis_label), empty_text=str(empty_text))
+                 axis_label=str(axis_label), empty_text=str(empty_text), bars=rects, totals=totals)
 
 
 def timeline_chart(points: list[TimelinePoint], *, bucket: str = "hour", width: int = 720,

@@ -104,9 +104,11 @@ PERFORMANCE_COLUMNS = ("sent", "delivered", "opened", "clicked", "converted", "r
 
 
 def performance_rows_csv(report: reports.PerformanceReport) -> tuple[list[str], list[list]]:
-    header = [_("Kind"), _("Name"), _("Started"), _("Sent"), _("Delivered"), _("Opened"), _("Clicked"),
-              _("Converted"), _("Revenue"), _("Unsubscribed"), _("Open rate (%)"), _("Click rate (%)"),
-              _("Conversion rate (%)")]
+    figure = [pgettext("campaign figure", "Sent"), pgettext("campaign figure", "Delivered"),
+              pgettext("campaign figure", "Opened"), pgettext("campaign figure", "Clicked"),
+              pgettext("campaign figure", "Converted")]
+    header = [_("Kind"), _("Name"), _("Started"), *figure, _("Revenue"), _("Unsubscribed"), _("Open rate (%)"),
+              _("Click rate (%)"), _("Conversion rate (%)")]
     rows = [[row.kind_label, row.label, row.started_at,
              *(getattr(row.figures, name) for name in PERFORMANCE_COLUMNS), _ratio(row.figures.open_rate),
              _ratio(row.figures.click_rate), _ratio(row.figures.conversion_rate)] for row in report.rows]

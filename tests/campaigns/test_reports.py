@@ -170,8 +170,12 @@ def test_pickup_and_fulfilment_times_per_store_median_and_p90(shop, django_asser
     assert stores["梅田店"].uncollected == 1 and stores["梅田店"].to_collect.count == 0
     assert stores["関東倉庫"].to_ship.median == 30.0
     assert report.total.to_ready.count == 5 and report.total.uncollected == 1
-    daily = {day: ready for day, ready, _collect in report.daily}
-    assert daily[date(2026, 11, 9)].median == 2.5 and daily[date(2026, 11, 8)].count == 0
+    chart = reports.fulfilment_chart(report)  # bars per store that had pickups, a table behind
+    assert chart.rows == [("梅田店", 2.0, 0), ("渋谷店", 2.5, 36.0)]
+    assert [bar.key for bar in chart.bars] == ["ready", "collected"] * 2 and chart.bars[1].height == 0
+    html = render_to_string("campaigns/_chart.html", {"chart": chart})
+    assert html.count("<rect") == 4 and "<polyline" not in html and "渋谷店: " in html
+    assert not chart.totals and '<span class="num">' not in html  # a sum of medians means nothing
 
 
 def _campaign_world():
