@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from campaigns import conversions, reports, results, tracking
 from campaigns.reports import Period
@@ -313,3 +314,64 @@ def test_the_reports_are_in_the_console_navigation_for_hq_only(client, shop, sta
     client.force_login(staff["store_staff"])
     html = client.get(reverse("console:dashboard")).content.decode()
     assert reverse("console:report_sales") not in html
+
+
+# --- the API -----------------------------------------------------------------------------------------------
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_gives_the_sales_report_as_the_page_counts_it(shop, staff):
+    first, till, delivery, cancelled, before = _sales_world(shop)
+    response = _api(staff["hq_marketer"]).get("/api/v1/reports/sales/", {"start": "2026-11-08", "end": "2026-11-14"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"] == {"start": "2026-11-08", "end": "2026-11-14", "days": 7, "previous_start": "2026-11-01",
+                              "previous_end": "2026-11-07"}
+    assert body["total"]["current"]["net"] == first.total + till.total + delivery.total
+    assert body["total"]["current"]["refunds"] == 1000 and body["total"]["previous"]["net"] == before.total
+    assert len(body["days"]) == 7 and body["days"][0]["day"] == "2026-11-08"
+    assert {row["label"] for row in body["stores"]} == {"渋谷店", "梅田店", str(reports.ONLINE_LABEL)}
+
+
+def test_the_api_reports_refuse_a_bad_range_and_the_wrong_people(shop, staff):
+    hq = _api(staff["hq_marketer"])
+    for path in ("/api/v1/reports/sales/", "/api/v1/reports/fulfilment/", "/api/v1/reports/performance/"):
+        response = hq.get(path, {"start": "2026-11-14", "end": "2026-11-08"})
+        assert response.status_code == 400 and "end" in response.json()["errors"], path
+        assert hq.get(path).status_code == 200  # the last 28 days
+        assert _api(staff["store_staff"]).get(path).status_code == 403
+        assert APIClient().get(path).status_code in (401, 403)
+
+
+def test_the_api_gives_fulfilment_times_and_campaign_performance(shop, staff):
+    _campaign_world()
+    order = _pickup(shop, _tokyo(11, 9, 9))
+    with at(_tokyo(11, 9, 11)):
+        services.fulfillment_mark_ready(fulfillment=order.fulfillments.get())
+    hq = _api(staff["hq_marketer"])
+    times = hq.get("/api/v1/reports/fulfilment/", {"start": "2026-11-08", "end": "2026-11-14"}).json()
+    assert times["stores"][0]["label"] == "渋谷店" and times["stores"][0]["to_ready"] == {
+        "count": 1, "median": 2.0, "p90": 2.0}
+    performance = hq.get("/api/v1/reports/performance/", {"start": "2026-11-08", "end": "2026-11-14"}).json()
+    assert [(row["kind"], row["label"]) for row in performance["rows"]] == [("campaign", "冬のセール")]
+    assert performance["total"]["revenue"] == 5500 and performance["rows"][0]["figures"]["unsubscribed"] == 1
+
+
+def test_the_reports_are_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for path in ("/api/v1/reports/sales/", "/api/v1/reports/fulfilment/", "/api/v1/reports/performance/"):
+        get = schema["paths"][path]["get"]
+        assert {"200", "400", "403"} <= set(get["responses"]) and {p["name"] for p in get["parameters"]} >= {
+            "start", "end"}
+    assert "net" in schema["components"]["schemas"]["SalesFigures"]["properties"]
+
+
+def test_the_day_is_cut_in_sql_with_a_fixed_offset_only_where_the_zone_has_no_summer_time():
+    since, until = _tokyo(1, 1, 0), _tokyo(12, 31, 0)
+    assert reports._fixed_offset(TOKYO, since, until) == 9 * 3600
+    new_york = ZoneInfo("America/New_York")  # summer time: Django's TruncDate, per row
+    assert reports._fixed_offset(new_york, since.astimezone(new_york), until.astimezone(new_york)) is None
