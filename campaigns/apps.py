@@ -35,7 +35,8 @@ class CampaignsConfig(AppConfig):
     api_routes = "campaigns.urls_api.register_routes"
     # the personalised block on the storefront's home and product pages (kernel.slots)
     storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
-    console_sections = {"marketing": NavSection(_("Marketing"), order=35)}
+    # HQ's reports (campaigns.reports): here, because they read orders, consent and campaigns.
+    console_sections = {"marketing": NavSection(_("Marketing"), order=35), "reports": NavSection(_("Reports"), order=38)}
     console_nav = [
         NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,
                  active_also=("console:campaign_create", "console:campaign_detail", "console:campaign_edit",
@@ -45,6 +46,11 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:attribution", _("Attribution"), "stock", "campaigns.view_attribution", "marketing", 30,
                  active_also=("console:attribution_costs",)),
         NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
+        NavEntry("console:report_sales", _("Sales"), "stock", "orders.view_sales_dashboard", "reports", 10),
+        NavEntry("console:report_fulfilment", _("Pickup and fulfilment times"), "pickup",
+                 "orders.view_sales_dashboard", "reports", 20),
+        NavEntry("console:report_performance", _("Campaign performance"), "megaphone", "campaigns.view_campaign",
+                 "reports", 30),
     ]
     role_permissions = {
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,

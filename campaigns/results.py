@@ -19,7 +19,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from customers.models import ConsentRecord, ConsentSource
 
@@ -207,7 +208,7 @@ def campaign_timeline(campaign: Campaign, *, bucket: str = "hour") -> list[Timel
 
 @dataclass(frozen=True)
 class ChartSeries:
-    key: str  # sent / opened / clicked / converted: the CSS class chart-line-<key>
+    key: str  # the CSS class chart-line-<key> (sent / opened / ..., sales / previous, ...)
     label: str
     points: str  # the polyline's "x,y x,y ..."
     total: int
@@ -229,6 +230,16 @@ class ChartTick:
 
 
 @dataclass(frozen=True)
+class ChartBar:
+    key: str  # the series: CSS class chart-bar-<key>
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str  # "<position>: <series> <value>", the bar's tooltip
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
@@ -239,9 +250,14 @@ class Chart:
     series: list[ChartSeries]
     x_ticks: list[ChartTick]
     y_ticks: list[ChartTick]
-    rows: list[tuple[str, int, int, int, int]]  # the table behind the chart: (time, sent, opened, ...)
+    rows: list[tuple]  # the table behind the chart: (x label, value of each series, ...)
     bucket: str
     empty: bool
+    title: str = ""  # the SVG's <title>
+    axis_label: str = ""  # the table's first column
+    empty_text: str = ""  # said instead of the chart when there is nothing to draw
+    bars: list["ChartBar"] = field(default_factory=list)  # a bar chart's rectangles (then no lines)
+    totals: bool = True  # the legend sums each series (not for medians or rates, whose sum means nothing)
 
 
 SERIES_LABELS = {"sent": pgettext_lazy("campaign figure", "Sent"), "opened": pgettext_lazy("campaign figure", "Opened"),
@@ -260,39 +276,87 @@ def _nice_max(value: int) -> int:
         base *= 10
 
 
-def timeline_chart(points: list[TimelinePoint], *, bucket: str = "hour", width: int = 720,
-                   height: int = 260) -> Chart:
-    """The SVG geometry of ``points`` (campaigns/_chart.html draws it): a line per series, the
-    time axis labelled at most eight times, the count axis at 0, half and the top."""
+def _axis_label(value: int) -> str:
+    """A count axis' label: 1,000 and up shortened (12k, 3.5M) so it fits left of the plot."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:,.1f}".rstrip("0").rstrip(".") + "M"
+    if value >= 10_000:
+        return f"{value / 1_000:,.1f}".rstrip("0").rstrip(".") + "k"
+    return f"{value:,}"
+
+
+def _tick_every(count: int) -> int:
+    """Label every n-th x position, so the axis has at most eight labels."""
+    return max(1, -(-count // 8))
+
+
+def line_chart(labels: list[str], series: list[tuple[str, str, list[int]]], *, tick_labels: list[str] | None = None,
+               title: str = "", axis_label: str = "", empty_text: str = "", bucket: str = "day",
+               width: int = 720, height: int = 260, bars: bool = False, totals: bool = True) -> Chart:
+    """The SVG geometry of a line per ``series`` (key, label, one value per x position) over the
+    x positions ``labels`` (campaigns/_chart.html draws it, with the values as a table behind):
+    the x axis labelled at most eight times (``tick_labels``: a shorter label per position), the
+    count axis at 0, half and the top. ``bars``: grouped bars instead of lines (positions that
+    are categories, not time), each position a band with a bar per series. ``totals``: the legend
+    sums each series (False for medians or rates). The one chart engine
+    of the console: the campaign timeline and the reports (campaigns.reports) draw with it."""
     left, right, top, bottom = 48, width - 12, 12, height - 32
-    fmt = "n/j H:i" if bucket == "hour" else "n/j"
-    rows = [(date_format(point.at, fmt), point.sent, point.opened, point.clicked, point.converted)
-            for point in points]
-    peak = max((getattr(point, name) for point in points for name in SERIES), default=0)
+    count = len(labels)
+    rows = [(label, *(values[i] for _key, _label, values in series)) for i, label in enumerate(labels)]
+    peak = max((value for _key, _label, values in series for value in values), default=0)
     y_max = _nice_max(peak)
-    span = max(len(points) - 1, 1)
+    span = max(count - 1, 1)
+    band = (right - left) / max(count, 1)
 
     def x(index: int) -> float:
-        return round(left + (right - left) * (index / span if len(points) > 1 else 0.5), 1)
+        if bars:
+            return round(left + band * (index + 0.5), 1)
+        return round(left + (right - left) * (index / span if count > 1 else 0.5), 1)
 
     def y(value: int) -> float:
         return round(bottom - (bottom - top) * value / y_max, 1)
 
-    series = [ChartSeries(key=name, label=str(SERIES_LABELS[name]),
-                          points=" ".join(f"{x(i)},{y(getattr(point, name))}" for i, point in enumerate(points)),
-                          total=sum(getattr(point, name) for point in points))
-              for name in SERIES]
-    every = max(1, -(-len(points) // 8))
-    x_ticks, last_day = [], None
-    for i in range(0, len(points), every):
+    rects: list[ChartBar] = []
+    if bars:
+        width_each = min(band * 0.8 / max(len(series), 1), 48)
+        for i, label in enumerate(labels):
+            start = x(i) - width_each * len(series) / 2
+            for n, (key, name, values) in enumerate(series):
+                top_y = y(values[i])
+                rects.append(ChartBar(key=key, x=round(start + n * width_each, 1), y=top_y,
+                                      width=round(width_each - 1, 1), height=round(bottom - top_y, 1),
+                                      label=f"{label}: {name} {values[i]:,}"))
+    drawn = [ChartSeries(key=key, label=str(label),
+                         points="" if bars else " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values)),
+                         total=sum(values))
+             for key, label, values in series]
+    ticks = tick_labels or labels
+    x_ticks = [ChartTick(position=x(i), label=ticks[i]) for i in range(0, count, _tick_every(count))]
+    y_ticks = [ChartTick(position=y(value), label=_axis_label(value)) for value in sorted({0, y_max // 2, y_max})]
+    return Chart(width=width, height=height, left=left, top=top, right=right, bottom=bottom, series=drawn,
+                 x_ticks=x_ticks, y_ticks=y_ticks, rows=rows, bucket=bucket, empty=not count, title=str(title),
+                 axis_label=str(axis_label), empty_text=str(empty_text), bars=rects, totals=totals)
+
+
+def timeline_chart(points: list[TimelinePoint], *, bucket: str = "hour", width: int = 720,
+                   height: int = 260) -> Chart:
+    """A campaign's figures over time (``line_chart``): a line per series; by the hour, the date
+    is written on the time axis where it changes only ("11/20 09:00", "12:00", ...)."""
+    fmt = "n/j H:i" if bucket == "hour" else "n/j"
+    labels = [date_format(point.at, fmt) for point in points]
+    ticks, last_day = list(labels), None
+    for i in range(0, len(points), _tick_every(len(points))):  # the positions the axis labels
         day = points[i].at.date()
-        # by the hour, the date is written where it changes only: "11/20 09:00", "12:00", ...
-        label = rows[i][0] if bucket != "hour" or day != last_day else date_format(points[i].at, "H:i")
-        x_ticks.append(ChartTick(position=x(i), label=label))
+        ticks[i] = labels[i] if bucket != "hour" or day != last_day else date_format(points[i].at, "H:i")
         last_day = day
-    y_ticks = [ChartTick(position=y(value), label=f"{value:,}") for value in sorted({0, y_max // 2, y_max})]
-    return Chart(width=width, height=height, left=left, top=top, right=right, bottom=bottom, series=series,
-                 x_ticks=x_ticks, y_ticks=y_ticks, rows=rows, bucket=bucket, empty=not points)
+    if bucket == "hour":
+        title, axis = _("Sent, opened, clicked and converted per hour"), pgettext("chart axis", "Hour")
+    else:
+        title, axis = _("Sent, opened, clicked and converted per day"), pgettext("chart axis", "Day")
+    return line_chart(labels, [(name, SERIES_LABELS[name], [getattr(point, name) for point in points])
+                               for name in SERIES], tick_labels=ticks, title=title, axis_label=axis, bucket=bucket,
+                      empty_text=_("Nothing has been sent yet: the chart appears with the first messages."),
+                      width=width, height=height)
 
 
 def campaign_chart(campaign: Campaign, *, bucket: str = "") -> Chart:

@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from . import api_attribution, api_offers, api_suppression
+from . import api_attribution, api_offers, api_reports, api_suppression
 from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
 
 urlpatterns = [
     path("campaigns/merge-fields/", MergeFieldsView.as_view(), name="campaign-merge-fields"),
     path("attribution/", api_attribution.AttributionView.as_view(), name="attribution"),
     path("campaigns/policy/", SendingPolicyView.as_view(), name="campaign-policy"),
+    path("reports/sales/", api_reports.SalesReportView.as_view(), name="report-sales"),
+    path("reports/fulfilment/", api_reports.FulfilmentReportView.as_view(), name="report-fulfilment"),
+    path("reports/performance/", api_reports.PerformanceReportView.as_view(), name="report-performance"),
 ]
 
 

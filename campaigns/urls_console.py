@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import abtest, attribution, console
+from .views import abtest, attribution, console, reports
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
@@ -10,6 +10,9 @@ urlpatterns = [
     path("attribution/", attribution.attribution_page, name="attribution"),
     path("attribution/costs/", attribution.attribution_costs, name="attribution_costs"),
     path("attribution/costs/<int:pk>/delete/", attribution.attribution_cost_delete, name="attribution_cost_delete"),
+    path("reports/sales/", reports.sales, name="report_sales"),
+    path("reports/fulfilment/", reports.fulfilment, name="report_fulfilment"),
+    path("reports/performance/", reports.performance, name="report_performance"),
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),

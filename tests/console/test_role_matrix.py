@@ -55,6 +55,10 @@ MATRIX = {
     "campaign_print_file": [302, 403, 403, 403, 404, 404],  # a run with no file
     "sending_policy": [302, 403, 403, 403, 200, 200],
     "suppressions": [302, 403, 403, 403, 200, 200],
+    # issue 11: HQ's reports; store staff and the warehouse are not let in (campaigns.views.reports)
+    "report_sales": [302, 403, 403, 403, 200, 200],
+    "report_fulfilment": [302, 403, 403, 403, 200, 200],
+    "report_performance": [302, 403, 403, 403, 200, 200],
     "offers": [302, 403, 403, 403, 200, 200],
     "offer_create": [302, 403, 403, 403, 200, 200],
     "offer_detail": [302, 403, 403, 403, 200, 200],

@@ -30,7 +30,8 @@ RUN_AXE = """async (tags) => {
 STOREFRONT = ["storefront:home", "storefront:catalogue", "storefront:cart", "storefront:login", "storefront:signup"]
 CONSOLE = ["console:dashboard", "console:pickup_desk", "console:orders", "console:products", "console:stock",
            "console:ledger", "console:customers", "console:duplicates", "console:brandkit:index",
-           "console:brandkit:check"]
+           "console:brandkit:check", "console:report_sales", "console:report_fulfilment",
+           "console:report_performance"]
 
 
 @pytest.fixture(scope="session")
