@@ -59,6 +59,9 @@ MATRIX = {
     "report_sales": [302, 403, 403, 403, 200, 200],
     "report_fulfilment": [302, 403, 403, 403, 200, 200],
     "report_performance": [302, 403, 403, 403, 200, 200],
+    # issue 11: attribution and the channel costs behind its ROAS are HQ's
+    "attribution": [302, 403, 403, 403, 200, 200],
+    "attribution_costs": [302, 403, 403, 403, 200, 200],
     "offers": [302, 403, 403, 403, 200, 200],
     "offer_create": [302, 403, 403, 403, 200, 200],
     "offer_detail": [302, 403, 403, 403, 200, 200],
@@ -156,6 +159,10 @@ POST_MATRIX = {
     "order_lines_cancel": [302, 403, 302, 403, 403, 302],  # no item, no reason: nothing is cancelled
     "order_note_add": [302, 403, 302, 404, 403, 302],  # an empty note: nothing is written
     "order_tags_set": [302, 403, 302, 404, 403, 302],  # no tags on an order without tags: nothing changes
+    # issue 11: A/B tests (HQ) and channel costs
+    "campaign_abtest": [302, 403, 403, 403, 302, 302],  # nothing chosen: refused, nothing saved
+    "campaign_abtest_winner": [302, 403, 403, 403, 404, 404],  # the campaign has no A/B test
+    "attribution_cost_delete": [302, 403, 403, 403, 404, 404],  # no such cost
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -182,6 +189,7 @@ POST_DATA = {
     "till_scan": {"code": ""}, "till_line": {"sku": "NONE"}, "till_customer": {}, "till_codes": {},
     "till_complete": {}, "till_receipt_reprint": {}, "till_receipt_email": {"email": ""}, "till_void": {"reason": ""},
     "order_lines_cancel": {"reason": ""}, "order_note_add": {"body": ""}, "order_tags_set": {"tags": ""},
+    "campaign_abtest": {}, "campaign_abtest_winner": {}, "attribution_cost_delete": {},
 }
 
 
@@ -317,7 +325,7 @@ def _url(name, shop, pickups, customer, shipment=None):
                 kwargs["index"] = 0
         elif name == "code_batch_progress":
             kwargs["batch_id"] = ids["batch"]
-    if name == "suppression_remove":
+    if name in ("suppression_remove", "attribution_cost_delete"):
         kwargs = {"pk": 999999}
     if name in ("transfer_detail", "transfer_action", "purchase_order_detail", "receipt_detail", "count_detail",
                 "count_enter", "count_action"):
