@@ -337,7 +337,9 @@ def fulfilment_report(*, period: Period, locations=None) -> FulfilmentReport:
     percentiles are taken in Python over one row per fulfilment, the same on SQLite and
     PostgreSQL."""
     since, until = period.bounds()
-    fulfilments = Fulfillment.objects.filter(order__created_at__gte=since, order__created_at__lt=until)
+    # a sale at the till is handed over as it is sold (ready and collected at one instant): no pickup
+    fulfilments = Fulfillment.objects.filter(order__created_at__gte=since, order__created_at__lt=until).exclude(
+        status=FulfillmentStatus.COLLECTED, ready_at=F("closed_at"))
     if locations is not None:
         fulfilments = fulfilments.filter(location__in=locations)
     rows = fulfilments.values_list("location_id", "method", "status", "order__created_at", "ready_at", "closed_at")

@@ -161,6 +161,11 @@ def test_pickup_and_fulfilment_times_per_store_median_and_p90(shop, django_asser
     with at(_tokyo(11, 12, 15)):
         services.fulfillment_ship(fulfillment=delivery.fulfillments.get())
     _pickup(shop, _tokyo(10, 1, 9))  # another period: not counted
+    register = Register.objects.create(location=shop.store_a, code="1", name="レジ1")
+    session = RegisterSession.objects.create(register=register, opening_float=30000)
+    with at(_tokyo(11, 9, 12)):  # a sale at the till is handed over as sold: no pickup to time
+        till_sale(register_session=session, idempotency_key="counter", acting_user=None,
+                  lines=[TillLineIn("LS-S", 1)], tenders=[TenderIn(TenderKind.CASH, 10000)])
     with django_assert_num_queries(2):
         report = reports.fulfilment_report(period=PERIOD)
     stores = {store.label: store for store in report.stores}
