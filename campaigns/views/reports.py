@@ -65,16 +65,22 @@ def sales_rows_csv(report: reports.SalesReport) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-@console_view("orders.view_sales_dashboard")
-def sales(request):
+def _report(request, name: str, build, rows_csv, chart) -> HttpResponse:
+    """One report page: the period from the query (400 with the form's errors), the report built
+    by its service, as CSV with ``?format=csv``, else the page with its chart."""
+    template = f"campaigns/console/report_{name}.html"
     form = PeriodForm.from_query(request.GET)
     if not form.is_valid():
-        return _page(request, "campaigns/console/report_sales.html", form, {}, status=400)
-    report = reports.sales_report(period=form.period)
+        return _page(request, template, form, {}, status=400)
+    report = build(period=form.period)
     if request.GET.get("format") == "csv":
-        return _csv("sales", form.period, *sales_rows_csv(report))
-    return _page(request, "campaigns/console/report_sales.html", form,
-                 {"report": report, "chart": reports.sales_chart(report)})
+        return _csv(name, form.period, *rows_csv(report))
+    return _page(request, template, form, {"report": report, "chart": chart(report)})
+
+
+@console_view("orders.view_sales_dashboard")
+def sales(request):
+    return _report(request, "sales", reports.sales_report, sales_rows_csv, reports.sales_chart)
 
 
 def fulfilment_rows_csv(report: reports.FulfilmentReport) -> tuple[list[str], list[list]]:
@@ -90,14 +96,7 @@ def fulfilment_rows_csv(report: reports.FulfilmentReport) -> tuple[list[str], li
 
 @console_view("orders.view_sales_dashboard")
 def fulfilment(request):
-    form = PeriodForm.from_query(request.GET)
-    if not form.is_valid():
-        return _page(request, "campaigns/console/report_fulfilment.html", form, {}, status=400)
-    report = reports.fulfilment_report(period=form.period)
-    if request.GET.get("format") == "csv":
-        return _csv("fulfilment", form.period, *fulfilment_rows_csv(report))
-    return _page(request, "campaigns/console/report_fulfilment.html", form,
-                 {"report": report, "chart": reports.fulfilment_chart(report)})
+    return _report(request, "fulfilment", reports.fulfilment_report, fulfilment_rows_csv, reports.fulfilment_chart)
 
 
 PERFORMANCE_COLUMNS = ("sent", "delivered", "opened", "clicked", "converted", "revenue", "unsubscribed")
@@ -120,11 +119,5 @@ def performance_rows_csv(report: reports.PerformanceReport) -> tuple[list[str], 
 
 @console_view("campaigns.view_campaign")
 def performance(request):
-    form = PeriodForm.from_query(request.GET)
-    if not form.is_valid():
-        return _page(request, "campaigns/console/report_performance.html", form, {}, status=400)
-    report = reports.performance_report(period=form.period)
-    if request.GET.get("format") == "csv":
-        return _csv("performance", form.period, *performance_rows_csv(report))
-    return _page(request, "campaigns/console/report_performance.html", form,
-                 {"report": report, "chart": reports.performance_chart(report)})
+    return _report(request, "performance", reports.performance_report, performance_rows_csv,
+                   reports.performance_chart)
