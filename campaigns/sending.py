@@ -554,8 +554,9 @@ def sent_event(campaign: Campaign, customer_id: int, channel: str, sent_at: date
 
 
 def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "",
-              sender=None, claimed=None, claimed_in_batch: bool = False, layouts=None, book=None) -> str:
-    """Send one recipient's message through the ledger; returns the BatchResult field to count."""
+              book: "SentBook", sender=None, claimed=None, claimed_in_batch: bool = False, layouts=None) -> str:
+    """Send one recipient's message through the ledger (its bookkeeping into ``book``); returns the
+    BatchResult field to count."""
     channel = recipient.channel
     if channel not in SENT_CHANNELS:  # on-site and postcards: the audience is set, nothing to transmit
         with transaction.atomic():
@@ -578,28 +579,19 @@ def _send_one(campaign, recipient, context, message, address, providers, *, offe
     def send(delivery, commit=None) -> str:
         return provider.send(outgoing, commit) if two_phase else provider.send(outgoing)
 
-    def record_sent(delivery) -> None:
-        updated = CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.PENDING).update(
-            status=RecipientStatus.SENT, sent_at=delivery.sent_at or timezone.now(), address=address[:254],
-            language=message.language, error="")
-        if updated:
-            events_record_many([sent_event(campaign, recipient.customer_id, channel, delivery.sent_at)])
-
     try:
         if claimed_in_batch and claimed is None:
             delivery = None  # the batch's claim found it sent or in a live worker's hands
         else:
             delivery = deliver_once(message_key=message_key, recipient=address, channel=channel, send=send,
-                                    on_sent=None if book is not None else record_sent, two_phase=two_phase,
+                                    two_phase=two_phase,
                                     retry_safe=getattr(provider, "retry_safe", False), claimed=claimed)
     except ProviderError as exc:
         return _failed(recipient, exc, address)
     except DeliveryTakenOver:
         return "held"  # another worker took the message over: it settles the recipient
     if delivery is not None:
-        if book is not None:
-            book.add(recipient, sent_at=delivery.sent_at or timezone.now(), address=address,
-                     language=message.language)
+        book.add(recipient, sent_at=delivery.sent_at or timezone.now(), address=address, language=message.language)
         return "sent"
     return _settle_unsent(campaign, recipient, message_key, address, channel, message)
 
