@@ -11,14 +11,20 @@ Fixtures
 - ``login_as(user)`` (fixture): logs a user in by giving the browser a real session cookie;
   ``login_with_form(page, email, password)``: the same through the login page.
 - ``screenshot(page, name)``: saves test-artifacts/e2e/<name>.png and returns the path.
+- ``SHARED_DB``: on SQLite the live server's threads and the test share one in-memory connection;
+  the server answers one database request at a time under this lock, and a test that reads the
+  database while the page may still be talking to the server takes it too (``with SHARED_DB:``).
 """
 
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
 # thread with a running loop unless told it is fine (the ORM work here is ordinary sync code).
@@ -34,6 +40,44 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
+
+# pytest-django's live server hands an in-memory SQLite database's one connection to every request
+# thread. Two requests at once on it (a page's price list beside its service worker's fetch) break
+# each other: "sqlite3.InterfaceError: bad parameter or other API misuse", a transaction of one
+# request swallowing the other's statements. Django says not to query it from two threads at once,
+# so under SQLite the server runs one request's application code at a time (static files, which
+# touch no database, stay parallel); PostgreSQL gives each thread its own connection and is left
+# fully concurrent.
+SHARED_DB = threading.RLock()
+
+
+def _one_at_a_time(application):
+    from django.conf import settings
+    from django.db import connections
+
+    static = settings.STATIC_URL
+
+    def serve(environ, start_response):
+        shared = any(c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all(initialized_only=True))
+        if not shared or environ.get("PATH_INFO", "").startswith(static):
+            return application(environ, start_response)
+        with SHARED_DB:
+            response = application(environ, start_response)
+            try:
+                return list(response)  # the body is made (templates, lazy querysets) under the lock
+            finally:
+                if hasattr(response, "close"):
+                    response.close()  # request_finished, inside the lock too
+
+    return serve
+
+
+class _SharedConnectionServer(ThreadedWSGIServer):
+    def set_app(self, application):
+        super().set_app(_one_at_a_time(application))
+
+
+LiveServerThread.server_class = _SharedConnectionServer
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -121,7 +165,8 @@ def _add_session_cookie(context, live_server, user) -> None:
     from django.test import Client
 
     client = Client()
-    client.force_login(user)
+    with SHARED_DB:
+        client.force_login(user)
     context.add_cookies([{
         "name": settings.SESSION_COOKIE_NAME,
         "value": client.cookies[settings.SESSION_COOKIE_NAME].value,

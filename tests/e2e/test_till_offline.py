@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from inventory.models import StockLevel, StockMovement
 from orders.models import Order, Payment, Register, RegisterSession, TillSale
-from tests.e2e.conftest import DESKTOP, PHONE, screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, SHARED_DB, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,10 +79,11 @@ def real_problems(page) -> list[str]:
 
 
 def counts(shop):
-    return {"orders": Order.objects.count(), "sales": TillSale.objects.count(),
-            "on_hand": StockLevel.objects.get(variant=shop.small, location=shop.store_a).on_hand,
-            "sale_movements": StockMovement.objects.filter(location=shop.store_a, reason="sale").count(),
-            "cash": Payment.objects.aggregate(total=Sum("amount"))["total"] or 0}
+    with SHARED_DB:  # the page keeps talking to the server (the nav badge polls) while the test reads
+        return {"orders": Order.objects.count(), "sales": TillSale.objects.count(),
+                "on_hand": StockLevel.objects.get(variant=shop.small, location=shop.store_a).on_hand,
+                "sale_movements": StockMovement.objects.filter(location=shop.store_a, reason="sale").count(),
+                "cash": Payment.objects.aggregate(total=Sum("amount"))["total"] or 0}
 
 
 def test_three_sales_rung_up_offline_make_exactly_three_orders(page, live_server, e2e_shop, e2e_staff, register):
@@ -113,11 +114,13 @@ def test_three_sales_rung_up_offline_make_exactly_three_orders(page, live_server
     after = counts(e2e_shop)
     assert after["orders"] - before["orders"] == 3
     assert after["sales"] - before["sales"] == 3
-    assert set(TillSale.objects.values_list("idempotency_key", flat=True)) == set(keys)
+    with SHARED_DB:
+        assert set(TillSale.objects.values_list("idempotency_key", flat=True)) == set(keys)
     assert before["on_hand"] - after["on_hand"] == 3
     assert after["sale_movements"] - before["sale_movements"] == 3
     assert after["cash"] - before["cash"] == 3 * 5500
-    numbers = set(Order.objects.values_list("number", flat=True))
+    with SHARED_DB:
+        numbers = set(Order.objects.values_list("number", flat=True))
     shown = {link.text_content() for link in page.locator(".till-queue-row[data-status=synced] a").all()}
     assert shown == numbers, "each recorded sale shows its order number"
     assert real_problems(page) == []
@@ -204,7 +207,8 @@ def test_a_sale_the_stock_cannot_cover_stays_for_staff(page, live_server, e2e_sh
     # staff count one more unit into stock, then try again: recorded, once
     from inventory import services as inventory
 
-    inventory.stock_receive(variant=e2e_shop.small, location=e2e_shop.store_a, quantity=1, reference="found")
+    with SHARED_DB:
+        inventory.stock_receive(variant=e2e_shop.small, location=e2e_shop.store_a, quantity=1, reference="found")
     conflict.locator("[data-retry]").click()
     wait_queue(page, queued=0, synced=4, conflicts=0)
     assert counts(e2e_shop)["orders"] - before["orders"] == 4
@@ -255,7 +259,8 @@ def test_an_offline_sale_of_a_unit_held_for_a_pickup_is_recorded_and_flagged(pag
     wait_queue(page, queued=0, synced=1, conflicts=0)
     warning = page.locator(".till-queue-row[data-status=synced] .till-queue-detail.is-warning")
     assert "LS-S" in warning.text_content() and "受け取り" in warning.text_content()
-    assert TillSale.objects.count() == 1
-    level = StockLevel.objects.get(variant=e2e_shop.small, location=e2e_shop.store_a)
+    with SHARED_DB:
+        assert TillSale.objects.count() == 1
+        level = StockLevel.objects.get(variant=e2e_shop.small, location=e2e_shop.store_a)
     assert (level.on_hand, level.reserved) == (2, 3)
     assert real_problems(page) == []
