@@ -13,6 +13,7 @@ CAMPAIGN_PERMISSIONS = [
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
     "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
     "campaigns.change_channelcost", "campaigns.delete_channelcost",
+    "campaigns.view_journey", "campaigns.add_journey", "campaigns.change_journey", "campaigns.activate_journey",
 ]
 
 
@@ -23,6 +24,14 @@ def ensure_schedules(sender, **kwargs) -> None:
     Schedule.objects.get_or_create(  # scheduled campaigns, quiet hours, retries, finishing
         name="campaigns.tick",
         defaults={"func": "campaigns.sending.campaigns_tick", "schedule_type": Schedule.MINUTES, "minutes": 1,
+                  "repeats": -1})
+    Schedule.objects.get_or_create(  # journeys: new events in, due steps run (campaigns.journey_engine)
+        name="campaigns.journeys",
+        defaults={"func": "campaigns.journey_engine.journeys_tick", "schedule_type": Schedule.MINUTES, "minutes": 1,
+                  "repeats": -1})
+    Schedule.objects.get_or_create(  # journeys started by time: birthdays, inactivity, segments
+        name="campaigns.journeys_scan",
+        defaults={"func": "campaigns.journey_engine.journeys_scan", "schedule_type": Schedule.HOURLY,
                   "repeats": -1})
 
 
@@ -72,8 +81,12 @@ class CampaignsConfig(AppConfig):
         kernel.events imports models, which cannot be imported while the app configs load."""
         from kernel.events import EventConsumer
 
+        from .journey_engine import CONSUMED_TYPES
+
         return {"campaigns.conversions": EventConsumer("campaigns.conversions.order_placed_handle",
-                                                       types=("orders.order_placed",))}
+                                                       types=("orders.order_placed",)),
+                # journeys (campaigns.journey_engine): triggers, goals, exits
+                "campaigns.journeys": EventConsumer("campaigns.journey_engine.journeys_handle", types=CONSUMED_TYPES)}
 
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="campaigns.ensure_schedules")

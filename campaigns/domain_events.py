@@ -40,3 +40,18 @@ MESSAGE_OPENED = EventType("campaigns.message_opened", MessageOpened)
 LINK_CLICKED = EventType("campaigns.link_clicked", LinkClicked)
 
 EVENT_TYPES = [MESSAGE_OPENED, LINK_CLICKED]
+
+
+@dataclass(frozen=True)
+class CustomEvent:
+    """Something a customer did that another system (or staff) tells about by name (the API's
+    journey events: ``{"name": "app_installed"}``): what a journey with a custom-event trigger
+    starts on."""
+
+    customer_id: int
+    name: str
+    data: dict
+
+
+CUSTOM_EVENT = EventType("campaigns.custom_event", CustomEvent)
+EVENT_TYPES.append(CUSTOM_EVENT)

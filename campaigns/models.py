@@ -260,12 +260,18 @@ class CampaignRecipient(models.Model):
     # the A/B variant this recipient gets (a test recipient's, or the winner for the rest)
     variant = models.ForeignKey("campaigns.ABVariant", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="recipients")
+    # A journey's step sends its message once per enrolment (campaigns.journeys): the enrolment's id
+    # here, so a customer in the journey again gets it again. 0 for a campaign's one send.
+    occurrence = models.BigIntegerField(default=0)
+    # the code an earlier step of a journey granted this customer ({{ offer_code }}); "" for a campaign's
+    offer_code = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         verbose_name = _("campaign recipient")
         verbose_name_plural = _("campaign recipients")
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "customer", "channel"], name="campaign_recipient_once"),
+            models.UniqueConstraint(fields=["campaign", "customer", "channel", "occurrence"],
+                                    name="campaign_recipient_once"),
         ]
         indexes = [
             models.Index(fields=["campaign", "status"], name="recipient_campaign_status"),
@@ -281,6 +287,8 @@ class CampaignRecipient(models.Model):
         from kernel.subjects import campaign_subject
 
         key = campaign_subject(self.campaign_id)
+        if self.occurrence:  # a journey step's message to one enrolment
+            key = f"{key}:e{self.occurrence}"
         # each A/B variant is its own message: the ledger keeps them apart (one per recipient anyway)
         return f"{key}:ab{self.variant_id}" if self.variant_id else key
 
@@ -439,5 +447,11 @@ class PrintRun(models.Model):
 
 from .models_abtest import ABTest, ABVariant  # noqa: E402,F401  (A/B tests)
 from .models_attribution import AttributionChannel, ChannelCost  # noqa: E402,F401  (attribution costs)
+from .models_journeys import (  # noqa: E402,F401  (journeys)
+    Enrolment,
+    EnrolmentStep,
+    Journey,
+    JourneyStep,
+)
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
 from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)

@@ -56,7 +56,8 @@ DEFAULT_TOLERANCE_SECONDS = 300
 MAX_EVENTS = 1000
 SOFT_BOUNCE_LIMIT = 3
 SOFT_BOUNCE_WINDOW = timedelta(days=30)
-CAMPAIGN_KEY = re.compile(r"^campaign:(\d+)$")
+# campaign:<id>, a journey step's campaign:<id>:e<enrolment>, an A/B variant's …:ab<variant>
+CAMPAIGN_KEY = re.compile(r"^campaign:(\d+)(?::e(\d+))?(?::ab\d+)?$")
 PROVIDER_NAME = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -216,12 +217,13 @@ def _recipients_by_transport_id(provider: str, transport_ids: list[str]) -> tupl
         if match:
             address = Q(address__iexact=delivery.recipient) if delivery.channel == MessageChannel.EMAIL \
                 else Q(address=delivery.recipient)
-            condition |= Q(campaign_id=int(match[1]), channel=delivery.channel) & address
-            wanted[(int(match[1]), delivery.channel, delivery.recipient.lower())] = delivery.pk
+            occurrence = int(match[2] or 0)
+            condition |= Q(campaign_id=int(match[1]), channel=delivery.channel, occurrence=occurrence) & address
+            wanted[(int(match[1]), occurrence, delivery.channel, delivery.recipient.lower())] = delivery.pk
     recipients = {}
     if wanted:
         for recipient in CampaignRecipient.objects.filter(condition).select_related("customer"):
-            key = (recipient.campaign_id, recipient.channel, recipient.address.lower())
+            key = (recipient.campaign_id, recipient.occurrence, recipient.channel, recipient.address.lower())
             if key in wanted:
                 recipients[wanted[key]] = recipient
     return by_transport, recipients

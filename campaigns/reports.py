@@ -415,7 +415,7 @@ def campaign_performance(*, period: Period) -> list[PerformanceRow]:
     campaigns: the campaigns, recipients grouped by campaign, conversions grouped by campaign,
     unsubscribes grouped by the campaign their link carried."""
     since, until = period.bounds()
-    campaigns = list(Campaign.objects.filter(started_at__gte=since, started_at__lt=until)
+    campaigns = list(Campaign.objects.filter(started_at__gte=since, started_at__lt=until, journey_step__isnull=True)
                      .order_by("-started_at", "-id").only("pk", "name", "started_at"))
     ids = [campaign.pk for campaign in campaigns]
     figures = {pk: Figures() for pk in ids}

@@ -20,7 +20,8 @@ from .services import audience_customers
 def campaigns_listed() -> QuerySet[Campaign]:
     """Campaigns with their recipients counted by status and their messages, for a list page:
     a fixed number of queries whatever the page holds."""
-    return (Campaign.objects.select_related("created_by", "approved_by")
+    return (Campaign.objects.filter(journey_step__isnull=True)  # a journey's content shows on the journey
+            .select_related("created_by", "approved_by")
             .prefetch_related(Prefetch("messages", queryset=CampaignMessage.objects.only(
                 "id", "campaign_id", "channel", "language")), "segments")
             .annotate(n_pending=Count("recipients", filter=Q(recipients__status=RecipientStatus.PENDING)),

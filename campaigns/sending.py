@@ -107,8 +107,9 @@ def recipients_materialise(campaign: Campaign) -> int:
     table = CampaignRecipient._meta.db_table
     for channel in campaign_channels(campaign):
         sql = (f"INSERT INTO {table} (campaign_id, customer_id, channel, status, reason, error, address, "  # noqa: S608
-               f"language, attempts) SELECT %s, audience.pk, %s, %s, '', '', '', '', 0 FROM ({select_sql}) audience "
-               f"WHERE 1 = 1 ORDER BY audience.pk ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING")
+               f"language, attempts, occurrence, offer_code) SELECT %s, audience.pk, %s, %s, '', '', '', '', 0, 0, '' "
+               f"FROM ({select_sql}) audience WHERE 1 = 1 ORDER BY audience.pk "
+               f"ON CONFLICT (campaign_id, customer_id, channel, occurrence) DO NOTHING")
         # (the table name comes from the model; every value is a parameter)
         with connection.cursor() as cursor:
             cursor.execute(sql, [campaign.pk, channel, RecipientStatus.PENDING, *params])
@@ -335,7 +336,11 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     contexts = personalisation.merge_contexts(customer_ids=customer_ids, recommendations=wants_recommendations,
                                               now=now)
     consenting: dict[str, set[int]] = {}
+    service = _service_journey(campaign)
     for channel in {r.channel for r in recipients}:
+        if service:  # a journey's message about their own order: no marketing opt-in needed
+            consenting[channel] = set(customer_ids)
+            continue
         consent_channel, purpose = CONSENT_FOR_CHANNEL[channel]
         consenting[channel] = set(customers_consenting(
             Customer.objects.filter(pk__in=customer_ids), channel=consent_channel, purpose=purpose)
@@ -367,7 +372,8 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         if not address:
             skips[SkipReason.NO_ADDRESS].append(recipient.pk)
             continue
-        if recipient.channel in SENT_CHANNELS and frequency.get(recipient.customer_id, 0) >= policy.frequency_cap:
+        if (recipient.channel in SENT_CHANNELS and not service
+                and frequency.get(recipient.customer_id, 0) >= policy.frequency_cap):
             skips[SkipReason.FREQUENCY_CAP].append(recipient.pk)
             continue
         address = delivery_normalise_recipient(address, recipient.channel)
@@ -381,6 +387,9 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     # coupon codes only for those about to receive the message (a skipped customer keeps none)
     codes = campaign_codes(campaign, sorted({recipient.customer_id for recipient, *_rest in to_send
                                              if (recipient.channel, _rest[2]) not in suppressed}))
+    # a journey's recipient carries the code an earlier step granted them
+    codes.update({recipient.customer_id: recipient.offer_code for recipient, *_rest in to_send
+                  if recipient.offer_code})
     held: dict[datetime, list[int]] = defaultdict(list)
     sendable = []
     for recipient, context, message, address in to_send:
@@ -548,9 +557,17 @@ class SentBook:
 
 def sent_event(campaign: Campaign, customer_id: int, channel: str, sent_at: datetime) -> CustomerEvent:
     """The customer's timeline entry for a campaign message sent to them (unsaved)."""
+    data = {"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]}
+    journey_id = getattr(campaign, "journey_id_cached", None)
+    if journey_id is None:
+        from .models_journeys import JourneyStep
+
+        journey_id = JourneyStep.objects.filter(campaign=campaign).values_list("journey_id", flat=True).first() or 0
+        campaign.journey_id_cached = journey_id
+    if journey_id:
+        data["journey"] = journey_id  # the message type the customer's engagement is counted by
     return CustomerEvent(customer_id=customer_id, kind=SENT_EVENT[channel], subject=campaign_subject(campaign.pk),
-                         occurred_at=sent_at,
-                         data={"campaign": campaign.pk, "channel": channel, "name": campaign.name[:80]})
+                         occurred_at=sent_at, data=data)
 
 
 def _send_one(campaign, recipient, context, message, address, providers, *, offer_code: str = "",
@@ -790,9 +807,22 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
 
 # --- the campaign's end, and the clock ----------------------------------------------------------
 
+def _service_journey(campaign: Campaign) -> bool:
+    """The campaign is a step of a service journey (a pickup reminder): no marketing opt-in, no
+    marketing frequency cap."""
+    from .models_journeys import JourneyPurpose, JourneyStep
+
+    return JourneyStep.objects.filter(campaign=campaign, journey__purpose=JourneyPurpose.SERVICE).exists()
+
+
 def campaign_finish_if_done(campaign_id: int) -> bool:
     """Mark a sending campaign finished once its recipients are all written (the fan-out is done)
-    and none is pending (nor reserved for an A/B test's winner)."""
+    and none is pending (nor reserved for an A/B test's winner). A journey step's campaign sends
+    as long as its journey runs: it is never finished here."""
+    from .models_journeys import JourneyStep
+
+    if JourneyStep.objects.filter(campaign_id=campaign_id).exists():
+        return False
     if CampaignRecipient.objects.filter(campaign_id=campaign_id,
                                         status__in=(RecipientStatus.PENDING, RecipientStatus.RESERVED)).exists():
         return False

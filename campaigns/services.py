@@ -25,6 +25,7 @@ from customers.segments import segment_condition
 from kernel.audit import audit_record
 
 from .errors import CampaignError, CampaignInvalid, CampaignNotReady
+from .journeys import JOURNEY_AUDIT_ACTIONS
 from .models import (
     EDITABLE_STATUSES,
     LINT_CHANNEL,
@@ -319,6 +320,8 @@ def campaign_lint_override(*, campaign: Campaign, reason: str, acting_user) -> C
 def campaign_submit(*, campaign: Campaign, acting_user) -> Campaign:
     """Ask a second marketer to approve the campaign."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if hasattr(campaign, "journey_step"):
+        raise CampaignError(_("This is a journey's message: it goes out when the journey is activated."))
     if campaign.status != CampaignStatus.DRAFT:
         raise CampaignError(_("Only a draft can be submitted for approval."))
     problems = campaign_problems(campaign)
@@ -448,6 +451,7 @@ def sending_policy_update(*, acting_user, **fields) -> SendingPolicy:
 
 AUDIT_ACTIONS = {
     **OFFER_AUDIT_ACTIONS,
+    **JOURNEY_AUDIT_ACTIONS,
     "campaign_create": gettext_lazy("Campaign created"),
     "campaign_update": gettext_lazy("Campaign edited"),
     "campaign_message_set": gettext_lazy("Campaign message written"),
