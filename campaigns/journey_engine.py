@@ -592,3 +592,38 @@ def journeys_tick() -> dict:
 
     consumed = events_consume_pending(consumer="campaigns.journeys", budget=20.0)
     return {"events": consumed, **journeys_run(budget=30.0)}
+
+
+def journey_merge_values(recipients) -> dict[int, dict]:
+    """The merge values of journey recipients from what their enrolment's trigger was about: the
+    order's number, the product back in stock and its page, the store. Three queries at most for
+    a batch."""
+    from inventory.models import Variant
+    from kernel.models import Location
+
+    enrolments = dict(Enrolment.objects.filter(pk__in={r.occurrence for r in recipients if r.occurrence})
+                      .values_list("pk", "context"))
+    skus = {c.get("sku") for c in enrolments.values() if c.get("sku")}
+    variants = {v.sku: v for v in Variant.objects.filter(sku__in=skus).select_related("product")} if skus else {}
+    location_ids = {c.get("location_id") for c in enrolments.values() if c.get("location_id")}
+    locations = dict(Location.objects.filter(pk__in=location_ids).values_list("pk", "name")) if location_ids else {}
+    values = {}
+    for recipient in recipients:
+        context = enrolments.get(recipient.occurrence)
+        if context is None:
+            continue
+        variant = variants.get(context.get("sku"))
+        values[recipient.pk] = {
+            "order_number": context.get("number", ""),
+            "product_name": variant.product.name if variant else "",
+            "product_url": _product_url(variant) if variant else "",
+            "store_name": locations.get(context.get("location_id"), ""),
+        }
+    return values
+
+
+def _product_url(variant) -> str:
+    from kernel.site import absolute_url
+
+    url = getattr(variant.product, "get_absolute_url", None)
+    return absolute_url(url()) if url else ""

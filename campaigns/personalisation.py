@@ -114,6 +114,7 @@ class MergeContext:
     address_name: str  # whom the postcard is addressed to (the address book's recipient, or their name)
     time_zone: str
     recommendations: list[Recommendation] = field(default_factory=list)
+    journey_values: dict = field(default_factory=dict)  # a journey's message: its order, product, store
 
     def as_context(self) -> dict:
         """The merge fields (``MERGE_FIELDS``) and their values, for the template renderer."""

@@ -30,6 +30,11 @@ MERGE_FIELDS: dict[str, str] = {
     "shop_url": _("The online store's address"),
     "unsubscribe_url": _("Opt-out link"),
     "brand_name": _("Brand name"),
+    # what a journey's trigger was about (campaigns.journey_engine.journey_merge_values); empty elsewhere
+    "order_number": _("Order number (journeys started by an order)"),
+    "product_name": _("Product back in stock (back-in-stock journeys)"),
+    "store_name": _("Store of the order or the product (journeys)"),
+    "product_url": _("Product page (back-in-stock journeys)"),
 }
 ALLOWED_TAGS = {"if", "elif", "else", "endif", "for", "empty", "endfor", "with", "endwith", "firstof"}
 ALLOWED_FILTERS = {"default", "date", "truncatechars", "upper", "lower", "title", "floatformat", "length",

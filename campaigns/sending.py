@@ -352,11 +352,18 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     skips: dict[str, list[int]] = defaultdict(list)
     to_send: list[tuple[CampaignRecipient, object, CampaignMessage, str]] = []
     addresses: dict[str, set[str]] = defaultdict(set)
+    journey_values = {}
+    if any(recipient.occurrence for recipient in recipients):
+        from .journey_engine import journey_merge_values
+
+        journey_values = journey_merge_values(recipients)
     for recipient in recipients:
         context = contexts.get(recipient.customer_id)
         if context is None:
             skips[SkipReason.ERASED].append(recipient.pk)
             continue
+        if recipient.pk in journey_values:  # what the journey's trigger was about (the order, the product)
+            context = dataclasses.replace(context, journey_values=journey_values[recipient.pk])
         if recipient.customer_id not in consenting[recipient.channel]:
             skips[SkipReason.NO_CONSENT].append(recipient.pk)
             continue
@@ -662,6 +669,8 @@ def merge_values(campaign: Campaign, context, *, channel: str, track=None, offer
     recommendations = [dataclasses.asdict(item) for item in values.get("recommendations") or []]
     if track is not None:
         recommendations = [{**item, "url": track(item["url"])} for item in recommendations]
+    values.update({"order_number": "", "product_name": "", "store_name": "", "product_url": ""})
+    values.update(getattr(context, "journey_values", None) or {})
     values.update({
         "recommendations": recommendations,
         "offer_code": offer_code,

@@ -407,3 +407,31 @@ def test_running_a_chunk_takes_a_constant_number_of_queries(world, django_assert
         counts = journeys_run_chunk()
     assert counts["enrolments"] == 5
     assert StepKind.EXIT
+
+
+# --- ready-made journeys -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", [t.key for t in __import__("campaigns.journey_templates", fromlist=["x"]).TEMPLATES])
+def test_every_ready_made_journey_activates_on_the_demo_brand(world, key):
+    from campaigns.journey_templates import journey_from_template
+
+    journey = journey_from_template(key=key, acting_user=world.author)
+    assert journeys.journey_problems(journey) == []
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+
+
+def test_the_ready_made_welcome_series_greets_and_then_gives_a_code_to_who_has_not_ordered(world):
+    from campaigns.journey_templates import journey_from_template
+    from campaigns.models import Campaign
+
+    journey = journey_from_template(key="welcome", acting_user=world.author)
+    Campaign.objects.filter(journey_step__journey=journey).update(quiet_start=None, quiet_end=None)
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+    signed_up(world.people["hanako"])
+    journeys_run()
+    assert [m.subject for m in mail.outbox] == ["ミナト商店へようこそ"] or len(mail.outbox) == 1
+    journeys_run(now=timezone.now() + timedelta(days=4))
+    journeys_run(now=timezone.now() + timedelta(days=12))
+    assert len(mail.outbox) == 3
+    assert "コード" in mail.outbox[-1].body
+    assert Enrolment.objects.get().status == "completed"
