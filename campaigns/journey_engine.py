@@ -35,6 +35,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import Customer
+from kernel.subjects import order_subject
 
 from .models import CampaignRecipient, RecipientStatus
 from .models_journeys import (
@@ -134,7 +135,7 @@ def _trigger_rows(journey: Journey, event) -> list[tuple[int, str, str, dict, da
         return [(p["customer_id"], key, "", {"order_id": p["order_id"], "number": p["number"],
                                              "total": p.get("total")}, at)]
     if trigger == JourneyTrigger.READY_FOR_PICKUP and p.get("customer_id") and p.get("method") == "pickup":
-        return [(p["customer_id"], key, f"order:{p['order_id']}", {"order_id": p["order_id"], "number": p["number"],
+        return [(p["customer_id"], key, order_subject(p["number"]), {"order_id": p["order_id"], "number": p["number"],
                                                                    "location_id": p.get("location_id")}, at)]
     if trigger in (JourneyTrigger.PICKED_UP, JourneyTrigger.SHIPPED) and p.get("customer_id"):
         return [(p["customer_id"], key, "", {"order_id": p["order_id"], "number": p["number"]}, at)]
@@ -167,14 +168,14 @@ def journeys_handle(events) -> None:
     now = timezone.now()
     _exits(by_type, now)
     for trigger, trigger_journeys in journeys.items():
-        if trigger == JourneyTrigger.BACK_IN_STOCK:
-            rows = _back_in_stock_rows(by_type.get("inventory.stock_available", []))
-            for journey in trigger_journeys:
-                enrol(journey, rows, now=now)
-            continue
         wanted = [e for t, typed in by_type.items() if TRIGGER_OF_EVENT.get(t) == trigger for e in typed]
         for journey in trigger_journeys:
-            enrol(journey, [row for event in wanted for row in _trigger_rows(journey, event)], now=now)
+            # what happened before the journey was switched on does not start it
+            since = [e for e in wanted if journey.activated_at is None or e.created_at >= journey.activated_at]
+            if trigger == JourneyTrigger.BACK_IN_STOCK:
+                enrol(journey, _back_in_stock_rows(since), now=now)
+            else:
+                enrol(journey, [row for event in since for row in _trigger_rows(journey, event)], now=now)
     cart_events = by_type.get("orders.cart_changed", []) + by_type.get("orders.cart_merged", [])
     if cart_events and JourneyTrigger.CART_ABANDONED in journeys:
         _restart_cart_timers(journeys[JourneyTrigger.CART_ABANDONED], cart_events)
@@ -201,11 +202,11 @@ def _exits(by_type: dict[str, list], now: datetime) -> None:
     if checked_out:
         _finish(active.filter(journey__trigger=JourneyTrigger.CART_ABANDONED, customer_id__in=checked_out),
                 EnrolmentStatus.GOAL, "checked_out", now)
-    collected = {f"order:{e.payload['order_id']}" for e in by_type.get("orders.picked_up", [])}
+    collected = {order_subject(e.payload["number"]) for e in by_type.get("orders.picked_up", [])}
     if collected:
         _finish(active.filter(journey__trigger=JourneyTrigger.READY_FOR_PICKUP, thread__in=collected),
                 EnrolmentStatus.GOAL, "collected", now)
-    gone = {f"order:{e.payload['order_id']}" for t in ("orders.fulfillment_cancelled", "orders.pickup_expired")
+    gone = {order_subject(e.payload["number"]) for t in ("orders.fulfillment_cancelled", "orders.pickup_expired")
             for e in by_type.get(t, [])}
     if gone:
         _finish(active.filter(journey__trigger=JourneyTrigger.READY_FOR_PICKUP, thread__in=gone),

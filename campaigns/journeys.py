@@ -591,3 +591,45 @@ JOURNEY_AUDIT_ACTIONS = {
     "journey_enrol": gettext_lazy("Customer put into a journey"),
 }
 
+
+
+def duration_text(minutes: int) -> str:
+    from django.utils.translation import ngettext
+
+    if minutes and minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes or 0) % {"n": minutes or 0}
+
+
+def step_summary(step: JourneyStep, segment_names: dict | None = None) -> str:
+    """One line saying what the step does, for the flow."""
+    config = step.config or {}
+    if step.kind == StepKind.WAIT:
+        text = _("Wait %(duration)s") % {"duration": duration_text(config.get("minutes") or 0)} \
+            if config.get("minutes") else ""
+        if config.get("at"):
+            text = (text + " · " if text else "") + _("until %(time)s in their time") % {"time": config["at"]}
+        return text
+    if step.kind == StepKind.BRANCH:
+        condition = config.get("condition")
+        label = str(BranchCondition(condition).label) if condition in BranchCondition.values else str(condition)
+        if condition == BranchCondition.HAS_CONSENT and config.get("channel") in MessageChannel.values:
+            label += f" ({MessageChannel(config['channel']).label})"
+        if condition == BranchCondition.IN_SEGMENT:
+            label += f" ({(segment_names or {}).get(config.get('segment'), '—')})"
+        return label + "?"
+    if step.kind == StepKind.SEND:
+        channel = config.get("channel")
+        text = str(MessageChannel(channel).label) if channel in MessageChannel.values else ""
+        fallback = config.get("fallback_channel")
+        if fallback in MessageChannel.values:
+            text += " · " + _("not opened in %(hours)s h → %(channel)s") % {
+                "hours": config.get("fallback_hours"), "channel": MessageChannel(fallback).label}
+        return text
+    if step.kind == StepKind.OFFER:
+        return step.offer.name if step.offer_id and step.offer else ""
+    return _("Leaves the journey")

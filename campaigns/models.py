@@ -170,7 +170,17 @@ class Campaign(models.Model):
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
+        step = self.journey_step_or_none
+        if step is not None:  # a journey's message: its place is the journey's flow
+            return reverse("console:journey_detail", kwargs={"pk": step.journey_id}) + f"#step-{step.pk}"
         return reverse("console:campaign_detail", kwargs={"pk": self.pk})
+
+    @property
+    def journey_step_or_none(self):
+        try:
+            return self.journey_step
+        except models.ObjectDoesNotExist:
+            return None
 
     @property
     def is_editable(self) -> bool:

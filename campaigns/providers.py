@@ -262,6 +262,25 @@ def _no_delay(smtp: smtplib.SMTP) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class FileTextProvider(Provider):
+    """Development's SMS and LINE: each message appended as a JSON line to ``<file_path>/<channel>.log``
+    (``var/sms/`` in dev), as the file mailer keeps emails in ``var/mail/``: the demo's fallbacks
+    and reminders can be read without a gateway. Never configured in production."""
+
+    name = "file"
+
+    def send(self, message: OutgoingMessage) -> str:
+        import json
+        from pathlib import Path
+
+        folder = Path(self.options.get("file_path", "var/sms"))
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{message.channel}.log", "a", encoding="utf-8") as out:
+            out.write(json.dumps({"to": message.to, "text": message.text, "id": message.message_id},
+                                 ensure_ascii=False) + "\n")
+        return message.message_id
+
+
 DEFAULT_PROVIDERS = {"email": "campaigns.providers.EmailProvider"}
 
 

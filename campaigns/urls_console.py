@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import abtest, attribution, console, reports
+from .views import abtest, attribution, console, journeys, reports
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
@@ -13,6 +13,15 @@ urlpatterns = [
     path("reports/sales/", reports.sales, name="report_sales"),
     path("reports/fulfilment/", reports.fulfilment, name="report_fulfilment"),
     path("reports/performance/", reports.performance, name="report_performance"),
+    path("journeys/", journeys.journey_list, name="journeys"),
+    path("journeys/new/", journeys.journey_create, name="journey_create"),
+    path("journeys/ready-made/", journeys.journey_from_ready_made, name="journey_from_template"),
+    path("journeys/<int:pk>/", journeys.journey_detail, name="journey_detail"),
+    path("journeys/<int:pk>/settings/", journeys.journey_edit, name="journey_edit"),
+    path("journeys/<int:pk>/do/<slug:action>/", journeys.journey_action, name="journey_action"),
+    path("journeys/<int:pk>/steps/new/", journeys.step_new, name="journey_step_new"),
+    path("journeys/<int:pk>/steps/<int:step_id>/", journeys.step_edit, name="journey_step_edit"),
+    path("journeys/<int:pk>/steps/<int:step_id>/remove/", journeys.step_remove, name="journey_step_remove"),
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),

@@ -81,7 +81,7 @@ from inventory.validators import ean13_check_digit
 from kernel import roles
 from kernel.models import AuditEntry, Channel, ChannelKind, Location
 from kernel.site import absolute_url
-from kernel.subjects import product_subject
+from kernel.subjects import order_subject, product_subject
 from orders import cart as carts
 from orders import registers as tills
 from orders import services as orders
@@ -191,7 +191,7 @@ def demo_is_seeded() -> bool:
 
 
 def demo_counts() -> dict[str, int]:
-    from campaigns.models import Campaign, CampaignRecipient, Offer
+    from campaigns.models import Campaign, CampaignRecipient, Enrolment, Journey, Offer
 
     return {
         "locations": Location.objects.count(),
@@ -220,7 +220,9 @@ def demo_counts() -> dict[str, int]:
         "registers": Register.objects.count(),
         "register sessions": RegisterSession.objects.count(),
         "payments": Payment.objects.count(),
-        "campaigns": Campaign.objects.count(),
+        "campaigns": Campaign.objects.filter(journey_step__isnull=True).count(),
+        "journeys": Journey.objects.count(),
+        "journey enrolments": Enrolment.objects.count(),
         "campaign recipients": CampaignRecipient.objects.count(),
         "offers": Offer.objects.count(),
     }
@@ -243,6 +245,9 @@ def demo_seed(*, customers: int = 2000, products: int = 200, days: int = 90,
     t = time.perf_counter()
     seeder.seed_campaigns()
     seeder.step("campaigns: one sent with its offer and results, one waiting for approval, one draft", t)
+    t = time.perf_counter()
+    seeder.seed_journeys()
+    seeder.step("journeys: the seven ready-made ones active, customers on their way through them", t)
     return SeedReport(created=True, seconds=time.perf_counter() - started, counts=demo_counts())
 
 
@@ -264,8 +269,17 @@ def demo_reset() -> dict[str, int]:
         email__in=demo_emails) | Q(pk__in=[int(pk) for pk in legacy])
     deleted: dict[str, int] = {}
     deleted["browser consent"] = BrowserConsent.objects.filter(browser_id=HANAKO_BROWSER).delete()[0]
-    from campaigns.models import Campaign, Offer, Redemption
+    from campaigns.journey_templates import TEMPLATES
+    from campaigns.models import Campaign, Journey, Offer, Redemption
 
+    demo_journeys = Journey.objects.filter(template__in=[t.key for t in TEMPLATES],
+                                           name__in=[t.name for t in TEMPLATES])
+    journey_contents = list(Campaign.objects.filter(journey_step__journey__in=demo_journeys).values_list("pk", flat=True))
+    journey_offers = list(Offer.objects.filter(journey_steps__journey__in=demo_journeys).values_list("pk", flat=True))
+    deleted["journeys"] = demo_journeys.delete()[0]
+    Campaign.objects.filter(pk__in=journey_contents).delete()
+    Redemption.objects.filter(offer_id__in=journey_offers).delete()
+    Offer.objects.filter(pk__in=journey_offers).delete()
     demo_campaigns = Campaign.objects.filter(name__in=DEMO_CAMPAIGN_NAMES)
     deleted["redemptions"] = Redemption.objects.filter(offer__campaign__in=demo_campaigns).delete()[0]
     deleted["offers"] = Offer.objects.filter(campaign__in=demo_campaigns).delete()[0]
@@ -1345,6 +1359,82 @@ class _Seeder:
         channel_cost_save(month=month, channel="dm", amount=48_000, campaign=thanks, acting_user=marketer,
                           note="ハガキ印刷・郵送 120通")
         channel_cost_save(month=month, channel="email", amount=15_000, acting_user=marketer, note="配信サービス月額")
+
+    def seed_journeys(self) -> None:
+        """HQ switched on the seven ready-made journeys two weeks ago; since then customers entered
+        them as they signed up, left carts, had pickups ready and ordered, and the engine moved
+        them on day by day (the engine's own runs, at the time of each day). Back in stock starts
+        when a subscribed size comes back (the subscriptions are seeded with the catalogue)."""
+        from campaigns import journeys
+        from campaigns.journey_engine import enrol, journeys_run, journeys_scan
+        from campaigns.journey_templates import TEMPLATES, journey_from_template
+        from campaigns.models import Campaign
+        from campaigns.models_journeys import Journey
+        from orders.models import CartLine, Fulfillment
+
+        marketer = self.staff[roles.HQ_MARKETER]
+        rng = random.Random(SEED + 11)
+        start = self.now - timedelta(days=14)
+        made: dict[str, Journey] = {}
+        for template in TEMPLATES:
+            journey = journey_from_template(key=template.key, acting_user=marketer)
+            journeys.journey_activate(journey=journey, acting_user=marketer)
+            Journey.objects.filter(pk=journey.pk).update(activated_at=start)
+            journey.refresh_from_db()
+            made[template.key] = journey
+        people = [c for c in self.customers if c.pk != self.hanako.pk]
+
+        def at(days_ago: float) -> datetime:
+            return self.now - timedelta(days=days_ago)
+
+        welcome = [(c.pk, f"demo:welcome:{c.pk}", "", {}, at(rng.uniform(0, 14))) for c in rng.sample(people, min(40, len(people)))]
+        enrol(made["welcome"], welcome, now=self.now)
+        in_carts = list(CartLine.objects.filter(cart__customer__isnull=False).values_list(
+            "cart__customer_id", "cart_id").distinct())
+        enrol(made["abandoned_cart"], [(customer_id, f"demo:cart:{cart_id}", "", {"cart_id": cart_id},
+                                        at(rng.uniform(0, 2)) + timedelta(hours=3))
+                                       for customer_id, cart_id in in_carts], now=self.now)
+        ready = (Fulfillment.objects.filter(method=FulfillmentMethod.PICKUP, status="ready",
+                                            order__customer__isnull=False)
+                 .select_related("order", "location"))
+        enrol(made["pickup_reminder"], [(f.order.customer_id, f"demo:ready:{f.pk}", order_subject(f.order.number),
+                                         {"order_id": f.order_id, "number": f.order.number,
+                                          "location_id": f.location_id}, at(rng.uniform(0, 3)))
+                                        for f in ready], now=self.now)
+        recent = (Order.objects.filter(customer__isnull=False, created_at__gte=at(14)).order_by("-created_at")
+                  .values_list("customer_id", "pk", "number", "created_at")[:60])
+        enrol(made["review_request"], [(customer_id, f"demo:placed:{pk}", "", {"order_id": pk, "number": number},
+                                        max(created, start)) for customer_id, pk, number, created in recent],
+              now=self.now)
+        # the engine's runs, day by day (each at its own time), then now; the worker's sends run here
+        # (quiet hours aside while seeding, put back after) and about half the emails are read
+        contents = Campaign.objects.filter(journey_step__journey__in=list(made.values()))
+        quiet = list(contents.values_list("pk", "quiet_start", "quiet_end"))
+        contents.update(quiet_start=None, quiet_end=None)
+        for day in range(14, -1, -1):
+            journeys_run(now=at(day), budget=60.0)
+            self.send_journey_messages(contents, rng)
+        journeys_scan(now=self.now)
+        journeys_run(now=self.now, budget=60.0)
+        self.send_journey_messages(contents, rng)
+        for pk, quiet_start, quiet_end in quiet:
+            Campaign.objects.filter(pk=pk).update(quiet_start=quiet_start, quiet_end=quiet_end)
+
+    def send_journey_messages(self, contents, rng: random.Random) -> None:
+        from campaigns import sending, tracking
+        from campaigns.models import CampaignRecipient, MessageChannel, RecipientStatus
+
+        for campaign_id in contents.values_list("pk", flat=True):
+            for first, last in sending.batch_bounds(campaign_id, only_due=True):
+                sending.campaign_send_batch(campaign_id, first, last)
+        looked = self.__dict__.setdefault("journey_emails_looked_at", set())
+        unread = CampaignRecipient.objects.filter(campaign__in=contents, channel=MessageChannel.EMAIL,
+                                                  status=RecipientStatus.SENT, opened_at__isnull=True).exclude(
+            pk__in=looked).order_by("pk").values_list("pk", flat=True)
+        for recipient_id in unread:
+            looked.add(recipient_id)  # each email has one chance of being read
+            if rng.random() < 0.45:
+                tracking.recipient_open_record(recipient_id=recipient_id, user_agent=DEMO_MAIL_READER)
 
     def invitation_csv(self) -> bytes:
         """渋谷店's invitation list as the store keeps it in Excel: Hanako and the biggest spenders

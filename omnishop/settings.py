@@ -379,6 +379,10 @@ if os.environ.get("LINE_CHANNEL_ACCESS_TOKEN"):
         "token": os.environ["LINE_CHANNEL_ACCESS_TOKEN"],
         "rate_per_second": float(os.environ.get("LINE_RATE_PER_SECOND", "100")),
         "timeout": float(os.environ.get("LINE_TIMEOUT_SECONDS", "10"))}
+if MODE == "dev" and EMAIL_MODE == "file":  # development: SMS and LINE messages kept in var/sms/ like the mail in var/mail/
+    for _channel in ("sms", "line"):
+        CAMPAIGN_PROVIDERS.setdefault(_channel, {"class": "campaigns.providers.FileTextProvider",
+                                                 "file_path": str(VAR_DIR / "sms")})
 CAMPAIGN_WEBHOOK_SECRETS = {name.removeprefix("CAMPAIGN_WEBHOOK_SECRET_").lower(): value
                             for name, value in os.environ.items()
                             if name.startswith("CAMPAIGN_WEBHOOK_SECRET_") and value}

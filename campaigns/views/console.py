@@ -159,6 +159,8 @@ def _has_channel(campaign_messages, kind: str) -> bool:
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related(
         "created_by", "approved_by", "cancelled_by", "lint_override_by"), pk=pk)
+    if campaign.journey_step_or_none is not None:  # a journey's message lives on the journey's page
+        return redirect(campaign.get_absolute_url())
     return render(request, "campaigns/console/campaign_detail.html", _detail_context(request, campaign))
 
 

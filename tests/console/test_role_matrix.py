@@ -62,6 +62,13 @@ MATRIX = {
     # issue 11: attribution and the channel costs behind its ROAS are HQ's
     "attribution": [302, 403, 403, 403, 200, 200],
     "attribution_costs": [302, 403, 403, 403, 200, 200],
+    # issue 11: journeys are HQ's (a draft journey with one step)
+    "journeys": [302, 403, 403, 403, 200, 200],
+    "journey_create": [302, 403, 403, 403, 200, 200],
+    "journey_detail": [302, 403, 403, 403, 200, 200],
+    "journey_edit": [302, 403, 403, 403, 200, 200],
+    "journey_step_new": [302, 403, 403, 403, 200, 200],
+    "journey_step_edit": [302, 403, 403, 403, 200, 200],
     "offers": [302, 403, 403, 403, 200, 200],
     "offer_create": [302, 403, 403, 403, 200, 200],
     "offer_detail": [302, 403, 403, 403, 200, 200],
@@ -163,6 +170,9 @@ POST_MATRIX = {
     "campaign_abtest": [302, 403, 403, 403, 302, 302],  # nothing chosen: refused, nothing saved
     "campaign_abtest_winner": [302, 403, 403, 403, 404, 404],  # the campaign has no A/B test
     "attribution_cost_delete": [302, 403, 403, 403, 404, 404],  # no such cost
+    "journey_from_template": [302, 403, 403, 403, 404, 404],  # no such ready-made journey
+    "journey_action": [302, 403, 403, 403, 302, 302],  # activate a journey that is not ready: refused
+    "journey_step_remove": [302, 403, 403, 403, 404, 404],  # no such step
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -190,6 +200,7 @@ POST_DATA = {
     "till_complete": {}, "till_receipt_reprint": {}, "till_receipt_email": {"email": ""}, "till_void": {"reason": ""},
     "order_lines_cancel": {"reason": ""}, "order_note_add": {"body": ""}, "order_tags_set": {"tags": ""},
     "campaign_abtest": {}, "campaign_abtest_winner": {}, "attribution_cost_delete": {},
+    "journey_from_template": {"template": ""}, "journey_action": {}, "journey_step_remove": {},
 }
 
 
@@ -227,6 +238,18 @@ def _campaigns() -> dict:
     return {"campaign": campaign.pk, "email": campaign.messages.get(channel="email").pk,
             "sms": campaign.messages.get(channel="sms").pk, "run": campaign.print_runs.get().pk,
             "offer": offer.pk, "batch": offer.batches.get().pk}
+
+
+def _journeys() -> dict:
+    """A draft journey with one wait step (and nothing else: it cannot be activated)."""
+    from campaigns import journeys
+    from campaigns.models import Journey
+
+    journey = Journey.objects.filter(name="マトリクスの旅").first()
+    if journey is None:
+        journey = journeys.journey_create(acting_user=None, name="マトリクスの旅", trigger="signed_up")
+        journeys.step_add(journey=journey, acting_user=None, kind="send", config={"channel": "email"})
+    return {"journey": journey.pk, "step": journey.steps.get().pk}
 
 
 def _segments() -> dict:
@@ -325,6 +348,15 @@ def _url(name, shop, pickups, customer, shipment=None):
                 kwargs["index"] = 0
         elif name == "code_batch_progress":
             kwargs["batch_id"] = ids["batch"]
+    if name.startswith("journey_") and name not in ("journey_create", "journey_from_template"):
+        ids = _journeys()
+        kwargs = {"pk": ids["journey"]}
+        if name == "journey_step_edit":
+            kwargs["step_id"] = ids["step"]
+        elif name == "journey_step_remove":
+            kwargs["step_id"] = 999999
+        elif name == "journey_action":
+            kwargs["action"] = "activate"
     if name in ("suppression_remove", "attribution_cost_delete"):
         kwargs = {"pk": 999999}
     if name in ("transfer_detail", "transfer_action", "purchase_order_detail", "receipt_detail", "count_detail",

@@ -30,6 +30,8 @@ CAMPAIGNS = {
     # issue 11: attribution and the channel costs it divides by
     "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
     "campaigns.change_channelcost", "campaigns.delete_channelcost",
+    # issue 11: journeys
+    "campaigns.view_journey", "campaigns.add_journey", "campaigns.change_journey", "campaigns.activate_journey",
 }
 
 # issue 10: transfers, receiving and stock counts at the locations of their scope
@@ -116,7 +118,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
         [reverse("console:products"), reverse("console:stock"), reverse("console:receipts"),
          reverse("console:purchase_orders"), reverse("console:transfers"), reverse("console:counts"),
          reverse("console:stock_zones"), reverse("console:stock_adjust"), reverse("console:ledger")],
-        [reverse("console:campaigns"), reverse("console:offers"), reverse("console:attribution"),
+        [reverse("console:campaigns"), reverse("console:journeys"), reverse("console:offers"),
+         reverse("console:attribution"),
          reverse("console:suppressions")],
         [reverse("console:report_sales"), reverse("console:report_fulfilment"), reverse("console:report_performance")],
         [reverse("console:brandkit:index")],
