@@ -51,6 +51,7 @@ class CampaignsConfig(AppConfig):
                  "orders.view_sales_dashboard", "reports", 20),
         NavEntry("console:report_performance", _("Campaign performance"), "megaphone", "campaigns.view_campaign",
                  "reports", 30),
+        NavEntry("console:report_engagement", _("Engagement"), "mail", "campaigns.view_campaign", "reports", 40),
     ]
     role_permissions = {
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,

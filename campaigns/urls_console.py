@@ -13,6 +13,7 @@ urlpatterns = [
     path("reports/sales/", reports.sales, name="report_sales"),
     path("reports/fulfilment/", reports.fulfilment, name="report_fulfilment"),
     path("reports/performance/", reports.performance, name="report_performance"),
+    path("reports/engagement/", reports.engagement, name="report_engagement"),
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),
