@@ -37,6 +37,7 @@ class CampaignsConfig(AppConfig):
     storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
     # HQ's reports (campaigns.reports): here, because they read orders, consent and campaigns.
     console_sections = {"marketing": NavSection(_("Marketing"), order=35), "reports": NavSection(_("Reports"), order=38)}
+    console_dashboard_tiles = "campaigns.dashboard.dashboard_tiles"
     console_nav = [
         NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,
                  active_also=("console:campaign_create", "console:campaign_detail", "console:campaign_edit",
