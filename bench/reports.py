@@ -13,7 +13,7 @@ created on the PostgreSQL server named and dropped afterwards: bench.campaign_se
 2. signs in as the demo's HQ marketer (Django's test client) and, for each page, first counts the
    queries of one request over the last 28 days and over the whole year (they must be equal), then
    times ``--requests`` requests over the year: the sales report, the pickup and fulfilment times,
-   the campaign performance, and the sales report's CSV;
+   the campaign performance, the engagement by segment and message type, and the sales report's CSV;
 3. prints median / p95 ms (wall clock, test client, DEBUG off) and the queries per page.
 
 Asserts nothing.
@@ -33,6 +33,7 @@ from bench.campaign_send import launch, load_average  # noqa: E402  (after the p
 
 PAGES = [("sales", "console:report_sales", ""), ("fulfilment times", "console:report_fulfilment", ""),
          ("campaign performance", "console:report_performance", ""),
+         ("engagement by segment", "console:report_engagement", ""),
          ("sales CSV", "console:report_sales", "&format=csv")]
 
 

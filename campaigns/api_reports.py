@@ -1,6 +1,6 @@
 """HQ's reports over the API (campaigns.reports): the same figures as the console's report pages,
 for the same people (``orders.view_sales_dashboard``: sales and fulfilment times;
-``campaigns.view_campaign``: campaign performance). ``start`` and ``end`` (YYYY-MM-DD, Japan
+``campaigns.view_campaign``: campaign performance and engagement). ``start`` and ``end`` (YYYY-MM-DD, Japan
 time, both included; the last 28 days when both are left out) are checked like the console's
 form: an end before the start or a range over two years is a 400 naming ``end``."""
 
@@ -10,6 +10,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api_engagement import EngagementFiguresSerializer
+from customers.engagement import MESSAGE_TYPES
 from kernel.api import ERROR_400, ERROR_403, ActionPermission
 
 from . import reports
@@ -165,3 +167,42 @@ class PerformanceReportView(APIView):
         report = reports.performance_report(period=period)
         return Response(PerformanceReportSerializer({"period": _period_data(period), "total": report.total,
                                                      "rows": report.rows}).data)
+
+
+class ReportEngagementFiguresSerializer(EngagementFiguresSerializer):
+    converted = serializers.IntegerField(help_text="Orders whose last touch was a campaign message (campaigns only).")
+    conversion_rate = serializers.FloatField(allow_null=True, help_text="converted / sent.")
+
+
+class EngagementCellSerializer(serializers.Serializer):
+    message_type = serializers.ChoiceField(choices=list(MESSAGE_TYPES), allow_blank=True,
+                                           help_text="campaign, journey or transactional ('' in a total).")
+    channel = serializers.CharField(allow_blank=True, help_text="email, sms, line ('' in a total).")
+    figures = ReportEngagementFiguresSerializer()
+
+
+class EngagementSegmentSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The segment's id; 'all' for every customer.")
+    label = serializers.CharField()
+    total = ReportEngagementFiguresSerializer()
+    types = EngagementCellSerializer(many=True, help_text="Per message type, every channel: always all three.")
+    cells = EngagementCellSerializer(many=True, help_text="Per (message type, channel) with anything in it.")
+
+
+class EngagementReportSerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    segments = EngagementSegmentSerializer(many=True, help_text="Every customer first, then each segment by name.")
+
+
+class EngagementReportView(APIView):
+    permission_classes = [ActionPermission]
+    action_permissions = {"get": "campaigns.view_campaign"}
+
+    @extend_schema(summary="Engagement by segment, message type and channel: sent, opened, clicked, converted",
+                   tags=["reports"], parameters=PERIOD_PARAMETERS,
+                   responses={200: EngagementReportSerializer, 400: ERROR_400, 403: ERROR_403})
+    def get(self, request):
+        period = _period(request)
+        report = reports.engagement_report(period=period)
+        return Response(EngagementReportSerializer({"period": _period_data(period),
+                                                    "segments": report.segments}).data)

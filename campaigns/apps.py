@@ -46,6 +46,7 @@ class CampaignsConfig(AppConfig):
     storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
     # HQ's reports (campaigns.reports): here, because they read orders, consent and campaigns.
     console_sections = {"marketing": NavSection(_("Marketing"), order=35), "reports": NavSection(_("Reports"), order=38)}
+    console_dashboard_tiles = "campaigns.dashboard.dashboard_tiles"
     console_nav = [
         NavEntry("console:campaigns", _("Campaigns"), "megaphone", "campaigns.view_campaign", "marketing", 10,
                  active_also=("console:campaign_create", "console:campaign_detail", "console:campaign_edit",
@@ -63,6 +64,7 @@ class CampaignsConfig(AppConfig):
                  "orders.view_sales_dashboard", "reports", 20),
         NavEntry("console:report_performance", _("Campaign performance"), "megaphone", "campaigns.view_campaign",
                  "reports", 30),
+        NavEntry("console:report_engagement", _("Engagement"), "mail", "campaigns.view_campaign", "reports", 40),
     ]
     role_permissions = {
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,

@@ -37,7 +37,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from customers.models import ConsentRecord, ConsentSource
+from customers.engagement import (
+    ALL,
+    MESSAGE_CHANNELS,
+    MESSAGE_TYPES,
+    Engagement,
+    MessageType,
+    SegmentEngagement,
+    segment_engagement,
+    segment_event_condition,
+)
+from customers.models import ConsentRecord, ConsentSource, Segment
+from customers.segments import segment_condition
 from kernel.models import Channel, Location
 from orders.models import Fulfillment, FulfillmentMethod, FulfillmentStatus, Order, OrderStatus, Payment
 
@@ -479,3 +490,98 @@ def performance_chart(report: PerformanceReport) -> Chart:
     ], tick_labels=ticks, title=_("Delivered, opened, clicked and converted per campaign"),
         axis_label=_("Campaign"), empty_text=_("No campaign started in this period."), bucket="campaign",
         bars=True)
+
+
+# --- engagement by segment and message type (issue 11, "group insight") ------------------------------
+
+@dataclass
+class EngagementCell:
+    """One (segment, message type, channel) of the engagement report."""
+
+    message_type: str
+    channel: str
+    figures: Engagement
+
+    @property
+    def type_label(self) -> str:
+        return str(MESSAGE_TYPES.get(self.message_type, self.message_type))
+
+    @property
+    def channel_label(self) -> str:
+        return str(MESSAGE_CHANNELS.get(self.channel, self.channel or "—"))
+
+
+@dataclass
+class EngagementSegment:
+    key: str  # the segment's id, or "all"
+    label: str
+    total: Engagement
+    types: list[EngagementCell]  # per message type, every channel (always campaign, journey, transactional)
+    cells: list[EngagementCell]  # per (type, channel) with anything in it
+
+
+@dataclass
+class EngagementReport:
+    period: Period
+    segments: list[EngagementSegment]
+
+    @property
+    def everyone(self) -> EngagementSegment:
+        return self.segments[0]
+
+
+def engagement_report(*, period: Period) -> EngagementReport:
+    """Messages sent in ``period`` (and opened, clicked) and the orders credited to them, for every
+    customer and per segment, by message type (campaign, journey, transactional) and channel, with
+    the rates: three queries whatever the range and the number of segments (the segments; the
+    messages of every segment at once, customers.engagement.segment_engagement; the campaigns'
+    conversions of every segment at once). A dynamic segment's members are who its rules select
+    now; a static list's, its stored members (customers.segments.segment_condition)."""
+    since, until = period.bounds()
+    segments = list(Segment.objects.order_by("name").only("pk", "name", "kind", "rules"))
+    groups = [(ALL, str(_("All customers")), None)] + [
+        (str(segment.pk), segment.name, segment_event_condition(segment_condition(segment))) for segment in segments]
+    measured = segment_engagement(since=since, until=until, groups=groups)
+    _add_conversions(measured, groups, since, until)
+    return EngagementReport(period=period, segments=[_engagement_segment(group) for group in measured])
+
+
+def _add_conversions(measured: list[SegmentEngagement], groups, since: datetime, until: datetime) -> None:
+    """The orders campaigns earned in the period (campaigns.conversions), per channel, counted into
+    each group's campaign cells: one query (a conditional count per group)."""
+    counts = {f"g{index}": Count("id", filter=condition) if condition is not None else Count("id")
+              for index, (_key, _label, condition) in enumerate(groups)}
+    for row in (CampaignConversion.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
+                .values("channel").order_by("channel").annotate(**counts)):
+        for index, group in enumerate(measured):
+            if row[f"g{index}"]:
+                cell = group.cells.setdefault((MessageType.CAMPAIGN, row["channel"]), Engagement())
+                cell.converted += row[f"g{index}"]
+
+
+def _engagement_segment(group: SegmentEngagement) -> EngagementSegment:
+    channels = list(MESSAGE_CHANNELS)
+    ordered = sorted(group.cells.items(), key=lambda item: (
+        list(MESSAGE_TYPES).index(item[0][0]) if item[0][0] in MESSAGE_TYPES else len(MESSAGE_TYPES),
+        channels.index(item[0][1]) if item[0][1] in channels else len(channels), item[0][1]))
+    return EngagementSegment(
+        key=group.key, label=group.label, total=group.total(),
+        types=[EngagementCell(kind, "", group.total(message_type=kind)) for kind in MESSAGE_TYPES],
+        cells=[EngagementCell(kind, channel, figures) for (kind, channel), figures in ordered])
+
+
+def _percent(rate: float | None) -> int:
+    return round((rate or 0) * 100)
+
+
+def engagement_chart(report: EngagementReport) -> Chart:
+    """Per segment (everyone first), bars of the open, click and conversion rates (in percent)."""
+    segments = report.segments if not report.everyone.total.empty else []
+    labels = [segment.label for segment in segments]
+    return line_chart(labels, [
+        ("opened", _("Open rate (%)"), [_percent(segment.total.open_rate) for segment in segments]),
+        ("clicked", _("Click rate (%)"), [_percent(segment.total.click_rate) for segment in segments]),
+        ("converted", _("Conversion rate (%)"), [_percent(segment.total.conversion_rate) for segment in segments]),
+    ], tick_labels=[_short(label, 10) for label in labels],
+        title=_("Open, click and conversion rates per segment (%)"), axis_label=_("Segment"),
+        empty_text=_("No message was sent in this period."), bucket="segment", bars=True, totals=False)

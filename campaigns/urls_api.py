@@ -12,6 +12,7 @@ urlpatterns = [
     path("reports/sales/", api_reports.SalesReportView.as_view(), name="report-sales"),
     path("reports/fulfilment/", api_reports.FulfilmentReportView.as_view(), name="report-fulfilment"),
     path("reports/performance/", api_reports.PerformanceReportView.as_view(), name="report-performance"),
+    path("reports/engagement/", api_reports.EngagementReportView.as_view(), name="report-engagement"),
 ]
 
 

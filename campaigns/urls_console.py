@@ -22,6 +22,7 @@ urlpatterns = [
     path("journeys/<int:pk>/steps/new/", journeys.step_new, name="journey_step_new"),
     path("journeys/<int:pk>/steps/<int:step_id>/", journeys.step_edit, name="journey_step_edit"),
     path("journeys/<int:pk>/steps/<int:step_id>/remove/", journeys.step_remove, name="journey_step_remove"),
+    path("reports/engagement/", reports.engagement, name="report_engagement"),
     path("campaigns/", console.campaign_list, name="campaigns"),
     path("campaigns/new/", console.campaign_create, name="campaign_create"),
     path("campaigns/audience-count/", console.audience_count, name="campaign_audience_count"),

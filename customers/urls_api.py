@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api_consent
+from . import api_consent, api_engagement
 from .api import CustomerEventViewSet, CustomerViewSet, MyConsentView
 from .api_merge import CustomerMergeView, DuplicateDismissView, DuplicateListView, DuplicateScanView
 from .api_segments import CustomerScoreView, PersonaViewSet, ScoresRecomputeView, SegmentViewSet
@@ -29,6 +29,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/consents/withdraw/", api_consent.CustomerConsentWithdrawView.as_view(),
          name="customer-consents-withdraw"),
     path("events/", EventsIngestView.as_view(), name="events"),
+    path("customers/<int:customer_id>/engagement/", api_engagement.CustomerEngagementView.as_view(),
+         name="customer-engagement"),
     path("customers/<int:customer_id>/score/", CustomerScoreView.as_view(), name="customer-score"),
     path("scores/recompute/", ScoresRecomputeView.as_view(), name="scores-recompute"),
 ]

@@ -20,6 +20,7 @@ class InventoryConfig(AppConfig):
     console_urls = "inventory.urls_console"
     storefront_urls = "inventory.urls_storefront"
     api_routes = "inventory.urls_api.register_routes"
+    console_dashboard_tiles = "inventory.dashboard.dashboard_tiles"
     console_nav = [
         NavEntry("console:products", _("Products"), "products", "inventory.view_product", "catalogue", 10,
                  active_also=("console:product_create", "console:product_detail", "console:product_edit")),

@@ -37,6 +37,7 @@ class OrdersConfig(AppConfig):
     storefront_urls = "orders.urls_storefront"
     api_urls = "orders.urls_api"
     api_routes = "orders.urls_api.register_routes"
+    console_dashboard_tiles = "orders.dashboard.dashboard_tiles"
     console_nav = [
         NavEntry("console:pickup_desk", _("Pickup desk"), "pickup", "orders.run_pickup_desk", "store", 10,
                  active_also=("console:pickup_ready", "console:pickup_hand_over"), badge="console:pickup_badge"),

@@ -1,5 +1,5 @@
 """HQ's reports in the console (campaigns.reports): sales, pickup and fulfilment times, campaign
-performance. One URL per report: the page, or (``?format=csv``) exactly its table as CSV.
+performance, engagement by segment and message type. One URL per report: the page, or (``?format=csv``) exactly its table as CSV.
 
 Who: HQ marketers and administrators, who see every store (``orders.view_sales_dashboard`` for
 sales and fulfilment, ``campaigns.view_campaign`` for performance). Store staff are not let in:
@@ -121,3 +121,24 @@ def performance_rows_csv(report: reports.PerformanceReport) -> tuple[list[str], 
 def performance(request):
     return _report(request, "performance", reports.performance_report, performance_rows_csv,
                    reports.performance_chart)
+
+
+def engagement_rows_csv(report: reports.EngagementReport) -> tuple[list[str], list[list]]:
+    header = [_("Segment"), _("Message type"), _("Channel"), pgettext("campaign figure", "Sent"),
+              pgettext("campaign figure", "Opened"), pgettext("campaign figure", "Clicked"),
+              pgettext("campaign figure", "Converted"), _("Open rate (%)"), _("Click rate (%)"),
+              _("Conversion rate (%)")]
+    rows = []
+    for segment in report.segments:
+        for cell in [reports.EngagementCell("", "", segment.total), *segment.cells]:
+            figures = cell.figures
+            rows.append([segment.label, cell.type_label if cell.message_type else _("Total"),
+                         cell.channel_label if cell.channel else "", figures.sent, figures.opened, figures.clicked,
+                         figures.converted, _ratio(figures.open_rate), _ratio(figures.click_rate),
+                         _ratio(figures.conversion_rate)])
+    return header, rows
+
+
+@console_view("campaigns.view_campaign")
+def engagement(request):
+    return _report(request, "engagement", reports.engagement_report, engagement_rows_csv, reports.engagement_chart)

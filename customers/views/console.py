@@ -17,7 +17,7 @@ from kernel.japan import Prefecture
 from kernel.models import Location
 from kernel.subjects import sku_subject, subject_labels
 
-from .. import identities, merge, profile, services, tracking
+from .. import engagement, identities, merge, profile, services, tracking
 from ..errors import IdentityClaimed, IdentityInUse
 from ..models import (
     CONTACT_CHANNEL_CHOICES,
@@ -160,6 +160,7 @@ def customer_detail(request, pk: int, event_form=None, status: int = 200):
         "merges": merge.customer_merges(customer=customer),
         **_identities_context(customer),
         "score": CustomerScore.objects.filter(customer=customer).first(),
+        "engagement": engagement.customer_engagement(customer=customer),
         "title": _("Customer"),
     }
     return render(request, "customers/console/customer_detail.html", context, status=status)

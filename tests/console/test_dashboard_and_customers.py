@@ -38,7 +38,8 @@ def test_dashboard_pickups_per_store_split_reserved_and_ready(client, staff, sho
 def test_dashboard_is_scoped_for_store_staff(client, staff, shop, pickups):
     client.force_login(staff["store_staff"])
     context = client.get(reverse("console:dashboard")).context
-    assert [row["code"] for row in context["pickups"]] == ["shibuya"]
+    tiles = {tile.key: tile.value for tile in context["tiles"]}
+    assert tiles["pickups_to_prepare"] == 1 and "pickups" not in context  # their own store's, as a tile
     assert sum(row["orders"] for row in context["sales"]) == 1
     assert {level.location for level in context["low_stock"]} <= {shop.store_a}
 

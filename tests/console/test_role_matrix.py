@@ -59,6 +59,7 @@ MATRIX = {
     "report_sales": [302, 403, 403, 403, 200, 200],
     "report_fulfilment": [302, 403, 403, 403, 200, 200],
     "report_performance": [302, 403, 403, 403, 200, 200],
+    "report_engagement": [302, 403, 403, 403, 200, 200],
     # issue 11: attribution and the channel costs behind its ROAS are HQ's
     "attribution": [302, 403, 403, 403, 200, 200],
     "attribution_costs": [302, 403, 403, 403, 200, 200],

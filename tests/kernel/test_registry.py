@@ -121,7 +121,8 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
         [reverse("console:campaigns"), reverse("console:journeys"), reverse("console:offers"),
          reverse("console:attribution"),
          reverse("console:suppressions")],
-        [reverse("console:report_sales"), reverse("console:report_fulfilment"), reverse("console:report_performance")],
+        [reverse("console:report_sales"), reverse("console:report_fulfilment"), reverse("console:report_performance"),
+         reverse("console:report_engagement")],
         [reverse("console:brandkit:index")],
     ]
     active = [item["url"] for section in sections for item in section["items"] if item["active"]]

@@ -32,4 +32,4 @@ def test_the_warehouse_dashboard_shows_the_warehouses_day_not_sales_and_pickups(
 
     client.force_login(staff["store_staff_b"])  # the store sees the transfer coming
     context = client.get(reverse("console:dashboard")).context
-    assert context["transit"].incoming == 1 and "sales" in context
+    assert {t.key: t.value for t in context["tiles"]}["transfers_to_receive"] == 1 and "sales" in context
