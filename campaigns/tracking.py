@@ -218,6 +218,13 @@ def click_event_seconds() -> int:
 def _event_data(recipient: CampaignRecipient, *, channel: str, url: str = "", machine: bool = False,
                 link: TrackedLink | None = None) -> dict:
     data = {"campaign": recipient.campaign_id, "channel": channel, "recipient": recipient.pk}
+    if recipient.occurrence:  # a journey's message (campaigns.journey_engine): which journey
+        from .models_journeys import JourneyStep
+
+        journey_id = JourneyStep.objects.filter(campaign_id=recipient.campaign_id).values_list(
+            "journey_id", flat=True).first()
+        if journey_id:
+            data["journey"] = journey_id
     if url:
         data["url"] = url[:500]
     if link is not None:

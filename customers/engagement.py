@@ -8,9 +8,10 @@ What an event says about its message:
 * **channel**: the ``channel`` its data carries (campaigns write it on every sent, open and click
   event: a LINE message is recorded as ``sms_sent`` with ``"channel": "line"``), else the
   channel of its kind (``email_*`` email, ``sms_*`` SMS, ``line_*`` LINE).
-* **type**: ``campaign`` when its subject (or the ``message`` key a first-party event carries)
-  starts with ``campaign:``, ``journey`` when it starts with ``journey:`` (the journeys'
-  message keys), else ``transactional`` (an order's email, a password reset, a consent
+* **type**: ``journey`` when its data names a ``journey`` (a journey's step sends as an automated
+  campaign, and its sent, open and click events carry the journey), ``campaign`` when its subject
+  (or the ``message`` key a first-party event carries) starts with ``campaign:``, ``journey`` when
+  it starts with ``journey:``, else ``transactional`` (an order's email, a password reset, a consent
   confirmation).
 * **opened** and **clicked** count messages, not events: the distinct (customer, message
   subject) pairs with a human open or click (opens a machine made, ``"machine": true``, are
@@ -74,7 +75,8 @@ def _channel_expression() -> Case:
 
 
 def _type_expression() -> Case:
-    whens = []
+    # a journey's message is sent as its step's automated campaign; its events say which journey
+    whens = [When(data__journey__isnull=False, then=Value(MessageType.JOURNEY))]
     for kind, prefix in TYPE_PREFIXES.items():
         whens.append(When(subject__startswith=prefix, then=Value(kind)))
         whens.append(When(data__message__startswith=prefix, then=Value(kind)))

@@ -435,3 +435,18 @@ def test_the_ready_made_welcome_series_greets_and_then_gives_a_code_to_who_has_n
     assert len(mail.outbox) == 3
     assert "コード" in mail.outbox[-1].body
     assert Enrolment.objects.get().status == "completed"
+
+
+def test_a_journeys_messages_count_as_journey_engagement_on_the_customers_page(world):
+    from campaigns import tracking
+    from customers.engagement import customer_engagement
+
+    journey, _send = signup_journey(world)
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+    signed_up(world.people["hanako"])
+    journeys_run()
+    recipient = CampaignRecipient.objects.get()
+    tracking.recipient_open_record(recipient_id=recipient.pk, user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148")
+    engagement = customer_engagement(customer=world.people["hanako"])
+    journey_row = next(row for row in engagement.types if row.key == "journey")
+    assert (journey_row.figures.sent, journey_row.figures.opened) == (1, 1)
