@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from kernel.registry import NavEntry, NavSection
-from kernel.roles import ADMINISTRATOR, HQ_MARKETER
+from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
 
 CAMPAIGN_PERMISSIONS = [
     "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
@@ -13,7 +13,10 @@ CAMPAIGN_PERMISSIONS = [
     "campaigns.view_offer", "campaigns.add_offer", "campaigns.change_offer", "campaigns.export_codes",
     "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
     "campaigns.change_channelcost", "campaigns.delete_channelcost",
+    "campaigns.view_backinstocksubscription",
 ]
+# Store staff see who waits for what at their own store (campaigns.views.backinstock).
+STORE_STAFF_PERMISSIONS = ["campaigns.view_backinstocksubscription"]
 
 
 def ensure_schedules(sender, **kwargs) -> None:
@@ -34,7 +37,10 @@ class CampaignsConfig(AppConfig):
     api_urls = "campaigns.urls_api"
     api_routes = "campaigns.urls_api.register_routes"
     # the personalised block on the storefront's home and product pages (kernel.slots)
-    storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
+    storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block",
+                        # back-in-stock: the product page's availability section, the account's navigation
+                        "product_stock": "campaigns.views.backinstock.product_stock_block",
+                        "account_nav": "campaigns.views.backinstock.account_nav_link"}
     # HQ's reports (campaigns.reports): here, because they read orders, consent and campaigns.
     console_sections = {"marketing": NavSection(_("Marketing"), order=35), "reports": NavSection(_("Reports"), order=38)}
     console_nav = [
@@ -46,6 +52,8 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:attribution", _("Attribution"), "stock", "campaigns.view_attribution", "marketing", 30,
                  active_also=("console:attribution_costs",)),
         NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
+        NavEntry("console:back_in_stock", _("Back-in-stock requests"), "bell", "campaigns.view_backinstocksubscription",
+                 "marketing", 50),
         NavEntry("console:report_sales", _("Sales"), "stock", "orders.view_sales_dashboard", "reports", 10),
         NavEntry("console:report_fulfilment", _("Pickup and fulfilment times"), "pickup",
                  "orders.view_sales_dashboard", "reports", 20),
@@ -53,6 +61,7 @@ class CampaignsConfig(AppConfig):
                  "reports", 30),
     ]
     role_permissions = {
+        STORE_STAFF: STORE_STAFF_PERMISSIONS,
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,
         ADMINISTRATOR: CAMPAIGN_PERMISSIONS,
     }

@@ -30,6 +30,7 @@ CAMPAIGNS = {
     # issue 11: attribution and the channel costs it divides by
     "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
     "campaigns.change_channelcost", "campaigns.delete_channelcost",
+    "campaigns.view_backinstocksubscription",  # issue 11: who waits for what to come back
 }
 
 # issue 10: transfers, receiving and stock counts at the locations of their scope
@@ -55,6 +56,7 @@ ROLE_TABLE = {
         *RETURNS_DESK, "orders.refund_order",  # issue 10: returns and refunds
         "orders.change_order",  # issue 10: staff notes and tags on orders
         "inventory.set_stock_zone",  # issue 10: zones / bins for pick lists and counts
+        "campaigns.view_backinstocksubscription",  # issue 11: back-in-stock requests at their store
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
@@ -117,7 +119,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
          reverse("console:purchase_orders"), reverse("console:transfers"), reverse("console:counts"),
          reverse("console:stock_zones"), reverse("console:stock_adjust"), reverse("console:ledger")],
         [reverse("console:campaigns"), reverse("console:offers"), reverse("console:attribution"),
-         reverse("console:suppressions")],
+         reverse("console:suppressions"), reverse("console:back_in_stock")],
         [reverse("console:report_sales"), reverse("console:report_fulfilment"), reverse("console:report_performance")],
         [reverse("console:brandkit:index")],
     ]
