@@ -4,7 +4,7 @@ stock now, orderable now), and the journey's side: who is waiting when stock com
 or online, and "notified once" however often the marking is repeated."""
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
 from campaigns.backinstock import (
@@ -223,3 +223,53 @@ def test_still_available_is_false_once_notified_or_cancelled(shop, hanako):
     assert back_in_stock_still_available(online)
     back_in_stock_mark_notified(subscription_ids=[online.pk])
     assert not back_in_stock_still_available(online)
+
+
+# --- racing workers (PostgreSQL) -------------------------------------------------------------------
+
+def _race(count: int, work) -> list:
+    import threading
+
+    barrier, lock, outcomes = threading.Barrier(count), threading.Lock(), []
+
+    def run(index):
+        try:
+            barrier.wait(timeout=20)
+            outcome = work(index)
+        except Exception as exc:  # noqa: BLE001 (reported in the assertion)
+            outcome = f"error {type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level races are proven on PostgreSQL")
+def test_racing_subscribes_make_one_subscription_on_postgresql(transactional_db):
+    shop = build_shop(stock_a=0, stock_b=2, stock_warehouse=0)
+    hanako = sign_up("hanako@example.jp")
+    outcomes = _race(4, lambda i: subscribe(hanako, shop.small, shop.store_a)[0].pk)
+    assert len(set(outcomes)) == 1 and all(isinstance(o, int) for o in outcomes), outcomes
+    assert BackInStockSubscription.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level races are proven on PostgreSQL")
+def test_racing_journey_workers_notify_each_subscriber_once_on_postgresql(transactional_db):
+    shop = build_shop(stock_a=0, stock_b=2, stock_warehouse=0)
+    ids = [subscribe(sign_up(f"c{i}@example.jp"), shop.small, shop.store_a)[0].pk for i in range(10)]
+
+    def worker(index):  # each claims every subscription one by one, as the journey would before sending
+        return [pk for pk in ids if back_in_stock_mark_notified(subscription_ids=[pk]) == 1]
+
+    outcomes = _race(4, worker)
+    claimed = [pk for outcome in outcomes for pk in outcome]
+    assert sorted(claimed) == sorted(ids), outcomes  # every one claimed, none twice
