@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from kernel.registry import NavEntry, NavSection
-from kernel.roles import ADMINISTRATOR, HQ_MARKETER
+from kernel.roles import ADMINISTRATOR, HQ_MARKETER, STORE_STAFF
 
 CAMPAIGN_PERMISSIONS = [
     "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
@@ -14,7 +14,10 @@ CAMPAIGN_PERMISSIONS = [
     "campaigns.view_attribution", "campaigns.view_channelcost", "campaigns.add_channelcost",
     "campaigns.change_channelcost", "campaigns.delete_channelcost",
     "campaigns.view_journey", "campaigns.add_journey", "campaigns.change_journey", "campaigns.activate_journey",
+    "campaigns.view_backinstocksubscription",
 ]
+# Store staff see who waits for what at their own store (campaigns.views.backinstock).
+STORE_STAFF_PERMISSIONS = ["campaigns.view_backinstocksubscription"]
 
 
 def ensure_schedules(sender, **kwargs) -> None:
@@ -43,7 +46,10 @@ class CampaignsConfig(AppConfig):
     api_urls = "campaigns.urls_api"
     api_routes = "campaigns.urls_api.register_routes"
     # the personalised block on the storefront's home and product pages (kernel.slots)
-    storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
+    storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block",
+                        # back-in-stock: the product page's availability section, the account's navigation
+                        "product_stock": "campaigns.views.backinstock.product_stock_block",
+                        "account_nav": "campaigns.views.backinstock.account_nav_link"}
     # HQ's reports (campaigns.reports): here, because they read orders, consent and campaigns.
     console_sections = {"marketing": NavSection(_("Marketing"), order=35), "reports": NavSection(_("Reports"), order=38)}
     console_dashboard_tiles = "campaigns.dashboard.dashboard_tiles"
@@ -59,6 +65,8 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:attribution", _("Attribution"), "stock", "campaigns.view_attribution", "marketing", 30,
                  active_also=("console:attribution_costs",)),
         NavEntry("console:suppressions", _("Suppression list"), "x", "campaigns.view_suppression", "marketing", 40),
+        NavEntry("console:back_in_stock", _("Back-in-stock requests"), "bell", "campaigns.view_backinstocksubscription",
+                 "marketing", 50),
         NavEntry("console:report_sales", _("Sales"), "stock", "orders.view_sales_dashboard", "reports", 10),
         NavEntry("console:report_fulfilment", _("Pickup and fulfilment times"), "pickup",
                  "orders.view_sales_dashboard", "reports", 20),
@@ -67,6 +75,7 @@ class CampaignsConfig(AppConfig):
         NavEntry("console:report_engagement", _("Engagement"), "mail", "campaigns.view_campaign", "reports", 40),
     ]
     role_permissions = {
+        STORE_STAFF: STORE_STAFF_PERMISSIONS,
         HQ_MARKETER: CAMPAIGN_PERMISSIONS,
         ADMINISTRATOR: CAMPAIGN_PERMISSIONS,
     }

@@ -36,3 +36,19 @@ class CampaignNotReady(CampaignError):
 
     def payload(self) -> dict:
         return {"problems": self.problems}
+
+
+class BackInStockRefused(CampaignError):
+    """A back-in-stock subscription refused (campaigns.backinstock): ``reason`` says which rule
+    (``discontinued``, ``in_stock``, ``orderable``, ``not_a_store``, ``no_customer``) and the
+    message says why in the customer's words. The API answers 400 with ``reason`` beside ``code``."""
+
+    code = "back_in_stock_refused"
+    http_status = 400
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+    def payload(self) -> dict:
+        return {"reason": self.reason}

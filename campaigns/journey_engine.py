@@ -412,7 +412,6 @@ class Chunk:
         self.now = now
         self.passes: list[EnrolmentStep] = []
         self.recipients: list[CampaignRecipient] = []
-        self.notified: list[int] = []
         self.changed: list[Enrolment] = []
         self.sent_in_chunk: dict[tuple[int, int], int] = defaultdict(int)
 
@@ -432,12 +431,16 @@ def _run_send(step: JourneyStep, journey: Journey, enrolment: Enrolment, facts: 
         if already >= journey.cap_messages:
             return "capped"
     if journey.trigger == JourneyTrigger.BACK_IN_STOCK and (enrolment.context or {}).get("subscription_id"):
-        from .backinstock import back_in_stock_still_available
+        from .backinstock import back_in_stock_mark_notified, back_in_stock_still_available
+        from .models_backinstock import BackInStockSubscription
 
-        subscription_id = enrolment.context["subscription_id"]
-        if not back_in_stock_still_available(subscription_id=subscription_id):
-            return "sold_out_again"
-        chunk.notified.append(subscription_id)
+        subscription = (BackInStockSubscription.objects.select_related("variant__product", "customer", "location")
+                        .filter(pk=enrolment.context["subscription_id"]).first())
+        if subscription is None or not back_in_stock_still_available(subscription):
+            return "sold_out_again"  # (or the alert was cancelled): it waits for the next time
+        # the one notice per subscription: claimed here, in the chunk's transaction, before the message
+        if back_in_stock_mark_notified(subscription_ids=[subscription.pk]) != 1:
+            return "already_notified"
     chunk.send(enrolment, step, step.config["channel"])
     chunk.sent_in_chunk[(journey.pk, enrolment.customer_id)] += 1
     return "sent"
@@ -495,8 +498,8 @@ def _advance(enrolment: Enrolment, journey: Journey, steps: dict[int, JourneySte
         if step.kind == StepKind.SEND:
             outcome = _run_send(step, journey, enrolment, facts, chunk)
             chunk.passed(enrolment, step, outcome)
-            if outcome == "sold_out_again":
-                enrolment.status, enrolment.exit_reason = EnrolmentStatus.EXITED, "sold_out_again"
+            if outcome in ("sold_out_again", "already_notified"):
+                enrolment.status, enrolment.exit_reason = EnrolmentStatus.EXITED, outcome
                 enrolment.finished_at, enrolment.due_at = now, None
                 return
             if outcome == "sent" and step.config.get("fallback_channel"):
@@ -534,10 +537,6 @@ def journeys_run_chunk(*, now: datetime | None = None, limit: int = CHUNK) -> di
             _advance(enrolment, journeys[enrolment.journey_id], steps, facts, chunk, done)
         EnrolmentStep.objects.bulk_create(chunk.passes, ignore_conflicts=True)
         CampaignRecipient.objects.bulk_create(chunk.recipients, ignore_conflicts=True)
-        if chunk.notified:
-            from .backinstock import back_in_stock_mark_notified
-
-            back_in_stock_mark_notified(subscription_ids=chunk.notified)
         Enrolment.objects.bulk_update(enrolments, ["status", "exit_reason", "current_step", "state", "due_at",
                                                    "finished_at", "context"])
     campaigns = {r.campaign_id for r in chunk.recipients}

@@ -463,5 +463,6 @@ from .models_journeys import (  # noqa: E402,F401  (journeys)
     Journey,
     JourneyStep,
 )
+from .models_backinstock import BackInStockSubscription  # noqa: E402,F401  (back-in-stock subscriptions)
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
 from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)

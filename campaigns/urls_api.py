@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api_attribution, api_offers, api_reports, api_suppression
+from . import api_attribution, api_backinstock, api_offers, api_reports, api_suppression
 from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
 
 urlpatterns = [
@@ -21,3 +21,4 @@ def register_routes(router) -> None:
     api_suppression.register_routes(router)
     api_offers.register_routes(router)
     api_attribution.register_routes(router)
+    api_backinstock.register_routes(router)

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import abtest, attribution, console, journeys, reports
+from .views import abtest, attribution, backinstock, console, journeys, reports
 
 urlpatterns = [
     path("", include("campaigns.urls_suppression")),  # the suppression list
@@ -10,6 +10,7 @@ urlpatterns = [
     path("attribution/", attribution.attribution_page, name="attribution"),
     path("attribution/costs/", attribution.attribution_costs, name="attribution_costs"),
     path("attribution/costs/<int:pk>/delete/", attribution.attribution_cost_delete, name="attribution_cost_delete"),
+    path("back-in-stock/", backinstock.console_list, name="back_in_stock"),
     path("reports/sales/", reports.sales, name="report_sales"),
     path("reports/fulfilment/", reports.fulfilment, name="report_fulfilment"),
     path("reports/performance/", reports.performance, name="report_performance"),

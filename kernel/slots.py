@@ -1,6 +1,8 @@
 """Named places on the storefront's pages that a higher app fills without the page's app
 importing it: the home page's and the product page's personalised block (campaigns' on-site
-banners). A page marks the place with ``{% slot "home" %}`` (``{% load slots %}``); an app
+banners), the product page's availability section (``product_stock``, given the product, the
+size shown and its store stock: campaigns' "Notify me when it's back") and the account's
+navigation (``account_nav``, given the page it is on: campaigns' back-in-stock list). A page marks the place with ``{% slot "home" %}`` (``{% load slots %}``); an app
 declares what fills it on its AppConfig::
 
     storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}

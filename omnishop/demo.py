@@ -191,7 +191,7 @@ def demo_is_seeded() -> bool:
 
 
 def demo_counts() -> dict[str, int]:
-    from campaigns.models import Campaign, CampaignRecipient, Enrolment, Journey, Offer
+    from campaigns.models import BackInStockSubscription, Campaign, CampaignRecipient, Enrolment, Journey, Offer
 
     return {
         "locations": Location.objects.count(),
@@ -225,6 +225,7 @@ def demo_counts() -> dict[str, int]:
         "journey enrolments": Enrolment.objects.count(),
         "campaign recipients": CampaignRecipient.objects.count(),
         "offers": Offer.objects.count(),
+        "back-in-stock requests": BackInStockSubscription.objects.count(),
     }
 
 
@@ -383,7 +384,9 @@ class _Seeder:
         self.import_legacy_duplicates()
         t = self.step("an old POS's members imported again, duplicate scan (duplicates_scan)", t)
         self.seed_segments()
-        self.step("RFM and CLV (scores_recompute), personas, segments and snapshots", t)
+        t = self.step("RFM and CLV (scores_recompute), personas, segments and snapshots", t)
+        self.seed_back_in_stock()
+        self.step("back-in-stock requests for sizes sold out at a store (back_in_stock_subscribe)", t)
 
     # --- brand, places, people ---------------------------------------------------------
 
@@ -1279,6 +1282,31 @@ class _Seeder:
                 segments.segment_members_upload(segment=segment, data=self.invitation_csv(), acting_user=marketer)
             segments.segment_snapshot_take(segment=segment, with_members=True, acting_user=marketer)
 
+    # --- back-in-stock requests (campaigns.backinstock) ----------------------------------------
+
+    def seed_back_in_stock(self) -> None:
+        """Customers asked the product page to tell them when a size sold out at their store is
+        back: the first such sizes at 渋谷店 (Hanako waits for one of them) and at the other stores,
+        a few customers each, so the console shows who is waiting for what."""
+        from campaigns.backinstock import back_in_stock_subscribe, is_available
+        from campaigns.errors import BackInStockRefused
+        from campaigns.models_backinstock import BackInStockSource
+
+        rng = random.Random(SEED + 11)
+        for store_index, store in enumerate(self.stores):
+            sold_out = [v for v in self.variants if v.product.is_active and v.product.stock_policy == "normal"
+                        and (v.id, store.id) in self.on_hand
+                        and not is_available(variant_id=v.id, location_id=store.id)][:3]
+            regulars = [c for c in self.customers if c.favourite_location_id == store.id] or list(self.customers)
+            for rank, variant in enumerate(sold_out):
+                waiting = rng.sample(regulars, min(len(regulars), 6 - 2 * rank))
+                if store_index == 0 and rank == 0:
+                    waiting = [self.hanako, *waiting]
+                for customer in waiting:
+                    with contextlib.suppress(BackInStockRefused):
+                        back_in_stock_subscribe(customer=customer, variant=variant, location=store,
+                                                source=BackInStockSource.STOREFRONT, acting_user=None)
+
     # --- campaigns (campaigns.services, campaigns.sending, campaigns.offers) -----------------
 
     def seed_campaigns(self) -> None:
@@ -1414,6 +1442,17 @@ class _Seeder:
         for day in range(14, -1, -1):
             journeys_run(now=at(day), budget=60.0)
             self.send_journey_messages(contents, rng)
+        # a size some customers wait for at a store came back there today: they hear of it once
+        from campaigns.models import BackInStockSubscription
+        from kernel.events import events_consume_pending
+
+        waited = (BackInStockSubscription.objects.filter(notified_at__isnull=True, cancelled_at__isnull=True,
+                                                         location__isnull=False).exclude(customer=self.hanako)
+                  .order_by("pk").first())
+        if waited is not None:
+            inventory.stock_receive(variant=waited.variant, location=waited.location, quantity=3,
+                                    reference="DEMO-RESTOCK", acting_user=self.staff[roles.WAREHOUSE_OPERATOR])
+        events_consume_pending(consumer="campaigns.journeys")
         journeys_scan(now=self.now)
         journeys_run(now=self.now, budget=60.0)
         self.send_journey_messages(contents, rng)

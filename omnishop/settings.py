@@ -331,7 +331,8 @@ SPECTACULAR_SETTINGS = {
                             "TenderKindEnum": "orders.models.TenderKind",
                             "RefundMethodEnum": "orders.models.RefundMethod",
                             "FulfillmentMethodEnum": "orders.models.FulfillmentMethod",
-                            "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES"},
+                            "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES",
+                            "BackInStockChannelEnum": "campaigns.models_backinstock.BackInStockChannel"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------

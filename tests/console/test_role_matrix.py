@@ -55,6 +55,8 @@ MATRIX = {
     "campaign_print_file": [302, 403, 403, 403, 404, 404],  # a run with no file
     "sending_policy": [302, 403, 403, 403, 200, 200],
     "suppressions": [302, 403, 403, 403, 200, 200],
+    # issue 11: back-in-stock requests — HQ sees all, store staff their own store's
+    "back_in_stock": [302, 403, 200, 403, 200, 200],
     # issue 11: HQ's reports; store staff and the warehouse are not let in (campaigns.views.reports)
     "report_sales": [302, 403, 403, 403, 200, 200],
     "report_fulfilment": [302, 403, 403, 403, 200, 200],

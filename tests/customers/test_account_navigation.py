@@ -24,6 +24,8 @@ NAV_PAGES = {  # url name -> the nav entry marked as the current page
     "storefront:consent": "storefront:consent",
     "storefront:account_password": "storefront:account_password",
     "storefront:account_privacy": "storefront:account_privacy",
+    # campaigns' page, linked through the account_nav slot (kernel.slots)
+    "storefront:account_back_in_stock": "storefront:account_back_in_stock",
 }
 
 

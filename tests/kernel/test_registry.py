@@ -32,6 +32,7 @@ CAMPAIGNS = {
     "campaigns.change_channelcost", "campaigns.delete_channelcost",
     # issue 11: journeys
     "campaigns.view_journey", "campaigns.add_journey", "campaigns.change_journey", "campaigns.activate_journey",
+    "campaigns.view_backinstocksubscription",  # issue 11: who waits for what to come back
 }
 
 # issue 10: transfers, receiving and stock counts at the locations of their scope
@@ -57,6 +58,7 @@ ROLE_TABLE = {
         *RETURNS_DESK, "orders.refund_order",  # issue 10: returns and refunds
         "orders.change_order",  # issue 10: staff notes and tags on orders
         "inventory.set_stock_zone",  # issue 10: zones / bins for pick lists and counts
+        "campaigns.view_backinstocksubscription",  # issue 11: back-in-stock requests at their store
     },
     roles.WAREHOUSE_OPERATOR: {
         "inventory.view_stocklevel", "inventory.add_stockmovement", "inventory.view_stockmovement",
@@ -119,8 +121,7 @@ def test_the_navigation_gathers_every_app_in_section_order(staff):
          reverse("console:purchase_orders"), reverse("console:transfers"), reverse("console:counts"),
          reverse("console:stock_zones"), reverse("console:stock_adjust"), reverse("console:ledger")],
         [reverse("console:campaigns"), reverse("console:journeys"), reverse("console:offers"),
-         reverse("console:attribution"),
-         reverse("console:suppressions")],
+         reverse("console:attribution"), reverse("console:suppressions"), reverse("console:back_in_stock")],
         [reverse("console:report_sales"), reverse("console:report_fulfilment"), reverse("console:report_performance"),
          reverse("console:report_engagement")],
         [reverse("console:brandkit:index")],

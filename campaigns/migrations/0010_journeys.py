@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0008_attribution_costs'),
+        ('campaigns', '0009_back_in_stock'),
         ('customers', '0013_customer_time_zone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
