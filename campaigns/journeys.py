@@ -633,3 +633,120 @@ def step_summary(step: JourneyStep, segment_names: dict | None = None) -> str:
     if step.kind == StepKind.OFFER:
         return step.offer.name if step.offer_id and step.offer else ""
     return _("Leaves the journey")
+
+
+# --- a whole journey at once (the API) -------------------------------------------------------------
+
+def _cycle_step(steps: dict[str, dict], first: str) -> str | None:
+    """The key of a step a walk from ``first`` comes back to (None: no loop)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(key: str) -> str | None:
+        if state.get(key) == 1:
+            return key
+        if state.get(key) == 2 or key not in steps:
+            return None
+        state[key] = 1
+        for following in (steps[key].get("next"), steps[key].get("else")):
+            if following:
+                found = visit(following)
+                if found:
+                    return found
+        state[key] = 2
+        return None
+
+    return visit(first)
+
+
+@transaction.atomic
+def journey_define(*, acting_user, definition: dict, journey: Journey | None = None) -> Journey:
+    """A journey written whole (the API): its settings and its steps by key, each with where it
+    leads (``next``; a branch's ``else``) and a send step's ``messages``. Refused as a whole, with
+    every bad step named (``steps.<n>.<field>``), when a step points at a key that is not there,
+    the steps loop, a wait is zero or less, a branch asks about an unknown field, or a message's
+    copy fails the brand check; nothing is saved then. ``journey``: a draft or paused journey whose
+    steps are replaced (refused once customers have gone through it)."""
+    settings_fields = {name: definition[name] for name in JOURNEY_FIELDS if name in definition}
+    specs = list(definition.get("steps") or [])
+    errors: dict[str, list[str]] = {}
+    keys = [str(spec.get("key") or f"s{n + 1}") for n, spec in enumerate(specs)]
+    by_key: dict[str, dict] = {}
+    for n, (key, spec) in enumerate(zip(keys, specs, strict=True)):
+        if key in by_key:
+            errors[f"steps.{n}.key"] = [_("Step key “%(key)s” is used twice.") % {"key": key}]
+        by_key[key] = spec
+    for n, (key, spec) in enumerate(zip(keys, specs, strict=True)):
+        for side in ("next", "else"):
+            target = spec.get(side)
+            if target and target not in by_key:
+                errors[f"steps.{n}.{side}"] = [_("“%(step)s” leads to “%(target)s”, which is not a step.")
+                                               % {"step": spec.get("name") or key, "target": target}]
+    first = definition.get("first") or (keys[0] if keys else None)
+    if first and first not in by_key:
+        errors["first"] = [_("“%(target)s” is not a step.") % {"target": first}]
+    if not errors and first:
+        looped = _cycle_step({k: {"next": v.get("next"), "else": v.get("else")} for k, v in by_key.items()}, first)
+        if looped:
+            n = keys.index(looped)
+            errors[f"steps.{n}.next"] = [_("“%(step)s”: the journey comes back to this step (a loop); a journey "
+                                           "must end.") % {"step": by_key[looped].get("name") or looped}]
+    if errors:
+        raise CampaignInvalid(errors)
+    if journey is None:
+        journey = journey_create(acting_user=acting_user, **{"name": definition.get("name", ""),
+                                                             "trigger": definition.get("trigger", ""),
+                                                             "trigger_config": definition.get("trigger_config") or {},
+                                                             **{k: v for k, v in settings_fields.items()
+                                                                if k not in ("name", "trigger", "trigger_config")}})
+    else:
+        journey = Journey.objects.select_for_update().get(pk=journey.pk)
+        _require_editable(journey)
+        if Enrolment.objects.filter(journey=journey).exists():
+            raise CampaignError(_("Customers have gone through this journey: change its steps one by one."))
+        journey_update(journey=journey, acting_user=acting_user, **settings_fields)
+        old = list(JourneyStep.objects.filter(journey=journey))
+        Journey.objects.filter(pk=journey.pk).update(first_step=None)
+        JourneyStep.objects.filter(journey=journey).update(next_step=None, else_step=None)
+        contents = [s.campaign_id for s in old if s.campaign_id]
+        JourneyStep.objects.filter(journey=journey).delete()
+        Campaign.objects.filter(pk__in=contents).delete()
+    made: dict[str, JourneyStep] = {}
+    from .services import message_set
+
+    offers = {o.pk: o for o in Offer.objects.filter(pk__in=[s.get("offer") for s in specs if s.get("offer")])}
+    for n, (key, spec) in enumerate(zip(keys, specs, strict=True)):
+        kind = spec.get("kind", "")
+        config = dict(spec.get("config") or {})
+        offer = offers.get(spec.get("offer")) if spec.get("offer") else None
+        label = (spec.get("name") or "").strip()[:80]
+        step_errors = _step_errors(journey, kind, config, offer)
+        if kind == StepKind.OFFER and offer is None:
+            step_errors["offer"] = [_("“%(step)s”: choose the offer to grant.") % {"step": label or key}]
+        for field, messages in step_errors.items():
+            errors[f"steps.{n}.{field}"] = [m if m.startswith("“") else f"“{label or key}”: {m}" for m in messages]
+        if step_errors:
+            continue
+        step = JourneyStep.objects.create(journey=journey, kind=kind, name=label, config=config, offer=offer)
+        if kind == StepKind.SEND:
+            step.campaign = _content_campaign(journey, label or step.get_kind_display())
+            step.save(update_fields=["campaign"])
+            for m, message in enumerate(spec.get("messages") or []):
+                try:
+                    message_set(campaign=step.campaign, acting_user=acting_user, **{
+                        name: message[name] for name in ("channel", "language", "subject", "body", "preheader",
+                                                          "cta_label", "cta_url") if name in message})
+                except CampaignInvalid as exc:
+                    for field, messages in exc.errors.items():
+                        errors[f"steps.{n}.messages.{m}.{field}"] = [f"“{label or key}”: {text}" for text in messages]
+        made[key] = step
+    if errors:
+        raise CampaignInvalid(errors)
+    for key, spec in by_key.items():
+        step = made[key]
+        step.next_step = made.get(spec.get("next")) if step.kind != StepKind.EXIT else None
+        step.else_step = made.get(spec.get("else")) if step.kind == StepKind.BRANCH else None
+        step.save(update_fields=["next_step", "else_step"])
+    journey.first_step = made.get(first) if first else None
+    journey.save(update_fields=["first_step", "updated_at"])
+    audit_record(actor=acting_user, action="journey_update", obj=journey, changes={"steps": len(made)})
+    return journey

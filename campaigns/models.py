@@ -457,12 +457,12 @@ class PrintRun(models.Model):
 
 from .models_abtest import ABTest, ABVariant  # noqa: E402,F401  (A/B tests)
 from .models_attribution import AttributionChannel, ChannelCost  # noqa: E402,F401  (attribution costs)
+from .models_backinstock import BackInStockSubscription  # noqa: E402,F401  (back-in-stock subscriptions)
 from .models_journeys import (  # noqa: E402,F401  (journeys)
     Enrolment,
     EnrolmentStep,
     Journey,
     JourneyStep,
 )
-from .models_backinstock import BackInStockSubscription  # noqa: E402,F401  (back-in-stock subscriptions)
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
 from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)

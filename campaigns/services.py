@@ -275,6 +275,18 @@ def message_set(*, campaign: Campaign, channel: str, language: str, body: str, a
         errors["cta_url"] = [_("Use a path on the shop (/products/…) or a full https:// address.")]
     if cta_label and not clean_url:
         errors.setdefault("cta_url", []).append(_("A button needs a link."))
+    if not errors and hasattr(campaign, "journey_step"):
+        # a journey's message goes out on its own, with no one to approve it: copy the brand check
+        # refuses is refused here, at save (a campaign's can be sent anyway with a reason)
+        probe = CampaignMessage(campaign=campaign, channel=channel, language=language, subject=subject or "",
+                                body=body)
+        ok, violations = message_lint(probe)
+        if not ok:
+            step = campaign.journey_step
+            errors["body"] = [_("“%(step)s”: the brand check refuses this copy: %(problems)s") % {
+                "step": step.name or step.get_kind_display(),
+                "problems": "; ".join(str(v.message) for v in violations if getattr(v, "severity", "") == "error")
+                or "; ".join(str(getattr(v, "message", v)) for v in violations)}]
     if errors:
         raise CampaignInvalid(errors)
     message, created = CampaignMessage.objects.update_or_create(

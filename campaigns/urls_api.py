@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from . import api_attribution, api_backinstock, api_offers, api_reports, api_suppression
+from . import api_attribution, api_backinstock, api_journeys, api_offers, api_reports, api_suppression
 from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
 
 urlpatterns = [
     path("campaigns/merge-fields/", MergeFieldsView.as_view(), name="campaign-merge-fields"),
     path("attribution/", api_attribution.AttributionView.as_view(), name="attribution"),
+    path("journey-events/", api_journeys.CustomEventView.as_view(), name="journey-events"),
     path("campaigns/policy/", SendingPolicyView.as_view(), name="campaign-policy"),
     path("reports/sales/", api_reports.SalesReportView.as_view(), name="report-sales"),
     path("reports/fulfilment/", api_reports.FulfilmentReportView.as_view(), name="report-fulfilment"),
@@ -22,3 +23,4 @@ def register_routes(router) -> None:
     api_offers.register_routes(router)
     api_attribution.register_routes(router)
     api_backinstock.register_routes(router)
+    api_journeys.register_routes(router)
