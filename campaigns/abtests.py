@@ -509,6 +509,8 @@ class VariantFigures:
 
     @property
     def open_rate(self):
+        if self.channel in (MessageChannel.SMS, MessageChannel.LINE):
+            return None  # no opens on SMS or LINE: not 0 %, not measured
         return self.value(ABMetric.OPEN_RATE)
 
     @property

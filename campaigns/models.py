@@ -438,6 +438,6 @@ class PrintRun(models.Model):
 
 
 from .models_abtest import ABTest, ABVariant  # noqa: E402,F401  (A/B tests)
-from .models_attribution import AttributionChannel, ChannelCost  # noqa: E402,F401  (attribution costs)
+from .models_attribution import AttributionChannel, AttributionRun, ChannelCost  # noqa: E402,F401  (attribution costs)
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)
 from .models_tracking import CampaignConversion, ConversionTouch  # noqa: E402,F401  (conversions)

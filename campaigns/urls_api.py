@@ -8,6 +8,8 @@ from .api import CampaignViewSet, MergeFieldsView, SendingPolicyView
 urlpatterns = [
     path("campaigns/merge-fields/", MergeFieldsView.as_view(), name="campaign-merge-fields"),
     path("attribution/", api_attribution.AttributionView.as_view(), name="attribution"),
+    path("attribution/runs/", api_attribution.AttributionRunsView.as_view(), name="attribution-runs"),
+    path("attribution/runs/<int:pk>/", api_attribution.AttributionRunView.as_view(), name="attribution-run"),
     path("campaigns/policy/", SendingPolicyView.as_view(), name="campaign-policy"),
     path("reports/sales/", api_reports.SalesReportView.as_view(), name="report-sales"),
     path("reports/fulfilment/", api_reports.FulfilmentReportView.as_view(), name="report-fulfilment"),

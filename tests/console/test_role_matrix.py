@@ -62,6 +62,7 @@ MATRIX = {
     # issue 11: attribution and the channel costs behind its ROAS are HQ's
     "attribution": [302, 403, 403, 403, 200, 200],
     "attribution_costs": [302, 403, 403, 403, 200, 200],
+    "attribution_run": [302, 403, 403, 403, 200, 200],  # a background run's progress bar
     "offers": [302, 403, 403, 403, 200, 200],
     "offer_create": [302, 403, 403, 403, 200, 200],
     "offer_detail": [302, 403, 403, 403, 200, 200],
@@ -163,6 +164,7 @@ POST_MATRIX = {
     "campaign_abtest": [302, 403, 403, 403, 302, 302],  # nothing chosen: refused, nothing saved
     "campaign_abtest_winner": [302, 403, 403, 403, 404, 404],  # the campaign has no A/B test
     "attribution_cost_delete": [302, 403, 403, 403, 404, 404],  # no such cost
+    "attribution_run_start": [302, 403, 403, 403, 302, 302],  # no range: back to the page, nothing started
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -190,6 +192,7 @@ POST_DATA = {
     "till_complete": {}, "till_receipt_reprint": {}, "till_receipt_email": {"email": ""}, "till_void": {"reason": ""},
     "order_lines_cancel": {"reason": ""}, "order_note_add": {"body": ""}, "order_tags_set": {"tags": ""},
     "campaign_abtest": {}, "campaign_abtest_winner": {}, "attribution_cost_delete": {},
+    "attribution_run_start": {},
 }
 
 
@@ -325,6 +328,14 @@ def _url(name, shop, pickups, customer, shipment=None):
                 kwargs["index"] = 0
         elif name == "code_batch_progress":
             kwargs["batch_id"] = ids["batch"]
+    if name == "attribution_run":
+        from datetime import date
+
+        from campaigns.models import AttributionRun
+
+        run, _created = AttributionRun.objects.get_or_create(start=date(2026, 1, 1), end=date(2026, 6, 30),
+                                                             window_days=30, half_life_days=7.0)
+        kwargs = {"pk": run.pk}
     if name in ("suppression_remove", "attribution_cost_delete"):
         kwargs = {"pk": 999999}
     if name in ("transfer_detail", "transfer_action", "purchase_order_detail", "receipt_detail", "count_detail",
