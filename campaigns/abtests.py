@@ -131,8 +131,13 @@ def abtest_split(campaign: Campaign) -> dict[str, int]:
                 continue
             variant = variants[index]
             if variant.channel and source and variant.channel != source:
-                # the split decides the channel: their row of the campaign's channel moves to the variant's
-                chunk.filter(channel=source).update(variant=variant, channel=variant.channel)
+                # the split decides the channel: their row of the campaign's channel moves to the variant's.
+                # A fan-out run again (its task lost and queued anew) wrote the campaign's row again for
+                # those already moved: that copy goes, the customer keeps their one row
+                moving = chunk.filter(channel=source)
+                moving.filter(customer_id__in=CampaignRecipient.objects.filter(
+                    campaign=campaign, channel=variant.channel).values("customer_id")).delete()
+                moving.update(variant=variant, channel=variant.channel)
             chunk.update(variant=variant)
         counts["rest" if index is None else variants[index].label] = len(ids)
     if ab.status == ABStatus.DRAFT:

@@ -93,6 +93,24 @@ def test_a_channel_variant_without_text_on_its_channel_is_refused_and_opens_are_
         ("A", "", {}), ("B", "sms", {"sms/ja": {"body": SMS_B}})]
 
 
+def test_a_fan_out_run_again_leaves_a_channel_variants_customers_one_row_each(world):
+    from campaigns import sending
+
+    crowd(20)
+    campaign = write_campaign(world)
+    abtests.abtest_save(campaign=campaign, acting_user=world.author, variants=channel_variants(), test_share=60)
+    approved(world, campaign)
+    campaign.__class__.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    for _run in range(2):  # the fan-out's task lost after the split and run again
+        sending.recipients_materialise(campaign)
+        abtests.abtest_split(campaign)
+    rows = list(CampaignRecipient.objects.filter(campaign=campaign).values_list("customer_id", "channel",
+                                                                              "variant__label"))
+    assert len({customer for customer, _channel, _label in rows}) == len(rows)
+    moved = [row for row in rows if row[2] == "B"]
+    assert moved and {channel for _customer, channel, _label in moved} == {"sms"}
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 @pytest.fixture

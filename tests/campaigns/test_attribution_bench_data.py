@@ -24,7 +24,7 @@ def paths_built(monkeypatch, *, clock, anchor=bench.ANCHOR):
     (by channel and time: ids differ between two builds), and rolled back."""
     monkeypatch.setattr(timezone, "now", lambda: clock)
     args = argparse.Namespace(**ARGS, anchor=anchor)
-    point = transaction.savepoint()
+    point = transaction.savepoint_create()
     try:
         bench.build(args)
         conversions, lost = attribution.conversions_read(bench.params_of(args))
