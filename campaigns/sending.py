@@ -267,6 +267,22 @@ def campaign_codes(campaign: Campaign, customer_ids: list[int]) -> dict[int, str
     return offer_codes(offer, customer_ids)
 
 
+def recipients_codes(campaign: Campaign, recipients: list[CampaignRecipient], variants) -> dict[int, str]:
+    """The code each recipient's customer gets: the campaign's offer's, or for the recipients of an
+    A/B variant that grants another offer, that offer's (``variants``: abtests.BatchVariants)."""
+    receiving: dict[int | None, set[int]] = defaultdict(set)
+    offers = {}
+    for recipient in recipients:
+        offer = variants.offer_for(recipient)
+        receiving[offer.pk if offer else None].add(recipient.customer_id)
+        if offer is not None:
+            offers[offer.pk] = offer
+    codes = campaign_codes(campaign, sorted(receiving.pop(None, ())))
+    for offer_id, customer_ids in receiving.items():
+        codes.update(offer_codes(offers[offer_id], sorted(customer_ids)))
+    return codes
+
+
 def campaign_offer(campaign: Campaign):
     """The campaign's own offer whose code its messages carry: its first active offer with codes
     that no A/B variant grants instead (a variant's offer is for that variant's recipients only)."""
@@ -399,17 +415,8 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         result.skipped += _skip(ids, reason)
     # coupon codes only for those about to receive the message (a skipped customer keeps none); an A/B
     # variant's recipients get its offer's
-    receiving: dict[int | None, set[int]] = defaultdict(set)
-    offers = {}
-    for recipient, *_rest in to_send:
-        if (recipient.channel, _rest[2]) not in suppressed:
-            offer = variants.offer_for(recipient)
-            receiving[offer.pk if offer else None].add(recipient.customer_id)
-            if offer is not None:
-                offers[offer.pk] = offer
-    codes = campaign_codes(campaign, sorted(receiving.pop(None, ())))
-    for offer_id, customer_ids in receiving.items():
-        codes.update(offer_codes(offers[offer_id], sorted(customer_ids)))
+    codes = recipients_codes(campaign, [recipient for recipient, *_rest in to_send
+                                        if (recipient.channel, _rest[2]) not in suppressed], variants)
     held: dict[datetime, list[int]] = defaultdict(list)
     sendable = []
     for recipient, context, message, address in to_send:
