@@ -4,20 +4,29 @@ chosen metric with a significance test said in plain words, and the winner sent 
 How it runs (every step a service here, called by the console, the API and the clock alike):
 
 1. ``abtest_save`` writes a draft campaign's test: 2–4 variants (A–D), each replacing the subject
-   and/or body of some of the campaign's messages (per channel and language), the test share, the
+   and/or body of some of the campaign's messages (per channel and language), granting another
+   of the campaign's offers (its coupon code instead of the campaign's), or going by another
+   channel (SMS or LINE instead of email: its own text for that channel), with the test share, the
    metric and when to decide. Everything is checked at save, naming the step: fewer than two
-   variants, two variants that say the same, a template error, copy the brand kit refuses.
+   variants, two variants that say the same, a template error, copy the brand kit refuses, an
+   offer that has ended, a channel variant without its text, an open rate compared across a
+   channel that has no opens.
 2. When the campaign starts, ``abtest_split`` (run by the fan-out, ``campaigns.sending``) puts each
    customer in the test or in the rest by a hash of (campaign, customer): the same customers get
    the same variant on a re-run and on every channel. Test recipients carry their variant; the
    rest wait with the status ``reserved``. Each variant's messages have their own key in the
    delivery ledger (``CampaignRecipient.message_key``), and every customer has one recipient row
-   per channel, so nobody gets two variants, nor the winner after a variant.
-3. ``abtest_verdict`` compares the leader with the runner-up: a two-proportion z-test for a rate,
+   per channel, so nobody gets two variants, nor the winner after a variant. A channel variant's
+   recipients have their row moved to its channel (the campaign is sent on one channel, so the
+   customer has no row there yet); the sending engine checks the consent for that channel at
+   send like for any row, and skips (``no_consent``) whoever has not opted in to it.
+3. ``abtest_results`` counts each variant over its own recipients (skipped ones apart, with the
+   reason), and ``verdict_of`` compares the leader with the runner-up: a two-proportion z-test for a rate,
    Welch's t-test for revenue per recipient (the standard library's ``math.erfc`` and a continued
    fraction for Student's t; no SciPy for two formulas), and says it in a sentence.
 4. ``abtest_send_winner`` (a marketer's button, or ``campaigns_tick`` at the decision time) records
-   the winner and turns the rest from reserved to pending with the winner's copy; the sending
+   the winner and turns the rest from reserved to pending with the winner's copy (offer and
+   channel); the sending
    engine sends them like any campaign batch, re-checking the brand kit first.
 """
 
@@ -35,8 +44,27 @@ from django.utils.translation import gettext_lazy, pgettext
 from kernel.audit import audit_record
 
 from .errors import CampaignError, CampaignInvalid
-from .models import Campaign, CampaignMessage, CampaignRecipient, CampaignStatus, RecipientStatus
-from .models_abtest import MAX_VARIANTS, MIN_VARIANTS, VARIANT_LABELS, ABMetric, ABStatus, ABTest, ABVariant
+from .models import (
+    SENT_CHANNELS,
+    Campaign,
+    CampaignMessage,
+    CampaignRecipient,
+    CampaignStatus,
+    MessageChannel,
+    RecipientStatus,
+    SkipReason,
+)
+from .models_abtest import (
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    VARIANT_LABELS,
+    ABMetric,
+    ABStatus,
+    ABTest,
+    ABVariant,
+    VariantChannel,
+)
+from .models_offers import Offer
 from .models_tracking import CampaignConversion
 from .rendering import template_errors
 
@@ -59,6 +87,13 @@ def message_slot(message: CampaignMessage) -> str:
     return f"{message.channel}/{message.language}"
 
 
+def sent_channel(messages) -> str:
+    """The one channel (email, SMS or LINE) a campaign's messages are sent on, or "" when they
+    are sent on none or on several (a channel variant needs exactly one to replace)."""
+    found = {m.channel for m in messages if m.channel in SENT_CHANNELS}
+    return found.pop() if len(found) == 1 else ""
+
+
 # --- the split ----------------------------------------------------------------------------------
 
 def split_of(campaign_id: int, customer_id: int, *, share: int, variants: int) -> int | None:
@@ -79,6 +114,7 @@ def abtest_split(campaign: Campaign) -> dict[str, int]:
     if ab is None or ab.status not in (ABStatus.DRAFT, ABStatus.TESTING):
         return {}
     variants = list(ab.variants.order_by("label"))
+    source = sent_channel(campaign.messages.all())
     rows = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING,
                                             variant__isnull=True).values_list("pk", "customer_id")
     chosen: dict[int | None, list[int]] = {}
@@ -92,8 +128,17 @@ def abtest_split(campaign: Campaign) -> dict[str, int]:
                                                      status=RecipientStatus.PENDING)
             if index is None:
                 chunk.update(status=RecipientStatus.RESERVED)
-            else:
-                chunk.update(variant=variants[index])
+                continue
+            variant = variants[index]
+            if variant.channel and source and variant.channel != source:
+                # the split decides the channel: their row of the campaign's channel moves to the variant's.
+                # A fan-out run again (its task lost and queued anew) wrote the campaign's row again for
+                # those already moved: that copy goes, the customer keeps their one row
+                moving = chunk.filter(channel=source)
+                moving.filter(customer_id__in=CampaignRecipient.objects.filter(
+                    campaign=campaign, channel=variant.channel).values("customer_id")).delete()
+                moving.update(variant=variant, channel=variant.channel)
+            chunk.update(variant=variant)
         counts["rest" if index is None else variants[index].label] = len(ids)
     if ab.status == ABStatus.DRAFT:
         ABTest.objects.filter(pk=ab.pk, status=ABStatus.DRAFT).update(status=ABStatus.TESTING,
@@ -104,14 +149,20 @@ def abtest_split(campaign: Campaign) -> dict[str, int]:
 # --- the copy each recipient gets ---------------------------------------------------------------
 
 def variant_message(message: CampaignMessage, variant: ABVariant | None) -> CampaignMessage:
-    """``message`` as ``variant`` has it (an unsaved copy with the same id), or itself."""
+    """``message`` as ``variant`` has it (an unsaved copy with the same id), or itself. A channel
+    variant turns the campaign's sent message into one on its channel, with its own text for it
+    (``copy["sms/ja"]``); the button link stays."""
     if variant is None:
         return message
-    replaced = {name: variant.part(message_slot(message), name) for name in COPY_PARTS}
+    moved = bool(variant.channel) and variant.channel != message.channel and message.channel in SENT_CHANNELS
+    slot = f"{variant.channel}/{message.language}" if moved else message_slot(message)
+    replaced = {name: variant.part(slot, name) for name in COPY_PARTS}
     replaced = {name: text for name, text in replaced.items() if text}
-    if not replaced:
+    if not replaced and not moved:
         return message
     copy = CampaignMessage(**{f.attname: getattr(message, f.attname) for f in CampaignMessage._meta.concrete_fields})
+    if moved:
+        copy.channel, copy.subject, copy.preheader, copy.include_recommendations = variant.channel, "", "", False
     for name, text in replaced.items():
         setattr(copy, name, text)
     return copy
@@ -123,19 +174,47 @@ class BatchVariants:
 
     by_id: dict[int, ABVariant] = field(default_factory=dict)
     winner: ABVariant | None = None
+    source: str = ""  # the campaign's sent channel, which a channel variant replaces
 
     def for_recipient(self, recipient: CampaignRecipient) -> ABVariant | None:
         if recipient.variant_id:
             return self.by_id.get(recipient.variant_id)
         return self.winner  # the rest, sent after the test: the winner's copy
 
+    def message_channel(self, recipient: CampaignRecipient) -> str:
+        """The channel of the campaign message a recipient's is made from: the campaign's own
+        for a row a channel variant moved to its channel, else the row's."""
+        variant = self.for_recipient(recipient)
+        if variant is not None and variant.channel and recipient.channel == variant.channel and self.source:
+            return self.source
+        return recipient.channel
+
+    def offer_for(self, recipient: CampaignRecipient) -> Offer | None:
+        """The offer whose code the recipient's message carries instead of the campaign's, or None."""
+        variant = self.for_recipient(recipient)
+        return variant.offer if variant is not None else None
+
 
 def batch_variants(campaign: Campaign) -> BatchVariants:
     ab = ABTest.objects.filter(campaign=campaign).first()
     if ab is None:
         return BatchVariants()
-    variants = {v.pk: v for v in ab.variants.all()}
-    return BatchVariants(by_id=variants, winner=variants.get(ab.winner_id))
+    variants = {v.pk: v for v in ab.variants.select_related("offer")}
+    return BatchVariants(by_id=variants, winner=variants.get(ab.winner_id),
+                         source=sent_channel(campaign.messages.all()))
+
+
+def variant_offer_ids(campaign: Campaign) -> list[int]:
+    """The offers the campaign's A/B variants grant instead of its own (not its default offer)."""
+    return list(ABVariant.objects.filter(ab_test__campaign=campaign, offer__isnull=False)
+                .values_list("offer_id", flat=True))
+
+
+def variant_offer_candidates(campaign: Campaign) -> list[Offer]:
+    """The offers a variant may grant: the campaign's active offers with codes that have not ended."""
+    now = timezone.now()
+    return list(Offer.objects.filter(campaign=campaign, is_active=True, automatic=False)
+                .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).order_by("pk"))
 
 
 # --- saving a test ------------------------------------------------------------------------------
@@ -144,9 +223,31 @@ def batch_variants(campaign: Campaign) -> BatchVariants:
 class VariantIn:
     label: str
     copy: dict  # {"email/ja": {"subject": "…", "body": "…"}}
+    offer_id: int | None = None  # another of the campaign's offers
+    channel: str = ""  # "sms", "line" or "email": goes by that channel instead of the campaign's
 
 
-def _variant_errors(campaign: Campaign, variants: list[VariantIn], messages: list[CampaignMessage]) -> dict:
+def _offer_problem(campaign: Campaign, offer: Offer | None, where: str) -> str:
+    """Why ``offer`` cannot be a variant's (it must be a current code offer of this campaign)."""
+    from .offers import offer_ends_at
+
+    if offer is None:
+        return _("%(step)s: that offer does not exist.") % {"step": where}
+    if offer.campaign_id != campaign.pk:
+        return _("%(step)s: the offer “%(offer)s” is not this campaign's: add it to the campaign first.") % {
+            "step": where, "offer": offer.name}
+    if offer.automatic:
+        return _("%(step)s: the offer “%(offer)s” applies without a code, to everyone: a variant needs an offer "
+                 "with codes.") % {"step": where, "offer": offer.name}
+    ends = offer_ends_at(offer)
+    if not offer.is_active or (ends is not None and ends <= timezone.now()):
+        return _("%(step)s: the offer “%(offer)s” has ended or is switched off: choose a current offer.") % {
+            "step": where, "offer": offer.name}
+    return ""
+
+
+def _variant_errors(campaign: Campaign, variants: list[VariantIn], messages: list[CampaignMessage],
+                    metric: str = "") -> dict:
     from brandkit.services import blocking
 
     from .services import message_lint
@@ -166,11 +267,41 @@ def _variant_errors(campaign: Campaign, variants: list[VariantIn], messages: lis
         errors["variants"] = [_("%(step)s: name the variants A, B, C and D, each once.") % {"step": step}]
         return errors
     slots = {message_slot(m): m for m in messages}
+    source = sent_channel(messages)
+    offers = Offer.objects.in_bulk([v.offer_id for v in variants if v.offer_id])
     seen: dict[tuple, str] = {}
     for variant in variants:
         where = _("Variant %(label)s") % {"label": variant.label}
+        key = f"variant_{variant.label}"
+        own_slots = set()
+        if variant.offer_id:
+            problem = _offer_problem(campaign, offers.get(variant.offer_id), where)
+            if problem:
+                errors.setdefault(key, []).append(problem)
+        if variant.channel:
+            label = MessageChannel(variant.channel).label
+            if variant.channel not in VariantChannel.values:
+                errors.setdefault(key, []).append(_("%(step)s: a variant goes by email, SMS or LINE.") % {
+                    "step": where})
+            elif not source:
+                errors.setdefault(key, []).append(
+                    _("%(step)s: another channel can be tested only when the campaign is sent on one channel "
+                      "(email, SMS or LINE); it is sent on none or on several.") % {"step": where})
+            elif variant.channel != source:
+                languages = sorted({m.language for m in messages if m.channel == source})
+                own_slots = {f"{variant.channel}/{language}" for language in languages}
+                missing = [slot for slot in sorted(own_slots)
+                           if not ((variant.copy or {}).get(slot) or {}).get("body", "").strip()]
+                if missing:
+                    errors.setdefault(key, []).append(
+                        _("%(step)s: it goes by %(channel)s but has no %(channel)s text for %(slots)s: write the "
+                          "body it sends.") % {"step": where, "channel": label, "slots": ", ".join(missing)})
+                if metric == ABMetric.OPEN_RATE:  # SMS and LINE have no opens: not like with like
+                    errors.setdefault("metric", []).append(
+                        _("Winner by: %(step)s goes by %(channel)s, where opens are not measured; compare clicks, "
+                          "conversions or revenue instead.") % {"step": where, "channel": label})
         for slot, parts in (variant.copy or {}).items():
-            if slot not in slots:
+            if slot not in slots and slot not in own_slots:
                 errors.setdefault(f"variant_{variant.label}", []).append(
                     _("%(step)s: the campaign has no message %(slot)s to vary.") % {"step": where, "slot": slot})
                 continue
@@ -182,11 +313,11 @@ def _variant_errors(campaign: Campaign, variants: list[VariantIn], messages: lis
                 for problem in template_errors(text or ""):
                     errors.setdefault(f"variant_{variant.label}", []).append(
                         f"{where} · {slot} · {name}: {problem}")
-        model = ABVariant(label=variant.label, copy=variant.copy)
-        effective = []
+        model = ABVariant(label=variant.label, copy=variant.copy, channel=variant.channel or "")
+        effective = [variant.offer_id or None, (variant.channel or source) if variant.channel else source]
         for message in messages:
             varied = variant_message(message, model)
-            effective.append((varied.subject, varied.body))
+            effective.append((varied.channel, varied.subject, varied.body))
             if varied is not message and f"variant_{variant.label}" not in errors \
                     and not campaign.lint_override_reason:  # "send anyway, for this reason" covers the variants
                 ok, violations = message_lint(varied)
@@ -198,7 +329,8 @@ def _variant_errors(campaign: Campaign, variants: list[VariantIn], messages: lis
         key = tuple(effective)
         if key in seen:
             errors.setdefault(f"variant_{variant.label}", []).append(
-                _("%(step)s says exactly what variant %(other)s says: change its subject or body.") % {
+                _("%(step)s says exactly what variant %(other)s says: change its subject, body, offer or "
+                  "channel.") % {
                     "step": where, "other": seen[key]})
         seen.setdefault(key, variant.label)
     return errors
@@ -228,21 +360,26 @@ def abtest_save(*, campaign: Campaign, acting_user, variants: list[VariantIn], t
         cleaned = [VariantIn(label=v.label, copy={slot: {name: (text or "").strip() for name, text in parts.items()
                                                          if (text or "").strip()}
                                                   for slot, parts in (v.copy or {}).items()
-                                                  if any((text or "").strip() for text in (parts or {}).values())})
+                                                  if any((text or "").strip() for text in (parts or {}).values())},
+                             offer_id=v.offer_id or None, channel=v.channel or "")
                    for v in variants]
         variants = cleaned
-        errors.update(_variant_errors(campaign, variants, messages))
+        for field_name, problems in _variant_errors(campaign, variants, messages, metric).items():
+            errors.setdefault(field_name, []).extend(p for p in problems if p not in errors.get(field_name, []))
     if errors:
         raise CampaignInvalid(errors)
     ab, created = ABTest.objects.update_or_create(campaign=campaign, defaults={
         "test_share": test_share, "metric": metric, "decide_after_hours": decide_after_hours})
     ab.variants.exclude(label__in=[v.label for v in variants]).delete()
     for variant in variants:
-        ABVariant.objects.update_or_create(ab_test=ab, label=variant.label, defaults={"copy": variant.copy})
+        ABVariant.objects.update_or_create(ab_test=ab, label=variant.label, defaults={
+            "copy": variant.copy, "offer_id": variant.offer_id, "channel": variant.channel})
     _back_to_draft(campaign)
     campaign.save(update_fields=["status", "submitted_at", "updated_at"])
     audit_record(actor=acting_user, action="campaign_abtest_save", obj=campaign, changes={
         "variants": [v.label for v in variants], "test_share": test_share, "metric": metric,
+        "offers": {v.label: v.offer_id for v in variants if v.offer_id},
+        "channels": {v.label: v.channel for v in variants if v.channel},
         "decide_after_hours": decide_after_hours, "created": created})
     return ab
 
@@ -266,8 +403,9 @@ def abtest_problems(campaign: Campaign) -> list[str]:
     ab = ABTest.objects.filter(campaign=campaign).first()
     if ab is None:
         return []
-    variants = [VariantIn(label=v.label, copy=v.copy) for v in ab.variants.all()]
-    errors = _variant_errors(campaign, variants, list(campaign.messages.all()))
+    variants = [VariantIn(label=v.label, copy=v.copy, offer_id=v.offer_id, channel=v.channel)
+                for v in ab.variants.all()]
+    errors = _variant_errors(campaign, variants, list(campaign.messages.all()), ab.metric)
     return [message for messages in errors.values() for message in messages]
 
 
@@ -344,6 +482,8 @@ class VariantFigures:
     variant_id: int | None
     recipients: int = 0
     sent: int = 0
+    skipped: int = 0
+    no_consent: int = 0  # skipped for want of an opt-in to the channel (a channel variant's count)
     delivered: int = 0
     opened: int = 0
     clicked: int = 0
@@ -351,6 +491,8 @@ class VariantFigures:
     revenue: int = 0
     revenue_squares: int = 0  # the sum of each recipient's revenue squared (for the variance)
     is_winner: bool = False
+    channel: str = ""  # the channel a channel variant goes by ("": the campaign's)
+    offer: str = ""  # the name of the offer a variant grants instead of the campaign's
 
     def successes(self, metric: str) -> int:
         return {ABMetric.OPEN_RATE: self.opened, ABMetric.CLICK_RATE: self.clicked,
@@ -372,6 +514,8 @@ class VariantFigures:
 
     @property
     def open_rate(self):
+        if self.channel in (MessageChannel.SMS, MessageChannel.LINE):
+            return None  # no opens on SMS or LINE: not 0 %, not measured
         return self.value(ABMetric.OPEN_RATE)
 
     @property
@@ -445,17 +589,22 @@ class ABResults:
 
 def _figures(campaign: Campaign, ab: ABTest, variants: list[ABVariant]) -> tuple[list[VariantFigures], VariantFigures]:
     """Each variant's test figures and the rest's, in two queries (recipients grouped by variant;
-    each converted recipient's revenue)."""
-    by_id = {v.pk: VariantFigures(label=v.label, variant_id=v.pk, is_winner=v.pk == ab.winner_id) for v in variants}
+    each converted recipient's revenue). Rates are over each variant's own recipients the message
+    reached (``delivered``): those skipped — a channel variant's customers without an opt-in to its
+    channel — are counted apart, so every variant is measured over people it reached."""
+    by_id = {v.pk: VariantFigures(label=v.label, variant_id=v.pk, is_winner=v.pk == ab.winner_id, channel=v.channel,
+                                  offer=v.offer.name if v.offer_id else "") for v in variants}
     rest = VariantFigures(label=_("Rest"), variant_id=None)
     rows = (CampaignRecipient.objects.filter(campaign=campaign).values("variant_id").order_by("variant_id").annotate(
         recipients=Count("id"), sent=Count("id", filter=Q(status=RecipientStatus.SENT)),
+        skipped=Count("id", filter=Q(status=RecipientStatus.SKIPPED)),
+        no_consent=Count("id", filter=Q(status=RecipientStatus.SKIPPED, reason=SkipReason.NO_CONSENT)),
         delivered=Count("id", filter=Q(status=RecipientStatus.SENT, bounced_at__isnull=True)),
         opened=Count("id", filter=Q(opened_at__isnull=False)),
         clicked=Count("id", filter=Q(clicked_at__isnull=False))))
     for row in rows:
         figures = by_id.get(row["variant_id"], rest)
-        for name in ("recipients", "sent", "delivered", "opened", "clicked"):
+        for name in ("recipients", "sent", "skipped", "no_consent", "delivered", "opened", "clicked"):
             setattr(figures, name, row[name])
     earned = (CampaignConversion.objects.filter(campaign=campaign, recipient__isnull=False)
               .values("recipient_id", "recipient__variant_id").order_by().annotate(revenue=Sum("revenue")))
@@ -494,7 +643,7 @@ def abtest_results(campaign: Campaign) -> ABResults | None:
     ab = ABTest.objects.filter(campaign=campaign).select_related("decided_by").first()
     if ab is None:
         return None
-    variants = list(ab.variants.order_by("label"))
+    variants = list(ab.variants.select_related("offer").order_by("label"))
     figures, rest = _figures(campaign, ab, variants)
     return ABResults(ab_test=ab, variants=figures, rest=rest, verdict=verdict_of(figures, ab.metric))
 
@@ -542,8 +691,11 @@ def abtest_send_winner(*, campaign: Campaign, acting_user, label: str = "") -> A
                               for f in results.variants}}
     ab.decided_at, ab.decided_by, ab.status = now, _user(acting_user), ABStatus.WINNER_SENT
     ab.save()
-    released = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.RESERVED).update(
-        status=RecipientStatus.PENDING)
+    reserved = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.RESERVED)
+    source = sent_channel(campaign.messages.all())
+    if ab.winner.channel and source and ab.winner.channel != source:  # the rest goes by the winner's channel too
+        reserved.filter(channel=source).update(channel=ab.winner.channel)
+    released = reserved.update(status=RecipientStatus.PENDING)
     audit_record(actor=acting_user, action="campaign_abtest_winner", obj=campaign, changes={
         "winner": chosen, "p_value": ab.p_value, "rest": released, "automatic": acting_user is None})
     campaign_id = campaign.pk

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from kernel.api import ERROR_400, ERROR_404, ERROR_409
 
 from . import abtests
-from .models_abtest import VARIANT_LABELS, ABMetric, ABTest
+from .models_abtest import VARIANT_LABELS, ABMetric, ABTest, VariantChannel
 
 
 class ABVariantSerializer(serializers.Serializer):
@@ -18,7 +18,16 @@ class ABVariantSerializer(serializers.Serializer):
     copy = serializers.DictField(
         child=serializers.DictField(child=serializers.CharField(allow_blank=True)), required=False, default=dict,
         help_text='The copy that replaces the messages\', by "channel/language": '
-                  '{"email/ja": {"subject": "…", "body": "…"}}. Left out: the message as written.')
+                  '{"email/ja": {"subject": "…", "body": "…"}}. Left out: the message as written. A channel '
+                  'variant\'s text goes under its channel: {"sms/ja": {"body": "…"}}.')
+    offer = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="The id of another of the campaign's offers (current, with codes): this variant's recipients get "
+                  "its code in {{ offer_code }}. Null: the campaign's own offer.")
+    channel = serializers.ChoiceField(
+        choices=VariantChannel.choices, required=False, allow_blank=True, default="",
+        help_text="Goes by this channel instead of the campaign's one sent channel (the split decides each "
+                  "customer's channel; those without an opt-in to it are skipped and counted). Empty: the campaign's.")
 
 
 class ABTestSerializer(serializers.Serializer):
@@ -36,8 +45,14 @@ class ABTestSerializer(serializers.Serializer):
 
 class VariantFiguresSerializer(serializers.Serializer):
     label = serializers.CharField()
+    channel = serializers.CharField(allow_blank=True, help_text="The channel a channel variant goes by ('' the "
+                                                                "campaign's).")
+    offer = serializers.CharField(allow_blank=True, help_text="The offer a variant grants instead of the "
+                                                              "campaign's ('' the campaign's).")
     recipients = serializers.IntegerField()
     sent = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Not sent (no opt-in, no address, …): outside the rates.")
+    no_consent = serializers.IntegerField(help_text="Skipped for want of an opt-in to the variant's channel.")
     delivered = serializers.IntegerField()
     opened = serializers.IntegerField()
     clicked = serializers.IntegerField()
@@ -73,7 +88,8 @@ ONE_VARIANT_EXAMPLE = OpenApiExample("One variant", status_codes=["400"], respon
 def _test_data(ab: ABTest) -> dict:
     return ABTestSerializer({**{name: getattr(ab, name) for name in (
         "test_share", "metric", "decide_after_hours", "status", "p_value", "test_started_at", "decided_at")},
-        "winner": ab.winner, "variants": [{"label": v.label, "copy": v.copy} for v in ab.variants.all()]}).data
+        "winner": ab.winner, "variants": [{"label": v.label, "copy": v.copy, "offer": v.offer_id, "channel": v.channel}
+                                          for v in ab.variants.all()]}).data
 
 
 class ABTestActions:
@@ -91,6 +107,11 @@ class ABTestActions:
                        "test_share": 20, "metric": "click_rate", "decide_after_hours": 24, "variants": [
                            {"label": "A", "copy": {}},
                            {"label": "B", "copy": {"email/ja": {"subject": "【本日限定】秋の新作 10% オフ"}}}]}),
+                       OpenApiExample("Email against SMS, with another offer", request_only=True, value={
+                           "test_share": 20, "metric": "conversion_rate", "variants": [
+                               {"label": "A", "copy": {}},
+                               {"label": "B", "channel": "sms", "offer": 12,
+                                "copy": {"sms/ja": {"body": "{{ name }}様 秋の新作 20%オフ コード {{ offer_code }}"}}}]}),
                        ONE_VARIANT_EXAMPLE])
     @extend_schema(methods=["DELETE"], summary="Remove the A/B test of a draft", request=None,
                    responses={204: None, 409: ERROR_409})
@@ -108,7 +129,8 @@ class ABTestActions:
             data = incoming.validated_data
             abtests.abtest_save(campaign=campaign, acting_user=request.user, test_share=data["test_share"],
                                 metric=data["metric"], decide_after_hours=data.get("decide_after_hours"),
-                                variants=[abtests.VariantIn(label=v["label"], copy=v.get("copy") or {})
+                                variants=[abtests.VariantIn(label=v["label"], copy=v.get("copy") or {},
+                                                            offer_id=v.get("offer"), channel=v.get("channel") or "")
                                           for v in data["variants"]])
         ab = ABTest.objects.filter(campaign=campaign).select_related("winner").first()
         if ab is None:
@@ -130,7 +152,7 @@ class ABTestActions:
 
         def figures(f):
             return {**{name: getattr(f, name) for name in (
-                "label", "recipients", "sent", "delivered", "opened", "clicked", "converted", "revenue", "open_rate",
+                "label", "channel", "offer", "recipients", "sent", "skipped", "no_consent", "delivered", "opened", "clicked", "converted", "revenue", "open_rate",
                 "click_rate", "conversion_rate", "revenue_per_recipient", "is_winner")}, "label": str(f.label)}
 
         return Response(ABResultsSerializer({

@@ -1,9 +1,13 @@
 """Attribution over the API: ``GET /api/v1/attribution/`` (the figures of the console's page, per
-model) and ``/api/v1/attribution/costs/`` (the costs marketers enter). The same services as the
-console (``campaigns.attribution``)."""
+model), ``/api/v1/attribution/runs/`` (a big range computed by a background job: ``POST`` starts
+it, 202 with the run's id and status URL; ``GET`` the run follows its progress and gives the
+result once done) and ``/api/v1/attribution/costs/`` (the costs marketers enter). The same
+services as the console (``campaigns.attribution``, ``campaigns.attribution_runs``)."""
 
 from datetime import date, timedelta
 
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -12,9 +16,9 @@ from rest_framework.views import APIView
 
 from kernel.api import ERROR_400, ERROR_403, ERROR_404, ActionPermission, Pagination
 
-from . import attribution
+from . import attribution, attribution_runs
 from .models import Campaign, ChannelCost
-from .models_attribution import AttributionChannel
+from .models_attribution import AttributionChannel, AttributionRun, AttributionRunStatus
 
 CREDIT = inline_serializer("AttributionCredit", {
     "conversions": serializers.FloatField(help_text="Orders credited (shares: a third of an order is 0.333…)."),
@@ -72,20 +76,89 @@ class AttributionView(APIView):
             start=start, end=end, window_days=q.get("window_days", attribution.DEFAULT_WINDOW_DAYS),
             half_life_days=q.get("half_life_days", attribution.DEFAULT_HALF_LIFE_DAYS), model=q.get("model", ""))
         models = (q["model"],) if q.get("model") else attribution.MODELS
-        report = attribution.attribution_report(params)
+        return Response(report_data(attribution.attribution_report(params), models))
 
-        def rows(items):
-            return [{"key": row.key, "label": row.label, "cost": row.cost,
-                     "models": {m: {"conversions": round(row.credits[m].conversions, 6),
-                                    "revenue": round(row.credits[m].revenue),
-                                    "roas": None if row.roas(m) is None else round(row.roas(m), 4)}
-                                for m in models}} for row in items]
 
-        return Response({"start": params.start, "end": params.end, "window_days": params.window_days,
-                         "half_life_days": params.half_life_days, "orders": report.orders,
-                         "touched_orders": report.touched_orders, "revenue": report.revenue,
-                         "touches": report.touches, "channels": rows(report.channels),
-                         "campaigns": rows(report.campaigns)})
+def report_data(report: attribution.Report, models=attribution.MODELS) -> dict:
+    params = report.params
+
+    def rows(items):
+        return [{"key": row.key, "label": row.label, "cost": row.cost,
+                 "models": {m: {"conversions": round(row.credits[m].conversions, 6),
+                                "revenue": round(row.credits[m].revenue),
+                                "roas": None if row.roas(m) is None else round(row.roas(m), 4)}
+                            for m in models}} for row in items]
+
+    return {"start": params.start, "end": params.end, "window_days": params.window_days,
+            "half_life_days": params.half_life_days, "orders": report.orders,
+            "touched_orders": report.touched_orders, "revenue": report.revenue,
+            "touches": report.touches, "channels": rows(report.channels),
+            "campaigns": rows(report.campaigns)}
+
+
+RUN = inline_serializer("AttributionRun", {
+    "id": serializers.IntegerField(),
+    "start": serializers.DateField(), "end": serializers.DateField(),
+    "window_days": serializers.IntegerField(), "half_life_days": serializers.FloatField(),
+    "status": serializers.ChoiceField(choices=AttributionRunStatus.choices),
+    "percent": serializers.IntegerField(help_text="0–100: steps done (the paths, then each model)."),
+    "done": serializers.IntegerField(), "total": serializers.IntegerField(),
+    "step": serializers.CharField(allow_blank=True, help_text="The step running now: paths, or a model."),
+    "error": serializers.CharField(allow_blank=True),
+    "status_url": serializers.CharField(help_text="GET it to follow the run."),
+    "created_at": serializers.DateTimeField(),
+    "finished_at": serializers.DateTimeField(allow_null=True),
+    "report": REPORT.__class__(allow_null=True, help_text="The result once the run is done (null before); costs "
+                                                          "as entered now."),
+})
+RUN_REQUEST = inline_serializer("AttributionRunRequest", {
+    "start": serializers.DateField(), "end": serializers.DateField(),
+    "window_days": serializers.IntegerField(required=False, default=attribution.DEFAULT_WINDOW_DAYS),
+    "half_life_days": serializers.FloatField(required=False, default=attribution.DEFAULT_HALF_LIFE_DAYS),
+    "recompute": serializers.BooleanField(required=False, default=False,
+                                          help_text="Compute again a range already computed."),
+})
+
+
+def run_data(run: AttributionRun, request) -> dict:
+    report = attribution_runs.run_report(run) if run.status == AttributionRunStatus.DONE else None
+    return {"id": run.pk, "start": run.start, "end": run.end, "window_days": run.window_days,
+            "half_life_days": run.half_life_days, "status": run.status, "percent": run.percent, "done": run.done,
+            "total": run.total, "step": run.step, "error": run.error,
+            "status_url": request.build_absolute_uri(reverse("api:attribution-run", args=[run.pk])),
+            "created_at": run.created_at, "finished_at": run.finished_at,
+            "report": report_data(report) if report is not None else None}
+
+
+class AttributionRunsView(APIView):
+    permission_classes = [ActionPermission]
+    action_permissions = {"post": "campaigns.view_attribution"}
+
+    @extend_schema(
+        tags=["campaigns"], summary="Compute the attribution of a (big) range in the background",
+        description=attribution_runs.__doc__, request=RUN_REQUEST,
+        responses={202: RUN, 200: RUN, 400: ERROR_400, 403: ERROR_403})
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        start, end = _date(str(data.get("start", "")), None), _date(str(data.get("end", "")), None)
+        params = attribution.params_validate(
+            start=start, end=end, window_days=data.get("window_days", attribution.DEFAULT_WINDOW_DAYS),
+            half_life_days=data.get("half_life_days", attribution.DEFAULT_HALF_LIFE_DAYS))
+        recompute = data.get("recompute") in (True, "true", "1", 1)
+        run = attribution_runs.attribution_run_start(params=params, acting_user=request.user, recompute=recompute)
+        run.refresh_from_db()  # a run of the synchronous queue (tests) may be done already
+        done = run.status == AttributionRunStatus.DONE and not recompute
+        return Response(run_data(run, request), status=status.HTTP_200_OK if done else status.HTTP_202_ACCEPTED)
+
+
+class AttributionRunView(APIView):
+    permission_classes = [ActionPermission]
+    action_permissions = {"get": "campaigns.view_attribution"}
+
+    @extend_schema(tags=["campaigns"], summary="An attribution run: its progress, and its result once done",
+                   responses={200: RUN, 403: ERROR_403, 404: ERROR_404})
+    def get(self, request, pk: int):
+        return Response(run_data(get_object_or_404(AttributionRun, pk=pk), request))
 
 
 class ChannelCostSerializer(serializers.ModelSerializer):

@@ -321,46 +321,63 @@ class Report:
     campaigns: list[Row] = field(default_factory=list)
 
 
-def attribute(conversions: list[Conversion], lost: list[tuple[Touch, ...]], *, half_life_days: float,
-              key) -> dict[str, dict[str, Credit]]:
-    """Credits per model and per ``key(touch)`` (a channel or a campaign) of every conversion.
+def attribute_model(model: str, conversions: list[Conversion], lost: list[tuple[Touch, ...]], *,
+                    half_life_days: float, key) -> dict[str, Credit]:
+    """One model's credits per ``key(touch)`` (a channel or a campaign) of every conversion.
     Orders no touch reached are credited to NO_TOUCH by every model."""
-    credits: dict[str, dict[str, Credit]] = {model: defaultdict(Credit) for model in MODELS}
+    table: dict[str, Credit] = defaultdict(Credit)
     paths: Counter = Counter()
     path_revenue = 0
     converted = 0
     for conversion in conversions:
         touches = conversion.touches
         if not touches:
-            for model in MODELS:
-                credit = credits[model][NO_TOUCH]
-                credit.conversions += 1
-                credit.revenue += conversion.revenue
+            credit = table[NO_TOUCH]
+            credit.conversions += 1
+            credit.revenue += conversion.revenue
             continue
         keys = [key(t) for t in touches]
-        shares = {"first_touch": first_touch(touches), "last_touch": last_touch(touches),
-                  "linear": linear(touches), "position": position_based(touches),
-                  "time_decay": time_decay(touches, at=conversion.at, half_life_days=half_life_days)}
-        for model, weights in shares.items():
-            table = credits[model]
-            for k, weight in zip(keys, weights, strict=True):
-                if weight:
-                    credit = table[k]
-                    credit.conversions += weight
-                    credit.revenue += weight * conversion.revenue
-        paths[(tuple(keys), True)] += 1
-        path_revenue += conversion.revenue
-        converted += 1
-    for touches in lost:
-        paths[(tuple(key(t) for t in touches), False)] += 1
-    effects = markov_removal_effects(paths)
-    total_effect = sum(effects.values())
-    if total_effect > 0:
-        for k, effect in effects.items():
-            credit = credits["markov"][k]
-            credit.conversions += converted * effect / total_effect
-            credit.revenue += path_revenue * effect / total_effect
-    return credits
+        if model == "markov":
+            paths[(tuple(keys), True)] += 1
+            path_revenue += conversion.revenue
+            converted += 1
+            continue
+        weights = (time_decay(touches, at=conversion.at, half_life_days=half_life_days) if model == "time_decay"
+                   else SHARES[model](touches))
+        for k, weight in zip(keys, weights, strict=True):
+            if weight:
+                credit = table[k]
+                credit.conversions += weight
+                credit.revenue += weight * conversion.revenue
+    if model == "markov":
+        for touches in lost:
+            paths[(tuple(key(t) for t in touches), False)] += 1
+        effects = markov_removal_effects(paths)
+        total_effect = sum(effects.values())
+        if total_effect > 0:
+            for k, effect in effects.items():
+                credit = table[k]
+                credit.conversions += converted * effect / total_effect
+                credit.revenue += path_revenue * effect / total_effect
+    return table
+
+
+SHARES = {"first_touch": first_touch, "last_touch": last_touch, "linear": linear, "position": position_based}
+
+
+def attribute(conversions: list[Conversion], lost: list[tuple[Touch, ...]], *, half_life_days: float,
+              key) -> dict[str, dict[str, Credit]]:
+    """Credits per model and per ``key(touch)`` of every conversion (``attribute_model`` for each)."""
+    return {model: attribute_model(model, conversions, lost, half_life_days=half_life_days, key=key)
+            for model in MODELS}
+
+
+def channel_key(touch: Touch) -> str:
+    return touch.channel
+
+
+def campaign_key(touch: Touch) -> str:
+    return touch.campaign
 
 
 def _campaign_labels(keys) -> dict[str, str]:
@@ -398,12 +415,34 @@ def _costs(params: Params) -> tuple[dict[str, int], dict[str, int]]:
     return ({k: round(v) for k, v in by_channel.items()}, {k: round(v) for k, v in by_campaign.items()})
 
 
+@dataclass
+class Totals:
+    orders: int
+    revenue: int
+    touched_orders: int
+    touches: int
+    lost_paths: int = 0  # the non-converting paths the data-driven model read
+
+
+def totals_of(conversions: list[Conversion], lost: list) -> Totals:
+    return Totals(orders=len(conversions), revenue=sum(c.revenue for c in conversions),
+                  touched_orders=sum(1 for c in conversions if c.touches),
+                  touches=sum(len(c.touches) for c in conversions), lost_paths=len(lost))
+
+
 def attribution_report(params: Params) -> Report:
     """Every figure of the attribution page: conversions and revenue per channel and per campaign
     for all six models, with the costs entered for the range. Four queries."""
     conversions, lost = conversions_read(params)
-    by_channel = attribute(conversions, lost, half_life_days=params.half_life_days, key=lambda t: t.channel)
-    by_campaign = attribute(conversions, lost, half_life_days=params.half_life_days, key=lambda t: t.campaign)
+    by_channel = attribute(conversions, lost, half_life_days=params.half_life_days, key=channel_key)
+    by_campaign = attribute(conversions, lost, half_life_days=params.half_life_days, key=campaign_key)
+    return report_from_credits(params, totals_of(conversions, lost), by_channel, by_campaign)
+
+
+def report_from_credits(params: Params, totals: Totals, by_channel: dict[str, dict[str, Credit]],
+                        by_campaign: dict[str, dict[str, Credit]]) -> Report:
+    """The report of computed credits, with the costs and campaign names as they are now (two
+    queries): a stored run (``campaigns.attribution_runs``) shows the costs entered since."""
     channel_costs, campaign_costs = _costs(params)
 
     def rows(credits, labels, costs) -> list[Row]:
@@ -416,9 +455,8 @@ def attribution_report(params: Params) -> Report:
     channel_labels = {**dict(AttributionChannel.choices), NO_TOUCH: _("No touch")}
     channel_labels = {k: str(v) for k, v in channel_labels.items()}
     campaign_keys = set().union(*(table.keys() for table in by_campaign.values())) | set(campaign_costs)
-    return Report(params=params, orders=len(conversions), revenue=sum(c.revenue for c in conversions),
-                  touched_orders=sum(1 for c in conversions if c.touches),
-                  touches=sum(len(c.touches) for c in conversions),
+    return Report(params=params, orders=totals.orders, revenue=totals.revenue,
+                  touched_orders=totals.touched_orders, touches=totals.touches,
                   channels=rows(by_channel, channel_labels, channel_costs),
                   campaigns=rows(by_campaign, _campaign_labels(campaign_keys), campaign_costs))
 

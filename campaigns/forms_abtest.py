@@ -1,12 +1,14 @@
 """The A/B test editor of a campaign page: the test's settings and up to four variants, each with
-a subject and body per message of the campaign (empty: keeps the message's)."""
+a subject and body per message of the campaign (empty: keeps the message's), another of the
+campaign's offers, or another channel with its own text per language."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .abtests import VariantIn, message_slot
+from .abtests import VariantIn, message_slot, sent_channel
 from .models import CampaignMessage, MessageChannel
-from .models_abtest import VARIANT_LABELS, ABMetric, ABTest
+from .models_abtest import VARIANT_LABELS, ABMetric, ABTest, VariantChannel
+from .models_offers import Offer
 
 
 def _field_name(label: str, message: CampaignMessage, part: str) -> str:
@@ -21,7 +23,8 @@ class ABTestForm(forms.Form):
     decide_after_hours = forms.IntegerField(label=_("Send the winner after (hours)"), min_value=1, required=False,
                                             help_text=_("Empty: decide and send the winner from this page."))
 
-    def __init__(self, *args, messages: list[CampaignMessage], ab_test: ABTest | None = None, **kwargs):
+    def __init__(self, *args, messages: list[CampaignMessage], ab_test: ABTest | None = None,
+                 offers: list[Offer] | None = None, **kwargs):
         initial = {}
         variants = {}
         if ab_test is not None:
@@ -34,6 +37,9 @@ class ABTestForm(forms.Form):
         self.messages_ = messages
         self.variant_rows = []
         channels = dict(MessageChannel.choices)
+        self.source = sent_channel(messages)
+        self.languages = sorted({m.language for m in messages if m.channel == self.source})
+        offer_choices = [("", _("The campaign's own offer"))] + [(str(o.pk), o.name) for o in offers or []]
         for label in VARIANT_LABELS:
             use = f"use_{label}"
             self.fields[use] = forms.BooleanField(label=_("Variant %(label)s in the test") % {"label": label},
@@ -55,11 +61,38 @@ class ABTestForm(forms.Form):
                     if label in variants:
                         self.initial[name] = variants[label].part(message_slot(message), part)
                     parts.append(name)
-            self.variant_rows.append((label, use, parts))
+            extra = []
+            if len(offer_choices) > 1:
+                self.fields[f"v{label}_offer"] = forms.ChoiceField(
+                    label=_("Offer"), choices=offer_choices, required=False,
+                    help_text=_("Its recipients get this offer's code in {{ offer_code }}."))
+                if label in variants and variants[label].offer_id:
+                    self.initial[f"v{label}_offer"] = str(variants[label].offer_id)
+                extra.append(f"v{label}_offer")
+            if self.source:
+                self.fields[f"v{label}_channel"] = forms.ChoiceField(
+                    label=_("Goes by"), choices=VariantChannel.choices, required=False,
+                    help_text=_("Another channel for this variant's share: the customers without an opt-in to it "
+                                "are skipped and counted."))
+                extra.append(f"v{label}_channel")
+                for language in self.languages:
+                    name = f"v{label}_via_{language.replace('-', '_')}_body"
+                    self.fields[name] = forms.CharField(
+                        label=_("Text on that channel (%(language)s)") % {"language": language}, required=False,
+                        max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
+                    extra.append(name)
+                if label in variants and variants[label].channel:
+                    variant = variants[label]
+                    self.initial[f"v{label}_channel"] = variant.channel
+                    for language in self.languages:
+                        self.initial[f"v{label}_via_{language.replace('-', '_')}_body"] = variant.part(
+                            f"{variant.channel}/{language}", "body")
+            self.variant_rows.append((label, use, parts, extra))
 
     def variant_fields(self):
-        """(label, its checkbox, its copy fields) for the template."""
-        return [(label, self[use], [self[name] for name in names]) for label, use, names in self.variant_rows]
+        """(label, its checkbox, its copy fields, its offer and channel fields) for the template."""
+        return [(label, self[use], [self[name] for name in names], [self[name] for name in extra])
+                for label, use, names, extra in self.variant_rows]
 
     def variants(self) -> list[VariantIn]:
         chosen = []
@@ -72,5 +105,12 @@ class ABTestForm(forms.Form):
                     text = (self.cleaned_data.get(_field_name(label, message, part)) or "").strip()
                     if text:
                         copy.setdefault(message_slot(message), {})[part] = text
-            chosen.append(VariantIn(label=label, copy=copy))
+            channel = self.cleaned_data.get(f"v{label}_channel") or ""
+            if channel and channel != self.source:
+                for language in self.languages:
+                    text = (self.cleaned_data.get(f"v{label}_via_{language.replace('-', '_')}_body") or "").strip()
+                    if text:
+                        copy.setdefault(f"{channel}/{language}", {})["body"] = text
+            offer = self.cleaned_data.get(f"v{label}_offer") or ""
+            chosen.append(VariantIn(label=label, copy=copy, offer_id=int(offer) if offer else None, channel=channel))
         return chosen

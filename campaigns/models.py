@@ -456,7 +456,7 @@ class PrintRun(models.Model):
 
 
 from .models_abtest import ABTest, ABVariant  # noqa: E402,F401  (A/B tests)
-from .models_attribution import AttributionChannel, ChannelCost  # noqa: E402,F401  (attribution costs)
+from .models_attribution import AttributionChannel, AttributionRun, ChannelCost  # noqa: E402,F401  (attribution)
 from .models_backinstock import BackInStockSubscription  # noqa: E402,F401  (back-in-stock subscriptions)
 from .models_journeys import (  # noqa: E402,F401  (journeys)
     Enrolment,

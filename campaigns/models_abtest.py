@@ -65,14 +65,32 @@ class ABTest(models.Model):
         return self.decide_after_hours is not None
 
 
+class VariantChannel(models.TextChoices):
+    """The channel a variant goes by instead of the campaign's own (empty: the campaign's)."""
+
+    SAME = "", _("As the campaign")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    LINE = "line", _("LINE")
+
+
 class ABVariant(models.Model):
-    """One variant: the campaign's messages with some of their copy replaced. ``copy`` maps a
-    language to the replaced parts (``{"ja": {"subject": "…", "body": "…"}}``); a part left out
-    keeps the campaign message's. Variant A is usually the messages as written."""
+    """One variant: the campaign's messages with some of their copy replaced, and optionally
+    another offer or another channel. ``copy`` maps a message slot (``channel/language``) to the
+    replaced parts (``{"email/ja": {"subject": "…", "body": "…"}}``); a part left out keeps the
+    campaign message's. ``offer``: the coupon its recipients get instead of the campaign's.
+    ``channel``: it goes by SMS or LINE (or email) instead of the campaign's one sent channel,
+    with its text in ``copy`` under that channel (``{"sms/ja": {"body": "…"}}``). Variant A is
+    usually the campaign as written."""
 
     ab_test = models.ForeignKey(ABTest, on_delete=models.CASCADE, related_name="variants")
     label = models.CharField(_("variant"), max_length=1)
     copy = models.JSONField(_("copy"), default=dict, blank=True)
+    offer = models.ForeignKey("campaigns.Offer", verbose_name=_("offer"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+",
+                              help_text=_("Empty: the campaign's own offer."))
+    channel = models.CharField(_("goes by"), max_length=12, choices=VariantChannel.choices, blank=True,
+                               default=VariantChannel.SAME)
 
     class Meta:
         verbose_name = _("A/B variant")

@@ -118,10 +118,12 @@ def _target(campaign: Campaign, message: CampaignMessage) -> str:
 
 
 def _postcard_pieces(run: PrintRun, message_for) -> Iterator:
+    from .abtests import batch_variants
     from .printing import PostcardPiece
-    from .sending import campaign_codes, merge_values
+    from .sending import merge_values, recipients_codes
 
     campaign = run.campaign
+    variants = batch_variants(campaign)  # an A/B variant's customers get its offer's code
     recipients = CampaignRecipient.objects.filter(campaign=campaign, channel=MessageChannel.POSTCARD,
                                                   status=RecipientStatus.SENT).order_by("pk")
     last = 0
@@ -131,7 +133,7 @@ def _postcard_pieces(run: PrintRun, message_for) -> Iterator:
             return
         last = batch[-1].pk
         contexts = personalisation.merge_contexts(customer_ids=[r.customer_id for r in batch])
-        codes = campaign_codes(campaign, [r.customer_id for r in batch if r.customer_id in contexts])
+        codes = recipients_codes(campaign, [r for r in batch if r.customer_id in contexts], variants)
         for recipient in batch:
             context = contexts.get(recipient.customer_id)
             if context is None:

@@ -262,11 +262,45 @@ def campaign_codes(campaign: Campaign, customer_ids: list[int]) -> dict[int, str
     campaign offer's shared code for everyone, or one of its single-use codes per customer,
     assigned to them here (the same code again on a retry or a reprint; another customer
     cannot use it). No offer, or no free code left: no code (the message's coupon block is left out)."""
-    from .models_offers import CodeKind, Offer, OfferCode
+    offer = campaign_offer(campaign)
+    if offer is None or not customer_ids:
+        return {}
+    return offer_codes(offer, customer_ids)
+
+
+def recipients_codes(campaign: Campaign, recipients: list[CampaignRecipient], variants) -> dict[int, str]:
+    """The code each recipient's customer gets: the campaign's offer's, or for the recipients of an
+    A/B variant that grants another offer, that offer's (``variants``: abtests.BatchVariants)."""
+    receiving: dict[int | None, set[int]] = defaultdict(set)
+    offers = {}
+    for recipient in recipients:
+        offer = variants.offer_for(recipient)
+        receiving[offer.pk if offer else None].add(recipient.customer_id)
+        if offer is not None:
+            offers[offer.pk] = offer
+    codes = campaign_codes(campaign, sorted(receiving.pop(None, ())))
+    for offer_id, customer_ids in receiving.items():
+        codes.update(offer_codes(offers[offer_id], sorted(customer_ids)))
+    return codes
+
+
+def campaign_offer(campaign: Campaign):
+    """The campaign's own offer whose code its messages carry: its first active offer with codes
+    that no A/B variant grants instead (a variant's offer is for that variant's recipients only)."""
+    from .abtests import variant_offer_ids
+    from .models_offers import Offer
+
+    return (Offer.objects.filter(campaign=campaign, is_active=True, automatic=False)
+            .exclude(pk__in=variant_offer_ids(campaign)).order_by("pk").first())
+
+
+def offer_codes(offer, customer_ids: list[int]) -> dict[int, str]:
+    """The code of ``offer`` each customer's message carries: its shared code, or a single-use
+    code assigned to them (the same on a retry)."""
+    from .models_offers import CodeKind, OfferCode
     from .offers import code_printed
 
-    offer = Offer.objects.filter(campaign=campaign, is_active=True, automatic=False).order_by("pk").first()
-    if offer is None or not customer_ids:
+    if not customer_ids:
         return {}
     shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
     if shared is not None:  # a code the marketer chose (THANKS10): shown as chosen
@@ -288,10 +322,10 @@ def campaign_codes(campaign: Campaign, customer_ids: list[int]) -> dict[int, str
 def sample_offer_code(campaign: Campaign) -> str:
     """What ``{{ offer_code }}`` shows in a preview or a test: the shared code, or a sample in the
     shape of a single-use code (a preview assigns no customer a real code)."""
-    from .models_offers import CodeKind, Offer
+    from .models_offers import CodeKind
     from .offers import CODE_RANDOM_LENGTH, code_printed
 
-    offer = Offer.objects.filter(campaign=campaign, is_active=True, automatic=False).order_by("pk").first()
+    offer = campaign_offer(campaign)
     if offer is None:
         return ""
     shared = offer.codes.filter(kind=CodeKind.SHARED, customer__isnull=True).order_by("pk").first()
@@ -367,7 +401,8 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         if recipient.customer_id not in consenting[recipient.channel]:
             skips[SkipReason.NO_CONSENT].append(recipient.pk)
             continue
-        message = _pick_message(messages.get(recipient.channel, {}), context.language)
+        # a row an A/B channel variant moved to its channel is made from the campaign's own message
+        message = _pick_message(messages.get(variants.message_channel(recipient), {}), context.language)
         if message is None:
             skips[SkipReason.NO_MESSAGE].append(recipient.pk)
             continue
@@ -391,9 +426,10 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
         suppressed |= {(channel, a) for a in suppressed_addresses(channel, channel_addresses)}
     for reason, ids in skips.items():
         result.skipped += _skip(ids, reason)
-    # coupon codes only for those about to receive the message (a skipped customer keeps none)
-    codes = campaign_codes(campaign, sorted({recipient.customer_id for recipient, *_rest in to_send
-                                             if (recipient.channel, _rest[2]) not in suppressed}))
+    # coupon codes only for those about to receive the message (a skipped customer keeps none); an A/B
+    # variant's recipients get its offer's
+    codes = recipients_codes(campaign, [recipient for recipient, *_rest in to_send
+                                        if (recipient.channel, _rest[2]) not in suppressed], variants)
     # a journey's recipient carries the code an earlier step granted them
     codes.update({recipient.customer_id: recipient.offer_code for recipient, *_rest in to_send
                   if recipient.offer_code})

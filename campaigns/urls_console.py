@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("campaigns.urls_offers")),  # offers and codes
     path("attribution/", attribution.attribution_page, name="attribution"),
     path("attribution/costs/", attribution.attribution_costs, name="attribution_costs"),
+    path("attribution/runs/", attribution.attribution_run_start, name="attribution_run_start"),
+    path("attribution/runs/<int:pk>/", attribution.attribution_run_progress, name="attribution_run"),
     path("attribution/costs/<int:pk>/delete/", attribution.attribution_cost_delete, name="attribution_cost_delete"),
     path("back-in-stock/", backinstock.console_list, name="back_in_stock"),
     path("reports/sales/", reports.sales, name="report_sales"),

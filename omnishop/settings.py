@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
                             "IdentityKindEnum": "customers.models.IdentityKind",
                             "OfferKindEnum": "campaigns.models_offers.OfferKind",
                             "ABVariantLabelEnum": "campaigns.models_abtest.VARIANT_LABELS",
+                            "ABVariantChannelEnum": "campaigns.models_abtest.VariantChannel",
                             "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
                             "SegmentKindEnum": "customers.models.SegmentKind",
                             "MessageChannelEnum": "campaigns.models.MessageChannel",

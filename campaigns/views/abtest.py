@@ -27,16 +27,21 @@ def abtest_context(request, campaign: Campaign, form: ABTestForm | None = None) 
     can_edit = campaign.is_editable and user.has_perm("campaigns.change_campaign")
     campaign_messages = list(campaign.messages.all())
     if form is None and can_edit and campaign_messages:
-        form = ABTestForm(messages=campaign_messages, ab_test=ab, prefix="ab")
+        form = ABTestForm(messages=campaign_messages, ab_test=ab, prefix="ab", offers=variant_offer_choices(campaign))
     results = abtests.abtest_results(campaign) if ab is not None and ab.status != ABStatus.DRAFT else None
     return {
         "campaign": campaign, "ab": ab, "ab_form": form, "ab_can_edit": can_edit,
         "ab_results": results,
-        "ab_variants": list(ab.variants.all()) if ab is not None else [],
+        "ab_variants": list(ab.variants.select_related("offer")) if ab is not None else [],
         "ab_can_send_winner": (ab is not None and ab.status == ABStatus.TESTING
                                and campaign.status == CampaignStatus.SENDING
                                and user.has_perm("campaigns.send_campaign")),
     }
+
+
+def variant_offer_choices(campaign: Campaign) -> list:
+    """The offers a variant may grant: the campaign's current ones with codes (one query)."""
+    return abtests.variant_offer_candidates(campaign)
 
 
 def _card(request, campaign: Campaign, form=None, status: int = 200):
@@ -56,7 +61,8 @@ def abtest_save(request, pk: int):
             messages.success(request, _("A/B test removed."))
         return _done(request, campaign)
     ab = ABTest.objects.filter(campaign=campaign).first()
-    form = ABTestForm(request.POST, messages=list(campaign.messages.all()), ab_test=ab, prefix="ab")
+    form = ABTestForm(request.POST, messages=list(campaign.messages.all()), ab_test=ab, prefix="ab",
+                      offers=variant_offer_choices(campaign))
     if form.is_valid():
         try:
             abtests.abtest_save(campaign=campaign, acting_user=request.user, variants=form.variants(),

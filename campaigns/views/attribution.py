@@ -3,8 +3,12 @@ the return on the costs entered, as a chart and tables and as CSV; and the costs
 figures are ``campaigns.attribution``'s, the costs' writes its ``channel_cost_save`` /
 ``channel_cost_delete``: the API calls the same.
 
-The report is computed in the request: four queries and one pass over the touches of the range
-(bench/attribution.py measures it; a demo shop's 90 days take well under a second)."""
+A range of ordinary size is computed in the request: four queries and one pass over the touches
+(bench/attribution.py measures it; a demo shop's 90 days take well under a second). A big one
+(``campaigns.attribution_runs.needs_background``) is computed by a django-q2 job that the page
+starts (a POST it sends by itself when it loads, or a button without JavaScript) and follows with
+a progress bar polled by htmx; its result is kept, so the same range opened again shows it, with
+when it was computed and a "recompute" button."""
 
 import csv
 from datetime import timedelta
@@ -13,17 +17,20 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from kernel.console import console_view
 
-from .. import attribution
+from .. import attribution, attribution_runs
 from ..errors import CampaignInvalid
 from ..models import Campaign, ChannelCost
-from ..models_attribution import AttributionChannel
+from ..models_attribution import AttributionChannel, AttributionRun, AttributionRunStatus
 
 
 class AttributionForm(forms.Form):
@@ -97,21 +104,43 @@ def _table(rows: list[attribution.Row]) -> list[dict]:
     return out
 
 
+def _fields(params: attribution.Params) -> list[tuple[str, str]]:
+    """The range as the form posts it (the start form's hidden fields)."""
+    return [("start", params.start.isoformat()), ("end", params.end.isoformat()),
+            ("window_days", str(params.window_days)), ("half_life_days", f"{params.half_life_days:g}")]
+
+
+def _query(params: attribution.Params) -> str:
+    return urlencode(_fields(params))
+
+
 @console_view("campaigns.view_attribution")
 def attribution_page(request):
     form = AttributionForm(request.GET or _defaults())
-    report = None
+    report = run = None
+    params = None
+    background = False
     status = 200
     if form.is_valid():
         try:
-            report = attribution.attribution_report(form.params())
+            params = form.params()
         except CampaignInvalid:
             status = 400
+        else:
+            run = attribution_runs.run_for(params)
+            if run is not None and run.status == AttributionRunStatus.DONE:
+                report = attribution_runs.run_report(run)  # computed before: kept, with a recompute button
+            elif run is not None or attribution_runs.needs_background(params):
+                background = True  # the job's progress, or the form that starts it
+            else:
+                report = attribution.attribution_report(params)
     else:
         status = 400
     if report is not None and request.GET.get("format") == "csv":
         return _csv(report)
-    context = {"form": form, "report": report, "models": [(m, attribution.MODEL_LABELS[m]) for m in attribution.MODELS],
+    context = {"run": run, "background": background, "run_fields": _fields(params) if params else [],
+               "run_stale": run is not None and attribution_runs.is_stale(run),
+               "run_step": attribution_runs.step_label(run.step) if run is not None else "","form": form, "report": report, "models": [(m, attribution.MODEL_LABELS[m]) for m in attribution.MODELS],
                "chart": attribution.revenue_chart(
                    [row for row in report.channels if row.key != attribution.NO_TOUCH]) if report else None,
                "channel_rows": _table(report.channels) if report else [],
@@ -172,3 +201,37 @@ def attribution_cost_delete(request, pk: int):
     attribution.channel_cost_delete(cost=get_object_or_404(ChannelCost, pk=pk), acting_user=request.user)
     messages.success(request, _("Cost removed."))
     return redirect("console:attribution_costs")
+
+
+@console_view("campaigns.view_attribution")
+@require_POST
+def attribution_run_start(request):
+    """Start (or start again: ``recompute``) the job of the range posted; back to its page."""
+    form = AttributionForm(request.POST)
+    if not form.is_valid():
+        return redirect(f"{reverse('console:attribution')}?{request.POST.urlencode()}")
+    try:
+        params = form.params()
+    except CampaignInvalid:
+        return redirect(f"{reverse('console:attribution')}?{request.POST.urlencode()}")
+    attribution_runs.attribution_run_start(params=params, acting_user=request.user,
+                                           recompute=bool(request.POST.get("recompute")))
+    url = f"{reverse('console:attribution')}?{_query(params)}"
+    if request.htmx:
+        from django_htmx.http import HttpResponseClientRedirect
+
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@console_view("campaigns.view_attribution")
+def attribution_run_progress(request, pk: int):
+    """The run's progress bar (polled by htmx); once it is done, the page again with the result."""
+    run = get_object_or_404(AttributionRun, pk=pk)
+    if run.status == AttributionRunStatus.DONE:
+        if request.htmx:
+            return HttpResponseClientRefresh()
+        return redirect(f"{reverse('console:attribution')}?{_query(attribution_runs.run_params(run))}")
+    return render(request, "campaigns/console/_attribution_run.html", {
+        "run": run, "run_stale": attribution_runs.is_stale(run), "run_step": attribution_runs.step_label(run.step),
+        "run_fields": _fields(attribution_runs.run_params(run))})

@@ -72,6 +72,7 @@ MATRIX = {
     "journey_edit": [302, 403, 403, 403, 200, 200],
     "journey_step_new": [302, 403, 403, 403, 200, 200],
     "journey_step_edit": [302, 403, 403, 403, 200, 200],
+    "attribution_run": [302, 403, 403, 403, 200, 200],  # a background run's progress bar
     "offers": [302, 403, 403, 403, 200, 200],
     "offer_create": [302, 403, 403, 403, 200, 200],
     "offer_detail": [302, 403, 403, 403, 200, 200],
@@ -176,6 +177,7 @@ POST_MATRIX = {
     "journey_from_template": [302, 403, 403, 403, 404, 404],  # no such ready-made journey
     "journey_action": [302, 403, 403, 403, 302, 302],  # activate a journey that is not ready: refused
     "journey_step_remove": [302, 403, 403, 403, 404, 404],  # no such step
+    "attribution_run_start": [302, 403, 403, 403, 302, 302],  # no range: back to the page, nothing started
 }
 POST_DATA = {
     "order_cancel": {"reason": ""},
@@ -204,6 +206,7 @@ POST_DATA = {
     "order_lines_cancel": {"reason": ""}, "order_note_add": {"body": ""}, "order_tags_set": {"tags": ""},
     "campaign_abtest": {}, "campaign_abtest_winner": {}, "attribution_cost_delete": {},
     "journey_from_template": {"template": ""}, "journey_action": {}, "journey_step_remove": {},
+    "attribution_run_start": {},
 }
 
 
@@ -360,6 +363,14 @@ def _url(name, shop, pickups, customer, shipment=None):
             kwargs["step_id"] = 999999
         elif name == "journey_action":
             kwargs["action"] = "activate"
+    if name == "attribution_run":
+        from datetime import date
+
+        from campaigns.models import AttributionRun
+
+        run, _created = AttributionRun.objects.get_or_create(start=date(2026, 1, 1), end=date(2026, 6, 30),
+                                                             window_days=30, half_life_days=7.0)
+        kwargs = {"pk": run.pk}
     if name in ("suppression_remove", "attribution_cost_delete"):
         kwargs = {"pk": 999999}
     if name in ("transfer_detail", "transfer_action", "purchase_order_detail", "receipt_detail", "count_detail",
