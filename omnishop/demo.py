@@ -191,7 +191,14 @@ def demo_is_seeded() -> bool:
 
 
 def demo_counts() -> dict[str, int]:
-    from campaigns.models import BackInStockSubscription, Campaign, CampaignRecipient, Enrolment, Journey, Offer
+    from campaigns.models import (
+        BackInStockSubscription,
+        Campaign,
+        CampaignRecipient,
+        Enrolment,
+        Journey,
+        Offer,
+    )
 
     return {
         "locations": Location.objects.count(),
