@@ -170,9 +170,7 @@ class Campaign(models.Model):
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
-        step = self.journey_step_or_none
-        if step is not None:  # a journey's message: its place is the journey's flow
-            return reverse("console:journey_detail", kwargs={"pk": step.journey_id}) + f"#step-{step.pk}"
+        # (a journey's message campaign: its detail page sends the browser on to the journey's flow)
         return reverse("console:campaign_detail", kwargs={"pk": self.pk})
 
     @property

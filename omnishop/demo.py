@@ -1458,7 +1458,7 @@ class _Seeder:
                   .order_by("pk").first())
         if waited is not None:
             inventory.stock_receive(variant=waited.variant, location=waited.location, quantity=3,
-                                    reference="DEMO-RESTOCK", acting_user=self.staff[roles.WAREHOUSE_OPERATOR])
+                                    reference="DEMO-RESTOCK")
         events_consume_pending(consumer="campaigns.journeys")
         journeys_scan(now=self.now)
         journeys_run(now=self.now, budget=60.0)

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -159,8 +160,9 @@ def _has_channel(campaign_messages, kind: str) -> bool:
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related(
         "created_by", "approved_by", "cancelled_by", "lint_override_by"), pk=pk)
-    if campaign.journey_step_or_none is not None:  # a journey's message lives on the journey's page
-        return redirect(campaign.get_absolute_url())
+    step = campaign.journey_step_or_none
+    if step is not None:  # a journey's message lives on the journey's page
+        return redirect(reverse("console:journey_detail", kwargs={"pk": step.journey_id}) + f"#step-{step.pk}")
     return render(request, "campaigns/console/campaign_detail.html", _detail_context(request, campaign))
 
 
