@@ -50,6 +50,8 @@ class CampaignsConfig(AppConfig):
                         # back-in-stock: the product page's availability section, the account's navigation
                         "product_stock": "campaigns.views.backinstock.product_stock_block",
                         "account_nav": "campaigns.views.backinstock.account_nav_link"}
+    # the journeys a customer is in, on their 360 page in the console (kernel.slots)
+    console_slots = {"customer_360": "campaigns.views.journeys.customer_journeys_block"}
     # HQ's reports (campaigns.reports): here, because they read orders, consent and campaigns.
     console_sections = {"marketing": NavSection(_("Marketing"), order=35), "reports": NavSection(_("Reports"), order=38)}
     console_dashboard_tiles = "campaigns.dashboard.dashboard_tiles"

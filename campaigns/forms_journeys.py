@@ -30,7 +30,8 @@ class JourneyForm(forms.Form):
     hours = forms.IntegerField(label=_("Hours after the cart was left"), required=False, min_value=1, max_value=720)
     days = forms.IntegerField(label=_("Days without an order"), required=False, min_value=1, max_value=3650)
     days_before = forms.IntegerField(label=_("Days before the birthday"), required=False, min_value=0, max_value=60)
-    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"), required=False,
+                                     empty_label=_("Choose a segment"))
     event = forms.CharField(label=_("Event name"), max_length=60, required=False,
                             help_text=_("What other systems send through the API (app_installed, …)."))
     purpose = forms.ChoiceField(label=_("Purpose"), choices=JourneyPurpose.choices)
@@ -90,14 +91,15 @@ class StepForm(forms.Form):
                          help_text=_("Empty: no particular time of day."))
     # branch
     condition = forms.ChoiceField(label=_("Condition"), choices=BranchCondition.choices, required=False)
-    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"), required=False,
+                                     empty_label=_("Choose a segment"))
     # send (and a branch on consent)
     channel = forms.ChoiceField(label=_("Channel"), choices=CHANNEL_CHOICES, required=False)
     fallback_channel = forms.ChoiceField(label=_("If not opened, fall back to"), required=False,
                                          choices=[("", _("No fallback")), *CHANNEL_CHOICES])
     fallback_hours = forms.IntegerField(label=_("Hours to wait for an open"), required=False, initial=24)
     # offer
-    offer = forms.ModelChoiceField(label=_("Offer"), required=False,
+    offer = forms.ModelChoiceField(label=_("Offer"), required=False, empty_label=_("Choose an offer"),
                                    queryset=Offer.objects.filter(is_active=True, automatic=False).order_by("name"))
 
     @classmethod

@@ -455,9 +455,58 @@ def campaign_performance(*, period: Period) -> list[PerformanceRow]:
                            figures=figures[campaign.pk]) for campaign in campaigns]
 
 
-# Where the performance report's rows come from: the campaigns now; the journeys engine (issue 11,
-# not built yet) adds its function here, returning PerformanceRow(kind="journey", ...).
-PERFORMANCE_SOURCES = (campaign_performance,)
+def journey_performance(*, period: Period) -> list[PerformanceRow]:
+    """Every journey that ran in ``period`` (activated before it ended, not archived before it
+    began), with the figures of its messages sent in the period (its send steps' automated
+    campaigns): a journey never finishes, so its row is what it did in those days. Four queries
+    however many journeys: the journeys, recipients grouped by journey, conversions grouped by
+    journey, the steps' campaigns, unsubscribes grouped by the campaign their link carried."""
+    from .models_journeys import Journey, JourneyStatus, JourneyStep
+
+    since, until = period.bounds()
+    ran = Journey.objects.filter(activated_at__lt=until).exclude(status=JourneyStatus.ARCHIVED, updated_at__lt=since)
+    journeys = list(ran.order_by("name", "pk").only("pk", "name", "activated_at"))
+    ids = ran.values("pk")  # a subquery: the same statements whether there are journeys or not
+    figures = {journey.pk: Figures() for journey in journeys}
+    in_period = Q(sent_at__gte=since, sent_at__lt=until)
+    for row in (CampaignRecipient.objects.filter(campaign__journey_step__journey_id__in=ids).filter(in_period)
+                .values("campaign__journey_step__journey_id").order_by("campaign__journey_step__journey_id")
+                .annotate(recipients=Count("id", filter=in_period),
+                          sent=Count("id", filter=in_period & Q(status=RecipientStatus.SENT)),
+                          delivered=Count("id", filter=in_period & Q(status=RecipientStatus.SENT,
+                                                                     bounced_at__isnull=True)),
+                          bounced=Count("id", filter=in_period & Q(bounced_at__isnull=False)),
+                          opened=Count("id", filter=in_period & Q(opened_at__isnull=False)),
+                          clicked=Count("id", filter=in_period & Q(clicked_at__isnull=False)))):
+        target = figures.get(row.pop("campaign__journey_step__journey_id"))
+        for name, value in row.items():
+            if target is not None:
+                setattr(target, name, value)
+    for row in (CampaignConversion.objects.filter(campaign__journey_step__journey_id__in=ids,
+                                                  occurred_at__gte=since, occurred_at__lt=until)
+                .values("campaign__journey_step__journey_id").order_by("campaign__journey_step__journey_id")
+                .annotate(count=Count("id"), revenue=Sum("revenue"))):
+        if row["campaign__journey_step__journey_id"] in figures:
+            target = figures[row["campaign__journey_step__journey_id"]]
+            target.converted, target.revenue = row["count"], row["revenue"] or 0
+    step_journey = dict(JourneyStep.objects.filter(journey_id__in=ids, campaign__isnull=False)
+                        .values_list("campaign_id", "journey_id"))
+    references = {subject_for(campaign_id): journey_id for campaign_id, journey_id in step_journey.items()}
+    for row in (ConsentRecord.objects.filter(source=ConsentSource.UNSUBSCRIBE, granted=False,
+                                             source_detail__startswith="campaign:",
+                                             created_at__gte=since, created_at__lt=until)
+                .values("source_detail").order_by("source_detail")
+                .annotate(count=Count("customer", distinct=True))):
+        if references.get(row["source_detail"]) in figures:
+            figures[references[row["source_detail"]]].unsubscribed += row["count"]
+    return [PerformanceRow(kind="journey", key=f"journey-{journey.pk}", label=journey.name,
+                           url=journey.get_absolute_url(), started_at=journey.activated_at,
+                           figures=figures[journey.pk]) for journey in journeys]
+
+
+# Where the performance report's rows come from: the campaigns started in the period, and the
+# journeys that ran in it (their messages of the period).
+PERFORMANCE_SOURCES = (campaign_performance, journey_performance)
 PERFORMANCE_KINDS = {"campaign": gettext_lazy("Campaign"), "journey": gettext_lazy("Journey")}
 
 

@@ -7,6 +7,10 @@ declares what fills it on its AppConfig::
 
     storefront_slots = {"home": "campaigns.onsite.onsite_block", "product": "campaigns.onsite.onsite_block"}
 
+The console's pages have places too, declared the same way as ``console_slots`` (the customer's
+360 page: ``customer_360``, filled with the journeys they are in by campaigns). A filler checks
+the user's permission itself (it gets the request).
+
 A filler is ``filler(request, *, slot, **context) -> str`` (HTML, already escaped; "" for
 nothing). A filler that fails is logged and leaves its place empty: a banner never takes the
 page down with it."""
@@ -27,10 +31,11 @@ logger = logging.getLogger(__name__)
 @cache
 def slot_fillers(slot: str) -> tuple:
     fillers = []
-    for _label, declared in declarations("storefront_slots"):
-        dotted = declared.get(slot)
-        for path in [dotted] if isinstance(dotted, str) else (dotted or []):
-            fillers.append(import_string(path))
+    for attribute in ("storefront_slots", "console_slots"):
+        for _label, declared in declarations(attribute):
+            dotted = declared.get(slot)
+            for path in [dotted] if isinstance(dotted, str) else (dotted or []):
+                fillers.append(import_string(path))
     return tuple(fillers)
 
 

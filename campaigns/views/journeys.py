@@ -275,3 +275,19 @@ def step_remove(request, pk: int, step_id: int):
     else:
         messages.success(request, _("Step removed."))
     return redirect(journey.get_absolute_url())
+
+
+def customer_journeys_block(request, *, slot: str, customer, **context) -> str:
+    """The customer's journeys on their 360 page (kernel.slots ``customer_360``): where they are in
+    each, or how it ended; for those who may see journeys. One query."""
+    from django.template.loader import render_to_string
+
+    if not request.user.has_perm("campaigns.view_journey"):
+        return ""
+    enrolments = list(Enrolment.objects.filter(customer=customer).select_related("journey", "current_step")
+                      .order_by("-entered_at", "-pk")[:CUSTOMER_JOURNEYS])
+    return render_to_string("campaigns/console/_customer_journeys.html",
+                            {"enrolments": enrolments, "customer": customer}, request=request)
+
+
+CUSTOMER_JOURNEYS = 10

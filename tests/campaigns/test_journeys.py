@@ -450,3 +450,34 @@ def test_a_journeys_messages_count_as_journey_engagement_on_the_customers_page(w
     engagement = customer_engagement(customer=world.people["hanako"])
     journey_row = next(row for row in engagement.types if row.key == "journey")
     assert (journey_row.figures.sent, journey_row.figures.opened) == (1, 1)
+
+
+def test_the_customers_360_page_shows_their_journeys_to_hq_only(world, client, staff):
+    journey = journeys.journey_create(acting_user=world.author, name="カゴ落ち", trigger="signed_up")
+    journeys.step_add(journey=journey, acting_user=world.author, kind="wait", name="少し待つ",
+                      config={"minutes": 60})
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+    hanako = world.people["hanako"]
+    signed_up(hanako)
+    journeys_run()
+    client.force_login(world.author)
+    page = client.get(f"/console/customers/{hanako.pk}/").content.decode()
+    assert 'id="journeys"' in page and "カゴ落ち" in page and "少し待つ" in page
+    client.force_login(staff["store_staff"])
+    answer = client.get(f"/console/customers/{hanako.pk}/")
+    assert 'id="journeys"' not in answer.content.decode()
+
+
+def test_the_performance_report_has_a_row_per_journey_with_its_messages_of_the_period(world):
+    from campaigns.reports import Period, performance_report
+
+    journey, _send = signup_journey(world)
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+    for person in world.people.values():
+        signed_up(person)
+    journeys_run()
+    today = timezone.localdate()
+    report = performance_report(period=Period(start=today - timedelta(days=1), end=today))
+    rows = [row for row in report.rows if row.kind == "journey"]
+    assert [row.label for row in rows] == ["ようこそ"]
+    assert (rows[0].figures.sent, rows[0].figures.recipients) == (3, 3)  # silent and left: no opt-in
