@@ -30,7 +30,7 @@ def shop(db):
 
 STORE_TILES = {"pickups_to_prepare", "pickups_ready", "aisle_pickups", "returns_to_process", "transfers_to_receive"}
 WAREHOUSE_TILES = {"orders_to_ship", "transfers_to_receive", "transfers_to_ship", "receipts_expected", "counts_due"}
-HQ_TILES = {"sales_week", "campaigns_running", "campaigns_to_approve"}
+HQ_TILES = {"sales_week", "campaigns_running", "campaigns_to_approve", "journeys_running", "back_in_stock_waiting"}
 
 
 def _tiles(client, user) -> dict:
