@@ -463,6 +463,13 @@ def step_link(*, step: JourneyStep, acting_user, next_step: JourneyStep | None =
         step.else_step = else_step
     else:
         step.next_step = next_step
+    links = {s.pk: {"next": s.next_step_id, "else": s.else_step_id if s.kind == StepKind.BRANCH else None}
+             for s in JourneyStep.objects.filter(journey_id=step.journey_id)}
+    links[step.pk] = {"next": step.next_step_id, "else": step.else_step_id if step.kind == StepKind.BRANCH else None}
+    if _cycle_step(links, step.pk):  # refused at save: a journey must end
+        raise CampaignInvalid({"else_step" if set_else else "next_step": [
+            _("“%(step)s”: the journey comes back to this step (a loop); a journey must end.")
+            % {"step": step_label(step)}]})
     step.save(update_fields=["next_step", "else_step"])
     audit_record(actor=acting_user, action="journey_step_update", obj=step.journey, changes={"step": step.pk})
     return step

@@ -152,7 +152,9 @@ def journey_detail(request, pk: int):
     recent = (Enrolment.objects.filter(journey=journey).select_related("customer", "current_step")
               .order_by("-entered_at", "-pk")[:10])
     can_change = request.user.has_perm("campaigns.change_journey") and journey.is_editable
-    return render(request, "campaigns/console/journey_detail.html", {
+    # htmx (an active journey's flow polls): the flow card alone, with its fresh counts
+    template = "campaigns/console/journey_detail.html" + ("#flow" if request.htmx else "")
+    return render(request, template, {
         "journey": journey, "nodes": nodes, "loose": loose, "journey_problems": by_step.get(None, []),
         "problems": problems, "stats": journeys.journey_stats(journey), "recent": recent,
         "can_change": can_change, "can_activate": request.user.has_perm("campaigns.activate_journey"),

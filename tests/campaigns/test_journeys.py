@@ -84,14 +84,26 @@ def test_a_journey_is_refused_at_activation_with_each_problem_naming_its_step(wo
                              config={"channel": "email"})
     branch = journeys.step_add(journey=journey, acting_user=world.author, kind="branch", name="開封した?",
                                config={"condition": "opened_last"}, after=send)
-    journeys.step_link(step=branch, acting_user=world.author, next_step=send)  # a loop back
     with pytest.raises(JourneyNotReady) as refused:
         journeys.journey_activate(journey=journey, acting_user=world.author)
     problems = {(p.step, p.field) for p in refused.value.items}
     assert (send.pk, "content") in problems, "a send step without content"
-    assert (send.pk, "next_step") in problems or (branch.pk, "next_step") in problems, "the loop"
+    assert (branch.pk, "next_step") in problems, "a branch that leads nowhere"
     assert any("メール" in p.message for p in refused.value.items), "the step is named"
     assert refused.value.payload()["problems"][0].keys() == {"step", "field", "message"}
+
+
+def test_a_loop_is_refused_at_save_with_the_step_named(world):
+    journey = journeys.journey_create(acting_user=world.author, name="輪", trigger="signed_up")
+    wait = journeys.step_add(journey=journey, acting_user=world.author, kind="wait", name="待つ",
+                             config={"minutes": 60})
+    branch = journeys.step_add(journey=journey, acting_user=world.author, kind="branch", name="開封した?",
+                               config={"condition": "opened_last"}, after=wait)
+    with pytest.raises(CampaignInvalid) as refused:
+        journeys.step_link(step=branch, acting_user=world.author, next_step=wait)  # back to the start
+    assert "開封した?" in refused.value.errors["next_step"][0]
+    branch.refresh_from_db()
+    assert branch.next_step_id is None, "nothing saved"
 
 
 @pytest.mark.parametrize(("kind", "config", "field"), [
@@ -481,3 +493,26 @@ def test_the_performance_report_has_a_row_per_journey_with_its_messages_of_the_p
     rows = [row for row in report.rows if row.kind == "journey"]
     assert [row.label for row in rows] == ["ようこそ"]
     assert (rows[0].figures.sent, rows[0].figures.recipients) == (3, 3)  # silent and left: no opt-in
+
+
+def test_the_journey_page_is_constant_in_queries_and_its_flow_refreshes_alone(world, client,
+                                                                            django_assert_max_num_queries):
+    from campaigns.journey_templates import journey_from_template
+
+    journey = journey_from_template(key="welcome", acting_user=world.author)
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+    client.force_login(world.author)
+    client.get(f"/console/journeys/{journey.pk}/")  # warm (the session's user, the brand)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/console/journeys/{journey.pk}/").status_code == 200
+    for person in world.people.values():
+        signed_up(person)
+    journeys_run()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(f"/console/journeys/{journey.pk}/")
+    assert page.status_code == 200
+    flow = client.get(f"/console/journeys/{journey.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert flow.lstrip().startswith('<section class="card journey-flow" id="flow"') and "<html" not in flow
