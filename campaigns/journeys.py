@@ -534,6 +534,7 @@ def journey_enrol(*, journey: Journey, customer: Customer, acting_user, context:
     trigger (re-entry, one at a time). Refused with the reason when they may not enter."""
     from .journey_engine import enrol
 
+    journey = Journey.objects.get(pk=journey.pk)  # its status now, not as the caller last read it
     if journey.status != JourneyStatus.ACTIVE:
         raise CampaignError(_("Only an active journey takes customers in."))
     key = f"manual:{customer.pk}:{timezone.now().timestamp():.6f}"

@@ -8,6 +8,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
@@ -175,12 +176,13 @@ def campaign_progress_view(request, pk: int):
         "skipped": selectors.skipped_by_reason(campaign)})
 
 
+# (lazy: said in the language of the request that does it)
 ACTIONS = {
-    "submit": ("campaigns.change_campaign", services.campaign_submit, _("Sent for approval.")),
-    "approve": ("campaigns.approve_campaign", services.campaign_approve, _("Approved: it can be started now.")),
-    "reject": ("campaigns.approve_campaign", services.campaign_reject, _("Sent back to its author.")),
-    "start": ("campaigns.send_campaign", services.campaign_start, _("Started.")),
-    "cancel": ("campaigns.send_campaign", services.campaign_cancel, _("Cancelled.")),
+    "submit": ("campaigns.change_campaign", services.campaign_submit, gettext_lazy("Sent for approval.")),
+    "approve": ("campaigns.approve_campaign", services.campaign_approve, gettext_lazy("Approved: it can be started now.")),
+    "reject": ("campaigns.approve_campaign", services.campaign_reject, gettext_lazy("Sent back to its author.")),
+    "start": ("campaigns.send_campaign", services.campaign_start, gettext_lazy("Started.")),
+    "cancel": ("campaigns.send_campaign", services.campaign_cancel, gettext_lazy("Cancelled.")),
 }
 
 

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kernel.console import console_view, paginate
@@ -177,10 +178,12 @@ def _drawn_ids(nodes: list[Node]) -> set[int]:
     return ids
 
 
-ACTIONS = {
-    "activate": (journeys.journey_activate, _("The journey is active: customers who meet the trigger enter it.")),
-    "pause": (journeys.journey_pause, _("The journey is paused: no one enters or moves on until it is resumed.")),
-    "archive": (journeys.journey_archive, _("The journey is archived.")),
+ACTIONS = {  # (lazy: said in the language of the request that does it)
+    "activate": (journeys.journey_activate,
+                 gettext_lazy("The journey is active: customers who meet the trigger enter it.")),
+    "pause": (journeys.journey_pause,
+              gettext_lazy("The journey is paused: no one enters or moves on until it is resumed.")),
+    "archive": (journeys.journey_archive, gettext_lazy("The journey is archived.")),
 }
 
 
