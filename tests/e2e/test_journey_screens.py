@@ -15,7 +15,8 @@ from tests.e2e.conftest import DESKTOP, PHONE, SHARED_DB, assert_no_problems, sc
 
 TEXT = {
     "ja": {"use": "このジャーニーを使う", "add": "ステップを追加", "save": "ステップを保存", "activate": "開始",
-           "wait": "待機", "zero": "待機時間は0より長く", "running": "稼働中", "ready": "開始できます"},
+           "wait": "待機", "zero": "待機時間は0より長く", "running": "稼働中", "ready": "開始できます",
+           "started": "トリガーの条件を満たした顧客が参加します"},
     "en": {"use": "Use this journey", "add": "Add a step", "save": "Save step", "activate": "Activate",
            "wait": "Wait", "zero": "a wait must last longer than zero", "running": "Active",
            "ready": "Ready to be activated", "started": "customers who meet the trigger enter it"},
