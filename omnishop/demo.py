@@ -1457,8 +1457,8 @@ class _Seeder:
                                                          location__isnull=False).exclude(customer=self.hanako)
                   .order_by("pk").first())
         if waited is not None:
-            inventory.stock_receive(variant=waited.variant, location=waited.location, quantity=3,
-                                    reference="DEMO-RESTOCK")
+            receiving.receipt_create(location=waited.location, lines=[ReceivedLineIn(waited.variant, 3)],
+                                     note="入荷お知らせの再入荷")  # a delivery counted in at the store
         events_consume_pending(consumer="campaigns.journeys")
         journeys_scan(now=self.now)
         journeys_run(now=self.now, budget=60.0)
