@@ -460,6 +460,7 @@ from .models_journeys import (  # noqa: E402,F401  (journeys)
     Enrolment,
     EnrolmentStep,
     Journey,
+    JourneySegmentMember,
     JourneyStep,
 )
 from .models_offers import CodeBatch, Offer, OfferCode, Redemption  # noqa: E402, F401  (offers and codes)

@@ -222,3 +222,18 @@ class EnrolmentStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id}:{self.step_id}:{self.outcome}"
+
+
+class JourneySegmentMember(models.Model):
+    """Who was in the segment of a "entered a segment" journey at its last scan: the next scan
+    enrols those who are in it now and were not then (so leaving and coming back counts again)."""
+
+    id = models.BigAutoField(primary_key=True)
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="segment_members")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["journey", "customer"], name="journey_segment_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id}:{self.customer_id}"

@@ -516,3 +516,27 @@ def test_the_journey_page_is_constant_in_queries_and_its_flow_refreshes_alone(wo
     assert page.status_code == 200
     flow = client.get(f"/console/journeys/{journey.pk}/", headers={"HX-Request": "true"}).content.decode()
     assert flow.lstrip().startswith('<section class="card journey-flow" id="flow"') and "<html" not in flow
+
+
+def test_entering_a_segment_enrols_once_and_again_after_leaving_and_coming_back(world):
+    from customers import segments
+
+    static = segments.segment_create(name="招待客", kind="static")
+    hanako = world.people["hanako"]
+    journey = journeys.journey_create(acting_user=world.author, name="招待", trigger="segment_entered",
+                                      trigger_config={"segment": static.pk})
+    journeys.step_add(journey=journey, acting_user=world.author, kind="exit")
+    journeys.journey_activate(journey=journey, acting_user=world.author)
+    from customers.models import SegmentMember
+
+    SegmentMember.objects.create(segment=static, customer=hanako)
+    journeys_scan()
+    journeys_run()
+    journeys_scan()  # still in it: not entered again
+    journeys_run()
+    assert Enrolment.objects.filter(journey=journey).count() == 1
+    SegmentMember.objects.filter(segment=static, customer=hanako).delete()
+    journeys_scan()  # left
+    SegmentMember.objects.create(segment=static, customer=hanako)
+    journeys_scan(now=timezone.now() + timedelta(minutes=5))  # came back: entered again
+    assert Enrolment.objects.filter(journey=journey).count() == 2
