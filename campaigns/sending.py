@@ -370,7 +370,7 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     contexts = personalisation.merge_contexts(customer_ids=customer_ids, recommendations=wants_recommendations,
                                               now=now)
     consenting: dict[str, set[int]] = {}
-    service = _service_journey(campaign)
+    service = _service_journey(campaign)  # (and the journey, if any, noted on the campaign for its events)
     for channel in {r.channel for r in recipients}:
         if service:  # a journey's message about their own order: no marketing opt-in needed
             consenting[channel] = set(customer_ids)
@@ -571,6 +571,8 @@ class SentBook:
     def __init__(self, campaign: Campaign):
         self.campaign = campaign
         self.rows: list[tuple[CampaignRecipient, datetime, str, str]] = []
+        if getattr(campaign, "journey_id_cached", None) is None:
+            _service_journey(campaign)  # the journey its sent events name, read now and not in a flush
 
     def add(self, recipient: CampaignRecipient, *, sent_at: datetime, address: str, language: str) -> None:
         self.rows.append((recipient, sent_at, address[:254], language))
@@ -854,10 +856,13 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient, context, 
 
 def _service_journey(campaign: Campaign) -> bool:
     """The campaign is a step of a service journey (a pickup reminder): no marketing opt-in, no
-    marketing frequency cap."""
+    marketing frequency cap. One query, which also notes the journey (if any) on the campaign
+    object for the batch's sent events (``sent_event``)."""
     from .models_journeys import JourneyPurpose, JourneyStep
 
-    return JourneyStep.objects.filter(campaign=campaign, journey__purpose=JourneyPurpose.SERVICE).exists()
+    step = JourneyStep.objects.filter(campaign=campaign).values_list("journey_id", "journey__purpose").first()
+    campaign.journey_id_cached = step[0] if step else 0
+    return step is not None and step[1] == JourneyPurpose.SERVICE
 
 
 def campaign_finish_if_done(campaign_id: int) -> bool:
