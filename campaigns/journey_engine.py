@@ -643,3 +643,37 @@ def _product_url(variant) -> str:
 
     url = getattr(variant.product, "get_absolute_url", None)
     return absolute_url(url()) if url else ""
+
+
+def journey_stock_recheck(recipients) -> set[int]:
+    """At the moment of sending (the sending engine calls it for a batch's journey recipients):
+    the back-in-stock messages whose size is no longer available where the customer asked — sold
+    out again while the message waited (quiet hours, a queue). They are not sent, and their
+    subscription is opened again, so the next time the size comes back tells them. One query for
+    the enrolments and one per (size, place)."""
+    from .backinstock import is_available
+    from .models_backinstock import BackInStockSubscription
+
+    contexts = dict(Enrolment.objects.filter(pk__in={r.occurrence for r in recipients if r.occurrence},
+                                             context__has_key="subscription_id").values_list("pk", "context"))
+    if not contexts:
+        return set()
+    available: dict[tuple[int, int | None], bool] = {}
+    gone, reopen = set(), []
+    for recipient in recipients:
+        context = contexts.get(recipient.occurrence)
+        if context is None:
+            continue
+        subscription = BackInStockSubscription.objects.filter(pk=context["subscription_id"]).only(
+            "variant_id", "location_id").first()
+        if subscription is None:
+            continue
+        place = (subscription.variant_id, subscription.location_id)
+        if place not in available:
+            available[place] = is_available(variant_id=place[0], location_id=place[1])
+        if not available[place]:
+            gone.add(recipient.pk)
+            reopen.append(subscription.pk)
+    if reopen:
+        BackInStockSubscription.objects.filter(pk__in=reopen, cancelled_at__isnull=True).update(notified_at=None)
+    return gone

@@ -386,15 +386,19 @@ def campaign_send_batch(campaign_id: int, first_id: int, last_id: int) -> dict:
     skips: dict[str, list[int]] = defaultdict(list)
     to_send: list[tuple[CampaignRecipient, object, CampaignMessage, str]] = []
     addresses: dict[str, set[str]] = defaultdict(set)
-    journey_values = {}
+    journey_values, sold_out_again = {}, set()
     if any(recipient.occurrence for recipient in recipients):
-        from .journey_engine import journey_merge_values
+        from .journey_engine import journey_merge_values, journey_stock_recheck
 
         journey_values = journey_merge_values(recipients)
+        sold_out_again = journey_stock_recheck(recipients)  # back in stock, and gone again since
     for recipient in recipients:
         context = contexts.get(recipient.customer_id)
         if context is None:
             skips[SkipReason.ERASED].append(recipient.pk)
+            continue
+        if recipient.pk in sold_out_again:
+            skips[SkipReason.OUT_OF_STOCK].append(recipient.pk)
             continue
         if recipient.pk in journey_values:  # what the journey's trigger was about (the order, the product)
             context = dataclasses.replace(context, journey_values=journey_values[recipient.pk])

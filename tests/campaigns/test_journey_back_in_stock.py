@@ -79,3 +79,26 @@ def test_stock_back_elsewhere_does_not_tell_a_store_subscriber(world):
     inventory.stock_receive(variant=shop.small, location=shop.store_b, quantity=3, reference="PO-1")
     consume()
     assert not Enrolment.objects.filter(journey=journey).exists()
+
+
+def test_a_message_held_back_is_not_sent_if_the_size_sold_out_meanwhile_and_the_request_waits_again(world):
+    """The engine found the size there and queued the message; quiet hours held it; the size sold
+    out before morning: at the moment of sending it is checked again, not sent, and the request is
+    open again for the next time."""
+    from campaigns import sending
+    from campaigns.models import CampaignRecipient
+
+    shop, journey, hanako, subscription = world
+    Campaign.objects.filter(journey_step__journey=journey).update(status="draft")  # the sender waits
+    inventory.stock_receive(variant=shop.small, location=shop.store_a, quantity=1, reference="PO-1")
+    consume()
+    journeys_run()
+    recipient = CampaignRecipient.objects.get()
+    assert recipient.status == "pending" and mail.outbox == []
+    inventory.stock_reserve(location=shop.store_a, lines=[(shop.small, 1)], reference="order:W1")
+    Campaign.objects.filter(journey_step__journey=journey).update(status="sending")
+    sending.campaign_send_batch(recipient.campaign_id, recipient.pk, recipient.pk)
+    recipient.refresh_from_db()
+    assert (recipient.status, recipient.reason) == ("skipped", "out_of_stock") and mail.outbox == []
+    subscription.refresh_from_db()
+    assert subscription.notified_at is None, "it waits for the next time"
