@@ -323,7 +323,6 @@ SPECTACULAR_SETTINGS = {
                             "IdentityKindEnum": "customers.models.IdentityKind",
                             "OfferKindEnum": "campaigns.models_offers.OfferKind",
                             "ABVariantLabelEnum": "campaigns.models_abtest.VARIANT_LABELS",
-                            "ABVariantChannelEnum": "campaigns.models_abtest.VariantChannel",
                             "OfferCodeKindEnum": "campaigns.models_offers.CodeKind",
                             "SegmentKindEnum": "customers.models.SegmentKind",
                             "MessageChannelEnum": "campaigns.models.MessageChannel",
@@ -333,7 +332,8 @@ SPECTACULAR_SETTINGS = {
                             "RefundMethodEnum": "orders.models.RefundMethod",
                             "FulfillmentMethodEnum": "orders.models.FulfillmentMethod",
                             "CounterTenderEnum": "orders.models.COUNTER_TENDER_CHOICES",
-                            "BackInStockChannelEnum": "campaigns.models_backinstock.BackInStockChannel"},
+                            # email / SMS / LINE: an A/B variant's channel, a back-in-stock notice's
+                            "SendingChannelEnum": "campaigns.models_backinstock.BackInStockChannel"},
 }
 
 # --- Omnishop ------------------------------------------------------------------------------
