@@ -2,7 +2,6 @@
 each step, activate, pause, archive, put a customer in, list its enrolments, and tell the
 journeys about a customer's custom event. The same services as the console (campaigns.journeys)."""
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,10 +10,8 @@ from rest_framework.views import APIView
 
 from customers.models import Customer
 from kernel.api import ERROR_400, ERROR_404, ERROR_409, ActionPermission, Pagination
-from kernel.events import publish
 
 from . import journeys
-from .domain_events import CUSTOM_EVENT, CustomEvent
 from .models import CampaignMessage, MessageChannel
 from .models_journeys import (
     Enrolment,
@@ -268,6 +265,18 @@ def _invalid(errors: dict) -> Response:
     return invalid_response(errors)
 
 
+class CustomEventSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    name = serializers.CharField(max_length=60)
+    data = serializers.DictField(required=False, default=dict)
+
+    def validate_customer(self, value: int) -> Customer:
+        customer = Customer.objects.filter(pk=value, erased_at__isnull=True).first()
+        if customer is None:
+            raise serializers.ValidationError("No such customer.")
+        return customer
+
+
 class CustomEventView(APIView):
     """Tell the journeys a customer did something they start on (a custom-event trigger)."""
 
@@ -275,27 +284,15 @@ class CustomEventView(APIView):
     action_permissions = {"post": "campaigns.change_journey"}
 
     @extend_schema(summary="A customer's custom event (journeys with that event as their trigger start)",
-                   request=inline_serializer("JourneyEventIn", {
-                       "customer": serializers.IntegerField(), "name": serializers.CharField(max_length=60),
-                       "data": serializers.DictField(required=False)}),
+                   request=CustomEventSerializer,
                    responses={202: inline_serializer("JourneyEventOut", {"id": serializers.IntegerField()}),
                               400: ERROR_400})
     def post(self, request):
-        errors = {}
-        customer_id, name = request.data.get("customer"), request.data.get("name")
-        data = request.data.get("data") or {}
-        if not isinstance(customer_id, int) or isinstance(customer_id, bool) or not Customer.objects.filter(
-                pk=customer_id, erased_at__isnull=True).exists():
-            errors["customer"] = ["No such customer."]
-        if not isinstance(name, str) or not name.strip() or len(name) > 60:
-            errors["name"] = ["The event's name (1 to 60 characters)."]
-        if not isinstance(data, dict):
-            errors["data"] = ["An object."]
-        if errors:
-            return _invalid(errors)
-        with transaction.atomic():
-            event = publish(CUSTOM_EVENT, payload=CustomEvent(customer_id=customer_id, name=name.strip(), data=data),
-                            subject=f"journey-event:{name.strip()}"[:120], actor=request.user)
+        incoming = CustomEventSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        event = journeys.journey_event_record(customer=data["customer"], name=data["name"], data=data.get("data"),
+                                              acting_user=request.user)
         return Response({"id": event.pk}, status=status.HTTP_202_ACCEPTED)
 
 

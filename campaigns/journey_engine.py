@@ -430,6 +430,7 @@ class Chunk:
         self.recipients: list[CampaignRecipient] = []
         self.changed: list[Enrolment] = []
         self.sent_in_chunk: dict[tuple[int, int], int] = defaultdict(int)
+        self.fell_back: list[tuple[int, int]] = []  # (enrolment, send step) whose fallback went out
 
     def passed(self, enrolment: Enrolment, step: JourneyStep, outcome: str) -> None:
         self.passes.append(EnrolmentStep(enrolment=enrolment, step=step, at=self.now, outcome=outcome))
@@ -491,7 +492,7 @@ def _advance(enrolment: Enrolment, journey: Journey, steps: dict[int, JourneySte
                 engaged = last is not None and last.status == RecipientStatus.SENT and (last.opened_at or last.clicked_at)
                 if not engaged:
                     chunk.send(enrolment, step, step.config["fallback_channel"])
-                    EnrolmentStep.objects.filter(enrolment=enrolment, step=step).update(outcome="fallback")
+                    chunk.fell_back.append((enrolment.pk, step.pk))
             enrolment.current_step_id, enrolment.state = step.next_step_id, EnrolmentState.READY
             continue
         if (enrolment.pk, step.pk) in done:  # ran already (an edited journey led back here): on
@@ -552,6 +553,11 @@ def journeys_run_chunk(*, now: datetime | None = None, limit: int = CHUNK) -> di
         for enrolment in enrolments:
             _advance(enrolment, journeys[enrolment.journey_id], steps, facts, chunk, done)
         EnrolmentStep.objects.bulk_create(chunk.passes, ignore_conflicts=True)
+        if chunk.fell_back:  # one UPDATE for the chunk's fallbacks
+            passed = Q()
+            for enrolment_id, step_id in chunk.fell_back:
+                passed |= Q(enrolment_id=enrolment_id, step_id=step_id)
+            EnrolmentStep.objects.filter(passed).update(outcome="fallback")
         CampaignRecipient.objects.bulk_create(chunk.recipients, ignore_conflicts=True)
         Enrolment.objects.bulk_update(enrolments, ["status", "exit_reason", "current_step", "state", "due_at",
                                                    "finished_at", "context"])
@@ -658,14 +664,13 @@ def journey_stock_recheck(recipients) -> set[int]:
                                              context__has_key="subscription_id").values_list("pk", "context"))
     if not contexts:
         return set()
+    subscriptions = BackInStockSubscription.objects.only("variant_id", "location_id").in_bulk(
+        {context["subscription_id"] for context in contexts.values()})
     available: dict[tuple[int, int | None], bool] = {}
     gone, reopen = set(), []
     for recipient in recipients:
         context = contexts.get(recipient.occurrence)
-        if context is None:
-            continue
-        subscription = BackInStockSubscription.objects.filter(pk=context["subscription_id"]).only(
-            "variant_id", "location_id").first()
+        subscription = subscriptions.get(context["subscription_id"]) if context else None
         if subscription is None:
             continue
         place = (subscription.variant_id, subscription.location_id)

@@ -436,11 +436,10 @@ def step_remove(*, step: JourneyStep, acting_user) -> None:
     Enrolment.objects.filter(current_step=step, status=EnrolmentStatus.ACTIVE).update(
         current_step_id=following, state="ready", due_at=timezone.now())
     campaign_id = step.campaign_id
-    if step.passes.exists():  # history keeps it: unlinked, not deleted
-        JourneyStep.objects.filter(pk=step.pk).update(next_step=None, else_step=None)
-        JourneyStep.objects.filter(pk=step.pk).update(journey=journey)  # (stays for the counts)
+    if step.passes.exists():  # history keeps it (its counts): unlinked and marked, not deleted
+        step.next_step, step.else_step = None, None
         step.config = {**step.config, "removed": True}
-        step.save(update_fields=["config"])
+        step.save(update_fields=["next_step", "else_step", "config"])
     else:
         step.delete()
         if campaign_id:
@@ -545,6 +544,24 @@ def journey_enrol(*, journey: Journey, customer: Customer, acting_user, context:
     enrolment = Enrolment.objects.get(journey=journey, trigger_key=key)
     audit_record(actor=acting_user, action="journey_enrol", obj=journey, changes={"enrolment": enrolment.pk})
     return enrolment
+
+
+@transaction.atomic
+def journey_event_record(*, customer: Customer, name: str, data: dict | None = None, acting_user=None):
+    """A customer did something another system tells about by name (``app_installed``): the
+    journeys whose trigger is that custom event start on it (``campaigns.custom_event`` in the
+    outbox). Refused with the field named when the name is empty or too long."""
+    from kernel.events import publish
+
+    from .domain_events import CUSTOM_EVENT, CustomEvent
+
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > 60:
+        raise CampaignInvalid({"name": [_("Name the event (at most 60 characters).")]})
+    if customer.erased_at is not None:
+        raise CampaignInvalid({"customer": [_("No such customer.")]})
+    return publish(CUSTOM_EVENT, payload=CustomEvent(customer_id=customer.pk, name=name, data=dict(data or {})),
+                   subject=f"journey-event:{name}"[:120], actor=acting_user)
 
 
 # --- figures --------------------------------------------------------------------------------------
